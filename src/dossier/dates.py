@@ -1,0 +1,141 @@
+"""Partial dates: a day, a month or a year, kept at the precision the source gives.
+
+Registries often know only "May 2020" or "2019". A :class:`PartialDate` keeps
+that precision from the CSV all the way to the dossier, sorts at the start of
+its span, and formats through Babel ("maj 2020", "May 2020", "30 maj 2022").
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import total_ordering
+from typing import Literal
+
+from babel.dates import format_date, format_skeleton
+
+Precision = Literal["year", "month", "day"]
+
+PATTERN = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+EXPECTED = "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
+
+#: Babel locale for each dossier language; English dossiers use day-month-year.
+LOCALES = {"sv": "sv_SE", "en": "en_GB"}
+
+
+@total_ordering
+@dataclass(frozen=True, slots=True, eq=True)
+class PartialDate:
+    """A date known to the day, the month or only the year.
+
+    Parameters
+    ----------
+    year, month, day
+        ``month`` and ``day`` are None when the source does not know them.
+    """
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.day is not None and self.month is None:
+            raise ValueError("a day needs a month")
+        # Raises ValueError for impossible dates such as 2023-02-30.
+        dt.date(self.year, self.month or 1, self.day or 1)
+        if not 1000 <= self.year <= 9999:
+            raise ValueError("the year must have four digits")
+
+    @classmethod
+    def parse(cls, text: str) -> PartialDate:
+        """Read ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``; raise ValueError otherwise."""
+        match = PATTERN.fullmatch(text.strip())
+        if not match:
+            raise ValueError(f"{text!r} {EXPECTED}")
+        year, month, day = (int(part) if part else None for part in match.groups())
+        try:
+            return cls(year, month, day)
+        except ValueError as exc:
+            raise ValueError(f"{text!r} {EXPECTED}") from exc
+
+    @classmethod
+    def from_date(cls, day: dt.date) -> PartialDate:
+        """The day-precise partial date of ``day``."""
+        return cls(day.year, day.month, day.day)
+
+    @property
+    def precision(self) -> Precision:
+        if self.day is not None:
+            return "day"
+        return "month" if self.month is not None else "year"
+
+    @property
+    def start(self) -> dt.date:
+        """The first day of the span."""
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    @property
+    def end(self) -> dt.date:
+        """The last day of the span."""
+        if self.day is not None:
+            return self.start
+        if self.month is not None:
+            return dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        return dt.date(self.year, 12, 31)
+
+    @property
+    def span(self) -> tuple[dt.date, dt.date]:
+        return self.start, self.end
+
+    def isoformat(self) -> str:
+        """The text as the data contract writes it: ``2020``, ``2020-05`` or ``2020-05-30``."""
+        text = f"{self.year:04d}"
+        if self.month is not None:
+            text += f"-{self.month:02d}"
+        if self.day is not None:
+            text += f"-{self.day:02d}"
+        return text
+
+    def format(self, lang: str = "sv") -> str:
+        """Format at the date's own precision: ``2019``, ``maj 2020``, ``30 maj 2022``."""
+        locale = LOCALES[lang]
+        if self.precision == "year":
+            return str(self.year)
+        if self.precision == "month":
+            return format_skeleton("yMMMM", self.start, locale=locale)
+        return format_date(self.start, format="long", locale=locale)
+
+    def _key(self) -> tuple[dt.date, int]:
+        # A partial date sorts at the start of its span; the coarser one first on a tie.
+        return self.start, ("year", "month", "day").index(self.precision)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, PartialDate):
+            return NotImplemented
+        return self._key() < other._key()
+
+    def __str__(self) -> str:
+        return self.isoformat()
+
+
+def format_day(day: dt.date, lang: str = "sv") -> str:
+    """Format a full date in the dossier's language."""
+    return PartialDate.from_date(day).format(lang)
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (0 when end is before start)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day:
+        months -= 1
+    return max(months, 0)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by ``months`` calendar months, clamped to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))

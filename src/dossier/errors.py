@@ -1,0 +1,87 @@
+"""Errors raised by dossier.
+
+Every error a user can cause derives from :class:`DossierError`; the command
+line turns one into a clear message on stderr and an exit status. A traceback
+means a bug.
+
+::
+
+    DossierError
+    ├── DataError            bad source data (carries every fault at once)
+    ├── UnknownCaseError     a case ID that is not in the data
+    ├── ParameterError       a bad option or notebook parameter
+    ├── RenderError          a notebook or export failed
+    ├── OutputLockedError    another batch writes to the same folder
+    └── MailError            a message could not be built or sent
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One fault in the source data: where it is, what was found, what is expected."""
+
+    file: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    expected: str = ""
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f" row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        found = f": {self.value!r}" if self.value is not None else ""
+        return f"{where}{found} {self.expected}".rstrip()
+
+
+class DossierError(Exception):
+    """Raised for anything a user can fix: bad data, bad options, failed renders."""
+
+    exit_status = 2
+
+
+class DataError(DossierError):
+    """Raised when source data breaks the data contract; carries every fault found."""
+
+    def __init__(self, faults: list[Fault], limit: int = 200) -> None:
+        self.faults = list(faults)
+        lines = [str(fault) for fault in self.faults[:limit]]
+        if len(self.faults) > limit:
+            lines.append(f"… and {len(self.faults) - limit} more faults")
+        count = len(self.faults)
+        head = f"{count} fault{'s' if count != 1 else ''} in the source data:"
+        super().__init__("\n".join([head, *("  " + line for line in lines)]))
+
+
+class UnknownCaseError(DossierError):
+    """Raised when a case ID is not in the data; the message names the closest IDs."""
+
+
+class ParameterError(DossierError):
+    """Raised when an option or notebook parameter has a value that cannot be used."""
+
+
+class RenderError(DossierError):
+    """Raised when a dossier's notebook or export fails; the executed notebook is kept."""
+
+    exit_status = 1
+
+    def __init__(self, message: str, notebook: str | None = None) -> None:
+        self.notebook = notebook
+        super().__init__(message)
+
+
+class OutputLockedError(DossierError):
+    """Raised when another run holds the lock on the output folder."""
+
+
+class MailError(DossierError):
+    """Raised when a message cannot be built or sent."""
+
+    exit_status = 1

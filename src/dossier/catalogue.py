@@ -139,6 +139,28 @@ WORDS: dict[str, tuple[str, str]] = {
     "phrase.no_forum": ("(inget forum)", "(no forum)"),
     "phrase.unknown_forum": ("okänt forum", "unknown forum"),
     "phrase.as_of_line": ("per dag", "as of"),
+    # The timeline figure (figures.py)
+    "phrase.timeline_alt_one": (
+        "Tidslinje för {case_id}: 1 händelse, {date}.",
+        "Timeline of {case_id}: 1 event, {date}.",
+    ),
+    "phrase.timeline_alt_one_forum": (
+        "Tidslinje för {case_id}: {n} händelser i 1 forum, {start} – {end}.",
+        "Timeline of {case_id}: {n} events in 1 forum, {start} – {end}.",
+    ),
+    "phrase.timeline_alt_no_forum": (
+        "Tidslinje för {case_id}: {n} händelser utan forum, {start} – {end}.",
+        "Timeline of {case_id}: {n} events without a forum, {start} – {end}.",
+    ),
+    "phrase.timeline_alt_empty": (
+        "Tidslinje för {case_id}: inga händelser.",
+        "Timeline of {case_id}: no events.",
+    ),
+    "phrase.timeline_alt_as_of": ("Per dag {date}.", "As of {date}."),
+    "phrase.no_events": ("Inga händelser att visa.", "No events to show."),
+    "phrase.new_since": ("nytt sedan {date}", "new since {date}"),
+    "legend.period": ("period (från – till)", "period (from – to)"),
+    "legend.imprecise": ("känt till månad eller år", "known to the month or year"),
     # The one-sentence status
     "status_sentence.open": ("Pågående sedan {opened}.", "Open since {opened}."),
     "status_sentence.closed": ("Avslutat {closed}.", "Closed {closed}."),

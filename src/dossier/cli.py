@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Sequence
 
@@ -20,6 +21,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate a data folder and print a short report")
     add_data_option(check)
+
+    render = commands.add_parser(
+        "render", help="render one case's dossier (HTML, PDF, notebook, manifest)"
+    )
+    render.add_argument(
+        "case_id", metavar="CASE_ID", help="the case's registry number, e.g. RUN/168/2020"
+    )
+    add_data_option(render)
+    add_render_options(render)
 
     demo = commands.add_parser(
         "demo-data", help="write a synthetic data folder for tests and benchmarks"
@@ -39,6 +49,67 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
                         help="folder of CSV files per the data contract (default: the bundled sample)")  # fmt: skip
 
 
+def add_render_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        default="dossiers",
+        metavar="DIR",
+        help="output folder; each dossier goes into its own sub-folder (default dossiers/)",
+    )
+    parser.add_argument(
+        "--lang", default="sv", choices=("sv", "en"), help="dossier language (default sv)"
+    )
+    parser.add_argument(
+        "--as-of",
+        type=iso_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the date the dossier speaks for (default today)",
+    )
+    parser.add_argument(
+        "--since",
+        type=iso_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="highlight events from this date on",
+    )
+    parser.add_argument(
+        "--format",
+        type=formats,
+        default=("html", "pdf"),
+        metavar="html,pdf",
+        help="which files to write besides the notebook and manifest (default html,pdf)",
+    )
+    parser.add_argument(
+        "--inactive-months",
+        type=positive,
+        default=6,
+        metavar="N",
+        help="flag a case as inactive after N months without an event (default 6)",
+    )
+    parser.add_argument(
+        "--pdfa",
+        action="store_true",
+        help="write PDF/A-3b with the case's data and manifest.json attached",
+    )
+    parser.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
+                        help="seconds one notebook cell may run before the dossier fails (default 600)")  # fmt: skip
+
+
+def iso_day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def formats(value: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
+    if not chosen or any(part not in ("html", "pdf") for part in chosen):
+        raise argparse.ArgumentTypeError(f"{value!r}: use html, pdf or html,pdf")
+    return chosen
+
+
 def positive(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -56,6 +127,27 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def render_options(args: argparse.Namespace):
+    from .render import RenderOptions
+
+    return RenderOptions(
+        lang=args.lang, as_of=args.as_of or dt.date.today(), since=args.since,
+        inactive_months=args.inactive_months, formats=args.format, pdfa=args.pdfa, timeout=args.timeout,
+    )  # fmt: skip
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from .render import build_dossier
+
+    files = build_dossier(
+        args.case_id, data_dir=args.data, out_dir=args.out, options=render_options(args)
+    )
+    for path in (files.html, files.pdf, files.notebook, files.manifest):
+        if path is not None:
+            print(path)
+    return 0
+
+
 def run_demo_data(args: argparse.Namespace) -> int:
     from .synthetic import generate
 
@@ -67,7 +159,7 @@ def run_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"check": run_check, "demo-data": run_demo_data}
+COMMANDS = {"check": run_check, "render": run_render, "demo-data": run_demo_data}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -326,3 +326,29 @@ def unknown_case_message(case_id: str, known: list[str]) -> str:
         else "; `dossier check` lists the data's cases"
     )
     return f"case {case_id!r} is not in cases.csv{hint}"
+
+
+def case_slice(registry: Registry, case_id: str) -> dict[str, pd.DataFrame]:
+    """The rows of every table that one case's dossier shows, in the contract's columns.
+
+    The case, its events, documents, relations and agenda items, the forums and
+    meetings they name, and the rows of the cases it is related to.
+    """
+    rel = registry.relations
+    relations = rel[(rel["case_id"] == case_id) | (rel["related_case_id"] == case_id)]
+    related = set(relations["case_id"]) | set(relations["related_case_id"]) | {case_id}
+    agenda = registry.agenda[registry.agenda["case_id"] == case_id]
+    meetings = registry.meetings[registry.meetings["meeting_id"].isin(agenda["meeting_id"])]
+    events = registry.events.iloc[registry._event_rows.get(case_id, [])]
+    cases = registry.cases[registry.cases["case_id"].isin(related)]
+    forum_ids = set(events["forum_id"]) | set(meetings["forum_id"]) | set(cases["owner_forum_id"])
+    tables = {
+        "cases": cases,
+        "events": events,
+        "forums": registry.forums[registry.forums["forum_id"].isin(forum_ids)],
+        "meetings": meetings,
+        "agenda": agenda,
+        "relations": relations,
+        "documents": registry.documents[registry.documents["case_id"] == case_id],
+    }
+    return {name: frame.drop(columns=[ROW]) for name, frame in tables.items()}

@@ -16,9 +16,15 @@ def check_report(registry: Registry, lang: str = "en") -> str:
         detail = f"{source.encoding}, '{source.delimiter}'"
         lines.append(f"  {source.path.name:<{width}}  {source.rows:>9,}  ({detail})")
     statuses = Counter(registry.cases["status"])
-    lines += ["", "Cases by status: " + ", ".join(f"{s} {n:,}" for s, n in sorted(statuses.items()))]
+    lines += [
+        "",
+        "Cases by status: " + ", ".join(f"{s} {n:,}" for s, n in sorted(statuses.items())),
+    ]
     total = sum(len(notes) for notes in registry.notes.values())
-    lines += ["", f"Data notes: {total:,}" + (" (they go into each case's dossier)" if total else "")]
+    lines += [
+        "",
+        f"Data notes: {total:,}" + (" (they go into each case's dossier)" if total else ""),
+    ]
     shown = 0
     for case_id, notes in registry.notes.items():
         for note in notes:

@@ -12,6 +12,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,7 +102,8 @@ def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, SourceFile]:
     if encoding == "cp1252":
         body = body.decode("cp1252").encode("utf-8")
     del raw
-    first_line = bytes(body[: body.find(b"\n") if b"\n" in body else len(body)])
+    # The header ends at the first line break of any style (\n, \r\n or a lone \r).
+    first_line = re.match(rb"[^\r\n]*", body).group()
     names, delimiter = read_header(first_line.decode("utf-8", errors="replace"))
     if not any(name.strip() for name in names):
         raise DataError(
@@ -173,6 +175,9 @@ def _parse(
             ),
         )
 
+    if b"\n" not in body and b"\r" not in body:
+        # A header without a line break has no rows, but Arrow cannot skip it.
+        body += b"\n"
     try:
         arrow = read(threads=True)
         if bad_rows:

@@ -1,0 +1,56 @@
+"""Run the dossier notebook with papermill on a given kernel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .kernel import WarmKernel
+
+
+class NotebookFailed(Exception):
+    """Raised when a cell of the notebook fails; the message names the cell."""
+
+
+def run_notebook(
+    source: Path,
+    output: Path,
+    parameters: dict[str, object],
+    *,
+    kernel: WarmKernel,
+    timeout: float | None = None,
+):
+    """Execute ``source`` with ``parameters`` into ``output`` and return the executed notebook.
+
+    Parameters
+    ----------
+    timeout
+        Seconds one cell may run before it is stopped; None for no limit.
+
+    Raises
+    ------
+    NotebookFailed
+        Naming the failing cell, its first line and the error; ``output`` holds
+        the notebook as executed, with the error.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        return papermill.execute_notebook(
+            str(source),
+            str(output),
+            parameters=parameters,
+            kernel_name=kernel.name,
+            km=kernel.manager,
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            execution_timeout=timeout,
+        )
+    except PapermillExecutionError as exc:
+        first_line = next((line for line in exc.source.splitlines() if line.strip()), "").strip()
+        raise NotebookFailed(
+            f"the notebook failed in cell {exc.exec_count} (`{first_line}`): {exc.ename}: {exc.evalue}"
+        ) from None
+    except TimeoutError as exc:
+        raise NotebookFailed(f"a cell ran longer than {timeout} s: {exc}") from None

@@ -1,0 +1,90 @@
+"""Turn an executed dossier notebook into one self-contained HTML file and an A4 PDF."""
+
+from __future__ import annotations
+
+import base64
+import re
+from functools import cache
+from pathlib import Path
+
+from . import __version__
+from .catalogue import text
+from .resources import template_dir
+
+
+def svg_base64(svg: str | list[str]) -> str:
+    data = "".join(svg) if isinstance(svg, list) else svg
+    return base64.b64encode(data.encode("utf-8")).decode("ascii")
+
+
+def page_content(lang: str) -> str:
+    """The CSS ``content`` value for "Sida 3 av 7" from the catalogue's words."""
+    words = text("phrase.page", lang)
+    parts = re.split(r"(\{page\}|\{pages\})", words)
+    css = []
+    for part in parts:
+        if part == "{page}":
+            css.append("counter(page)")
+        elif part == "{pages}":
+            css.append("counter(pages)")
+        elif part:
+            css.append('"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return " ".join(css)
+
+
+@cache
+def _exporter():
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(
+        template_name="dossier",
+        extra_template_basedirs=[str(template_dir())],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.register_filter("svg_base64", svg_base64)
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={"remove-cell"}), enabled=True
+    )
+    return exporter
+
+
+def html_document(nb, *, lang: str, case_id: str, title: str) -> str:
+    """The dossier's HTML through nbconvert and the project's template: no code, no scripts."""
+    resources = {
+        "dossier": {
+            "lang": lang,
+            "case_id": case_id,
+            "title": title,
+            "version": __version__,
+            "page_content": page_content(lang),
+        }
+    }
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    return body
+
+
+def write_pdf(
+    html: str, path: Path, *, pdfa: bool = False, attachments: dict[str, bytes] | None = None
+) -> None:
+    """Print ``html`` to an A4 PDF with WeasyPrint; PDF/A-3b with attachments when asked.
+
+    Only ``data:`` URLs are fetched: a dossier never reaches out to another host.
+    """
+    from weasyprint import HTML, Attachment
+    from weasyprint.urls import URLFetcher
+
+    files = [
+        Attachment(
+            string=content,
+            name=name,
+            description=name,
+            relationship="Source" if name != "manifest.json" else "Supplement",
+        )
+        for name, content in (attachments or {}).items()
+    ]
+    document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"}))
+    options = {"pdf_variant": "pdf/a-3b"} if pdfa else {}
+    document.write_pdf(str(path), attachments=files or None, **options)

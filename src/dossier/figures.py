@@ -1,0 +1,642 @@
+"""The dossier's timeline: one lane per forum, one marker shape per event kind.
+
+The figure is made for an A4 page that is often printed in black and white:
+shapes carry the event kind (colour only repeats it), periods are bars,
+dates known only to the month or year are drawn as bracketed spans, decisions
+carry their protocol paragraph, and the "as of" date is a labelled line.
+
+Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas,
+never through pyplot, so no GUI backend is touched and nothing is shared
+between calls. :func:`timeline_svg` gives byte-identical SVG for the same input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+from babel.dates import format_date
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.legend import Legend
+from matplotlib.legend_handler import HandlerLine2D
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, NullLocator
+
+from .analysis import is_new
+from .catalogue import check_language, label, text
+from .contract import EVENT_KINDS
+from .dates import LOCALES, format_day
+from .model import CaseFile, Event
+
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+BLACK = "#000000"
+ORANGE = "#E69F00"
+SKY_BLUE = "#56B4E9"
+GREEN = "#009E73"
+YELLOW = "#F0E442"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+GREY = "#7A7A7A"
+
+
+@dataclass(frozen=True, slots=True)
+class KindStyle:
+    """How one event kind is drawn: a marker shape, filled or hollow, and a colour."""
+
+    marker: str
+    colour: str
+    filled: bool = True
+    scale: float = 1.0
+
+
+#: Shape per event kind. Every (marker, filled) pair is unique, so the kinds stay
+#: apart in greyscale; colours group related kinds (talk, setbacks, decisions).
+KIND_STYLES: dict[str, KindStyle] = {
+    "registered": KindStyle("o", BLACK, filled=False),
+    "prepared": KindStyle("s", BLUE, filled=False),
+    "discussed": KindStyle("o", SKY_BLUE),
+    "presented": KindStyle("s", BLUE),
+    "consultation": KindStyle("h", GREEN, scale=1.1),
+    "proposal": KindStyle("^", GREEN, scale=1.1),
+    # Pointing back for a referral, forward for a deferral, down for laid on the table.
+    "referred_back": KindStyle("<", ORANGE, scale=1.1),
+    "tabled": KindStyle("v", ORANGE, scale=1.1),
+    "deferred": KindStyle(">", ORANGE, scale=1.1),
+    "decided": KindStyle("*", VERMILLION, scale=1.6),
+    "communicated": KindStyle("p", PURPLE, scale=1.05),
+    "closed": KindStyle("D", BLACK, scale=0.85),
+    "withdrawn": KindStyle("X", PURPLE),
+    "other": KindStyle("d", GREY, filled=False),
+}
+
+#: Figure width in inches: the text width of an A4 portrait page.
+WIDTH = 7.0
+#: Height of one forum lane in inches, shrinking with many lanes down to MIN_LANE.
+LANE = 0.36
+MIN_LANE = 0.2
+#: The lanes never take more than this many inches, so the figure fits on a page.
+MAX_LANES_HEIGHT = 8.0
+MIN_LANES_HEIGHT = 0.55
+#: Widest lane label in inches; longer forum names wrap onto two lines, then shorten.
+MAX_LABEL_WIDTH = 1.75
+TOP = 0.3
+RIGHT = 0.18
+EDGE = 0.08
+MARKER_SIZE = 6.5
+#: Vertical offsets (in lanes) for markers that would sit on top of each other.
+ROW_OFFSETS = (0.0, -0.26, 0.26)
+
+#: Style for every figure; svg.* only matter when saving, and are set here so the
+#: SVG keeps its text as text (searchable, extractable from the PDF) and its ids stable.
+RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "axes.linewidth": 0.6,
+    "xtick.major.width": 0.6,
+    "xtick.minor.width": 0.4,
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 7.5,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "dossier-timeline",
+    "pdf.fonttype": 42,
+    "date.epoch": "1970-01-01T00:00:00",
+}
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    with mpl.rc_context(RC):
+        yield
+
+
+def timeline(
+    case_file: CaseFile, *, as_of: dt.date, since: dt.date | None = None, lang: str = "sv"
+) -> Figure:
+    """Draw the case's timeline: one lane per forum, one marker per event.
+
+    Parameters
+    ----------
+    case_file
+        The case and its ordered events.
+    as_of
+        The dossier's "as of" date, drawn as a labelled vertical line.
+    since
+        Events that may have happened on or after this date (any part of their
+        date's span, as :func:`dossier.analysis.is_new` says) get a halo; None
+        highlights nothing.
+    lang
+        ``"sv"`` or ``"en"``: the language of labels, legend and month names.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A figure 7 inches wide, as tall as its lanes need, on an Agg canvas.
+        Lanes run top to bottom in order of first involvement, events without
+        a forum last; the y tick labels are the (wrapped) forum names.
+
+    Raises
+    ------
+    dossier.errors.ParameterError
+        If ``lang`` is not a dossier language.
+    """
+    check_language(lang)
+    with _style():
+        return _Timeline(case_file, as_of, since, lang).draw()
+
+
+def timeline_svg(
+    case_file: CaseFile, *, as_of: dt.date, since: dt.date | None = None, lang: str = "sv"
+) -> str:
+    """The timeline as SVG text, byte-identical for the same input.
+
+    Parameters
+    ----------
+    case_file, as_of, since, lang
+        As for :func:`timeline`.
+
+    Returns
+    -------
+    str
+        A standalone SVG document; text stays text (font DejaVu Sans), no
+        creation date is written and element ids do not vary between runs.
+    """
+    with _style():
+        figure = timeline(case_file, as_of=as_of, since=since, lang=lang)
+        out = io.StringIO()
+        figure.savefig(out, format="svg", metadata={"Date": None})
+    return out.getvalue()
+
+
+def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> str:
+    """Alternative text for the timeline, e.g. "Tidslinje för RUN/168/2020: 17 händelser i 9 forum, 2019 – juni 2023.".
+
+    Parameters
+    ----------
+    case_file
+        The case and its events.
+    as_of
+        The dossier's "as of" date; named in a second sentence when it lies
+        after the last event, since the figure then reaches beyond the events.
+    lang
+        ``"sv"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        One or two sentences; dates at the precision the source gives.
+    """
+    case_id = case_file.case.case_id
+    events = case_file.events
+    if not events:
+        return text("phrase.timeline_alt_empty", lang, case_id=case_id)
+    first = min(events, key=lambda e: e.start)
+    last = max(events, key=lambda e: e.end)
+    start = first.date.format(lang)
+    end = (last.end_date or last.date).format(lang)
+    forums = len({e.forum_id for e in events if e.forum_id})
+    if len(events) == 1:
+        span = f"{start} – {end}" if first.is_period else start
+        sentence = text("phrase.timeline_alt_one", lang, case_id=case_id, date=span)
+    else:
+        key = {0: "phrase.timeline_alt_no_forum", 1: "phrase.timeline_alt_one_forum"}.get(
+            forums, "phrase.timeline_alt"
+        )
+        sentence = text(
+            key, lang, case_id=case_id, n=len(events), forums=forums, start=start, end=end
+        )
+    if as_of > last.end:
+        sentence += " " + text("phrase.timeline_alt_as_of", lang, date=format_day(as_of, lang))
+    return sentence
+
+
+@dataclass(frozen=True, slots=True)
+class _Lane:
+    forum_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """Where one event is drawn: its marker, its span and its lane row."""
+
+    event: Event
+    lane: int
+    x: float
+    span: tuple[float, float] | None
+    y: float
+    row: int
+
+
+def lanes(case_file: CaseFile, lang: str = "sv") -> list[tuple[str, str]]:
+    """The timeline's lanes as (forum_id, name), top first.
+
+    Forums come in order of first involvement; events without a forum share
+    one last lane, named from the catalogue ("(inget forum)"), with id ``""``.
+    """
+    ids = dict.fromkeys(e.forum_id for e in case_file.events)
+    named = [(fid, case_file.forum_name(fid)) for fid in ids if fid]
+    if "" in ids:
+        named.append(("", text("phrase.no_forum", lang)))
+    return named
+
+
+def kind_label(kind: str, lang: str = "sv") -> str:
+    """The legend entry of an event kind: its catalogue label with a capital initial."""
+    words = label("kind", kind, lang)
+    return words[:1].upper() + words[1:]
+
+
+class _Timeline:
+    """One drawing of one case; a class only to share the measurements between steps."""
+
+    def __init__(
+        self, case_file: CaseFile, as_of: dt.date, since: dt.date | None, lang: str
+    ) -> None:
+        self.case_file = case_file
+        self.as_of = as_of
+        self.since = since
+        self.lang = lang
+        self.lanes = [_Lane(fid, name) for fid, name in lanes(case_file, lang)]
+        self.figure = Figure(figsize=(WIDTH, 4))
+        # Agg measures text, so wrapping and label thinning use real font metrics.
+        self.renderer = FigureCanvasAgg(self.figure).get_renderer()
+        count = max(len(self.lanes), 1)
+        self.lane_inches = max(MIN_LANE, min(LANE, MAX_LANES_HEIGHT / count))
+        self.lanes_height = max(MIN_LANES_HEIGHT, self.lane_inches * count)
+        self.label_size = 8 if count <= 16 else 7 if count <= 30 else 6
+        self.low, self.high = self._x_range()
+
+    # Measuring ---------------------------------------------------------------
+
+    def _width(self, words: str, size: float) -> float:
+        """Width of ``words`` in inches at font ``size``."""
+        prop = FontProperties(family=RC["font.family"], size=size)
+        width, _, _ = self.renderer.get_text_width_height_descent(words, prop, ismath=False)
+        return width / self.figure.dpi
+
+    def _x_range(self) -> tuple[float, float]:
+        events = self.case_file.events
+        starts = [e.start for e in events] or [self.as_of]
+        ends = [e.end for e in events] + [self.as_of]
+        low = mdates.date2num(min(starts))
+        high = mdates.date2num(max(ends)) + 1
+        # A single day would give an axis without ticks; show at least four months.
+        if high - low < 120:
+            middle = (low + high) / 2
+            low, high = middle - 60, middle + 60
+        margin = max(12.0, (high - low) * 0.03)
+        return low - margin, high + margin
+
+    # Drawing -----------------------------------------------------------------
+
+    def draw(self) -> Figure:
+        labels = [
+            _fit(lane.name, MAX_LABEL_WIDTH, lambda s: self._width(s, self.label_size))
+            for lane in self.lanes
+        ]
+        widest = max((self._width(line, self.label_size) for lab in labels for line in lab.split("\n")), default=0.0)  # fmt: skip
+        self.left = EDGE + widest + 0.12
+        self.axes_width = WIDTH - self.left - RIGHT
+        self.days_per_inch = (self.high - self.low) / self.axes_width
+
+        ax = self.figure.add_axes((0, 0, 1, 1))
+        self._frame(ax, labels)
+        marks = self._marks()
+        self._draw_spans(ax, marks)
+        self._draw_markers(ax, marks)
+        self._draw_decision_labels(ax, marks)
+        self._draw_as_of(ax)
+        tick_height = _date_axis(ax, self.low, self.high, self.lang)
+        if not self.case_file.events:
+            ax.text(0.5, 0.5, text("phrase.no_events", self.lang), transform=ax.transAxes,
+                    ha="center", va="center", color=GREY)  # fmt: skip
+        self._layout(ax, tick_height, marks)
+        return self.figure
+
+    def _frame(self, ax: Axes, labels: list[str]) -> None:
+        count = max(len(self.lanes), 1)
+        ax.set_xlim(self.low, self.high)
+        ax.set_ylim(count - 0.5, -0.5)
+        ax.set_yticks(range(len(labels)), labels, fontsize=self.label_size, parse_math=False)
+        ax.tick_params(axis="y", length=0, pad=6)
+        ax.tick_params(axis="x", which="both", direction="out", labelsize=7.5)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        # Alternate bands let the eye follow a lane across the page, also in greyscale.
+        for lane in range(0, count, 2):
+            ax.axhspan(lane - 0.5, lane + 0.5, color="#EFEFEF", lw=0, zorder=0)
+        ax.grid(axis="x", which="major", color="#C8C8C8", lw=0.5, zorder=0.5)
+        ax.set_axisbelow(True)
+        if self.since is not None and self.since < mdates.num2date(self.high).date():
+            start = max(mdates.date2num(self.since), self.low)
+            ax.axvspan(start, self.high, color=YELLOW, alpha=0.14, lw=0, zorder=0.2)
+            ax.axvline(start, color=GREY, lw=0.6, ls=(0, (1, 1.5)), zorder=0.6)
+
+    def _marks(self) -> list[_Mark]:
+        lane_of = {lane.forum_id: index for index, lane in enumerate(self.lanes)}
+        placed: list[tuple[Event, int, float, tuple[float, float] | None]] = []
+        for event in self.case_file.events:
+            start = mdates.date2num(event.start)
+            end = mdates.date2num(event.end) + 1
+            if event.is_period:
+                x, span = start, (start, end)
+            elif event.date.precision == "day":
+                x, span = start, None
+            else:
+                # Month or year known only: the marker sits mid-span, the bracket shows the span.
+                x, span = (start + end) / 2, (start, end)
+            placed.append((event, lane_of[event.forum_id], x, span))
+
+        gap = self._marker_inches() * 0.9 * self.days_per_inch
+        marks = []
+        by_lane: dict[int, list[int]] = {}
+        for index, (_, lane, _, _) in enumerate(placed):
+            by_lane.setdefault(lane, []).append(index)
+        rows = [0] * len(placed)
+        for indices in by_lane.values():
+            order = sorted(indices, key=lambda i: placed[i][2])
+            for i, row in zip(order, _rows([placed[i][2] for i in order], gap), strict=True):
+                rows[i] = row
+        for (event, lane, x, span), row in zip(placed, rows, strict=True):
+            marks.append(_Mark(event, lane, x, span, lane + ROW_OFFSETS[row], row))
+        return marks
+
+    def _marker_size(self) -> float:
+        # Crowded lanes get smaller markers so neighbours still read as separate.
+        per_lane = max((sum(1 for e in self.case_file.events if e.forum_id == lane.forum_id)
+                        for lane in self.lanes), default=0)  # fmt: skip
+        density = per_lane / max(self.axes_width, 1.0)
+        scale = 1.0 if density <= 6 else max(0.6, math.sqrt(6 / density))
+        lane_scale = min(1.0, self.lane_inches / LANE)
+        return MARKER_SIZE * scale * max(lane_scale, 0.7)
+
+    def _marker_inches(self) -> float:
+        return self._marker_size() / 72
+
+    def _draw_spans(self, ax: Axes, marks: Sequence[_Mark]) -> None:
+        size = self._marker_size()
+        for kind in EVENT_KINDS:
+            periods = [m for m in marks if m.event.is_period and _kind(m.event) == kind]
+            if periods:
+                style = KIND_STYLES[kind]
+                ax.barh(
+                    [m.y for m in periods],
+                    [m.span[1] - m.span[0] for m in periods],
+                    left=[m.span[0] for m in periods],
+                    height=0.2 * size / MARKER_SIZE,
+                    color=style.colour,
+                    alpha=0.35,
+                    edgecolor=style.colour,
+                    linewidth=0.8,
+                    zorder=2,
+                )
+        cap = 0.11 * size / MARKER_SIZE
+        segments = []
+        for m in marks:
+            if m.span is not None and not m.event.is_period:
+                x0, x1 = m.span
+                segments += [
+                    [(x0, m.y), (x1, m.y)],
+                    [(x0, m.y - cap), (x0, m.y + cap)],
+                    [(x1, m.y - cap), (x1, m.y + cap)],
+                ]
+        if segments:
+            ax.add_collection(
+                LineCollection(segments, colors="#4D4D4D", linewidths=0.8, zorder=2.5),
+                autolim=False,
+            )
+
+    def _draw_markers(self, ax: Axes, marks: Sequence[_Mark]) -> None:
+        size = self._marker_size()
+        new = [m for m in marks if is_new(m.event, self.since)]
+        if new:
+            ax.plot([m.x for m in new], [m.y for m in new], ls="none",
+                    **_halo_style(size), zorder=3)  # fmt: skip
+        for kind in EVENT_KINDS:
+            chosen = [m for m in marks if _kind(m.event) == kind]
+            if chosen:
+                ax.plot([m.x for m in chosen], [m.y for m in chosen], ls="none",
+                        **_marker_style(kind, size), zorder=4.5 if kind == "decided" else 4)  # fmt: skip
+
+    def _draw_decision_labels(self, ax: Axes, marks: Sequence[_Mark]) -> None:
+        size = 7 if len(self.lanes) <= 16 else 6.5
+        offset = self._marker_size() * KIND_STYLES["decided"].scale / 2 + 1.5
+        taken: dict[tuple[int, str], float] = {}
+        pad = 0.05 * self.days_per_inch
+        for m in sorted(marks, key=lambda m: (m.lane, m.x)):
+            if m.event.kind != "decided" or not m.event.decision_ref.strip():
+                continue
+            words = m.event.decision_ref.strip()
+            half = self._width(words, size) * self.days_per_inch / 2
+            # Stacked markers only have room on their outer side.
+            slots = {0: ("above", "below"), 1: ("above",), 2: ("below",)}[m.row]
+            for slot in slots:
+                if m.x - half - pad >= taken.get((m.lane, slot), -math.inf):
+                    taken[(m.lane, slot)] = m.x + half
+                    up = slot == "above"
+                    ax.annotate(
+                        words,
+                        (m.x, m.y),
+                        xytext=(0, offset if up else -offset),
+                        textcoords="offset points",
+                        ha="center",
+                        va="bottom" if up else "top",
+                        fontsize=size,
+                        color="#1A1A1A",
+                        parse_math=False,
+                        annotation_clip=False,
+                        zorder=5,
+                        gid="decision-label",
+                        bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none",
+                              "alpha": 0.8},  # fmt: skip
+                    )
+                    break
+
+    def _draw_as_of(self, ax: Axes) -> None:
+        x = mdates.date2num(self.as_of)
+        ax.axvline(x, color=BLACK, lw=1.0, ls=(0, (4, 2)), zorder=3.5, gid="as-of")
+        words = f"{text('phrase.as_of_line', self.lang)} {format_day(self.as_of, self.lang)}"
+        # The label sits above the lanes, on whichever side of the line has more room.
+        right_half = x > (self.low + self.high) / 2
+        ax.annotate(
+            words,
+            (x, 1.0),
+            xycoords=ax.get_xaxis_transform(),
+            xytext=(-3 if right_half else 3, 3),
+            textcoords="offset points",
+            ha="right" if right_half else "left",
+            va="bottom",
+            fontsize=7.5,
+            annotation_clip=False,
+            gid="as-of-label",
+        )
+
+    def _legends(self, marks: Sequence[_Mark]) -> list[Legend]:
+        size = self._marker_size()
+        kinds = [k for k in EVENT_KINDS if any(_kind(m.event) == k for m in marks)]
+        handles = [Line2D([], [], ls="none", **_marker_style(k, MARKER_SIZE)) for k in kinds]
+        legends = []
+        if kinds:
+            legends.append(self._legend(handles, [kind_label(k, self.lang) for k in kinds],
+                                        "legend-kinds", numpoints=1))  # fmt: skip
+        notation: list[tuple[object, str]] = []
+        if any(m.event.is_period for m in marks):
+            notation.append((Patch(fc="#BDBDBD", ec="#4D4D4D", lw=0.8),
+                             text("legend.period", self.lang)))  # fmt: skip
+        if any(m.span is not None and not m.event.is_period for m in marks):
+            notation.append((Line2D([], [], color="#4D4D4D", lw=0.8, marker="|", ms=5, mew=0.8),
+                             text("legend.imprecise", self.lang)))  # fmt: skip
+        handler_map = {}
+        if self.since is not None:
+            halo = Line2D([], [], ls="none", **_halo_style(size))
+            handler_map[halo] = HandlerLine2D(numpoints=1)
+            since = text("phrase.new_since", self.lang, date=format_day(self.since, self.lang))
+            notation.append((halo, since[:1].upper() + since[1:]))
+        if notation:
+            # Two points put the bracket's caps at both ends of its line.
+            handles2, labels2 = zip(*notation, strict=True)
+            legends.append(self._legend(list(handles2), list(labels2), "legend-notation",
+                                        numpoints=2, handler_map=handler_map))  # fmt: skip
+        return legends
+
+    def _legend(self, handles: list, labels: list[str], gid: str, **options) -> Legend:
+        widest = max(self._width(words, RC["legend.fontsize"]) for words in labels)
+        column = widest + 0.42
+        columns = max(1, min(len(labels), int((WIDTH - 2 * EDGE) // column)))
+        # Fill row by row: the kinds then read in their workflow order left to right.
+        rows = math.ceil(len(labels) / columns)
+        order = [r * columns + c for c in range(columns) for r in range(rows)]
+        order = [i for i in order if i < len(labels)]
+        legend = self.figure.legend(
+            [handles[i] for i in order],
+            [labels[i] for i in order],
+            loc="lower left",
+            ncols=columns,
+            frameon=False,
+            borderaxespad=0,
+            borderpad=0.2,
+            handlelength=1.8,
+            handletextpad=0.5,
+            columnspacing=1.2,
+            labelspacing=0.45,
+            bbox_transform=self.figure.dpi_scale_trans,
+            bbox_to_anchor=(EDGE, 0),
+            **options,
+        )
+        legend.set_gid(gid)
+        return legend
+
+    def _layout(self, ax: Axes, tick_height: float, marks: Sequence[_Mark]) -> None:
+        legends = self._legends(marks)
+        heights = [lg.get_window_extent(self.renderer).height / self.figure.dpi for lg in legends]
+        # The lowest legend sits at the bottom edge; each one above it in turn.
+        y = EDGE
+        for legend, height in reversed(list(zip(legends, heights, strict=True))):
+            legend.set_bbox_to_anchor((EDGE, y), transform=self.figure.dpi_scale_trans)
+            y += height + 0.06
+        bottom = y + tick_height + 0.05
+        total = TOP + self.lanes_height + bottom
+        self.figure.set_size_inches(WIDTH, total)
+        ax.set_position(
+            (self.left / WIDTH, bottom / total, self.axes_width / WIDTH, self.lanes_height / total)
+        )
+
+
+def _kind(event: Event) -> str:
+    return event.kind if event.kind in KIND_STYLES else "other"
+
+
+def _marker_style(kind: str, size: float) -> dict:
+    style = KIND_STYLES[kind]
+    if style.filled:
+        return {"marker": style.marker, "ms": size * style.scale, "mfc": style.colour,
+                "mec": "#1A1A1A", "mew": 0.55}  # fmt: skip
+    return {"marker": style.marker, "ms": size * style.scale * 0.95, "mfc": "white",
+            "mec": style.colour, "mew": 1.3}  # fmt: skip
+
+
+def _halo_style(size: float) -> dict:
+    # A black ring round a pale disc: yellow on screen, still a ring in greyscale.
+    return {"marker": "o", "ms": size * 2.1, "mfc": YELLOW, "mec": BLACK, "mew": 0.7}
+
+
+def _rows(xs: Sequence[float], gap: float) -> list[int]:
+    """A row per marker (sorted by x): the first row whose last marker is ``gap`` away."""
+    last: dict[int, float] = {}
+    rows = []
+    for x in xs:
+        free = [row for row in range(len(ROW_OFFSETS)) if x - last.get(row, -math.inf) >= gap]
+        row = free[0] if free else min(last, key=last.get)
+        last[row] = x
+        rows.append(row)
+    return rows
+
+
+def _fit(name: str, width: float, measure: Callable[[str], float], lines: int = 2) -> str:
+    """``name`` wrapped at words to ``width`` inches on at most ``lines`` lines, cut with "…"."""
+    wrapped: list[str] = []
+    for word in name.split():
+        if wrapped and measure(f"{wrapped[-1]} {word}") <= width:
+            wrapped[-1] = f"{wrapped[-1]} {word}"
+        else:
+            wrapped.append(word)
+    cut = len(wrapped) > lines
+    wrapped = wrapped[:lines] or [""]
+    fitted = [_shorten(line, width, measure) for line in wrapped[:-1]]
+    last = wrapped[-1]
+    if cut or measure(last) > width:
+        while last and measure(last.rstrip() + "…") > width:
+            last = last[:-1]
+        last = last.rstrip() + "…"
+    return "\n".join([*fitted, last])
+
+
+def _shorten(line: str, width: float, measure: Callable[[str], float]) -> str:
+    if measure(line) <= width:
+        return line
+    while line and measure(line + "…") > width:
+        line = line[:-1]
+    return line + "…"
+
+
+def _date_axis(ax: Axes, low: float, high: float, lang: str) -> float:
+    """Put year or month ticks on the x axis; return the tick labels' height in inches."""
+    years = (high - low) / 365.25
+    locale = LOCALES[lang]
+    if years > 2.5:
+        step = next(s for s in (1, 2, 5, 10, 20, 50, 100) if years / s <= 10)
+        ax.xaxis.set_major_locator(mdates.YearLocator(step))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: str(mdates.num2date(x).year)))
+        if years <= 7:
+            ax.xaxis.set_minor_locator(mdates.MonthLocator((1, 4, 7, 10)))
+        elif step > 1:
+            ax.xaxis.set_minor_locator(mdates.YearLocator(1))
+        else:
+            ax.xaxis.set_minor_locator(NullLocator())
+        return 0.25
+
+    months = (1, 4, 7, 10) if years > 1 else (1, 3, 5, 7, 9, 11) if years > 0.5 else range(1, 13)
+    ax.xaxis.set_major_locator(mdates.MonthLocator(months))
+    ax.xaxis.set_minor_locator(mdates.MonthLocator() if years > 0.5 else NullLocator())
+
+    def month(x: float, pos: int | None) -> str:
+        # Month names in the dossier's language; the year under the first tick and each January.
+        day = mdates.num2date(x).date()
+        name = format_date(day, "LLL", locale=locale)
+        return f"{name}\n{day.year}" if pos == 0 or day.month == 1 else name
+
+    ax.xaxis.set_major_formatter(FuncFormatter(month))
+    return 0.38

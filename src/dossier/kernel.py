@@ -1,0 +1,43 @@
+"""Kernels started ahead of need.
+
+Starting a Python kernel and importing pandas, matplotlib and dossier into it
+takes a second or two. :class:`WarmKernel` starts one at once and lets it do
+those imports while the caller loads data (or runs the previous dossier);
+papermill then gets it ready to use through nbclient's ``km`` argument.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+#: Run by the kernel before it reports ready: the notebook's libraries, nothing of a case.
+WARM_UP = "import dossier.sections"
+
+
+class WarmKernel:
+    """A fresh kernel that imports the notebook's libraries as it starts."""
+
+    def __init__(self, manager: AsyncKernelManager) -> None:
+        self.manager = manager
+
+    @classmethod
+    def start(cls, cwd: str | Path, kernel_name: str = "python3") -> WarmKernel:
+        """Start a kernel in ``cwd``; returns at once, the kernel warms up in the background."""
+        manager = AsyncKernelManager(kernel_name=kernel_name)
+        run_sync(manager.start_kernel)(
+            cwd=str(cwd),
+            extra_arguments=[f"--InteractiveShellApp.exec_lines={[WARM_UP]!r}"],
+        )
+        return cls(manager)
+
+    @property
+    def name(self) -> str:
+        return self.manager.kernel_name
+
+    def shutdown(self) -> None:
+        """Stop the kernel; safe to call twice."""
+        if self.manager.has_kernel:
+            run_sync(self.manager.shutdown_kernel)(now=True)

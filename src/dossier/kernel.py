@@ -29,7 +29,11 @@ class WarmKernel:
         manager = AsyncKernelManager(kernel_name=kernel_name)
         run_sync(manager.start_kernel)(
             cwd=str(cwd),
-            extra_arguments=[f"--InteractiveShellApp.exec_lines={[WARM_UP]!r}"],
+            extra_arguments=[
+                f"--InteractiveShellApp.exec_lines={[WARM_UP]!r}",
+                # The loopback-only kernel's warning about plain TCP would reach every user's terminal.
+                "--IPKernelApp.log_level=ERROR",
+            ],
         )
         return cls(manager)
 

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 import matplotlib as mpl
 import matplotlib.dates as mdates
 from babel.dates import format_date
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.legend import Legend
-from matplotlib.legend_handler import HandlerLine2D
+from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullLocator
@@ -91,17 +92,20 @@ MAX_LANES_HEIGHT = 8.0
 MIN_LANES_HEIGHT = 0.55
 #: Widest lane label in inches; longer forum names wrap onto two lines, then shorten.
 MAX_LABEL_WIDTH = 1.75
-TOP = 0.3
+TOP = 0.32
 RIGHT = 0.18
 EDGE = 0.08
 MARKER_SIZE = 6.5
 #: Vertical offsets (in lanes) for markers that would sit on top of each other.
-ROW_OFFSETS = (0.0, -0.26, 0.26)
+ROW_OFFSETS = (0.0, -0.24, 0.24)
 
 #: Style for every figure; svg.* only matter when saving, and are set here so the
 #: SVG keeps its text as text (searchable, extractable from the PDF) and its ids stable.
 RC = {
-    "font.family": "DejaVu Sans",
+    # DejaVu Sans has å, ä, ö and ships with matplotlib; a viewer of the SVG that lacks
+    # it falls back to Verdana, the nearest in widths, then to any sans-serif.
+    "font.family": ["DejaVu Sans", "sans-serif"],
+    "font.sans-serif": ["DejaVu Sans", "Verdana", "Arial", "Helvetica"],
     "font.size": 8,
     "axes.linewidth": 0.6,
     "xtick.major.width": 0.6,
@@ -112,7 +116,6 @@ RC = {
     "svg.fonttype": "none",
     "svg.hashsalt": "dossier-timeline",
     "pdf.fonttype": 42,
-    "date.epoch": "1970-01-01T00:00:00",
 }
 
 
@@ -222,6 +225,10 @@ def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> st
     return sentence
 
 
+#: A rectangle in inches from the lanes' top left corner: left, right, top, bottom.
+Box = tuple[float, float, float, float]
+
+
 @dataclass(frozen=True, slots=True)
 class _Lane:
     forum_id: str
@@ -241,10 +248,21 @@ class _Mark:
 
 
 def lanes(case_file: CaseFile, lang: str = "sv") -> list[tuple[str, str]]:
-    """The timeline's lanes as (forum_id, name), top first.
+    """The timeline's lanes, top first.
 
-    Forums come in order of first involvement; events without a forum share
-    one last lane, named from the catalogue ("(inget forum)"), with id ``""``.
+    Parameters
+    ----------
+    case_file
+        The case and its ordered events.
+    lang
+        ``"sv"`` or ``"en"``, for the name of the lane without a forum.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(forum_id, name)`` per lane: forums in order of first involvement,
+        then, if any event has no forum, ``("", "(inget forum)")``, since that
+        lane is a catch-all rather than a forum the case passed through.
     """
     ids = dict.fromkeys(e.forum_id for e in case_file.events)
     named = [(fid, case_file.forum_name(fid)) for fid in ids if fid]
@@ -254,8 +272,24 @@ def lanes(case_file: CaseFile, lang: str = "sv") -> list[tuple[str, str]]:
 
 
 def kind_label(kind: str, lang: str = "sv") -> str:
-    """The legend entry of an event kind: its catalogue label with a capital initial."""
-    words = label("kind", kind, lang)
+    """The legend entry of an event kind.
+
+    Parameters
+    ----------
+    kind
+        An event kind of the data contract, e.g. ``"referred_back"``.
+    lang
+        ``"sv"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The catalogue's label with a capital initial, e.g. ``"Återremiss"``.
+    """
+    return _capital(label("kind", kind, lang))
+
+
+def _capital(words: str) -> str:
     return words[:1].upper() + words[1:]
 
 
@@ -276,6 +310,7 @@ class _Timeline:
         count = max(len(self.lanes), 1)
         self.lane_inches = max(MIN_LANE, min(LANE, MAX_LANES_HEIGHT / count))
         self.lanes_height = max(MIN_LANES_HEIGHT, self.lane_inches * count)
+        self.lane_inches = self.lanes_height / count
         self.label_size = 8 if count <= 16 else 7 if count <= 30 else 6
         self.low, self.high = self._x_range()
 
@@ -283,9 +318,7 @@ class _Timeline:
 
     def _width(self, words: str, size: float) -> float:
         """Width of ``words`` in inches at font ``size``."""
-        prop = FontProperties(family=RC["font.family"], size=size)
-        width, _, _ = self.renderer.get_text_width_height_descent(words, prop, ismath=False)
-        return width / self.figure.dpi
+        return self._text_box(words, size)[0]
 
     def _x_range(self) -> tuple[float, float]:
         events = self.case_file.events
@@ -303,26 +336,40 @@ class _Timeline:
     # Drawing -----------------------------------------------------------------
 
     def draw(self) -> Figure:
+        # Two lines of a name only fit a lane that is at least a quarter inch high.
+        lines = 2 if self.lane_inches >= 0.25 else 1
         labels = [
-            _fit(lane.name, MAX_LABEL_WIDTH, lambda s: self._width(s, self.label_size))
+            _fit(lane.name, MAX_LABEL_WIDTH, lambda s: self._width(s, self.label_size), lines)
             for lane in self.lanes
         ]
-        widest = max((self._width(line, self.label_size) for lab in labels for line in lab.split("\n")), default=0.0)  # fmt: skip
+        widest = max(
+            (self._width(line, self.label_size) for lab in labels for line in lab.split("\n")),
+            default=0.0,
+        )
         self.left = EDGE + widest + 0.12
         self.axes_width = WIDTH - self.left - RIGHT
         self.days_per_inch = (self.high - self.low) / self.axes_width
+        self.marker_size = self._marker_size()
 
         ax = self.figure.add_axes((0, 0, 1, 1))
         self._frame(ax, labels)
         marks = self._marks()
         self._draw_spans(ax, marks)
         self._draw_markers(ax, marks)
-        self._draw_decision_labels(ax, marks)
+        self.label_boxes: list[Box] = []
         self._draw_as_of(ax)
+        self._draw_decision_labels(ax, marks)
         tick_height = _date_axis(ax, self.low, self.high, self.lang)
         if not self.case_file.events:
-            ax.text(0.5, 0.5, text("phrase.no_events", self.lang), transform=ax.transAxes,
-                    ha="center", va="center", color=GREY)  # fmt: skip
+            ax.text(
+                0.5,
+                0.5,
+                text("phrase.no_events", self.lang),
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color=GREY,
+            )
         self._layout(ax, tick_height, marks)
         return self.figure
 
@@ -360,7 +407,8 @@ class _Timeline:
                 x, span = (start + end) / 2, (start, end)
             placed.append((event, lane_of[event.forum_id], x, span))
 
-        gap = self._marker_inches() * 0.9 * self.days_per_inch
+        # Wide enough for a decision's star, which is the largest marker.
+        gap = self.marker_size / 72 * 1.35 * self.days_per_inch
         marks = []
         by_lane: dict[int, list[int]] = {}
         for index, (_, lane, _, _) in enumerate(placed):
@@ -376,18 +424,20 @@ class _Timeline:
 
     def _marker_size(self) -> float:
         # Crowded lanes get smaller markers so neighbours still read as separate.
-        per_lane = max((sum(1 for e in self.case_file.events if e.forum_id == lane.forum_id)
-                        for lane in self.lanes), default=0)  # fmt: skip
+        per_lane = max(
+            (
+                sum(1 for e in self.case_file.events if e.forum_id == lane.forum_id)
+                for lane in self.lanes
+            ),
+            default=0,
+        )
         density = per_lane / max(self.axes_width, 1.0)
         scale = 1.0 if density <= 6 else max(0.6, math.sqrt(6 / density))
         lane_scale = min(1.0, self.lane_inches / LANE)
         return MARKER_SIZE * scale * max(lane_scale, 0.7)
 
-    def _marker_inches(self) -> float:
-        return self._marker_size() / 72
-
     def _draw_spans(self, ax: Axes, marks: Sequence[_Mark]) -> None:
-        size = self._marker_size()
+        size = self.marker_size
         for kind in EVENT_KINDS:
             periods = [m for m in marks if m.event.is_period and _kind(m.event) == kind]
             if periods:
@@ -397,73 +447,67 @@ class _Timeline:
                     [m.span[1] - m.span[0] for m in periods],
                     left=[m.span[0] for m in periods],
                     height=0.2 * size / MARKER_SIZE,
-                    color=style.colour,
-                    alpha=0.35,
-                    edgecolor=style.colour,
-                    linewidth=0.8,
+                    color=_tint(style.colour),
+                    edgecolor="#4D4D4D",
+                    linewidth=0.5,
                     zorder=2,
                 )
-        cap = 0.11 * size / MARKER_SIZE
+        # The bracket sits under its marker, caps up: even a month, narrower than the
+        # marker at a scale of years, still shows as a small bracket.
+        drop = (size / 2 + 1.5) / 72 / self.lane_inches
+        cap = 2.2 / 72 / self.lane_inches
         segments = []
         for m in marks:
             if m.span is not None and not m.event.is_period:
                 x0, x1 = m.span
-                segments += [
-                    [(x0, m.y), (x1, m.y)],
-                    [(x0, m.y - cap), (x0, m.y + cap)],
-                    [(x1, m.y - cap), (x1, m.y + cap)],
-                ]
+                y = m.y + drop
+                segments += [[(x0, y - cap), (x0, y), (x1, y), (x1, y - cap)]]
         if segments:
             ax.add_collection(
-                LineCollection(segments, colors="#4D4D4D", linewidths=0.8, zorder=2.5),
+                LineCollection(segments, colors="#333333", linewidths=0.8, zorder=2.5),
                 autolim=False,
             )
 
     def _draw_markers(self, ax: Axes, marks: Sequence[_Mark]) -> None:
-        size = self._marker_size()
+        size = self.marker_size
         new = [m for m in marks if is_new(m.event, self.since)]
         if new:
-            ax.plot([m.x for m in new], [m.y for m in new], ls="none",
-                    **_halo_style(size), zorder=3)  # fmt: skip
+            ax.plot(
+                [m.x for m in new], [m.y for m in new], ls="none", **_halo_style(size), zorder=3
+            )
         for kind in EVENT_KINDS:
             chosen = [m for m in marks if _kind(m.event) == kind]
             if chosen:
-                ax.plot([m.x for m in chosen], [m.y for m in chosen], ls="none",
-                        **_marker_style(kind, size), zorder=4.5 if kind == "decided" else 4)  # fmt: skip
+                ax.plot(
+                    [m.x for m in chosen],
+                    [m.y for m in chosen],
+                    ls="none",
+                    **_marker_style(kind, size),
+                    zorder=4.5 if kind == "decided" else 4,
+                )
 
-    def _draw_decision_labels(self, ax: Axes, marks: Sequence[_Mark]) -> None:
-        size = 7 if len(self.lanes) <= 16 else 6.5
-        offset = self._marker_size() * KIND_STYLES["decided"].scale / 2 + 1.5
-        taken: dict[tuple[int, str], float] = {}
-        pad = 0.05 * self.days_per_inch
-        for m in sorted(marks, key=lambda m: (m.lane, m.x)):
-            if m.event.kind != "decided" or not m.event.decision_ref.strip():
-                continue
-            words = m.event.decision_ref.strip()
-            half = self._width(words, size) * self.days_per_inch / 2
-            # Stacked markers only have room on their outer side.
-            slots = {0: ("above", "below"), 1: ("above",), 2: ("below",)}[m.row]
-            for slot in slots:
-                if m.x - half - pad >= taken.get((m.lane, slot), -math.inf):
-                    taken[(m.lane, slot)] = m.x + half
-                    up = slot == "above"
-                    ax.annotate(
-                        words,
-                        (m.x, m.y),
-                        xytext=(0, offset if up else -offset),
-                        textcoords="offset points",
-                        ha="center",
-                        va="bottom" if up else "top",
-                        fontsize=size,
-                        color="#1A1A1A",
-                        parse_math=False,
-                        annotation_clip=False,
-                        zorder=5,
-                        gid="decision-label",
-                        bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none",
-                              "alpha": 0.8},  # fmt: skip
-                    )
-                    break
+    def _text_box(self, words: str, size: float) -> tuple[float, float]:
+        """Width and height of ``words`` in inches."""
+        prop = FontProperties(family=RC["font.family"], size=size)
+        width, height, _ = self.renderer.get_text_width_height_descent(words, prop, ismath=False)
+        return width / self.figure.dpi, height / self.figure.dpi
+
+    def _free(self, box: Box, others: Sequence[Box] = ()) -> bool:
+        """Whether a label box clears every placed label and ``others``."""
+        left, right, top, bottom = box
+        return all(
+            right <= l2 or left >= r2 or bottom <= t2 or top >= b2
+            for l2, r2, t2, b2 in (*self.label_boxes, *others)
+        )
+
+    def _marker_box(self, mark: _Mark) -> Box:
+        """The square a mark's marker (or its halo) covers, in inches from the lanes' top left."""
+        size = self.marker_size
+        scale = 1.9 if is_new(mark.event, self.since) else KIND_STYLES[_kind(mark.event)].scale
+        half = size * scale / 2 / 72
+        x = (mark.x - self.low) / self.days_per_inch
+        y = (mark.y + 0.5) * self.lane_inches
+        return (x - half, x + half, y - half, y + half)
 
     def _draw_as_of(self, ax: Axes) -> None:
         x = mdates.date2num(self.as_of)
@@ -483,33 +527,79 @@ class _Timeline:
             annotation_clip=False,
             gid="as-of-label",
         )
+        width, height = self._text_box(words, 7.5)
+        at = (x - self.low) / self.days_per_inch + (-3 if right_half else 3) / 72
+        left = at - width if right_half else at
+        self.label_boxes.append((left, left + width, -height - 3 / 72, -3 / 72))
+
+    def _draw_decision_labels(self, ax: Axes, marks: Sequence[_Mark]) -> None:
+        size = 7 if len(self.lanes) <= 16 else 6.5
+        offset = self.marker_size * KIND_STYLES["decided"].scale / 2 + 1.0
+        pad = 1.0 / 72
+        markers = [self._marker_box(m) for m in marks]
+        # Lane by lane, left to right; a label that would touch another label or a
+        # marker is left out (the history table lists every paragraph).
+        for index in sorted(range(len(marks)), key=lambda i: (marks[i].lane, marks[i].x)):
+            m = marks[index]
+            if m.event.kind != "decided" or not m.event.decision_ref.strip():
+                continue
+            others = markers[:index] + markers[index + 1 :]
+            words = m.event.decision_ref.strip()
+            width, height = self._text_box(words, size)
+            x = (m.x - self.low) / self.days_per_inch
+            y = (m.y + 0.5) * self.lane_inches
+            # Stacked markers only have room on their outer side.
+            for up in {0: (True, False), 1: (True,), 2: (False,)}[m.row]:
+                near = y - offset / 72 if up else y + offset / 72
+                top, bottom = (near - height, near) if up else (near, near + height)
+                box = (x - width / 2 - pad, x + width / 2 + pad, top - pad, bottom + pad)
+                if not self._free(box, others):
+                    continue
+                self.label_boxes.append(box)
+                ax.annotate(
+                    words,
+                    (m.x, m.y),
+                    xytext=(0, offset if up else -offset),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom" if up else "top",
+                    fontsize=size,
+                    color="#1A1A1A",
+                    parse_math=False,
+                    annotation_clip=False,
+                    zorder=5,
+                    gid="decision-label",
+                    bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.8},
+                )
+                break
 
     def _legends(self, marks: Sequence[_Mark]) -> list[Legend]:
-        size = self._marker_size()
+        """The kinds present, then the notation in use (periods, imprecise dates, new)."""
         kinds = [k for k in EVENT_KINDS if any(_kind(m.event) == k for m in marks)]
-        handles = [Line2D([], [], ls="none", **_marker_style(k, MARKER_SIZE)) for k in kinds]
         legends = []
         if kinds:
-            legends.append(self._legend(handles, [kind_label(k, self.lang) for k in kinds],
-                                        "legend-kinds", numpoints=1))  # fmt: skip
-        notation: list[tuple[object, str]] = []
+            handles = [Line2D([], [], ls="none", **_marker_style(k, MARKER_SIZE)) for k in kinds]
+            labels = [kind_label(k, self.lang) for k in kinds]
+            legends.append(self._legend(handles, labels, "legend-kinds"))
+        notation: list[tuple[Artist, str]] = []
+        handler_map: dict[Artist, HandlerBase] = {}
         if any(m.event.is_period for m in marks):
-            notation.append((Patch(fc="#BDBDBD", ec="#4D4D4D", lw=0.8),
-                             text("legend.period", self.lang)))  # fmt: skip
+            bar = Patch(fc=_tint(GREY), ec="#4D4D4D", lw=0.5)
+            notation.append((bar, text("legend.period", self.lang)))
         if any(m.span is not None and not m.event.is_period for m in marks):
-            notation.append((Line2D([], [], color="#4D4D4D", lw=0.8, marker="|", ms=5, mew=0.8),
-                             text("legend.imprecise", self.lang)))  # fmt: skip
-        handler_map = {}
+            bracket = Line2D([], [], color="#333333", lw=0.8)
+            handler_map[bracket] = _BracketHandler()
+            notation.append((bracket, text("legend.imprecise", self.lang)))
         if self.since is not None:
-            halo = Line2D([], [], ls="none", **_halo_style(size))
-            handler_map[halo] = HandlerLine2D(numpoints=1)
-            since = text("phrase.new_since", self.lang, date=format_day(self.since, self.lang))
-            notation.append((halo, since[:1].upper() + since[1:]))
+            halo = Line2D([], [], ls="none", **_halo_style(MARKER_SIZE))
+            new = text("phrase.new_since", self.lang, date=format_day(self.since, self.lang))
+            notation.append((halo, new))
         if notation:
-            # Two points put the bracket's caps at both ends of its line.
-            handles2, labels2 = zip(*notation, strict=True)
-            legends.append(self._legend(list(handles2), list(labels2), "legend-notation",
-                                        numpoints=2, handler_map=handler_map))  # fmt: skip
+            handles, labels = zip(*notation, strict=True)
+            labels = [_capital(words) for words in labels]
+            legends.append(
+                self._legend(list(handles), labels, "legend-notation", handler_map=handler_map)
+            )
         return legends
 
     def _legend(self, handles: list, labels: list[str], gid: str, **options) -> Legend:
@@ -532,6 +622,7 @@ class _Timeline:
             handletextpad=0.5,
             columnspacing=1.2,
             labelspacing=0.45,
+            numpoints=1,
             bbox_transform=self.figure.dpi_scale_trans,
             bbox_to_anchor=(EDGE, 0),
             **options,
@@ -562,15 +653,45 @@ def _kind(event: Event) -> str:
 def _marker_style(kind: str, size: float) -> dict:
     style = KIND_STYLES[kind]
     if style.filled:
-        return {"marker": style.marker, "ms": size * style.scale, "mfc": style.colour,
-                "mec": "#1A1A1A", "mew": 0.55}  # fmt: skip
-    return {"marker": style.marker, "ms": size * style.scale * 0.95, "mfc": "white",
-            "mec": style.colour, "mew": 1.3}  # fmt: skip
+        return {
+            "marker": style.marker,
+            "ms": size * style.scale,
+            "mfc": style.colour,
+            "mec": "#1A1A1A",
+            "mew": 0.55,
+        }
+    return {
+        "marker": style.marker,
+        "ms": size * style.scale * 0.95,
+        "mfc": "white",
+        "mec": style.colour,
+        "mew": 1.3,
+    }
+
+
+def _tint(colour: str, share: float = 0.55) -> tuple[float, float, float]:
+    """``colour`` mixed with white: an opaque pale fill that prints as a light grey."""
+    red, green, blue = mpl.colors.to_rgb(colour)
+    return tuple(1 - share * (1 - c) for c in (red, green, blue))
 
 
 def _halo_style(size: float) -> dict:
     # A black ring round a pale disc: yellow on screen, still a ring in greyscale.
-    return {"marker": "o", "ms": size * 2.1, "mfc": YELLOW, "mec": BLACK, "mew": 0.7}
+    return {"marker": "o", "ms": size * 1.9, "mfc": YELLOW, "mec": BLACK, "mew": 0.6}
+
+
+class _BracketHandler(HandlerBase):
+    """Draws the legend key of an imprecise date as the bracket the lanes show."""
+
+    def create_artists(
+        self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans
+    ):
+        x0, x1 = -xdescent + 0.15 * width, -xdescent + 0.85 * width
+        low, high = -ydescent + 0.2 * height, -ydescent + 0.6 * height
+        bracket = Line2D([x0, x0, x1, x1], [high, low, low, high], transform=trans)
+        bracket.update_from(orig_handle)
+        bracket.set_transform(trans)
+        return [bracket]
 
 
 def _rows(xs: Sequence[float], gap: float) -> list[int]:
@@ -593,23 +714,20 @@ def _fit(name: str, width: float, measure: Callable[[str], float], lines: int = 
             wrapped[-1] = f"{wrapped[-1]} {word}"
         else:
             wrapped.append(word)
-    cut = len(wrapped) > lines
-    wrapped = wrapped[:lines] or [""]
-    fitted = [_shorten(line, width, measure) for line in wrapped[:-1]]
-    last = wrapped[-1]
-    if cut or measure(last) > width:
-        while last and measure(last.rstrip() + "…") > width:
-            last = last[:-1]
-        last = last.rstrip() + "…"
-    return "\n".join([*fitted, last])
+    fitted = [_shorten(line, width, measure) for line in wrapped[:lines]] or [""]
+    if len(wrapped) > lines and not fitted[-1].endswith("…"):
+        # Words were left out, so the last line says so even where it fits.
+        fitted[-1] = _shorten(fitted[-1], width, measure, cut=True)
+    return "\n".join(fitted)
 
 
-def _shorten(line: str, width: float, measure: Callable[[str], float]) -> str:
-    if measure(line) <= width:
+def _shorten(line: str, width: float, measure: Callable[[str], float], cut: bool = False) -> str:
+    """``line`` if it fits ``width``, else as much of it as fits with "…" after it."""
+    if not cut and measure(line) <= width:
         return line
-    while line and measure(line + "…") > width:
+    while line and measure(line.rstrip() + "…") > width:
         line = line[:-1]
-    return line + "…"
+    return line.rstrip() + "…"
 
 
 def _date_axis(ax: Axes, low: float, high: float, lang: str) -> float:
@@ -628,9 +746,11 @@ def _date_axis(ax: Axes, low: float, high: float, lang: str) -> float:
             ax.xaxis.set_minor_locator(NullLocator())
         return 0.25
 
-    months = (1, 4, 7, 10) if years > 1 else (1, 3, 5, 7, 9, 11) if years > 0.5 else range(1, 13)
+    months = (
+        (1, 4, 7, 10) if years > 1.25 else (1, 3, 5, 7, 9, 11) if years > 0.75 else range(1, 13)
+    )
     ax.xaxis.set_major_locator(mdates.MonthLocator(months))
-    ax.xaxis.set_minor_locator(mdates.MonthLocator() if years > 0.5 else NullLocator())
+    ax.xaxis.set_minor_locator(mdates.MonthLocator() if years > 0.75 else NullLocator())
 
     def month(x: float, pos: int | None) -> str:
         # Month names in the dossier's language; the year under the first tick and each January.

@@ -1,0 +1,363 @@
+"""The timeline figure: lanes, legend, labels, determinism, and scale from 1 to 500 events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import pytest
+
+from dossier.contract import EVENT_KINDS
+from dossier.dates import PartialDate
+from dossier.errors import ParameterError
+from dossier.figures import (
+    KIND_STYLES,
+    kind_label,
+    lanes,
+    timeline,
+    timeline_alt,
+    timeline_svg,
+)
+from dossier.model import Case, CaseFile, Event, Forum, event_order
+
+CASE_ID = "RUN/168/2020"
+AS_OF = dt.date(2023, 6, 14)
+SINCE = dt.date(2023, 1, 1)
+
+FORUMS = {
+    f.forum_id: f
+    for f in (
+        Forum("RUN", "Regionala utvecklingsnämnden", "committee"),
+        Forum("SAMR", "Samverkansrådet", "council"),
+        Forum("RUN-PRES", "RUN:s presidium", "presidium"),
+        Forum("PG", "Partigrupperna", "party_group"),
+        Forum("LP", "Länspartnerskapet", "partnership"),
+        Forum("LP-PRES", "Länspartnerskapets presidium", "presidium"),
+        Forum("RD", "Regiondirektören", "administration"),
+        Forum("EFNS", "Europaforum Norra Sverige", "external"),
+        Forum("TUR", "Transportutvecklingsrådet", "external"),
+    )
+}
+
+# (date, end_date, kind, forum_id, title, decision_ref), modelled on the sample memo.
+SAMPLE_EVENTS = [
+    ("2019", "2022", "prepared", "RUN", "Arbete under mandatperioden", ""),
+    ("2020-04-20", "", "registered", "", "Ärendet registreras", ""),
+    ("2020-05", "", "discussed", "SAMR", "Första diskussion i samverkansrådet", ""),
+    ("2020-05", "", "discussed", "RUN-PRES", "Dialog med presidiet", ""),
+    ("2020-10", "", "discussed", "SAMR", "Fortsatt dialog", ""),
+    ("2021", "", "prepared", "RD", "Internt arbete inom sakområden", ""),
+    ("2021-03", "", "discussed", "RUN", "Dialog i nämnden", ""),
+    ("2022", "", "other", "EFNS", "Påverkansarbete via Europaforum", ""),
+    ("2022-01", "2023-06", "discussed", "TUR", "Påverkansfrågor i rådet", ""),
+    ("2022-03", "2023-03", "prepared", "LP", "Översyn av samverkansformer", ""),
+    ("2022-05", "", "presented", "RUN", "Bruttolista påverkansfrågor", ""),
+    ("2022-05", "", "referred_back", "RUN", "Återremiss: tidplanen ses över", ""),
+    ("2022-06", "", "discussed", "PG", "Diskussion i partigrupperna", ""),
+    ("2022-08", "", "discussed", "RUN", "Diskussion i nämnden", ""),
+    ("2022-12", "", "decided", "RUN", "Länspartnerskapets roll", "§ 224"),
+    ("2023-01", "", "deferred", "RUN", "Hänskjuts till sommaren 2023", ""),
+    ("2023-03", "", "decided", "LP", "Presidiets sammansättning", ""),
+    ("2023-04", "", "discussed", "LP-PRES", "Presidiet planerar arbetet", ""),
+    ("2023-06", "", "proposal", "RD", "Regiondirektörens förslag", ""),
+]
+
+
+def make_case_file(rows, forums=FORUMS, case_id=CASE_ID) -> CaseFile:
+    """A case file built straight from the dataclasses, events in the model's order."""
+    events = [
+        Event(
+            case_id,
+            PartialDate.parse(date),
+            kind,
+            title,
+            end_date=PartialDate.parse(end) if end else None,
+            forum_id=forum,
+            decision_ref=ref,
+            row=row,
+        )
+        for row, (date, end, kind, forum, title, ref) in enumerate(rows, start=2)
+    ]
+    case = Case(
+        case_id,
+        "Länsgemensam påverkansagenda",
+        PartialDate.parse("2020"),
+        "open",
+        owner_forum_id="RUN",
+    )
+    return CaseFile(case, tuple(sorted(events, key=event_order)), dict(forums), (), (), (), ())
+
+
+def sample_case() -> CaseFile:
+    """The sample case without two of its dialogs: 17 events in 9 forums, 2019 – juni 2023."""
+    rows = [r for r in SAMPLE_EVENTS if r[4] not in ("Fortsatt dialog", "Dialog i nämnden")]
+    return make_case_file(rows)
+
+
+def one_event_case() -> CaseFile:
+    return make_case_file([("2022-12-13", "", "decided", "RUN", "Beslut", "§ 224")])
+
+
+def large_case(n: int = 500, seed: int = 168) -> CaseFile:
+    """``n`` events over twelve years and twelve forums, with every kind and precision."""
+    rng = random.Random(seed)
+    forums = dict(FORUMS)
+    for i in range(3):
+        forums[f"EXT{i}"] = Forum(
+            f"EXT{i}", f"Extern arbetsgrupp för regional utveckling {i + 1}", "external"
+        )
+    ids = [*forums, ""]
+    weights = [8, 3, 2, 2, 3, 1, 4, 1, 1, 1, 1, 1, 1]
+    kinds = list(EVENT_KINDS)
+    rows = []
+    for _ in range(n):
+        day = dt.date(2012, 1, 1) + dt.timedelta(days=rng.randrange(12 * 365))
+        precision = rng.choices(["day", "month", "year"], [8, 3, 1])[0]
+        date = {"day": day.isoformat(), "month": day.isoformat()[:7], "year": str(day.year)}
+        kind = rng.choice(kinds)
+        end = ""
+        if rng.random() < 0.04:
+            end = str(min(day.year + rng.randrange(1, 4), 2023))
+            date["day"] = date["year"] = str(day.year)
+            precision = "year"
+        ref = f"§ {rng.randrange(1, 300)}" if kind == "decided" else ""
+        forum = rng.choices(ids, weights)[0]
+        rows.append((date[precision], end, kind, forum, f"Händelse {len(rows)}", ref))
+    return make_case_file(rows, forums)
+
+
+def legend(fig, gid):
+    found = [lg for lg in fig.legends if lg.get_gid() == gid]
+    return found[0] if found else None
+
+
+def legend_texts(fig, gid):
+    found = legend(fig, gid)
+    return [t.get_text() for t in found.get_texts()] if found else []
+
+
+def test_svg_is_deterministic_within_a_process():
+    case_file = sample_case()
+    first = timeline_svg(case_file, as_of=AS_OF, since=SINCE)
+    second = timeline_svg(case_file, as_of=AS_OF, since=SINCE)
+    assert first == second
+    assert first.lstrip().startswith("<?xml")
+    assert "<dc:date>" not in first
+
+
+def test_svg_is_deterministic_across_processes_without_pyplot():
+    # Another hash seed and a GUI backend asked for: neither may change the SVG,
+    # and drawing must not import pyplot (which would pick up that backend).
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_figures import sample_case, AS_OF, SINCE\n"
+        "from dossier.figures import timeline_svg\n"
+        "svg = timeline_svg(sample_case(), as_of=AS_OF, since=SINCE)\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+        "sys.stdout.write(svg)\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "MPLBACKEND": "tkagg"}
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", env=env
+    )
+    assert other.returncode == 0, other.stderr
+    assert other.stdout == timeline_svg(sample_case(), as_of=AS_OF, since=SINCE)
+
+
+def test_lanes_follow_first_involvement_with_no_forum_last():
+    fig = timeline(sample_case(), as_of=AS_OF)
+    ax = fig.axes[0]
+    shown = [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()]
+    assert shown == [
+        "Regionala utvecklingsnämnden",
+        "Samverkansrådet",
+        "RUN:s presidium",
+        "Regiondirektören",
+        "Europaforum Norra Sverige",
+        "Transportutvecklingsrådet",
+        "Länspartnerskapet",
+        "Partigrupperna",
+        "Länspartnerskapets presidium",
+        "(inget forum)",
+    ]
+    # Lane 0 is drawn at the top.
+    low, high = ax.get_ylim()
+    assert low > high
+
+
+def test_no_forum_lane_in_english():
+    names = [name for _, name in lanes(sample_case(), "en")]
+    assert names[-1] == "(no forum)"
+    assert [fid for fid, _ in lanes(one_event_case())] == ["RUN"]
+
+
+def test_long_forum_names_wrap_or_shorten():
+    forum = Forum(
+        "X",
+        "Ledningsgruppen för kompetensförsörjning och strukturfondspartnerskapets "
+        "gemensamma beredningsgrupp i Jämtlands län",
+        "network",
+    )
+    case_file = make_case_file([("2021-02-03", "", "discussed", "X", "Möte", "")], {"X": forum})
+    tick = timeline(case_file, as_of=AS_OF).axes[0].get_yticklabels()[0].get_text()
+    lines = tick.split("\n")
+    assert len(lines) == 2
+    assert lines[0].startswith("Ledningsgruppen")
+    assert tick.endswith("…")
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_legend_shows_exactly_the_kinds_present(lang):
+    case_file = sample_case()
+    fig = timeline(case_file, as_of=AS_OF, lang=lang)
+    present = {e.kind for e in case_file.events}
+    expected = [kind_label(k, lang) for k in EVENT_KINDS if k in present]
+    assert sorted(legend_texts(fig, "legend-kinds")) == sorted(expected)
+    assert len(expected) == 9
+    if lang == "sv":
+        assert "Beslut" in expected and "Återremiss" in expected
+
+
+def test_kind_shapes_are_distinct_without_colour():
+    shapes = {(style.marker, style.filled) for style in KIND_STYLES.values()}
+    assert set(KIND_STYLES) == set(EVENT_KINDS)
+    assert len(shapes) == len(EVENT_KINDS)
+
+
+def test_decision_paragraph_is_text_in_the_svg():
+    svg = timeline_svg(sample_case(), as_of=AS_OF)
+    assert "§ 224" in svg
+    # A long forum name wraps onto two lines, each its own text element.
+    assert "Regionala" in svg and "utvecklingsnämnden" in svg
+    assert "Länspartnerskapets presidium" in svg
+
+
+def test_as_of_line_is_drawn_and_labelled():
+    fig = timeline(sample_case(), as_of=AS_OF)
+    ax = fig.axes[0]
+    lines = [line for line in ax.lines if line.get_gid() == "as-of"]
+    assert len(lines) == 1
+    assert list(lines[0].get_xdata()) == [mdates.date2num(AS_OF)] * 2
+    label = next(t for t in ax.texts if t.get_gid() == "as-of-label")
+    assert label.get_text() == "per dag 14 juni 2023"
+    svg = timeline_svg(sample_case(), as_of=AS_OF, lang="en")
+    assert 'id="as-of"' in svg
+    assert "as of 14 June 2023" in svg
+
+
+def test_x_range_covers_every_event_and_the_as_of_date():
+    case_file = sample_case()
+    later = dt.date(2025, 2, 1)
+    low, high = timeline(case_file, as_of=later).axes[0].get_xlim()
+    assert low < mdates.date2num(dt.date(2019, 1, 1))
+    assert high > mdates.date2num(later)
+
+
+def test_since_highlights_new_events_with_a_legend_entry():
+    case_file = sample_case()
+    fig = timeline(case_file, as_of=AS_OF, since=SINCE)
+    assert legend_texts(fig, "legend-notation")[-1] == "Nytt sedan 1 januari 2023"
+    halo = next(
+        line
+        for line in fig.axes[0].lines
+        if line.get_marker() == "o" and line.get_markerfacecolor() == "#F0E442"
+    )
+    # Jan, Mar, Apr, Jun 2023, and the Transportutvecklingsrådet period that starts in 2022
+    # ends within 2023 but began before, so it does not count as new.
+    assert len(halo.get_xdata()) == 4
+    without = timeline(case_file, as_of=AS_OF)
+    assert "Nytt sedan 1 januari 2023" not in legend_texts(without, "legend-notation")
+
+
+def test_notation_legend_explains_periods_and_imprecise_dates():
+    fig = timeline(sample_case(), as_of=AS_OF, lang="en")
+    assert legend_texts(fig, "legend-notation") == [
+        "Period (from – to)",
+        "Known to the month or year",
+    ]
+    assert legend(timeline(one_event_case(), as_of=AS_OF), "legend-notation") is None
+
+
+def test_month_names_follow_the_language():
+    short = make_case_file(
+        [
+            ("2022-12-13", "", "decided", "RUN", "Beslut", "§ 224"),
+            ("2023-05", "", "proposal", "RD", "Förslag", ""),
+        ]
+    )
+    for lang, may in (("sv", "maj"), ("en", "May")):
+        fig = timeline(short, as_of=AS_OF, lang=lang)
+        fig.canvas.draw()
+        ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        assert may in ticks, ticks
+
+
+def test_one_event_renders():
+    fig = timeline(one_event_case(), as_of=AS_OF)
+    assert 1.0 < fig.get_figheight() < 3.0
+    assert fig.get_figwidth() == pytest.approx(7.0)
+    assert "§ 224" in timeline_svg(one_event_case(), as_of=AS_OF)
+
+
+def test_no_events_renders_a_note():
+    empty = make_case_file([])
+    fig = timeline(empty, as_of=AS_OF)
+    assert any(t.get_text() == "Inga händelser att visa." for t in fig.axes[0].texts)
+    assert timeline_alt(empty, as_of=AS_OF) == "Tidslinje för RUN/168/2020: inga händelser."
+
+
+def test_500_events_render_in_reasonable_time_and_fit_a_page():
+    case_file = large_case()
+    started = time.perf_counter()
+    svg = timeline_svg(case_file, as_of=AS_OF, since=dt.date(2023, 1, 1))
+    assert time.perf_counter() - started < 20
+    fig = timeline(case_file, as_of=AS_OF)
+    assert fig.get_figheight() < 11
+    decisions = sum(1 for e in case_file.events if e.kind == "decided")
+    labelled = len(re.findall(r'id="decision-label', svg))
+    # Crowded lanes label only decisions whose paragraphs fit side by side.
+    assert 0 < labelled < decisions
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(ParameterError):
+        timeline(sample_case(), as_of=AS_OF, lang="de")
+
+
+def test_alt_text_counts_events_forums_and_span():
+    assert timeline_alt(sample_case(), as_of=AS_OF, lang="sv") == (
+        "Tidslinje för RUN/168/2020: 17 händelser i 9 forum, 2019 – juni 2023."
+    )
+    assert timeline_alt(sample_case(), as_of=dt.date(2023, 9, 1), lang="en") == (
+        "Timeline of RUN/168/2020: 17 events in 9 forums, 2019 – June 2023. As of 1 September 2023."
+    )
+
+
+def test_alt_text_for_one_event_and_one_forum():
+    assert timeline_alt(one_event_case(), as_of=dt.date(2022, 12, 13)) == (
+        "Tidslinje för RUN/168/2020: 1 händelse, 13 december 2022."
+    )
+    two = make_case_file(
+        [("2020", "", "discussed", "RUN", "a", ""), ("2021-03", "", "decided", "RUN", "b", "§ 1")]
+    )
+    assert timeline_alt(two, as_of=dt.date(2021, 3, 31), lang="en") == (
+        "Timeline of RUN/168/2020: 2 events in 1 forum, 2020 – March 2021."
+    )
+
+
+def test_forum_names_and_paragraphs_are_shown_literally_and_escaped():
+    forum = Forum("B", "Budget $ & <plan>", "committee")
+    rows = [("2021-02-03", "", "decided", "B", "Beslut", "§ 5 $x$")]
+    svg = timeline_svg(make_case_file(rows, {"B": forum}), as_of=AS_OF)
+    # No mathtext from dollar signs, and markup in the data stays text.
+    assert "Budget $ &amp; &lt;plan&gt;" in svg
+    assert "<plan>" not in svg
+    assert "§ 5 $x$" in svg

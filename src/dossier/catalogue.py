@@ -161,6 +161,22 @@ WORDS: dict[str, tuple[str, str]] = {
     "phrase.new_since": ("nytt sedan {date}", "new since {date}"),
     "legend.period": ("period (från – till)", "period (from – to)"),
     "legend.imprecise": ("känt till månad eller år", "known to the month or year"),
+    # Batches and meeting packs
+    "batch.title": ("Dossierer", "Dossiers"),
+    "batch.done": ("klar", "done"),
+    "batch.skipped": ("oförändrad", "unchanged"),
+    "batch.failed": ("misslyckades", "failed"),
+    "batch.counts": (
+        "{done} klara, {skipped} oförändrade, {failed} misslyckade.",
+        "{done} done, {skipped} unchanged, {failed} failed.",
+    ),
+    "batch.pack": ("Sammanträdets samlade PDF", "The meeting's combined PDF"),
+    "field.files": ("Filer", "Files"),
+    "pack.title": ("Ärendeunderlag: {meeting}", "Case dossiers: {meeting}"),
+    "pack.agenda": ("Dagordning", "Agenda"),
+    "pack.missing": ("dossier saknas (se batch-rapporten)", "no dossier (see the batch report)"),
+    "field.meeting": ("Sammanträde", "Meeting"),
+    "field.location": ("Plats", "Location"),
     # The one-sentence status
     "status_sentence.open": ("Pågående sedan {opened}.", "Open since {opened}."),
     "status_sentence.closed": ("Avslutat {closed}.", "Closed {closed}."),

@@ -31,6 +31,41 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_option(render)
     add_render_options(render)
 
+    batch = commands.add_parser(
+        "batch", help="render many dossiers in parallel; skip unchanged ones"
+    )
+    batch.add_argument("case_ids", nargs="*", metavar="CASE_ID", help="cases to render")
+    batch.add_argument(
+        "--meeting",
+        metavar="MEETING_ID",
+        help="the cases on this meeting's agenda, in agenda order, plus the meeting pack",
+    )
+    batch.add_argument("--all-open", action="store_true", help="every open case")
+    batch.add_argument("--cases-file", metavar="FILE", help="a file with one case ID per line")
+    add_data_option(batch)
+    add_render_options(batch)
+    batch.add_argument(
+        "--workers",
+        type=positive,
+        default=None,
+        metavar="N",
+        help="dossiers rendered at once, each in its own process (default: the number of cores)",
+    )
+    batch.add_argument(
+        "--force",
+        action="store_true",
+        help="render every case, even those whose dossier is current",
+    )
+    batch.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local worker processes (default) or a Dask cluster",
+    )
+    batch.add_argument(
+        "--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://10.0.0.5:8786"
+    )
+
     demo = commands.add_parser(
         "demo-data", help="write a synthetic data folder for tests and benchmarks"
     )
@@ -148,6 +183,42 @@ def run_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_batch(args: argparse.Namespace) -> int:
+    from .batch import progress_reporter, run_batch, select_cases, summary_table
+    from .resources import data_dir
+    from .validate import load
+
+    options = render_options(args)
+    data = data_dir(args.data)
+    registry = load(data)
+    case_ids = select_cases(
+        registry,
+        args.case_ids,
+        meeting=args.meeting,
+        all_open=args.all_open,
+        cases_file=args.cases_file,
+    )
+    on_result, finish = progress_reporter(len(case_ids))
+    try:
+        report = run_batch(
+            case_ids,
+            registry=registry,
+            data_dir=data,
+            out_dir=args.out,
+            options=options,
+            workers=args.workers,
+            force=args.force,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            meeting=args.meeting,
+            progress=on_result,
+        )
+    finally:
+        finish()
+    print(summary_table(report))
+    return 1 if report.failed else 0
+
+
 def run_demo_data(args: argparse.Namespace) -> int:
     from .synthetic import generate
 
@@ -159,7 +230,12 @@ def run_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"check": run_check, "render": run_render, "demo-data": run_demo_data}
+COMMANDS = {
+    "check": run_check,
+    "render": run_render,
+    "batch": run_batch,
+    "demo-data": run_demo_data,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

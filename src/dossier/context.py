@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from . import __version__
@@ -111,6 +112,7 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+@cache
 def toolkit_fingerprint() -> dict[str, str]:
     """The toolkit version and the hashes of the notebook and template it renders with."""
     template = hashlib.sha256()

@@ -45,3 +45,28 @@ class WarmKernel:
         """Stop the kernel; safe to call twice."""
         if self.manager.has_kernel:
             run_sync(self.manager.shutdown_kernel)(now=True)
+
+
+def ready_kernel(cwd: str | Path, spare: WarmKernel | None = None, timeout: float = 60) -> WarmKernel:
+    """A kernel that has answered: ``spare`` if given and alive, else a new one; one retry.
+
+    Raises
+    ------
+    RuntimeError
+        When two kernels in a row fail to start.
+    """
+    kernel = spare or WarmKernel.start(cwd)
+    for attempt in (1, 2):
+        client = kernel.manager.client()
+        client.start_channels()
+        try:
+            run_sync(client.wait_for_ready)(timeout=timeout)
+            return kernel
+        except RuntimeError:
+            kernel.shutdown()
+            if attempt == 2:
+                raise RuntimeError(f"two kernels in a row did not start within {timeout} s") from None
+            kernel = WarmKernel.start(cwd)
+        finally:
+            client.stop_channels()
+    raise AssertionError("unreachable")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import platform
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -15,6 +16,7 @@ PACKAGES = ("dossier", "papermill", "nbconvert", "nbclient", "ipykernel", "panda
             "matplotlib", "weasyprint", "babel", "jinja2")  # fmt: skip
 
 
+@cache
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in PACKAGES:

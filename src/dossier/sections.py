@@ -35,14 +35,21 @@ class Html(str):
 
 
 @cache
-def _macros():
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(template_dir() / "sections"),
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template_dir()),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
-        trim_blocks=False,
     )
-    return env.get_template("sections.html.j2").module
+
+
+def _macros():
+    return _environment().get_template("sections/sections.html.j2").module
+
+
+def render_page(name: str, view: dict) -> str:
+    """Render one of the project's page templates (autoescaped) with ``view``."""
+    return _environment().get_template(name).render(**view)
 
 
 @dataclass

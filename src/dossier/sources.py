@@ -12,6 +12,7 @@ import codecs
 import csv
 import hashlib
 import io
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,31 @@ class Sources:
     data_dir: Path
     tables: dict[str, pd.DataFrame]
     files: tuple[SourceFile, ...]
+
+
+#: In a case extract (a slice of an export, see dossier.job), the description of the export.
+EXTRACT_SOURCES = "sources.json"
+
+
+def described_sources(path: Path) -> tuple[SourceFile, ...]:
+    """The source files a case extract was cut from, as its ``sources.json`` describes them."""
+    try:
+        described = json.loads(path.read_text(encoding="utf-8"))
+        return tuple(
+            SourceFile(
+                Path(d["file"]).stem,
+                Path(d["file"]),
+                d["sha256"],
+                int(d["rows"]),
+                d.get("encoding", ""),
+                "",
+            )
+            for d in described
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(
+            [Fault(path.name, expected=f"is not a valid description of source files: {exc}")]
+        ) from None
 
 
 def normalise_header(name: str) -> str:

@@ -8,6 +8,7 @@ in seconds. Legal but odd data becomes :class:`DataNote` s, not faults.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,16 +18,24 @@ from .contract import TABLE, TABLES, Column, Table
 from .dates import PartialDate
 from .errors import DataError, Fault
 from .model import DataNote, Registry
-from .sources import ROW, Sources, read_sources
+from .sources import EXTRACT_SOURCES, ROW, Sources, described_sources, read_sources
 
-DATE_SHAPE = r"[1-9]\d{3}(?:-(?:0[1-9]|1[0-2])(?:-\d{2})?)?"
-DATETIME_SHAPE = r"[1-9]\d{3}-\d{2}-\d{2}(?:[ T](?:[01]\d|2[0-3]):[0-5]\d)?"
-INT_SHAPE = r"-?\d+"
+# [0-9], not \d: \d also takes other scripts' digits, which dates and ints cannot read.
+DATE_SHAPE = r"[1-9][0-9]{3}(?:-(?:0[1-9]|1[0-2])(?:-[0-9]{2})?)?"
+DATETIME_SHAPE = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
+INT_SHAPE = r"-?[0-9]+"
 
 
 def load(data_dir: str | Path) -> Registry:
-    """Read and check a data directory; raise DataError listing every fault."""
-    return validate(read_sources(data_dir))
+    """Read and check a data directory; raise DataError listing every fault.
+
+    A case extract (a folder with ``sources.json``) reports the files it was cut from as its sources.
+    """
+    registry = validate(read_sources(data_dir))
+    described = Path(data_dir) / EXTRACT_SOURCES
+    if described.is_file():
+        registry = replace(registry, sources=described_sources(described))
+    return registry
 
 
 def validate(sources: Sources) -> Registry:

@@ -1,0 +1,437 @@
+"""Render many dossiers at once: parallel, incremental, crash-safe; and the meeting pack.
+
+The data is loaded and checked once, in this process; each dossier becomes a
+small :class:`~dossier.job.DossierJob` that a worker process renders with a
+fresh kernel, started ahead of need while the previous dossier runs. A dossier
+whose key is unchanged is skipped; a failing one is reported and the batch
+goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context, util
+from pathlib import Path
+
+from .errors import OutputLockedError, ParameterError, RenderError
+from .job import DossierJob, RenderOptions, is_current, prepare_job, run_job, slugify
+from .model import Registry
+
+LOCK_FILE = ".dossier.lock"
+REPORT_FILE = "batch-report.json"
+
+
+@dataclass
+class DossierResult:
+    """How one dossier of a batch went."""
+
+    case_id: str
+    slug: str
+    title: str
+    status: str  # "done", "skipped" or "failed"
+    seconds: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class BatchReport:
+    results: list[DossierResult]
+    seconds: float
+    out_dir: Path
+    meeting_pack: dict[str, str] | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> bool:
+        return self.count("failed") > 0
+
+
+# -- choosing cases ---------------------------------------------------------------------------
+
+
+def select_cases(
+    registry: Registry,
+    case_ids: Iterable[str] = (),
+    *,
+    meeting: str | None = None,
+    all_open: bool = False,
+    cases_file: str | Path | None = None,
+) -> list[str]:
+    """The cases to render, in order and without repeats; raise for unknown IDs or meeting."""
+    chosen = list(case_ids)
+    if cases_file is not None:
+        try:
+            lines = Path(cases_file).read_text(encoding="utf-8-sig").splitlines()
+        except OSError as exc:
+            raise ParameterError(f"--cases-file {cases_file}: {exc.strerror}") from None
+        chosen += [
+            line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+        ]
+    if meeting is not None:
+        if registry.meeting(meeting) is None:
+            known = (
+                ", ".join(sorted(registry.meetings["meeting_id"])[:10]) or "none in meetings.csv"
+            )
+            raise ParameterError(f"--meeting {meeting!r} is not in meetings.csv (known: {known})")
+        chosen += [item.case_id for item in agenda_in_order(registry, meeting)]
+    if all_open:
+        chosen += list(registry.cases.loc[registry.cases["status"] == "open", "case_id"])
+    if not chosen:
+        raise ParameterError(
+            "no cases chosen: give CASE_IDs, --meeting, --all-open or --cases-file"
+        )
+    for case_id in chosen:
+        registry.case(case_id)  # UnknownCaseError names the closest IDs
+    unique = list(dict.fromkeys(chosen))
+    slugs: dict[str, str] = {}
+    for case_id in unique:
+        other = slugs.setdefault(slugify(case_id), case_id)
+        if other != case_id:
+            raise ParameterError(
+                f"cases {other!r} and {case_id!r} have the same file name {slugify(case_id)!r}"
+            )
+    return unique
+
+
+def agenda_in_order(registry: Registry, meeting_id: str):
+    return registry.agenda_items(meeting_id=meeting_id)
+
+
+# -- the lock and crash leftovers -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder for this run; a second run into it stops at once (exit 2)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise OutputLockedError(
+                f"{out_dir} is in use by {holder}; wait for it to finish or use another --out folder"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"dossier batch, pid {os.getpid()}\n")
+        handle.flush()
+        _remove_leftovers(out_dir)
+        yield
+    finally:
+        handle.close()
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Staging folders of a run that was killed: never a dossier, always safe to remove."""
+    for path in out_dir.iterdir():
+        if (
+            path.name.startswith(".")
+            and path.is_dir()
+            and path.suffix in (".tmp", ".extract", ".old")
+        ):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# -- workers ----------------------------------------------------------------------------------
+
+_spare = None  # the next kernel of this worker process, warming up
+
+
+def _worker_start() -> None:
+    global _spare
+    from .kernel import WarmKernel
+    from .resources import notebook_path
+
+    _spare = WarmKernel.start(notebook_path().parent)
+    # Process pools end workers with os._exit: only multiprocessing's finalizers still run.
+    util.Finalize(None, _stop_spare, exitpriority=10)
+
+
+def _stop_spare() -> None:
+    if _spare is not None:
+        _spare.shutdown()
+
+
+def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:
+    """Render one job with a fresh kernel; start the next kernel first so it warms meanwhile."""
+    global _spare
+    from .kernel import WarmKernel, ready_kernel
+    from .resources import notebook_path
+
+    started = time.perf_counter()
+    result = DossierResult(job.case_id, job.slug, job.title, "failed")
+    kernel = None
+    try:
+        kernel = ready_kernel(notebook_path().parent, _spare)
+        _spare = WarmKernel.start(notebook_path().parent)
+        files = run_job(job, out_dir, kernel)
+        result.status = "done"
+        result.outputs = {
+            name: str(path)
+            for name, path in (
+                ("html", files.html),
+                ("pdf", files.pdf),
+                ("notebook", files.notebook),
+                ("manifest", files.manifest),
+            )
+            if path is not None
+        }
+    except RenderError as exc:
+        result.error = str(exc)
+        if exc.notebook:
+            result.outputs["notebook"] = exc.notebook
+    except Exception as exc:  # a worker must report, not die: the batch goes on
+        result.error = f"{job.case_id}: {type(exc).__name__}: {exc}"
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+class LocalExecutor:
+    """Worker processes on this machine (spawned: no state shared with this process)."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_worker_start
+        )
+
+    def submit(self, job: DossierJob, out_dir: str) -> Future:
+        return self.pool.submit(render_in_worker, job, out_dir)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Workers of a Dask distributed cluster (``pip install 'dossier[dask]'``)."""
+
+    def __init__(self, scheduler: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ParameterError(
+                "--executor dask needs Dask: pip install 'dossier[dask]'"
+            ) from None
+        try:
+            self.client = Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise ParameterError(
+                f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
+            ) from None
+
+    def submit(self, job: DossierJob, out_dir: str) -> Future:
+        return self.client.submit(render_in_worker, job, out_dir, pure=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+# -- the batch --------------------------------------------------------------------------------
+
+
+def run_batch(
+    case_ids: list[str],
+    *,
+    registry: Registry,
+    data_dir: Path,
+    out_dir: str | Path,
+    options: RenderOptions,
+    workers: int | None = None,
+    force: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    meeting: str | None = None,
+    progress: Callable[[DossierResult, int, int], None] | None = None,
+) -> BatchReport:
+    """Render ``case_ids`` into ``out_dir``: skip unchanged ones, go on past failures.
+
+    Parameters
+    ----------
+    workers
+        Worker processes (default: the number of cores); each renders one dossier at a time.
+    force
+        Render every case even if its dossier is current.
+    executor, scheduler
+        ``"local"`` (processes on this machine) or ``"dask"`` with the scheduler's address.
+    meeting
+        Also assemble the meeting pack of this meeting (index page and one PDF).
+    progress
+        Called after each dossier with its result, the number finished and the total.
+    """
+    out = Path(out_dir)
+    started = time.perf_counter()
+    with output_lock(out):
+        jobs = [prepare_job(registry, case_id, data_dir, options) for case_id in case_ids]
+        results: dict[str, DossierResult] = {}
+        pending = []
+        for job in jobs:
+            if not force and is_current(job, out):
+                results[job.case_id] = _skipped(job, out)
+                if progress:
+                    progress(results[job.case_id], len(results), len(jobs))
+            else:
+                pending.append(job)
+        if pending:
+            pool = _executor(executor, scheduler, workers or os.cpu_count() or 1, len(pending))
+            try:
+                futures = {pool.submit(job, str(out)): job for job in pending}
+                remaining = set(futures)
+                while remaining:
+                    finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        result = future.result()
+                        results[result.case_id] = result
+                        if progress:
+                            progress(result, len(results), len(jobs))
+            finally:
+                pool.close()
+        ordered = [results[job.case_id] for job in jobs]
+        report = BatchReport(ordered, round(time.perf_counter() - started, 3), out)
+        if meeting is not None:
+            from .pack import build_meeting_pack
+
+            report.meeting_pack = build_meeting_pack(registry, meeting, report, options)
+        write_report(report, options.lang)
+    return report
+
+
+def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
+    if kind == "dask":
+        if not scheduler:
+            raise ParameterError(
+                "--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)"
+            )
+        return DaskExecutor(scheduler)
+    if kind != "local":
+        raise ParameterError(f"--executor {kind!r}: use local or dask")
+    return LocalExecutor(max(1, min(workers, jobs)))
+
+
+def _skipped(job: DossierJob, out: Path) -> DossierResult:
+    folder = out / job.slug
+    outputs = {fmt: str(folder / f"{job.slug}.{fmt}") for fmt in job.options.formats}
+    outputs |= {
+        "notebook": str(folder / f"{job.slug}.ipynb"),
+        "manifest": str(folder / "manifest.json"),
+    }
+    return DossierResult(job.case_id, job.slug, job.title, "skipped", 0.0, outputs)
+
+
+# -- what a batch leaves behind ---------------------------------------------------------------
+
+
+def write_report(report: BatchReport, lang: str) -> None:
+    """``batch-report.json`` and ``index.html`` in the output folder."""
+    data = {
+        "seconds": report.seconds,
+        "counts": {s: report.count(s) for s in ("done", "skipped", "failed")},
+        "meeting_pack": report.meeting_pack,
+        "dossiers": [asdict(r) for r in report.results],
+    }
+    _write_atomic(
+        report.out_dir / REPORT_FILE, json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    )
+    _write_atomic(report.out_dir / "index.html", index_page(report.results, report.out_dir, lang))
+
+
+def index_page(results: list[DossierResult], folder: Path, lang: str, *, title: str | None = None,
+               subtitle: str = "", items: dict[str, str] | None = None, pack: str | None = None) -> str:  # fmt: skip
+    """A self-contained page listing dossiers with their status and links (relative to ``folder``)."""
+    from .catalogue import text
+    from .sections import render_page
+
+    rows = []
+    for r in results:
+        links = [(name.upper() if name in ("html", "pdf") else name, os.path.relpath(path, folder))
+                 for name, path in r.outputs.items() if name in ("html", "pdf", "notebook")]  # fmt: skip
+        row = {"case_id": r.case_id, "title": r.title, "status": r.status,
+               "status_label": text(f"batch.{r.status}", lang), "links": links, "error": r.error or ""}  # fmt: skip
+        if items is not None:
+            row["item"] = items.get(r.case_id, "")
+        rows.append(row)
+    columns = [text(f"field.{k}", lang) for k in ("case_id", "title", "status", "files")]
+    if items is not None:
+        columns.insert(0, text("field.item", lang))
+    counts = text("batch.counts", lang, done=_count(results, "done"), skipped=_count(results, "skipped"),
+                  failed=_count(results, "failed"))  # fmt: skip
+    view = {
+        "lang": lang, "title": title or text("batch.title", lang), "subtitle": subtitle, "rows": rows,
+        "columns": columns, "counts": counts, "pack": pack, "pack_label": text("batch.pack", lang),
+    }  # fmt: skip
+    return render_page("batch/index.html.j2", view)
+
+
+def _count(results: list[DossierResult], status: str) -> int:
+    return sum(1 for r in results if r.status == status)
+
+
+def _write_atomic(path: Path, content: str | bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
+    if isinstance(content, str):
+        temporary.write_text(content, encoding="utf-8")
+    else:
+        temporary.write_bytes(content)
+    os.replace(temporary, path)
+
+
+def summary_table(report: BatchReport) -> str:
+    """The plain-text table printed at the end of a batch."""
+    width = max([len(r.case_id) for r in report.results] + [7])
+    lines = [f"{'case':<{width}}  {'status':<8}  {'seconds':>7}  detail"]
+    for r in report.results:
+        detail = (
+            (r.error or "").splitlines()[0]
+            if r.error
+            else r.outputs.get("html") or r.outputs.get("pdf") or ""
+        )
+        lines.append(f"{r.case_id:<{width}}  {r.status:<8}  {r.seconds:>7.1f}  {detail}")
+    lines.append(
+        f"{report.count('done')} done, {report.count('skipped')} skipped, {report.count('failed')} failed "
+        f"in {report.seconds:.1f} s; report: {report.out_dir / REPORT_FILE}"
+    )
+    if report.meeting_pack:
+        lines.append(f"meeting pack: {report.meeting_pack['pdf']}")
+    return "\n".join(lines)
+
+
+def progress_reporter(total_hint: int, stream=sys.stderr) -> tuple[Callable, Callable[[], None]]:
+    """A progress callback: a tqdm bar on a terminal, one log line per dossier otherwise."""
+    if stream.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total_hint, unit="dossier", file=stream, dynamic_ncols=True)
+        counts = {"done": 0, "skipped": 0, "failed": 0}
+
+        def on_result(result: DossierResult, finished: int, total: int) -> None:
+            counts[result.status] += 1
+            bar.total = total
+            bar.set_postfix(counts, refresh=False)
+            bar.update(1)
+
+        return on_result, bar.close
+
+    def log_line(result: DossierResult, finished: int, total: int) -> None:
+        stamp = dt.datetime.now().strftime("%H:%M:%S")
+        detail = f" ({result.error.splitlines()[0]})" if result.error else ""
+        print(f"{stamp} [{finished}/{total}] {result.status} {result.case_id} {result.seconds:.1f} s{detail}",
+              file=stream, flush=True)  # fmt: skip
+
+    return log_line, lambda: None

@@ -9,25 +9,21 @@ goes on.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
-import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context, util
 from pathlib import Path
 
-from .errors import OutputLockedError, ParameterError, RenderError
-from .job import DossierJob, RenderOptions, is_current, prepare_job, run_job, slugify
+from .errors import ParameterError, RenderError
+from .job import DossierJob, RenderOptions, is_current, output_lock, prepare_job, run_job, slugify
 from .model import Registry
 
-LOCK_FILE = ".dossier.lock"
 REPORT_FILE = "batch-report.json"
 
 
@@ -108,44 +104,6 @@ def select_cases(
 
 def agenda_in_order(registry: Registry, meeting_id: str):
     return registry.agenda_items(meeting_id=meeting_id)
-
-
-# -- the lock and crash leftovers -------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def output_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the output folder for this run; a second run into it stops at once (exit 2)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise OutputLockedError(
-                f"{out_dir} is in use by {holder}; wait for it to finish or use another --out folder"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"dossier batch, pid {os.getpid()}\n")
-        handle.flush()
-        _remove_leftovers(out_dir)
-        yield
-    finally:
-        handle.close()
-
-
-def _remove_leftovers(out_dir: Path) -> None:
-    """Staging folders of a run that was killed: never a dossier, always safe to remove."""
-    for path in out_dir.iterdir():
-        if (
-            path.name.startswith(".")
-            and path.is_dir()
-            and path.suffix in (".tmp", ".extract", ".old")
-        ):
-            shutil.rmtree(path, ignore_errors=True)
 
 
 # -- workers ----------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ extract, not the whole export, so the source data is read once per batch.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -17,16 +20,20 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .catalogue import check_language
 from .context import toolkit_fingerprint
-from .errors import RenderError
+from .errors import OutputLockedError, ParameterError, RenderError
 from .kernel import WarmKernel
 from .manifest import case_slice_csv, package_versions
 from .model import Registry
 from .resources import notebook_path
 from .sources import EXTRACT_SOURCES
+
+LOCK_FILE = ".dossier.lock"
 
 
 @dataclass(frozen=True)
@@ -34,17 +41,14 @@ class RenderOptions:
     """How to render: language, dates, formats. Checked on creation."""
 
     lang: str = "sv"
-    as_of: object = None  # datetime.date; None for today
-    since: object = None
+    as_of: dt.date | None = None  # None for today
+    since: dt.date | None = None
     inactive_months: int = 6
     formats: tuple[str, ...] = ("html", "pdf")
     pdfa: bool = False
     timeout: float | None = 600
 
     def __post_init__(self) -> None:
-        from .catalogue import check_language
-        from .errors import ParameterError
-
         check_language(self.lang)
         if not self.formats or any(f not in ("html", "pdf") for f in self.formats):
             raise ParameterError(f"--format {','.join(self.formats)}: use html, pdf or html,pdf")
@@ -52,9 +56,7 @@ class RenderOptions:
             raise ParameterError("--inactive-months must be 1 or more")
 
     @property
-    def day(self):
-        import datetime as dt
-
+    def day(self) -> dt.date:
         return self.as_of or dt.date.today()
 
 
@@ -249,6 +251,44 @@ def _publish(staging: Path, final: Path, files: DossierFiles) -> DossierFiles:
         final / files.notebook.name,
         final / "manifest.json",
     )
+
+
+# -- the lock and crash leftovers -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder for this run; a second run into it stops at once (exit 2)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise OutputLockedError(
+                f"{out_dir} is in use by {holder}; wait for it to finish or use another --out folder"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"dossier batch, pid {os.getpid()}\n")
+        handle.flush()
+        _remove_leftovers(out_dir)
+        yield
+    finally:
+        handle.close()
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Staging folders of a run that was killed: never a dossier, always safe to remove."""
+    for path in out_dir.iterdir():
+        if (
+            path.name.startswith(".")
+            and path.is_dir()
+            and path.suffix in (".tmp", ".extract", ".old")
+        ):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def render_error(job: DossierJob, message: str, kept: Path) -> RenderError:

@@ -18,7 +18,11 @@ def test_all_names_exist_and_are_sorted():
 
 
 def test_public_surface_is_declared():
-    public = {n for n in vars(dossier) if not n.startswith("_") and not isinstance(getattr(dossier, n), type(dossier))}
+    public = {
+        n
+        for n in vars(dossier)
+        if not n.startswith("_") and not isinstance(getattr(dossier, n), type(dossier))
+    }
     assert public - {"annotations"} <= set(dossier.__all__)
 
 

@@ -18,7 +18,7 @@ from babel.dates import format_date, format_skeleton
 
 Precision = Literal["year", "month", "day"]
 
-PATTERN = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+PATTERN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 EXPECTED = "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
 
 #: Babel locale for each dossier language; English dossiers use day-month-year.
@@ -43,8 +43,12 @@ class PartialDate:
     def __post_init__(self) -> None:
         if self.day is not None and self.month is None:
             raise ValueError("a day needs a month")
-        # Raises ValueError for impossible dates such as 2023-02-30.
-        dt.date(self.year, self.month or 1, self.day or 1)
+        # Raises ValueError for impossible dates such as 2023-02-30 (and month or day 0).
+        dt.date(
+            self.year,
+            1 if self.month is None else self.month,
+            1 if self.day is None else self.day,
+        )
         if not 1000 <= self.year <= 9999:
             raise ValueError("the year must have four digits")
 

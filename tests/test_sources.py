@@ -1,0 +1,282 @@
+"""Reading a data folder: encodings, delimiters, headers, row numbers, unreadable files."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from dossier.contract import TABLE
+from dossier.errors import DataError, DossierError
+from dossier.sources import ROW, read_sources, read_table
+from dossier.validate import load
+
+FORUMS = TABLE["forums"]
+EVENTS = TABLE["events"]
+
+
+def read(tmp_path: Path, content: bytes, table=FORUMS):
+    path = tmp_path / table.file
+    path.write_bytes(content)
+    return read_table(path, table)
+
+
+def only_fault(exc: pytest.ExceptionInfo[DataError]):
+    assert len(exc.value.faults) == 1, exc.value.faults
+    return exc.value.faults[0]
+
+
+def test_utf8_without_bom(tmp_path):
+    frame, source = read(tmp_path, "forum_id,name,kind\nN,Nämnden för ÅÄÖ,committee\n".encode())
+    assert frame["name"].tolist() == ["Nämnden för ÅÄÖ"]
+    assert source.encoding == "utf-8"
+    assert source.delimiter == ","
+
+
+def test_utf8_with_bom_does_not_spoil_the_first_header(tmp_path):
+    content = b"\xef\xbb\xbf" + "forum_id,name,kind\nN,Nämnden,committee\n".encode()
+    frame, source = read(tmp_path, content)
+    assert frame["forum_id"].tolist() == ["N"]
+    assert frame["name"].tolist() == ["Nämnden"]
+    assert source.encoding == "utf-8-sig"
+
+
+def test_windows_1252_comes_back_right(tmp_path):
+    content = "forum_id;name;kind\nN;Länsstyrelsen i Jämtlands län, Östersund;external\n"
+    frame, source = read(tmp_path, content.encode("cp1252"))
+    assert frame["name"].tolist() == ["Länsstyrelsen i Jämtlands län, Östersund"]
+    assert source.encoding == "cp1252"
+    assert source.delimiter == ";"
+
+
+def test_semicolon_delimiter_keeps_commas_in_values(tmp_path):
+    content = b"forum_id;name;kind;description\nN;Namn, med komma;committee;a, b, c\n"
+    frame, source = read(tmp_path, content)
+    assert source.delimiter == ";"
+    assert frame.loc[0, "name"] == "Namn, med komma"
+    assert frame.loc[0, "description"] == "a, b, c"
+
+
+def test_headers_match_in_any_case_and_with_spaces_and_unknown_columns_are_ignored(tmp_path):
+    content = " Forum_ID ,NAME, Extra column ,  kind\nN,Nämnden,ignored,committee\n".encode()
+    frame, _ = read(tmp_path, content)
+    assert list(frame.columns) == [ROW, *FORUMS.column_names]
+    assert frame.loc[0, "forum_id"] == "N"
+    assert frame.loc[0, "kind"] == "committee"
+    assert "ignored" not in frame.to_numpy().ravel().tolist()
+
+
+def test_absent_optional_columns_are_empty_text_and_values_are_stripped(tmp_path):
+    frame, _ = read(tmp_path, "forum_id,name,kind\n  N  , Nämnden ,committee\n".encode())
+    assert frame.loc[0, "forum_id"] == "N"
+    assert frame.loc[0, "name"] == "Nämnden"
+    assert frame.loc[0, "chair"] == ""
+
+
+def test_blank_lines_are_skipped_but_keep_their_row_numbers(tmp_path):
+    content = b"forum_id,name,kind\nA,a,other\n\n,,\nB,b,other\n"
+    frame, source = read(tmp_path, content)
+    assert frame["forum_id"].tolist() == ["A", "B"]
+    assert frame[ROW].tolist() == [2, 5]
+    assert source.rows == 2
+
+
+def test_crlf_line_endings(tmp_path):
+    frame, _ = read(tmp_path, b"forum_id,name,kind\r\nA,a,other\r\n\r\nB,b,other\r\n")
+    assert frame["kind"].tolist() == ["other", "other"]
+    assert frame[ROW].tolist() == [2, 4]
+
+
+def test_old_mac_line_endings(tmp_path):
+    frame, _ = read(tmp_path, b"forum_id;name;kind\rA;a;other\rB;b;other")
+    assert frame["forum_id"].tolist() == ["A", "B"]
+    assert frame[ROW].tolist() == [2, 3]
+
+
+def test_quoted_multi_line_value_is_one_row(tmp_path):
+    content = (
+        b'forum_id,name,kind,description\nA,a,other,"1. first point\n2. second point\n\nend"\n'
+        b"B,b,other,plain\n"
+    )
+    frame, _ = read(tmp_path, content)
+    assert frame.loc[0, "description"] == "1. first point\n2. second point\n\nend"
+    assert frame["forum_id"].tolist() == ["A", "B"]
+    # The spreadsheet shows the multi-line value in one row: B is row 3, not row 6.
+    assert frame[ROW].tolist() == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("content", "row"),
+    [
+        (b"forum_id,name,kind\nA,a,other\nB,b,other,extra\nC,c,other\n", 3),
+        (b"forum_id,name,kind\nA,a,other\n\nB,b,other,extra\n", 4),
+        (b'forum_id,name,kind,description\nA,a,other,"x\n\ny"\nB,b,other,x,extra\n', 3),
+    ],
+    ids=["plain", "after-a-blank-line", "after-a-multi-line-value"],
+)
+def test_a_row_with_too_many_fields_names_its_row(tmp_path, content, row):
+    with pytest.raises(DataError) as exc:
+        read(tmp_path, content)
+    fault = only_fault(exc)
+    assert fault.file == "forums.csv"
+    assert fault.row == row
+    assert f"forums.csv row {row}: 'B,b,other," in str(exc.value)
+    assert "fields where the header has" in str(exc.value)
+
+
+def test_every_bad_row_is_reported(tmp_path):
+    with pytest.raises(DataError) as exc:
+        read(tmp_path, b"forum_id,name,kind\nA,a,other,x\nB,b,other\nC,c\n")
+    assert [f.row for f in exc.value.faults] == [2, 4]
+    assert "has 4 fields where the header has 3" in str(exc.value.faults[0])
+    assert "has 2 fields where the header has 3" in str(exc.value.faults[1])
+
+
+def test_a_file_that_is_neither_utf8_nor_windows_1252(tmp_path):
+    # 0x81 and 0x8d are undefined in Windows-1252 and not valid UTF-8.
+    with pytest.raises(DataError) as exc:
+        read(tmp_path, b"forum_id,name,kind\nN,\x81\x8d,committee\n")
+    fault = only_fault(exc)
+    assert fault.file == "forums.csv"
+    assert str(fault) == (
+        "forums.csv is neither UTF-8 nor Windows-1252 text (save it as CSV UTF-8)"
+    )
+
+
+def test_missing_required_column(tmp_path):
+    with pytest.raises(DataError) as exc:
+        read(tmp_path, b"forum_id,name\nN,Namnd\n")
+    fault = only_fault(exc)
+    assert (fault.file, fault.row, fault.column) == ("forums.csv", 1, "kind")
+    assert str(fault) == (
+        "forums.csv row 1, column kind is a required column and is missing from the header"
+    )
+
+
+def test_a_column_named_twice(tmp_path):
+    with pytest.raises(DataError) as exc:
+        read(tmp_path, b"forum_id,name,kind,Name\nN,a,committee,b\n")
+    fault = only_fault(exc)
+    assert (fault.file, fault.row, fault.column) == ("forums.csv", 1, "name")
+    assert "appears twice in the header (column 4)" in str(fault)
+
+
+def test_an_empty_file_has_no_header(tmp_path):
+    with pytest.raises(DataError) as exc:
+        read(tmp_path, b"")
+    assert str(only_fault(exc)) == (
+        "forums.csv row 1 has no header row (the first row names the columns)"
+    )
+
+
+@pytest.mark.parametrize("content", [b"forum_id,name,kind", b"forum_id,name,kind\n"])
+def test_a_header_without_rows_is_an_empty_table(tmp_path, content):
+    frame, source = read(tmp_path, content)
+    assert frame.empty
+    assert list(frame.columns) == [ROW, *FORUMS.column_names]
+    assert source.rows == 0
+
+
+def test_read_sources_describes_each_file(tmp_path, write_data):
+    folder = write_data(tmp_path, agenda=None)
+    sources = read_sources(folder)
+    described = {f.table: f for f in sources.files}
+    assert "agenda" not in described
+    events = described["events"]
+    assert events.rows == 3
+    assert events.sha256 == hashlib.sha256((folder / "events.csv").read_bytes()).hexdigest()
+    assert events.path == folder / "events.csv"
+    # An absent optional table is an empty table with the contract's columns.
+    assert sources.tables["agenda"].empty
+    assert list(sources.tables["agenda"].columns) == [ROW, *TABLE["agenda"].column_names]
+
+
+def test_read_sources_reports_every_unreadable_file_at_once(tmp_path, write_data):
+    folder = write_data(
+        tmp_path,
+        forums=None,
+        cases=b"case_id,title\n",
+        events="event_id,case_id,date,kind,title\nx,A/1/2020,2020,other,t,extra\n",
+    )
+    with pytest.raises(DataError) as exc:
+        read_sources(folder)
+    where = [(f.file, f.row, f.column) for f in exc.value.faults]
+    assert where == [
+        ("cases.csv", 1, "opened"),
+        ("cases.csv", 1, "status"),
+        ("events.csv", 2, None),
+        ("forums.csv", None, None),
+    ]
+    message = str(exc.value)
+    assert message.startswith("4 faults in the source data:")
+    assert f"forums.csv is missing from {folder} (it is required)" in message
+
+
+def test_read_sources_wants_a_folder(tmp_path):
+    with pytest.raises(DataError, match="is not a folder"):
+        read_sources(tmp_path / "nowhere")
+
+
+# Property-based: whatever the files hold, reading them loads or raises a DossierError.
+
+
+def _load_or_dossier_error(folder: Path) -> None:
+    try:
+        registry = load(folder)
+    except DossierError:
+        return
+    for case_id in registry.case_ids:
+        registry.case_file(case_id)
+
+
+# write_data and valid_csv are session fixtures, so each example can use its own folder.
+@settings(max_examples=80, deadline=None)
+@given(
+    table=st.sampled_from(["cases", "events"]),
+    data=st.binary(max_size=400),
+    after_header=st.booleans(),
+)
+@example(table="events", data=b"\r\x00", after_header=False)  # a lone CR in the header line
+def test_arbitrary_bytes_load_or_raise_a_dossier_error(
+    write_data, valid_csv, table, data, after_header
+):
+    if after_header:
+        data = valid_csv[table].encode() + data
+    with tempfile.TemporaryDirectory() as folder:
+        _load_or_dossier_error(write_data(Path(folder), **{table: data}))
+
+
+CELL = st.one_of(
+    st.sampled_from(["A/1/2020", "A/2/2021", "N", "R", "M1", "e1", "2020-05", "2021",
+                     "2023-02-30", "2022-13", "2024-06-13 09:00", "decided", "proposal",
+                     "open", "closed", "committee", "1", "1.5", "", " ", "2٠٢١", "٣"]),
+    st.text(max_size=10),
+)  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    table=st.sampled_from(["cases", "events", "forums", "meetings", "agenda"]),
+    rows=st.lists(st.lists(CELL, max_size=12), max_size=5),
+    delimiter=st.sampled_from([",", ";"]),
+    keep_valid_rows=st.booleans(),
+)
+# Arabic-Indic digits in the meeting that A/1/2020's agenda refers to.
+@example(table="meetings", rows=[["M1", "N", "2٠24-06-13", "", "", ""]], delimiter=",",
+         keep_valid_rows=False)  # fmt: skip
+def test_arbitrary_rows_load_or_raise_a_dossier_error(
+    write_data, valid_csv, table, rows, delimiter, keep_valid_rows
+):
+    lines = list(csv.reader(io.StringIO(valid_csv[table])))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerows(lines if keep_valid_rows else lines[:1])
+    writer.writerows(rows)
+    with tempfile.TemporaryDirectory() as folder:
+        _load_or_dossier_error(write_data(Path(folder), **{table: out.getvalue()}))

@@ -5,6 +5,11 @@ default), then runs ``dossier check --data DIR`` as a child process several
 times and prints the median wall time and the peak memory (maximum resident
 set size of the child) against the targets: under 8 s and under 1.5 GB.
 
+Then the same data as a registry would export it (Swedish headers and labels,
+dates as ``30.05.2022``, other file names, a ``dossier.toml``) goes through
+the same command; the target is a median within 1.5 times the contract files'.
+``--no-mapped`` skips it.
+
 A benchmark is not a test: it prints figures and exits 0 whether or not the
 targets are met (exit 1 only when the command itself fails).
 
@@ -34,6 +39,8 @@ from dossier.synthetic import generate
 
 TARGET_SECONDS = 8.0
 TARGET_BYTES = 1.5e9  # 1.5 GB, decimal
+#: The mapped export may take this many times the contract files' time.
+TARGET_RATIO = 1.5
 SMOKE = (200, 10)
 #: Written beside the CSV files so that --out can tell whether its data fits the options.
 STAMP = "bench-data.json"
@@ -46,21 +53,37 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dossier-bench-") as scratch:
         data = Path(args.out) if args.out else Path(scratch) / "data"
         prepare(data, cases=cases, events_per_case=events, seed=args.seed)
-        command, label = check_command(data)
-        print(f"measuring: {label}")
-        print(f"  {' '.join(command)}")
-        runs = []
-        for number in range(1, args.repeat + 1):
-            seconds, peak, status, output = run_once(command)
-            if status != 0:
-                print(f"run {number} failed with status {status}:\n{output}", file=sys.stderr)
-                return 1
-            runs.append((seconds, peak))
-            if number == 1:
-                print("  " + output.rstrip().replace("\n", "\n  "))  # rows per file
-            print(f"  run {number}: {seconds:6.2f} s, peak {peak / 1e6:7.0f} MB")
+        runs = measure(data, args.repeat)
+        if runs is None:
+            return 1
         report(runs)
+        if args.mapped:
+            mapped = data.with_name(data.name + "-mapped")
+            prepare_mapped(data, mapped)
+            mapped_runs = measure(mapped, args.repeat)
+            if mapped_runs is None:
+                return 1
+            report(mapped_runs)
+            report_ratio(runs, mapped_runs)
     return 0
+
+
+def measure(data: Path, repeat: int) -> list[tuple[float, int]] | None:
+    """Time ``dossier check`` on ``data`` ``repeat`` times; None if it fails."""
+    command, label = check_command(data)
+    print(f"measuring: {label}")
+    print(f"  {' '.join(command)}")
+    runs = []
+    for number in range(1, repeat + 1):
+        seconds, peak, status, output = run_once(command)
+        if status != 0:
+            print(f"run {number} failed with status {status}:\n{output}", file=sys.stderr)
+            return None
+        runs.append((seconds, peak))
+        if number == 1:
+            print("  " + output.rstrip().replace("\n", "\n  "))  # rows per file
+        print(f"  run {number}: {seconds:6.2f} s, peak {peak / 1e6:7.0f} MB")
+    return runs
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -73,8 +96,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs (default 3)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--out", metavar="DIR",
-                        help="write the data here and keep it; reused when it matches the "
-                             "options (default: a temporary folder, removed afterwards)")  # fmt: skip
+                        help="write the data here and keep it, the mapped export in DIR-mapped; "
+                             "reused when it matches the options (default: a temporary folder, "
+                             "removed afterwards)")  # fmt: skip
+    parser.add_argument("--no-mapped", dest="mapped", action="store_false",
+                        help="skip the run on the mapped export")  # fmt: skip
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -100,6 +126,112 @@ def prepare(data: Path, *, cases: int, events_per_case: int, seed: int) -> None:
         print(f"generated {data} in {took:.1f} s ({cases:,} cases × {events_per_case} events)")
     for path in files:
         print(f"  {path.name:<15} {path.stat().st_size / 1e6:8.1f} MB")
+
+
+#: The mapped export: per contract table, its file name and its headers (contract -> export).
+EXPORT = {
+    "cases": ("ärenden.csv", {
+        "case_id": "Diarienummer", "title": "Ärendemening", "opened": "Registreringsdatum",
+        "status": "Status", "closed": "Avslutad", "owner_forum_id": "Ansvarig nämnd",
+        "responsible": "Handläggare", "summary": "Sammanfattning",
+    }),
+    "events": ("händelser.csv", {
+        "event_id": "Händelse-ID", "case_id": "Dnr", "date": "Händelsedatum",
+        "end_date": "Slutdatum", "kind": "Åtgärd", "forum_id": "Instans", "title": "Rubrik",
+        "description": "Beskrivning", "decision_ref": "Paragraf", "document": "Handling",
+        "seq": "Ordning",
+    }),
+    "forums": ("instanser.csv", {
+        "forum_id": "Kod", "name": "Benämning", "kind": "Typ", "organisation": "Organisation",
+        "chair": "Ordförande", "description": "Beskrivning",
+    }),
+    "documents": ("handlingar.csv", {
+        "case_id": "Dnr", "date": "Datum", "title": "Rubrik", "doc_type": "Handlingstyp",
+        "link": "Länk",
+    }),
+}  # fmt: skip
+#: Coded values as the export labels them, per (table, column).
+LABELS = {
+    ("events", "kind"): {
+        "registered": "Registrerad", "prepared": "Beredning", "discussed": "Dialog",
+        "presented": "Föredragning", "consultation": "Remitterad", "proposal": "Förslag",
+        "referred_back": "Återremitterad", "tabled": "Bordlagd", "deferred": "Uppskjuten",
+        "decided": "Beslutad", "communicated": "Expedierad", "closed": "Avslutad",
+        "withdrawn": "Makulerad", "other": "Övrigt",
+    },
+    ("cases", "status"): {"open": "Pågående", "closed": "Avslutad"},
+    ("forums", "kind"): {
+        "committee": "Nämnd", "presidium": "Presidium", "council": "Råd",
+        "partnership": "Partnerskap", "party_group": "Partigrupp", "network": "Nätverk",
+        "office": "Kontor", "external": "Extern aktör", "administration": "Förvaltning",
+        "other": "Övrigt",
+    },
+    ("documents", "doc_type"): {
+        "report": "Rapport", "proposal": "Tjänsteskrivelse", "minutes_extract": "Protokollsutdrag",
+        "attachment": "Bilaga", "letter": "Skrivelse", "other": "Övrigt",
+    },
+}  # fmt: skip
+MAPPING = """\
+# The synthetic registry as its own export: Swedish headers and labels, dates as 30.05.2022.
+date_formats = ["%d.%m.%Y", "%m.%Y"]
+
+[cases]
+file = "ärenden.csv"
+
+[events]
+file = "händelser.csv"
+
+[forums]
+file = "instanser.csv"
+
+[documents]
+file = "handlingar.csv"
+"""
+
+
+def prepare_mapped(data: Path, mapped: Path) -> None:
+    """Write ``data`` as a registry would export it into ``mapped``, unless it is there already."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    wanted = {"from": json.loads((data / STAMP).read_text()), "mapping": MAPPING}
+    stamp = mapped / STAMP
+    if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
+        print(f"reusing {mapped} (the mapped export)")
+        return
+    started = time.perf_counter()
+    shutil.rmtree(mapped, ignore_errors=True)
+    mapped.mkdir(parents=True)
+    for table in TABLES:
+        source = data / table.file
+        if table.name not in EXPORT:
+            shutil.copyfile(source, mapped / table.file)
+            continue
+        name, headers = EXPORT[table.name]
+        convert = pacsv.ConvertOptions(column_types=dict.fromkeys(table.column_names, pa.string()),
+                                       strings_can_be_null=False)  # fmt: skip
+        parse = pacsv.ParseOptions(newlines_in_values=True)
+        frame = pacsv.read_csv(source, parse_options=parse, convert_options=convert).to_pandas()
+        for column in table.columns:
+            if column.type == "date":
+                frame[column.name] = swedish_date(frame[column.name])
+            labels = LABELS.get((table.name, column.name))
+            if labels:
+                frame[column.name] = frame[column.name].map(labels).fillna(frame[column.name])
+        frame = frame.rename(columns=headers)
+        pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), mapped / name)
+    (mapped / "dossier.toml").write_text(MAPPING, encoding="utf-8")
+    stamp.write_text(json.dumps(wanted))
+    took = time.perf_counter() - started
+    print(f"wrote the mapped export {mapped} in {took:.1f} s")
+
+
+def swedish_date(values):
+    """``2022-05-30`` as ``30.05.2022``, ``2022-05`` as ``05.2022``; a year stays as it is."""
+    length = values.str.len()
+    day = values.str.slice(8, 10) + "." + values.str.slice(5, 7) + "." + values.str.slice(0, 4)
+    month = values.str.slice(5, 7) + "." + values.str.slice(0, 4)
+    return values.where(length != 10, day).where(length != 7, month)
 
 
 def check_command(data: Path) -> tuple[list[str], str]:
@@ -137,6 +269,12 @@ def run_once(command: list[str]) -> tuple[float, int, int, str]:
     # Linux reports ru_maxrss in KiB (macOS in bytes).
     scale = 1 if sys.platform == "darwin" else 1024
     return seconds, usage.ru_maxrss * scale, child.returncode, text
+
+
+def report_ratio(contract: list[tuple[float, int]], mapped: list[tuple[float, int]]) -> None:
+    ratio = statistics.median(s for s, _ in mapped) / statistics.median(s for s, _ in contract)
+    print(f"mapped / contract: {ratio:.2f}  (target ≤ {TARGET_RATIO}: "
+          f"{'met' if ratio <= TARGET_RATIO else 'NOT met'})")  # fmt: skip
 
 
 def report(runs: list[tuple[float, int]]) -> None:

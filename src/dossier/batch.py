@@ -13,9 +13,10 @@ import datetime as dt
 import json
 import os
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context, util
 from pathlib import Path
@@ -108,36 +109,51 @@ def agenda_in_order(registry: Registry, meeting_id: str):
 
 # -- workers ----------------------------------------------------------------------------------
 
-_spare = None  # the next kernel of this worker process, warming up
+# The next kernels of this worker process, warming up: one per thread that renders (a Dask
+# worker may run several tasks at once), each taken by exactly one dossier.
+_spares: list = []
+_spares_lock = threading.Lock()
 
 
 def _worker_start() -> None:
-    global _spare
+    _start_spare()
+    # Process pools end workers with os._exit: only multiprocessing's finalizers still run.
+    util.Finalize(None, _stop_spares, exitpriority=10)
+
+
+def _start_spare() -> None:
     from .kernel import WarmKernel
     from .resources import notebook_path
 
-    _spare = WarmKernel.start(notebook_path().parent)
-    # Process pools end workers with os._exit: only multiprocessing's finalizers still run.
-    util.Finalize(None, _stop_spare, exitpriority=10)
+    try:
+        kernel = WarmKernel.start(notebook_path().parent)
+    except Exception:  # the next dossier starts its own kernel, with a retry
+        return
+    with _spares_lock:
+        _spares.append(kernel)
 
 
-def _stop_spare() -> None:
-    if _spare is not None:
-        _spare.shutdown()
+def _take_spare():
+    with _spares_lock:
+        return _spares.pop() if _spares else None
+
+
+def _stop_spares() -> None:
+    while (kernel := _take_spare()) is not None:
+        kernel.shutdown()
 
 
 def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:
     """Render one job with a fresh kernel; start the next kernel first so it warms meanwhile."""
-    global _spare
-    from .kernel import WarmKernel, ready_kernel
+    from .kernel import ready_kernel
     from .resources import notebook_path
 
     started = time.perf_counter()
     result = DossierResult(job.case_id, job.slug, job.title, "failed")
     kernel = None
     try:
-        kernel = ready_kernel(notebook_path().parent, _spare)
-        _spare = WarmKernel.start(notebook_path().parent)
+        kernel = ready_kernel(notebook_path().parent, _take_spare())
+        _start_spare()
         files = run_job(job, out_dir, kernel)
         result.status = "done"
         result.outputs = {
@@ -163,6 +179,12 @@ def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:
     return result
 
 
+def _lost(job: DossierJob, exc: BaseException) -> DossierResult:
+    """The result of a job whose worker died under it (killed, out of memory, a crash)."""
+    return DossierResult(job.case_id, job.slug, job.title, "failed",
+                         error=f"{job.case_id}: the worker rendering it was lost: {type(exc).__name__}: {exc}")  # fmt: skip
+
+
 class LocalExecutor:
     """Worker processes on this machine (spawned: no state shared with this process)."""
 
@@ -171,8 +193,14 @@ class LocalExecutor:
             workers, mp_context=get_context("spawn"), initializer=_worker_start
         )
 
-    def submit(self, job: DossierJob, out_dir: str) -> Future:
-        return self.pool.submit(render_in_worker, job, out_dir)
+    def results(self, jobs: list[DossierJob], out_dir: str) -> Iterator[DossierResult]:
+        """Render ``jobs``; yield each result as it comes, in the order they finish."""
+        futures = {self.pool.submit(render_in_worker, job, out_dir): job for job in jobs}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # BrokenProcessPool: a worker died, the batch goes on
+                yield _lost(futures[future], exc)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -195,8 +223,17 @@ class DaskExecutor:
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
             ) from None
 
-    def submit(self, job: DossierJob, out_dir: str) -> Future:
-        return self.client.submit(render_in_worker, job, out_dir, pure=False)
+    def results(self, jobs: list[DossierJob], out_dir: str) -> Iterator[DossierResult]:
+        """Render ``jobs`` on the cluster; ``out_dir`` must be the same path on every worker."""
+        from distributed import as_completed as dask_completed
+
+        futures = {self.client.submit(render_in_worker, job, out_dir, pure=False): job
+                   for job in jobs}  # fmt: skip
+        for future in dask_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # a worker lost for good: the batch goes on
+                yield _lost(futures[future], exc)
 
     def close(self) -> None:
         self.client.close()
@@ -250,15 +287,10 @@ def run_batch(
         if pending:
             pool = _executor(executor, scheduler, workers or os.cpu_count() or 1, len(pending))
             try:
-                futures = {pool.submit(job, str(out)): job for job in pending}
-                remaining = set(futures)
-                while remaining:
-                    finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        result = future.result()
-                        results[result.case_id] = result
-                        if progress:
-                            progress(result, len(results), len(jobs))
+                for result in pool.results(pending, str(out)):
+                    results[result.case_id] = result
+                    if progress:
+                        progress(result, len(results), len(jobs))
             finally:
                 pool.close()
         ordered = [results[job.case_id] for job in jobs]

@@ -198,6 +198,34 @@ WORDS: dict[str, tuple[str, str]] = {
         "Liggande förslag: {title}.",
         "Pending proposal: {title}.",
     ),
+    # Email messages (mail.py)
+    "mail.subject_case": (
+        "[{case_id}] {title} – ärendesammanfattning",
+        "[{case_id}] {title} – case summary",
+    ),
+    "mail.subject_cases": (
+        "[{case_ids}] {n} ärenden – ärendesammanfattningar",
+        "[{case_ids}] {n} cases – case summaries",
+    ),
+    "mail.subject_meeting": ("[{meeting_id}] {title}", "[{meeting_id}] {title}"),
+    "mail.more_cases": ("{ids} m.fl.", "{ids} and more"),
+    "mail.intro_case": (
+        "Här är en sammanfattning av ärendet. Hela dossiern finns bifogad.",
+        "Here is a summary of the case. The full dossier is attached.",
+    ),
+    "mail.intro_cases": (
+        "Här är en sammanfattning av {n} ärenden. Dossiererna finns bifogade.",
+        "Here is a summary of {n} cases. Their dossiers are attached.",
+    ),
+    "mail.intro_meeting": (
+        "Här är dagordningen med en sammanfattning per ärende. Underlaget finns bifogat.",
+        "Here is the agenda with a summary of each case. The dossiers are attached.",
+    ),
+    "mail.attachments": ("Bifogat", "Attached"),
+    "mail.footer": (
+        "Sammanfattningen gäller per {as_of} och är gjord med dossier {version} ur diariet.",
+        "The summary is as of {as_of}, made with dossier {version} from the case registry.",
+    ),
     # Data notes
     "note.event_before_opened": (
         "Händelsen ”{title}” ({date}) ligger före ärendets registrering ({opened}).",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 from collections.abc import Sequence
 
 from . import __version__
 from .errors import DossierError
+from .mail import add_mail_parser, run_mail
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate a data folder and print a short report")
     add_data_option(check)
+    check.add_argument("--explain", action="store_true",
+                       help="first show how each source column and label is mapped, and what is not")  # fmt: skip
 
     render = commands.add_parser(
         "render", help="render one case's dossier (HTML, PDF, notebook, manifest)"
@@ -76,12 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--seed", type=int, default=1, help="random seed; the same seed gives the same files"
     )
+    add_mail_parser(commands)
+
+    init_mapping = commands.add_parser(
+        "init-mapping", help="write a starter dossier.toml for an export with its own headers"
+    )
+    init_mapping.add_argument("--data", required=True, metavar="DIR", help="the export's folder")
+    init_mapping.add_argument("--out", default=None, metavar="FILE",
+                              help="where to write it (default: DIR/dossier.toml)")  # fmt: skip
+    init_mapping.add_argument("--force", action="store_true", help="replace an existing file")
     return parser
 
 
 def add_data_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=None, metavar="DIR",
                         help="folder of CSV files per the data contract (default: the bundled sample)")  # fmt: skip
+    parser.add_argument("--mapping", default=None, metavar="FILE",
+                        help="mapping file that translates the export into the contract "
+                             "(default: dossier.toml in the data folder, if there is one)")  # fmt: skip
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
@@ -157,8 +173,29 @@ def run_check(args: argparse.Namespace) -> int:
     from .resources import data_dir
     from .validate import load
 
-    registry = load(data_dir(args.data))
+    data = data_dir(args.data)
+    if args.explain:
+        from .mapping import explain
+
+        print(explain(data) + "\n")
+    registry = load(data)
     print(check_report(registry))
+    return 0
+
+
+def run_init_mapping(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .errors import ParameterError
+    from .mapping import MAPPING_FILE, starter_mapping
+    from .resources import data_dir
+
+    data = data_dir(args.data)
+    out = Path(args.out) if args.out else data / MAPPING_FILE
+    if out.exists() and not args.force:
+        raise ParameterError(f"{out} exists; use --force to replace it or --out for another file")
+    out.write_text(starter_mapping(data), encoding="utf-8")
+    print(out)
     return 0
 
 
@@ -235,13 +272,25 @@ COMMANDS = {
     "render": run_render,
     "batch": run_batch,
     "demo-data": run_demo_data,
+    "mail": run_mail,
+    "init-mapping": run_init_mapping,
 }
+
+
+def mapping_option(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """Every load of the data folder in this command reads it through ``--mapping FILE``."""
+    if getattr(args, "mapping", None) is None:
+        return contextlib.nullcontext()
+    from .sources import using_mapping
+
+    return using_mapping(args.mapping)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with mapping_option(args):
+            return COMMANDS[args.command](args)
     except DossierError as exc:
         print(f"dossier: {exc}", file=sys.stderr)
         return exc.exit_status

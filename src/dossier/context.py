@@ -22,6 +22,8 @@ from .resources import data_dir as resolve_data_dir
 from .resources import notebook_path, template_dir
 from .validate import load
 
+DOSSIER_TEMPLATES = ("dossier", "sections")
+
 
 @dataclass(frozen=True)
 class CaseDossier:
@@ -116,10 +118,12 @@ def sha256_file(path: Path) -> str:
 def toolkit_fingerprint() -> dict[str, str]:
     """The toolkit version and the hashes of the notebook and template it renders with."""
     template = hashlib.sha256()
-    for path in sorted(template_dir().rglob("*")):
-        if path.is_file():
-            template.update(path.relative_to(template_dir()).as_posix().encode() + b"\0")
-            template.update(path.read_bytes())
+    # Only the templates a dossier is made of: a change to the mail or batch pages keeps dossiers current.
+    for folder in DOSSIER_TEMPLATES:
+        for path in sorted((template_dir() / folder).rglob("*")):
+            if path.is_file():
+                template.update(path.relative_to(template_dir()).as_posix().encode() + b"\0")
+                template.update(path.read_bytes())
     return {
         "version": __version__,
         "notebook_sha256": sha256_file(notebook_path()),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import math
 from pathlib import Path
 
 from .kernel import WarmKernel
@@ -9,6 +11,11 @@ from .kernel import WarmKernel
 
 class NotebookFailed(Exception):
     """Raised when a cell of the notebook fails; the message names the cell."""
+
+
+def prepare() -> None:
+    """Import papermill ahead of need: it takes about a second, time a starting kernel gives."""
+    importlib.import_module("papermill")
 
 
 def run_notebook(
@@ -45,7 +52,8 @@ def run_notebook(
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=False,
-            execution_timeout=timeout,
+            # nbclient counts whole seconds: 2.5 would be rejected, so round up.
+            execution_timeout=None if timeout is None else math.ceil(timeout),
         )
     except PapermillExecutionError as exc:
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "").strip()

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
 from . import __version__
 from .catalogue import text
 from .resources import template_dir
+
+#: One user at a time of the HTML exporter, and of WeasyPrint: :func:`prepare` may run in a
+#: thread beside the render, and neither library promises to be safe to share between threads.
+_HTML_LOCK = threading.Lock()
+_PDF_LOCK = threading.Lock()
+#: Printed by :func:`prepare`: a long word in a narrow box, so that the hyphenation dictionary loads.
+_WARM_UP_HTML = (
+    '<!DOCTYPE html><html lang="{lang}"><body style="font-family: \'DejaVu Sans\'">'
+    '<p style="width: 3em; hyphens: auto">Handläggningsordningen Handläggningsordningen</p>'
+    "</body></html>"
+)
 
 
 def svg_base64(svg: str | list[str]) -> str:
@@ -51,6 +64,27 @@ def _exporter():
     return exporter
 
 
+def prepare(formats: Iterable[str] = ("html", "pdf"), lang: str = "sv") -> None:
+    """Get the exporters ready ahead of need, e.g. in a thread while the notebook runs.
+
+    The first HTML export imports nbconvert and compiles the template (about
+    0.5 s); the first PDF imports WeasyPrint and loads the fonts and the
+    hyphenation dictionary of ``lang`` (about 0.6 s). This does both on
+    throw-away documents; an export started meanwhile waits for it. Outputs do
+    not change: the same export gives the same bytes, prepared or not.
+    """
+    from nbformat.v4 import new_notebook
+
+    html_document(new_notebook(), lang=lang, case_id="", title="")
+    if "pdf" in formats:
+        with _PDF_LOCK:
+            from weasyprint import HTML
+            from weasyprint.urls import URLFetcher
+
+            warm_up = _WARM_UP_HTML.format(lang=lang)
+            HTML(string=warm_up, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+
+
 def html_document(nb, *, lang: str, case_id: str, title: str) -> str:
     """The dossier's HTML through nbconvert and the project's template: no code, no scripts."""
     resources = {
@@ -62,7 +96,8 @@ def html_document(nb, *, lang: str, case_id: str, title: str) -> str:
             "page_content": page_content(lang),
         }
     }
-    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    with _HTML_LOCK:
+        body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return body
 
 
@@ -73,18 +108,19 @@ def write_pdf(
 
     Only ``data:`` URLs are fetched: a dossier never reaches out to another host.
     """
-    from weasyprint import HTML, Attachment
-    from weasyprint.urls import URLFetcher
+    with _PDF_LOCK:
+        from weasyprint import HTML, Attachment
+        from weasyprint.urls import URLFetcher
 
-    files = [
-        Attachment(
-            string=content,
-            name=name,
-            description=name,
-            relationship="Source" if name != "manifest.json" else "Supplement",
-        )
-        for name, content in (attachments or {}).items()
-    ]
-    document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"}))
-    options = {"pdf_variant": "pdf/a-3b"} if pdfa else {}
-    document.write_pdf(str(path), attachments=files or None, **options)
+        files = [
+            Attachment(
+                string=content,
+                name=name,
+                description=name,
+                relationship="Source" if name != "manifest.json" else "Supplement",
+            )
+            for name, content in (attachments or {}).items()
+        ]
+        document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"}))
+        options = {"pdf_variant": "pdf/a-3b"} if pdfa else {}
+        document.write_pdf(str(path), attachments=files or None, **options)

@@ -11,9 +11,11 @@ extract, not the whole export, so the source data is read once per batch.
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
@@ -115,7 +117,7 @@ def prepare_job(
         "data_dir": str(data_dir),
         "sources": sources,
         "case_rows": {
-            name.removesuffix(".csv"): data.count(b"\n") - 1 for name, data in slice_files.items()
+            name.removesuffix(".csv"): csv_rows(data) for name, data in slice_files.items()
         },
         "toolkit": toolkit,
         "packages": package_versions(),
@@ -123,6 +125,11 @@ def prepare_job(
         "pdfa": options.pdfa,
     }
     return DossierJob(case_id, manifest["slug"], case.title, options, extract, key, manifest)
+
+
+def csv_rows(data: bytes) -> int:
+    """Data rows of a CSV file; a quoted value may hold line breaks, so lines are not rows."""
+    return sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8")))) - 1
 
 
 def dossier_key(
@@ -217,13 +224,17 @@ def _render_into(staging: Path, job: DossierJob, extract: Path, kernel: WarmKern
     return DossierFiles(staging, html_path, pdf_path, executed, manifest_path)
 
 
-def _keep_failed(out: Path, slug: str, executed: Path | None) -> Path:
-    """Move a failed run's notebook beside the dossier's place; a later success removes it."""
+def _keep_failed(out: Path, slug: str, executed: Path | None) -> Path | None:
+    """Move a failed run's notebook beside the dossier's place; a later success removes it.
+
+    Returns where it is kept, or None when the run left no notebook (an earlier
+    failure's notebook is removed then, so it is never taken for this one's).
+    """
     failed = out / f"{slug}.failed.ipynb"
-    if executed is None:
+    if executed is None or not executed.exists():
         failed.unlink(missing_ok=True)
-    elif executed.exists():
-        os.replace(executed, failed)
+        return None
+    os.replace(executed, failed)
     return failed
 
 
@@ -291,7 +302,9 @@ def _remove_leftovers(out_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def render_error(job: DossierJob, message: str, kept: Path) -> RenderError:
+def render_error(job: DossierJob, message: str, kept: Path | None) -> RenderError:
+    if kept is None:
+        return RenderError(f"{job.case_id}: {message}; no executed notebook was saved")
     return RenderError(
         f"{job.case_id}: {message}; the executed notebook is kept at {kept}", str(kept)
     )

@@ -8,6 +8,8 @@ folder into place in one rename. The batch runs the same job functions.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 
 from .job import DossierFiles, RenderOptions, output_lock, prepare_job, run_job, slugify
@@ -51,10 +53,39 @@ def build_dossier(
     options = options or RenderOptions()
     data = resolve_data_dir(data_dir)
     kernel = WarmKernel.start(cwd=notebook_path().parent)
+    tools = None
     try:
         job = prepare_job(load(data), case_id, data, options)
+        tools = _prepare_tools(options)
         out = Path(out_dir)
         with output_lock(out):
             return run_job(job, out, kernel)
     finally:
+        if tools is not None:
+            tools.join()
         kernel.shutdown()
+
+
+def _prepare_tools(options: RenderOptions) -> threading.Thread:
+    """Get the exporters ready in a thread while the notebook runs; returns the running thread.
+
+    While the kernel runs the notebook this process only waits for its
+    messages; the thread uses that time for what the HTML and PDF would
+    otherwise wait for: importing nbconvert and WeasyPrint, compiling the
+    template, loading fonts (about 1 s). It starts once the data is loaded and
+    imports papermill first, as the render itself does next, so that the two
+    threads never import the same modules at the same time in different orders
+    (which Python's import locks can turn into a half-imported module).
+    """
+
+    def prepare() -> None:
+        from . import execute, export
+
+        # A failure here repeats in the render itself, which reports it as it always has.
+        with contextlib.suppress(Exception):
+            execute.prepare()
+            export.prepare(options.formats, options.lang)
+
+    thread = threading.Thread(target=prepare, name="dossier-prepare-tools", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,752 @@
+"""``dossier batch``: choosing cases, parallel workers, failures, incremental runs, the lock,
+crash safety, the meeting pack and the Dask executor.
+
+Everything that runs a kernel is in the xdist group "batch" and marked ``kernel``; the batches
+are small synthetic ones (``dossier demo-data``), HTML only where no PDF is needed, and each is
+rendered once per module and read by several tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from dossier.batch import (
+    BatchReport,
+    DossierResult,
+    progress_reporter,
+    select_cases,
+    summary_table,
+)
+from dossier.errors import ParameterError, UnknownCaseError
+from dossier.job import RenderOptions, is_current, output_lock, prepare_job, slugify
+from dossier.validate import load
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = REPO / "data" / "sample"
+AS_OF = "2023-06-01"
+MEETING = "EXEMPEL-RUN-2023-06"
+AGENDA = [
+    ("7", "RUN/168/2020", "Länsgemensam påverkansagenda"),
+    ("8", "RUN/136/2022", "Översyn av samverkansformer – information (exempel)"),
+]
+#: Seconds a batch may take in these tests before it counts as hung.
+LIMIT = 300
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """One ``dossier batch`` run: its exit status, output and the report it left (if any)."""
+
+    status: int
+    stdout: str
+    stderr: str
+    out: Path
+    report: dict
+    index: str
+
+    def statuses(self) -> dict[str, str]:
+        return {d["case_id"]: d["status"] for d in self.report["dossiers"]}
+
+    def dossier(self, case_id: str) -> dict:
+        return next(d for d in self.report["dossiers"] if d["case_id"] == case_id)
+
+
+def dossier_command(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "dossier.cli", *map(str, args)]
+
+
+def batch(out: Path, *args: str | Path, data: Path = SAMPLE_DATA) -> Run:
+    """Run ``dossier batch`` as a user would: a child process, stderr not a terminal."""
+    command = dossier_command("batch", *args, "--data", data, "--out", out, "--as-of", AS_OF)
+    done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8",
+                          timeout=LIMIT, cwd=REPO)  # fmt: skip
+    # Read now what the run leaves: the next run into the same folder replaces it.
+    report_file, index_file = out / "batch-report.json", out / "index.html"
+    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
+    index = index_file.read_text(encoding="utf-8") if index_file.exists() else ""
+    return Run(done.returncode, done.stdout, done.stderr, out, report, index)
+
+
+def demo_data(folder: Path, cases: int, events: int = 4, seed: int = 2) -> Path:
+    subprocess.run(
+        dossier_command("demo-data", "--cases", cases, "--events-per-case", events,
+                        "--out", folder, "--seed", seed),
+        check=True, capture_output=True, timeout=LIMIT,
+    )  # fmt: skip
+    return folder
+
+
+def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        reader = csv.DictReader(file)
+        return list(reader.fieldnames or ()), list(reader)
+
+
+def write_table(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def edit_row(path: Path, match: dict[str, str], changes: dict[str, str]) -> None:
+    """Change the first row of a CSV file whose columns equal ``match``."""
+    columns, rows = read_table(path)
+    row = next(r for r in rows if all(r[k] == v for k, v in match.items()))
+    row.update(changes)
+    write_table(path, columns, rows)
+
+
+def case_ids(data: Path) -> list[str]:
+    return [row["case_id"] for row in read_table(data / "cases.csv")[1]]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def staging_leftovers(out: Path) -> list[str]:
+    return sorted(
+        p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".dossier.lock"
+    )
+
+
+def assert_whole(out: Path, case_id: str, key: str, formats: tuple[str, ...] = ("html",)) -> None:
+    """The dossier of ``case_id`` is all there, its files agree with its manifest and ``key``."""
+    slug = slugify(case_id)
+    folder = out / slug
+    names = {f"{slug}.{fmt}" for fmt in formats} | {f"{slug}.ipynb", "manifest.json"}
+    assert {p.name for p in folder.iterdir()} == names
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["case_id"] == case_id
+    assert manifest["key"] == key
+    if "html" in formats:
+        html = folder / f"{slug}.html"
+        assert html.read_text(encoding="utf-8").rstrip().endswith("</html>")
+        assert manifest["html_sha256"] == sha256(html)
+    notebook = json.loads((folder / f"{slug}.ipynb").read_text(encoding="utf-8"))
+    assert notebook["cells"]
+
+
+def current_keys(
+    data: Path, cases: list[str], formats: tuple[str, ...] = ("html",)
+) -> dict[str, str]:
+    """The key each case's dossier should carry for ``data`` as it is now."""
+    registry = load(data)
+    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF), formats=formats)
+    return {c: prepare_job(registry, c, data, options).key for c in cases}
+
+
+class IndexPage(HTMLParser):
+    """The rows of an index page's table: cell texts and link targets."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.rows: list[dict] = []
+        self.scripts = 0
+        self._cell: list[str] | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.scripts += 1
+        elif tag == "tr":
+            self.rows.append({"cells": [], "links": []})
+        elif tag == "td":
+            self._cell = []
+        elif tag == "a" and self.rows and self._cell is not None:
+            self.rows[-1]["links"].append(dict(attrs)["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self.rows[-1]["cells"].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def row(self, case_id: str) -> dict:
+        return next(r for r in self.rows if case_id in r["cells"])
+
+
+def index_page(path: Path | str) -> IndexPage:
+    return IndexPage(path if isinstance(path, str) else path.read_text(encoding="utf-8"))
+
+
+# -- choosing cases (no kernel) ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load(SAMPLE_DATA)
+
+
+def test_select_cases_by_id_keeps_order_and_drops_repeats(sample):
+    chosen = select_cases(sample, ["RUN/136/2022", "RUN/168/2020", "RUN/136/2022"])
+    assert chosen == ["RUN/136/2022", "RUN/168/2020"]
+
+
+def test_select_cases_by_meeting_is_the_agenda_in_order(sample):
+    assert select_cases(sample, meeting=MEETING) == [case for _, case, _ in AGENDA]
+
+
+def test_select_cases_all_open(sample):
+    cases = sample.cases
+    chosen = select_cases(sample, all_open=True)
+    assert chosen == list(cases.loc[cases["status"] == "open", "case_id"])
+    assert chosen
+
+
+def test_select_cases_from_a_file_skips_blank_lines_and_comments(sample, tmp_path):
+    listing = tmp_path / "cases.txt"
+    listing.write_text(
+        "\ufeff# before the meeting\nRUN/168/2020\n\n  RUN/136/2022  \n", encoding="utf-8"
+    )
+    assert select_cases(sample, cases_file=listing) == ["RUN/168/2020", "RUN/136/2022"]
+
+
+def test_select_cases_refuses_what_it_cannot_use(sample, tmp_path):
+    with pytest.raises(UnknownCaseError, match="RUN/168/2020"):
+        select_cases(sample, ["RUN/168/2021"])
+    with pytest.raises(ParameterError, match="NO-SUCH-MEETING"):
+        select_cases(sample, meeting="NO-SUCH-MEETING")
+    with pytest.raises(ParameterError, match="no cases chosen"):
+        select_cases(sample, [])
+    with pytest.raises(ParameterError, match=r"missing\.txt"):
+        select_cases(sample, cases_file=tmp_path / "missing.txt")
+
+
+def test_select_cases_refuses_two_cases_with_one_file_name(tmp_path, write_data, valid_csv):
+    cases = valid_csv["cases"] + "A 1 2020,Samma filnamn,2020,open,,N,,\n"
+    cases = cases.replace("A/1/2020,", "A-1-2020,", 1)
+    agenda = valid_csv["agenda"].replace("A/1/2020", "A-1-2020")
+    events = valid_csv["events"].replace("A/1/2020", "A-1-2020")
+    relations = valid_csv["relations"].replace("A/1/2020", "A-1-2020")
+    documents = valid_csv["documents"].replace("A/1/2020", "A-1-2020")
+    data = write_data(tmp_path / "data", cases=cases, agenda=agenda, events=events,
+                      relations=relations, documents=documents)  # fmt: skip
+    with pytest.raises(ParameterError, match="same file name 'A-1-2020'"):
+        select_cases(load(data), ["A-1-2020", "A 1 2020"])
+
+
+# -- the key (no kernel) ----------------------------------------------------------------------
+
+
+def test_the_key_follows_the_case_slice_only(tmp_path, write_data, valid_csv):
+    """An event of A/1/2020 changes A/1/2020's key, not that of A/2/2021, which shows A/1/2020's row."""
+    options = RenderOptions(as_of=dt.date(2023, 6, 1), formats=("html",))
+
+    def keys(data: Path) -> dict[str, str]:
+        registry = load(data)
+        return {c: prepare_job(registry, c, data, options).key for c in ("A/1/2020", "A/2/2021")}
+
+    before = keys(write_data(tmp_path / "before"))
+    event = keys(
+        write_data(
+            tmp_path / "event",
+            events=valid_csv["events"].replace("Dialog i rådet", "Dialog i rådet igen"),
+        )
+    )
+    title = keys(
+        write_data(
+            tmp_path / "title",
+            cases=valid_csv["cases"].replace("Första ärendet", "Första ärendet med nytt namn"),
+        )
+    )
+    assert event["A/1/2020"] != before["A/1/2020"]
+    assert event["A/2/2021"] == before["A/2/2021"]
+    assert title["A/1/2020"] != before["A/1/2020"]
+    assert title["A/2/2021"] != before["A/2/2021"]
+
+
+def test_the_key_follows_parameters_and_formats(tmp_path, write_data):
+    data = write_data(tmp_path / "data")
+    registry = load(data)
+
+    def key(**changes) -> str:
+        options = RenderOptions(**{"as_of": dt.date(2023, 6, 1), **changes})
+        return prepare_job(registry, "A/1/2020", data, options).key
+
+    base = key()
+    assert key() == base
+    assert len({base, key(lang="en"), key(as_of=dt.date(2023, 6, 2)), key(formats=("html",)),
+                key(since=dt.date(2021, 1, 1)), key(inactive_months=3)}) == 6  # fmt: skip
+
+
+# -- what a batch prints (no kernel) ----------------------------------------------------------
+
+
+def results() -> list[DossierResult]:
+    return [
+        DossierResult("A/1/2020", "A-1-2020", "Ett", "done", 2.5, {"html": "/o/A-1-2020/A-1-2020.html"}),
+        DossierResult("A/2/2021", "A-2-2021", "Två", "skipped", 0.0, {"html": "/o/A-2-2021/A-2-2021.html"}),
+        DossierResult("A/3/2022", "A-3-2022", "Tre", "failed", 1.0, {}, "A/3/2022: the notebook failed\nmore"),
+    ]  # fmt: skip
+
+
+def test_summary_table_has_a_line_per_case_and_the_counts():
+    table = summary_table(BatchReport(results(), 3.5, Path("/o")))
+    lines = table.splitlines()
+    assert lines[1].split()[:3] == ["A/1/2020", "done", "2.5"]
+    assert lines[2].split()[:2] == ["A/2/2021", "skipped"]
+    assert "A/3/2022: the notebook failed" in lines[3] and "more" not in table
+    assert lines[-1].startswith("1 done, 1 skipped, 1 failed in 3.5 s")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_is_one_bar_with_counts_and_time_left():
+    stream = Terminal()
+    on_result, finish = progress_reporter(3, stream=stream)
+    for number, result in enumerate(results(), 1):
+        on_result(result, number, 3)
+    finish()
+    last = stream.getvalue().replace("\r", "\n").strip().splitlines()[-1]
+    assert "3/3" in last
+    assert "done=1" in last and "skipped=1" in last and "failed=1" in last
+    assert "<" in last  # tqdm's elapsed<remaining
+
+
+def test_progress_elsewhere_is_one_line_per_dossier():
+    stream = io.StringIO()
+    on_result, finish = progress_reporter(3, stream=stream)
+    for number, result in enumerate(results(), 1):
+        on_result(result, number, 3)
+    finish()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3
+    assert "[3/3] failed A/3/2022" in lines[2] and "the notebook failed" in lines[2]
+
+
+# -- the lock (no kernel) ---------------------------------------------------------------------
+
+
+def test_a_second_batch_into_a_locked_folder_stops_at_once_with_exit_2(tmp_path):
+    out = tmp_path / "out"
+    with output_lock(out):
+        started = time.perf_counter()
+        run = batch(out, "RUN/168/2020", "--format", "html")
+        seconds = time.perf_counter() - started
+    assert run.status == 2
+    assert str(out) in run.stderr and "in use" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert seconds < 30
+    assert not (out / "RUN-168-2020").exists()
+    assert not (out / "batch-report.json").exists()
+
+
+# -- a batch of synthetic cases, run again and again ------------------------------------------
+
+
+@dataclass
+class Incremental:
+    data: Path
+    original: Path  # a copy of the data before any edit
+    cases: list[str]
+    a: str  # the case whose rows are edited
+    b: str  # a case related to a, so it shows a's case row
+    runs: dict[str, Run]
+    first_html: dict[str, bytes]  # each dossier's HTML after the first run
+
+
+@pytest.fixture(scope="module")
+def incremental(tmp_path_factory) -> Incremental:
+    """Six synthetic cases, HTML only, rendered; then again with no change; after one event
+    of case a changed; after a's title changed; and two cases with --force."""
+    root = tmp_path_factory.mktemp("incremental")
+    data = demo_data(root / "data", cases=6)
+    cases = case_ids(data)
+    a, b = cases[0], cases[1]
+    # Exactly one relation, so that which dossiers show a's rows is known here.
+    write_table(data / "relations.csv", ["case_id", "related_case_id", "relation"],
+                [{"case_id": b, "related_case_id": a, "relation": "continues"}])  # fmt: skip
+    original = root / "original"
+    shutil.copytree(data, original)
+    out = root / "out"
+    listing = root / "cases.txt"
+    listing.write_text("\n".join(cases) + "\n", encoding="utf-8")
+    common = ("--cases-file", listing, "--format", "html", "--workers", "2")
+    runs = {"first": batch(out, *common, data=data)}
+    first_html = {c: (out / slugify(c) / f"{slugify(c)}.html").read_bytes() for c in cases
+                  if runs["first"].status == 0}  # fmt: skip
+    runs["again"] = batch(out, *common, data=data)
+    events = data / "events.csv"
+    event = next(r for r in read_table(events)[1] if r["case_id"] == a)
+    edit_row(events, {"event_id": event["event_id"]}, {"title": event["title"] + " (rättad)"})
+    runs["event"] = batch(out, *common, data=data)
+    edit_row(data / "cases.csv", {"case_id": a}, {"title": "Ett nytt namn på ärendet"})
+    runs["title"] = batch(out, *common, data=data)
+    runs["force"] = batch(out, cases[2], cases[3], "--format", "html", "--force", data=data)
+    return Incremental(data, original, cases, a, b, runs, first_html)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_first_run_renders_every_case_whole(incremental):
+    run = incremental.runs["first"]
+    assert run.status == 0, run.stderr
+    assert set(run.statuses().values()) == {"done"}
+    assert [d["case_id"] for d in run.report["dossiers"]] == incremental.cases
+    keys = current_keys(incremental.original, incremental.cases)
+    out = run.out
+    for case_id in incremental.cases:
+        entry = run.dossier(case_id)
+        slug = slugify(case_id)
+        assert entry["slug"] == slug
+        assert entry["outputs"] == {
+            "html": str(out / slug / f"{slug}.html"),
+            "notebook": str(out / slug / f"{slug}.ipynb"),
+            "manifest": str(out / slug / "manifest.json"),
+        }
+        assert entry["error"] is None and entry["seconds"] > 0
+    # The last run rendered nothing of these: their files are still the first run's.
+    for case_id in incremental.cases[2:]:
+        assert_whole(out, case_id, keys[case_id])
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_progress_without_a_terminal_is_one_log_line_per_dossier(incremental):
+    run = incremental.runs["first"]
+    lines = [line for line in run.stderr.splitlines() if "] done " in line]
+    assert len(lines) == len(incremental.cases)
+    assert {line.split("] done ")[1].rsplit(" ", 2)[0] for line in lines} == set(incremental.cases)
+    assert [line.split("[")[1].split("]")[0] for line in lines] == [f"{n}/6" for n in range(1, 7)]
+    assert "6 done, 0 skipped, 0 failed" in run.stdout
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_second_run_with_nothing_changed_skips_every_case(incremental):
+    run = incremental.runs["again"]
+    assert run.status == 0, run.stderr
+    assert set(run.statuses().values()) == {"skipped"}
+    assert run.report["counts"] == {"done": 0, "skipped": 6, "failed": 0}
+    assert run.report["seconds"] < incremental.runs["first"].report["seconds"] / 5
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_one_changed_event_re_renders_only_its_case(incremental):
+    statuses = incremental.runs["event"].statuses()
+    assert statuses.pop(incremental.a) == "done"
+    assert set(statuses.values()) == {"skipped"}  # b shows a's case row, not a's events
+    page = incremental.runs["event"].out / slugify(incremental.a) / f"{slugify(incremental.a)}.html"
+    assert "(rättad)" in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_changed_case_title_re_renders_the_case_and_the_cases_that_show_it(incremental):
+    statuses = incremental.runs["title"].statuses()
+    assert statuses.pop(incremental.a) == "done"
+    assert statuses.pop(incremental.b) == "done"
+    assert set(statuses.values()) == {"skipped"}
+    out = incremental.runs["title"].out
+    related = (out / slugify(incremental.b) / f"{slugify(incremental.b)}.html").read_text(
+        encoding="utf-8"
+    )
+    assert "Ett nytt namn på ärendet" in related
+    keys = current_keys(incremental.data, [incremental.a, incremental.b])
+    for case_id, key in keys.items():
+        assert_whole(out, case_id, key)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_force_renders_current_cases_again(incremental):
+    run = incremental.runs["force"]
+    assert run.status == 0, run.stderr
+    assert run.statuses() == dict.fromkeys(incremental.cases[2:4], "done")
+    # Rendered anew: the provenance now names the edited export's files, which it did not before.
+    events_sha256 = sha256(incremental.data / "events.csv")
+    for case_id in incremental.cases[2:4]:
+        slug = slugify(case_id)
+        assert events_sha256 in (run.out / slug / f"{slug}.html").read_text(encoding="utf-8")
+        assert events_sha256 not in incremental.first_html[case_id].decode("utf-8")
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_batch_writes_the_same_dossier_as_render(incremental, tmp_path):
+    case_id = incremental.cases[4]
+    slug = slugify(case_id)
+    done = subprocess.run(
+        dossier_command("render", case_id, "--data", incremental.original, "--out", tmp_path,
+                        "--as-of", AS_OF, "--format", "html"),
+        capture_output=True, text=True, timeout=LIMIT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / slug).iterdir()) == sorted(
+        p.name for p in (incremental.runs["first"].out / slug).iterdir()
+    )
+    assert (tmp_path / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_index_page_lists_every_case_with_status_and_links(incremental):
+    run = incremental.runs["title"]
+    out = run.out
+    page = index_page(run.index)
+    assert page.scripts == 0
+    for case_id, status in run.statuses().items():
+        row = page.row(case_id)
+        assert {"done": "klar", "skipped": "oförändrad"}[status] in row["cells"]
+        assert row["links"], case_id
+        for href in row["links"]:
+            assert not href.startswith(("/", "http")) and (out / href).is_file(), href
+
+
+# -- a case that fails ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def failing_batch(tmp_path_factory) -> tuple[Run, str, list[str]]:
+    """Three synthetic cases, one of them with 150,000 events, and --timeout 2: opening that
+    one case takes its kernel far longer than 2 s, the small ones take well under a second."""
+    root = tmp_path_factory.mktemp("failing")
+    data = demo_data(root / "data", cases=3)
+    cases = case_ids(data)
+    heavy = cases[1]
+    columns, _ = read_table(data / "events.csv")
+    with (data / "events.csv").open("a", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, columns, lineterminator="\n")
+        for n in range(150_000):
+            writer.writerow({"event_id": f"X{n}", "case_id": heavy, "kind": "discussed",
+                             "date": f"{2017 + n % 5}-{n % 12 + 1:02d}-{n % 28 + 1:02d}",
+                             "title": f"Extra händelse {n}"})  # fmt: skip
+    run = batch(root / "out", *cases, "--format", "html", "--workers", "2", "--timeout", "2",
+                data=data)  # fmt: skip
+    return run, heavy, cases
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_failing_case_fails_alone_and_the_batch_exits_1(failing_batch):
+    run, heavy, cases = failing_batch
+    assert run.status == 1, run.stderr
+    assert run.statuses() == {c: "failed" if c == heavy else "done" for c in cases}
+    failed = run.dossier(heavy)
+    assert heavy in failed["error"] and "2" in failed["error"]
+    assert "timed out" in failed["error"] or "longer than" in failed["error"]
+    assert "Traceback" not in run.stderr
+    assert "1 failed" in run.stdout
+    summary_line = next(line for line in run.stdout.splitlines() if line.startswith(heavy))
+    assert "failed" in summary_line
+    assert not (run.out / slugify(heavy)).exists()
+    for case_id in cases:
+        if case_id != heavy:
+            assert (run.out / slugify(case_id) / f"{slugify(case_id)}.html").is_file()
+    assert staging_leftovers(run.out) == []
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_the_index_page_says_which_case_failed_and_why(failing_batch):
+    run, heavy, _ = failing_batch
+    row = index_page(run.index).row(heavy)
+    assert "misslyckades" in row["cells"]
+    assert any("longer than" in cell or "timed out" in cell for cell in row["cells"])
+    assert "2 klara, 0 oförändrade, 1 misslyckade." in run.index
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+@pytest.mark.xfail(
+    strict=True,
+    reason="execute.py: a cell stopped by the timeout raises TimeoutError out of papermill, "
+    "which then writes no notebook (papermill saves only on a cell error); "
+    "interrupt_on_timeout=True would turn it into a cell error that is saved",
+)
+def test_a_failed_case_leaves_its_executed_notebook_with_the_error(failing_batch):
+    run, heavy, _ = failing_batch
+    kept = run.dossier(heavy)["outputs"].get("notebook")
+    assert kept and Path(kept).parent == run.out and Path(kept).is_file()
+    cells = json.loads(Path(kept).read_text(encoding="utf-8"))["cells"]
+    assert any(o.get("output_type") == "error" for c in cells for o in c.get("outputs", ()))
+
+
+# -- killed halfway ---------------------------------------------------------------------------
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_batch_killed_halfway_finishes_on_the_next_run_with_every_dossier_whole(tmp_path):
+    data = demo_data(tmp_path / "data", cases=6, seed=5)
+    cases = case_ids(data)
+    out = tmp_path / "out"
+    command = dossier_command("batch", *cases, "--data", data, "--out", out, "--as-of", AS_OF,
+                              "--format", "html", "--workers", "1")  # fmt: skip
+    # A session of its own: the kill reaches the batch and its worker processes at once.
+    process = subprocess.Popen(command, cwd=REPO, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + LIMIT
+        while not any(p.is_dir() and not p.name.startswith(".") for p in out.glob("*")):
+            assert process.poll() is None, "the batch ended before it was killed"
+            assert time.monotonic() < deadline, "no dossier appeared"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=LIMIT)
+    assert not (out / "batch-report.json").exists()  # it died before the end
+    rendered = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert 1 <= len(rendered) < len(cases)
+
+    run = batch(out, *cases, "--format", "html", "--workers", "2", data=data)
+    assert run.status == 0, run.stderr
+    statuses = run.statuses()
+    assert set(statuses.values()) <= {"done", "skipped"}
+    # Every folder that was there is whole and current: exactly those are skipped.
+    assert sorted(c for c, s in statuses.items() if s == "skipped") == sorted(
+        c for c in cases if slugify(c) in {p.name for p in rendered}
+    )
+    keys = current_keys(data, cases)
+    for case_id in cases:
+        assert_whole(out, case_id, keys[case_id])
+    assert staging_leftovers(out) == []
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
+        [slugify(c) for c in cases] + ["batch-report.json", "index.html"]
+    )
+
+
+# -- the meeting pack -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def meeting_batch(tmp_path_factory) -> Run:
+    """The sample meeting's agenda, HTML and PDF, with its meeting pack."""
+    return batch(tmp_path_factory.mktemp("meeting") / "out", "--meeting", MEETING, "--workers", "2")
+
+
+def pdf_text(path: Path, page: int) -> str:
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", "-f", str(page), "-l", str(page), str(path), "-"],
+                          capture_output=True, check=True)  # fmt: skip
+    return done.stdout.decode("utf-8")
+
+
+def squeeze(text: str) -> str:
+    return "".join(text.replace("\u2010\n", "").split())
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_the_meeting_batch_renders_the_agenda_in_order(meeting_batch):
+    assert meeting_batch.status == 0, meeting_batch.stderr
+    assert [d["case_id"] for d in meeting_batch.report["dossiers"]] == [c for _, c, _ in AGENDA]
+    slug = slugify(MEETING)
+    assert meeting_batch.report["meeting_pack"] == {
+        "index": str(meeting_batch.out / f"meeting-{slug}" / "index.html"),
+        "pdf": str(meeting_batch.out / f"meeting-{slug}" / f"{slug}.pdf"),
+    }
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_the_meeting_pack_is_a_cover_then_each_dossier_with_a_bookmark_per_item(meeting_batch):
+    out, slug = meeting_batch.out, slugify(MEETING)
+    pack = PdfReader(out / f"meeting-{slug}" / f"{slug}.pdf")
+    dossiers = [PdfReader(out / slugify(c) / f"{slugify(c)}.pdf") for _, c, _ in AGENDA]
+    assert len(pack.pages) == 1 + sum(len(d.pages) for d in dossiers)
+    outline = pack.outline
+    assert [item.title for item in outline] == [f"{n}. {c} – {t}" for n, c, t in AGENDA]
+    assert [pack.get_destination_page_number(item) for item in outline] == [
+        1,
+        1 + len(dossiers[0].pages),
+    ]
+    for (_, case_id, _), first in zip(AGENDA, (1, 1 + len(dossiers[0].pages)), strict=True):
+        assert case_id in pack.pages[first].extract_text()
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_the_meeting_pack_cover_names_forum_date_and_agenda(meeting_batch):
+    slug = slugify(MEETING)
+    cover = squeeze(pdf_text(meeting_batch.out / f"meeting-{slug}" / f"{slug}.pdf", 1))
+    for expected in ("Regionala utvecklingsnämnden", "13 juni 2023", "Dagordning"):
+        assert squeeze(expected) in cover
+    for item, case_id, title in AGENDA:
+        assert squeeze(f"{item}{case_id}{title}") in cover
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_the_meeting_index_links_every_agenda_item(meeting_batch):
+    folder = meeting_batch.out / f"meeting-{slugify(MEETING)}"
+    page = index_page(folder / "index.html")
+    assert page.scripts == 0
+    for item, case_id, _ in AGENDA:
+        row = page.row(case_id)
+        assert row["cells"][0] == item
+        assert "klar" in row["cells"]
+        assert {href.rsplit(".", 1)[1] for href in row["links"]} == {"html", "pdf", "ipynb"}
+        for href in row["links"]:
+            assert (folder / href).resolve().is_file(), href
+
+
+# -- Dask -------------------------------------------------------------------------------------
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_path):
+    from distributed import LocalCluster
+
+    cases = incremental.cases[:3]
+    out = tmp_path / "dask"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:  # fmt: skip
+        run = batch(out, *cases, "--format", "html", "--executor", "dask",
+                    "--scheduler", cluster.scheduler_address, data=incremental.original)  # fmt: skip
+    assert run.status == 0, run.stderr
+    assert run.statuses() == dict.fromkeys(cases, "done")
+    keys = current_keys(incremental.original, cases)
+    for case_id in cases:
+        assert_whole(out, case_id, keys[case_id])
+        slug = slugify(case_id)
+        assert (out / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
+
+
+def test_dask_without_a_scheduler_is_a_usage_error(tmp_path):
+    run = batch(tmp_path / "out", "RUN/168/2020", "--executor", "dask")
+    assert run.status == 2
+    assert "--scheduler" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_is_current_needs_every_file(tmp_path, write_data):
+    data = write_data(tmp_path / "data")
+    options = RenderOptions(as_of=dt.date(2023, 6, 1), formats=("html",))
+    job = prepare_job(load(data), "A/1/2020", data, options)
+    folder = tmp_path / "out" / job.slug
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"key": job.key}), encoding="utf-8")
+    (folder / f"{job.slug}.ipynb").write_text("{}", encoding="utf-8")
+    assert not is_current(job, tmp_path / "out")
+    (folder / f"{job.slug}.html").write_text("<html></html>", encoding="utf-8")
+    assert is_current(job, tmp_path / "out")
+    (folder / "manifest.json").write_text(json.dumps({"key": "0" * 64}), encoding="utf-8")
+    assert not is_current(job, tmp_path / "out")

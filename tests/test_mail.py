@@ -1,0 +1,550 @@
+"""dossier mail: drafts a real mail parser reads cleanly, and sending to a real SMTP server.
+
+The SMTP server is aiosmtpd on 127.0.0.1 with a certificate made by the test (trustme),
+STARTTLS or implicit TLS, and AUTH with one user. The dossiers render once per module
+(a real kernel, seconds each); every test mails from its own copy of the output folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import shutil
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from dossier.cli import main
+from dossier.errors import ParameterError
+from dossier.mail import (
+    Attachment,
+    Letter,
+    compose,
+    header_text,
+    message_size,
+    parse_address,
+    parse_addresses,
+    read_config,
+    smtp_settings,
+    without_draft_marker,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = REPO / "data" / "sample"
+CASE = "RUN/168/2020"
+TITLE = "Länsgemensam påverkansagenda"
+MEETING = "EXEMPEL-RUN-2023-06"
+AS_OF = "2023-06-01"
+USER = "analytiker"
+PASSWORD = "Hemligt-lösen-7Qz!"  # grepped for in every output: it must never show
+HOSTILE_TITLE = "Påverkan <b>fet</b> & mer\nBcc: x@y"
+TO = "Anna Åberg <anna@example.se>"
+SENDER = "Analysenheten <analys@example.se>"
+
+
+# -- fixtures: dossiers rendered once, a real SMTP server per test -----------------------------
+
+
+def render_all(out: Path, data: Path, case_ids: list[str], meeting: str | None) -> Path:
+    from dossier.batch import run_batch
+    from dossier.job import RenderOptions
+    from dossier.validate import load
+
+    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF))
+    report = run_batch(case_ids, registry=load(data), data_dir=data, out_dir=out,
+                       options=options, workers=2, meeting=meeting)  # fmt: skip
+    assert not report.failed, [r.error for r in report.results]
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An output folder with both sample cases' dossiers and the sample meeting's pack."""
+    out = tmp_path_factory.mktemp("rendered") / "dossiers"
+    return render_all(out, SAMPLE_DATA, [CASE, "RUN/136/2022"], MEETING)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A data folder whose RUN/168/2020 title holds markup, a newline and ``Bcc: x@y``; rendered."""
+    data = tmp_path_factory.mktemp("hostile") / "data"
+    shutil.copytree(SAMPLE_DATA, data)
+    path = data / "cases.csv"
+    with path.open(encoding="utf-8", newline="") as file:
+        reader = csv.DictReader(file)
+        columns, rows = list(reader.fieldnames or ()), list(reader)
+    for row in rows:
+        if row["case_id"] == CASE:
+            row["title"] = HOSTILE_TITLE
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    out = render_all(tmp_path_factory.mktemp("hostile-out") / "dossiers", data, [CASE], None)
+    return data, out
+
+
+@pytest.fixture
+def out(rendered: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the rendered output folder (its dossiers are current)."""
+    return Path(shutil.copytree(rendered, tmp_path / "dossiers"))
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No SMTP settings from the developer's shell or a dossier.toml in the working folder."""
+    for name in ("HOST", "PORT", "TLS", "USER", "CA_FILE", "TIMEOUT", "PASSWORD"):
+        monkeypatch.delenv(f"DOSSIER_SMTP_{name}", raising=False)
+    monkeypatch.delenv("DOSSIER_MAIL_FROM", raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+
+@dataclass
+class Server:
+    """A running test SMTP server and what it received."""
+
+    port: int
+    ca_file: Path
+    tls: str
+    received: list = field(default_factory=list)
+
+    def options(self, *, user: str = USER) -> list[str]:
+        return ["--send", "--smtp-host", "127.0.0.1", "--smtp-port", str(self.port),
+                "--tls", self.tls, "--smtp-user", user, "--ca-file", str(self.ca_file)]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory):
+    """A CA made for the test, its PEM file, and a server certificate for 127.0.0.1."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return ca.issue_cert("127.0.0.1", "localhost"), ca_file
+
+
+@pytest.fixture
+def smtp_server(certificate) -> Iterator[Callable[..., Server]]:
+    """``smtp_server(tls="starttls"|"ssl")``: a real SMTP server on loopback with AUTH."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, ca_file = certificate
+    controllers = []
+
+    def start(tls: str = "starttls") -> Server:
+        server = Server(free_port(), ca_file, tls)
+
+        class Handler:
+            async def handle_DATA(self, smtp, session, envelope):
+                server.received.append(envelope)
+                return "250 2.0.0 Message accepted"
+
+        def authenticator(smtp, session, envelope, mechanism, auth_data):
+            ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
+                  and auth_data.password == PASSWORD.encode())  # fmt: skip
+            return AuthResult(success=ok, handled=False)
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(context)
+        kwargs = {"auth_required": True, "authenticator": authenticator}
+        if tls == "ssl":
+            # TLS from the first byte; aiosmtpd only counts STARTTLS as TLS for its AUTH check.
+            kwargs |= {"ssl_context": context, "auth_require_tls": False}
+        else:
+            kwargs |= {"tls_context": context, "require_starttls": True}
+        controller = Controller(Handler(), hostname="127.0.0.1", port=server.port, **kwargs)
+        controller.start()
+        controllers.append(controller)
+        return server
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+def run(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """``dossier ARGS`` in this process: the exit status, stdout and stderr."""
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def mail_args(out: Path, *extra: str, data: Path = SAMPLE_DATA) -> list[str]:
+    return ["mail", *extra, "--to", TO, "--from", SENDER, "--data", str(data), "--out", str(out),
+            "--as-of", AS_OF]  # fmt: skip
+
+
+def parse(data: bytes) -> EmailMessage:
+    return BytesParser(policy=policy.default).parsebytes(data)
+
+
+def assert_no_defects(message: EmailMessage) -> None:
+    """A real parser's view: no defect on the message, any part, or any header."""
+    for part in message.walk():
+        assert not part.defects, (part.get_content_type(), part.defects)
+        for name, value in part.items():
+            assert not getattr(value, "defects", ()), (name, value.defects)
+
+
+def html_part(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def text_part(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def attachments(message: EmailMessage) -> dict[str, bytes]:
+    return {
+        part.get_filename(): part.get_payload(decode=True) for part in message.iter_attachments()
+    }
+
+
+def files_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def assert_password_nowhere(out: Path, *texts: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Not in the given output, any file under ``out``, or any log record but the test server's."""
+    for text in texts:
+        assert PASSWORD not in text
+    for path in files_in(out):
+        assert PASSWORD.encode("utf-8") not in path.read_bytes(), path
+    ours = [r for r in caplog.records if not r.name.startswith("mail.log")]
+    assert all(PASSWORD not in r.getMessage() for r in ours)
+
+
+# -- addresses, header text, settings: no kernel ----------------------------------------------
+
+
+def test_addresses_parse_with_names_commas_and_idn_domains():
+    assert parse_address("anna@example.se").addr_spec == "anna@example.se"
+    named = parse_address("Anna Åberg <anna@example.se>")
+    assert (named.display_name, named.addr_spec) == ("Anna Åberg", "anna@example.se")
+    assert parse_address("kansli@jämtland.se").domain == "xn--jmtland-5wa.se"
+    found = parse_addresses(['"Åberg, Anna" <anna@example.se>, bo@example.se', "BO@example.se"])
+    assert [a.addr_spec for a in found] == ["anna@example.se", "bo@example.se"]
+    assert found[0].display_name == "Åberg, Anna"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["anna", "anna@example", "anna@@example.se", "an na@example.se", "åsa@example.se",
+     "<anna@example.se", "anna@example.se\nBcc: x@y.se", "anna@example.se\r", "@example.se",
+     "anna@-example.se", "Anna <anna@example.se> <bo@example.se>"],
+)  # fmt: skip
+def test_addresses_refused_with_the_option_and_the_fix(value):
+    with pytest.raises(ParameterError) as caught:
+        parse_address(value, "--cc")
+    message = str(caught.value)
+    assert "--cc" in message
+    assert "name@example.se" in message or "line break" in message
+
+
+def test_header_text_turns_line_breaks_and_control_characters_into_spaces():
+    assert header_text("Titel\r\nBcc: x@y\tmer\x00\u2028slut") == "Titel Bcc: x@y mer slut"
+
+
+def test_message_size_units():
+    assert message_size("10MB") == message_size("10") == 10_000_000
+    assert message_size("500kB") == 500_000
+    assert message_size("1k") == 1000
+    assert message_size("2000B") == 2000
+
+
+def test_smtp_settings_options_win_over_dossier_toml_over_environment(tmp_path):
+    (tmp_path / "dossier.toml").write_text(
+        '[mail]\nhost = "smtp.toml.example"\nport = 2525\nuser = "toml-user"\nfrom = "a@example.se"\n',
+        encoding="utf-8",
+    )
+    config, path = read_config([tmp_path / "missing", tmp_path])
+    assert path == tmp_path / "dossier.toml"
+    environ = {"DOSSIER_SMTP_HOST": "smtp.env.example", "DOSSIER_SMTP_TLS": "ssl",
+               "DOSSIER_SMTP_PASSWORD": PASSWORD}  # fmt: skip
+    settings = smtp_settings({"host": "smtp.option.example"}, config, environ)
+    assert (settings.host, settings.port, settings.tls, settings.user) == (
+        "smtp.option.example", 2525, "ssl", "toml-user",
+    )  # fmt: skip
+    assert PASSWORD not in repr(settings)
+    assert smtp_settings({}, {}, {"DOSSIER_SMTP_HOST": "h.example"}).port == 587
+
+
+def test_smtp_settings_refuse_a_password_in_a_file_or_a_user_without_one(tmp_path):
+    (tmp_path / "dossier.toml").write_text('[mail]\npassword = "x"\n', encoding="utf-8")
+    with pytest.raises(ParameterError, match="DOSSIER_SMTP_PASSWORD"):
+        read_config([tmp_path])
+    with pytest.raises(ParameterError, match="DOSSIER_SMTP_PASSWORD"):
+        smtp_settings({"host": "h.example", "user": "u"}, {}, {})
+    with pytest.raises(ParameterError, match="unencrypted"):
+        smtp_settings({"host": "h.example", "user": "u", "tls": "none"}, {},
+                      {"DOSSIER_SMTP_PASSWORD": "x"})  # fmt: skip
+
+
+def test_bad_recipient_stops_before_anything_is_rendered(tmp_path, capsys):
+    out = tmp_path / "dossiers"
+    code, _, stderr = run(capsys, "mail", CASE, "--to", "anna(at)example.se", "--out", str(out))
+    assert code == 2
+    assert "--to 'anna(at)example.se'" in stderr and "name@example.se" in stderr
+    assert not out.exists()
+
+
+def test_send_without_a_server_stops_before_anything_is_rendered(tmp_path, capsys):
+    out = tmp_path / "dossiers"
+    code, _, stderr = run(capsys, *mail_args(out, CASE), "--send")
+    assert code == 2
+    assert "--smtp-host" in stderr and "DOSSIER_SMTP_HOST" in stderr
+    assert not out.exists()
+
+
+def test_a_hostile_subject_stays_one_header_and_names_are_rfc2231():
+    letter = Letter(
+        subject=f"[X/1/2023] {HOSTILE_TITLE} – ärendesammanfattning", text="hej\n", html="<p>hej</p>",
+        attachments=(Attachment("X-1-2023 Påverkan.pdf", "application", "pdf", b"%PDF-1.7 data"),),
+        lang="sv", stem="X-1-2023",
+    )  # fmt: skip
+    message, _ = compose(letter, to=[parse_address(TO)], sender=parse_address(SENDER))
+    raw = message.as_bytes(policy=policy.SMTP)
+    assert b"\nBcc:" not in raw and b"filename*=utf-8''X-1-2023%20P%C3%A5verkan.pdf" in raw
+    parsed = parse(raw)
+    assert_no_defects(parsed)
+    assert parsed["Bcc"] is None
+    assert (
+        parsed["Subject"] == "[X/1/2023] Påverkan <b>fet</b> & mer Bcc: x@y – ärendesammanfattning"
+    )
+    assert attachments(parsed) == {"X-1-2023 Påverkan.pdf": b"%PDF-1.7 data"}
+
+
+def test_the_draft_marker_is_taken_off_before_sending():
+    draft = (
+        b"From: a@example.se\r\nX-Unsent: 1\r\nSubject: s\r\n\r\nX-Unsent: 1 in the body stays\r\n"
+    )
+    assert without_draft_marker(draft) == (
+        b"From: a@example.se\r\nSubject: s\r\n\r\nX-Unsent: 1 in the body stays\r\n"
+    )
+
+
+# -- drafts and sending: real dossiers, a real SMTP server ------------------------------------
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_draft_is_a_clean_mime_message_with_the_dossier_attached(out, capsys):
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE, "--cc", "bo@example.se"))
+    assert code == 0, stderr
+    drafts = list((out / "outbox").glob("*.eml"))
+    assert len(drafts) == 1 and stdout.split() == [str(drafts[0])]
+    assert drafts[0].name.startswith("RUN-168-2020-")
+    message = parse(drafts[0].read_bytes())
+    assert_no_defects(message)
+    assert message["Subject"] == f"[{CASE}] {TITLE} – ärendesammanfattning"
+    assert message["To"].addresses[0].display_name == "Anna Åberg"
+    assert message["Cc"].addresses[0].addr_spec == "bo@example.se"
+    assert message["Message-ID"] and message["Date"] and message["X-Unsent"] == "1"
+    assert message.get_content_type() == "multipart/mixed"
+    html = html_part(message)
+    assert TITLE in html and "Pågående sedan 2020." in html and "1 juni 2023" in html
+    assert "<style" not in html and "<script" not in html and "<img" not in html
+    assert "http" not in html.replace('name="viewport"', "")
+    assert TITLE in text_part(message) and "<" not in text_part(message)
+    pdf = (out / "RUN-168-2020" / "RUN-168-2020.pdf").read_bytes()
+    assert attachments(message) == {f"RUN-168-2020 {TITLE}.pdf": pdf}
+
+    again = run(capsys, *mail_args(out, CASE, "--cc", "bo@example.se"))
+    assert again[0] == 0 and again[1] == stdout
+    assert list((out / "outbox").glob("*.eml")) == drafts  # the same draft, not a second one
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_english_message_with_pdf_and_html_attached(out, capsys):
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE, "--attach", "both", "--lang", "en"))
+    assert code == 0, stderr
+    message = parse(Path(stdout.strip()).read_bytes())
+    assert_no_defects(message)
+    assert message["Subject"] == f"[{CASE}] {TITLE} – case summary"
+    assert message["Content-Language"] == "en"
+    assert "Open since 2020." in html_part(message)
+    # The English dossier is rendered first: mail goes through the same incremental batch.
+    folder = out / "RUN-168-2020"
+    assert attachments(message) == {
+        f"RUN-168-2020 {TITLE}.pdf": (folder / "RUN-168-2020.pdf").read_bytes(),
+        f"RUN-168-2020 {TITLE}.html": (folder / "RUN-168-2020.html").read_bytes(),
+    }
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+@pytest.mark.parametrize("tls", ["starttls", "ssl"])
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_send_through_tls_and_login_moves_the_message_to_sent(
+    out, capsys, caplog, monkeypatch, smtp_server, tls
+):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server(tls)
+    code, stdout, stderr = run(
+        capsys, *mail_args(out, CASE, "--cc", "bo@example.se"), *server.options()
+    )
+    assert code == 0, stderr
+    assert len(server.received) == 1
+    envelope = server.received[0]
+    assert envelope.mail_from == "analys@example.se"
+    assert sorted(envelope.rcpt_tos) == ["anna@example.se", "bo@example.se"]
+    message = parse(envelope.content)
+    assert_no_defects(message)
+    assert message["X-Unsent"] is None
+    assert message["Subject"] == f"[{CASE}] {TITLE} – ärendesammanfattning"
+    assert TITLE in html_part(message)
+    pdf = (out / "RUN-168-2020" / "RUN-168-2020.pdf").read_bytes()
+    assert list(attachments(message).values()) == [pdf]
+    sent = list((out / "sent").glob("*.eml"))
+    assert len(sent) == 1 and stdout.split() == [str(sent[0])]
+    assert sent[0].read_bytes() == envelope.original_content
+    assert not list((out / "outbox").glob("*"))
+    assert_password_nowhere(out, stdout, stderr, caplog=caplog)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_refused_login_keeps_the_message_and_a_rerun_sends_it_once(
+    out, capsys, caplog, monkeypatch, smtp_server
+):
+    caplog.set_level(logging.DEBUG)
+    server = smtp_server()
+    wrong = "fel-" + PASSWORD
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", wrong)
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE), *server.options())
+    assert code == 1
+    assert "refused the login" in stderr and "535" in stderr and "DOSSIER_SMTP_PASSWORD" in stderr
+    waiting = list((out / "outbox").glob("*.eml"))
+    assert len(waiting) == 1 and str(waiting[0]) in stderr
+    assert not server.received and not (out / "sent").exists()
+    for text in (stdout, stderr):
+        assert wrong not in text
+    assert_password_nowhere(out, stdout, stderr, caplog=caplog)
+
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE), *server.options())
+    assert code == 0, stderr
+    assert len(server.received) == 1
+    assert [p.name for p in (out / "sent").glob("*.eml")] == [waiting[0].name]
+    assert not list((out / "outbox").glob("*.eml"))
+
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE), *server.options())
+    assert code == 0 and "sent before" in stderr
+    assert len(server.received) == 1  # nothing is sent twice
+    assert_password_nowhere(out, stdout, stderr, caplog=caplog)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_unreachable_server_keeps_the_message(out, capsys, caplog, monkeypatch, certificate):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    closed = Server(free_port(), certificate[1], "starttls")
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE), *closed.options())
+    assert code == 1
+    assert "cannot reach the SMTP server 127.0.0.1" in stderr and "refused" in stderr.lower()
+    assert len(list((out / "outbox").glob("*.eml"))) == 1
+    assert_password_nowhere(out, stdout, stderr, caplog=caplog)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_untrusted_certificate_is_refused(out, capsys, monkeypatch, smtp_server):
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    options = server.options()
+    del options[-2:]  # no --ca-file: the test CA is not one the system trusts
+    code, _, stderr = run(capsys, *mail_args(out, CASE), *options)
+    assert code == 1 and "does not trust" in stderr and "--ca-file" in stderr
+    assert not server.received and len(list((out / "outbox").glob("*.eml"))) == 1
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_hostile_title_stays_in_the_subject_and_adds_no_header(
+    hostile, tmp_path, capsys, monkeypatch, smtp_server
+):
+    data, rendered_out = hostile
+    out = Path(shutil.copytree(rendered_out, tmp_path / "dossiers"))
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE, data=data))
+    assert code == 0, stderr
+    raw = Path(stdout.strip()).read_bytes()
+    message = parse(raw)
+    assert_no_defects(message)
+    head = raw[: raw.index(b"\r\n\r\n") + 2]
+    assert b"\nBcc:" not in head and all("Bcc" not in part for part in message.walk())
+    assert (
+        message["Subject"] == f"[{CASE}] Påverkan <b>fet</b> & mer Bcc: x@y – ärendesammanfattning"
+    )
+    html = html_part(message)
+    assert "<b>fet" not in html and "&lt;b&gt;fet&lt;/b&gt; &amp; mer" in html
+
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    code, _, stderr = run(capsys, *mail_args(out, CASE, data=data), *server.options())
+    assert code == 0, stderr
+    assert server.received[0].rcpt_tos == ["anna@example.se"]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_message_over_the_size_limit_is_refused_with_a_way_out(out, capsys):
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE, "--max-size", "1kB"))
+    assert code == 1 and not stdout
+    assert "over the limit of 1000 bytes" in stderr
+    assert "--attach html" in stderr and "--meeting" in stderr
+    assert not (out / "outbox").exists()
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_meeting_mail_has_the_agenda_and_the_meeting_pack(out, capsys):
+    code, stdout, stderr = run(capsys, *mail_args(out, "--meeting", MEETING))
+    assert code == 0, stderr
+    path = Path(stdout.strip())
+    assert path.parent == out / "outbox" and path.name.startswith(f"meeting-{MEETING}-")
+    message = parse(path.read_bytes())
+    assert_no_defects(message)
+    assert message["Subject"].startswith(f"[{MEETING}] Ärendeunderlag: ")
+    html, text = html_part(message), text_part(message)
+    for body in (html, text):
+        assert "Dagordning" in body and CASE in body and "RUN/136/2022" in body
+        assert "Pågående sedan 2020." in body
+    found = attachments(message)
+    pack = out / f"meeting-{MEETING}" / f"{MEETING}.pdf"
+    assert list(found.values()) == [pack.read_bytes()]
+    assert list(found) == [f"{MEETING} Regionala utvecklingsnämnden 2023-06-13.pdf"]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_send_alone_sends_what_waits_in_the_outbox(out, capsys, monkeypatch, smtp_server):
+    assert run(capsys, *mail_args(out, CASE))[0] == 0
+    assert run(capsys, *mail_args(out, "--meeting", MEETING))[0] == 0
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    code, stdout, stderr = run(capsys, "mail", "--out", str(out), *server.options())
+    assert code == 0, stderr
+    assert len(server.received) == 2 and len(stdout.split()) == 2
+    assert not list((out / "outbox").glob("*.eml"))
+    code, _, stderr = run(capsys, "mail", "--out", str(out), *server.options())
+    assert code == 0 and "nothing to send" in stderr and len(server.received) == 2

@@ -1,0 +1,483 @@
+"""Rendering a dossier end to end: a real kernel, real WeasyPrint, the PDF read back by pdftotext.
+
+The dossiers themselves are rendered once per session by fixtures in conftest.py; the tests
+that read them share the xdist group "render" so that one worker renders each of them once.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import datetime as dt
+import hashlib
+import json
+import platform
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+import dossier
+from dossier.cli import main
+from dossier.errors import RenderError
+from dossier.job import prepare_job, run_job
+from dossier.kernel import WarmKernel
+from dossier.render import RenderOptions, build_dossier, slugify
+from dossier.validate import load
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = REPO / "data" / "sample"
+NOTEBOOK = REPO / "notebooks" / "case_dossier.ipynb"
+SAMPLE_CASE = "RUN/168/2020"
+SAMPLE_TITLE = "Länsgemensam påverkansagenda"
+AS_OF = "2023-06-01"
+
+HEADINGS = {
+    "sv": [
+        "Beslutssammanfattning", "Tidslinje", "Ärendets historik", "Forum",
+        "Relaterade ärenden", "Handlingar", "Anmärkningar om underlaget", "Ursprung",
+    ],
+    "en": [
+        "Decision summary", "Timeline", "Case history", "Forums",
+        "Related cases", "Documents", "Notes on the data", "Provenance",
+    ],
+}  # fmt: skip
+A4 = (595.28, 841.89)
+SAFE_SLUG = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def squeeze(text: str) -> str:
+    """``text`` without whitespace, to compare with the PDF's text however its lines broke."""
+    return "".join(text.split())
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def case_events(case_id: str) -> list[dict[str, str]]:
+    return [row for row in read_rows(SAMPLE_DATA / "events.csv") if row["case_id"] == case_id]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def outline_titles(reader: PdfReader) -> list[str]:
+    def walk(items) -> list[str]:
+        titles = []
+        for item in items:
+            titles += walk(item) if isinstance(item, list) else [item.title]
+        return titles
+
+    return walk(reader.outline)
+
+
+# --- What a reader of the PDF sees ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_pdf_shows_title_and_every_event(request, lang):
+    rendered = request.getfixturevalue(f"sample_dossier_{lang}")
+    text = rendered.pdf_text
+    assert squeeze(SAMPLE_TITLE) in text
+    titles = [event["title"] for event in case_events(SAMPLE_CASE)]
+    assert len(titles) == 18
+    missing = [title for title in titles if squeeze(title) not in text]
+    assert not missing, f"event titles not in the PDF's text: {missing}"
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_pdf_of_related_case_shows_its_decision_paragraph(related_dossier_pdfa):
+    text = related_dossier_pdfa.pdf_text
+    assert squeeze("Översyn av samverkansformer i länet med fokus på Länspartnerskapet") in text
+    assert "§224" in text
+    for event in case_events("RUN/136/2022"):
+        assert squeeze(event["title"]) in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "page_words"),
+    [("sv", "Sida {page} av {pages}"), ("en", "Page {page} of {pages}")],
+    ids=["sv", "en"],
+)
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_every_page_is_numbered_and_headed_with_the_case(request, lang, page_words):
+    rendered = request.getfixturevalue(f"sample_dossier_{lang}")
+    pages = rendered.pdf_pages
+    assert len(pages) == len(PdfReader(rendered.files.pdf).pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        flat = " ".join(page.split())
+        assert page_words.format(page=number, pages=len(pages)) in flat
+        assert f"{SAMPLE_CASE} · {SAMPLE_TITLE}" in flat, f"no running header on page {number}"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_section_headings_are_in_the_dossier_language(request, lang):
+    rendered = request.getfixturevalue(f"sample_dossier_{lang}")
+    other = "en" if lang == "sv" else "sv"
+    lines = {" ".join(line.split()) for page in rendered.pdf_pages for line in page.splitlines()}
+    for heading in HEADINGS[lang]:
+        assert heading in lines, f"heading {heading!r} is not a line of the PDF"
+    for heading in ("Beslutssammanfattning", "Decision summary"):
+        if heading not in HEADINGS[lang]:
+            assert heading not in lines, f"{heading!r} from {other} in the {lang} dossier"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_pdf_is_a4_with_one_bookmark_per_section(request, lang):
+    reader = PdfReader(request.getfixturevalue(f"sample_dossier_{lang}").files.pdf)
+    for number, page in enumerate(reader.pages, start=1):
+        size = (float(page.mediabox.width), float(page.mediabox.height))
+        assert size == pytest.approx(A4, abs=1), f"page {number} is {size} pt, not A4"
+    assert outline_titles(reader) == HEADINGS[lang]
+
+
+# --- Files, reproducibility, manifest --------------------------------------------------------
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_dossier_folder_holds_exactly_the_four_files(sample_dossier_sv):
+    out, slug = sample_dossier_sv.out, "RUN-168-2020"
+    # The lock file stays: removing it would race with the next run that takes it.
+    assert sorted(p.name for p in out.iterdir()) == [".dossier.lock", slug]
+    assert sorted(p.name for p in (out / slug).iterdir()) == sorted(
+        [f"{slug}.html", f"{slug}.pdf", f"{slug}.ipynb", "manifest.json"]
+    )
+    assert sample_dossier_sv.files.pdf.read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_executed_notebook_ran_every_cell_with_the_parameters(sample_dossier_sv):
+    nb = nbformat.read(sample_dossier_sv.files.notebook, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    injected = [c for c in code if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    assert f'case_id = "{SAMPLE_CASE}"' in injected[0].source
+    assert f'as_of = "{AS_OF}"' in injected[0].source
+    sections = code[code.index(injected[0]) + 1 :]
+    assert len(sections) == 9
+    for cell in sections:
+        assert cell.execution_count is not None
+        assert [o.output_type for o in cell.outputs] == ["execute_result"], cell.source
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_same_inputs_give_byte_identical_html(sample_dossier_sv, tmp_path):
+    # The second render goes through the command line, with a timeout that is not whole seconds.
+    out = tmp_path / "again"
+    done = subprocess.run(
+        [sys.executable, "-m", "dossier.cli", "render", SAMPLE_CASE, "--out", str(out),
+         "--as-of", AS_OF, "--timeout", "599.5"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    folder = out / "RUN-168-2020"
+    assert done.stdout.split() == [
+        str(folder / name)
+        for name in ("RUN-168-2020.html", "RUN-168-2020.pdf", "RUN-168-2020.ipynb", "manifest.json")
+    ]
+    first, second = (
+        sample_dossier_sv.files.html.read_bytes(),
+        (folder / "RUN-168-2020.html").read_bytes(),
+    )
+    if first != second:
+        at = next(i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b)
+        pytest.fail(
+            f"HTML differs at byte {at}: {first[at - 80 : at + 80]!r} vs {second[at - 80 : at + 80]!r}"
+        )
+    assert json.loads((folder / "manifest.json").read_text("utf-8")) == sample_dossier_sv.manifest
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_manifest_says_what_went_in(sample_dossier_sv):
+    manifest = sample_dossier_sv.manifest
+    assert manifest["case_id"] == SAMPLE_CASE
+    assert manifest["as_of"] == AS_OF
+    assert manifest["parameters"] == {
+        "case_id": SAMPLE_CASE, "lang": "sv", "as_of": AS_OF, "since": None, "inactive_months": 6,
+    }  # fmt: skip
+    assert manifest["data_dir"] == str(SAMPLE_DATA.resolve())
+
+    files = sorted(SAMPLE_DATA.glob("*.csv"))
+    sources = {source["file"]: source for source in manifest["sources"]}
+    assert sorted(sources) == [path.name for path in files]
+    for path in files:
+        assert sources[path.name]["sha256"] == sha256(path), path.name
+        assert sources[path.name]["rows"] == len(read_rows(path)), path.name
+
+    events = case_events(SAMPLE_CASE)
+    relations = [r for r in read_rows(SAMPLE_DATA / "relations.csv") if SAMPLE_CASE in (r["case_id"], r["related_case_id"])]  # fmt: skip
+    agenda = [r for r in read_rows(SAMPLE_DATA / "agenda.csv") if r["case_id"] == SAMPLE_CASE]
+    cases = {SAMPLE_CASE} | {r["case_id"] for r in relations} | {r["related_case_id"] for r in relations}  # fmt: skip
+    meetings = [r for r in read_rows(SAMPLE_DATA / "meetings.csv") if r["meeting_id"] in {a["meeting_id"] for a in agenda}]  # fmt: skip
+    case_rows = [r for r in read_rows(SAMPLE_DATA / "cases.csv") if r["case_id"] in cases]
+    forums = {e["forum_id"] for e in events} | {m["forum_id"] for m in meetings} | {c["owner_forum_id"] for c in case_rows}  # fmt: skip
+    documents = [r for r in read_rows(SAMPLE_DATA / "documents.csv") if r["case_id"] == SAMPLE_CASE]
+    assert manifest["case_rows"] == {
+        "cases": len(case_rows), "events": len(events), "forums": len(forums - {""}),
+        "meetings": len(meetings), "agenda": len(agenda), "relations": len(relations),
+        "documents": len(documents),
+    }  # fmt: skip
+    assert manifest["case_rows"]["events"] == 18
+
+    toolkit = manifest["toolkit"]
+    assert toolkit["version"] == dossier.__version__
+    assert toolkit["notebook_sha256"] == sha256(NOTEBOOK)
+    assert re.fullmatch(r"[0-9a-f]{64}", toolkit["template_sha256"])
+
+    packages = manifest["packages"]
+    assert packages["python"] == platform.python_version()
+    for name in ("dossier", "papermill", "nbconvert", "nbclient", "weasyprint", "pandas", "jinja2"):
+        assert packages[name] == metadata.version(name), name
+    assert manifest["html_sha256"] == sha256(sample_dossier_sv.files.html)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_provenance_section_shows_the_hashes(sample_dossier_sv):
+    html = sample_dossier_sv.html
+    manifest = sample_dossier_sv.manifest
+    for source in manifest["sources"]:
+        assert source["sha256"] in html, source["file"]
+    assert manifest["toolkit"]["notebook_sha256"] in html
+    assert manifest["toolkit"]["template_sha256"] in html
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_pdfa_says_so_and_carries_manifest_and_case_data(related_dossier_pdfa):
+    rendered = related_dossier_pdfa
+    reader = PdfReader(rendered.files.pdf)
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r"pdfaid:part(=\"|>)3", xmp), xmp
+    assert re.search(r"pdfaid:conformance(=\"|>)B", xmp), xmp
+
+    attachments = {name: contents[0] for name, contents in reader.attachments.items()}
+    assert attachments["manifest.json"] == rendered.files.manifest.read_bytes()
+    manifest = rendered.manifest
+    assert manifest["pdfa"] is True
+    for table, rows in manifest["case_rows"].items():
+        assert f"{table}.csv" in attachments, f"{table}.csv is not attached"
+        attached = list(csv.DictReader(attachments[f"{table}.csv"].decode("utf-8").splitlines()))
+        assert len(attached) == rows, table
+    events = list(
+        csv.DictReader(attachments["events.csv"].decode("utf-8").splitlines(keepends=True))
+    )
+    assert events == case_events("RUN/136/2022")
+
+
+# --- A failed render leaves the good dossier alone -------------------------------------------
+
+
+@pytest.mark.kernel
+def test_failed_render_keeps_the_old_dossier_and_the_evidence(tmp_path):
+    out = tmp_path / "out"
+    case_id, slug = "RUN/136/2022", "RUN-136-2022"
+    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF), formats=("html",))
+    build_dossier(case_id, data_dir=SAMPLE_DATA, out_dir=out, options=options)
+    before = {p.name: p.read_bytes() for p in (out / slug).iterdir()}
+    assert sorted(before) == sorted([f"{slug}.html", f"{slug}.ipynb", "manifest.json"])
+
+    # The notebook reads the job's case extract, not the source folder. A corrupt extract
+    # (a worker's full disk, a bug in cutting it) makes the notebook's first real cell fail.
+    job = prepare_job(load(SAMPLE_DATA), case_id, SAMPLE_DATA, options)
+    good = job.extract["events.csv"]
+    bad = good.replace(b"136-03,RUN/136/2022,2023-03,", b"136-03,RUN/136/2022,2023-13,")
+    assert bad != good
+    kernel = WarmKernel.start(cwd=NOTEBOOK.parent)
+    try:
+        with pytest.raises(RenderError) as failure:
+            run_job(replace(job, extract=job.extract | {"events.csv": bad}), out, kernel)
+    finally:
+        kernel.shutdown()
+
+    message = str(failure.value)
+    assert "`from dossier import sections as show`" in message
+    assert "DataError" in message and "events.csv" in message and "2023-13" in message
+    failed = out / f"{slug}.failed.ipynb"
+    assert failure.value.notebook == str(failed)
+    assert str(failed) in message
+
+    assert {p.name: p.read_bytes() for p in (out / slug).iterdir()} == before
+    assert sorted(p.name for p in out.iterdir()) == sorted([".dossier.lock", slug, failed.name])
+    assert not [p for p in out.rglob(".*") if p.is_dir()], "a staging folder was left behind"
+
+    nb = nbformat.read(failed, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]  # fmt: skip
+    assert [e.ename for e in errors] == ["DataError"]
+    assert "events.csv" in errors[0].evalue and "2023-13" in errors[0].evalue
+
+
+# --- Slugs -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case_id", "slug"),
+    [
+        ("RUN/168/2020", "RUN-168-2020"),
+        ("KS 2021/0345", "KS-2021-0345"),
+        ("Ärende/Å", "Arende-A"),
+        ("Länsgemensam påverkansagenda", "Lansgemensam-paverkansagenda"),
+    ],
+)
+def test_slug_of_a_case_id(case_id, slug):
+    assert slugify(case_id) == slug
+
+
+@pytest.mark.parametrize(
+    "case_id", ["../../x", "a\\b", ".", "..", "", " ", "/", "...", "./.hidden", "\x00", "ÅÄÖ/../.."]
+)
+def test_slug_never_leaves_the_output_folder(case_id, tmp_path):
+    slug = slugify(case_id)
+    assert SAFE_SLUG.match(slug), slug
+    assert not slug.startswith(".")
+    assert (tmp_path / slug).resolve().parent == tmp_path.resolve()
+
+
+@given(st.text())
+def test_slug_is_a_safe_file_name_for_any_text(case_id):
+    slug = slugify(case_id)
+    out = Path("/srv/dossiers")
+    assert SAFE_SLUG.match(slug), slug
+    assert not slug.startswith(".")
+    assert (out / slug).resolve().parent == out
+    assert len(f"{slug}.failed.ipynb") <= 255  # a file name's limit on common file systems
+    assert slugify(slug) == slug
+
+
+# --- Bad input: exit 2, nothing written --------------------------------------------------------
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize(
+    ("case_id", "hint"),
+    [("NOPE/1/2020", "is not in cases.csv"), ("RUN/168/202", "did you mean RUN/168/2020")],
+)
+def test_unknown_case_exits_2_and_writes_nothing(case_id, hint, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["render", case_id, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{case_id!r}" in err and hint in err
+    assert not out.exists()
+
+
+@pytest.mark.kernel
+def test_data_fault_exits_2_names_the_place_and_writes_nothing(
+    tmp_path, capsys, valid_csv, write_data
+):
+    data = write_data(tmp_path / "data", events=valid_csv["events"].replace("2020-05-30", "2020-13-45"))  # fmt: skip
+    out = tmp_path / "out"
+    assert main(["render", "A/1/2020", "--data", str(data), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "events.csv row 2" in err and "date" in err and "2020-13-45" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argument", "said"),
+    [(["--lang", "xx"], "invalid choice: 'xx'"), (["--as-of", "2023-13-01"], "'2023-13-01' is not a date")],
+)  # fmt: skip
+def test_bad_option_is_a_usage_error(argument, said, tmp_path, capsys):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_:
+        main(["render", SAMPLE_CASE, "--out", str(out), *argument])
+    assert exit_.value.code == 2
+    assert said in capsys.readouterr().err
+    assert not out.exists()
+
+
+# --- The notebook as committed, and run directly with papermill ------------------------------
+
+
+def committed_notebook():
+    return nbformat.read(NOTEBOOK, as_version=4)
+
+
+def test_notebook_is_committed_without_outputs():
+    code = [cell for cell in committed_notebook().cells if cell.cell_type == "code"]
+    assert code
+    for cell in code:
+        assert cell.outputs == [], cell.source
+        assert cell.execution_count is None, cell.source
+
+
+def test_notebook_has_one_parameters_cell_with_the_documented_defaults():
+    tagged = [c for c in committed_notebook().cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    defaults = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in ast.parse(tagged[0].source).body
+        if isinstance(node, ast.Assign)
+    }
+    assert defaults | {"data_dir": None} == {
+        "case_id": "RUN/168/2020", "lang": "sv", "as_of": None, "since": None,
+        "inactive_months": 6, "data_dir": None,
+    }  # fmt: skip
+
+
+def run_papermill(output: Path, **parameters):
+    import papermill
+
+    return papermill.execute_notebook(
+        str(NOTEBOOK), str(output), parameters=parameters or None, cwd=str(NOTEBOOK.parent),
+        kernel_name="python3", progress_bar=False,
+    )  # fmt: skip
+
+
+@pytest.mark.kernel
+def test_notebook_runs_with_its_defaults(tmp_path):
+    nb = run_papermill(tmp_path / "out.ipynb")
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code)
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    header = code[1].outputs[0].data["text/html"]
+    assert SAMPLE_CASE in header and SAMPLE_TITLE in header
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize(
+    ("parameters", "ename", "evalue"),
+    [
+        ({"case_id": "RUN/168/202"}, "UnknownCaseError", "RUN/168/2020"),
+        ({"lang": "xx"}, "ParameterError", "'xx'"),
+        ({"as_of": "2023-02-30"}, "ParameterError", "'2023-02-30'"),
+    ],
+)
+def test_bad_parameter_stops_the_notebook_right_after_the_parameters(
+    tmp_path, parameters, ename, evalue
+):
+    from papermill.exceptions import PapermillExecutionError
+
+    output = tmp_path / "out.ipynb"
+    with pytest.raises(PapermillExecutionError):
+        run_papermill(output, **parameters)
+    code = [c for c in nbformat.read(output, as_version=4).cells if c.cell_type == "code"]
+    injected = next(i for i, c in enumerate(code) if "injected-parameters" in c.metadata.get("tags", []))  # fmt: skip
+    failing = code[injected + 1]
+    errors = [o for o in failing.outputs if o.output_type == "error"]
+    assert [e.ename for e in errors] == [ename]
+    assert evalue in errors[0].evalue
+    assert not [o for c in code[: injected + 1] for o in c.outputs if o.output_type == "error"]
+    assert all(c.execution_count is None for c in code[injected + 2 :])

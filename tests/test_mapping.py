@@ -299,6 +299,15 @@ def test_a_sheet_that_is_not_there(export):
     ]
 
 
+def test_a_sheet_for_a_csv_file(export):
+    edit_toml(export, 'file = "instanser.csv"', 'file = "instanser.csv"\nsheet = "Blad1"')
+    line = toml_line(export, 'sheet = "Blad1"')
+    assert faults(export) == [
+        f"dossier.toml line {line}: 'Blad1' names a sheet, but instanser.csv is a CSV file: "
+        "remove the line"
+    ]
+
+
 def test_a_file_that_is_not_toml(export):
     (export / "dossier.toml").write_text("[events\nfile = 1\n", encoding="utf-8")
     (fault,) = faults(export)
@@ -596,3 +605,10 @@ def test_the_readmes_example_maps_the_export(export, tmp_path):
         assert replace(mapped.case_file(case_id), sources=()) == replace(
             sample.case_file(case_id), sources=()
         )
+
+
+def test_a_mail_table_in_the_same_file_is_not_a_mapping_fault(export):
+    path = export / "dossier.toml"
+    mail = '\n[mail]\nhost = "smtp.example.org"\nfrom = "analys@example.org"\n'
+    path.write_text(path.read_text(encoding="utf-8") + mail, "utf-8")
+    assert load(export).case("RUN/168/2020").title == "Länsgemensam påverkansagenda"

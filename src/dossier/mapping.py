@@ -395,11 +395,12 @@ class _Reader:
     def read(self, data: dict) -> dict[str, TableMapping]:
         tables: dict[str, TableMapping] = {}
         common: tuple[str, ...] = ()
-        valid = [table.name for table in TABLES] + ["date_formats"]
+        valid = [table.name for table in TABLES] + ["date_formats", "mail"]
         if "date_formats" in data:
             common = self.formats(("date_formats",), data["date_formats"])
         for key, value in data.items():
-            if key == "date_formats":
+            # [mail] in the same file holds `dossier mail`'s SMTP settings (dossier.mail reads it).
+            if key in ("date_formats", "mail"):
                 continue
             if key not in TABLE:
                 self.unknown_key((key,), valid, "at the top of the mapping file")
@@ -611,7 +612,6 @@ class TablePlan:
     mapping_name: str = MAPPING_FILE
     #: True when the mapping file has a section for this table
     configured: bool = False
-    sheet: str = ""
 
     @property
     def plain(self) -> bool:

@@ -200,6 +200,10 @@ def read_source(
 
     if is_excel(path):
         return _read_excel(path, table, section, mapping)
+    if section is not None and section.sheet is not None:
+        where = mapping.where(section.sheet.line) if mapping else path.name
+        raise DataError([Fault(where, value=str(section.sheet.value),
+                               expected=f"names a sheet, but {path.name} is a CSV file: remove the line")])  # fmt: skip
     file = table.file if path.name == table.file else path.name
     source = open_csv(path, file)
     plan = plan_table(table, source.names, section, file=file, mapping=mapping)

@@ -108,6 +108,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "field.since": ("Nytt sedan", "New since"),
     "field.version": ("Verktygsversion", "Toolkit version"),
     "field.notebook": ("Notebook (SHA-256)", "Notebook (SHA-256)"),
+    "field.doc_title": ("Titel", "Title"),
+    "field.template": ("Mall (SHA-256)", "Template (SHA-256)"),
     "field.note": ("Anmärkning", "Note"),
     "field.item": ("Punkt", "Item"),
     "field.summary": ("Sammanfattning", "Summary"),

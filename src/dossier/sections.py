@@ -200,9 +200,7 @@ def history(d: CaseDossier) -> Html:
             cf.forum_name(e.forum_id) if e.forum_id else "–", detail, e.decision_ref or "",
             new=is_new(e, d.since),
         ))  # fmt: skip
-    columns = [text(f"field.{k}", lang) for k in ("date", "kind", "forum", "event", "paragraph")]
-    part = Part(columns, rows, text("phrase.none", lang))
-    return _table(TableSection(text("heading.history", lang), "history", [part]))
+    return _one_table(lang, "history", ("date", "kind", "forum", "event", "paragraph"), rows)
 
 
 def forums(d: CaseDossier) -> Html:
@@ -221,12 +219,7 @@ def forums(d: CaseDossier) -> Html:
         )
         for u in forums_involved(d.case_file)
     ]
-    columns = [text(f"field.{k}", lang) for k in ("forum", "kind", "handled", "first", "last")]
-    return _table(
-        TableSection(
-            text("heading.forums", lang), "forums", [Part(columns, rows, text("phrase.none", lang))]
-        )
-    )
+    return _one_table(lang, "forums", ("forum", "kind", "handled", "first", "last"), rows)
 
 
 def related(d: CaseDossier) -> Html:
@@ -241,14 +234,7 @@ def related(d: CaseDossier) -> Html:
         )
         for r in d.case_file.related
     ]
-    columns = [text(f"field.{k}", lang) for k in ("case_id", "title", "relation", "status")]
-    return _table(
-        TableSection(
-            text("heading.related", lang),
-            "related",
-            [Part(columns, rows, text("phrase.none", lang))],
-        )
-    )
+    return _one_table(lang, "related", ("case_id", "title", "relation", "status"), rows)
 
 
 def documents(d: CaseDossier) -> Html:
@@ -260,28 +246,14 @@ def documents(d: CaseDossier) -> Html:
         )
         for doc in d.case_file.documents
     ]
-    columns = [text(f"field.{k}", lang) for k in ("date", "title", "doc_type", "link")]
-    return _table(
-        TableSection(
-            text("heading.documents", lang),
-            "documents",
-            [Part(columns, rows, text("phrase.none", lang))],
-        )
-    )
+    return _one_table(lang, "documents", ("date", "doc_title", "doc_type", "link"), rows)
 
 
 def notes(d: CaseDossier) -> Html:
     """Anything odd in the source data for this case."""
     lang = d.lang
     rows = [_row(n.text(lang), f"{n.file} {n.row}" if n.row else n.file) for n in d.case_file.notes]
-    columns = [text("field.note", lang), text("field.file", lang)]
-    return _table(
-        TableSection(
-            text("heading.notes", lang),
-            "notes",
-            [Part(columns, rows, text("phrase.no_notes", lang))],
-        )
-    )
+    return _one_table(lang, "notes", ("note", "file"), rows, empty="phrase.no_notes")
 
 
 def provenance(d: CaseDossier) -> Html:
@@ -297,7 +269,7 @@ def provenance(d: CaseDossier) -> Html:
     settings += [
         _row(text("field.version", lang), fingerprint["version"]),
         _row(text("field.notebook", lang), fingerprint["notebook_sha256"]),
-        _row("Template (SHA-256)", fingerprint["template_sha256"]),
+        _row(text("field.template", lang), fingerprint["template_sha256"]),
     ]
     setting_columns = [text("field.parameter", lang), text("field.value", lang)]
     return _table(TableSection(text("heading.provenance", lang), "provenance", [
@@ -308,3 +280,14 @@ def provenance(d: CaseDossier) -> Html:
 
 def _table(section: TableSection) -> Html:
     return Html(_macros().table_section(section))
+
+
+def _one_table(lang: str, section: str, fields: tuple[str, ...], rows: list[dict],
+               empty: str = "phrase.none") -> Html:  # fmt: skip
+    """A section of one table: heading ``heading.<section>``, columns ``field.<name>``."""
+    columns = [text(f"field.{name}", lang) for name in fields]
+    return _table(
+        TableSection(
+            text(f"heading.{section}", lang), section, [Part(columns, rows, text(empty, lang))]
+        )
+    )

@@ -9,6 +9,7 @@ goes on.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -236,6 +237,9 @@ class DaskExecutor:
                 yield _lost(futures[future], exc)
 
     def close(self) -> None:
+        # The workers outlive the batch: stop the kernels they keep warm for a next dossier.
+        with contextlib.suppress(Exception):
+            self.client.run(_stop_spares)
         self.client.close()
 
 

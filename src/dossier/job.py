@@ -25,15 +25,18 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalogue import check_language
 from .context import toolkit_fingerprint
 from .errors import OutputLockedError, ParameterError, RenderError
-from .kernel import WarmKernel
 from .manifest import case_slice_csv, package_versions
 from .model import Registry
 from .resources import notebook_path
 from .sources import EXTRACT_SOURCES
+
+if TYPE_CHECKING:  # jupyter_client: only where a dossier runs, not where a batch is planned
+    from .kernel import WarmKernel
 
 LOCK_FILE = ".dossier.lock"
 
@@ -292,14 +295,14 @@ def output_lock(out_dir: Path) -> Iterator[None]:
 
 
 def _remove_leftovers(out_dir: Path) -> None:
-    """Staging folders of a run that was killed: never a dossier, always safe to remove."""
+    """Staging folders and half-written files of a run that was killed: always safe to remove."""
     for path in out_dir.iterdir():
-        if (
-            path.name.startswith(".")
-            and path.is_dir()
-            and path.suffix in (".tmp", ".extract", ".old")
-        ):
+        if not path.name.startswith("."):
+            continue
+        if path.is_dir() and path.suffix in (".tmp", ".extract", ".old"):
             shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file() and path.suffix == ".part":  # batch._write_atomic's temporary files
+            path.unlink(missing_ok=True)
 
 
 def render_error(job: DossierJob, message: str, kept: Path | None) -> RenderError:

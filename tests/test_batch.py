@@ -624,12 +624,6 @@ def test_the_index_page_says_which_case_failed_and_why(failing_batch):
 
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
-@pytest.mark.xfail(
-    strict=True,
-    reason="execute.py: a cell stopped by the timeout raises TimeoutError out of papermill, "
-    "which then writes no notebook (papermill saves only on a cell error); "
-    "interrupt_on_timeout=True would turn it into a cell error that is saved",
-)
 def test_a_failed_case_leaves_its_executed_notebook_with_the_error(failing_batch):
     run, heavy, _ = failing_batch
     kept = run.dossier(heavy)["outputs"].get("notebook")

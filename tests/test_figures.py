@@ -361,3 +361,22 @@ def test_forum_names_and_paragraphs_are_shown_literally_and_escaped():
     assert "Budget $ &amp; &lt;plan&gt;" in svg
     assert "<plan>" not in svg
     assert "§ 5 $x$" in svg
+
+
+def test_a_span_of_a_thousand_years_still_draws(tmp_path):
+    """A typo such as 1020 for 2020 passes validation; the timeline must still draw."""
+    import datetime as dt
+
+    from dossier.dates import PartialDate
+    from dossier.figures import timeline
+    from dossier.model import Case, CaseFile, Event
+
+    case = Case("X/1/2020", "Titel", PartialDate(1020), "open")
+    events = (
+        Event("X/1/2020", PartialDate(1020, 5, 30), "registered", "Skrivfel i året"),
+        Event("X/1/2020", PartialDate(2020, 5), "decided", "Beslut", decision_ref="§ 1"),
+    )
+    figure = timeline(CaseFile(case, events, {}, (), (), (), ()), as_of=dt.date(2023, 6, 1))
+    labels = [t.get_text() for t in figure.axes[0].get_xticklabels()]
+    assert any(label.startswith("1") and len(label) == 4 for label in labels)
+    assert 2 <= len(labels) <= 12

@@ -350,7 +350,7 @@ def index_page(results: list[DossierResult], folder: Path, lang: str, *, title: 
                subtitle: str = "", items: dict[str, str] | None = None, pack: str | None = None) -> str:  # fmt: skip
     """A self-contained page listing dossiers with their status and links (relative to ``folder``)."""
     from .catalogue import text
-    from .sections import render_page
+    from .pages import render_page
 
     rows = []
     for r in results:

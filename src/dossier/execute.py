@@ -54,11 +54,17 @@ def run_notebook(
             request_save_on_cell_execute=False,
             # nbclient counts whole seconds: 2.5 would be rejected, so round up.
             execution_timeout=None if timeout is None else math.ceil(timeout),
+            # A cell over the timeout is interrupted and fails like any cell, so papermill
+            # saves the executed notebook with the error instead of leaving none.
+            interrupt_on_timeout=True,
         )
     except PapermillExecutionError as exc:
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "").strip()
-        raise NotebookFailed(
-            f"the notebook failed in cell {exc.exec_count} (`{first_line}`): {exc.ename}: {exc.evalue}"
-        ) from None
+        cell = f"cell {exc.exec_count} (`{first_line}`)"
+        if exc.ename == "KeyboardInterrupt" and timeout is not None:
+            raise NotebookFailed(
+                f"{cell} ran longer than the timeout of {timeout:g} s and was stopped"
+            ) from None
+        raise NotebookFailed(f"the notebook failed in {cell}: {exc.ename}: {exc.evalue}") from None
     except TimeoutError as exc:
         raise NotebookFailed(f"a cell ran longer than {timeout} s: {exc}") from None

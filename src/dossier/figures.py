@@ -735,7 +735,8 @@ def _date_axis(ax: Axes, low: float, high: float, lang: str) -> float:
     years = (high - low) / 365.25
     locale = LOCALES[lang]
     if years > 2.5:
-        step = next(s for s in (1, 2, 5, 10, 20, 50, 100) if years / s <= 10)
+        # Steps grow 1-2-5 per decade, so even a typo like 1020 for 2020 gets a readable axis.
+        step = next(s * 10**k for k in range(5) for s in (1, 2, 5) if years / (s * 10**k) <= 10)
         ax.xaxis.set_major_locator(mdates.YearLocator(step))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: str(mdates.num2date(x).year)))
         if years <= 7:

@@ -440,7 +440,7 @@ def case_letter(
     from .analysis import summarise
     from .catalogue import text
     from .job import slugify
-    from .sections import render_page
+    from .pages import render_page
 
     cases = []
     attachments = []
@@ -504,7 +504,7 @@ def meeting_letter(
     from .catalogue import text
     from .dates import format_day
     from .job import slugify
-    from .sections import render_page
+    from .pages import render_page
 
     meeting = registry.meeting(meeting_id)
     forum = registry.forum(meeting.forum_id)

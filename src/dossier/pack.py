@@ -11,7 +11,7 @@ from .dates import format_day
 from .export import write_pdf
 from .job import slugify, swap_into_place
 from .model import Registry
-from .sections import render_page
+from .pages import render_page
 
 
 def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> dict[str, str]:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from functools import cache
-
-import jinja2
 
 from .analysis import COUNTED_KINDS, forums_involved, is_new
 from .catalogue import label, text
 from .context import CaseDossier, open_case, toolkit_fingerprint
 from .dates import PartialDate, format_day
 from .figures import timeline_alt, timeline_svg
-from .resources import template_dir
+from .pages import macros
 
 __all__ = [
     "Html", "documents", "figure", "forums", "header", "history", "notes", "open_case",
@@ -34,22 +31,8 @@ class Html(str):
         return str(self)
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(template_dir()),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
 def _macros():
-    return _environment().get_template("sections/sections.html.j2").module
-
-
-def render_page(name: str, view: dict) -> str:
-    """Render one of the project's page templates (autoescaped) with ``view``."""
-    return _environment().get_template(name).render(**view)
+    return macros("sections/sections.html.j2")
 
 
 @dataclass

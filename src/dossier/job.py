@@ -11,11 +11,9 @@ extract, not the whole export, so the source data is read once per batch.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import fcntl
 import hashlib
-import io
 import json
 import os
 import re
@@ -98,7 +96,7 @@ def prepare_job(
 ) -> DossierJob:
     """Cut the case's extract and compute its key; raises UnknownCaseError for an unknown case."""
     case = registry.case(case_id)
-    slice_files = case_slice_csv(registry, case_id)
+    slice_files, slice_rows = case_slice_csv(registry, case_id)
     sources = [{"file": s.path.name, "sha256": s.sha256, "rows": s.rows, "encoding": s.encoding}
                for s in registry.sources]  # fmt: skip
     extract = slice_files | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
@@ -119,20 +117,13 @@ def prepare_job(
         "parameters": parameters,
         "data_dir": str(data_dir),
         "sources": sources,
-        "case_rows": {
-            name.removesuffix(".csv"): csv_rows(data) for name, data in slice_files.items()
-        },
+        "case_rows": slice_rows,
         "toolkit": toolkit,
         "packages": package_versions(),
         "formats": list(options.formats),
         "pdfa": options.pdfa,
     }
     return DossierJob(case_id, manifest["slug"], case.title, options, extract, key, manifest)
-
-
-def csv_rows(data: bytes) -> int:
-    """Data rows of a CSV file; a quoted value may hold line breaks, so lines are not rows."""
-    return sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8")))) - 1
 
 
 def dossier_key(

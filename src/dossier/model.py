@@ -13,12 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from .catalogue import text
 from .dates import PartialDate
 from .errors import UnknownCaseError
 from .sources import ROW, SourceFile
+
+NOTHING = np.array([], dtype=np.intp)
 
 
 def _date(value: str) -> PartialDate | None:
@@ -185,9 +188,26 @@ class Registry:
     def _case_rows(self) -> dict[str, int]:
         return dict(zip(self.cases["case_id"], range(len(self.cases)), strict=True))
 
+    def positions(self, table: str, column: str, value: str) -> np.ndarray:
+        """Positions of the rows of ``table`` whose ``column`` equals ``value``, in file order.
+
+        Each (table, column) is grouped once, so picking one case's rows costs the
+        same for a hundred cases as for one, whatever the size of the export.
+        """
+        index = self._groups.get((table, column))
+        if index is None:
+            index = self._groups[(table, column)] = (
+                getattr(self, table).groupby(column, sort=False).indices
+            )
+        return index.get(value, NOTHING)
+
+    def rows_of(self, table: str, column: str, value: str) -> pd.DataFrame:
+        """The rows of ``table`` whose ``column`` equals ``value``, in file order."""
+        return getattr(self, table).iloc[self.positions(table, column, value)]
+
     @cached_property
-    def _event_rows(self) -> dict[str, object]:
-        return self.events.groupby("case_id", sort=False).indices
+    def _groups(self) -> dict[tuple[str, str], dict]:
+        return {}
 
     @property
     def case_ids(self) -> list[str]:
@@ -209,9 +229,6 @@ class Registry:
 
     def case_events(self, case_id: str) -> tuple[Event, ...]:
         """The case's events in order: by date (a partial date at its span's start), seq, file order."""
-        rows = self._event_rows.get(case_id)
-        if rows is None:
-            return ()
         events = [
             Event(
                 r["case_id"],
@@ -227,7 +244,7 @@ class Registry:
                 int(r["seq"]) if r["seq"] else None,
                 r[ROW],
             )
-            for r in _records(self.events.iloc[rows])
+            for r in _records(self.rows_of("events", "case_id", case_id))
         ]
         return tuple(sorted(events, key=event_order))
 
@@ -334,13 +351,15 @@ def case_slice(registry: Registry, case_id: str) -> dict[str, pd.DataFrame]:
     The case, its events, documents, relations and agenda items, the forums and
     meetings they name, and the rows of the cases it is related to.
     """
-    rel = registry.relations
-    relations = rel[(rel["case_id"] == case_id) | (rel["related_case_id"] == case_id)]
+    relations = registry.relations.iloc[np.union1d(
+        registry.positions("relations", "case_id", case_id),
+        registry.positions("relations", "related_case_id", case_id),
+    )]  # fmt: skip
     related = set(relations["case_id"]) | set(relations["related_case_id"]) | {case_id}
-    agenda = registry.agenda[registry.agenda["case_id"] == case_id]
+    agenda = registry.rows_of("agenda", "case_id", case_id)
     meetings = registry.meetings[registry.meetings["meeting_id"].isin(agenda["meeting_id"])]
-    events = registry.events.iloc[registry._event_rows.get(case_id, [])]
-    cases = registry.cases[registry.cases["case_id"].isin(related)]
+    events = registry.rows_of("events", "case_id", case_id)
+    cases = registry.cases.iloc[sorted(registry._case_rows[c] for c in related)]
     forum_ids = set(events["forum_id"]) | set(meetings["forum_id"]) | set(cases["owner_forum_id"])
     tables = {
         "cases": cases,
@@ -349,6 +368,6 @@ def case_slice(registry: Registry, case_id: str) -> dict[str, pd.DataFrame]:
         "meetings": meetings,
         "agenda": agenda,
         "relations": relations,
-        "documents": registry.documents[registry.documents["case_id"] == case_id],
+        "documents": registry.rows_of("documents", "case_id", case_id),
     }
     return {name: frame.drop(columns=[ROW]) for name, frame in tables.items()}

@@ -117,7 +117,12 @@ _spares_lock = threading.Lock()
 
 
 def _worker_start() -> None:
+    from .execute import skip_iri_checks
+    from .export import prepare
+
+    skip_iri_checks()
     _start_spare()
+    prepare()  # nbconvert and WeasyPrint get ready while the spare kernel starts
     # Process pools end workers with os._exit: only multiprocessing's finalizers still run.
     util.Finalize(None, _stop_spares, exitpriority=10)
 

@@ -35,6 +35,7 @@ from pypdf import PdfReader
 from dossier.batch import (
     BatchReport,
     DossierResult,
+    batch_key,
     progress_reporter,
     select_cases,
     summary_table,
@@ -438,6 +439,9 @@ def build_incremental(root: Path) -> Incremental:
     first_html = {c: (out / slugify(c) / f"{slugify(c)}.html").read_bytes() for c in cases
                   if runs["first"].status == 0}  # fmt: skip
     runs["again"] = batch(out, *common, data=data)
+    gone = cases[4]
+    (out / slugify(gone) / f"{slugify(gone)}.html").unlink()
+    runs["deleted"] = batch(out, *common, data=data)
     events = data / "events.csv"
     event = next(r for r in read_table(events)[1] if r["case_id"] == a)
     edit_row(events, {"event_id": event["event_id"]}, {"title": event["title"] + " (rättad)"})
@@ -491,6 +495,34 @@ def test_a_second_run_with_nothing_changed_skips_every_case(incremental):
     assert set(run.statuses().values()) == {"skipped"}
     assert run.report["counts"] == {"done": 0, "skipped": 6, "failed": 0}
     assert run.report["seconds"] < incremental.runs["first"].report["seconds"] / 5
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_dossier_missing_a_file_is_rendered_again_and_nothing_else(incremental):
+    run, gone = incremental.runs["deleted"], incremental.cases[4]
+    assert run.status == 0, run.stderr
+    statuses = run.statuses()
+    assert statuses.pop(gone) == "done"
+    assert set(statuses.values()) == {"skipped"}
+    assert run.report["batch_key"] == incremental.runs["again"].report["batch_key"]
+
+
+def test_the_batch_key_follows_every_file_of_the_export_and_the_settings(tmp_path, write_data):
+    data = write_data(tmp_path / "data")
+    options = RenderOptions(as_of=dt.date(2023, 6, 1))
+    selection = {"case_ids": ["A/1"], "meeting": None, "all_open": False, "cases_file": None}
+    key = batch_key(data, selection, options)
+    assert batch_key(data, dict(selection), RenderOptions(as_of=dt.date(2023, 6, 1))) == key
+    assert batch_key(data, {**selection, "all_open": True}, options) != key
+    assert batch_key(data, selection, RenderOptions(as_of=dt.date(2023, 6, 2))) != key
+    assert batch_key(data, selection, RenderOptions(as_of=dt.date(2023, 6, 1), lang="en")) != key
+    (data / "dossier.toml").write_text("[mail]\nhost = 'x'\n", encoding="utf-8")
+    with_mapping = batch_key(data, selection, options)
+    assert with_mapping != key
+    cases = data / "cases.csv"
+    cases.write_bytes(cases.read_bytes().replace(b"open", b"OPEN", 1))
+    assert batch_key(data, selection, options) not in (key, with_mapping)
 
 
 @pytest.mark.kernel

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import sys
@@ -21,10 +22,15 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context, util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ParameterError, RenderError
+
+if TYPE_CHECKING:
+    from .model import Registry
+
 from .job import DossierJob, RenderOptions, is_current, output_lock, prepare_job, run_job, slugify
-from .model import Registry
+from .resources import toolkit_fingerprint
 
 REPORT_FILE = "batch-report.json"
 
@@ -40,6 +46,7 @@ class DossierResult:
     seconds: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    key: str = ""
 
 
 @dataclass
@@ -48,6 +55,8 @@ class BatchReport:
     seconds: float
     out_dir: Path
     meeting_pack: dict[str, str] | None = None
+    #: The whole batch's key (see batch_key): the export, the selection, the options, the toolkit.
+    batch_key: str | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -155,7 +164,7 @@ def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:
     from .resources import notebook_path
 
     started = time.perf_counter()
-    result = DossierResult(job.case_id, job.slug, job.title, "failed")
+    result = DossierResult(job.case_id, job.slug, job.title, "failed", key=job.key)
     kernel = None
     try:
         kernel = ready_kernel(notebook_path().parent, _take_spare())
@@ -187,7 +196,7 @@ def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:
 
 def _lost(job: DossierJob, exc: BaseException) -> DossierResult:
     """The result of a job whose worker died under it (killed, out of memory, a crash)."""
-    return DossierResult(job.case_id, job.slug, job.title, "failed",
+    return DossierResult(job.case_id, job.slug, job.title, "failed", key=job.key,
                          error=f"{job.case_id}: the worker rendering it was lost: {type(exc).__name__}: {exc}")  # fmt: skip
 
 
@@ -264,6 +273,7 @@ def run_batch(
     scheduler: str | None = None,
     meeting: str | None = None,
     progress: Callable[[DossierResult, int, int], None] | None = None,
+    batch_key: str | None = None,
 ) -> BatchReport:
     """Render ``case_ids`` into ``out_dir``: skip unchanged ones, go on past failures.
 
@@ -303,7 +313,9 @@ def run_batch(
             finally:
                 pool.close()
         ordered = [results[job.case_id] for job in jobs]
-        report = BatchReport(ordered, round(time.perf_counter() - started, 3), out)
+        report = BatchReport(
+            ordered, round(time.perf_counter() - started, 3), out, batch_key=batch_key
+        )
         if meeting is not None:
             from .pack import build_meeting_pack
 
@@ -331,15 +343,92 @@ def _skipped(job: DossierJob, out: Path) -> DossierResult:
         "notebook": str(folder / f"{job.slug}.ipynb"),
         "manifest": str(folder / "manifest.json"),
     }
-    return DossierResult(job.case_id, job.slug, job.title, "skipped", 0.0, outputs)
+    return DossierResult(job.case_id, job.slug, job.title, "skipped", 0.0, outputs, key=job.key)
 
 
 # -- what a batch leaves behind ---------------------------------------------------------------
 
 
+# -- nothing changed at all ------------------------------------------------------------------
+
+
+def batch_key(
+    data_dir: Path, selection: dict, options: RenderOptions, mapping: Path | None = None
+) -> str:
+    """The key of a whole batch, from file bytes alone (no parsing).
+
+    Made from every file of the export folder (a mapping file and workbooks
+    included), the mapping file given with ``--mapping``, how the cases were
+    chosen, the options that change a dossier, and the notebook, templates and
+    toolkit version. When it equals the last batch's key, nothing can have
+    changed, and :func:`unchanged_batch` finishes without reading the data.
+    """
+    settings = {
+        "selection": selection,
+        "options": {"lang": options.lang, "as_of": options.day.isoformat(),
+                    "since": options.since.isoformat() if options.since else None,
+                    "inactive_months": options.inactive_months, "formats": list(options.formats),
+                    "pdfa": options.pdfa},
+        "toolkit": toolkit_fingerprint(),
+    }  # fmt: skip
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8"))
+    files = sorted(
+        path
+        for path in Path(data_dir).iterdir()
+        if path.is_file() and not path.name.startswith(".")
+    )
+    for path in [*files, *([Path(mapping)] if mapping else [])]:
+        with open(path, "rb") as handle:
+            digest.update(
+                path.name.encode("utf-8") + b"\0" + hashlib.file_digest(handle, "sha256").digest()
+            )
+    return digest.hexdigest()
+
+
+def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> BatchReport | None:
+    """The last batch again, all skipped, if its key is ``key`` and its dossiers are all still there.
+
+    Returns None (render as usual) when the key differs, the last batch had
+    failures, or any dossier or meeting pack is missing or no longer has its key.
+    """
+    out = Path(out_dir)
+    try:
+        last = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
+        return None
+    results = [
+        DossierResult(**{**d, "status": "skipped", "seconds": 0.0}) for d in last["dossiers"]
+    ]
+    pack = last.get("meeting_pack")
+    if not all(_still_whole(r) for r in results) or (
+        pack and not all(Path(p).is_file() for p in pack.values())
+    ):
+        return None
+    with output_lock(out):
+        report = BatchReport(results, 0.0, out, pack, batch_key=key)
+        for number, result in enumerate(results, start=1):
+            if progress:
+                progress(result, number, len(results))
+        write_report(report, lang)
+    return report
+
+
+def _still_whole(result: DossierResult) -> bool:
+    try:
+        manifest = json.loads(Path(result.outputs["manifest"]).read_text(encoding="utf-8"))
+    except (KeyError, OSError, ValueError):
+        return False
+    return manifest.get("key") == result.key and all(
+        Path(p).is_file() for p in result.outputs.values()
+    )
+
+
 def write_report(report: BatchReport, lang: str) -> None:
     """``batch-report.json`` and ``index.html`` in the output folder."""
     data = {
+        "batch_key": report.batch_key,
         "seconds": report.seconds,
         "counts": {s: report.count(s) for s in ("done", "skipped", "failed")},
         "meeting_pack": report.meeting_pack,

@@ -9,6 +9,7 @@ import datetime as dt
 import gc
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
 from .errors import DossierError
@@ -202,7 +203,7 @@ def run_init_mapping(args: argparse.Namespace) -> int:
 
 
 def render_options(args: argparse.Namespace):
-    from .render import RenderOptions
+    from .job import RenderOptions
 
     return RenderOptions(
         lang=args.lang, as_of=args.as_of or dt.date.today(), since=args.since,
@@ -223,39 +224,47 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_batch(args: argparse.Namespace) -> int:
-    from .batch import progress_reporter, run_batch, select_cases, summary_table
+    from .batch import (
+        batch_key,
+        progress_reporter,
+        run_batch,
+        select_cases,
+        summary_table,
+        unchanged_batch,
+    )
     from .resources import data_dir
-    from .validate import load
 
     options = render_options(args)
     data = data_dir(args.data)
-    registry = load(data)
-    case_ids = select_cases(
-        registry,
-        args.case_ids,
-        meeting=args.meeting,
-        all_open=args.all_open,
-        cases_file=args.cases_file,
-    )
-    on_result, finish = progress_reporter(len(case_ids))
+    selection = {"case_ids": args.case_ids, "meeting": args.meeting, "all_open": args.all_open,
+                 "cases_file": _text_or_none(args.cases_file)}  # fmt: skip
+    key = batch_key(data, selection, options, args.mapping)
+    on_result, finish = progress_reporter(len(args.case_ids))
     try:
-        report = run_batch(
-            case_ids,
-            registry=registry,
-            data_dir=data,
-            out_dir=args.out,
-            options=options,
-            workers=args.workers,
-            force=args.force,
-            executor=args.executor,
-            scheduler=args.scheduler,
-            meeting=args.meeting,
-            progress=on_result,
-        )
+        report = None if args.force else unchanged_batch(args.out, key, options.lang, on_result)
+        if report is None:
+            from .validate import load
+
+            registry = load(data)
+            case_ids = select_cases(registry, args.case_ids, meeting=args.meeting, all_open=args.all_open,
+                                    cases_file=args.cases_file)  # fmt: skip
+            report = run_batch(
+                case_ids, registry=registry, data_dir=data, out_dir=args.out, options=options,
+                workers=args.workers, force=args.force, executor=args.executor, scheduler=args.scheduler,
+                meeting=args.meeting, progress=on_result, batch_key=key,
+            )  # fmt: skip
     finally:
         finish()
     print(summary_table(report))
     return 1 if report.failed else 0
+
+
+def _text_or_none(path: str | None) -> str | None:
+    # An unreadable --cases-file is reported by select_cases, with the fix.
+    try:
+        return Path(path).read_text(encoding="utf-8") if path else None
+    except OSError:
+        return None
 
 
 def run_demo_data(args: argparse.Namespace) -> int:

@@ -10,19 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-from . import __version__
 from .analysis import DecisionSummary, summarise
 from .catalogue import check_language
 from .errors import ParameterError
 from .model import CaseFile
 from .resources import data_dir as resolve_data_dir
-from .resources import notebook_path, template_dir
 from .validate import load
-
-DOSSIER_TEMPLATES = ("dossier", "sections")
 
 
 @dataclass(frozen=True)
@@ -112,20 +107,3 @@ def open_case(
 
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-@cache
-def toolkit_fingerprint() -> dict[str, str]:
-    """The toolkit version and the hashes of the notebook and template it renders with."""
-    template = hashlib.sha256()
-    # Only the templates a dossier is made of: a change to the mail or batch pages keeps dossiers current.
-    for folder in DOSSIER_TEMPLATES:
-        for path in sorted((template_dir() / folder).rglob("*")):
-            if path.is_file():
-                template.update(path.relative_to(template_dir()).as_posix().encode() + b"\0")
-                template.update(path.read_bytes())
-    return {
-        "version": __version__,
-        "notebook_sha256": sha256_file(notebook_path()),
-        "template_sha256": template.hexdigest(),
-    }

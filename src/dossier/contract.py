@@ -59,6 +59,10 @@ class Table:
         return next(column for column in self.columns if column.name == name)
 
 
+#: In a case extract (a data folder cut down to one case, see dossier.job), the file that
+#: describes the export it was cut from; dossier.validate reports those files as the sources.
+EXTRACT_SOURCES = "sources.json"
+
 CASE_REF = ("cases", "case_id")
 FORUM_REF = ("forums", "forum_id")
 MEETING_REF = ("meetings", "meeting_id")

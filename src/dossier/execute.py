@@ -6,8 +6,10 @@ import importlib
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .kernel import WarmKernel
+if TYPE_CHECKING:
+    from .kernel import WarmKernel
 
 
 class NotebookFailed(Exception):

@@ -26,15 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalogue import check_language
-from .context import toolkit_fingerprint
+from .contract import EXTRACT_SOURCES
 from .errors import OutputLockedError, ParameterError, RenderError
-from .manifest import case_slice_csv, package_versions
-from .model import Registry
-from .resources import notebook_path
-from .sources import EXTRACT_SOURCES
+from .resources import notebook_path, toolkit_fingerprint
 
-if TYPE_CHECKING:  # jupyter_client: only where a dossier runs, not where a batch is planned
+if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
     from .kernel import WarmKernel
+    from .model import Registry
 
 LOCK_FILE = ".dossier.lock"
 
@@ -96,6 +94,8 @@ def prepare_job(
 ) -> DossierJob:
     """Cut the case's extract and compute its key; raises UnknownCaseError for an unknown case."""
     case = registry.case(case_id)
+    from .manifest import case_slice_csv, package_versions
+
     slice_files, slice_rows = case_slice_csv(registry, case_id)
     sources = [{"file": s.path.name, "sha256": s.sha256, "rows": s.rows, "encoding": s.encoding}
                for s in registry.sources]  # fmt: skip

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from pathlib import Path
 
+from . import __version__
 from .errors import ParameterError
 
 PACKAGE = Path(__file__).resolve().parent
@@ -39,3 +42,23 @@ def data_dir(option: str | Path | None) -> Path:
             f"--data {option}: no such folder (give the folder that holds cases.csv)"
         )
     return path.resolve()
+
+
+DOSSIER_TEMPLATES = ("dossier", "sections")
+
+
+@cache
+def toolkit_fingerprint() -> dict[str, str]:
+    """The toolkit version and the hashes of the notebook and template it renders with."""
+    template = hashlib.sha256()
+    # Only the templates a dossier is made of: a change to the mail or batch pages keeps dossiers current.
+    for folder in DOSSIER_TEMPLATES:
+        for path in sorted((template_dir() / folder).rglob("*")):
+            if path.is_file():
+                template.update(path.relative_to(template_dir()).as_posix().encode() + b"\0")
+                template.update(path.read_bytes())
+    return {
+        "version": __version__,
+        "notebook_sha256": hashlib.sha256(notebook_path().read_bytes()).hexdigest(),
+        "template_sha256": template.hexdigest(),
+    }

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from .analysis import COUNTED_KINDS, forums_involved, is_new
 from .catalogue import label, text
-from .context import CaseDossier, open_case, toolkit_fingerprint
+from .context import CaseDossier, open_case
 from .dates import PartialDate, format_day
 from .figures import timeline_alt, timeline_svg
 from .pages import macros
+from .resources import toolkit_fingerprint
 
 __all__ = [
     "Html", "documents", "figure", "forums", "header", "history", "notes", "open_case",

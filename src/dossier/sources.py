@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from .contract import TABLES, Table
+from .contract import EXTRACT_SOURCES, TABLES, Table
 from .errors import DataError, Fault
 from .xlsx import Sheet, is_excel, read_sheet
 
@@ -62,10 +62,6 @@ class Sources:
     data_dir: Path
     tables: dict[str, pd.DataFrame]
     files: tuple[SourceFile, ...]
-
-
-#: In a case extract (a slice of an export, see dossier.job), the description of the export.
-EXTRACT_SOURCES = "sources.json"
 
 
 def described_sources(path: Path) -> tuple[SourceFile, ...]:

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contract import TABLE, TABLES, Column, Table
+from .contract import EXTRACT_SOURCES, TABLE, TABLES, Column, Table
 from .dates import PartialDate
 from .errors import DataError, Fault
 from .model import DataNote, Registry
-from .sources import EXTRACT_SOURCES, ROW, Sources, described_sources, read_sources
+from .sources import ROW, Sources, described_sources, read_sources
 
 # [0-9], not \d: \d also takes other scripts' digits, which dates and ints cannot read.
 DATE_SHAPE = r"[1-9][0-9]{3}(?:-(?:0[1-9]|1[0-2])(?:-[0-9]{2})?)?"

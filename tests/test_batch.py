@@ -833,3 +833,16 @@ def test_is_current_needs_every_file(tmp_path, write_data):
     assert is_current(job, tmp_path / "out")
     (folder / "manifest.json").write_text(json.dumps({"key": "0" * 64}), encoding="utf-8")
     assert not is_current(job, tmp_path / "out")
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_an_html_only_meeting_batch_makes_the_index_and_no_pdf(tmp_path):
+    run = batch(tmp_path / "out", "--meeting", MEETING, "--format", "html", "--workers", "2")
+    assert run.status == 0, run.stderr
+    pack = tmp_path / "out" / f"meeting-{MEETING}"
+    assert sorted(p.name for p in pack.iterdir()) == ["index.html"]
+    assert run.report["meeting_pack"] == {"index": str(pack / "index.html")}
+    page = index_page(pack / "index.html")
+    assert page.row("RUN/168/2020")["cells"][0] == "7"
+    assert page.row("RUN/136/2022")["links"][0] == "../RUN-136-2022/RUN-136-2022.html"

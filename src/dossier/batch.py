@@ -496,7 +496,8 @@ def summary_table(report: BatchReport) -> str:
         f"in {report.seconds:.1f} s; report: {report.out_dir / REPORT_FILE}"
     )
     if report.meeting_pack:
-        lines.append(f"meeting pack: {report.meeting_pack['pdf']}")
+        pack = report.meeting_pack
+        lines.append(f"meeting pack: {pack.get('pdf') or pack['index']}")
     return "\n".join(lines)
 
 

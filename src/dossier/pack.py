@@ -17,6 +17,7 @@ from .pages import render_page
 def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> dict[str, str]:
     """Write ``meeting-<slug>/index.html`` and ``meeting-<slug>/<slug>.pdf`` beside the dossiers.
 
+    With ``--format html`` there are no dossier PDFs, and the pack is the index page alone.
     One bookmark per agenda item; an item whose dossier failed is listed on the
     cover as missing and left out of the PDF.
     """
@@ -60,25 +61,31 @@ def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> 
             "lang": lang, "title": title, "facts": facts, "agenda_heading": text("pack.agenda", lang),
             "columns": [text(f"field.{k}", lang) for k in ("item", "case_id", "title")], "rows": rows,
         })  # fmt: skip
-        cover = staging / "cover.pdf"
-        write_pdf(cover_html, cover)
-        writer = PdfWriter()
-        writer.append(str(cover), import_outline=False)
-        for number, case_id, item_title, missing in rows:
-            if not missing:
-                writer.append(results[case_id].outputs["pdf"], outline_item=f"{number}. {case_id} – {item_title}",
-                              import_outline=False)  # fmt: skip
-        cover.unlink()
-        pdf = staging / f"{slug}.pdf"
-        with open(pdf, "wb") as handle:
-            writer.write(handle)
+        pdf = (
+            staging / f"{slug}.pdf" if "pdf" in options.formats else None
+        )  # HTML-only: no PDFs to bind
+        if pdf is not None:
+            cover = staging / "cover.pdf"
+            write_pdf(cover_html, cover)
+            writer = PdfWriter()
+            writer.append(str(cover), import_outline=False)
+            for number, case_id, item_title, missing in rows:
+                if not missing:
+                    writer.append(results[case_id].outputs["pdf"], outline_item=f"{number}. {case_id} – {item_title}",
+                                  import_outline=False)  # fmt: skip
+            cover.unlink()
+            with open(pdf, "wb") as handle:
+                writer.write(handle)
         agenda_results = [results[item.case_id] for item in items if item.case_id in results]
         page = index_page(
             agenda_results, final, lang, title=title, subtitle=f"{forum_name}, {when}",
-            items={item.case_id: item.item for item in items}, pack=pdf.name,
+            items={item.case_id: item.item for item in items}, pack=pdf.name if pdf else None,
         )  # fmt: skip
         (staging / "index.html").write_text(page, encoding="utf-8")
         swap_into_place(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return {"index": str(final / "index.html"), "pdf": str(final / f"{slug}.pdf")}
+    pack = {"index": str(final / "index.html")}
+    if pdf is not None:
+        pack["pdf"] = str(final / pdf.name)
+    return pack

@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	@echo "Rendering the sample case $(CASE) into dossiers/ ..."
 	$(BIN)/dossier render "$(CASE)" --out dossiers
 
 test: $(STAMP)
@@ -29,6 +30,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_batch.py
 
 clean:
 	rm -rf $(VENV) dossiers .pytest_cache

@@ -440,7 +440,6 @@ def case_letter(
     from .analysis import summarise
     from .catalogue import text
     from .job import slugify
-    from .pages import render_page
 
     cases = []
     attachments = []
@@ -474,14 +473,7 @@ def case_letter(
         **_labels(lang),
     }
     stem = slugify(case_ids[0]) + (f"-and-{len(case_ids) - 1}-more" if len(case_ids) > 1 else "")
-    return Letter(
-        view["subject"],
-        plain_text(view),
-        render_page("mail/message.html.j2", view),
-        tuple(attachments),
-        lang,
-        stem,
-    )
+    return _letter(view, attachments, lang, stem)
 
 
 def meeting_letter(
@@ -504,7 +496,6 @@ def meeting_letter(
     from .catalogue import text
     from .dates import format_day
     from .job import slugify
-    from .pages import render_page
 
     meeting = registry.meeting(meeting_id)
     forum = registry.forum(meeting.forum_id)
@@ -547,14 +538,15 @@ def meeting_letter(
         "footer": _footer(lang, as_of),
         **_labels(lang),
     }
-    return Letter(
-        view["subject"],
-        plain_text(view),
-        render_page("mail/message.html.j2", view),
-        tuple(attachments),
-        lang,
-        f"meeting-{slug}",
-    )
+    return _letter(view, attachments, lang, f"meeting-{slug}")
+
+
+def _letter(view: dict, attachments: list, lang: str, stem: str) -> Letter:
+    """The message's two bodies from one view: plain text, and HTML through the mail template."""
+    from .pages import render_page
+
+    return Letter(view["subject"], plain_text(view), render_page("mail/message.html.j2", view),
+                  tuple(attachments), lang, stem)  # fmt: skip
 
 
 def _dossier_files(

@@ -168,7 +168,8 @@ def run_job(job: DossierJob, out_dir: str | Path, kernel: WarmKernel) -> Dossier
         The notebook or an export failed; the executed notebook is kept as
         ``<slug>.failed.ipynb`` in ``out_dir``.
     """
-    out = Path(out_dir)
+    # Absolute: the kernel reads the extract from its own working folder, not this one.
+    out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{job.slug}.", suffix=".tmp", dir=out))
     staging.chmod(0o755)  # mkdtemp's 0700 would follow the dossier into place

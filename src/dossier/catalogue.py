@@ -130,6 +130,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Senaste händelse för {length} sedan (gräns {limit} månader).",
         "Last event {length} ago (threshold {limit} months).",
     ),
+    "phrase.active_recent": (
+        "Senaste händelse inom den senaste månaden (gräns {limit} månader).",
+        "Last event within the past month (threshold {limit} months).",
+    ),
     "phrase.points": ("{n} punkter", "{n} points"),
     "phrase.point": ("1 punkt", "1 point"),
     "phrase.ongoing": ("pågår", "ongoing"),

@@ -95,12 +95,12 @@ def summary(d: CaseDossier) -> Html:
     s, lang, cf = d.summary, d.lang, d.case_file
     limit = s.inactivity.threshold
     length = _duration(s.inactivity.months, lang)
-    inactivity = text(
-        "phrase.inactive" if s.inactivity.inactive else "phrase.active",
-        lang,
-        length=length,
-        limit=limit,
-    )
+    if s.inactivity.inactive:
+        inactivity = text("phrase.inactive", lang, length=length, limit=limit)
+    elif s.inactivity.months == 0:
+        inactivity = text("phrase.active_recent", lang, limit=limit)
+    else:
+        inactivity = text("phrase.active", lang, length=length, limit=limit)
     pending = None
     if s.pending:
         event = s.pending.event

@@ -147,7 +147,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         help="write PDF/A-3b with the case's data and manifest.json attached",
     )
     parser.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
-                        help="seconds one notebook cell may run before the dossier fails (default 600)")  # fmt: skip
+                        help="seconds a dossier's notebook may run before it is stopped and the dossier fails (default 600)")  # fmt: skip
 
 
 def iso_day(value: str) -> dt.date:

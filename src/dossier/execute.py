@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import math
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,8 @@ def run_notebook(
     Parameters
     ----------
     timeout
-        Seconds one cell may run before it is stopped; None for no limit.
+        Seconds the whole notebook may run before the running cell is stopped
+        (each cell is held to it as well); None for no limit.
 
     Raises
     ------
@@ -54,6 +56,12 @@ def run_notebook(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    # The deadline interrupts whatever cell runs when it falls: that cell fails like any
+    # other, and papermill saves the executed notebook with the error.
+    deadline = threading.Timer(timeout, kernel.interrupt) if timeout is not None else None
+    if deadline is not None:
+        deadline.daemon = True
+        deadline.start()
     try:
         return papermill.execute_notebook(
             str(source),
@@ -75,8 +83,11 @@ def run_notebook(
         cell = f"cell {exc.exec_count} (`{first_line}`)"
         if exc.ename == "KeyboardInterrupt" and timeout is not None:
             raise NotebookFailed(
-                f"{cell} ran longer than the timeout of {timeout:g} s and was stopped"
+                f"the notebook ran longer than the timeout of {timeout:g} s and was stopped in {cell}"
             ) from None
         raise NotebookFailed(f"the notebook failed in {cell}: {exc.ename}: {exc.evalue}") from None
     except TimeoutError as exc:
         raise NotebookFailed(f"a cell ran longer than {timeout} s: {exc}") from None
+    finally:
+        if deadline is not None:
+            deadline.cancel()

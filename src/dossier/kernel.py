@@ -45,6 +45,12 @@ class WarmKernel:
     def name(self) -> str:
         return self.manager.kernel_name
 
+    def interrupt(self) -> None:
+        """Interrupt the running cell, as Jupyter's stop button does (SIGINT); safe from any thread."""
+        process = getattr(self.manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+
     def shutdown(self) -> None:
         """Stop the kernel; safe to call twice."""
         if self.manager.has_kernel:

@@ -1,0 +1,41 @@
+"""Running a notebook on a warm kernel: the whole-notebook timeout, and what a failure keeps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dossier.execute import NotebookFailed, run_notebook
+from dossier.kernel import WarmKernel
+
+SLOW = Path(__file__).resolve().parent / "fixtures" / "slow_cells.ipynb"
+
+
+@pytest.mark.kernel
+def test_the_timeout_holds_for_the_whole_notebook_not_only_each_cell(tmp_path):
+    """Three cells of 1.2 s each: none is over 2.5 s, together they are; the third is stopped."""
+    kernel = WarmKernel.start(tmp_path)
+    output = tmp_path / "executed.ipynb"
+    try:
+        with pytest.raises(NotebookFailed) as failed:
+            run_notebook(SLOW, output, {}, kernel=kernel, timeout=2.5)
+    finally:
+        kernel.shutdown()
+    assert "ran longer than the timeout of 2.5 s and was stopped in cell" in str(failed.value)
+    cells = [c for c in json.loads(output.read_text("utf-8"))["cells"] if c["cell_type"] == "code"]
+    errors = [
+        i for i, c in enumerate(cells) if any(o["output_type"] == "error" for o in c["outputs"])
+    ]
+    assert len(errors) == 1 and errors[0] >= 2
+
+
+@pytest.mark.kernel
+def test_a_notebook_within_the_timeout_runs_to_the_end(tmp_path):
+    kernel = WarmKernel.start(tmp_path)
+    try:
+        nb = run_notebook(SLOW, tmp_path / "executed.ipynb", {}, kernel=kernel, timeout=30)
+    finally:
+        kernel.shutdown()
+    assert all(c.get("execution_count") for c in nb.cells if c.cell_type == "code")

@@ -93,7 +93,7 @@ def select_cases(
                 ", ".join(sorted(registry.meetings["meeting_id"])[:10]) or "none in meetings.csv"
             )
             raise ParameterError(f"--meeting {meeting!r} is not in meetings.csv (known: {known})")
-        chosen += [item.case_id for item in agenda_in_order(registry, meeting)]
+        chosen += [item.case_id for item in registry.agenda_items(meeting_id=meeting)]
     if all_open:
         chosen += list(registry.cases.loc[registry.cases["status"] == "open", "case_id"])
     if not chosen:
@@ -111,10 +111,6 @@ def select_cases(
                 f"cases {other!r} and {case_id!r} have the same file name {slugify(case_id)!r}"
             )
     return unique
-
-
-def agenda_in_order(registry: Registry, meeting_id: str):
-    return registry.agenda_items(meeting_id=meeting_id)
 
 
 # -- workers ----------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ parameter stops here with one clear message, before any section is drawn.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +102,3 @@ def open_case(
     }
     summary = summarise(case_file, day, inactive_months, lang)
     return CaseDossier(case_file, summary, lang, day, since_day, inactive_months, parameters)
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -85,10 +85,6 @@ def described_sources(path: Path) -> tuple[SourceFile, ...]:
         ) from None
 
 
-def normalise_header(name: str) -> str:
-    return name.strip().lower()
-
-
 def detect_encoding(raw: bytes) -> str:
     """``utf-8-sig``, ``utf-8`` or ``cp1252``; raise ValueError for anything else."""
     if raw.startswith(BOM):

@@ -15,20 +15,23 @@ SLOW = Path(__file__).resolve().parent / "fixtures" / "slow_cells.ipynb"
 
 @pytest.mark.kernel
 def test_the_timeout_holds_for_the_whole_notebook_not_only_each_cell(tmp_path):
-    """Three cells of 1.2 s each: none is over 2.5 s, together they are; the third is stopped."""
+    """Three cells of 2 s each: none is over 5 s, together they are. The deadline falls in the
+    third cell when nothing is slow; a loaded machine may bring it into the second, never
+    into the first, and cells after the stopped one never run."""
     kernel = WarmKernel.start(tmp_path)
     output = tmp_path / "executed.ipynb"
     try:
         with pytest.raises(NotebookFailed) as failed:
-            run_notebook(SLOW, output, {}, kernel=kernel, timeout=2.5)
+            run_notebook(SLOW, output, {}, kernel=kernel, timeout=5)
     finally:
         kernel.shutdown()
-    assert "ran longer than the timeout of 2.5 s and was stopped in cell" in str(failed.value)
+    assert "ran longer than the timeout of 5 s and was stopped in cell" in str(failed.value)
     cells = [c for c in json.loads(output.read_text("utf-8"))["cells"] if c["cell_type"] == "code"]
     errors = [
         i for i, c in enumerate(cells) if any(o["output_type"] == "error" for o in c["outputs"])
     ]
-    assert len(errors) == 1 and errors[0] >= 2
+    assert len(errors) == 1 and errors[0] >= 2  # cell 0 imports time, cell 1 sleeps through
+    assert all(not c.get("execution_count") for c in cells[errors[0] + 1 :])
 
 
 @pytest.mark.kernel

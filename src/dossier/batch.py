@@ -119,6 +119,7 @@ def select_cases(
 # worker may run several tasks at once), each taken by exactly one dossier.
 _spares: list = []
 _spares_lock = threading.Lock()
+_template = None
 
 
 def _worker_start() -> None:
@@ -126,10 +127,27 @@ def _worker_start() -> None:
     from .export import prepare
 
     skip_iri_checks()
+    _kernel_template()  # it imports the kernels' libraries while the exporters get ready
+    prepare()
     _start_spare()
-    prepare()  # nbconvert and WeasyPrint get ready while the spare kernel starts
     # Process pools end workers with os._exit: only multiprocessing's finalizers still run.
     util.Finalize(None, _stop_spares, exitpriority=10)
+
+
+def _kernel_template():
+    """This worker's kernel template (see :mod:`dossier.kernel_template`), or None where
+    kernels cannot be forked or the template has ended."""
+    global _template
+    from .kernel_template import KernelTemplate, can_fork_kernels
+    from .resources import notebook_path
+
+    with _spares_lock:
+        if _template is None and can_fork_kernels():
+            _template = KernelTemplate(notebook_path().parent)
+        if _template is not None and not _template.running:
+            _template.close()
+            _template = None
+        return _template
 
 
 def _start_spare() -> None:
@@ -137,7 +155,7 @@ def _start_spare() -> None:
     from .resources import notebook_path
 
     try:
-        kernel = WarmKernel.start(notebook_path().parent)
+        kernel = WarmKernel.start(notebook_path().parent, template=_kernel_template())
     except Exception:  # the next dossier starts its own kernel, with a retry
         return
     with _spares_lock:
@@ -150,8 +168,13 @@ def _take_spare():
 
 
 def _stop_spares() -> None:
+    global _template
     while (kernel := _take_spare()) is not None:
         kernel.shutdown()
+    with _spares_lock:
+        template, _template = _template, None
+    if template is not None:
+        template.close()
 
 
 def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:

@@ -6,11 +6,15 @@ import importlib
 import math
 import sys
 import threading
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .kernel import WarmKernel
+
+
+READY_KERNEL_ENGINE = "dossier-ready-kernel"
 
 
 class NotebookFailed(Exception):
@@ -29,6 +33,44 @@ def skip_iri_checks() -> None:
 def prepare() -> None:
     """Import papermill ahead of need: it takes about a second, time a starting kernel gives."""
     importlib.import_module("papermill")
+
+
+@cache
+def _ready_kernel_engine() -> str:
+    """Register, once, papermill's nbclient engine driving a client that is connected already.
+
+    nbclient connects a client of its own to a kernel it is given and waits for
+    the kernel to answer, 0.2 s at least; :meth:`WarmKernel.wait_until_ready`
+    has done that, and the client it kept is handed to nbclient here (nbclient
+    takes no client as an argument: it sets one after construction).
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+
+    class ReadyKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+            start_timeout=60, execution_timeout=None, kc=None, **kwargs,
+        ):  # fmt: skip
+            kwargs.pop("input_path", None)
+            client = PapermillNotebookClient(
+                nb_man, kernel_name=kernel_name, log=logger, log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file, startup_timeout=start_timeout,
+                timeout=execution_timeout, **kwargs,
+            )  # fmt: skip
+            client.kc = kc
+            return client.execute()
+
+    papermill_engines.register(READY_KERNEL_ENGINE, ReadyKernelEngine)
+    return READY_KERNEL_ENGINE
+
+
+def _client_arguments(kernel: WarmKernel) -> dict[str, object]:
+    if kernel.client is None:  # nbclient connects and waits
+        return {}
+    return {"engine_name": _ready_kernel_engine(), "kc": kernel.client}
 
 
 def run_notebook(
@@ -69,6 +111,7 @@ def run_notebook(
             parameters=parameters,
             kernel_name=kernel.name,
             km=kernel.manager,
+            **_client_arguments(kernel),
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=False,

@@ -1,0 +1,184 @@
+"""Kernels forked from a template: fresh processes of their own, stopped and cleaned up as usual."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from dossier.execute import NotebookFailed, run_notebook
+from dossier.kernel import WarmKernel, ready_kernel
+from dossier.kernel_template import ForkedProcess, KernelTemplate, can_fork_kernels
+
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.skipif(not can_fork_kernels(), reason="kernels are forked only on Linux"),
+]
+
+SLOW = Path(__file__).resolve().parent / "fixtures" / "slow_cells.ipynb"
+
+
+@pytest.fixture
+def template(tmp_path):
+    template = KernelTemplate(tmp_path)
+    yield template
+    template.close()
+
+
+def run_code(kernel: WarmKernel, code: str) -> str:
+    """Run ``code`` in ``kernel`` and return what it printed."""
+    from jupyter_core.utils import run_sync
+
+    client = kernel.client
+    assert client is not None
+
+    async def run() -> str:
+        msg_id = client.execute(code)
+        printed = []
+        while True:
+            msg = await client.get_iopub_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                printed.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                raise AssertionError("\n".join(msg["content"]["traceback"]))
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return "".join(printed)
+
+    return run_sync(run)()
+
+
+def kernel_facts(kernel: WarmKernel) -> dict:
+    return json.loads(run_code(kernel, textwrap.dedent("""
+        import json, os, sys
+        print(json.dumps({
+            "pid": os.getpid(), "ppid": os.getppid(), "sid": os.getsid(0), "cwd": os.getcwd(),
+            "pandas": "pandas" in sys.modules, "backend": os.environ.get("MPLBACKEND"),
+            "marker": globals().get("MARKER"), "env": os.environ.get("DOSSIER_TEST_ENV"),
+        }))
+    """)))  # fmt: skip
+
+
+def forked(cwd: Path, template: KernelTemplate) -> WarmKernel:
+    kernel = WarmKernel.start(cwd, template=template)
+    kernel.wait_until_ready(60)
+    return kernel
+
+
+def test_each_forked_kernel_is_a_fresh_process_of_its_own(tmp_path, template, monkeypatch):
+    monkeypatch.setenv("DOSSIER_TEST_ENV", "given at the fork, not at the template's start")
+    first = forked(tmp_path, template)
+    try:
+        run_code(first, "MARKER = 'left by the first case'")
+        facts = kernel_facts(first)
+        assert facts["marker"] == "left by the first case"
+    finally:
+        first.shutdown()
+    second = forked(tmp_path, template)
+    try:
+        again = kernel_facts(second)
+    finally:
+        second.shutdown()
+    for one in (facts, again):
+        assert one["ppid"] == template.process.pid  # forked from the template
+        assert one["sid"] == one["pid"]  # its own session, as jupyter_client starts a kernel
+        assert one["cwd"] == str(tmp_path)
+        assert one["pandas"]  # the notebook's libraries came with the fork
+        assert one["backend"] == "module://matplotlib_inline.backend_inline"
+        assert one["env"] == "given at the fork, not at the template's start"
+    assert again["pid"] != facts["pid"]
+    assert again["marker"] is None  # nothing of the first case in the second kernel
+
+
+def test_a_forked_kernel_is_interrupted_by_the_timeout_and_then_killed(tmp_path, template):
+    kernel = forked(tmp_path, template)
+    process = kernel.manager.provisioner.process
+    assert isinstance(process, ForkedProcess)
+    try:
+        with pytest.raises(NotebookFailed, match="longer than the timeout of 5 s"):
+            run_notebook(SLOW, tmp_path / "executed.ipynb", {}, kernel=kernel, timeout=5)
+    finally:
+        kernel.shutdown()
+    assert process.poll() is not None
+    assert not psutil.pid_exists(process.pid) or psutil.Process(process.pid).status() == "zombie"
+
+
+def test_closing_the_template_kills_the_kernels_it_forked(tmp_path):
+    template = KernelTemplate(tmp_path)
+    kernel = forked(tmp_path, template)
+    pid = kernel_facts(kernel)["pid"]
+    template.close()
+    assert wait_gone(pid)
+    kernel.shutdown()
+
+
+def test_a_worker_killed_takes_its_template_and_kernels_with_it(tmp_path):
+    """SIGKILL gives the worker no chance to clean up: its template sees its stdin close."""
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        from dossier.kernel import WarmKernel
+        from dossier.kernel_template import KernelTemplate
+        template = KernelTemplate({str(tmp_path)!r})
+        kernel = WarmKernel.start({str(tmp_path)!r}, template=template)
+        kernel.wait_until_ready(60)
+        print(template.process.pid, kernel.manager.provisioner.pid, flush=True)
+        time.sleep(600)
+    """)
+    worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        template_pid, kernel_pid = map(int, worker.stdout.readline().split())
+        assert psutil.pid_exists(kernel_pid)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        assert wait_gone(template_pid) and wait_gone(kernel_pid)
+    finally:
+        worker.kill()
+        worker.stdout.close()
+
+
+def test_an_ended_template_fails_to_fork_and_the_retry_starts_an_ordinary_kernel(tmp_path):
+    template = KernelTemplate(tmp_path)
+    template.close()
+    with pytest.raises(RuntimeError, match="kernel template has ended"):
+        WarmKernel.start(tmp_path, template=template)
+    kernel = ready_kernel(tmp_path)
+    try:
+        assert not isinstance(kernel.manager.provisioner.process, ForkedProcess)
+        assert kernel_facts(kernel)["ppid"] == os.getpid()
+    finally:
+        kernel.shutdown()
+
+
+def test_the_template_holds_no_thread_when_it_forks(tmp_path):
+    """A thread does not survive a fork; the template checks it has none and says so if it has."""
+    probe = textwrap.dedent("""
+        import threading
+        from dossier import kernel_template
+        kernel_template._import_once()
+        print(threading.active_count())
+    """)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    assert done.stdout.strip() == "1"
+    assert done.stderr == ""  # debugpy's warning about frozen modules is kept quiet
+
+
+def wait_gone(pid: int, limit: float = 10.0) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False

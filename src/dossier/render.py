@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from .job import DossierFiles, RenderOptions, output_lock, prepare_job, run_job, slugify
-from .kernel import WarmKernel
+from .kernel import WarmKernel, ready_kernel
 from .resources import data_dir as resolve_data_dir
 from .resources import notebook_path
 from .validate import load
@@ -59,6 +59,7 @@ def build_dossier(
         tools = _prepare_tools(options)
         out = Path(out_dir)
         with output_lock(out):
+            kernel = ready_kernel(notebook_path().parent, kernel)  # one retry, as in a batch
             return run_job(job, out, kernel)
     finally:
         if tools is not None:

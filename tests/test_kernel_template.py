@@ -18,10 +18,8 @@ from dossier.execute import NotebookFailed, run_notebook
 from dossier.kernel import WarmKernel, ready_kernel
 from dossier.kernel_template import ForkedProcess, KernelTemplate, can_fork_kernels
 
-pytestmark = [
-    pytest.mark.kernel,
-    pytest.mark.skipif(not can_fork_kernels(), reason="kernels are forked only on Linux"),
-]
+pytestmark = pytest.mark.kernel
+forking = pytest.mark.skipif(not can_fork_kernels(), reason="kernels are forked only on Linux")
 
 SLOW = Path(__file__).resolve().parent / "fixtures" / "slow_cells.ipynb"
 
@@ -74,6 +72,13 @@ def forked(cwd: Path, template: KernelTemplate) -> WarmKernel:
     return kernel
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="process file descriptors are Linux's")
+def test_kernels_are_forked_on_linux():
+    """Else every batch would fall back on ordinary kernels, correct but slow, and say nothing."""
+    assert can_fork_kernels()
+
+
+@forking
 def test_each_forked_kernel_is_a_fresh_process_of_its_own(tmp_path, template, monkeypatch):
     monkeypatch.setenv("DOSSIER_TEST_ENV", "given at the fork, not at the template's start")
     first = forked(tmp_path, template)
@@ -99,6 +104,7 @@ def test_each_forked_kernel_is_a_fresh_process_of_its_own(tmp_path, template, mo
     assert again["marker"] is None  # nothing of the first case in the second kernel
 
 
+@forking
 def test_a_forked_kernel_is_interrupted_by_the_timeout_and_then_killed(tmp_path, template):
     kernel = forked(tmp_path, template)
     process = kernel.manager.provisioner.process
@@ -112,6 +118,7 @@ def test_a_forked_kernel_is_interrupted_by_the_timeout_and_then_killed(tmp_path,
     assert not psutil.pid_exists(process.pid) or psutil.Process(process.pid).status() == "zombie"
 
 
+@forking
 def test_closing_the_template_kills_the_kernels_it_forked(tmp_path):
     template = KernelTemplate(tmp_path)
     kernel = forked(tmp_path, template)
@@ -121,6 +128,7 @@ def test_closing_the_template_kills_the_kernels_it_forked(tmp_path):
     kernel.shutdown()
 
 
+@forking
 def test_a_worker_killed_takes_its_template_and_kernels_with_it(tmp_path):
     """SIGKILL gives the worker no chance to clean up: its template sees its stdin close."""
     script = textwrap.dedent(f"""
@@ -145,6 +153,7 @@ def test_a_worker_killed_takes_its_template_and_kernels_with_it(tmp_path):
         worker.stdout.close()
 
 
+@forking
 def test_an_ended_template_fails_to_fork_and_the_retry_starts_an_ordinary_kernel(tmp_path):
     template = KernelTemplate(tmp_path)
     template.close()
@@ -158,6 +167,7 @@ def test_an_ended_template_fails_to_fork_and_the_retry_starts_an_ordinary_kernel
         kernel.shutdown()
 
 
+@forking
 def test_the_template_holds_no_thread_when_it_forks(tmp_path):
     """A thread does not survive a fork; the template checks it has none and says so if it has."""
     probe = textwrap.dedent("""

@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import threading
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +56,24 @@ KERNEL_MODULES = (
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
+@cache
 def can_fork_kernels() -> bool:
-    return (
-        hasattr(os, "fork") and hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
-    )
+    """Whether this system forks processes and names them by process file descriptors.
+
+    Linux 5.3 and later does; a container's system-call filter may still refuse
+    them, so this tries once.
+    """
+    if not (hasattr(os, "fork") and hasattr(os, "pidfd_open")):
+        return False
+    try:
+        pidfd = os.pidfd_open(os.getpid())
+        try:
+            signal.pidfd_send_signal(pidfd, 0)  # signal 0: only asks whether it may be sent
+        finally:
+            os.close(pidfd)
+    except OSError:
+        return False
+    return True
 
 
 # -- the template process -----------------------------------------------------------------------

@@ -388,6 +388,41 @@ def test_a_second_batch_into_a_locked_folder_stops_at_once_with_exit_2(tmp_path)
     assert not (out / "batch-report.json").exists()
 
 
+def test_the_lock_is_checked_before_the_data_is_read(tmp_path):
+    """A locked folder is named even when the export is broken: the data was never read."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DATA, data)
+    (data / "events.csv").write_text("not,the,contract\n1,2,3\n", encoding="utf-8")
+    out = tmp_path / "out"
+    with output_lock(out):
+        run = batch(out, "RUN/168/2020", data=data)
+    assert run.status == 2
+    assert "in use" in run.stderr
+    assert "events.csv" not in run.stderr
+
+
+def test_a_batch_into_a_new_folder_with_bad_data_leaves_no_folder(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DATA, data)
+    (data / "events.csv").write_text("not,the,contract\n1,2,3\n", encoding="utf-8")
+    run = batch(tmp_path / "out", "RUN/168/2020", data=data)
+    assert run.status == 2 and "events.csv" in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_lock_nests_within_one_process_and_is_free_after(tmp_path):
+    out = tmp_path / "out"
+    with output_lock(out), output_lock(out):
+        pass
+    probe = "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)"
+    lock_file = next(out.iterdir())
+    subprocess.run([sys.executable, "-c", probe, lock_file], check=True, timeout=30)
+    with output_lock(out):
+        done = subprocess.run([sys.executable, "-c", probe, lock_file], timeout=30,
+                              capture_output=True, text=True)  # fmt: skip
+        assert done.returncode != 0 and "BlockingIOError" in done.stderr
+
+
 def test_taking_the_lock_removes_what_a_killed_run_left_and_nothing_else(tmp_path):
     out = tmp_path / "out"
     leftovers = [".A-1-2020.x1y2.tmp", ".A-1-2020.z3.extract", ".A-1-2020.4242.old"]

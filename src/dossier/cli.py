@@ -224,21 +224,27 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_batch(args: argparse.Namespace) -> int:
-    from .batch import (
-        batch_key,
-        progress_reporter,
-        run_batch,
-        select_cases,
-        summary_table,
-        unchanged_batch,
-    )
+    from .batch import batch_key, summary_table
+    from .job import output_lock
     from .resources import data_dir
 
     options = render_options(args)
     data = data_dir(args.data)
     selection = {"case_ids": args.case_ids, "meeting": args.meeting, "all_open": args.all_open,
                  "cases_file": _text_or_none(args.cases_file)}  # fmt: skip
-    key = batch_key(data, selection, options, args.mapping)
+    # Taken before the export is hashed or read, so that a second batch into a folder stops at
+    # once; a folder that does not exist yet is made (and locked) only once the data is good.
+    out = Path(args.out)
+    with output_lock(out) if out.is_dir() else contextlib.nullcontext():
+        key = batch_key(data, selection, options, args.mapping)
+        report = _render_batch(args, data, options, key)
+    print(summary_table(report))
+    return 1 if report.failed else 0
+
+
+def _render_batch(args: argparse.Namespace, data: Path, options, key: str):
+    from .batch import progress_reporter, run_batch, select_cases, unchanged_batch
+
     on_result, finish = progress_reporter(len(args.case_ids))
     try:
         report = None if args.force else unchanged_batch(args.out, key, options.lang, on_result)
@@ -255,8 +261,7 @@ def run_batch(args: argparse.Namespace) -> int:
             )  # fmt: skip
     finally:
         finish()
-    print(summary_table(report))
-    return 1 if report.failed else 0
+    return report
 
 
 def _text_or_none(path: str | None) -> str | None:

@@ -262,10 +262,26 @@ def _publish(staging: Path, final: Path, files: DossierFiles) -> DossierFiles:
 # -- the lock and crash leftovers -------------------------------------------------------------
 
 
+#: Output folders this process holds, and how many ``output_lock`` blocks hold each.
+_held: dict[Path, int] = {}
+
+
 @contextlib.contextmanager
 def output_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the output folder for this run; a second run into it stops at once (exit 2)."""
+    """Hold the output folder for this run; a second run into it stops at once (exit 2).
+
+    Within one process the lock nests: a command takes it before it reads the
+    data, and the batch it then runs holds it on.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    key = out_dir.resolve()
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
     try:
         try:
@@ -281,7 +297,11 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         handle.write(f"dossier batch, pid {os.getpid()}\n")
         handle.flush()
         _remove_leftovers(out_dir)
-        yield
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
     finally:
         handle.close()
 

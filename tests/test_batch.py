@@ -720,9 +720,12 @@ def test_a_batch_killed_halfway_finishes_on_the_next_run_with_every_dossier_whol
             assert process.poll() is None, "the batch ended before it was killed"
             assert time.monotonic() < deadline, "no dossier appeared"
             time.sleep(0.05)
+        family = psutil.Process(process.pid).children(recursive=True)  # workers, kernels, …
         os.killpg(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=LIMIT)
+    # Kernels run in sessions of their own, out of the kill's reach: they end as their parent does.
+    assert [p for p in family if not ended(p, within=20)] == []
     assert not (out / "batch-report.json").exists()  # it died before the end
     rendered = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
     assert 1 <= len(rendered) < len(cases)
@@ -838,8 +841,7 @@ def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_pat
                     "--scheduler", cluster.scheduler_address, data=incremental.original)  # fmt: skip
         with Client(cluster) as client:
             workers = [psutil.Process(pid) for pid in client.run(os.getpid).values()]
-        left = [p for w in workers for p in w.children(recursive=True)
-                if "ipykernel" in " ".join(p.cmdline())]  # fmt: skip
+        left = [p for w in workers for p in w.children(recursive=True) if is_kernel(p)]
     assert run.status == 0, run.stderr
     assert left == []  # the workers outlive the batch; the kernels they kept warm do not
     assert run.statuses() == dict.fromkeys(cases, "done")
@@ -848,6 +850,31 @@ def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_pat
         assert_whole(out, case_id, keys[case_id])
         slug = slugify(case_id)
         assert (out / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
+
+
+def ended(process: psutil.Process, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def is_kernel(process: psutil.Process) -> bool:
+    """A live kernel: started as ipykernel, or forked from a kernel template."""
+    try:
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        parent = process.parent()
+        return "ipykernel" in " ".join(process.cmdline()) or (
+            parent is not None and "dossier.kernel_template" in " ".join(parent.cmdline())
+        )
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_dask_without_a_scheduler_is_a_usage_error(tmp_path):

@@ -31,8 +31,8 @@ def template(tmp_path):
     template.close()
 
 
-def run_code(kernel: WarmKernel, code: str) -> str:
-    """Run ``code`` in ``kernel`` and return what it printed."""
+def run_code(kernel: WarmKernel, code: str, shown: list | None = None) -> str:
+    """Run ``code`` in ``kernel`` and return what it printed; displays go to ``shown``."""
     from jupyter_core.utils import run_sync
 
     client = kernel.client
@@ -47,6 +47,8 @@ def run_code(kernel: WarmKernel, code: str) -> str:
                 continue
             if msg["msg_type"] == "stream":
                 printed.append(msg["content"]["text"])
+            elif msg["msg_type"] == "display_data" and shown is not None:
+                shown.append(msg["content"]["data"])
             elif msg["msg_type"] == "error":
                 raise AssertionError("\n".join(msg["content"]["traceback"]))
             elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
@@ -154,31 +156,113 @@ def test_a_worker_killed_takes_its_template_and_kernels_with_it(tmp_path):
 
 
 @forking
-def test_an_ended_template_fails_to_fork_and_the_retry_starts_an_ordinary_kernel(tmp_path):
+def test_an_ended_template_gives_way_to_an_ordinary_kernel_and_says_so(tmp_path, capfd):
     template = KernelTemplate(tmp_path)
     template.close()
-    with pytest.raises(RuntimeError, match="kernel template has ended"):
-        WarmKernel.start(tmp_path, template=template)
-    kernel = ready_kernel(tmp_path)
+    kernel = WarmKernel.start(tmp_path, template=template)
     try:
+        kernel.wait_until_ready(60)
         assert not isinstance(kernel.manager.provisioner.process, ForkedProcess)
         assert kernel_facts(kernel)["ppid"] == os.getpid()
+    finally:
+        kernel.shutdown()
+    assert template.failure and "ended" in template.failure
+    said = capfd.readouterr().err
+    assert said.count("kernels start the ordinary way") == 1
+    assert "Traceback" not in said
+
+
+@forking
+def test_a_template_that_cannot_fork_says_why_once_and_is_asked_no_more(
+    tmp_path, capfd, monkeypatch
+):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")  # the user's own setting: a thread more
+    template = KernelTemplate(tmp_path)
+    try:
+        for _ in range(2):
+            kernel = WarmKernel.start(tmp_path, template=template)
+            kernel.wait_until_ready(60)
+            assert not isinstance(kernel.manager.provisioner.process, ForkedProcess)
+            kernel.shutdown()
+    finally:
+        template.close()
+    said = capfd.readouterr().err
+    assert said.count("kernels start the ordinary way") == 1
+    assert "threads" in said and "Traceback" not in said
+
+
+@forking
+def test_a_forked_spare_that_died_is_replaced_by_an_ordinary_kernel(tmp_path):
+    template = KernelTemplate(tmp_path)
+    spare = WarmKernel.start(tmp_path, template=template)
+    template.close()  # kills the spare it forked
+    kernel = ready_kernel(tmp_path, spare)
+    try:
+        assert kernel is not spare
+        assert kernel_facts(kernel)["ppid"] == os.getpid()
+    finally:
+        kernel.shutdown()
+        spare.shutdown()
+
+
+@forking
+def test_an_answer_to_an_interrupted_order_is_not_taken_for_the_next(tmp_path, template):
+    """A fork cut short (Ctrl-C between order and answer) leaves its answer in the pipe."""
+    stale = {
+        "order": "cut-short",
+        "argv": ["--version"],
+        "env": dict(os.environ),
+        "cwd": str(tmp_path),
+    }
+    template.process.stdin.write(json.dumps(stale).encode() + b"\n")
+    template.process.stdin.flush()
+    kernel = forked(tmp_path, template)
+    try:
+        assert kernel_facts(kernel)["pid"] == kernel.manager.provisioner.process.pid
     finally:
         kernel.shutdown()
 
 
 @forking
-def test_the_template_holds_no_thread_when_it_forks(tmp_path):
-    """A thread does not survive a fork; the template checks it has none and says so if it has."""
+def test_a_batch_worker_forks_its_kernels(tmp_path):
+    """Else a kernel spec that no longer matches would make every batch slow, and say nothing."""
+    from dossier import batch
+
+    batch._start_spare()
+    kernel = batch._take_spare()
+    try:
+        assert kernel is not None
+        assert isinstance(kernel.manager.provisioner.process, ForkedProcess)
+    finally:
+        kernel.shutdown()
+        batch._stop_worker()
+
+
+@forking
+def test_forked_kernels_show_pyplot_figures_and_draw_their_own_random_numbers(tmp_path, template):
+    shown, numbers = [], []
+    for _ in range(2):
+        kernel = forked(tmp_path, template)
+        try:
+            run_code(kernel, "import matplotlib.pyplot as plt; plt.plot([1, 3, 2]);", shown)
+            numbers.append(run_code(kernel, "import numpy; print(numpy.random.randint(1 << 30))"))
+        finally:
+            kernel.shutdown()
+    assert len(shown) == 2 and all("image/png" in data for data in shown)
+    assert numbers[0] != numbers[1]
+
+
+@forking
+def test_the_template_holds_one_thread_when_it_forks(tmp_path):
+    """A thread does not survive a fork; the template holds none but its own, and is quiet."""
     probe = textwrap.dedent("""
-        import threading
         from dossier import kernel_template
         kernel_template._import_once()
-        print(threading.active_count())
+        print(kernel_template.os_threads())
     """)
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=120, check=True)  # fmt: skip
-    assert done.stdout.strip() == "1"
+    assert done.stdout.count(",") == 0 and done.stdout.startswith("['")
     assert done.stderr == ""  # debugpy's warning about frozen modules is kept quiet
 
 

@@ -131,12 +131,13 @@ def _worker_start() -> None:
     prepare()
     _start_spare()
     # Process pools end workers with os._exit: only multiprocessing's finalizers still run.
-    util.Finalize(None, _stop_spares, exitpriority=10)
+    util.Finalize(None, _stop_worker, exitpriority=10)
 
 
 def _kernel_template():
-    """This worker's kernel template (see :mod:`dossier.kernel_template`), or None where
-    kernels cannot be forked or the template has ended."""
+    """This worker's kernel template (see :mod:`dossier.kernel_template`); None where kernels
+    cannot be forked. One per worker process, for as long as it lives: a Dask worker's
+    kernels may belong to several batches at once."""
     global _template
     from .kernel_template import KernelTemplate, can_fork_kernels
     from .resources import notebook_path
@@ -144,9 +145,6 @@ def _kernel_template():
     with _spares_lock:
         if _template is None and can_fork_kernels():
             _template = KernelTemplate(notebook_path().parent)
-        if _template is not None and not _template.running:
-            _template.close()
-            _template = None
         return _template
 
 
@@ -168,9 +166,14 @@ def _take_spare():
 
 
 def _stop_spares() -> None:
-    global _template
+    """Stop the kernels kept warm for a next dossier (none that renders one)."""
     while (kernel := _take_spare()) is not None:
         kernel.shutdown()
+
+
+def _stop_worker() -> None:
+    global _template
+    _stop_spares()
     with _spares_lock:
         template, _template = _template, None
     if template is not None:

@@ -47,6 +47,7 @@ def _ready_kernel_engine() -> str:
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
 
     class ReadyKernelEngine(NBClientEngine):
         @classmethod
@@ -54,12 +55,14 @@ def _ready_kernel_engine() -> str:
             cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
             start_timeout=60, execution_timeout=None, kc=None, **kwargs,
         ):  # fmt: skip
-            kwargs.pop("input_path", None)
-            client = PapermillNotebookClient(
-                nb_man, kernel_name=kernel_name, log=logger, log_output=log_output,
-                stdout_file=stdout_file, stderr_file=stderr_file, startup_timeout=start_timeout,
-                timeout=execution_timeout, **kwargs,
-            )  # fmt: skip
+            # As NBClientEngine.execute_managed_notebook builds its client's arguments.
+            kwargs = remove_args(["input_path"], **kwargs)
+            client = PapermillNotebookClient(nb_man, **merge_kwargs(
+                remove_args(["timeout", "startup_timeout"], **kwargs),
+                timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+            ))  # fmt: skip
             client.kc = kc
             return client.execute()
 

@@ -50,14 +50,19 @@ class WarmKernel:
                 kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager
             )
             manager.provisioner.template = template
-        run_sync(manager.start_kernel)(
-            cwd=str(cwd),
-            extra_arguments=[
-                f"--InteractiveShellApp.exec_lines={[WARM_UP]!r}",
-                # The loopback-only kernel's warning about plain TCP would reach every user's terminal.
-                "--IPKernelApp.log_level=ERROR",
-            ],
-        )
+        try:
+            run_sync(manager.start_kernel)(
+                cwd=str(cwd),
+                extra_arguments=[
+                    f"--InteractiveShellApp.exec_lines={[WARM_UP]!r}",
+                    # The loopback-only kernel's warning about plain TCP would reach every user's terminal.
+                    "--IPKernelApp.log_level=ERROR",
+                ],
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                manager.cleanup_resources()  # its connection file and ports
+            raise
         return cls(manager)
 
     @property

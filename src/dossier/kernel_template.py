@@ -12,16 +12,23 @@ arguments; jupyter_client and papermill drive it as usual through
 Only where the operating system has ``fork`` and process file descriptors
 (Linux); elsewhere :func:`can_fork_kernels` says no and kernels start as usual.
 
-The template holds no threads and no ZeroMQ context when it forks (both would
-be broken in the child), and takes its orders on stdin, one JSON line each::
+A thread does not survive a fork, and a lock it held stays locked in the
+child; so the template holds one thread when it forks, and checks it (else it
+forks nothing, and kernels start the ordinary way). For that it runs OpenBLAS
+single-threaded and Arrow's jemalloc without its background thread; a kernel
+of a batch, one per core, has no use for more. Neither changes a result. It
+opens no ZeroMQ context: each kernel opens its own.
 
-    {"argv": ["-f", "/…/kernel-….json", …], "env": {…}, "cwd": "/…"}
+The worker gives its orders on the template's stdin, one JSON line each::
 
-and answers on stdout with ``{"pid": N}`` once the kernel has its own session
-(process group), or ``{"error": "…"}``. Each time it forks, it reaps the
-kernels that have ended since; when its stdin closes (the worker is done, or
-was killed) it kills the kernels still running and exits. A kernel whose
-template is gone ends by itself, as a kernel does whose parent is gone.
+    {"order": "…", "argv": ["-f", "/…/kernel-….json", …], "env": {…}, "cwd": "/…"}
+
+and the template answers on a pipe of their own (its stdout goes to stderr,
+so that a stray print cannot pass for an answer) with ``{"order": "…", "pid":
+N}`` once the kernel has its own session (process group), or ``{"order": "…",
+"error": "…"}``. It reaps each kernel as it ends; when its stdin closes (the worker is done, or was killed) it kills the
+kernels still running and exits. A kernel whose template is gone ends by
+itself, as a kernel does whose parent is gone.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,16 +53,27 @@ from jupyter_client.provisioning import LocalProvisioner
 #: What a kernel spec for this Python runs: ``python -m ipykernel_launcher``.
 LAUNCHER = ["-m", "ipykernel_launcher"]
 #: Imported by every kernel as it starts (IPKernelApp.initialize), so imported once here.
+#: Not matplotlib_inline's backend: importing it hooks pyplot into the running IPython
+#: shell, which only the kernel has.
 KERNEL_MODULES = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
     "ipykernel.debugger",
     "IPython.core.interactiveshell",
-    "matplotlib_inline.backend_inline",
 )
 #: What ipykernel sets before a kernel's first import of matplotlib (kernelapp.init_gui_pylab).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+#: Libraries' own threads, off in the template (see above); a setting given by the user wins,
+#: and if it starts a thread, the template forks nothing.
+SINGLE_THREADED = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",
+}
+#: The template's end of the pipe its answers go through.
+_answer_fd = -1
+#: Seconds the worker waits for a fork (the first waits for the template's imports).
+ANSWER_TIMEOUT = 60.0
 
 
 @cache
@@ -79,36 +99,53 @@ def can_fork_kernels() -> bool:
 # -- the template process -----------------------------------------------------------------------
 
 
-def main() -> None:
+def main(answer_fd: int) -> None:
     """The template: import once, then fork a kernel for each order on stdin."""
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
         del sys.path[0]  # as ipykernel_launcher does: the working folder is no package source
     # Ctrl-C in the terminal is for the batch: the worker decides when this process ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _import_once()
-    orders, answers = sys.stdin.buffer, sys.stdout.buffer
-    kernels: set[int] = set()
+    os.dup2(2, 1)  # what anything prints goes to stderr, never into an answer
+    global _answer_fd
+    _answer_fd = answer_fd
+    answers = os.fdopen(answer_fd, "wb")
+    cannot_fork = None
+    try:
+        _import_once()
+    except Exception as exc:  # every order is answered with the reason; the worker goes on
+        cannot_fork = f"{type(exc).__name__}: {exc}"
+    os.register_at_fork(after_in_child=_reseed)
     gc.freeze()  # objects made so far stay put: forks share their memory pages longer
-    for line in orders:
+    kernels: set[int] = set()
+    signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap(kernels))  # no zombie stays
+    for line in sys.stdin.buffer:
         _reap(kernels)
+        order = json.loads(line)
         try:
-            order = json.loads(line)
+            if cannot_fork:
+                raise RuntimeError(cannot_fork)
             pid = _fork_kernel(order["argv"], order["env"], order["cwd"])
         except Exception as exc:  # the worker falls back on an ordinary kernel
-            answer = {"error": f"{type(exc).__name__}: {exc}"}
+            answer = {"order": order["order"], "error": f"{type(exc).__name__}: {exc}"}
         else:
             kernels.add(pid)
-            answer = {"pid": pid}
+            answer = {"order": order["order"], "pid": pid}
         answers.write(json.dumps(answer).encode() + b"\n")
         answers.flush()
     for pid in kernels:  # the worker is gone: so are its kernels
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
-    _reap(kernels)
+    _reap(kernels, wait=5.0)
 
 
 def _import_once() -> None:
-    """What every kernel imports as it starts, and the notebook's libraries (its warm-up)."""
+    """What every kernel imports as it starts, and the notebook's libraries (its warm-up).
+
+    Raises
+    ------
+    RuntimeError
+        When the imports leave a second thread (see the module's description).
+    """
     import importlib
 
     from .kernel import WARM_UP
@@ -117,20 +154,48 @@ def _import_once() -> None:
     # debugpy, imported with ipykernel's debugger, warns on stderr about Python's frozen
     # modules; a kernel captures its stderr before that import, the template does not.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    for name, value in SINGLE_THREADED.items():
+        os.environ.setdefault(name, value)
     for module in KERNEL_MODULES:
         importlib.import_module(module)
     exec(WARM_UP, {})
-    if threading.active_count() != 1:  # a thread would not survive a fork: fork no kernels
-        raise RuntimeError(f"the template started threads: {threading.enumerate()}")
+    threads = os_threads()
+    if threads is not None and len(threads) != 1:
+        raise RuntimeError(f"the template runs {len(threads)} threads ({', '.join(threads)})")
 
 
-def _reap(kernels: set[int]) -> None:
-    for pid in list(kernels):
-        with contextlib.suppress(ChildProcessError):
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if not done:
-                continue
-        kernels.discard(pid)
+def os_threads() -> list[str] | None:
+    """The names of this process's threads as the system sees them (Linux), else None."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    names = []
+    for task in tasks:
+        with contextlib.suppress(OSError):
+            names.append(Path(f"/proc/self/task/{task}/comm").read_text().strip())
+    return names
+
+
+def _reseed() -> None:
+    """In each fork: NumPy's global random state anew, as a new kernel's (Python's reseeds itself)."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+
+
+def _reap(kernels: set[int], wait: float = 0.0) -> None:
+    deadline = time.monotonic() + wait
+    while kernels:
+        for pid in list(kernels):
+            with contextlib.suppress(ChildProcessError):
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    continue
+            kernels.discard(pid)
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.01)
 
 
 def _fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
@@ -138,6 +203,7 @@ def _fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
     pid = os.fork()
     if pid == 0:  # the kernel
         try:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             os.close(ready_read)
             os.setsid()  # its own session and process group, as jupyter_client gives a kernel
             os.write(ready_write, b"1")
@@ -164,9 +230,7 @@ def _become_kernel(argv: list[str], env: dict[str, str], cwd: str) -> None:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    os.dup2(
-        2, 1
-    )  # the template's stdout is its line to the worker; the kernel's goes where stderr goes
+    os.close(_answer_fd)  # the worker hears the template end when the template ends
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
@@ -184,53 +248,99 @@ def _become_kernel(argv: list[str], env: dict[str, str], cwd: str) -> None:
 # -- the worker's side --------------------------------------------------------------------------
 
 
+class TemplateFailed(RuntimeError):
+    """The template could not fork a kernel; one is started the ordinary way instead."""
+
+
 class KernelTemplate:
     """A template process of this worker; :meth:`fork` asks it for a fresh kernel."""
 
     def __init__(self, cwd: str | Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "dossier.kernel_template"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=str(cwd),
-        )
+        answer_read, answer_write = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "dossier.kernel_template", str(answer_write)],
+                stdin=subprocess.PIPE,
+                pass_fds=(answer_write,),
+                cwd=str(cwd),
+            )
+        except BaseException:
+            os.close(answer_read)
+            raise
+        finally:
+            os.close(answer_write)
+        self._answers = os.fdopen(answer_read, "rb", buffering=0)
+        self._pending = b""
         self._lock = threading.Lock()
+        #: Why the template failed once; then it is asked no more.
+        self.failure: str | None = None
 
     @property
     def running(self) -> bool:
         return self.process.poll() is None
 
-    def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> int:
-        """The pid of a new kernel run with ``argv`` (after ``python -m ipykernel_launcher``)."""
-        order = json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n"
+    def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> ForkedProcess:
+        """A new kernel run with ``argv`` (after ``python -m ipykernel_launcher``).
+
+        Raises
+        ------
+        TemplateFailed
+            The template has ended, failed to fork, or did not answer in time; a
+            template that did not answer is ended.
+        """
+        order = uuid.uuid4().hex
+        line = json.dumps({"order": order, "argv": argv, "env": env, "cwd": cwd}).encode()
         with self._lock:
-            if self.process.poll() is not None:
-                raise RuntimeError(
+            if not self.running:
+                raise TemplateFailed(
                     f"the kernel template has ended (exit {self.process.returncode})"
                 )
-            assert self.process.stdin is not None and self.process.stdout is not None
-            self.process.stdin.write(order)
-            self.process.stdin.flush()
-            answer = self.process.stdout.readline()
-        if not answer:
-            raise RuntimeError("the kernel template ended without an answer")
-        reply = json.loads(answer)
-        if "error" in reply:
-            raise RuntimeError(f"the kernel template could not fork a kernel: {reply['error']}")
-        return int(reply["pid"])
+            try:
+                assert self.process.stdin is not None
+                self.process.stdin.write(line + b"\n")
+                self.process.stdin.flush()
+                answer = self._answer(order, time.monotonic() + ANSWER_TIMEOUT)
+            except (OSError, ValueError, TemplateFailed) as exc:
+                self._end()
+                raise TemplateFailed(f"the kernel template failed: {exc}") from None
+            if "error" in answer:
+                raise TemplateFailed(f"the kernel template could not fork: {answer['error']}")
+            # Opened before the template can hear another order and reap: the pid is this kernel's.
+            return ForkedProcess(int(answer["pid"]))
+
+    def _answer(self, order: str, deadline: float) -> dict[str, Any]:
+        """The answer to ``order``; answers to earlier orders (an interrupted fork) are passed over."""
+        while True:
+            newline = self._pending.find(b"\n")
+            if newline >= 0:
+                line, self._pending = self._pending[:newline], self._pending[newline + 1 :]
+                answer = json.loads(line)
+                if answer.get("order") == order:
+                    return answer
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0 or not _readable(self._answers.fileno(), left):
+                raise TemplateFailed(f"no answer in {ANSWER_TIMEOUT:g} s")
+            chunk = self._answers.read(65536)
+            if not chunk:
+                raise TemplateFailed("it ended without an answer")
+            self._pending += chunk
 
     def close(self) -> None:
         """End the template: it kills the kernels it forked that still run."""
-        with contextlib.suppress(OSError):
-            if self.process.stdin is not None:
-                self.process.stdin.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        with self._lock:
+            with contextlib.suppress(OSError):
+                if self.process.stdin is not None:
+                    self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._end()
+            self._answers.close()
+
+    def _end(self) -> None:
+        self.process.kill()
+        self.process.wait()
 
 
 class ForkedProcess:
@@ -238,7 +348,8 @@ class ForkedProcess:
 
     The kernel is the template's child, not this process's: it is watched and
     signalled through a process file descriptor, which names this process and no
-    later one that happens to get the same pid.
+    later one that happens to get the same pid. Safe to use from several threads
+    (a timeout interrupts from a timer's).
     """
 
     stdin = stdout = stderr = None
@@ -246,6 +357,7 @@ class ForkedProcess:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.returncode: int | None = None
+        self._lock = threading.Lock()
         try:
             self._pidfd: int | None = os.pidfd_open(pid)
         except ProcessLookupError:  # already ended
@@ -253,22 +365,24 @@ class ForkedProcess:
             self.returncode = -1
 
     def poll(self) -> int | None:
-        if self.returncode is None and self._ended(0):
-            self._close(-1)  # the exit status went to the template, which reaped it
-        return self.returncode
+        with self._lock:
+            if self._pidfd is not None and _readable(self._pidfd, 0):
+                self._close()
+            return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None:
-            if not self._ended(timeout):
+        with self._lock:
+            if self._pidfd is not None and not _readable(self._pidfd, timeout):
                 raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0)
-            self._close(-1)
-        assert self.returncode is not None
-        return self.returncode
+            self._close()
+            assert self.returncode is not None
+            return self.returncode
 
     def send_signal(self, signum: int) -> None:
-        if self.poll() is None and self._pidfd is not None:
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(self._pidfd, signum)
+        with self._lock:
+            if self._pidfd is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    signal.pidfd_send_signal(self._pidfd, signum)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
@@ -276,17 +390,19 @@ class ForkedProcess:
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
 
-    def _ended(self, timeout: float | None) -> bool:
-        if self._pidfd is None:
-            return True
-        ready, _, _ = select.select([self._pidfd], [], [], timeout)
-        return bool(ready)
-
-    def _close(self, returncode: int) -> None:
-        self.returncode = returncode
+    def _close(self) -> None:
+        """Under the lock: the kernel has ended (its exit status went to the template)."""
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
+        if self.returncode is None:
+            self.returncode = -1
+
+
+def _readable(fd: int, timeout: float | None) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(None if timeout is None else max(0, int(timeout * 1000))))
 
 
 class ForkingProvisioner(LocalProvisioner):
@@ -299,16 +415,27 @@ class ForkingProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         template = self.template
-        if template is None or cmd[:3] != [sys.executable, *LAUNCHER]:
+        if template is None or template.failure or cmd[:3] != [sys.executable, *LAUNCHER]:
             return await super().launch_kernel(cmd, **kwargs)
         env = dict(kwargs.get("env") or os.environ)
         cwd = str(kwargs.get("cwd") or Path.cwd())
-        pid = template.fork(cmd[3:], env, cwd)
-        self.process = ForkedProcess(pid)
-        self.pid = self.pgid = pid  # the kernel leads its own process group (setsid)
+        try:
+            self.process = template.fork(cmd[3:], env, cwd)
+        except TemplateFailed as exc:
+            # Said once, on the terminal: the batch goes on, slower, with ordinary kernels.
+            template.failure = str(exc)
+            print(f"dossier: kernels start the ordinary way (slower): {exc}", file=sys.stderr)
+            return await super().launch_kernel(cmd, **kwargs)
+        self.pid = self.pgid = self.process.pid  # the kernel leads its own process group
         self.cwd = cwd
         return self.connection_info
 
+    async def send_signal(self, signum: int) -> None:
+        # Once the kernel has ended its process group may be gone, and its number free again.
+        if isinstance(self.process, ForkedProcess) and self.process.poll() is not None:
+            return
+        await super().send_signal(signum)
+
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]))

@@ -13,7 +13,8 @@ On synthetic cases from ``dossier demo-data`` (50 by default), HTML and PDF each
     It takes several seconds a case, so it runs on ``--baseline-sample K`` of the
     cases (10 by default, spread over the list) and its seconds per dossier are
     extrapolated to the whole batch from those K;
-(b) ``dossier batch --workers 2`` on all the cases into a new folder;
+(b) ``dossier batch --workers 2`` on all the cases into a new folder, ``--batch-runs``
+    times (3 by default; the median counts);
 (c) the same batch again with nothing changed (every case skipped).
 
 Prints seconds per dossier for each and the ratios a/b (target 8×, aim 12×) and
@@ -41,6 +42,7 @@ import contextlib
 import csv
 import json
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     cases_count = 3 if args.smoke else args.cases
     sample = 1 if args.smoke else min(args.baseline_sample, cases_count)
     memory_cases = 0 if args.no_memory else (6 if args.smoke else args.memory_cases)
+    batch_runs = 1 if args.smoke else args.batch_runs
     with tempfile.TemporaryDirectory(prefix="dossier-bench-batch-") as scratch_name:
         scratch = Path(scratch_name)
         try:
@@ -110,9 +113,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(cases)} synthetic cases × {args.events_per_case} events (seed {args.seed}), "
                   f"as of {AS_OF}, HTML and PDF each; {args.workers} workers for dossier batch")  # fmt: skip
             loop = run_loop(data, spread(cases, sample), scratch / "loop")
-            first = run_batch(data, cases, scratch / "batch", args.workers, expect="done")
-            again = run_batch(data, cases, scratch / "batch", args.workers, expect="skipped")
-            report(loop, first, again, len(cases))
+            runs = [
+                run_batch(data, cases, scratch / f"batch-{n}", args.workers, expect="done")
+                for n in range(1, batch_runs + 1)
+            ]
+            first = Measure("(b) dossier batch", len(cases),
+                            statistics.median(m.seconds for m in runs))  # fmt: skip
+            last = scratch / f"batch-{batch_runs}"
+            again = run_batch(data, cases, last, args.workers, expect="skipped")
+            report(loop, first, again, len(cases), [m.seconds for m in runs])
             if memory_cases:
                 memory(scratch, memory_cases, args.events_per_case, args.seed, args.workers)
         except CommandFailed as exc:
@@ -130,6 +139,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline-sample", type=int, default=10, metavar="K",
                         help="cases the shell loop runs on; its seconds per dossier are "
                              "extrapolated from them (default 10)")  # fmt: skip
+    parser.add_argument("--batch-runs", type=int, default=3, metavar="N",
+                        help="runs of (b), each into a new folder; the median counts (default 3)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2,
                         help="dossier batch --workers (default 2)")  # fmt: skip
     parser.add_argument("--memory-cases", type=int, default=500,
@@ -229,13 +240,14 @@ def run_batch(data: Path, cases: list[str], out: Path, workers: int, *, expect: 
     return Measure(label, len(cases), seconds)
 
 
-def report(loop: Measure, first: Measure, again: Measure, cases: int) -> None:
+def report(loop: Measure, first: Measure, again: Measure, cases: int, runs: list[float]) -> None:
     a, b, c = loop.per_dossier, first.per_dossier, again.per_dossier
     print("\nseconds per dossier")
     print(
         f"  (a) shell loop            {a:8.3f} s  (extrapolated from {loop.dossiers} of {cases} cases)"
     )
-    print(f"  (b) dossier batch         {b:8.3f} s  ({first.seconds:.1f} s for {cases})")
+    print(f"  (b) dossier batch         {b:8.3f} s  (median of {len(runs)} runs: "
+          f"{', '.join(f'{s:.1f}' for s in runs)} s for {cases})")  # fmt: skip
     print(f"  (c) batch, nothing new    {c:8.4f} s  ({again.seconds:.2f} s for {cases})")
     print(f"  (a) for all {cases} cases, extrapolated: {a * cases:.0f} s")
     print(f"\nratio a/b: {a / b:5.1f}×   target ≥ {TARGET_LOOP:.0f}×: "

@@ -883,6 +883,46 @@ def test_dask_without_a_scheduler_is_a_usage_error(tmp_path):
     assert "--scheduler" in run.stderr and "Traceback" not in run.stderr
 
 
+def write_extract(job, folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for name, content in job.extract.items():
+        (folder / name).write_bytes(content)
+    return folder
+
+
+def test_a_note_in_a_dossier_names_the_exports_row_not_the_extracts(
+    tmp_path, write_data, valid_csv
+):
+    """The kernel reads the case's extract, where the odd event is row 3; the export's is row 5."""
+    folder = write_data(tmp_path / "data",
+                        events=valid_csv["events"] + "e4,A/2/2021,2022-04,,communicated,,Sent,,,,\n")  # fmt: skip
+    job = prepare_job(load(folder), "A/2/2021", folder, RenderOptions(as_of=dt.date(2024, 1, 1)))
+    (note,) = load(write_extract(job, tmp_path / "extract")).case_file("A/2/2021").notes
+    assert (note.code, note.file, note.row) == ("event_after_closed", "events.csv", 5)
+    assert note.text("en") == (
+        "The event “Sent” (April 2022) lies after the case was closed (1 March 2022)."
+    )
+
+
+def test_rows_moving_re_render_only_the_cases_whose_notes_name_them(
+    tmp_path, write_data, valid_csv
+):
+    header, *rows = valid_csv["events"].splitlines(keepends=True)
+    odd = "e9,A/3/2022,2021,,other,,Före registreringen,,,,\n"  # a note: row 5, then row 6
+    cases = valid_csv["cases"] + "A/3/2022,Tredje,2022-01,open,,N,,\n"
+    options = RenderOptions(as_of=dt.date(2024, 1, 1))
+
+    def keys(events: str) -> dict[str, str]:
+        folder = write_data(tmp_path / f"data-{len(events)}", cases=cases, events=events)
+        registry = load(folder)
+        return {c: prepare_job(registry, c, folder, options).key for c in registry.case_ids}
+
+    before = keys(header + "".join(rows) + odd)
+    after = keys(header + "e0,A/1/2020,2020-06,,other,,Ny rad överst,,,,\n" + "".join(rows) + odd)
+    # A/1/2020 has a new event; A/3/2022's note now says row 6; A/2/2021's rows moved unseen.
+    assert {c for c in before if before[c] != after[c]} == {"A/1/2020", "A/3/2022"}
+
+
 def test_is_current_needs_every_file(tmp_path, write_data):
     data = write_data(tmp_path / "data")
     options = RenderOptions(as_of=dt.date(2023, 6, 1), formats=("html",))

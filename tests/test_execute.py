@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from dossier.execute import NotebookFailed, run_notebook
+from dossier.execute import GRACE, NotebookFailed, run_notebook
 from dossier.kernel import WarmKernel
 
 SLOW = Path(__file__).resolve().parent / "fixtures" / "slow_cells.ipynb"
@@ -42,3 +43,21 @@ def test_a_notebook_within_the_timeout_runs_to_the_end(tmp_path):
     finally:
         kernel.shutdown()
     assert all(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+
+
+DEAF = Path(__file__).resolve().parent / "fixtures" / "deaf_cell.ipynb"
+
+
+@pytest.mark.kernel
+def test_a_cell_deaf_to_interrupts_is_stopped_by_killing_its_kernel(tmp_path):
+    """The deadline's interrupt, and the second one, are ignored; the kernel is then killed."""
+    kernel = WarmKernel.start(tmp_path)
+    started = time.monotonic()
+    try:
+        with pytest.raises(NotebookFailed) as failed:
+            run_notebook(DEAF, tmp_path / "executed.ipynb", {}, kernel=kernel, timeout=1)
+    finally:
+        kernel.shutdown()
+    seconds = time.monotonic() - started
+    assert "ran longer than the timeout of 1 s" in str(failed.value)
+    assert seconds < 1 + 2 * GRACE + 30  # not the cell's 120 s

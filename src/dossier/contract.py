@@ -62,6 +62,9 @@ class Table:
 #: In a case extract (a data folder cut down to one case, see dossier.job), the file that
 #: describes the export it was cut from; dossier.validate reports those files as the sources.
 EXTRACT_SOURCES = "sources.json"
+#: In a case extract, the case's data notes as the whole export gives them: their rows are
+#: the export's, which the extract's own rows are not.
+EXTRACT_NOTES = "notes.json"
 
 CASE_REF = ("cases", "case_id")
 FORUM_REF = ("forums", "forum_id")

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 
 READY_KERNEL_ENGINE = "dossier-ready-kernel"
+#: Seconds past the timeout after which a cell that the deadline did not stop is stopped again.
+GRACE = 5.0
 
 
 class NotebookFailed(Exception):
@@ -89,8 +91,11 @@ def run_notebook(
     Parameters
     ----------
     timeout
-        Seconds the whole notebook may run before the running cell is stopped
-        (each cell is held to it as well); None for no limit.
+        Seconds the whole notebook may run before the running cell is stopped;
+        None for no limit. A cell busy in compiled code may take a moment to
+        stop; one still running :data:`GRACE` seconds past the timeout is
+        interrupted once more, and a kernel that still has not stopped after
+        as long again is killed.
 
     Raises
     ------
@@ -99,14 +104,24 @@ def run_notebook(
         the notebook as executed, with the error.
     """
     import papermill
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     # The deadline interrupts whatever cell runs when it falls: that cell fails like any
     # other, and papermill saves the executed notebook with the error.
-    deadline = threading.Timer(timeout, kernel.interrupt) if timeout is not None else None
-    if deadline is not None:
-        deadline.daemon = True
-        deadline.start()
+    fell = threading.Event()
+
+    def stop() -> None:
+        fell.set()
+        kernel.interrupt()
+
+    timers = []
+    if timeout is not None:
+        # The kill, for a cell that will not be interrupted (it ignores SIGINT, say).
+        timers = [threading.Timer(timeout, stop), threading.Timer(timeout + 2 * GRACE, kernel.kill)]
+    for timer in timers:
+        timer.daemon = True
+        timer.start()
     try:
         return papermill.execute_notebook(
             str(source),
@@ -118,22 +133,32 @@ def run_notebook(
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=False,
-            # nbclient counts whole seconds: 2.5 would be rejected, so round up.
-            execution_timeout=None if timeout is None else math.ceil(timeout),
-            # A cell over the timeout is interrupted and fails like any cell, so papermill
-            # saves the executed notebook with the error instead of leaving none.
+            # A backstop, after the deadline: a second interrupt while the kernel is still
+            # handling the first can kill it. nbclient counts whole seconds, so round up.
+            execution_timeout=None if timeout is None else math.ceil(timeout + GRACE),
+            # A cell over that is interrupted and fails like any cell, so papermill saves
+            # the executed notebook with the error instead of leaving none.
             interrupt_on_timeout=True,
         )
     except PapermillExecutionError as exc:
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "").strip()
         cell = f"cell {exc.exec_count} (`{first_line}`)"
-        if exc.ename == "KeyboardInterrupt" and timeout is not None:
+        if fell.is_set():  # whatever the cell then says (an interrupt, or a kernel gone)
             raise NotebookFailed(
                 f"the notebook ran longer than the timeout of {timeout:g} s and was stopped in {cell}"
             ) from None
         raise NotebookFailed(f"the notebook failed in {cell}: {exc.ename}: {exc.evalue}") from None
+    except DeadKernelError:
+        if fell.is_set():
+            raise NotebookFailed(
+                f"the notebook ran longer than the timeout of {timeout:g} s; its kernel did not"
+                " stop when interrupted and was killed"
+            ) from None
+        raise NotebookFailed(
+            "the kernel died while it ran the notebook (out of memory, or killed)"
+        ) from None
     except TimeoutError as exc:
-        raise NotebookFailed(f"a cell ran longer than {timeout} s: {exc}") from None
+        raise NotebookFailed(f"a cell ran longer than {timeout:g} s: {exc}") from None
     finally:
-        if deadline is not None:
-            deadline.cancel()
+        for timer in timers:
+            timer.cancel()

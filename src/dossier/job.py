@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalogue import check_language
-from .contract import EXTRACT_SOURCES
+from .contract import EXTRACT_NOTES, EXTRACT_SOURCES
 from .errors import OutputLockedError, ParameterError, RenderError
 from .resources import notebook_path, toolkit_fingerprint
 
@@ -95,11 +95,14 @@ def prepare_job(
     """Cut the case's extract and compute its key; raises UnknownCaseError for an unknown case."""
     case = registry.case(case_id)
     from .manifest import case_slice_csv, package_versions
+    from .validate import notes_json
 
     slice_files, slice_rows = case_slice_csv(registry, case_id)
     sources = [{"file": s.path.name, "sha256": s.sha256, "rows": s.rows, "encoding": s.encoding}
                for s in registry.sources]  # fmt: skip
-    extract = slice_files | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
+    # The notes name the export's file and row; a note's row moves only when its own does.
+    notes = {EXTRACT_NOTES: notes_json(registry.notes.get(case_id, []), case_id)}
+    extract = slice_files | notes | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
     parameters = {
         "case_id": case_id,
         "lang": options.lang,
@@ -108,7 +111,7 @@ def prepare_job(
         "inactive_months": options.inactive_months,
     }
     toolkit = toolkit_fingerprint()
-    key = dossier_key(slice_files, parameters, toolkit, options)
+    key = dossier_key(slice_files | notes, parameters, toolkit, options)
     manifest = {
         "case_id": case_id,
         "slug": slugify(case_id),
@@ -213,7 +216,9 @@ def _render_into(staging: Path, job: DossierJob, extract: Path, kernel: WarmKern
         pdf_path = staging / f"{slug}.pdf"
         attachments = None
         if options.pdfa:
-            slice_files = {n: d for n, d in job.extract.items() if n != EXTRACT_SOURCES}
+            slice_files = {
+                n: d for n, d in job.extract.items() if n not in (EXTRACT_SOURCES, EXTRACT_NOTES)
+            }
             attachments = slice_files | {"manifest.json": manifest_path.read_bytes()}
         write_pdf(html, pdf_path, pdfa=options.pdfa, attachments=attachments)
     return DossierFiles(staging, html_path, pdf_path, executed, manifest_path)

@@ -71,9 +71,16 @@ class WarmKernel:
 
     def interrupt(self) -> None:
         """Interrupt the running cell, as Jupyter's stop button does (SIGINT); safe from any thread."""
+        self._signal(signal.SIGINT)
+
+    def kill(self) -> None:
+        """Kill the kernel at once (SIGKILL); safe from any thread. :meth:`shutdown` still cleans up."""
+        self._signal(getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    def _signal(self, signum: int) -> None:
         process = getattr(self.manager.provisioner, "process", None)
         if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signum)
 
     def wait_until_ready(self, timeout: float) -> None:
         """Wait until the kernel answers, and keep the client that heard it for papermill.

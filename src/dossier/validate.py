@@ -7,6 +7,7 @@ in seconds. Legal but odd data becomes :class:`DataNote` s, not faults.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contract import EXTRACT_SOURCES, TABLE, TABLES, Column, Table
+from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, TABLE, TABLES, Column, Table
 from .dates import PartialDate
 from .errors import DataError, Fault
 from .model import DataNote, Registry
@@ -35,6 +36,9 @@ def load(data_dir: str | Path) -> Registry:
     described = Path(data_dir) / EXTRACT_SOURCES
     if described.is_file():
         registry = replace(registry, sources=described_sources(described))
+    noted = Path(data_dir) / EXTRACT_NOTES
+    if noted.is_file():
+        registry = replace(registry, notes=read_notes(noted))
     return registry
 
 
@@ -50,8 +54,9 @@ def validate(sources: Sources) -> Registry:
     if faults:
         faults.sort(key=lambda f: ([t.file for t in TABLES].index(f.file), f.row or 0))
         raise DataError(faults)
+    files = {source.table: source.path.name for source in sources.files}
     return Registry(
-        **tables, notes=data_notes(tables["cases"], tables["events"]), sources=sources.files
+        **tables, notes=data_notes(tables["cases"], tables["events"], files), sources=sources.files
     )
 
 
@@ -163,12 +168,19 @@ def check_references(tables: dict[str, pd.DataFrame]) -> list[Fault]:
     return faults
 
 
-def data_notes(cases: pd.DataFrame, events: pd.DataFrame) -> dict[str, list[DataNote]]:
-    """Legal but odd facts per case: events outside the case's open span, an undated closing."""
+def data_notes(
+    cases: pd.DataFrame, events: pd.DataFrame, files: dict[str, str] | None = None
+) -> dict[str, list[DataNote]]:
+    """Legal but odd facts per case: events outside the case's open span, an undated closing.
+
+    ``files`` names the file each table was read from (an export's own, when mapped).
+    """
+    files = files or {}
+    cases_file, events_file = files.get("cases", "cases.csv"), files.get("events", "events.csv")
     notes: dict[str, list[DataNote]] = defaultdict(list)
     undated = cases[(cases["status"] == "closed") & (cases["closed"] == "")]
     for case_id, row in undated[["case_id", ROW]].itertuples(index=False):
-        notes[case_id].append(DataNote("closed_without_date", file="cases.csv", row=int(row)))
+        notes[case_id].append(DataNote("closed_without_date", file=cases_file, row=int(row)))
     span = cases[["case_id", "opened", "closed"]]
     joined = events[["case_id", "date", "end_date", "title", ROW]].merge(
         span, on="case_id", how="left"
@@ -184,5 +196,40 @@ def data_notes(cases: pd.DataFrame, events: pd.DataFrame) -> dict[str, list[Data
         for r in joined.loc[mask].to_dict("records"):
             fields = (("title", r["title"]), ("date", PartialDate.parse(r["date"])),
                       (anchor, PartialDate.parse(r[anchor])))  # fmt: skip
-            notes[r["case_id"]].append(DataNote(code, fields, "events.csv", int(r[ROW])))
+            notes[r["case_id"]].append(DataNote(code, fields, events_file, int(r[ROW])))
     return dict(notes)
+
+
+def notes_json(notes: list[DataNote], case_id: str) -> bytes:
+    """One case's data notes for its extract (see :func:`read_notes`)."""
+    described = [
+        {
+            "case_id": case_id,
+            "code": note.code,
+            "fields": [
+                [name, str(value), isinstance(value, PartialDate)] for name, value in note.fields
+            ],
+            "file": note.file,
+            "row": note.row,
+        }
+        for note in notes
+    ]
+    return json.dumps(described, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def read_notes(path: Path) -> dict[str, list[DataNote]]:
+    """The data notes an extract carries, as the whole export gave them."""
+    try:
+        described = json.loads(path.read_text(encoding="utf-8"))
+        notes: dict[str, list[DataNote]] = defaultdict(list)
+        for d in described:
+            fields = tuple(
+                (name, PartialDate.parse(value) if is_date else value)
+                for name, value, is_date in d["fields"]
+            )
+            notes[d["case_id"]].append(DataNote(d["code"], fields, d["file"], d["row"]))
+        return dict(notes)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(
+            [Fault(path.name, expected=f"is not a valid list of data notes: {exc}")]
+        ) from None

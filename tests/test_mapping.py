@@ -27,13 +27,12 @@ from dossier.mapping import (
     ALIAS_INDEX,
     HEADER_ALIASES,
     LABEL_ALIASES,
-    explain,
     header_key,
     key_lines,
     load_mapping,
     plan_table,
-    starter_mapping,
 )
+from dossier.mapping_guide import explain, starter_mapping
 from dossier.render import RenderOptions, build_dossier
 from dossier.sources import read_sources, read_table, using_mapping
 from dossier.validate import load

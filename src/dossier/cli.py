@@ -178,7 +178,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     data = data_dir(args.data)
     if args.explain:
-        from .mapping import explain
+        from .mapping_guide import explain
 
         print(explain(data) + "\n")
     registry = load(data)
@@ -190,8 +190,9 @@ def run_init_mapping(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .errors import ParameterError
-    from .mapping import MAPPING_FILE, starter_mapping
+    from .mapping_guide import starter_mapping
     from .resources import data_dir
+    from .sources import MAPPING_FILE
 
     data = data_dir(args.data)
     out = Path(args.out) if args.out else data / MAPPING_FILE

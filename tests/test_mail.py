@@ -24,18 +24,16 @@ import pytest
 
 from dossier.cli import main
 from dossier.errors import ParameterError
-from dossier.mail import (
+from dossier.letter import (
     Attachment,
     Letter,
     compose,
     header_text,
-    message_size,
     parse_address,
     parse_addresses,
-    read_config,
-    smtp_settings,
-    without_draft_marker,
 )
+from dossier.mail import message_size
+from dossier.outbox import read_config, smtp_settings, without_draft_marker
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"

@@ -401,7 +401,7 @@ class _Reader:
         if "date_formats" in data:
             common = self.formats(("date_formats",), data["date_formats"])
         for key, value in data.items():
-            # [mail] in the same file holds `dossier mail`'s SMTP settings (dossier.mail reads it).
+            # [mail] in the same file holds `dossier mail`'s SMTP settings (dossier.outbox reads it).
             if key in ("date_formats", "mail"):
                 continue
             if key not in TABLE:

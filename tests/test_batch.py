@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from dossier.batch import (
     select_cases,
     summary_table,
 )
-from dossier.errors import ParameterError, UnknownCaseError
+from dossier.errors import OutputLockedError, ParameterError, UnknownCaseError
 from dossier.job import RenderOptions, is_current, output_lock, prepare_job, slugify
 from dossier.validate import load
 
@@ -410,17 +411,41 @@ def test_a_batch_into_a_new_folder_with_bad_data_leaves_no_folder(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_the_lock_nests_within_one_process_and_is_free_after(tmp_path):
-    out = tmp_path / "out"
-    with output_lock(out), output_lock(out):
-        pass
+def lock_is_free(lock_file: Path) -> bool:
+    """Whether another process can take the lock now."""
     probe = "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)"
-    lock_file = next(out.iterdir())
-    subprocess.run([sys.executable, "-c", probe, lock_file], check=True, timeout=30)
+    done = subprocess.run([sys.executable, "-c", probe, lock_file], timeout=30,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0 or "BlockingIOError" in done.stderr, done.stderr
+    return done.returncode == 0
+
+
+def test_the_lock_nests_within_one_thread_and_is_free_after(tmp_path):
+    out = tmp_path / "out"
     with output_lock(out):
-        done = subprocess.run([sys.executable, "-c", probe, lock_file], timeout=30,
-                              capture_output=True, text=True)  # fmt: skip
-        assert done.returncode != 0 and "BlockingIOError" in done.stderr
+        lock_file = next(out.iterdir())
+        with output_lock(out):
+            assert not lock_is_free(lock_file)
+        assert not lock_is_free(lock_file)  # the inner block's end does not let go
+    assert lock_is_free(lock_file)
+
+
+def test_another_thread_is_refused_as_another_process_is(tmp_path):
+    out = tmp_path / "out"
+    refused = []
+
+    def second() -> None:
+        try:
+            with output_lock(out):
+                pass
+        except OutputLockedError as exc:
+            refused.append(str(exc))
+
+    with output_lock(out):
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=30)
+    assert len(refused) == 1 and "in use" in refused[0]
 
 
 def test_taking_the_lock_removes_what_a_killed_run_left_and_nothing_else(tmp_path):

@@ -6,10 +6,12 @@ import json
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from dossier.execute import GRACE, NotebookFailed, run_notebook
 from dossier.kernel import WarmKernel
+from dossier.kernel_template import KernelTemplate, can_fork_kernels
 
 SLOW = Path(__file__).resolve().parent / "fixtures" / "slow_cells.ipynb"
 
@@ -46,18 +48,57 @@ def test_a_notebook_within_the_timeout_runs_to_the_end(tmp_path):
 
 
 DEAF = Path(__file__).resolve().parent / "fixtures" / "deaf_cell.ipynb"
+LATE = Path(__file__).resolve().parent / "fixtures" / "late_interrupt.ipynb"
 
 
 @pytest.mark.kernel
-def test_a_cell_deaf_to_interrupts_is_stopped_by_killing_its_kernel(tmp_path):
-    """The deadline's interrupt, and the second one, are ignored; the kernel is then killed."""
-    kernel = WarmKernel.start(tmp_path)
+@pytest.mark.parametrize("forked", [False, True], ids=["ordinary", "forked"])
+def test_a_kernel_deaf_to_interrupts_is_killed_with_what_it_started(tmp_path, forked):
+    """The deadline's interrupt, and nbclient's, are ignored: the kernel's process group is killed."""
+    if forked and not can_fork_kernels():
+        pytest.skip("kernels are forked only on Linux")
+    template = KernelTemplate(tmp_path) if forked else None
+    pid_file = tmp_path / "child.pid"
     started = time.monotonic()
     try:
+        kernel = WarmKernel.start(tmp_path, template=template)
+        try:
+            kernel.wait_until_ready(60)
+            with pytest.raises(NotebookFailed) as failed:
+                run_notebook(DEAF, tmp_path / "executed.ipynb", {"pid_file": str(pid_file)},
+                             kernel=kernel, timeout=2)  # fmt: skip
+        finally:
+            kernel.shutdown()
+        # Gone with its kernel, not only once a batch's worker (and its template) ends.
+        child = int(pid_file.read_text())
+        assert (
+            not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+        )
+    finally:
+        if template is not None:
+            template.close()
+    assert time.monotonic() - started < 2 + 2 * GRACE + 30  # not the cell's 120 s
+    assert "ran longer than the timeout of 2 s" in str(failed.value)
+    assert "did not stop when interrupted and was killed" in str(failed.value)
+
+
+@pytest.mark.kernel
+def test_a_deadline_that_falls_while_interrupts_go_unheard_stops_the_next_cell(tmp_path):
+    """Between cells, and in a cell that ignores SIGINT, the interrupt is lost: the next cell
+    does not start, says why, and the executed notebook is kept."""
+    kernel = WarmKernel.start(tmp_path)
+    output = tmp_path / "executed.ipynb"
+    try:
+        kernel.wait_until_ready(60)
         with pytest.raises(NotebookFailed) as failed:
-            run_notebook(DEAF, tmp_path / "executed.ipynb", {}, kernel=kernel, timeout=1)
+            run_notebook(LATE, output, {}, kernel=kernel, timeout=3)
     finally:
         kernel.shutdown()
-    seconds = time.monotonic() - started
-    assert "ran longer than the timeout of 1 s" in str(failed.value)
-    assert seconds < 1 + 2 * GRACE + 30  # not the cell's 120 s
+    assert str(failed.value) == (
+        "the notebook ran longer than the timeout of 3 s and was stopped before the cell"
+        ' `print("not to be run: the timeout has passed")`'
+    )
+    last = json.loads(output.read_text("utf-8"))["cells"][-1]
+    assert last["execution_count"] is None
+    assert last["outputs"][0]["ename"] == "TimeoutError"
+    assert "timeout of 3 s had passed" in last["outputs"][0]["evalue"]

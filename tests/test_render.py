@@ -409,6 +409,16 @@ def test_bad_option_is_a_usage_error(argument, said, tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("seconds", ["0", "-5", "nan", "inf", "1e12"])
+@pytest.mark.parametrize("command", ["render", "batch"])
+def test_a_timeout_that_is_no_number_of_seconds_is_refused(command, seconds, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main([command, SAMPLE_CASE, "--out", str(out), f"--timeout={seconds}"]) == 2
+    err = capsys.readouterr().err
+    assert f"--timeout {float(seconds):g}:" in err and "more than 0" in err
+    assert not out.exists()
+
+
 # --- The notebook as committed, and run directly with papermill ------------------------------
 
 

@@ -178,6 +178,16 @@ def test_valid_folder_loads(tmp_path, write_data):
     }  # fmt: skip
 
 
+def test_a_notes_json_in_an_export_folder_is_just_another_file(tmp_path, write_data, valid_csv):
+    """Only a case extract (with its sources.json) carries its notes in notes.json."""
+    folder = write_data(
+        tmp_path, events=valid_csv["events"] + "e4,A/1/2020,2019-12,,other,,Tidigt möte,,,,\n"
+    )
+    (folder / "notes.json").write_text('{"meeting": "anteckningar"}', encoding="utf-8")
+    (note,) = load(folder).case_file("A/1/2020").notes
+    assert (note.file, note.row) == ("events.csv", 5)
+
+
 def test_sample_data_loads_with_its_one_note(sample_registry):
     assert sample_registry.case_ids == ["RUN/168/2020", "RUN/136/2022"]
     assert {case: [n.code for n in notes] for case, notes in sample_registry.notes.items()} == {

@@ -78,6 +78,16 @@ def _client_arguments(kernel: WarmKernel) -> dict[str, object]:
     return {"engine_name": _ready_kernel_engine(), "kc": kernel.client}
 
 
+def _not_run(cell, timeout: float) -> None:
+    """Stop before ``cell``: the notebook's timeout has passed. The cell says so in its output."""
+    from nbclient.exceptions import CellExecutionError
+    from nbformat.v4 import new_output
+
+    evalue = f"the notebook's timeout of {timeout:g} s had passed; this cell was not run"
+    cell.outputs = [new_output("error", ename="TimeoutError", evalue=evalue, traceback=[evalue])]
+    raise CellExecutionError(evalue, "TimeoutError", evalue)
+
+
 def run_notebook(
     source: Path,
     output: Path,
@@ -93,9 +103,9 @@ def run_notebook(
     timeout
         Seconds the whole notebook may run before the running cell is stopped;
         None for no limit. A cell busy in compiled code may take a moment to
-        stop; one still running :data:`GRACE` seconds past the timeout is
-        interrupted once more, and a kernel that still has not stopped after
-        as long again is killed.
+        stop, and a kernel that has not stopped :data:`GRACE` × 2 seconds past
+        the timeout is killed (nbclient interrupts a cell once more when the
+        cell itself has run the timeout and :data:`GRACE` seconds).
 
     Raises
     ------
@@ -108,12 +118,17 @@ def run_notebook(
     from papermill.exceptions import PapermillExecutionError
 
     # The deadline interrupts whatever cell runs when it falls: that cell fails like any
-    # other, and papermill saves the executed notebook with the error.
+    # other, and papermill saves the executed notebook with the error. Between cells the
+    # kernel ignores interrupts; the next cell then does not start.
     fell = threading.Event()
 
     def stop() -> None:
         fell.set()
         kernel.interrupt()
+
+    def before_cell(cell, **_) -> None:
+        if fell.is_set():
+            _not_run(cell, timeout)
 
     timers = []
     if timeout is not None:
@@ -132,6 +147,7 @@ def run_notebook(
             **_client_arguments(kernel),
             progress_bar=False,
             log_output=False,
+            on_cell_execute=before_cell,
             request_save_on_cell_execute=False,
             # A backstop, after the deadline: a second interrupt while the kernel is still
             # handling the first can kill it. nbclient counts whole seconds, so round up.
@@ -144,8 +160,9 @@ def run_notebook(
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "").strip()
         cell = f"cell {exc.exec_count} (`{first_line}`)"
         if fell.is_set():  # whatever the cell then says (an interrupt, or a kernel gone)
+            where = f"in {cell}" if exc.exec_count else f"before the cell `{first_line}`"
             raise NotebookFailed(
-                f"the notebook ran longer than the timeout of {timeout:g} s and was stopped in {cell}"
+                f"the notebook ran longer than the timeout of {timeout:g} s and was stopped {where}"
             ) from None
         raise NotebookFailed(f"the notebook failed in {cell}: {exc.ename}: {exc.evalue}") from None
     except DeadKernelError:
@@ -158,7 +175,7 @@ def run_notebook(
             "the kernel died while it ran the notebook (out of memory, or killed)"
         ) from None
     except TimeoutError as exc:
-        raise NotebookFailed(f"a cell ran longer than {timeout:g} s: {exc}") from None
+        raise NotebookFailed(f"a cell ran longer than the timeout ({exc})") from None
     finally:
         for timer in timers:
             timer.cancel()

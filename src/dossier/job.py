@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,10 @@ if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to
     from .model import Registry
 
 LOCK_FILE = ".dossier.lock"
+
+
+#: The longest ``--timeout``, in seconds.
+MAX_TIMEOUT = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,11 @@ class RenderOptions:
             raise ParameterError(f"--format {','.join(self.formats)}: use html, pdf or html,pdf")
         if self.inactive_months < 1:
             raise ParameterError("--inactive-months must be 1 or more")
+        if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
+            raise ParameterError(
+                f"--timeout {self.timeout:g}: give the seconds a dossier's notebook may run,"
+                f" more than 0 and at most {MAX_TIMEOUT:g} (a day)"
+            )
 
     @property
     def day(self) -> dt.date:
@@ -267,25 +277,31 @@ def _publish(staging: Path, final: Path, files: DossierFiles) -> DossierFiles:
 # -- the lock and crash leftovers -------------------------------------------------------------
 
 
-#: Output folders this process holds, and how many ``output_lock`` blocks hold each.
-_held: dict[Path, int] = {}
+#: Output folders each thread of this process holds, and how many ``output_lock`` blocks hold each.
+_held: dict[tuple[Path, int], int] = {}
+_held_lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def output_lock(out_dir: Path) -> Iterator[None]:
     """Hold the output folder for this run; a second run into it stops at once (exit 2).
 
-    Within one process the lock nests: a command takes it before it reads the
-    data, and the batch it then runs holds it on.
+    Within one thread the lock nests: a command takes it before it reads the
+    data, and the batch it then runs holds it on. Another thread, like another
+    process, is refused.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    key = out_dir.resolve()
-    if key in _held:
-        _held[key] += 1
+    key = (out_dir.resolve(), threading.get_ident())
+    with _held_lock:
+        nested = key in _held
+        if nested:
+            _held[key] += 1
+    if nested:
         try:
             yield
         finally:
-            _held[key] -= 1
+            with _held_lock:
+                _held[key] -= 1
         return
     handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
     try:
@@ -302,11 +318,13 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         handle.write(f"dossier batch, pid {os.getpid()}\n")
         handle.flush()
         _remove_leftovers(out_dir)
-        _held[key] = 1
+        with _held_lock:
+            _held[key] = 1
         try:
             yield
         finally:
-            del _held[key]
+            with _held_lock:
+                del _held[key]
     finally:
         handle.close()
 

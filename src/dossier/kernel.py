@@ -74,7 +74,19 @@ class WarmKernel:
         self._signal(signal.SIGINT)
 
     def kill(self) -> None:
-        """Kill the kernel at once (SIGKILL); safe from any thread. :meth:`shutdown` still cleans up."""
+        """Kill the kernel and what it started (its process group) at once; safe from any thread.
+
+        :meth:`shutdown` still cleans up.
+        """
+        provisioner = self.manager.provisioner
+        process = getattr(provisioner, "process", None)
+        if process is None or process.poll() is not None:
+            return
+        pgid = getattr(provisioner, "pgid", None)
+        if pgid and hasattr(os, "killpg"):
+            with contextlib.suppress(OSError):
+                os.killpg(pgid, signal.SIGKILL)
+                return
         self._signal(getattr(signal, "SIGKILL", signal.SIGTERM))
 
     def _signal(self, signum: int) -> None:

@@ -30,15 +30,16 @@ INT_SHAPE = r"-?[0-9]+"
 def load(data_dir: str | Path) -> Registry:
     """Read and check a data directory; raise DataError listing every fault.
 
-    A case extract (a folder with ``sources.json``) reports the files it was cut from as its sources.
+    A case extract (a folder with ``sources.json``) reports the files it was cut from as its
+    sources, and the data notes the whole export gave (``notes.json``).
     """
     registry = validate(read_sources(data_dir))
     described = Path(data_dir) / EXTRACT_SOURCES
     if described.is_file():
         registry = replace(registry, sources=described_sources(described))
-    noted = Path(data_dir) / EXTRACT_NOTES
-    if noted.is_file():
-        registry = replace(registry, notes=read_notes(noted))
+        noted = Path(data_dir) / EXTRACT_NOTES
+        if noted.is_file():
+            registry = replace(registry, notes=read_notes(noted))
     return registry
 
 
@@ -229,7 +230,7 @@ def read_notes(path: Path) -> dict[str, list[DataNote]]:
             )
             notes[d["case_id"]].append(DataNote(d["code"], fields, d["file"], d["row"]))
         return dict(notes)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise DataError(
-            [Fault(path.name, expected=f"is not a valid list of data notes: {exc}")]
+            [Fault(path.name, expected="is not a valid list of data notes (render the case anew)")]
         ) from None

@@ -974,3 +974,31 @@ def test_an_html_only_meeting_batch_makes_the_index_and_no_pdf(tmp_path):
     page = index_page(pack / "index.html")
     assert page.row("RUN/168/2020")["cells"][0] == "7"
     assert page.row("RUN/136/2022")["links"][0] == "../RUN-136-2022/RUN-136-2022.html"
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_ctrl_c_stops_a_batch_with_one_line_and_leaves_no_process(tmp_path):
+    data = demo_data(tmp_path / "data", cases=8, seed=3)
+    out = tmp_path / "out"
+    command = dossier_command("batch", *case_ids(data), "--data", data, "--out", out,
+                              "--as-of", AS_OF, "--format", "html", "--workers", "2")  # fmt: skip
+    # A session of its own, as a terminal's foreground group: Ctrl-C reaches every process in it.
+    process = subprocess.Popen(command, cwd=REPO, start_new_session=True, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + LIMIT
+        while not any(p.is_dir() and not p.name.startswith(".") for p in out.glob("*")):
+            assert process.poll() is None, "the batch ended before Ctrl-C"
+            assert time.monotonic() < deadline, "no dossier appeared"
+            time.sleep(0.05)
+        family = psutil.Process(process.pid).children(recursive=True)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=LIMIT)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "dossier: interrupted" in stderr
+    assert "Traceback" not in stderr and "Kernel died" not in stderr
+    assert [p for p in family if not ended(p, within=20)] == []
+    assert staging_leftovers(out) == []

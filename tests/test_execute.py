@@ -19,8 +19,8 @@ SLOW = Path(__file__).resolve().parent / "fixtures" / "slow_cells.ipynb"
 @pytest.mark.kernel
 def test_the_timeout_holds_for_the_whole_notebook_not_only_each_cell(tmp_path):
     """Three cells of 2 s each: none is over 5 s, together they are. The deadline falls in the
-    third cell when nothing is slow; a loaded machine may bring it into the second, never
-    into the first, and cells after the stopped one never run."""
+    third cell when nothing is slow; a loaded machine may bring it into the second, or between
+    two (the next one is then not run), never into the first; no cell after it runs."""
     kernel = WarmKernel.start(tmp_path)
     output = tmp_path / "executed.ipynb"
     try:
@@ -28,7 +28,7 @@ def test_the_timeout_holds_for_the_whole_notebook_not_only_each_cell(tmp_path):
             run_notebook(SLOW, output, {}, kernel=kernel, timeout=5)
     finally:
         kernel.shutdown()
-    assert "ran longer than the timeout of 5 s and was stopped in cell" in str(failed.value)
+    assert "ran longer than the timeout of 5 s and was stopped " in str(failed.value)
     cells = [c for c in json.loads(output.read_text("utf-8"))["cells"] if c["cell_type"] == "code"]
     errors = [
         i for i, c in enumerate(cells) if any(o["output_type"] == "error" for o in c["outputs"])
@@ -102,3 +102,28 @@ def test_a_deadline_that_falls_while_interrupts_go_unheard_stops_the_next_cell(t
     assert last["execution_count"] is None
     assert last["outputs"][0]["ename"] == "TimeoutError"
     assert "timeout of 3 s had passed" in last["outputs"][0]["evalue"]
+
+
+def test_a_failed_cell_without_an_error_output_is_given_one(tmp_path):
+    """An interrupt landing in the kernel's own code fails the cell without an error output."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from dossier.execute import _say_in_failed_cell
+
+    ran = new_code_cell("x = 1", metadata={"papermill": {"exception": False}}, execution_count=1)
+    failed = new_code_cell("load()", metadata={"papermill": {"exception": True}}, execution_count=2)
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(new_notebook(cells=[ran, failed]), path)
+    _say_in_failed_cell(path, "TimeoutError", "stopped in cell 2")
+    _say_in_failed_cell(path, "TimeoutError", "said once only")
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].outputs == []
+    assert cells[1].outputs == [
+        new_output(
+            "error",
+            ename="TimeoutError",
+            evalue="stopped in cell 2",
+            traceback=["stopped in cell 2"],
+        )
+    ]

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import sys
 import threading
@@ -126,6 +127,9 @@ def _worker_start() -> None:
     from .execute import skip_iri_checks
     from .export import prepare
 
+    # A worker reports through its results, never on the terminal: the libraries' log records
+    # (a kernel gone at Ctrl-C, a cell interrupted) would only scatter tracebacks there.
+    logging.getLogger().addHandler(logging.NullHandler())
     skip_iri_checks()
     _kernel_template()  # it imports the kernels' libraries while the exporters get ready
     prepare()

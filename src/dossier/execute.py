@@ -88,6 +88,29 @@ def _not_run(cell, timeout: float) -> None:
     raise CellExecutionError(evalue, "TimeoutError", evalue)
 
 
+def _say_in_failed_cell(path: Path, ename: str, message: str) -> None:
+    """Give the failed cell of an executed notebook an error output, if the kernel gave it none.
+
+    An interrupt that lands in the kernel's own code, not the cell's, fails the
+    cell without one; the notebook kept for the analyst should still say why.
+    """
+    import nbformat
+    from nbformat.v4 import new_output
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return
+    for cell in nb.cells:
+        failed = cell.get("metadata", {}).get("papermill", {}).get("exception") is True
+        if failed and not any(o.get("output_type") == "error" for o in cell.get("outputs", ())):
+            cell.outputs.append(
+                new_output("error", ename=ename, evalue=message, traceback=[message])
+            )
+            nbformat.write(nb, path)
+            return
+
+
 def run_notebook(
     source: Path,
     output: Path,
@@ -161,10 +184,14 @@ def run_notebook(
         cell = f"cell {exc.exec_count} (`{first_line}`)"
         if fell.is_set():  # whatever the cell then says (an interrupt, or a kernel gone)
             where = f"in {cell}" if exc.exec_count else f"before the cell `{first_line}`"
-            raise NotebookFailed(
+            message = (
                 f"the notebook ran longer than the timeout of {timeout:g} s and was stopped {where}"
-            ) from None
-        raise NotebookFailed(f"the notebook failed in {cell}: {exc.ename}: {exc.evalue}") from None
+            )
+            _say_in_failed_cell(output, "TimeoutError", message)
+            raise NotebookFailed(message) from None
+        message = f"the notebook failed in {cell}: {exc.ename}: {exc.evalue}"
+        _say_in_failed_cell(output, exc.ename, message)
+        raise NotebookFailed(message) from None
     except DeadKernelError:
         if fell.is_set():
             raise NotebookFailed(

@@ -740,12 +740,7 @@ def test_a_batch_killed_halfway_finishes_on_the_next_run_with_every_dossier_whol
     process = subprocess.Popen(command, cwd=REPO, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        deadline = time.monotonic() + LIMIT
-        while not any(p.is_dir() and not p.name.startswith(".") for p in out.glob("*")):
-            assert process.poll() is None, "the batch ended before it was killed"
-            assert time.monotonic() < deadline, "no dossier appeared"
-            time.sleep(0.05)
-        family = psutil.Process(process.pid).children(recursive=True)  # workers, kernels, …
+        family = first_dossier_written(process, out)
         os.killpg(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=LIMIT)
@@ -877,6 +872,16 @@ def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_pat
         assert (out / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
 
 
+def first_dossier_written(process: subprocess.Popen, out: Path) -> list[psutil.Process]:
+    """Wait until the running batch has put its first dossier in place; return its processes."""
+    deadline = time.monotonic() + LIMIT
+    while not any(p.is_dir() and not p.name.startswith(".") for p in out.glob("*")):
+        assert process.poll() is None, "the batch ended before the first dossier was seen"
+        assert time.monotonic() < deadline, "no dossier appeared"
+        time.sleep(0.05)
+    return psutil.Process(process.pid).children(recursive=True)  # workers, kernels, …
+
+
 def ended(process: psutil.Process, within: float) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -987,12 +992,7 @@ def test_ctrl_c_stops_a_batch_with_one_line_and_leaves_no_process(tmp_path):
     process = subprocess.Popen(command, cwd=REPO, start_new_session=True, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     try:
-        deadline = time.monotonic() + LIMIT
-        while not any(p.is_dir() and not p.name.startswith(".") for p in out.glob("*")):
-            assert process.poll() is None, "the batch ended before Ctrl-C"
-            assert time.monotonic() < deadline, "no dossier appeared"
-            time.sleep(0.05)
-        family = psutil.Process(process.pid).children(recursive=True)
+        family = first_dossier_written(process, out)
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=LIMIT)
     finally:

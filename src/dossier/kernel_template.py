@@ -218,6 +218,8 @@ def _fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
     os.close(ready_write)
     try:
         if os.read(ready_read, 1) != b"1":
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)  # it has ended: leave no zombie
             raise RuntimeError("the forked kernel ended before it started")
     finally:
         os.close(ready_read)

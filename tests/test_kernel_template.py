@@ -176,7 +176,8 @@ def test_an_ended_template_gives_way_to_an_ordinary_kernel_and_says_so(tmp_path,
 def test_a_template_that_cannot_fork_says_why_once_and_is_asked_no_more(
     tmp_path, capfd, monkeypatch
 ):
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")  # the user's own setting: a thread more
+    # The user's own setting, which the template keeps: Arrow's allocator starts a thread.
+    monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "background_thread:true")
     template = KernelTemplate(tmp_path)
     try:
         for _ in range(2):

@@ -140,14 +140,14 @@ class WarmKernel:
         """
         process = getattr(self.manager.provisioner, "process", None)
         if isinstance(process, ForkedProcess):
-            run_sync(self.manager.signal_kernel)(signal.SIGKILL)
+            self.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(limit)
             return
         pid = getattr(process, "pid", None)
         if pid is None or not hasattr(os, "waitid") or not hasattr(signal, "SIGKILL"):
             return
-        run_sync(self.manager.signal_kernel)(signal.SIGKILL)
+        self.kill()
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:

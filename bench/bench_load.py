@@ -34,8 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from dossier.contract import TABLES
-from dossier.synthetic import generate
+from dossier.data.contract import TABLES
+from dossier.data.synthetic import generate
 
 TARGET_SECONDS = 8.0
 TARGET_BYTES = 1.5e9  # 1.5 GB, decimal
@@ -237,17 +237,17 @@ def swedish_date(values):
 def check_command(data: Path) -> tuple[list[str], str]:
     """The command to time and what it measures.
 
-    ``dossier check`` needs :mod:`dossier.report`; before that module existed the
-    benchmark timed :func:`dossier.validate.load` alone, and it still does so
+    ``dossier check`` needs :mod:`dossier.data.report`; before that module existed the
+    benchmark timed :func:`dossier.data.validate.load` alone, and it still does so
     when the module is missing.
     """
-    if importlib.util.find_spec("dossier.report") is not None:
+    if importlib.util.find_spec("dossier.data.report") is not None:
         script = shutil.which("dossier", path=str(Path(sys.executable).parent))
         prefix = [script] if script else [sys.executable, "-m", "dossier.cli"]
         return [*prefix, "check", "--data", str(data)], "dossier check (load, validate, report)"
-    code = f"from dossier.validate import load; load({str(data)!r})"
+    code = f"from dossier.data.validate import load; load({str(data)!r})"
     return [sys.executable, "-c", code], (
-        "FALLBACK dossier.validate.load only (dossier.report is missing, "
+        "FALLBACK dossier.data.validate.load only (dossier.data.report is missing, "
         "so `dossier check` cannot run yet)"
     )
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from dossier.render import DossierFiles
+    from dossier.run.render import DossierFiles
 
 #: A small data folder that passes every check and gives no data notes.
 #: Row numbers as a spreadsheet shows them: the header is row 1, the first case row 2.
@@ -171,7 +171,7 @@ def render_dossier(
     data: Path = SAMPLE_DATA,
     pdfa: bool = False,
 ) -> RenderedDossier:
-    from dossier.render import RenderOptions, build_dossier
+    from dossier.run.render import RenderOptions, build_dossier
 
     out = tmp_path_factory.mktemp("dossiers")
     options = RenderOptions(lang=lang, as_of=dt.date.fromisoformat(AS_OF), pdfa=pdfa)

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from dossier import analysis
-from dossier.contract import EVENT_KINDS
-from dossier.dates import PartialDate
-from dossier.model import AgendaItem, Case, CaseFile, Event, Forum, Meeting
+from dossier.content import analysis
+from dossier.data.contract import EVENT_KINDS
+from dossier.data.dates import PartialDate
+from dossier.data.model import AgendaItem, Case, CaseFile, Event, Forum, Meeting
+from dossier.data.validate import load
 from dossier.resources import sample_data_dir
-from dossier.validate import load
 
 D = dt.date
 

@@ -33,7 +33,9 @@ import psutil
 import pytest
 from pypdf import PdfReader
 
-from dossier.batch import (
+from dossier.data.validate import load
+from dossier.errors import OutputLockedError, ParameterError, UnknownCaseError
+from dossier.run.batch import (
     BatchReport,
     DossierResult,
     batch_key,
@@ -41,9 +43,7 @@ from dossier.batch import (
     select_cases,
     summary_table,
 )
-from dossier.errors import OutputLockedError, ParameterError, UnknownCaseError
-from dossier.job import RenderOptions, is_current, output_lock, prepare_job, slugify
-from dossier.validate import load
+from dossier.run.job import RenderOptions, is_current, output_lock, prepare_job, slugify
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
@@ -901,7 +901,7 @@ def is_kernel(process: psutil.Process) -> bool:
             return False
         parent = process.parent()
         return "ipykernel" in " ".join(process.cmdline()) or (
-            parent is not None and "dossier.kernel_template" in " ".join(parent.cmdline())
+            parent is not None and "dossier.run.kernel_template" in " ".join(parent.cmdline())
         )
     except psutil.NoSuchProcess:
         return False

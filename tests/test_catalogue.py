@@ -7,8 +7,8 @@ import string
 import pytest
 
 from dossier.catalogue import LANGUAGES, WORDS, check_language, label, text
-from dossier.contract import CASE_STATUSES, DOC_TYPES, EVENT_KINDS, FORUM_KINDS, MEETING_STATES
-from dossier.contract import RELATIONS as RELATION_CODES
+from dossier.data.contract import CASE_STATUSES, DOC_TYPES, EVENT_KINDS, FORUM_KINDS, MEETING_STATES
+from dossier.data.contract import RELATIONS as RELATION_CODES
 from dossier.errors import ParameterError
 
 

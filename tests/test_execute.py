@@ -9,9 +9,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from dossier.execute import GRACE, NotebookFailed, run_notebook
-from dossier.kernel import WarmKernel
-from dossier.kernel_template import KernelTemplate, can_fork_kernels
+from dossier.run.execute import GRACE, NotebookFailed, run_notebook
+from dossier.run.kernel import WarmKernel
+from dossier.run.kernel_template import KernelTemplate, can_fork_kernels
 
 SLOW = Path(__file__).resolve().parent / "fixtures" / "slow_cells.ipynb"
 
@@ -109,7 +109,7 @@ def test_a_failed_cell_without_an_error_output_is_given_one(tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from dossier.execute import _say_in_failed_cell
+    from dossier.run.execute import _say_in_failed_cell
 
     ran = new_code_cell("x = 1", metadata={"papermill": {"exception": False}}, execution_count=1)
     failed = new_code_cell("load()", metadata={"papermill": {"exception": True}}, execution_count=2)

@@ -14,10 +14,7 @@ from pathlib import Path
 import matplotlib.dates as mdates
 import pytest
 
-from dossier.contract import EVENT_KINDS
-from dossier.dates import PartialDate
-from dossier.errors import ParameterError
-from dossier.figures import (
+from dossier.content.figures import (
     KIND_STYLES,
     kind_label,
     lanes,
@@ -25,7 +22,10 @@ from dossier.figures import (
     timeline_alt,
     timeline_svg,
 )
-from dossier.model import Case, CaseFile, Event, Forum, event_order
+from dossier.data.contract import EVENT_KINDS
+from dossier.data.dates import PartialDate
+from dossier.data.model import Case, CaseFile, Event, Forum, event_order
+from dossier.errors import ParameterError
 
 CASE_ID = "RUN/168/2020"
 AS_OF = dt.date(2023, 6, 14)
@@ -159,7 +159,7 @@ def test_svg_is_deterministic_across_processes_without_pyplot():
         "import sys\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
         "from test_figures import sample_case, AS_OF, SINCE\n"
-        "from dossier.figures import timeline_svg\n"
+        "from dossier.content.figures import timeline_svg\n"
         "svg = timeline_svg(sample_case(), as_of=AS_OF, since=SINCE)\n"
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
         "sys.stdout.write(svg)\n"
@@ -367,9 +367,9 @@ def test_a_span_of_a_thousand_years_still_draws(tmp_path):
     """A typo such as 1020 for 2020 passes validation; the timeline must still draw."""
     import datetime as dt
 
-    from dossier.dates import PartialDate
-    from dossier.figures import timeline
-    from dossier.model import Case, CaseFile, Event
+    from dossier.content.figures import timeline
+    from dossier.data.dates import PartialDate
+    from dossier.data.model import Case, CaseFile, Event
 
     case = Case("X/1/2020", "Titel", PartialDate(1020), "open")
     events = (

@@ -14,9 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from dossier.execute import NotebookFailed, run_notebook
-from dossier.kernel import WarmKernel, ready_kernel
-from dossier.kernel_template import ForkedProcess, KernelTemplate, can_fork_kernels
+from dossier.run.execute import NotebookFailed, run_notebook
+from dossier.run.kernel import WarmKernel, ready_kernel
+from dossier.run.kernel_template import ForkedProcess, KernelTemplate, can_fork_kernels
 
 pytestmark = pytest.mark.kernel
 forking = pytest.mark.skipif(not can_fork_kernels(), reason="kernels are forked only on Linux")
@@ -135,8 +135,8 @@ def test_a_worker_killed_takes_its_template_and_kernels_with_it(tmp_path):
     """SIGKILL gives the worker no chance to clean up: its template sees its stdin close."""
     script = textwrap.dedent(f"""
         import os, sys, time
-        from dossier.kernel import WarmKernel
-        from dossier.kernel_template import KernelTemplate
+        from dossier.run.kernel import WarmKernel
+        from dossier.run.kernel_template import KernelTemplate
         template = KernelTemplate({str(tmp_path)!r})
         kernel = WarmKernel.start({str(tmp_path)!r}, template=template)
         kernel.wait_until_ready(60)
@@ -227,7 +227,7 @@ def test_an_answer_to_an_interrupted_order_is_not_taken_for_the_next(tmp_path, t
 @forking
 def test_a_batch_worker_forks_its_kernels(tmp_path):
     """Else a kernel spec that no longer matches would make every batch slow, and say nothing."""
-    from dossier import batch
+    from dossier.run import batch
 
     batch._start_spare()
     kernel = batch._take_spare()
@@ -257,7 +257,7 @@ def test_forked_kernels_show_pyplot_figures_and_draw_their_own_random_numbers(tm
 def test_the_template_holds_one_thread_when_it_forks(tmp_path):
     """A thread does not survive a fork; the template holds none but its own, and is quiet."""
     probe = textwrap.dedent("""
-        from dossier import kernel_template
+        from dossier.run import kernel_template
         kernel_template._import_once()
         print(kernel_template.os_threads())
     """)

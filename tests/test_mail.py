@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from dossier.cli import main
+from dossier.cli.mail import message_size
 from dossier.errors import ParameterError
-from dossier.letter import (
+from dossier.share.letter import (
     Attachment,
     Letter,
     compose,
@@ -32,8 +33,7 @@ from dossier.letter import (
     parse_address,
     parse_addresses,
 )
-from dossier.mail import message_size
-from dossier.outbox import read_config, smtp_settings, without_draft_marker
+from dossier.share.outbox import read_config, smtp_settings, without_draft_marker
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
@@ -52,9 +52,9 @@ SENDER = "Analysenheten <analys@example.se>"
 
 
 def render_all(out: Path, data: Path, case_ids: list[str], meeting: str | None) -> Path:
-    from dossier.batch import run_batch
-    from dossier.job import RenderOptions
-    from dossier.validate import load
+    from dossier.data.validate import load
+    from dossier.run.batch import run_batch
+    from dossier.run.job import RenderOptions
 
     options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF))
     report = run_batch(case_ids, registry=load(data), data_dir=data, out_dir=out,

@@ -20,10 +20,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from dossier.cli import main
-from dossier.contract import TABLE, TABLES
-from dossier.errors import DataError
-from dossier.job import prepare_job
-from dossier.mapping import (
+from dossier.data.contract import TABLE, TABLES
+from dossier.data.mapping import (
     ALIAS_INDEX,
     HEADER_ALIASES,
     LABEL_ALIASES,
@@ -32,11 +30,13 @@ from dossier.mapping import (
     load_mapping,
     plan_table,
 )
-from dossier.mapping_guide import explain, starter_mapping
-from dossier.render import RenderOptions, build_dossier
-from dossier.sources import read_sources, read_table, using_mapping
-from dossier.validate import load
-from dossier.xlsx import cell_text, read_sheet
+from dossier.data.mapping_guide import explain, starter_mapping
+from dossier.data.sources import read_sources, read_table, using_mapping
+from dossier.data.validate import load
+from dossier.data.xlsx import cell_text, read_sheet
+from dossier.errors import DataError
+from dossier.run.job import prepare_job
+from dossier.run.render import RenderOptions, build_dossier
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"

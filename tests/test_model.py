@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from dossier.dates import PartialDate
+from dossier.data.dates import PartialDate
+from dossier.data.model import Case, RelatedCase, meeting_from_row
+from dossier.data.validate import load
 from dossier.errors import DossierError, UnknownCaseError
-from dossier.model import Case, RelatedCase, meeting_from_row
 from dossier.resources import sample_data_dir
-from dossier.validate import load
 
 
 @pytest.fixture(scope="module")

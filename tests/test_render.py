@@ -27,11 +27,11 @@ from pypdf import PdfReader
 
 import dossier
 from dossier.cli import main
+from dossier.data.validate import load
 from dossier.errors import RenderError
-from dossier.job import prepare_job, run_job
-from dossier.kernel import WarmKernel
-from dossier.render import RenderOptions, build_dossier, slugify
-from dossier.validate import load
+from dossier.run.job import prepare_job, run_job
+from dossier.run.kernel import WarmKernel
+from dossier.run.render import RenderOptions, build_dossier, slugify
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dossier.contract import TABLE
+from dossier.data.contract import TABLE
+from dossier.data.sources import ROW, read_sources, read_table
+from dossier.data.validate import load
 from dossier.errors import DataError, DossierError
-from dossier.sources import ROW, read_sources, read_table
-from dossier.validate import load
 
 FORUMS = TABLE["forums"]
 EVENTS = TABLE["events"]

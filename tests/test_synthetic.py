@@ -7,10 +7,10 @@ import re
 import pytest
 
 from dossier.cli import main
-from dossier.contract import EVENT_KINDS, FORUM_KINDS, TABLES
+from dossier.data.contract import EVENT_KINDS, FORUM_KINDS, TABLES
+from dossier.data.synthetic import EXPORT_DAY, generate
+from dossier.data.validate import load
 from dossier.errors import ParameterError
-from dossier.synthetic import EXPORT_DAY, generate
-from dossier.validate import load
 
 CONTRACT_FILES = [table.file for table in TABLES]
 

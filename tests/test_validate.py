@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from dossier.contract import CASE_STATUSES, DOC_TYPES, EVENT_KINDS, FORUM_KINDS, MEETING_STATES
-from dossier.contract import RELATIONS as RELATION_CODES
-from dossier.dates import PartialDate
+from dossier.data.contract import CASE_STATUSES, DOC_TYPES, EVENT_KINDS, FORUM_KINDS, MEETING_STATES
+from dossier.data.contract import RELATIONS as RELATION_CODES
+from dossier.data.dates import PartialDate
+from dossier.data.validate import load
 from dossier.errors import DataError
-from dossier.validate import load
 
 NOT_A_DATE = "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
 NOT_A_DATETIME = "is not a date and time (use YYYY-MM-DD or YYYY-MM-DD HH:MM)"

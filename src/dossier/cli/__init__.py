@@ -1,0 +1,131 @@
+"""The ``dossier`` command line: parses arguments and hands over; no logic lives here.
+
+One module per command (``render``, ``batch``, ``mail``, and ``data`` for
+``check``, ``init-mapping`` and ``demo-data``); the options they share in
+``options``. May import every stage; nothing imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import gc
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import DossierError
+from .batch import run_batch
+from .data import run_check, run_demo_data, run_init_mapping
+from .mail import add_mail_parser, run_mail
+from .options import add_data_option, add_render_options, mapping_option, positive
+from .render import run_render
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dossier",
+        description="Reproducible case dossiers from a case registry and meeting records.",
+    )
+    parser.add_argument("--version", action="version", version=f"dossier {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="validate a data folder and print a short report")
+    add_data_option(check)
+    check.add_argument("--explain", action="store_true",
+                       help="first show how each source column and label is mapped, and what is not")  # fmt: skip
+
+    render = commands.add_parser(
+        "render", help="render one case's dossier (HTML, PDF, notebook, manifest)"
+    )
+    render.add_argument(
+        "case_id", metavar="CASE_ID", help="the case's registry number, e.g. RUN/168/2020"
+    )
+    add_data_option(render)
+    add_render_options(render)
+
+    batch = commands.add_parser(
+        "batch", help="render many dossiers in parallel; skip unchanged ones"
+    )
+    batch.add_argument("case_ids", nargs="*", metavar="CASE_ID", help="cases to render")
+    batch.add_argument(
+        "--meeting",
+        metavar="MEETING_ID",
+        help="the cases on this meeting's agenda, in agenda order, plus the meeting pack",
+    )
+    batch.add_argument("--all-open", action="store_true", help="every open case")
+    batch.add_argument("--cases-file", metavar="FILE", help="a file with one case ID per line")
+    add_data_option(batch)
+    add_render_options(batch)
+    batch.add_argument(
+        "--workers",
+        type=positive,
+        default=None,
+        metavar="N",
+        help="dossiers rendered at once, each in its own process (default: the number of cores)",
+    )
+    batch.add_argument(
+        "--force",
+        action="store_true",
+        help="render every case, even those whose dossier is current",
+    )
+    batch.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local worker processes (default) or a Dask cluster",
+    )
+    batch.add_argument(
+        "--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://10.0.0.5:8786"
+    )
+
+    demo = commands.add_parser(
+        "demo-data", help="write a synthetic data folder for tests and benchmarks"
+    )
+    demo.add_argument("--cases", type=positive, default=100, help="number of cases (default 100)")
+    demo.add_argument("--events-per-case", type=positive, default=20, metavar="M",
+                      help="events in each case (default 20)")  # fmt: skip
+    demo.add_argument("--out", required=True, help="folder to write the CSV files to (created)")
+    demo.add_argument(
+        "--seed", type=int, default=1, help="random seed; the same seed gives the same files"
+    )
+    add_mail_parser(commands)
+
+    init_mapping = commands.add_parser(
+        "init-mapping", help="write a starter dossier.toml for an export with its own headers"
+    )
+    init_mapping.add_argument("--data", required=True, metavar="DIR", help="the export's folder")
+    init_mapping.add_argument("--out", default=None, metavar="FILE",
+                              help="where to write it (default: DIR/dossier.toml)")  # fmt: skip
+    init_mapping.add_argument("--force", action="store_true", help="replace an existing file")
+    return parser
+
+
+COMMANDS = {
+    "check": run_check,
+    "render": run_render,
+    "batch": run_batch,
+    "demo-data": run_demo_data,
+    "mail": run_mail,
+    "init-mapping": run_init_mapping,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ..run.execute import skip_iri_checks
+
+    skip_iri_checks()
+    # The interpreter's last garbage collection walks every object only to free memory the
+    # operating system takes back at exit anyway (about 0.3 s after a render).
+    atexit.register(gc.freeze)
+    args = build_parser().parse_args(argv)
+    try:
+        with mapping_option(args):
+            return COMMANDS[args.command](args)
+    except DossierError as exc:
+        print(f"dossier: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("dossier: interrupted", file=sys.stderr)
+        return 130
+

@@ -1,0 +1,235 @@
+"""``dossier mail``: the command's arguments, handed to :mod:`dossier.share.mail`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+
+from ..errors import MailError
+from ..share.letter import parse_address, parse_addresses
+from ..share.mail import ATTACH_CHOICES, DEFAULT_MAX_SIZE, mail_dossiers, send_outbox
+from ..share.outbox import (
+    PASSWORD_VARIABLE,
+    SETTING_VARIABLES,
+    TLS_MODES,
+    mail_setting,
+    read_config,
+    smtp_settings,
+)
+from .options import add_data_option, iso_day, positive
+
+
+def message_size(value: str) -> int:
+    """``--max-size``: ``10MB``, ``500kB``, ``2000000B``; a bare number is megabytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(b|k|kb|m|mb)?\s*", value, re.IGNORECASE)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a size (use e.g. 10MB, 500kB or 2000000B)"
+        )
+    unit = {"b": 1, "k": 1000, "kb": 1000, "m": 1_000_000, "mb": 1_000_000}[
+        (match.group(2) or "mb").lower()
+    ]
+    size = int(float(match.group(1)) * unit)
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: the size must be above 0")
+    return size
+
+
+def add_mail_parser(commands) -> argparse.ArgumentParser:
+    """Add the ``mail`` command to the ``dossier`` command line's sub-parsers."""
+    mail = commands.add_parser(
+        "mail",
+        help="email dossiers: .eml drafts in <out>/outbox/, or --send through SMTP",
+        description=(
+            "Render what is missing or stale, then build one email message for the recipients: "
+            "the decision summary as text and HTML, the dossier attached. Without --send it is "
+            "written as an .eml draft to <out>/outbox/; with --send it goes through SMTP and moves "
+            "to <out>/sent/. --send alone sends what waits in the outbox."
+        ),
+    )
+    mail.add_argument(
+        "case_ids", nargs="*", metavar="CASE_ID", help="cases to mail, e.g. RUN/168/2020"
+    )
+    mail.add_argument(
+        "--meeting",
+        metavar="MEETING_ID",
+        help="mail this meeting's agenda with a summary line per case, and its meeting pack",
+    )
+    mail.add_argument(
+        "--to",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="recipient, e.g. 'Anna Åberg <anna@example.se>'; repeat, or separate with commas",
+    )
+    mail.add_argument(
+        "--cc", action="append", default=[], metavar="ADDR", help="copy to; repeat for more"
+    )
+    mail.add_argument(
+        "--from",
+        dest="sender",
+        default=None,
+        metavar="ADDR",
+        help=f"sender (default: from in dossier.toml [mail], or {SETTING_VARIABLES['from']}); needed with --send",
+    )
+    mail.add_argument(
+        "--subject",
+        default=None,
+        metavar="TEXT",
+        help="subject (default: '[CASE_ID] title – ärendesammanfattning', in --lang)",
+    )
+    mail.add_argument(
+        "--attach",
+        choices=ATTACH_CHOICES,
+        default="pdf",
+        help="attach each dossier's PDF (default), its self-contained HTML, or both",
+    )
+    mail.add_argument(
+        "--max-size",
+        type=message_size,
+        default=DEFAULT_MAX_SIZE,
+        metavar="SIZE",
+        help="refuse a message larger than this, attachments encoded: 10MB, 500kB; a bare number is MB (default 10MB)",
+    )
+    mail.add_argument(
+        "--send",
+        action="store_true",
+        help="send through SMTP instead of writing a draft; a failed message stays in the outbox",
+    )
+    add_data_option(mail)
+    mail.add_argument(
+        "--out",
+        default="dossiers",
+        metavar="DIR",
+        help="output folder: dossiers, outbox/ and sent/ (default dossiers/)",
+    )
+    mail.add_argument(
+        "--lang",
+        default="sv",
+        choices=("sv", "en"),
+        help="message and dossier language (default sv)",
+    )
+    mail.add_argument(
+        "--as-of",
+        type=iso_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the date the dossiers speak for (default today)",
+    )
+    mail.add_argument(
+        "--inactive-months",
+        type=positive,
+        default=6,
+        metavar="N",
+        help="flag a case as inactive after N months without an event (default 6)",
+    )
+    mail.add_argument(
+        "--workers",
+        type=positive,
+        default=None,
+        metavar="N",
+        help="dossiers rendered at once (default: the number of cores)",
+    )
+    smtp = mail.add_argument_group(
+        "SMTP (with --send)",
+        "Each option falls back to the [mail] table of dossier.toml (in the current folder, "
+        "else the data folder), then to an environment variable (DOSSIER_SMTP_HOST, _PORT, _TLS, "
+        f"_USER, _CA_FILE, _TIMEOUT). The password is read only from {PASSWORD_VARIABLE}.",
+    )
+    smtp.add_argument("--smtp-host", default=None, metavar="HOST", help="the SMTP server")
+    smtp.add_argument(
+        "--smtp-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="its port (default 587 for starttls, 465 for ssl, 25 for none)",
+    )
+    smtp.add_argument(
+        "--tls",
+        choices=TLS_MODES,
+        default=None,
+        help="starttls (default), ssl (TLS from the start) or none (only without a login)",
+    )
+    smtp.add_argument(
+        "--smtp-user",
+        default=None,
+        metavar="USER",
+        help=f"log in as USER with the password in {PASSWORD_VARIABLE}",
+    )
+    smtp.add_argument(
+        "--ca-file",
+        default=None,
+        metavar="FILE",
+        help="trust the CA certificates in this PEM file (a private CA) instead of the system's",
+    )
+    smtp.add_argument(
+        "--smtp-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds to wait for the server at each step (default 30); then the message stays in the outbox",
+    )
+    return mail
+
+
+def run_mail(args: argparse.Namespace) -> int:
+    """Carry out ``dossier mail``: print where each message lies; exit 1 if one was not sent."""
+    from ..resources import data_dir as resolve_data_dir
+    from ..run.job import RenderOptions
+
+    flush = args.send and not (args.case_ids or args.meeting or args.to or args.cc)
+    if not flush:
+        # Every address is checked before any file is read or rendered.
+        parse_addresses(args.to, "--to")
+        parse_addresses(args.cc, "--cc")
+        if args.sender:
+            parse_address(args.sender, "--from")
+    data = resolve_data_dir(args.data)
+    config, _ = read_config([Path.cwd(), data])
+    sender = mail_setting("from", args.sender, config)
+    smtp = None
+    if args.send:
+        smtp = smtp_settings(
+            {
+                "host": args.smtp_host,
+                "port": args.smtp_port,
+                "tls": args.tls,
+                "user": args.smtp_user,
+                "ca_file": args.ca_file,
+                "timeout": args.smtp_timeout,
+            },
+            config,
+        )
+    if flush:
+        delivery = send_outbox(args.out, smtp)
+    else:
+        options = RenderOptions(
+            lang=args.lang,
+            as_of=args.as_of or dt.date.today(),
+            inactive_months=args.inactive_months,
+        )
+        delivery = mail_dossiers(
+            args.case_ids,
+            meeting=args.meeting,
+            to=args.to,
+            cc=args.cc,
+            sender=str(sender) if sender else None,
+            subject=args.subject,
+            attach=args.attach,
+            data_dir=data,
+            out_dir=args.out,
+            options=options,
+            max_size=args.max_size,
+            smtp=smtp,
+            workers=args.workers,
+        )
+    for note in delivery.notes:
+        print(f"dossier: {note}", file=sys.stderr)
+    for path in (*delivery.sent, *(() if delivery.errors else delivery.waiting)):
+        print(path)
+    if delivery.errors:
+        raise MailError("\n".join(delivery.errors))
+    return 0

@@ -1,0 +1,101 @@
+"""Options that several commands share, and the argument types that check them."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+
+
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=None, metavar="DIR",
+                        help="folder of CSV files per the data contract (default: the bundled sample)")  # fmt: skip
+    parser.add_argument("--mapping", default=None, metavar="FILE",
+                        help="mapping file that translates the export into the contract "
+                             "(default: dossier.toml in the data folder, if there is one)")  # fmt: skip
+
+
+def add_render_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        default="dossiers",
+        metavar="DIR",
+        help="output folder; each dossier goes into its own sub-folder (default dossiers/)",
+    )
+    parser.add_argument(
+        "--lang", default="sv", choices=("sv", "en"), help="dossier language (default sv)"
+    )
+    parser.add_argument(
+        "--as-of",
+        type=iso_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the date the dossier speaks for (default today)",
+    )
+    parser.add_argument(
+        "--since",
+        type=iso_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="highlight events from this date on",
+    )
+    parser.add_argument(
+        "--format",
+        type=formats,
+        default=("html", "pdf"),
+        metavar="html,pdf",
+        help="which files to write besides the notebook and manifest (default html,pdf)",
+    )
+    parser.add_argument(
+        "--inactive-months",
+        type=positive,
+        default=6,
+        metavar="N",
+        help="flag a case as inactive after N months without an event (default 6)",
+    )
+    parser.add_argument(
+        "--pdfa",
+        action="store_true",
+        help="write PDF/A-3b with the case's data and manifest.json attached",
+    )
+    parser.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
+                        help="seconds a dossier's notebook may run before it is stopped and the dossier fails (default 600)")  # fmt: skip
+
+
+def iso_day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def formats(value: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
+    if not chosen or any(part not in ("html", "pdf") for part in chosen):
+        raise argparse.ArgumentTypeError(f"{value!r}: use html, pdf or html,pdf")
+    return chosen
+
+
+def positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
+    return number
+
+
+def render_options(args: argparse.Namespace):
+    from ..run.job import RenderOptions
+
+    return RenderOptions(
+        lang=args.lang, as_of=args.as_of or dt.date.today(), since=args.since,
+        inactive_months=args.inactive_months, formats=args.format, pdfa=args.pdfa, timeout=args.timeout,
+    )  # fmt: skip
+
+
+def mapping_option(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """Every load of the data folder in this command reads it through ``--mapping FILE``."""
+    if getattr(args, "mapping", None) is None:
+        return contextlib.nullcontext()
+    from ..data.sources import using_mapping
+
+    return using_mapping(args.mapping)

@@ -1,0 +1,127 @@
+"""The data contract's rules over raw tables: shapes, coded values, keys, periods, references.
+
+Each check returns every fault it finds (file, row, column, the fix), so a user
+fixes a file in one pass. :mod:`dossier.data.validate` runs them over a data
+folder; :mod:`dossier.data.mapping` runs them over a translated export.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Fault
+from .contract import ROW, TABLE, TABLES, Column, Table
+
+# [0-9], not \d: \d also takes other scripts' digits, which dates and ints cannot read.
+DATE_SHAPE = r"[1-9][0-9]{3}(?:-(?:0[1-9]|1[0-2])(?:-[0-9]{2})?)?"
+DATETIME_SHAPE = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
+INT_SHAPE = r"-?[0-9]+"
+
+
+def _faults(table: Table, frame: pd.DataFrame, mask, column: str, expected: str) -> list[Fault]:
+    bad = frame.loc[mask, [ROW, column]]
+    return [
+        Fault(table.file, int(row), column, value, expected)
+        for row, value in bad.itertuples(index=False)
+    ]
+
+
+def check_table(table: Table, frame: pd.DataFrame) -> list[Fault]:
+    faults: list[Fault] = []
+    for column in table.columns:
+        values = frame[column.name]
+        empty = values == ""
+        if column.required:
+            faults += _faults(table, frame, empty, column.name, "is empty; this column is required")
+        faults += check_values(table, frame, column, values, empty)
+        if column.unique:
+            repeated = values.duplicated(keep="first") & ~empty
+            if repeated.any():
+                first = frame.loc[~empty].drop_duplicates(column.name).set_index(column.name)[ROW]
+                for row, value in frame.loc[repeated, [ROW, column.name]].itertuples(index=False):
+                    faults.append(Fault(table.file, int(row), column.name, value,
+                                        f"repeats row {int(first[value])}; {column.name} must be unique"))  # fmt: skip
+    return faults
+
+
+def check_values(
+    table: Table, frame: pd.DataFrame, column: Column, values: pd.Series, empty
+) -> list[Fault]:
+    name = column.name
+    if column.type == "date":
+        return _faults(table, frame, ~empty & ~valid_dates(values), name,
+                       "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)")  # fmt: skip
+    if column.type == "datetime":
+        shaped = values.str.fullmatch(DATETIME_SHAPE)
+        days = pd.to_datetime(
+            values.str.slice(0, 10).where(shaped), format="%Y-%m-%d", errors="coerce"
+        )
+        return _faults(table, frame, ~empty & ~(shaped & days.notna()), name,
+                       "is not a date and time (use YYYY-MM-DD or YYYY-MM-DD HH:MM)")  # fmt: skip
+    if column.type == "int":
+        return _faults(
+            table, frame, ~empty & ~values.str.fullmatch(INT_SHAPE), name, "is not a whole number"
+        )
+    if column.type == "code":
+        return _faults(table, frame, ~empty & ~values.isin(column.codes), name,
+                       f"is not a known {name} (use one of: {', '.join(column.codes)})")  # fmt: skip
+    return []
+
+
+def valid_dates(values: pd.Series) -> pd.Series:
+    """True where ``values`` is a real partial date (2023-02-30 is not)."""
+    shaped = values.str.fullmatch(DATE_SHAPE)
+    day_precise = shaped & (values.str.len() == 10)
+    days = pd.to_datetime(values.where(day_precise), format="%Y-%m-%d", errors="coerce")
+    return shaped & (~day_precise | days.notna())
+
+
+def span_start(values: pd.Series) -> pd.Series:
+    """ISO text of each partial date's first day (comparable as text)."""
+    length = values.str.len()
+    return values + np.select([length == 4, length == 7], ["-01-01", "-01"], "")
+
+
+def span_end(values: pd.Series) -> pd.Series:
+    """ISO text that sorts with each partial date's last day ("-31" sorts right in any month)."""
+    length = values.str.len()
+    return values + np.select([length == 4, length == 7], ["-12-31", "-31"], "")
+
+
+def check_periods(table: Table, frame: pd.DataFrame, start: str, end: str) -> list[Fault]:
+    both = (
+        (frame[start] != "")
+        & (frame[end] != "")
+        & valid_dates(frame[start])
+        & valid_dates(frame[end])
+    )
+    before = both & (span_end(frame[end]) < span_start(frame[start]))
+    rows = frame.loc[before, [ROW, start, end]]
+    return [
+        Fault(
+            table.file,
+            int(row),
+            end,
+            to,
+            f"is before {start} {since!r}; a period cannot end before it starts",
+        )
+        for row, since, to in rows.itertuples(index=False)
+    ]
+
+
+def check_references(tables: dict[str, pd.DataFrame]) -> list[Fault]:
+    faults: list[Fault] = []
+    for table in TABLES:
+        frame = tables[table.name]
+        for column in table.columns:
+            if column.references is None:
+                continue
+            target_table, target_column = column.references
+            values = frame[column.name]
+            known = tables[target_table][target_column]
+            missing = (values != "") & ~values.isin(known)
+            target = TABLE[target_table].file
+            faults += _faults(table, frame, missing, column.name,
+                              f"is not a {target_column} in {target} (add it there or correct the reference)")  # fmt: skip
+    return faults

@@ -1,0 +1,374 @@
+"""The case model: one validated registry, and per case the file of everything about it.
+
+:class:`Registry` keeps the validated tables as DataFrames (a million events fit
+easily); :meth:`Registry.case_file` turns one case's slice into small typed
+objects that the analysis, the figures and the notebook work with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..catalogue import text
+from ..errors import UnknownCaseError
+from .contract import ROW
+from .dates import PartialDate
+from .sources import SourceFile
+
+NOTHING = np.array([], dtype=np.intp)
+
+
+def _date(value: str) -> PartialDate | None:
+    return PartialDate.parse(value) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    case_id: str
+    title: str
+    opened: PartialDate
+    status: str
+    closed: PartialDate | None = None
+    owner_forum_id: str = ""
+    responsible: str = ""
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A dated step in a case's history; a period when it has an end date."""
+
+    case_id: str
+    date: PartialDate
+    kind: str
+    title: str
+    end_date: PartialDate | None = None
+    forum_id: str = ""
+    description: str = ""
+    decision_ref: str = ""
+    document: str = ""
+    event_id: str = ""
+    seq: int | None = None
+    row: int = 0
+
+    @property
+    def is_period(self) -> bool:
+        return self.end_date is not None
+
+    @property
+    def start(self) -> dt.date:
+        return self.date.start
+
+    @property
+    def end(self) -> dt.date:
+        """The last day the event covers (a period's end, or the end of its date's span)."""
+        return (self.end_date or self.date).end
+
+
+@dataclass(frozen=True, slots=True)
+class Forum:
+    forum_id: str
+    name: str
+    kind: str
+    organisation: str = ""
+    chair: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    meeting_id: str
+    forum_id: str
+    day: dt.date
+    time: str = ""
+    title: str = ""
+    location: str = ""
+    state: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    meeting: Meeting
+    item: str
+    case_id: str
+    title: str = ""
+    proposal: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedCase:
+    """Another case linked to this one, with the link read from this case's side."""
+
+    case_id: str
+    title: str
+    status: str
+    relation: str
+    inverse: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    case_id: str
+    date: PartialDate
+    title: str
+    doc_type: str
+    link: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DataNote:
+    """Something legal but odd about a case's data, shown in its dossier."""
+
+    code: str
+    fields: tuple[tuple[str, str | PartialDate], ...] = ()
+    file: str = ""
+    row: int | None = None
+
+    def text(self, lang: str = "sv") -> str:
+        values = {k: v.format(lang) if isinstance(v, PartialDate) else v for k, v in self.fields}
+        return text(f"note.{self.code}", lang, **values)
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """Everything the data says about one case, typed and ordered."""
+
+    case: Case
+    events: tuple[Event, ...]
+    forums: dict[str, Forum]
+    related: tuple[RelatedCase, ...]
+    documents: tuple[Document, ...]
+    agenda: tuple[AgendaItem, ...]
+    notes: tuple[DataNote, ...]
+    sources: tuple[SourceFile, ...] = field(default=())
+
+    def forum_name(self, forum_id: str) -> str:
+        forum = self.forums.get(forum_id)
+        return forum.name if forum else forum_id
+
+
+def meeting_from_row(row: dict) -> Meeting:
+    day, _, time = row["date"].replace("T", " ").partition(" ")
+    return Meeting(
+        row["meeting_id"], row["forum_id"], dt.date.fromisoformat(day), time.strip(),
+        row["title"], row["location"], row["state"],
+    )  # fmt: skip
+
+
+def _records(frame: pd.DataFrame) -> Iterable[dict]:
+    return frame.to_dict("records")
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The validated contents of a data directory.
+
+    Attributes are DataFrames of text with the contract's columns plus ``_row``
+    (the row number a spreadsheet shows). ``notes`` holds the data notes of all
+    cases; ``sources`` describes the files read.
+    """
+
+    cases: pd.DataFrame
+    events: pd.DataFrame
+    forums: pd.DataFrame
+    meetings: pd.DataFrame
+    agenda: pd.DataFrame
+    relations: pd.DataFrame
+    documents: pd.DataFrame
+    notes: dict[str, list[DataNote]]
+    sources: tuple[SourceFile, ...]
+
+    @cached_property
+    def _case_rows(self) -> dict[str, int]:
+        return dict(zip(self.cases["case_id"], range(len(self.cases)), strict=True))
+
+    def positions(self, table: str, column: str, value: str) -> np.ndarray:
+        """Positions of the rows of ``table`` whose ``column`` equals ``value``, in file order.
+
+        Each (table, column) is grouped once, so picking one case's rows costs the
+        same for a hundred cases as for one, whatever the size of the export.
+        """
+        index = self._groups.get((table, column))
+        if index is None:
+            index = self._groups[(table, column)] = (
+                getattr(self, table).groupby(column, sort=False).indices
+            )
+        return index.get(value, NOTHING)
+
+    def rows_of(self, table: str, column: str, value: str) -> pd.DataFrame:
+        """The rows of ``table`` whose ``column`` equals ``value``, in file order."""
+        return getattr(self, table).iloc[self.positions(table, column, value)]
+
+    @cached_property
+    def _groups(self) -> dict[tuple[str, str], dict]:
+        return {}
+
+    @property
+    def case_ids(self) -> list[str]:
+        return list(self.cases["case_id"])
+
+    def has_case(self, case_id: str) -> bool:
+        return case_id in self._case_rows
+
+    def case(self, case_id: str) -> Case:
+        """The case ``case_id``; raise UnknownCaseError naming the closest IDs."""
+        position = self._case_rows.get(case_id)
+        if position is None:
+            raise UnknownCaseError(unknown_case_message(case_id, self.case_ids))
+        row = self.cases.iloc[position]
+        return Case(
+            row["case_id"], row["title"], PartialDate.parse(row["opened"]), row["status"],
+            _date(row["closed"]), row["owner_forum_id"], row["responsible"], row["summary"],
+        )  # fmt: skip
+
+    def case_events(self, case_id: str) -> tuple[Event, ...]:
+        """The case's events in order: by date (a partial date at its span's start), seq, file order."""
+        events = [
+            Event(
+                r["case_id"],
+                PartialDate.parse(r["date"]),
+                r["kind"],
+                r["title"],
+                _date(r["end_date"]),
+                r["forum_id"],
+                r["description"],
+                r["decision_ref"],
+                r["document"],
+                r["event_id"],
+                int(r["seq"]) if r["seq"] else None,
+                r[ROW],
+            )
+            for r in _records(self.rows_of("events", "case_id", case_id))
+        ]
+        return tuple(sorted(events, key=event_order))
+
+    def forum(self, forum_id: str) -> Forum | None:
+        rows = self.forums[self.forums["forum_id"] == forum_id]
+        if rows.empty:
+            return None
+        r = rows.iloc[0]
+        return Forum(
+            r["forum_id"], r["name"], r["kind"], r["organisation"], r["chair"], r["description"]
+        )
+
+    def meeting(self, meeting_id: str) -> Meeting | None:
+        rows = self.meetings[self.meetings["meeting_id"] == meeting_id]
+        return meeting_from_row(rows.iloc[0].to_dict()) if not rows.empty else None
+
+    def agenda_items(self, *, case_id: str | None = None, meeting_id: str | None = None):
+        """Agenda items of a case or a meeting, each with its meeting, by date and item."""
+        agenda = self.agenda
+        if case_id is not None:
+            agenda = agenda[agenda["case_id"] == case_id]
+        if meeting_id is not None:
+            agenda = agenda[agenda["meeting_id"] == meeting_id]
+        meetings = {m: self.meeting(m) for m in agenda["meeting_id"].unique()}
+        items = [
+            AgendaItem(
+                meetings[r["meeting_id"]], r["item"], r["case_id"], r["title"], r["proposal"]
+            )
+            for r in _records(agenda)
+        ]
+        return tuple(
+            sorted(items, key=lambda a: (a.meeting.day, a.meeting.time, item_order(a.item)))
+        )
+
+    def related_cases(self, case_id: str) -> tuple[RelatedCase, ...]:
+        """Cases linked to ``case_id`` in either direction, each link read from its side."""
+        rel = self.relations
+        found = []
+        for r in _records(rel[rel["case_id"] == case_id]):
+            found.append((r["related_case_id"], r["relation"], False))
+        for r in _records(rel[rel["related_case_id"] == case_id]):
+            found.append((r["case_id"], r["relation"], True))
+        related = []
+        seen = set()
+        for other, relation, inverse in found:
+            if (other, relation) in seen or other == case_id:
+                continue
+            seen.add((other, relation))
+            case = self.case(other)
+            related.append(RelatedCase(other, case.title, case.status, relation, inverse))
+        return tuple(related)
+
+    def case_documents(self, case_id: str) -> tuple[Document, ...]:
+        docs = self.documents[self.documents["case_id"] == case_id]
+        found = [
+            Document(
+                r["case_id"], PartialDate.parse(r["date"]), r["title"], r["doc_type"], r["link"]
+            )
+            for r in _records(docs)
+        ]
+        return tuple(sorted(found, key=lambda d: d.date))
+
+    def case_notes(self, case_id: str) -> tuple[DataNote, ...]:
+        return tuple(self.notes.get(case_id, ()))
+
+    def case_file(self, case_id: str) -> CaseFile:
+        """Everything about one case, typed and ordered; UnknownCaseError if it is not there."""
+        case = self.case(case_id)
+        events = self.case_events(case_id)
+        forum_ids = [case.owner_forum_id, *(e.forum_id for e in events)]
+        agenda = self.agenda_items(case_id=case_id)
+        forum_ids += [a.meeting.forum_id for a in agenda]
+        forums = {f: forum for f in dict.fromkeys(forum_ids) if f and (forum := self.forum(f))}
+        return CaseFile(
+            case, events, forums, self.related_cases(case_id), self.case_documents(case_id),
+            agenda, self.case_notes(case_id), self.sources,
+        )  # fmt: skip
+
+
+def event_order(event: Event) -> tuple:
+    # seq orders events of one date; without it, file order (the row) holds.
+    seq = event.seq if event.seq is not None else float("inf")
+    return (event.date.start, seq, event.row)
+
+
+def item_order(item: str) -> tuple:
+    digits = "".join(ch for ch in item if ch.isdigit())
+    return (int(digits) if digits else 0, item)
+
+
+def unknown_case_message(case_id: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(case_id, known, n=3, cutoff=0.5)
+    hint = (
+        f"; did you mean {', '.join(close)}?"
+        if close
+        else "; `dossier check` lists the data's cases"
+    )
+    return f"case {case_id!r} is not in cases.csv{hint}"
+
+
+def case_slice(registry: Registry, case_id: str) -> dict[str, pd.DataFrame]:
+    """The rows of every table that one case's dossier shows, in the contract's columns.
+
+    The case, its events, documents, relations and agenda items, the forums and
+    meetings they name, and the rows of the cases it is related to.
+    """
+    relations = registry.relations.iloc[np.union1d(
+        registry.positions("relations", "case_id", case_id),
+        registry.positions("relations", "related_case_id", case_id),
+    )]  # fmt: skip
+    related = set(relations["case_id"]) | set(relations["related_case_id"]) | {case_id}
+    agenda = registry.rows_of("agenda", "case_id", case_id)
+    meetings = registry.meetings[registry.meetings["meeting_id"].isin(agenda["meeting_id"])]
+    events = registry.rows_of("events", "case_id", case_id)
+    cases = registry.cases.iloc[sorted(registry._case_rows[c] for c in related)]
+    forum_ids = set(events["forum_id"]) | set(meetings["forum_id"]) | set(cases["owner_forum_id"])
+    tables = {
+        "cases": cases,
+        "events": events,
+        "forums": registry.forums[registry.forums["forum_id"].isin(forum_ids)],
+        "meetings": meetings,
+        "agenda": agenda,
+        "relations": relations,
+        "documents": registry.rows_of("documents", "case_id", case_id),
+    }
+    return {name: frame.drop(columns=[ROW]) for name, frame in tables.items()}

@@ -1,0 +1,123 @@
+"""Check the raw tables against the data contract and build the :class:`Registry`.
+
+Every fault is collected before anything is raised, so a user fixes her export
+once, not once per fault. Checks are vectorised: a million events are checked
+in seconds. Legal but odd data becomes :class:`DataNote` s, not faults.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataError, Fault
+from .checks import check_periods, check_references, check_table, span_end, span_start
+from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, ROW, TABLE, TABLES
+from .dates import PartialDate
+from .model import DataNote, Registry
+from .sources import Sources, described_sources, read_sources
+
+
+def load(data_dir: str | Path) -> Registry:
+    """Read and check a data directory; raise DataError listing every fault.
+
+    A case extract (a folder with ``sources.json``) reports the files it was cut from as its
+    sources, and the data notes the whole export gave (``notes.json``).
+    """
+    registry = validate(read_sources(data_dir))
+    described = Path(data_dir) / EXTRACT_SOURCES
+    if described.is_file():
+        registry = replace(registry, sources=described_sources(described))
+        noted = Path(data_dir) / EXTRACT_NOTES
+        if noted.is_file():
+            registry = replace(registry, notes=read_notes(noted))
+    return registry
+
+
+def validate(sources: Sources) -> Registry:
+    """Check ``sources`` against the contract; return the registry or raise DataError."""
+    tables = sources.tables
+    faults: list[Fault] = []
+    for table in TABLES:
+        faults += check_table(table, tables[table.name])
+    faults += check_references(tables)
+    faults += check_periods(TABLE["events"], tables["events"], "date", "end_date")
+    faults += check_periods(TABLE["cases"], tables["cases"], "opened", "closed")
+    if faults:
+        faults.sort(key=lambda f: ([t.file for t in TABLES].index(f.file), f.row or 0))
+        raise DataError(faults)
+    files = {source.table: source.path.name for source in sources.files}
+    return Registry(
+        **tables, notes=data_notes(tables["cases"], tables["events"], files), sources=sources.files
+    )
+
+
+def data_notes(
+    cases: pd.DataFrame, events: pd.DataFrame, files: dict[str, str] | None = None
+) -> dict[str, list[DataNote]]:
+    """Legal but odd facts per case: events outside the case's open span, an undated closing.
+
+    ``files`` names the file each table was read from (an export's own, when mapped).
+    """
+    files = files or {}
+    cases_file, events_file = files.get("cases", "cases.csv"), files.get("events", "events.csv")
+    notes: dict[str, list[DataNote]] = defaultdict(list)
+    undated = cases[(cases["status"] == "closed") & (cases["closed"] == "")]
+    for case_id, row in undated[["case_id", ROW]].itertuples(index=False):
+        notes[case_id].append(DataNote("closed_without_date", file=cases_file, row=int(row)))
+    span = cases[["case_id", "opened", "closed"]]
+    joined = events[["case_id", "date", "end_date", "title", ROW]].merge(
+        span, on="case_id", how="left"
+    )
+    # Only what is certain counts: an event "2020" is not before a case opened "2020-05".
+    early = span_end(joined["date"]) < span_start(joined["opened"])
+    event_start = span_start(joined["date"])
+    late = (joined["closed"] != "") & (event_start > span_end(joined["closed"]))
+    for code, mask, anchor in (
+        ("event_before_opened", early, "opened"),
+        ("event_after_closed", late, "closed"),
+    ):
+        for r in joined.loc[mask].to_dict("records"):
+            fields = (("title", r["title"]), ("date", PartialDate.parse(r["date"])),
+                      (anchor, PartialDate.parse(r[anchor])))  # fmt: skip
+            notes[r["case_id"]].append(DataNote(code, fields, events_file, int(r[ROW])))
+    return dict(notes)
+
+
+def notes_json(notes: list[DataNote], case_id: str) -> bytes:
+    """One case's data notes for its extract (see :func:`read_notes`)."""
+    described = [
+        {
+            "case_id": case_id,
+            "code": note.code,
+            "fields": [
+                [name, str(value), isinstance(value, PartialDate)] for name, value in note.fields
+            ],
+            "file": note.file,
+            "row": note.row,
+        }
+        for note in notes
+    ]
+    return json.dumps(described, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def read_notes(path: Path) -> dict[str, list[DataNote]]:
+    """The data notes an extract carries, as the whole export gave them."""
+    try:
+        described = json.loads(path.read_text(encoding="utf-8"))
+        notes: dict[str, list[DataNote]] = defaultdict(list)
+        for d in described:
+            fields = tuple(
+                (name, PartialDate.parse(value) if is_date else value)
+                for name, value, is_date in d["fields"]
+            )
+            notes[d["case_id"]].append(DataNote(d["code"], fields, d["file"], d["row"]))
+        return dict(notes)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise DataError(
+            [Fault(path.name, expected="is not a valid list of data notes (render the case anew)")]
+        ) from None

@@ -1,0 +1,132 @@
+"""Read one sheet of an Excel workbook (``.xlsx``) as rows of text.
+
+Cells come back as the text the data contract expects: an Excel date as
+``YYYY-MM-DD`` (with `` HH:MM`` when it holds a time of day), a whole number
+stored as a float (``168.0``) as ``168``, an empty cell as ``""``. Formulas
+give their last computed value, as Excel saved it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import DataError, Fault
+
+#: File name endings read as Excel workbooks; anything else is read as CSV.
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A sheet as read: its name, its header row and the rows below it.
+
+    ``rows[i]`` is the sheet's row ``i + 2`` (the header is row 1); every row
+    has as many cells as the header, each as text.
+    """
+
+    name: str
+    header: list[str]
+    rows: list[tuple[str, ...]]
+
+
+def is_excel(path: Path) -> bool:
+    return path.suffix.lower() in EXCEL_SUFFIXES
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The workbook's sheet names in order; DataError if it is not a workbook."""
+    workbook = _open(path)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def read_sheet(path: Path, sheet: str | int | None = None, *, where: str = "") -> Sheet:
+    """Read ``sheet`` of the workbook at ``path``: by name, by position (1 = first) or the first.
+
+    ``where`` names the setting that chose the sheet (a line of the mapping
+    file), so that a missing sheet is reported there. Raises DataError for a
+    file that is not a workbook or a sheet that is not in it.
+    """
+    workbook = _open(path)
+    try:
+        worksheet = _choose(workbook, path, sheet, where)
+        # A workbook may state a wrong size; read every row that is there instead.
+        worksheet.reset_dimensions()
+        rows = worksheet.iter_rows(values_only=True)
+        header = [cell_text(value) for value in next(rows, ())]
+        while header and not header[-1]:
+            header.pop()
+        width = len(header)
+        body = []
+        for values in rows:
+            cells = tuple(cell_text(value) for value in values[:width])
+            body.append(cells + ("",) * (width - len(cells)))
+        # Trailing empty rows are formatting, not data.
+        while body and not any(body[-1]):
+            body.pop()
+        return Sheet(worksheet.title, header, body)
+    finally:
+        workbook.close()
+
+
+def _open(path: Path):
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise DataError(
+            [Fault(path.name, expected=f"cannot be read as an Excel workbook (.xlsx): {exc}")]
+        ) from None
+
+
+def _choose(workbook, path: Path, sheet: str | int | None, where: str):
+    names = workbook.sheetnames
+    if sheet is None:
+        return workbook.worksheets[0]
+    if isinstance(sheet, int):
+        if 1 <= sheet <= len(names):
+            return workbook.worksheets[sheet - 1]
+        problem = f"{path.name} has {len(names)} sheet{'s' if len(names) != 1 else ''}"
+    else:
+        folded = {name.casefold(): name for name in names}
+        if sheet.strip().casefold() in folded:
+            return workbook[folded[sheet.strip().casefold()]]
+        problem = f"{path.name} has no sheet {sheet!r}"
+    listed = ", ".join(repr(name) for name in names)
+    raise DataError(
+        [
+            Fault(
+                where or path.name,
+                value=str(sheet),
+                expected=f"is not a sheet: {problem} (its sheets: {listed})",
+            )
+        ]
+    )
+
+
+def cell_text(value: object) -> str:
+    """A cell's value as the contract's text."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    return str(value)

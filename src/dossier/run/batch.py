@@ -1,0 +1,488 @@
+"""Render many dossiers at once: parallel, incremental, crash-safe; and the meeting pack.
+
+The data is loaded and checked once, in this process; each dossier becomes a
+small :class:`~dossier.run.job.DossierJob` that a worker process renders with a
+fresh kernel, started ahead of need while the previous dossier runs. A dossier
+whose key is unchanged is skipped; a failing one is reported and the batch
+goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from multiprocessing import get_context, util
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ParameterError, RenderError
+
+if TYPE_CHECKING:
+    from ..data.model import Registry
+
+from ..resources import toolkit_fingerprint
+from .job import DossierJob, RenderOptions, is_current, output_lock, prepare_job, run_job, slugify
+from .results import BatchReport, DossierResult, Status, index_page
+
+REPORT_FILE = "batch-report.json"
+
+
+def select_cases(
+    registry: Registry,
+    case_ids: Iterable[str] = (),
+    *,
+    meeting: str | None = None,
+    all_open: bool = False,
+    cases_file: str | Path | None = None,
+) -> list[str]:
+    """The cases to render, in order and without repeats; raise for unknown IDs or meeting."""
+    chosen = list(case_ids)
+    if cases_file is not None:
+        try:
+            lines = Path(cases_file).read_text(encoding="utf-8-sig").splitlines()
+        except OSError as exc:
+            raise ParameterError(f"--cases-file {cases_file}: {exc.strerror}") from None
+        chosen += [
+            line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+        ]
+    if meeting is not None:
+        if registry.meeting(meeting) is None:
+            known = (
+                ", ".join(sorted(registry.meetings["meeting_id"])[:10]) or "none in meetings.csv"
+            )
+            raise ParameterError(f"--meeting {meeting!r} is not in meetings.csv (known: {known})")
+        chosen += [item.case_id for item in registry.agenda_items(meeting_id=meeting)]
+    if all_open:
+        chosen += list(registry.cases.loc[registry.cases["status"] == "open", "case_id"])
+    if not chosen:
+        raise ParameterError(
+            "no cases chosen: give CASE_IDs, --meeting, --all-open or --cases-file"
+        )
+    for case_id in chosen:
+        registry.case(case_id)  # UnknownCaseError names the closest IDs
+    unique = list(dict.fromkeys(chosen))
+    slugs: dict[str, str] = {}
+    for case_id in unique:
+        other = slugs.setdefault(slugify(case_id), case_id)
+        if other != case_id:
+            raise ParameterError(
+                f"cases {other!r} and {case_id!r} have the same file name {slugify(case_id)!r}"
+            )
+    return unique
+
+
+# -- workers ----------------------------------------------------------------------------------
+
+# The next kernels of this worker process, warming up: one per thread that renders (a Dask
+# worker may run several tasks at once), each taken by exactly one dossier.
+_spares: list = []
+_spares_lock = threading.Lock()
+_template = None
+
+
+def _worker_start() -> None:
+    from .execute import skip_iri_checks
+    from .export import prepare
+
+    # A worker reports through its results, never on the terminal: the libraries' log records
+    # (a kernel gone at Ctrl-C, a cell interrupted) would only scatter tracebacks there.
+    logging.getLogger().addHandler(logging.NullHandler())
+    skip_iri_checks()
+    _kernel_template()  # it imports the kernels' libraries while the exporters get ready
+    prepare()
+    _start_spare()
+    # Process pools end workers with os._exit: only multiprocessing's finalizers still run.
+    util.Finalize(None, _stop_worker, exitpriority=10)
+
+
+def _kernel_template():
+    """This worker's kernel template (see :mod:`dossier.run.kernel_template`); None where kernels
+    cannot be forked. One per worker process, for as long as it lives: a Dask worker's
+    kernels may belong to several batches at once."""
+    global _template
+    from ..resources import notebook_path
+    from .kernel_template import KernelTemplate, can_fork_kernels
+
+    with _spares_lock:
+        if _template is None and can_fork_kernels():
+            _template = KernelTemplate(notebook_path().parent)
+        return _template
+
+
+def _start_spare() -> None:
+    from ..resources import notebook_path
+    from .kernel import WarmKernel
+
+    try:
+        kernel = WarmKernel.start(notebook_path().parent, template=_kernel_template())
+    except Exception:  # the next dossier starts its own kernel, with a retry
+        return
+    with _spares_lock:
+        _spares.append(kernel)
+
+
+def _take_spare():
+    with _spares_lock:
+        return _spares.pop() if _spares else None
+
+
+def _stop_spares() -> None:
+    """Stop the kernels kept warm for a next dossier (none that renders one)."""
+    while (kernel := _take_spare()) is not None:
+        kernel.shutdown()
+
+
+def _stop_worker() -> None:
+    global _template
+    _stop_spares()
+    with _spares_lock:
+        template, _template = _template, None
+    if template is not None:
+        template.close()
+
+
+def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:
+    """Render one job with a fresh kernel; start the next kernel first so it warms meanwhile."""
+    from ..resources import notebook_path
+    from .kernel import ready_kernel
+
+    started = time.perf_counter()
+    result = DossierResult(job.case_id, job.slug, job.title, Status.FAILED, key=job.key)
+    kernel = None
+    try:
+        kernel = ready_kernel(notebook_path().parent, _take_spare())
+        _start_spare()
+        files = run_job(job, out_dir, kernel)
+        result.status = Status.DONE
+        result.outputs = {
+            name: str(path)
+            for name, path in (
+                ("html", files.html),
+                ("pdf", files.pdf),
+                ("notebook", files.notebook),
+                ("manifest", files.manifest),
+            )
+            if path is not None
+        }
+    except RenderError as exc:
+        result.error = str(exc)
+        if exc.notebook:
+            result.outputs["notebook"] = exc.notebook
+    except Exception as exc:  # a worker must report, not die: the batch goes on
+        result.error = f"{job.case_id}: {type(exc).__name__}: {exc}"
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _lost(job: DossierJob, exc: BaseException) -> DossierResult:
+    """The result of a job whose worker died under it (killed, out of memory, a crash)."""
+    return DossierResult(job.case_id, job.slug, job.title, Status.FAILED, key=job.key,
+                         error=f"{job.case_id}: the worker rendering it was lost: {type(exc).__name__}: {exc}")  # fmt: skip
+
+
+class LocalExecutor:
+    """Worker processes on this machine (spawned: no state shared with this process)."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_worker_start
+        )
+
+    def results(self, jobs: list[DossierJob], out_dir: str) -> Iterator[DossierResult]:
+        """Render ``jobs``; yield each result as it comes, in the order they finish."""
+        futures = {self.pool.submit(render_in_worker, job, out_dir): job for job in jobs}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # BrokenProcessPool: a worker died, the batch goes on
+                yield _lost(futures[future], exc)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Workers of a Dask distributed cluster (``pip install 'dossier[dask]'``)."""
+
+    def __init__(self, scheduler: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ParameterError(
+                "--executor dask needs Dask: pip install 'dossier[dask]'"
+            ) from None
+        try:
+            self.client = Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise ParameterError(
+                f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
+            ) from None
+
+    def results(self, jobs: list[DossierJob], out_dir: str) -> Iterator[DossierResult]:
+        """Render ``jobs`` on the cluster; ``out_dir`` must be the same path on every worker."""
+        from distributed import as_completed as dask_completed
+
+        futures = {self.client.submit(render_in_worker, job, out_dir, pure=False): job
+                   for job in jobs}  # fmt: skip
+        for future in dask_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # a worker lost for good: the batch goes on
+                yield _lost(futures[future], exc)
+
+    def close(self) -> None:
+        # The workers outlive the batch: stop the kernels they keep warm for a next dossier.
+        with contextlib.suppress(Exception):
+            self.client.run(_stop_spares)
+        self.client.close()
+
+
+# -- the batch --------------------------------------------------------------------------------
+
+
+def run_batch(
+    case_ids: list[str],
+    *,
+    registry: Registry,
+    data_dir: Path,
+    out_dir: str | Path,
+    options: RenderOptions,
+    workers: int | None = None,
+    force: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    meeting: str | None = None,
+    progress: Callable[[DossierResult, int, int], None] | None = None,
+    batch_key: str | None = None,
+) -> BatchReport:
+    """Render ``case_ids`` into ``out_dir``: skip unchanged ones, go on past failures.
+
+    Parameters
+    ----------
+    workers
+        Worker processes (default: the number of cores); each renders one dossier at a time.
+    force
+        Render every case even if its dossier is current.
+    executor, scheduler
+        ``"local"`` (processes on this machine) or ``"dask"`` with the scheduler's address.
+    meeting
+        Also assemble the meeting pack of this meeting (index page and one PDF).
+    progress
+        Called after each dossier with its result, the number finished and the total.
+    """
+    out = Path(out_dir)
+    started = time.perf_counter()
+    with output_lock(out):
+        jobs = [prepare_job(registry, case_id, data_dir, options) for case_id in case_ids]
+        results: dict[str, DossierResult] = {}
+        pending = []
+        for job in jobs:
+            if not force and is_current(job, out):
+                results[job.case_id] = _skipped(job, out)
+                if progress:
+                    progress(results[job.case_id], len(results), len(jobs))
+            else:
+                pending.append(job)
+        if pending:
+            pool = _executor(executor, scheduler, workers or os.cpu_count() or 1, len(pending))
+            try:
+                for result in pool.results(pending, str(out)):
+                    results[result.case_id] = result
+                    if progress:
+                        progress(result, len(results), len(jobs))
+            finally:
+                pool.close()
+        ordered = [results[job.case_id] for job in jobs]
+        report = BatchReport(
+            ordered, round(time.perf_counter() - started, 3), out, batch_key=batch_key
+        )
+        if meeting is not None:
+            from .pack import build_meeting_pack
+
+            report.meeting_pack = build_meeting_pack(registry, meeting, report, options)
+        write_report(report, options.lang)
+    return report
+
+
+def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
+    if kind == "dask":
+        if not scheduler:
+            raise ParameterError(
+                "--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)"
+            )
+        return DaskExecutor(scheduler)
+    if kind != "local":
+        raise ParameterError(f"--executor {kind!r}: use local or dask")
+    return LocalExecutor(max(1, min(workers, jobs)))
+
+
+def _skipped(job: DossierJob, out: Path) -> DossierResult:
+    folder = out / job.slug
+    outputs = {fmt: str(folder / f"{job.slug}.{fmt}") for fmt in job.options.formats}
+    outputs |= {
+        "notebook": str(folder / f"{job.slug}.ipynb"),
+        "manifest": str(folder / "manifest.json"),
+    }
+    return DossierResult(job.case_id, job.slug, job.title, Status.SKIPPED, 0.0, outputs, key=job.key)
+
+
+# -- what a batch leaves behind ---------------------------------------------------------------
+
+
+# -- nothing changed at all ------------------------------------------------------------------
+
+
+def batch_key(
+    data_dir: Path, selection: dict, options: RenderOptions, mapping: Path | None = None
+) -> str:
+    """The key of a whole batch, from file bytes alone (no parsing).
+
+    Made from every file of the export folder (a mapping file and workbooks
+    included), the mapping file given with ``--mapping``, how the cases were
+    chosen, the options that change a dossier, and the notebook, templates and
+    toolkit version. When it equals the last batch's key, nothing can have
+    changed, and :func:`unchanged_batch` finishes without reading the data.
+    """
+    settings = {
+        "selection": selection,
+        "options": {"lang": options.lang, "as_of": options.day.isoformat(),
+                    "since": options.since.isoformat() if options.since else None,
+                    "inactive_months": options.inactive_months, "formats": list(options.formats),
+                    "pdfa": options.pdfa},
+        "toolkit": toolkit_fingerprint(),
+    }  # fmt: skip
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8"))
+    files = sorted(
+        path
+        for path in Path(data_dir).iterdir()
+        if path.is_file() and not path.name.startswith(".")
+    )
+    for path in [*files, *([Path(mapping)] if mapping else [])]:
+        with open(path, "rb") as handle:
+            digest.update(
+                path.name.encode("utf-8") + b"\0" + hashlib.file_digest(handle, "sha256").digest()
+            )
+    return digest.hexdigest()
+
+
+def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> BatchReport | None:
+    """The last batch again, all skipped, if its key is ``key`` and its dossiers are all still there.
+
+    Returns None (render as usual) when the key differs, the last batch had
+    failures, or any dossier or meeting pack is missing or no longer has its key.
+    """
+    out = Path(out_dir)
+    try:
+        last = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
+        return None
+    results = [
+        DossierResult(**{**d, "status": Status.SKIPPED, "seconds": 0.0}) for d in last["dossiers"]
+    ]
+    pack = last.get("meeting_pack")
+    if not all(_still_whole(r) for r in results) or (
+        pack and not all(Path(p).is_file() for p in pack.values())
+    ):
+        return None
+    with output_lock(out):
+        report = BatchReport(results, 0.0, out, pack, batch_key=key)
+        for number, result in enumerate(results, start=1):
+            if progress:
+                progress(result, number, len(results))
+        write_report(report, lang)
+    return report
+
+
+def _still_whole(result: DossierResult) -> bool:
+    try:
+        manifest = json.loads(Path(result.outputs["manifest"]).read_text(encoding="utf-8"))
+    except (KeyError, OSError, ValueError):
+        return False
+    return manifest.get("key") == result.key and all(
+        Path(p).is_file() for p in result.outputs.values()
+    )
+
+
+def write_report(report: BatchReport, lang: str) -> None:
+    """``batch-report.json`` and ``index.html`` in the output folder."""
+    data = {
+        "batch_key": report.batch_key,
+        "seconds": report.seconds,
+        "counts": {s: report.count(s) for s in Status},
+        "meeting_pack": report.meeting_pack,
+        "dossiers": [asdict(r) for r in report.results],
+    }
+    _write_atomic(
+        report.out_dir / REPORT_FILE, json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    )
+    _write_atomic(report.out_dir / "index.html", index_page(report.results, report.out_dir, lang))
+
+
+def _write_atomic(path: Path, content: str | bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
+    if isinstance(content, str):
+        temporary.write_text(content, encoding="utf-8")
+    else:
+        temporary.write_bytes(content)
+    os.replace(temporary, path)
+
+
+def summary_table(report: BatchReport) -> str:
+    """The plain-text table printed at the end of a batch."""
+    width = max([len(r.case_id) for r in report.results] + [7])
+    lines = [f"{'case':<{width}}  {'status':<8}  {'seconds':>7}  detail"]
+    for r in report.results:
+        detail = (
+            (r.error or "").splitlines()[0]
+            if r.error
+            else r.outputs.get("html") or r.outputs.get("pdf") or ""
+        )
+        lines.append(f"{r.case_id:<{width}}  {r.status:<8}  {r.seconds:>7.1f}  {detail}")
+    lines.append(
+        f"{report.count('done')} done, {report.count('skipped')} skipped, {report.count('failed')} failed "
+        f"in {report.seconds:.1f} s; report: {report.out_dir / REPORT_FILE}"
+    )
+    if report.meeting_pack:
+        pack = report.meeting_pack
+        lines.append(f"meeting pack: {pack.get('pdf') or pack['index']}")
+    return "\n".join(lines)
+
+
+def progress_reporter(total_hint: int, stream=sys.stderr) -> tuple[Callable, Callable[[], None]]:
+    """A progress callback: a tqdm bar on a terminal, one log line per dossier otherwise."""
+    if stream.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total_hint, unit="dossier", file=stream, dynamic_ncols=True)
+        counts = dict.fromkeys(Status, 0)
+
+        def on_result(result: DossierResult, finished: int, total: int) -> None:
+            counts[result.status] += 1
+            bar.total = total
+            bar.set_postfix(counts, refresh=False)
+            bar.update(1)
+
+        return on_result, bar.close
+
+    def log_line(result: DossierResult, finished: int, total: int) -> None:
+        stamp = dt.datetime.now().strftime("%H:%M:%S")
+        detail = f" ({result.error.splitlines()[0]})" if result.error else ""
+        print(f"{stamp} [{finished}/{total}] {result.status} {result.case_id} {result.seconds:.1f} s{detail}",
+              file=stream, flush=True)  # fmt: skip
+
+    return log_line, lambda: None

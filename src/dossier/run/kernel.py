@@ -1,0 +1,195 @@
+"""Kernels started ahead of need.
+
+Starting a Python kernel and importing pandas, matplotlib and dossier into it
+takes a second or two. :class:`WarmKernel` starts one at once and lets it do
+those imports while the caller loads data (or runs the previous dossier);
+papermill then gets it ready to use through nbclient's ``km`` argument.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from .kernel_template import WARM_UP, ForkedProcess, ForkingProvisioner, KernelTemplate
+
+
+class WarmKernel:
+    """A fresh kernel that imports the notebook's libraries as it starts."""
+
+    def __init__(self, manager: AsyncKernelManager) -> None:
+        self.manager = manager
+        #: Connected to the kernel once it has answered (:meth:`wait_until_ready`), for papermill.
+        self.client: AsyncKernelClient | None = None
+
+    @classmethod
+    def start(
+        cls, cwd: str | Path, kernel_name: str = "python3", template: KernelTemplate | None = None
+    ) -> WarmKernel:
+        """Start a kernel in ``cwd``; returns at once, the kernel warms up in the background.
+
+        With a ``template``, the kernel is forked from it, its libraries already imported.
+        """
+        manager = AsyncKernelManager(kernel_name=kernel_name)
+        if template is not None:
+            manager.kernel_id = str(uuid.uuid4())
+            manager.provisioner = ForkingProvisioner(
+                kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager
+            )
+            manager.provisioner.template = template
+        try:
+            run_sync(manager.start_kernel)(
+                cwd=str(cwd),
+                extra_arguments=[
+                    f"--InteractiveShellApp.exec_lines={[WARM_UP]!r}",
+                    # The loopback-only kernel's warning about plain TCP would reach every user's terminal.
+                    "--IPKernelApp.log_level=ERROR",
+                ],
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                manager.cleanup_resources()  # its connection file and ports
+            raise
+        return cls(manager)
+
+    @property
+    def name(self) -> str:
+        return self.manager.kernel_name
+
+    def interrupt(self) -> None:
+        """Interrupt the running cell, as Jupyter's stop button does (SIGINT); safe from any thread."""
+        self._signal(signal.SIGINT)
+
+    def kill(self) -> None:
+        """Kill the kernel and what it started (its process group) at once; safe from any thread.
+
+        :meth:`shutdown` still cleans up.
+        """
+        provisioner = self.manager.provisioner
+        process = getattr(provisioner, "process", None)
+        if process is None or process.poll() is not None:
+            return
+        pgid = getattr(provisioner, "pgid", None)
+        if pgid and hasattr(os, "killpg"):
+            with contextlib.suppress(OSError):
+                os.killpg(pgid, signal.SIGKILL)
+                return
+        self._signal(getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    def _signal(self, signum: int) -> None:
+        process = getattr(self.manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.send_signal(signum)
+
+    def wait_until_ready(self, timeout: float) -> None:
+        """Wait until the kernel answers, and keep the client that heard it for papermill.
+
+        jupyter_client's ``wait_for_ready`` does the same, then listens 0.2 s for
+        stray messages before it returns; nbclient calls it once more on a client
+        of its own. Papermill ignores messages that answer no request of its own,
+        so here the client that heard the kernel is handed on without those waits:
+        0.4 s of every dossier.
+
+        Raises
+        ------
+        RuntimeError
+            The kernel died, or did not answer within ``timeout`` seconds.
+        """
+        client = self.manager.client()
+        client.start_channels()
+        try:
+            run_sync(_answered)(client, timeout)
+        except BaseException:
+            client.stop_channels()
+            raise
+        client.allow_stdin = False  # as nbclient sets it: a dossier never asks for input
+        self.client = client
+
+    def shutdown(self) -> None:
+        """Stop the kernel; safe to call twice."""
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+        if self.manager.has_kernel:
+            with contextlib.suppress(OSError, RuntimeError):
+                self._kill_and_wait()
+            run_sync(self.manager.shutdown_kernel)(now=True)
+
+    def _kill_and_wait(self, limit: float = 5.0) -> None:
+        """Kill the kernel and wait until it has died, leaving it for jupyter_client to reap.
+
+        ``shutdown_kernel(now=True)`` kills the kernel and asks at once whether it
+        is gone; it is not yet, so it sleeps 0.1 s before asking again, 0.1 s of
+        every dossier. Waiting here takes a few milliseconds. ``WNOWAIT`` keeps
+        the dead process (and so its process group, which jupyter_client signals
+        next) in place until jupyter_client reaps it. Without ``os.waitid`` or
+        ``SIGKILL`` (Windows; macOS before Python 3.13) this does nothing.
+        """
+        process = getattr(self.manager.provisioner, "process", None)
+        if isinstance(process, ForkedProcess):
+            self.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(limit)
+            return
+        pid = getattr(process, "pid", None)
+        if pid is None or not hasattr(os, "waitid") or not hasattr(signal, "SIGKILL"):
+            return
+        self.kill()
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
+                return
+            time.sleep(0.001)
+
+
+def ready_kernel(
+    cwd: str | Path, spare: WarmKernel | None = None, timeout: float = 60
+) -> WarmKernel:
+    """A kernel that has answered: ``spare`` if given and alive, else a new one; one retry.
+
+    Raises
+    ------
+    RuntimeError
+        When two kernels in a row fail to start.
+    """
+    kernel = spare or WarmKernel.start(cwd)
+    for attempt in (1, 2):
+        try:
+            kernel.wait_until_ready(timeout)
+            return kernel
+        except RuntimeError:
+            kernel.shutdown()
+            if attempt == 2:
+                raise RuntimeError(
+                    f"two kernels in a row did not start within {timeout} s"
+                ) from None
+            # Started the ordinary way, not forked: if a template was the trouble, it is not now.
+            kernel = WarmKernel.start(cwd)
+    raise AssertionError("unreachable")
+
+
+async def _answered(client: AsyncKernelClient, timeout: float) -> None:
+    """Return once the kernel has answered a kernel_info request on shell and on IOPub."""
+    deadline = time.monotonic() + timeout
+    while True:
+        client.kernel_info()
+        with contextlib.suppress(Empty):
+            reply = await client.get_shell_msg(timeout=1)
+            if reply["msg_type"] == "kernel_info_reply":
+                # IOPub is connected once the request's busy status comes through on it.
+                await client.get_iopub_msg(timeout=0.2)
+                return
+        if not await client.is_alive():
+            raise RuntimeError("the kernel died before it answered")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the kernel did not answer within {timeout:g} s")

@@ -1,0 +1,92 @@
+"""Render one dossier: the story of a dossier from a case ID to files on disk.
+
+:func:`build_dossier` reads as the pipeline: start a kernel (it warms up while
+the rest goes on), load and check the data, cut the case's job, run the
+notebook and export HTML and PDF into a staging folder, and move the finished
+folder into place in one rename. The batch runs the same job functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+
+from ..data.validate import load
+from ..resources import data_dir as resolve_data_dir
+from ..resources import notebook_path
+from .job import DossierFiles, RenderOptions, output_lock, prepare_job, run_job, slugify
+from .kernel import WarmKernel, ready_kernel
+
+__all__ = ["DossierFiles", "RenderOptions", "build_dossier", "slugify"]
+
+
+def build_dossier(
+    case_id: str,
+    *,
+    data_dir: str | Path | None = None,
+    out_dir: str | Path = "dossiers",
+    options: RenderOptions | None = None,
+) -> DossierFiles:
+    """Render the dossier of ``case_id`` into ``out_dir/<slug>/``.
+
+    Parameters
+    ----------
+    case_id
+        The case's registry number as written in cases.csv.
+    data_dir
+        The data folder; None for the bundled sample.
+    out_dir
+        The output folder; the dossier goes into its own sub-folder named by the slug.
+    options
+        Language, dates, formats; defaults to Swedish, today, HTML and PDF.
+
+    Raises
+    ------
+    DataError, UnknownCaseError, ParameterError
+        Before anything is written.
+    OutputLockedError
+        When a batch is writing to the same output folder.
+    RenderError
+        When the notebook or an export fails; the executed notebook is kept.
+    """
+    options = options or RenderOptions()
+    data = resolve_data_dir(data_dir)
+    kernel = WarmKernel.start(cwd=notebook_path().parent)
+    tools = None
+    try:
+        job = prepare_job(load(data), case_id, data, options)
+        tools = _prepare_tools(options)
+        out = Path(out_dir)
+        with output_lock(out):
+            kernel = ready_kernel(notebook_path().parent, kernel)  # one retry, as in a batch
+            return run_job(job, out, kernel)
+    finally:
+        if tools is not None:
+            tools.join()
+        kernel.shutdown()
+
+
+def _prepare_tools(options: RenderOptions) -> threading.Thread:
+    """Get the exporters ready in a thread while the notebook runs; returns the running thread.
+
+    While the kernel runs the notebook this process only waits for its
+    messages; the thread uses that time for what the HTML and PDF would
+    otherwise wait for: importing nbconvert and WeasyPrint, compiling the
+    template, loading fonts (about 1 s). It starts once the data is loaded and
+    imports papermill first, as the render itself does next, so that the two
+    threads never import the same modules at the same time in different orders
+    (which Python's import locks can turn into a half-imported module).
+    """
+
+    def prepare() -> None:
+        from . import execute, export
+
+        # A failure here repeats in the render itself, which reports it as it always has.
+        with contextlib.suppress(Exception):
+            execute.prepare()
+            export.prepare(options.formats, options.lang)
+
+    thread = threading.Thread(target=prepare, name="dossier-prepare-tools", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,84 @@
+"""What a batch did: each dossier's result, the batch's report, and the index page that lists them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from ..catalogue import text
+from ..content.pages import render_page
+
+
+class Status(StrEnum):
+    """How one dossier of a batch went."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass
+class DossierResult:
+    """How one dossier of a batch went."""
+
+    case_id: str
+    slug: str
+    title: str
+    status: Status
+    seconds: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    key: str = ""
+
+
+@dataclass
+class BatchReport:
+    results: list[DossierResult]
+    seconds: float
+    out_dir: Path
+    meeting_pack: dict[str, str] | None = None
+    #: The whole batch's key (see batch_key): the export, the selection, the options, the toolkit.
+    batch_key: str | None = None
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> bool:
+        return self.count(Status.FAILED) > 0
+
+
+
+
+
+
+def index_page(results: list[DossierResult], folder: Path, lang: str, *, title: str | None = None,
+               subtitle: str = "", items: dict[str, str] | None = None, pack: str | None = None) -> str:  # fmt: skip
+    """A self-contained page listing dossiers with their status and links (relative to ``folder``)."""
+    rows = []
+    for r in results:
+        links = [(name.upper() if name in ("html", "pdf") else name, os.path.relpath(path, folder))
+                 for name, path in r.outputs.items() if name in ("html", "pdf", "notebook")]  # fmt: skip
+        row = {"case_id": r.case_id, "title": r.title, "status": r.status,
+               "status_label": text(f"batch.{r.status}", lang), "links": links, "error": r.error or ""}  # fmt: skip
+        if items is not None:
+            row["item"] = items.get(r.case_id, "")
+        rows.append(row)
+    columns = [text(f"field.{k}", lang) for k in ("case_id", "title", "status", "files")]
+    if items is not None:
+        columns.insert(0, text("field.item", lang))
+    counts = text("batch.counts", lang, done=_count(results, Status.DONE), skipped=_count(results, Status.SKIPPED),
+                  failed=_count(results, Status.FAILED))  # fmt: skip
+    view = {
+        "lang": lang, "title": title or text("batch.title", lang), "subtitle": subtitle, "rows": rows,
+        "columns": columns, "counts": counts, "pack": pack, "pack_label": text("batch.pack", lang),
+    }  # fmt: skip
+    return render_page("batch/index.html.j2", view)
+
+
+def _count(results: list[DossierResult], status: Status) -> int:
+    return sum(1 for r in results if r.status == status)
+
+

@@ -1,0 +1,519 @@
+"""What a dossier mail says and how it is put together: addresses, the letter, the MIME message.
+
+A letter is the decision summary of one case (or the agenda of one meeting)
+as plain text and HTML, with the dossiers attached. Every address is checked
+before anything is built, and nothing from the data reaches a header
+unescaped: a title's line break becomes a space, never a new header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import MailError, ParameterError
+
+if TYPE_CHECKING:
+    from ..content.analysis import DecisionSummary
+    from ..data.model import CaseFile, Registry
+
+# Line breaks and other control characters (C0, DEL, C1, Unicode line and paragraph
+# separators): none may reach a header, where a line break would start a new header.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+)
+_NAMED = re.compile(r'\s*(?P<name>"(?:[^"\\]|\\.)*"|[^<>"]*?)\s*<(?P<spec>[^<>]*)>\s*')
+_FILE_NAME_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+
+# -- addresses and header text ----------------------------------------------------------------
+
+
+def header_text(value: str) -> str:
+    """``value`` as safe header text: control characters and line breaks become one space.
+
+    A case title is data; this keeps a title such as ``"x\\nBcc: y@z"`` inside the
+    subject as plain words instead of a header of its own.
+    """
+    return " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
+
+
+def parse_address(value: str, option: str = "--to") -> Address:
+    """One address, ``anna@example.se`` or ``Anna Åberg <anna@example.se>``; strict.
+
+    The domain may hold å/ä/ö (it is IDNA-encoded); the part before ``@`` must be
+    plain ASCII. Raises ParameterError naming the option, the value and the fix.
+    """
+    shown = f"{option} {value!r}"
+    if CONTROL_CHARACTERS.search(value):
+        raise ParameterError(f"{shown}: an address may not hold a line break or control character")
+    match = _NAMED.fullmatch(value)
+    name, spec = (
+        (match.group("name"), match.group("spec").strip()) if match else ("", value.strip())
+    )
+    if name.startswith('"'):
+        name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    local, at, domain = spec.rpartition("@")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii") if domain else ""
+    except UnicodeError:
+        ascii_domain = ""
+    if not at or not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(ascii_domain):
+        raise ParameterError(
+            f"{shown} is not an email address (use name@example.se or "
+            f"'Name <name@example.se>'; one address per option, or several separated by commas)"
+        )
+    try:
+        return Address(display_name=name.strip(), username=local, domain=ascii_domain.lower())
+    except (ValueError, IndexError) as exc:
+        raise ParameterError(f"{shown} is not a valid address ({exc})") from None
+
+
+def parse_addresses(values: Sequence[str], option: str = "--to") -> tuple[Address, ...]:
+    """Every address in ``values``; each value may hold several, separated by commas."""
+    found = []
+    for value in values:
+        for part in _split_list(value):
+            if part.strip():
+                found.append(parse_address(part.strip(), option))
+    unique: dict[str, Address] = {}
+    for address in found:
+        unique.setdefault(address.addr_spec.lower(), address)
+    return tuple(unique.values())
+
+
+def _split_list(value: str) -> list[str]:
+    """Split at commas outside double quotes (a display name may be "Åberg, Anna")."""
+    parts, current, quoted, escaped = [], [], False, False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+# -- what the message says --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    maintype: str
+    subtype: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A message's content before it is a MIME message: subject, both bodies, attachments."""
+
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[Attachment, ...]
+    lang: str
+    stem: str  # the outbox file name's start: a slug
+
+
+def attachment_name(slug: str, title: str, extension: str) -> str:
+    """A readable file name, ``RUN-168-2020 Länsgemensam påverkansagenda.pdf``.
+
+    Characters that a file system or mail client refuses become ``-``; å/ä/ö stay
+    (the header carries them by RFC 2231).
+    """
+    words = _FILE_NAME_UNSAFE.sub("-", header_text(title)).strip(" .-")
+    if len(words) > 80:
+        words = words[:80].rsplit(" ", 1)[0].rstrip(" .-") or words[:80]
+    return f"{slug} {words}.{extension}" if words else f"{slug}.{extension}"
+
+
+def case_view(case_file: CaseFile, summary: DecisionSummary, lang: str, as_of: dt.date) -> dict:
+    """What the message shows of one case: the header facts and the decision summary."""
+    from ..catalogue import label, text
+    from ..content.sections import _duration
+    from ..data.dates import format_day
+
+    case = case_file.case
+    facts = [
+        (text("field.status", lang), label("status", case.status, lang)),
+        (text("field.owner", lang), case_file.forum_name(case.owner_forum_id) or "–"),
+        (text("field.responsible", lang), case.responsible or "–"),
+        (text("field.opened", lang), case.opened.format(lang)),
+        (text("field.as_of", lang), format_day(as_of, lang)),
+    ]
+    activity = text(
+        "phrase.inactive" if summary.inactivity.inactive else "phrase.active",
+        lang,
+        length=_duration(summary.inactivity.months, lang),
+        limit=summary.inactivity.threshold,
+    )
+    pending = None
+    if summary.pending:
+        event = summary.pending.event
+        when = event.date.format(lang)
+        if event.forum_id:
+            when += f", {case_file.forum_name(event.forum_id)}"
+        pending = {"title": event.title, "when": when, "points": list(summary.pending.points)}
+    decisions = [
+        {
+            "date": d.event.date.format(lang),
+            "kind": label("kind", d.event.kind, lang),
+            "forum": d.forum or "–",
+            "paragraph": d.paragraph or "–",
+            "title": d.event.title,
+        }
+        for d in summary.decisions
+    ]
+    if summary.next_meeting:
+        m = summary.next_meeting.meeting
+        when = format_day(m.day, lang) + (f" {m.time}" if m.time else "")
+        next_meeting = f"{case_file.forum_name(m.forum_id)}, {when}, {text('field.item', lang).lower()} {summary.next_meeting.item}"
+    else:
+        next_meeting = text("phrase.no_next_meeting", lang)
+    return {
+        "case_id": case.case_id,
+        "title": case.title,
+        "facts": facts,
+        "sentence": summary.sentence,
+        "activity": activity,
+        "inactive": summary.inactivity.inactive,
+        "pending": pending,
+        "decisions": decisions,
+        "next_meeting": next_meeting,
+    }
+
+
+def _labels(lang: str) -> dict[str, object]:
+    from ..catalogue import text
+
+    return {
+        "pending_heading": text("heading.pending", lang),
+        "no_pending": text("phrase.no_pending", lang),
+        "decisions_heading": text("heading.decisions", lang),
+        "no_decisions": text("phrase.no_decisions", lang),
+        "decision_columns": [
+            text(f"field.{k}", lang) for k in ("date", "kind", "forum", "paragraph", "event")
+        ],
+        "next_meeting_label": text("field.next_meeting", lang),
+        "attachments_label": text("mail.attachments", lang),
+        "agenda_heading": text("pack.agenda", lang),
+        "agenda_columns": [text(f"field.{k}", lang) for k in ("item", "case_id", "summary")],
+    }
+
+
+def _footer(lang: str, as_of: dt.date) -> str:
+    from .. import __version__
+    from ..catalogue import text
+    from ..data.dates import format_day
+
+    return text("mail.footer", lang, as_of=format_day(as_of, lang), version=__version__)
+
+
+def case_letter(
+    registry: Registry,
+    case_ids: Sequence[str],
+    files: Mapping[str, Mapping[str, str]],
+    *,
+    lang: str,
+    as_of: dt.date,
+    inactive_months: int,
+    attach: str,
+    subject: str | None,
+) -> Letter:
+    """The message for one or more cases: each case's summary, each dossier attached.
+
+    ``files`` maps each case ID to its rendered files (``{"pdf": path, "html": path}``).
+    """
+    from ..catalogue import text
+    from ..content.analysis import summarise
+    from ..run.job import slugify
+
+    cases = []
+    attachments = []
+    for case_id in case_ids:
+        case_file = registry.case_file(case_id)
+        summary = summarise(case_file, as_of, inactive_months, lang)
+        cases.append(case_view(case_file, summary, lang, as_of))
+        attachments += _dossier_files(
+            slugify(case_id), case_file.case.title, files[case_id], attach
+        )
+    first = cases[0]
+    if len(cases) == 1:
+        default_subject = text(
+            "mail.subject_case", lang, case_id=first["case_id"], title=first["title"]
+        )
+        intro = text("mail.intro_case", lang)
+    else:
+        ids = ", ".join(c["case_id"] for c in cases[:3])
+        if len(cases) > 3:
+            ids = text("mail.more_cases", lang, ids=ids)
+        default_subject = text("mail.subject_cases", lang, case_ids=ids, n=len(cases))
+        intro = text("mail.intro_cases", lang, n=len(cases))
+    view = {
+        "lang": lang,
+        "subject": header_text(subject or default_subject),
+        "intro": intro,
+        "cases": cases,
+        "meeting": None,
+        "attachments": [a.filename for a in attachments],
+        "footer": _footer(lang, as_of),
+        **_labels(lang),
+    }
+    stem = slugify(case_ids[0]) + (f"-and-{len(case_ids) - 1}-more" if len(case_ids) > 1 else "")
+    return _letter(view, attachments, lang, stem)
+
+
+def meeting_letter(
+    registry: Registry,
+    meeting_id: str,
+    pack_pdf: str,
+    files: Mapping[str, Mapping[str, str]],
+    *,
+    lang: str,
+    as_of: dt.date,
+    attach: str,
+    subject: str | None,
+) -> Letter:
+    """The message for a meeting: its agenda with one summary line per case, the pack attached.
+
+    ``attach`` ``"pdf"`` attaches the meeting pack; ``"html"`` each case's HTML
+    dossier instead; ``"both"`` all of them.
+    """
+    from ..catalogue import text
+    from ..content.analysis import status_sentence
+    from ..data.dates import format_day
+    from ..run.job import slugify
+
+    meeting = registry.meeting(meeting_id)
+    forum = registry.forum(meeting.forum_id)
+    forum_name = forum.name if forum else meeting.forum_id
+    when = format_day(meeting.day, lang) + (f" {meeting.time}" if meeting.time else "")
+    title = text("pack.title", lang, meeting=meeting.title or f"{forum_name} {when}")
+    facts = [(text("field.forum", lang), forum_name), (text("field.date", lang), when)]
+    if meeting.location:
+        facts.append((text("field.location", lang), meeting.location))
+    agenda = []
+    attachments = []
+    slug = slugify(meeting_id)
+    if attach in ("pdf", "both"):
+        name = attachment_name(slug, f"{forum_name} {meeting.day.isoformat()}", "pdf")
+        attachments.append(_file_attachment(pack_pdf, name, "pdf"))
+    for item in registry.agenda_items(meeting_id=meeting_id):
+        case_file = registry.case_file(item.case_id)
+        item_title = item.title or case_file.case.title
+        agenda.append(
+            {
+                "item": item.item,
+                "case_id": item.case_id,
+                "title": item_title,
+                "sentence": status_sentence(case_file, lang),
+            }
+        )
+        if attach in ("html", "both"):
+            attachments += _dossier_files(
+                slugify(item.case_id), case_file.case.title, files[item.case_id], "html"
+            )
+    view = {
+        "lang": lang,
+        "intro": text("mail.intro_meeting", lang),
+        "cases": [],
+        "subject": header_text(
+            subject or text("mail.subject_meeting", lang, meeting_id=meeting_id, title=title)
+        ),
+        "meeting": {"title": title, "facts": facts, "agenda": agenda},
+        "attachments": [a.filename for a in attachments],
+        "footer": _footer(lang, as_of),
+        **_labels(lang),
+    }
+    return _letter(view, attachments, lang, f"meeting-{slug}")
+
+
+def _letter(view: dict, attachments: list, lang: str, stem: str) -> Letter:
+    """The message's two bodies from one view: plain text, and HTML through the mail template."""
+    from ..content.pages import render_page
+
+    return Letter(view["subject"], plain_text(view), render_page("mail/message.html.j2", view),
+                  tuple(attachments), lang, stem)  # fmt: skip
+
+
+def _dossier_files(
+    slug: str, title: str, files: Mapping[str, str], attach: str
+) -> list[Attachment]:
+    kinds = ("pdf", "html") if attach == "both" else (attach,)
+    return [
+        _file_attachment(files[kind], attachment_name(slug, title, kind), kind) for kind in kinds
+    ]
+
+
+def _file_attachment(path: str | Path, filename: str, kind: str) -> Attachment:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise MailError(f"cannot attach {path}: {exc.strerror}") from None
+    mime = ("application", "pdf") if kind == "pdf" else ("text", "html")
+    return Attachment(filename, *mime, data)
+
+
+def plain_text(view: dict) -> str:
+    """The plain-text body: the same content as the HTML body, for clients that show text."""
+    import textwrap
+
+    def para(text: str, indent: str = "") -> str:
+        return textwrap.fill(
+            text,
+            76,
+            initial_indent=indent,
+            subsequent_indent=indent or "",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+
+    out = [para(view["intro"]), ""]
+    meeting = view["meeting"]
+    if meeting:
+        out += [meeting["title"], "-" * min(len(meeting["title"]), 76)]
+        out += [f"{name}: {value}" for name, value in meeting["facts"]]
+        out += ["", view["agenda_heading"], ""]
+        for row in meeting["agenda"]:
+            out += [
+                para(header_text(f"{row['item']}. {row['case_id']} – {row['title']}")),
+                para(row["sentence"], "   "),
+                "",
+            ]
+    for case in view["cases"]:
+        heading = header_text(f"{case['case_id']} – {case['title']}")
+        out += [heading, "-" * min(len(heading), 76)]
+        out += [f"{name}: {value}" for name, value in case["facts"]]
+        out += [
+            "",
+            para(case["sentence"]),
+            para(("⚠ " if case["inactive"] else "") + case["activity"]),
+            "",
+        ]
+        out += [view["pending_heading"]]
+        if case["pending"]:
+            out += [para(f"{case['pending']['title']} ({case['pending']['when']})")]
+            out += [para(f"{n}. {point}", "   ") for n, point in case["pending"]["points"]]
+        else:
+            out += [view["no_pending"]]
+        out += ["", view["decisions_heading"]]
+        if case["decisions"]:
+            out += [
+                para(f"- {d['date']}, {d['kind']}, {d['forum']}, {d['paragraph']}: {d['title']}")
+                for d in case["decisions"]
+            ]
+        else:
+            out += [view["no_decisions"]]
+        out += ["", f"{view['next_meeting_label']}: {case['next_meeting']}", ""]
+    out += [
+        f"{view['attachments_label']}: {', '.join(view['attachments'])}",
+        "",
+        "-- ",
+        para(view["footer"]),
+    ]
+    return "\n".join(out) + "\n"
+
+
+# -- the MIME message -------------------------------------------------------------------------
+
+
+def compose(
+    letter: Letter,
+    *,
+    to: Sequence[Address],
+    cc: Sequence[Address] = (),
+    sender: Address | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[EmailMessage, str]:
+    """The standard MIME message of ``letter``, and a digest of its content.
+
+    ``multipart/mixed``: a ``multipart/alternative`` of plain text and HTML (both
+    UTF-8, quoted-printable), then the attachments (base64). Headers are
+    RFC 2047-encoded and file names RFC 2231-encoded by :mod:`email`'s policy. The
+    digest covers everything but Date and Message-ID, so the same content gives
+    the same outbox file name on every run.
+    """
+    digest = hashlib.sha256()
+    envelope = {
+        "from": str(sender or ""),
+        "to": [str(a) for a in to],
+        "cc": [str(a) for a in cc],
+        "subject": letter.subject,
+        "lang": letter.lang,
+    }
+    digest.update(json.dumps(envelope, ensure_ascii=False).encode("utf-8"))
+    for part in (letter.text, letter.html):
+        digest.update(b"\0" + part.encode("utf-8"))
+    for a in letter.attachments:
+        digest.update(b"\0" + a.filename.encode("utf-8") + b"\0" + hashlib.sha256(a.data).digest())
+    content_digest = digest.hexdigest()
+
+    message = EmailMessage(policy=policy.SMTP)
+    if sender is not None:
+        message["From"] = sender
+    message["To"] = list(to)
+    if cc:
+        message["Cc"] = list(cc)
+    message["Subject"] = header_text(letter.subject)
+    message["Date"] = format_datetime((now or dt.datetime.now(dt.UTC)).astimezone())
+    domain = sender.domain if sender is not None else "dossier.invalid"
+    message["Message-ID"] = make_msgid(idstring=content_digest[:12], domain=domain)
+    message.set_content(letter.text, subtype="plain", cte="quoted-printable")
+    message.add_alternative(letter.html, subtype="html", cte="quoted-printable")
+    for a in letter.attachments:
+        message.add_attachment(a.data, maintype=a.maintype, subtype=a.subtype, filename=a.filename)
+    message["Content-Language"] = letter.lang  # after set_content, which clears Content-*
+    for part in message.iter_parts():
+        del part["MIME-Version"]  # only the top level carries it
+        for inner in part.iter_parts():
+            del inner["MIME-Version"]
+        if part.get_content_disposition() == "attachment":
+            # Older Outlook reads the name from Content-Type, not Content-Disposition.
+            part.set_param("name", part.get_filename())
+            if part.get_content_maintype() == "text":
+                part.set_param("charset", "utf-8")
+    return message, content_digest
+
+
+def check_size(data: bytes, max_size: int, *, meeting: bool) -> None:
+    """Raise MailError when a message is over ``max_size`` bytes, saying what to do instead."""
+    if len(data) <= max_size:
+        return
+    if meeting:
+        hint = (
+            "attach the dossiers' self-contained HTML instead of the meeting pack (--attach html)"
+        )
+    else:
+        hint = (
+            "mail the meeting pack instead (--meeting MEETING_ID: one combined PDF), "
+            "or attach the self-contained HTML only (--attach html)"
+        )
+    raise MailError(
+        f"the message is {_megabytes(len(data))}, over the limit of {_megabytes(max_size)} "
+        f"(--max-size); {hint}, or mail fewer cases at a time, "
+        "or raise --max-size if the mail server takes larger messages"
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.2f} MB" if size >= 10_000 else f"{size} bytes"

@@ -1,0 +1,184 @@
+"""Share dossiers by email: ready ``.eml`` drafts, or sending through the council's SMTP server.
+
+:func:`mail_dossiers` reads as the story of one mailing: check every address
+(and, to send, the SMTP settings) before anything else, render what is missing
+or stale through the batch runner, build one MIME message for the recipient
+list (the decision summary as plain text and HTML, the dossiers or the meeting
+pack attached), put it in ``<out>/outbox/``, and with ``send`` hand it to the
+server. A message moves to ``<out>/sent/`` only after the server accepted it;
+one that fails stays in the outbox, and the next run sends it, once.
+
+What a message says is :mod:`dossier.share.letter`'s; where it waits and how it is
+sent, :mod:`dossier.share.outbox`'s. This module tells the story and gives the command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email import policy
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import MailError, ParameterError
+from ..run.results import Status
+from .letter import (
+    case_letter,
+    check_size,
+    compose,
+    meeting_letter,
+    parse_address,
+    parse_addresses,
+)
+from .outbox import (
+    OUTBOX,
+    SETTING_VARIABLES,
+    Delivery,
+    SmtpSettings,
+    outbox_messages,
+    queue,
+    send_messages,
+)
+
+if TYPE_CHECKING:
+    from ..run.job import RenderOptions
+
+#: The largest message built, in bytes as sent (attachments base64-encoded).
+DEFAULT_MAX_SIZE = 10_000_000
+ATTACH_CHOICES = ("pdf", "html", "both")
+
+# -- the story of one mailing -----------------------------------------------------------------
+
+
+def mail_dossiers(
+    case_ids: Sequence[str] = (),
+    *,
+    meeting: str | None = None,
+    to: Sequence[str],
+    cc: Sequence[str] = (),
+    sender: str | None = None,
+    subject: str | None = None,
+    attach: str = "pdf",
+    data_dir: str | Path | None = None,
+    out_dir: str | Path = "dossiers",
+    options: RenderOptions | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
+    smtp: SmtpSettings | None = None,
+    workers: int | None = None,
+) -> Delivery:
+    """Render what is missing or stale, build one message for the recipients, queue or send it.
+
+    Parameters
+    ----------
+    case_ids
+        The cases to mail, each with its summary in the body and its dossier attached.
+    meeting
+        Instead of cases: the meeting whose agenda (one summary line per case) goes
+        in the body and whose meeting pack is attached.
+    to, cc, sender
+        Addresses, ``name@example.se`` or ``Name <name@example.se>``; checked before
+        anything is rendered.
+    subject
+        The subject; default ``[CASE_ID] title – ärendesammanfattning`` in the language.
+    attach
+        ``"pdf"``, ``"html"`` (the self-contained page) or ``"both"``.
+    data_dir, out_dir
+        The data folder (None: the bundled sample) and the output folder; messages go
+        to ``out_dir/outbox/`` and, once sent, ``out_dir/sent/``.
+    options
+        :class:`~dossier.run.job.RenderOptions`; language, as-of date and inactivity threshold.
+    max_size
+        The largest message in bytes, attachments encoded.
+    smtp
+        Send through this server; None writes a draft only.
+    workers
+        Worker processes for rendering (default: the number of cores).
+
+    Returns
+    -------
+    Delivery
+        Where the message lies now, and the errors of sending (the caller decides
+        the exit status).
+
+    Raises
+    ------
+    ParameterError
+        A bad address, option, case or meeting; before anything is rendered.
+    MailError
+        A dossier failed to render, or the message is over ``max_size``.
+    """
+    from ..data.validate import load
+    from ..resources import data_dir as resolve_data_dir
+    from ..run.batch import run_batch, select_cases
+    from ..run.job import RenderOptions, output_lock
+
+    if case_ids and meeting:
+        raise ParameterError("give CASE_IDs or --meeting, not both (a meeting mails its agenda)")
+    if not case_ids and not meeting:
+        raise ParameterError("give the CASE_IDs to mail, or --meeting MEETING_ID")
+    recipients = parse_addresses(to, "--to")
+    copies = parse_addresses(cc, "--cc")
+    if not recipients:
+        raise ParameterError("give at least one recipient with --to ADDR")
+    from_address = parse_address(sender, "--from") if sender else None
+    if smtp is not None and from_address is None:
+        raise ParameterError(
+            "--send needs a sender: give --from ADDR, from in the [mail] table of dossier.toml, "
+            f"or {SETTING_VARIABLES['from']}"
+        )
+    if attach not in ATTACH_CHOICES:
+        raise ParameterError(f"--attach {attach!r}: use {', '.join(ATTACH_CHOICES)}")
+    options = options or RenderOptions()
+    data = resolve_data_dir(data_dir)
+    registry = load(data)
+    chosen = select_cases(registry, case_ids, meeting=meeting)
+    out = Path(out_dir)
+    report = run_batch(
+        chosen,
+        registry=registry,
+        data_dir=data,
+        out_dir=out,
+        options=options,
+        workers=workers,
+        meeting=meeting,
+    )
+    failed = [r for r in report.results if r.status == Status.FAILED]
+    if failed:
+        lines = "\n".join(f"  {(r.error or r.case_id).splitlines()[0]}" for r in failed)
+        raise MailError(f"no message built: {len(failed)} dossier(s) failed to render:\n{lines}")
+    files = {r.case_id: r.outputs for r in report.results}
+    common = {"lang": options.lang, "as_of": options.day, "attach": attach, "subject": subject}
+    if meeting:
+        pack = (report.meeting_pack or {}).get("pdf")
+        if not pack:
+            raise MailError(f"no message built: the meeting pack of {meeting} was not made")
+        letter = meeting_letter(registry, meeting, pack, files, **common)
+    else:
+        letter = case_letter(
+            registry, chosen, files, inactive_months=options.inactive_months, **common
+        )
+    message, digest = compose(letter, to=recipients, cc=copies, sender=from_address)
+    check_size(message.as_bytes(policy=policy.SMTP), max_size, meeting=bool(meeting))
+    with output_lock(out):
+        path, state = queue(message, letter.stem, digest, out)
+        if state == "sent":
+            return Delivery(sent=(path,), notes=(f"the same message was sent before: {path}",))
+        if smtp is None:
+            notes = (
+                ("the same draft is in the outbox from an earlier run",)
+                if state == "waiting"
+                else ()
+            )
+            return Delivery(waiting=(path,), notes=notes)
+        return send_messages([path], smtp, out)
+
+
+def send_outbox(out_dir: str | Path, smtp: SmtpSettings) -> Delivery:
+    """Send every message waiting in ``out_dir/outbox/`` (drafts from earlier runs too)."""
+    from ..run.job import output_lock
+
+    out = Path(out_dir)
+    with output_lock(out):
+        waiting = outbox_messages(out)
+        if not waiting:
+            return Delivery(notes=(f"nothing to send: {out / OUTBOX} is empty",))
+        return send_messages(waiting, smtp, out)

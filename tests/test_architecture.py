@@ -1,0 +1,134 @@
+"""The package's shape: imports flow one way along the data flow, and never in a circle.
+
+The graph is built from the source (AST), every import counted, also those inside
+functions and under ``TYPE_CHECKING``: a cycle there is still two modules that
+need each other.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dossier"
+#: Stages in the order data flows; a module may import its own stage and those before it.
+STAGES = ("data", "content", "run", "share", "cli")
+TOP = ("errors", "catalogue", "resources")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def resolve(importer: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
+    if node.level == 0:
+        base = node.module or ""
+    else:
+        parts = importer.split(".")
+        package = parts if is_package else parts[:-1]
+        package = package[: len(package) - (node.level - 1)]
+        base = ".".join([*package, *([node.module] if node.module else [])])
+    return [f"{base}.{alias.name}" for alias in node.names] + [base]
+
+
+def import_graph() -> dict[str, set[str]]:
+    known = modules()
+    graph: dict[str, set[str]] = {name: set() for name in known}
+    for name, path in known.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                targets = resolve(name, path.name == "__init__.py", node)
+            else:
+                continue
+            for target in targets:
+                # "from .pkg import module" names a module; "from .module import name" the module.
+                while target and target not in known:
+                    target = target.rpartition(".")[0]
+                if target and target != name and target.startswith("dossier."):
+                    graph[name].add(target)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt):], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (cycle := visit(start)):
+            return cycle
+    return None
+
+
+def stage(module: str) -> int | None:
+    parts = module.split(".")
+    return STAGES.index(parts[1]) if len(parts) > 1 and parts[1] in STAGES else None
+
+
+def test_the_import_graph_is_read_from_the_source():
+    graph = import_graph()
+    assert "dossier.data.validate" in graph["dossier.content.context"]
+    assert "dossier.errors" in graph["dossier.data.checks"]
+    # A function-level import counts too.
+    assert "dossier.run.render" in graph["dossier.cli.render"]
+
+
+def test_the_package_has_no_import_cycle():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_the_cycle_finder_names_a_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
+    assert find_cycle(graph) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_imports_flow_along_the_data_flow():
+    against = []
+    for importer, targets in import_graph().items():
+        here = stage(importer)
+        for target in targets:
+            there = stage(target)
+            if there is not None and (here is None or there > here):
+                against.append(f"{importer} imports {target}")
+    assert not against, "imports against the flow " + " > ".join(STAGES) + ":\n" + "\n".join(sorted(against))
+
+
+def test_top_level_holds_only_what_every_stage_shares():
+    top = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    assert top == set(TOP)
+
+
+@pytest.mark.parametrize("folder", STAGES)
+def test_each_stage_says_what_it_does_and_may_import(folder):
+    doc = ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text(encoding="utf-8")))
+    assert doc, f"{folder}/__init__.py has no docstring"
+    assert "import" in doc.lower(), f"{folder}/__init__.py does not say what it may import"
+
+
+def test_analysts_notebooks_still_import_sections_by_its_short_name():
+    from dossier import sections
+
+    assert callable(sections.open_case) and callable(sections.summary)

@@ -181,6 +181,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "pack.title": ("Ärendeunderlag: {meeting}", "Case dossiers: {meeting}"),
     "pack.agenda": ("Dagordning", "Agenda"),
     "pack.missing": ("dossier saknas (se batch-rapporten)", "no dossier (see the batch report)"),
+    "field.page": ("Sida", "Page"),
     "field.meeting": ("Sammanträde", "Meeting"),
     "field.location": ("Plats", "Location"),
     # The one-sentence status

@@ -49,6 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
 AS_OF = "2023-06-01"
 MEETING = "EXEMPEL-RUN-2023-06"
+MEETING_TITLE = "EXEMPEL (påhittat för demonstration): Regionala utvecklingsnämndens sammanträde"
 AGENDA = [
     ("7", "RUN/168/2020", "Länsgemensam påverkansagenda"),
     ("8", "RUN/136/2022", "Översyn av samverkansformer – information (exempel)"),
@@ -802,32 +803,68 @@ def test_the_meeting_batch_renders_the_agenda_in_order(meeting_batch):
     }
 
 
+def pack_path(run: Run) -> Path:
+    slug = slugify(MEETING)
+    return run.out / f"meeting-{slug}" / f"{slug}.pdf"
+
+
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
-def test_the_meeting_pack_is_a_cover_then_each_dossier_with_a_bookmark_per_item(meeting_batch):
-    out, slug = meeting_batch.out, slugify(MEETING)
-    pack = PdfReader(out / f"meeting-{slug}" / f"{slug}.pdf")
-    dossiers = [PdfReader(out / slugify(c) / f"{slugify(c)}.pdf") for _, c, _ in AGENDA]
-    assert len(pack.pages) == 1 + sum(len(d.pages) for d in dossiers)
-    outline = pack.outline
-    assert [item.title for item in outline] == [f"{n}. {c} – {t}" for n, c, t in AGENDA]
-    assert [pack.get_destination_page_number(item) for item in outline] == [
-        1,
-        1 + len(dossiers[0].pages),
+def test_the_meeting_pack_is_a_cover_then_each_dossier_under_its_agenda_item(
+    meeting_batch, tagged_pdf
+):
+    out = meeting_batch.out
+    pack = PdfReader(pack_path(meeting_batch))
+    dossiers = [out / slugify(c) / f"{slugify(c)}.pdf" for _, c, _ in AGENDA]
+    lengths = [len(PdfReader(d).pages) for d in dossiers]
+    assert len(pack.pages) == 1 + sum(lengths)
+    # One bookmark per agenda item, and under it the dossier's own section bookmarks.
+    assert tagged_pdf(pack_path(meeting_batch)).outline == [
+        (f"{n}. {c} – {t}", tagged_pdf(d).outline)
+        for (n, c, t), d in zip(AGENDA, dossiers, strict=True)
     ]
-    for (_, case_id, _), first in zip(AGENDA, (1, 1 + len(dossiers[0].pages)), strict=True):
+    items = [item for item in pack.outline if not isinstance(item, list)]
+    firsts = [1, 1 + lengths[0]]
+    assert [pack.get_destination_page_number(item) for item in items] == firsts
+    for (_, case_id, _), first in zip(AGENDA, firsts, strict=True):
         assert case_id in pack.pages[first].extract_text()
 
 
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
+def test_the_meeting_pack_numbers_its_pages_through_from_the_cover_on(meeting_batch):
+    path = pack_path(meeting_batch)
+    pages = len(PdfReader(path).pages)
+    numbers = [" ".join(pdf_text(path, n).split()) for n in range(1, pages + 1)]
+    said = [re.findall(r"Sida (\d+) av (\d+)", page) for page in numbers]
+    assert said == [[(str(n), str(pages))] for n in range(1, pages + 1)]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
 def test_the_meeting_pack_cover_names_forum_date_and_agenda(meeting_batch):
-    slug = slugify(MEETING)
-    cover = squeeze(pdf_text(meeting_batch.out / f"meeting-{slug}" / f"{slug}.pdf", 1))
-    for expected in ("Regionala utvecklingsnämnden", "13 juni 2023", "Dagordning"):
+    out = meeting_batch.out
+    cover = squeeze(pdf_text(pack_path(meeting_batch), 1))
+    for expected in ("Regionala utvecklingsnämnden", "13 juni 2023", "Dagordning", "Sida"):
         assert squeeze(expected) in cover
+    first = 2
     for item, case_id, title in AGENDA:
-        assert squeeze(f"{item}{case_id}{title}") in cover
+        assert squeeze(f"{item}{case_id}{title}{first}") in cover
+        first += len(PdfReader(out / slugify(case_id) / f"{slugify(case_id)}.pdf").pages)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_the_meeting_pack_is_tagged_pdf_ua_in_the_batchs_language(
+    meeting_batch, tagged_pdf, conformance
+):
+    pack = tagged_pdf(pack_path(meeting_batch))
+    assert pack.root == "/Document" and pack.marked and pack.shows_title
+    assert pack.lang == "sv"
+    assert pack.title == f"Ärendeunderlag: {MEETING_TITLE}"
+    assert pack.xmp == {"pdfuaid:part": "1"}
+    assert len(pack.figures) == len(AGENDA) and all(pack.figures)
+    assert conformance(pack_path(meeting_batch), "ua1") == []
 
 
 @pytest.mark.kernel

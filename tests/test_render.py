@@ -273,7 +273,7 @@ def test_pdfa_says_so_and_carries_manifest_and_case_data(related_dossier_pdfa):
     reader = PdfReader(rendered.files.pdf)
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
     assert re.search(r"pdfaid:part(=\"|>)3", xmp), xmp
-    assert re.search(r"pdfaid:conformance(=\"|>)B", xmp), xmp
+    assert re.search(r"pdfaid:conformance(=\"|>)A", xmp), xmp
 
     attachments = {name: contents[0] for name, contents in reader.attachments.items()}
     assert attachments["manifest.json"] == rendered.files.manifest.read_bytes()

@@ -56,7 +56,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pdfa",
         action="store_true",
-        help="write PDF/A-3b with the case's data and manifest.json attached",
+        help="write PDF/A-3a (archival, tagged as PDF/UA-1) with the case's data and manifest.json attached",
     )
     parser.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
                         help="seconds a dossier's notebook may run before it is stopped and the dossier fails (default 600)")  # fmt: skip

@@ -843,14 +843,23 @@ def test_the_meeting_pack_numbers_its_pages_through_from_the_cover_on(meeting_ba
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
 def test_the_meeting_pack_cover_names_forum_date_and_agenda(meeting_batch):
-    out = meeting_batch.out
-    cover = squeeze(pdf_text(pack_path(meeting_batch), 1))
-    for expected in ("Regionala utvecklingsnämnden", "13 juni 2023", "Dagordning", "Sida"):
+    from dossier.content.analysis import status_sentence
+
+    out, path = meeting_batch.out, pack_path(meeting_batch)
+    cover = squeeze(pdf_text(path, 1))
+    for expected in ("Regionala utvecklingsnämnden", "13 juni 2023", "Dagordning"):
         assert squeeze(expected) in cover
-    first = 2
+    done = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", "-f", "1", "-l", "1", str(path), "-"],
+                          capture_output=True, check=True)  # fmt: skip
+    lines = [" ".join(line.split()) for line in done.stdout.decode("utf-8").splitlines()]
+    assert "Punkt Diarienummer Ärendemening Sida" in lines
+    registry = load(SAMPLE_DATA)
+    first = 2  # each item's line ends with the page its dossier starts on
     for item, case_id, title in AGENDA:
-        assert squeeze(f"{item}{case_id}{title}{first}") in cover
+        assert f"{item} {case_id} {title} {first}" in lines
+        assert squeeze(status_sentence(registry.case_file(case_id), "sv")) in cover
         first += len(PdfReader(out / slugify(case_id) / f"{slugify(case_id)}.pdf").pages)
+    assert squeeze("Förslag: Regiondirektörens förslag (exempel)") in cover
 
 
 @pytest.mark.kernel

@@ -182,6 +182,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "pack.agenda": ("Dagordning", "Agenda"),
     "pack.missing": ("dossier saknas (se batch-rapporten)", "no dossier (see the batch report)"),
     "field.page": ("Sida", "Page"),
+    "field.proposal": ("Förslag", "Proposal"),
     "field.meeting": ("Sammanträde", "Meeting"),
     "field.location": ("Plats", "Location"),
     # The one-sentence status

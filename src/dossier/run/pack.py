@@ -16,6 +16,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from ..catalogue import text
+from ..content.analysis import status_sentence
 from ..content.pages import render_page
 from ..data.dates import format_day
 from ..data.model import Registry
@@ -81,12 +82,15 @@ def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> 
             rows = []
             for item in items:
                 result = results.get(item.case_id)
-                item_title = item.title or registry.case(item.case_id).title
+                case_file = registry.case_file(item.case_id)
+                item_title = item.title or case_file.case.title
                 printed = result is not None and Path(result.outputs.get("pdf", "")).is_file()
                 if printed:
                     dossiers.append(_packed(item.item, item_title, result, lang))
                 rows.append(
                     {"item": item.item, "case_id": item.case_id, "title": item_title,
+                     # where the case stands, in the words of its dossier and the meeting's mail
+                     "sentence": status_sentence(case_file, lang), "proposal": item.proposal,
                      "anchor": dossiers[-1].anchor if printed else None,
                      "note": "" if printed else text("pack.missing", lang)}
                 )  # fmt: skip
@@ -98,6 +102,7 @@ def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> 
                 return render_page("pack/cover.html.j2", {
                     "lang": lang, "title": title, "facts": facts,
                     "agenda_heading": text("pack.agenda", lang),
+                    "proposal_label": text("field.proposal", lang),
                     "columns": [text(f"field.{k}", lang) for k in ("item", "case_id", "title", "page")],
                     "rows": [row | {"page": first_pages.get(row["anchor"], "")} for row in rows],
                 })  # fmt: skip

@@ -204,3 +204,34 @@ def test_the_pack_is_one_tagged_document_in_the_packs_language(small_pack, tagge
     assert pdf.xmp == {"pdfuaid:part": "1"}
     assert pdf.tags["/H1"] == 3  # the cover's, and each dossier's title
     assert conformance(path, "ua1") == []
+
+
+def test_an_item_whose_dossier_failed_is_on_the_cover_and_not_in_the_pack(
+    tmp_path, write_data, valid_csv, tagged_pdf
+):
+    from dossier.data.validate import load
+    from dossier.run.job import RenderOptions
+    from dossier.run.pack import build_meeting_pack
+    from dossier.run.results import BatchReport, DossierResult, Status
+
+    agenda = valid_csv["agenda"] + "M1,8,A/2/2021,,\n"
+    registry = load(write_data(tmp_path / "data", agenda=agenda))
+    out = tmp_path / "out"
+    folder = out / "A-1-2020"
+    folder.mkdir(parents=True)
+    html = small_dossier("A/1/2020", "Första ärendet", 2)
+    (folder / "A-1-2020.html").write_text(html, encoding="utf-8")
+    write_pdf(html, folder / "A-1-2020.pdf")
+    done = DossierResult("A/1/2020", "A-1-2020", "Första ärendet", Status.DONE,
+                         outputs={"html": str(folder / "A-1-2020.html"), "pdf": str(folder / "A-1-2020.pdf")})  # fmt: skip
+    failed = DossierResult("A/2/2021", "A-2-2021", "Andra ärendet", Status.FAILED, error="boom")
+    report = BatchReport([done, failed], 1.0, out)
+    pack = build_meeting_pack(registry, "M1", report, RenderOptions(lang="sv"))
+    pages = page_texts(Path(pack["pdf"]))
+    assert len(pages) == 3
+    assert [f"Sida {n} av 3" in page for n, page in enumerate(pages, start=1)] == [True] * 3
+    assert "7 A/1/2020 Första ärendet" in pages[0]
+    assert "8 A/2/2021 Andra ärendet" in pages[0] and "dossier saknas" in pages[0]
+    assert tagged_pdf(Path(pack["pdf"])).outline == [
+        ("7. A/1/2020 – Första ärendet", [("Avsnitt 1", []), ("Avsnitt 2", [])])
+    ]

@@ -20,17 +20,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from dossier.cli import main
+from dossier.data.aliases import ALIAS_INDEX, HEADER_ALIASES, LABEL_ALIASES, header_key
 from dossier.data.contract import TABLE, TABLES
-from dossier.data.mapping import (
-    ALIAS_INDEX,
-    HEADER_ALIASES,
-    LABEL_ALIASES,
-    header_key,
-    key_lines,
-    load_mapping,
-    plan_table,
-)
+from dossier.data.mapping_file import key_lines, load_mapping
 from dossier.data.mapping_guide import explain, starter_mapping
+from dossier.data.mapping_plan import HowFound, plan_table
 from dossier.data.sources import read_sources, read_table, using_mapping
 from dossier.data.validate import load
 from dossier.data.xlsx import cell_text, read_sheet
@@ -211,6 +205,32 @@ def test_an_ambiguous_alias_is_a_fault_with_the_fix(tmp_path, write_data, capsys
         "(column 2) and 'Rubrik' (column 3) could each be title; say which: "
         'add `"Rubrik" = "title"` under `[cases.columns]` in dossier.toml'
     ) in err
+
+
+def test_an_ambiguous_required_column_is_one_fault_not_also_a_missing_one(tmp_path, write_data, capsys):
+    cases = (
+        "Diarienummer;Ärendemening;Rubrik;Registreringsdatum;Status\n"
+        "A/1/2020;Första;Första igen;2020-05;open\n"
+    )
+    status, _, err = check_exit(swedish_folder(tmp_path, write_data, cases=cases), capsys)
+    assert status == 2 and "is ambiguous" in err
+    assert "column title is a required column" not in err
+
+
+def test_contract_names_and_aliases_are_matched_through_one_case_folding():
+    # casefold, not lower: the long s folds to s, so "ſtatus" is the contract's "status".
+    plan = plan_table(TABLE["cases"], [" CASE_ID ", "Ärendemening", "ſtatus", "OPENED"])
+    how = {column: origin.how for column, origin in plan.origins.items()}
+    assert how == {"case_id": HowFound.CONTRACT, "title": HowFound.ALIAS, "status": HowFound.CONTRACT,
+                   "opened": HowFound.CONTRACT, "closed": HowFound.NONE, "owner_forum_id": HowFound.NONE,
+                   "responsible": HowFound.NONE, "summary": HowFound.NONE}  # fmt: skip
+    # Origins are text where they are written out: the enum is its old string.
+    assert (str(how["title"]), f"{how['case_id']}", how["closed"] == "none") == ("alias", "contract", True)
+    with pytest.raises(DataError) as exc:
+        plan_table(TABLE["cases"], ["case_id", "title", "CASE_ID", "opened", "status"])
+    assert [(f.column, f.value, f.expected) for f in exc.value.faults] == [
+        ("case_id", "CASE_ID", "appears twice in the header (column 3); keep one")
+    ]
 
 
 def test_a_contract_name_wins_over_an_alias(tmp_path, write_data):

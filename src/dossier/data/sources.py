@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -27,10 +26,10 @@ import pyarrow.csv as pacsv
 
 from ..errors import DataError, Fault
 from .contract import EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLES, Table
+from .mapping import Translation, check_translated, to_contract
+from .mapping_file import Mapping, TableMapping, load_mapping
+from .mapping_plan import TablePlan, plan_table
 from .xlsx import Sheet, is_excel, read_sheet
-
-if TYPE_CHECKING:
-    from .mapping import Mapping, TableMapping, TablePlan, Translation
 
 BOM = codecs.BOM_UTF8
 CHUNK = 1 << 20
@@ -184,8 +183,6 @@ def read_source(
     values (labels, dates) are returned in the translation, for the caller to
     raise or to explain.
     """
-    from .mapping import plan_table
-
     if is_excel(path):
         return _read_excel(path, table, section, mapping)
     if section is not None and section.sheet is not None:
@@ -208,8 +205,6 @@ def read_source(
 def _read_excel(
     path: Path, table: Table, section: TableMapping | None, mapping: Mapping | None
 ) -> ReadTable:
-    from .mapping import plan_table
-
     choice, where = _sheet_choice(section, mapping)
     sheet = read_sheet(path, choice, where=where)
     if not any(name.strip() for name in sheet.header):
@@ -231,8 +226,6 @@ def _sheet_choice(
 def _translate(
     raw: pd.DataFrame, plan: TablePlan, path: Path, digest: str, encoding: str, delimiter: str
 ) -> ReadTable:
-    from .mapping import to_contract
-
     frame, translation = to_contract(raw, plan)
     source = SourceFile(plan.table.name, path, digest, len(frame), encoding, delimiter)
     return ReadTable(frame, source, plan, translation)
@@ -431,8 +424,6 @@ def read_folder(data_dir: str | Path, mapping: str | Path | None = None) -> Read
     mapping_path = find_mapping(data_dir, mapping)
     spec = None
     if mapping_path is not None:
-        from .mapping import load_mapping
-
         spec = load_mapping(mapping_path)
     tables: dict[str, pd.DataFrame] = {}
     files: list[SourceFile] = []
@@ -468,8 +459,6 @@ def read_folder(data_dir: str | Path, mapping: str | Path | None = None) -> Read
             translations[table.name] = read.translation
             faults += read.translation.faults
     if plans and len(tables) == len(TABLES):
-        from .mapping import check_translated
-
         # Faults already reported where a value was translated are not reported twice.
         told = {(f.file, f.row, f.column) for f in faults}
         told |= {(f.file, f.column, f.value) for f in faults}

@@ -39,6 +39,7 @@ import pandas as pd
 from ..errors import Fault
 from .aliases import guess_label, label_key
 from .checks import (
+    BEYOND_YEARS,
     DATE_SHAPE,
     DATETIME_SHAPE,
     check_periods,
@@ -47,6 +48,7 @@ from .checks import (
     valid_dates,
 )
 from .contract import ROW, TABLE, Column
+from .dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
 from .mapping_file import VALUE_SECTIONS
 from .mapping_plan import Code, HowFound, Origin, TablePlan
 
@@ -209,7 +211,9 @@ def _translate_dates(
         if not todo.any():
             break
         parsed = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
-        read = parsed[parsed.notna()].dt.strftime(output_format(fmt, column_type))
+        # A year the contract cannot hold ("0001-01-01") stays unread: its fault says why.
+        parsed = parsed[parsed.dt.year.between(FIRST_YEAR, LAST_YEAR)]
+        read = parsed.dt.strftime(output_format(fmt, column_type))
         result.loc[read.index] = read
         how.loc[read.index] = fmt
     bad = result.isna().to_numpy()
@@ -271,11 +275,17 @@ def _date_messages(plan: TablePlan, column_type: str, values: pd.Series) -> list
         todo = readers == ""
         if not todo.any():
             break
-        read = pd.to_datetime(values[todo], format=fmt, errors="coerce").notna()
-        readers[read.index[read.to_numpy()]] = fmt
+        parsed = pd.to_datetime(values[todo], format=fmt, errors="coerce")
+        read = parsed.notna().to_numpy()
+        inside = parsed.dt.year.between(FIRST_YEAR, LAST_YEAR).to_numpy()
+        readers[parsed.index[read & inside]] = fmt
+        readers[parsed.index[read & ~inside]] = OUTSIDE_YEARS
+    readers[values.str.fullmatch(BEYOND_YEARS).to_numpy()] = OUTSIDE_YEARS
     messages = []
     for fmt in readers:
-        if fmt:
+        if fmt == OUTSIDE_YEARS:
+            messages.append(OUTSIDE_YEARS)
+        elif fmt:
             listed = ", ".join(f'"{f}"' for f in [*formats, fmt])
             messages.append(f'{head}; the format "{fmt}" reads it: if the export writes dates this '
                             f"way, write `date_formats = [{listed}]` under {where}")  # fmt: skip

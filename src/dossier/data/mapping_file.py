@@ -28,6 +28,9 @@ VALUE_SECTIONS = {
     "doc_type": "doc_types",
 }
 
+#: The widest zero-padding a built column may ask for ("{Löpnummer:04}"): a 64-bit number's digits.
+MAX_PAD = 20
+
 #: Keys of a table's section besides its label sections.
 TABLE_KEYS = ("file", "sheet", "date_formats", "columns", "defaults", "build")
 
@@ -306,6 +309,10 @@ class _Reader:
                                                '(a column may pad with zeros: "{Löpnummer:04}")')  # fmt: skip
                     return None
                 width = int(spec) if spec else 0
+                if width > MAX_PAD:
+                    self.fault(path, template, f"pads {{{name}}} to {width:,} digits; a build pads to "
+                                               f'{MAX_PAD} at most, e.g. "{{{name}:04}}"')  # fmt: skip
+                    return None
             parts.append((literal, name, width))
         if not any(name for _, name, _ in parts):
             self.fault(path, template, "names no source column; write them in braces, "
@@ -329,6 +336,11 @@ def load_mapping(path: str | Path) -> Mapping:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DataError([Fault(path.name, expected=f"is not valid TOML: {exc}")]) from None
+    except RecursionError:
+        # tomllib reads nested arrays and inline tables by recursion: hundreds deep exhaust it.
+        raise DataError([Fault(path.name, expected=(
+            "is nested too deeply to be read (arrays or inline tables within each other hundreds "
+            "of times); a mapping file needs two levels at most, e.g. [events.kinds]"))]) from None  # fmt: skip
     reader = _Reader(path, text)
     tables = reader.read(data)
     if reader.faults:

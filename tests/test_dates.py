@@ -36,10 +36,16 @@ def test_parse_keeps_the_precision_the_text_gives(text, expected, precision):
 @pytest.mark.parametrize(
     "text",
     ["2023-02-30", "2022-13", "2022-00", "2022-05-00", "2023-02-29", "2022-5", "2022-05-1", "20220530",
-     "30/05/2022", "maj 2020", "0999", "", "2022-05-30T10:00", "２０２０", "٢٠٢٠"],
+     "30/05/2022", "maj 2020", "", "2022-05-30T10:00", "２０２０", "٢٠٢٠"],
 )  # fmt: skip
 def test_parse_rejects_what_is_not_a_partial_date(text):
     with pytest.raises(ValueError, match=r"is not a date \(use YYYY-MM-DD, YYYY-MM or YYYY\)"):
+        PartialDate.parse(text)
+
+
+@pytest.mark.parametrize("text", ["0999", "0001-01-01", "0000-05"])
+def test_a_date_in_form_but_outside_the_years_says_the_years(text):
+    with pytest.raises(ValueError, match=r"is outside the years dossier reads, 1000 to 9999"):
         PartialDate.parse(text)
 
 

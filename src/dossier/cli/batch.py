@@ -10,14 +10,17 @@ from .options import render_options
 
 
 def run_batch(args: argparse.Namespace) -> int:
+    from ..data.sources import read_case_list
     from ..resources import data_dir
     from ..run.batch import batch_key, summary_table
     from ..run.job import output_lock
 
     options = render_options(args)
     data = data_dir(args.data)
+    # A --cases-file that cannot be read is refused here, before the output folder is locked.
+    cases = read_case_list(args.cases_file) if args.cases_file else None
     selection = {"case_ids": args.case_ids, "meeting": args.meeting, "all_open": args.all_open,
-                 "cases_file": _text_or_none(args.cases_file)}  # fmt: skip
+                 "cases_file": cases}  # fmt: skip
     # Taken before the export is hashed or read, so that a second batch into a folder stops at
     # once; a folder that does not exist yet is made (and locked) only once the data is good.
     out = Path(args.out)
@@ -48,11 +51,3 @@ def _render_batch(args: argparse.Namespace, data: Path, options, key: str):
     finally:
         finish()
     return report
-
-
-def _text_or_none(path: str | None) -> str | None:
-    # An unreadable --cases-file is reported by select_cases, with the fix.
-    try:
-        return Path(path).read_text(encoding="utf-8") if path else None
-    except OSError:
-        return None

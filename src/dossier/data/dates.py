@@ -20,6 +20,12 @@ Precision = Literal["year", "month", "day"]
 
 PATTERN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 EXPECTED = "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
+#: The years a date may have (four digits, the first not 0: DATE_SHAPE in dossier.data.checks).
+#: A registry's year before 1000 ("0001-01-01") is a placeholder for "no date" (it is .NET's
+#: DateTime.MinValue); 9999 is where Python's dates end.
+FIRST_YEAR, LAST_YEAR = 1000, 9999
+YEARS = f"the years dossier reads, {FIRST_YEAR} to {LAST_YEAR}"
+OUTSIDE_YEARS = f"is outside {YEARS}: correct it, or leave the cell empty if the date is not known"
 
 #: Babel locale for each dossier language; English dossiers use day-month-year.
 LOCALES = {"sv": "sv_SE", "en": "en_GB"}
@@ -43,14 +49,14 @@ class PartialDate:
     def __post_init__(self) -> None:
         if self.day is not None and self.month is None:
             raise ValueError("a day needs a month")
+        if not FIRST_YEAR <= self.year <= LAST_YEAR:
+            raise ValueError(f"year {self.year} is outside {YEARS}")
         # Raises ValueError for impossible dates such as 2023-02-30 (and month or day 0).
         dt.date(
             self.year,
             1 if self.month is None else self.month,
             1 if self.day is None else self.day,
         )
-        if not 1000 <= self.year <= 9999:
-            raise ValueError("the year must have four digits")
 
     @classmethod
     def parse(cls, text: str) -> PartialDate:
@@ -59,6 +65,8 @@ class PartialDate:
         if not match:
             raise ValueError(f"{text!r} {EXPECTED}")
         year, month, day = (int(part) if part else None for part in match.groups())
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"{text!r} {OUTSIDE_YEARS}")
         try:
             return cls(year, month, day)
         except ValueError as exc:

@@ -19,18 +19,18 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..errors import DataError, Fault
-from .contract import EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLES, Table
+from ..errors import DataError, Fault, ParameterError
+from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLES, Table
+from .mapping import Translation, check_translated, to_contract
+from .mapping_file import Mapping, TableMapping, load_mapping
+from .mapping_plan import TablePlan, plan_table
 from .xlsx import Sheet, is_excel, read_sheet
-
-if TYPE_CHECKING:
-    from .mapping import Mapping, TableMapping, TablePlan, Translation
 
 BOM = codecs.BOM_UTF8
 CHUNK = 1 << 20
@@ -60,31 +60,48 @@ class Sources:
     files: tuple[SourceFile, ...]
 
 
+def is_case_extract(data_dir: Path) -> bool:
+    """True for a case extract (a data folder cut down to one case by dossier.run.job).
+
+    An extract holds ``sources.json`` and ``notes.json`` beside its contract
+    files. An export folder may hold a ``sources.json`` of its own: alone, it is
+    just another file there, and takes nothing over.
+    """
+    return (data_dir / EXTRACT_SOURCES).is_file() and (data_dir / EXTRACT_NOTES).is_file()
+
+
 def described_sources(path: Path) -> tuple[SourceFile, ...]:
     """The source files a case extract was cut from, as its ``sources.json`` describes them."""
     try:
         described = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(described, list):
+            raise TypeError("not a list")
         return tuple(
             SourceFile(
                 Path(d["file"]).stem,
                 Path(d["file"]),
-                d["sha256"],
+                str(d["sha256"]),
                 int(d["rows"]),
-                d.get("encoding", ""),
+                str(d.get("encoding", "")),
                 "",
             )
             for d in described
         )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DataError(
-            [Fault(path.name, expected=f"is not a valid description of source files: {exc}")]
-        ) from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        problem = exc.strerror if isinstance(exc, OSError) else exc
+        raise DataError([Fault(str(path), expected=(
+            f"is not a case extract's list of source files ({problem}); {path.parent} holds "
+            f"{EXTRACT_SOURCES} and {EXTRACT_NOTES} as a case extract does: if it is an export "
+            "folder, move those two files out of it"))]) from None  # fmt: skip
 
 
 def detect_encoding(raw: bytes) -> str:
     """``utf-8-sig``, ``utf-8`` or ``cp1252``; raise ValueError for anything else."""
     if raw.startswith(BOM):
         return "utf-8-sig"
+    if raw.startswith(_WIDE_BOMS) or _looks_utf16(raw[:4096]):
+        # Without this, UTF-16 decodes as Windows-1252 (with a BOM) or as UTF-8 full of NULs.
+        raise ValueError(UTF16)
     for encoding in ("utf-8", "cp1252"):
         # Decoding in chunks checks the whole file without holding a copy of it as str.
         decoder = codecs.getincrementaldecoder(encoding)()
@@ -99,14 +116,63 @@ def detect_encoding(raw: bytes) -> str:
     raise ValueError("is neither UTF-8 nor Windows-1252 text (save it as CSV UTF-8)")
 
 
+#: What a file in UTF-16 (Excel's "Unicode text", Windows' "Unicode") is told.
+UTF16 = "is UTF-16 text, which dossier does not read: save it as UTF-8 (in Excel: CSV UTF-8)"
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-32's begin with these too
+
+
+def _looks_utf16(sample: bytes) -> bool:
+    """True when every other byte is NUL: Latin and Swedish text in UTF-16 without a BOM."""
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return any(
+        zeros.count(0) >= 0.9 * len(zeros) and others.count(0) <= 0.1 * len(others)
+        for zeros, others in ((odd, even), (even, odd))
+    )
+
+
 def read_header(head: str) -> tuple[list[str], str]:
-    """The header's names and the delimiter that splits it into the most names."""
-    best: tuple[list[str], str] = ([], ",")
+    """The header's names and the delimiter that splits it into the most names.
+
+    Raises ValueError when no delimiter splits it into fields of at most
+    :data:`FIELD_LIMIT` characters.
+    """
+    best: tuple[list[str], str] | None = None
     for delimiter in (",", ";"):
-        names = next(csv.reader(io.StringIO(head), delimiter=delimiter), [])
-        if len(names) > len(best[0]):
+        try:
+            names = next(csv.reader(io.StringIO(head), delimiter=delimiter), [])
+        except csv.Error:
+            continue  # a field over the csv module's limit, FIELD_LIMIT, when split this way
+        if best is None or len(names) > len(best[0]):
             best = (names, delimiter)
+    if best is None:
+        raise ValueError(head)
     return best
+
+
+#: The most characters one field of a CSV file may hold, header and rows alike: the csv
+#: module's own limit. Excel holds at most 32,767 in a cell; a longer field is almost always
+#: a quote that is never closed, which makes the rest of the file one field.
+FIELD_LIMIT = 128 * 1024
+
+
+def _too_long(length: int) -> str:
+    return (f"holds {length:,} characters, more than the {FIELD_LIMIT:,} a field may hold: if a "
+            'quote (") opens this field and is never closed, close it; otherwise shorten the text')  # fmt: skip
+
+
+#: What a field with a NUL character is told.
+NUL = r"holds a NUL character (\x00), which text may not hold: remove it from the export"
+
+
+def _header_faults(head: str, file: str) -> list[Fault]:
+    """The header's field over :data:`FIELD_LIMIT`, by column where a plain split finds it."""
+    pieces = max((head.split(d) for d in (",", ";")), key=len)
+    for number, piece in enumerate(pieces, start=1):
+        if len(piece) > FIELD_LIMIT:
+            return [Fault(file, 1, str(number), _shorten(piece), _too_long(len(piece)))]
+    return [Fault(file, 1, value=_shorten(head), expected=_too_long(len(head)))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +205,20 @@ def open_csv(path: Path, file: str | None = None) -> CsvFile:
         body = body.decode("cp1252").encode("utf-8")
     del raw
     # The header ends at the first line break of any style (\n, \r\n or a lone \r).
-    first_line = re.match(rb"[^\r\n]*", body).group()
-    names, delimiter = read_header(first_line.decode("utf-8", errors="replace"))
+    head = re.match(rb"[^\r\n]*", body).group().decode("utf-8", errors="replace")
+    try:
+        names, delimiter = read_header(head)
+    except ValueError:
+        raise DataError(_header_faults(head, file)) from None
     if not any(name.strip() for name in names):
         raise DataError([_no_header(file)])
+    nul = [
+        Fault(file, 1, str(n), _shorten(name), NUL)
+        for n, name in enumerate(names, 1)
+        if "\0" in name
+    ]
+    if nul:
+        raise DataError(nul)
     return CsvFile(path, digest, encoding, delimiter, names, body)
 
 
@@ -184,8 +260,6 @@ def read_source(
     values (labels, dates) are returned in the translation, for the caller to
     raise or to explain.
     """
-    from .mapping import plan_table
-
     if is_excel(path):
         return _read_excel(path, table, section, mapping)
     if section is not None and section.sheet is not None:
@@ -208,8 +282,6 @@ def read_source(
 def _read_excel(
     path: Path, table: Table, section: TableMapping | None, mapping: Mapping | None
 ) -> ReadTable:
-    from .mapping import plan_table
-
     choice, where = _sheet_choice(section, mapping)
     sheet = read_sheet(path, choice, where=where)
     if not any(name.strip() for name in sheet.header):
@@ -231,8 +303,6 @@ def _sheet_choice(
 def _translate(
     raw: pd.DataFrame, plan: TablePlan, path: Path, digest: str, encoding: str, delimiter: str
 ) -> ReadTable:
-    from .mapping import to_contract
-
     frame, translation = to_contract(raw, plan)
     source = SourceFile(plan.table.name, path, digest, len(frame), encoding, delimiter)
     return ReadTable(frame, source, plan, translation)
@@ -242,7 +312,8 @@ def csv_columns(source: CsvFile, positions: list[int], file: str) -> pd.DataFram
     """The CSV file's columns at ``positions`` as text, named by position, with ``_row``."""
     # Named by position: an export may repeat a header, and only the positions are sure.
     names = [str(position) for position in range(len(source.names))]
-    arrow = _read_arrow(source.body, names, [names[p] for p in positions], source.delimiter, file)
+    include = [names[p] for p in positions]
+    arrow = _read_arrow(source.body, names, include, source.delimiter, file, source.names)
     frame = arrow.to_pandas()
     frame.insert(0, ROW, pd.RangeIndex(2, len(frame) + 2))
     return frame
@@ -258,9 +329,21 @@ def sheet_columns(sheet: Sheet, positions: list[int]) -> pd.DataFrame:
 
 
 def _read_arrow(
-    body: bytes, names: list[str], include: list[str], delimiter: str, file: str
+    body: bytes,
+    names: list[str],
+    include: list[str],
+    delimiter: str,
+    file: str,
+    headers: list[str] | None = None,
 ) -> pa.Table:
+    """The columns ``include`` of the CSV ``body`` (header line first) as text.
+
+    ``names`` names the columns by position, ``headers`` (default: ``names``)
+    as the export does, for faults. Raises DataError for rows with too many
+    fields, fields over :data:`FIELD_LIMIT` and NUL characters.
+    """
     bad_rows: list[pacsv.InvalidRow] = []
+    block = 1 << 20  # Arrow's own default
 
     def keep_invalid(row: pacsv.InvalidRow) -> str:
         bad_rows.append(row)
@@ -269,7 +352,9 @@ def _read_arrow(
     def read(threads: bool) -> pa.Table:
         return pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(body)),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads),
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=threads, block_size=block
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
                 newlines_in_values=True,
@@ -288,7 +373,14 @@ def _read_arrow(
         # A header without a line break has no rows, but Arrow cannot skip it.
         body += b"\n"
     try:
-        arrow = read(threads=True)
+        try:
+            arrow = read(threads=True)
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc):
+                raise
+            # A row longer than a block: read the file as one block, and check its fields below.
+            block = len(body) + 1
+            arrow = read(threads=False)
         if bad_rows:
             # Only a single-threaded read knows the row numbers of the bad rows.
             bad_rows.clear()
@@ -308,7 +400,28 @@ def _read_arrow(
                 for row in bad_rows
             ]
         )
+    faults = _field_faults(arrow, dict(zip(names, headers or names, strict=True)), file,
+                           long=len(body) > FIELD_LIMIT, nul=b"\0" in body)  # fmt: skip
+    if faults:
+        raise DataError(faults)
     return arrow
+
+
+def _field_faults(
+    arrow: pa.Table, headers: dict[str, str], file: str, *, long: bool, nul: bool
+) -> list[Fault]:
+    """Every field over :data:`FIELD_LIMIT` (if ``long``) and with a NUL (if ``nul``), by row."""
+    faults = []
+    for name, column in zip(arrow.column_names, arrow.columns, strict=True):
+        lengths = pc.utf8_length(column) if long else None
+        checks = [(pc.greater(lengths, FIELD_LIMIT), None)] if long else []
+        checks += [(pc.match_substring(column, "\0"), NUL)] if nul else []
+        for bad, expected in checks:
+            for index in pc.indices_nonzero(bad).to_pylist():
+                value = column[index].as_py()
+                faults.append(Fault(file, index + 2, headers[name], _shorten(value),
+                                    expected or _too_long(lengths[index].as_py())))  # fmt: skip
+    return sorted(faults, key=lambda fault: fault.row)
 
 
 def _parse(
@@ -342,6 +455,45 @@ def empty_table(table: Table) -> pd.DataFrame:
     return frame
 
 
+# -- a list of cases ---------------------------------------------------------------------------
+
+#: The largest list of case IDs read (``--cases-file``): a million IDs fit well within it.
+CASE_LIST_LIMIT = 16 * 1024 * 1024
+
+
+def read_case_list(path: str | Path) -> list[str]:
+    """The case IDs in the text file at ``path`` (``--cases-file``), one per line.
+
+    Blank lines and lines that begin with ``#`` are skipped. The file is read
+    as the data folder's CSV files are (UTF-8 or Windows-1252, detected).
+    Raises ParameterError naming the file for one that cannot be read, is
+    larger than :data:`CASE_LIST_LIMIT`, is UTF-16 or is not text at all.
+    """
+
+    def refuse(problem: str) -> ParameterError:
+        return ParameterError(f"--cases-file {path}: {problem}")
+
+    try:
+        with open(path, "rb") as file:
+            raw = file.read(CASE_LIST_LIMIT + 1)
+    except OSError as exc:
+        raise refuse(exc.strerror or str(exc)) from None
+    if len(raw) > CASE_LIST_LIMIT:
+        raise refuse(f"is larger than {CASE_LIST_LIMIT // 2**20} MiB; a list of case IDs, one per "
+                     "line, is far smaller: is it the right file?")  # fmt: skip
+    try:
+        encoding = detect_encoding(raw)
+    except ValueError as exc:
+        raise refuse(str(exc)) from None
+    text = raw.decode(encoding)
+    if "\0" in text:
+        raise refuse(
+            "is not a text file (it holds NUL bytes): give a text file with one case ID per line"
+        )
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
 # -- the data folder, with or without a mapping file ------------------------------------------
 
 #: A mapping file named on the command line (``--mapping FILE``), for the data folders it reads.
@@ -365,9 +517,9 @@ def using_mapping(path: str | Path | None) -> Iterator[None]:
 def find_mapping(data_dir: Path, mapping: str | Path | None = None) -> Path | None:
     """The mapping file for ``data_dir``: ``mapping``, else ``--mapping``, else its ``dossier.toml``.
 
-    A case extract (a folder with ``sources.json``) is contract files already: no mapping.
+    A case extract (see :func:`is_case_extract`) is contract files already: no mapping.
     """
-    if (data_dir / EXTRACT_SOURCES).is_file():
+    if is_case_extract(data_dir):
         return None
     chosen = Path(mapping).expanduser() if mapping else _MAPPING.get()
     if chosen is not None:
@@ -431,8 +583,6 @@ def read_folder(data_dir: str | Path, mapping: str | Path | None = None) -> Read
     mapping_path = find_mapping(data_dir, mapping)
     spec = None
     if mapping_path is not None:
-        from .mapping import load_mapping
-
         spec = load_mapping(mapping_path)
     tables: dict[str, pd.DataFrame] = {}
     files: list[SourceFile] = []
@@ -468,8 +618,6 @@ def read_folder(data_dir: str | Path, mapping: str | Path | None = None) -> Read
             translations[table.name] = read.translation
             faults += read.translation.faults
     if plans and len(tables) == len(TABLES):
-        from .mapping import check_translated
-
         # Faults already reported where a value was translated are not reported twice.
         told = {(f.file, f.row, f.column) for f in faults}
         told |= {(f.file, f.column, f.value) for f in faults}

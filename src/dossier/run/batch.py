@@ -48,13 +48,9 @@ def select_cases(
     """The cases to render, in order and without repeats; raise for unknown IDs or meeting."""
     chosen = list(case_ids)
     if cases_file is not None:
-        try:
-            lines = Path(cases_file).read_text(encoding="utf-8-sig").splitlines()
-        except OSError as exc:
-            raise ParameterError(f"--cases-file {cases_file}: {exc.strerror}") from None
-        chosen += [
-            line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
-        ]
+        from ..data.sources import read_case_list
+
+        chosen += read_case_list(cases_file)
     if meeting is not None:
         if registry.meeting(meeting) is None:
             known = (

@@ -26,6 +26,7 @@ from dossier.cli import main
 from dossier.cli.mail import message_size
 from dossier.errors import ParameterError
 from dossier.share.letter import (
+    WORD_JOINER,
     Attachment,
     Letter,
     compose,
@@ -44,6 +45,10 @@ AS_OF = "2023-06-01"
 USER = "analytiker"
 PASSWORD = "Hemligt-lösen-7Qz!"  # grepped for in every output: it must never show
 HOSTILE_TITLE = "Påverkan <b>fet</b> & mer\nBcc: x@y"
+# RFC 2047 encoded words that decode to a line break and a header of their own (issue 11).
+EVIL_CC = "=?utf-8?q?=0D=0ACc:_evil@attacker.example?="
+EVIL_BCC = "=?utf-8?q?=0D=0ABcc:_hidden@attacker.example?="
+ENCODED_WORD_TITLE = f"Titel {EVIL_CC} och {EVIL_BCC} slut"
 TO = "Anna Åberg <anna@example.se>"
 SENDER = "Analysenheten <analys@example.se>"
 
@@ -70,10 +75,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_all(out, SAMPLE_DATA, [CASE, "RUN/136/2022"], MEETING)
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A data folder whose RUN/168/2020 title holds markup, a newline and ``Bcc: x@y``; rendered."""
-    data = tmp_path_factory.mktemp("hostile") / "data"
+def titled(tmp_path_factory: pytest.TempPathFactory, title: str) -> tuple[Path, Path]:
+    """A copy of the sample data whose RUN/168/2020 is titled ``title``, and its dossier rendered."""
+    data = tmp_path_factory.mktemp("titled") / "data"
     shutil.copytree(SAMPLE_DATA, data)
     path = data / "cases.csv"
     with path.open(encoding="utf-8", newline="") as file:
@@ -81,13 +85,25 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         columns, rows = list(reader.fieldnames or ()), list(reader)
     for row in rows:
         if row["case_id"] == CASE:
-            row["title"] = HOSTILE_TITLE
+            row["title"] = title
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.DictWriter(file, columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    out = render_all(tmp_path_factory.mktemp("hostile-out") / "dossiers", data, [CASE], None)
+    out = render_all(tmp_path_factory.mktemp("titled-out") / "dossiers", data, [CASE], None)
     return data, out
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A data folder whose RUN/168/2020 title holds markup, a newline and ``Bcc: x@y``; rendered."""
+    return titled(tmp_path_factory, HOSTILE_TITLE)
+
+
+@pytest.fixture(scope="module")
+def encoded_words(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A data folder whose RUN/168/2020 title holds encoded words that decode to Cc and Bcc."""
+    return titled(tmp_path_factory, ENCODED_WORD_TITLE)
 
 
 @pytest.fixture
@@ -546,3 +562,72 @@ def test_send_alone_sends_what_waits_in_the_outbox(out, capsys, monkeypatch, smt
     assert not list((out / "outbox").glob("*.eml"))
     code, _, stderr = run(capsys, "mail", "--out", str(out), *server.options())
     assert code == 0 and "nothing to send" in stderr and len(server.received) == 2
+
+
+def assert_only_the_given_headers(raw: bytes) -> EmailMessage:
+    """No Cc or Bcc line in the head or any part, and no defect: the message as parsed."""
+    head = raw[: raw.index(b"\r\n\r\n") + 2]
+    assert b"\nCc:" not in head and b"\nBcc:" not in head
+    message = parse(raw)
+    assert_no_defects(message)
+    for part in message.walk():
+        assert "Cc" not in part and "Bcc" not in part
+    return message
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_encoded_words_in_a_case_title_reach_no_one_else(
+    encoded_words, tmp_path, capsys, monkeypatch, smtp_server
+):
+    data, rendered_out = encoded_words
+    out = Path(shutil.copytree(rendered_out, tmp_path / "dossiers"))
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE, data=data))
+    assert code == 0, stderr
+    draft = assert_only_the_given_headers(Path(stdout.strip()).read_bytes())
+    subject = f"[{CASE}] {ENCODED_WORD_TITLE} – ärendesammanfattning"
+    assert draft["Subject"].replace(WORD_JOINER, "") == subject
+    [name] = attachments(draft)
+    assert name.startswith("RUN-168-2020 Titel =")
+
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    code, _, stderr = run(capsys, *mail_args(out, CASE, data=data), *server.options())
+    assert code == 0, stderr
+    [envelope] = server.received
+    assert envelope.rcpt_tos == ["anna@example.se"]
+    received = assert_only_the_given_headers(envelope.original_content)
+    assert received["Subject"].replace(WORD_JOINER, "") == subject
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_encoded_words_in_subject_and_display_names_reach_no_one_else(
+    out, capsys, monkeypatch, smtp_server
+):
+    subject = f"Ärende {EVIL_CC} {EVIL_BCC}"
+    given = ["--subject", subject, "--cc", f'"{EVIL_BCC}" <bo@example.se>']
+    hostile_names = ["mail", CASE, *given, "--to", f"{EVIL_CC} <anna@example.se>",
+                     "--from", f'"{EVIL_BCC}" <analys@example.se>', "--data", str(SAMPLE_DATA),
+                     "--out", str(out), "--as-of", AS_OF]  # fmt: skip
+    code, stdout, stderr = run(capsys, *hostile_names)
+    assert code == 0, stderr
+    raw = Path(stdout.strip()).read_bytes()
+    head = raw[: raw.index(b"\r\n\r\n") + 2]
+    assert b"\nBcc:" not in head and head.count(b"\nCc:") == 1
+    draft = parse(raw)
+    assert [a.addr_spec for a in draft["Cc"].addresses] == ["bo@example.se"]
+    assert draft["Subject"].replace(WORD_JOINER, "") == subject
+
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    code, _, stderr = run(capsys, *hostile_names, *server.options())
+    assert code == 0, stderr
+    [envelope] = server.received
+    assert envelope.mail_from == "analys@example.se"
+    assert sorted(envelope.rcpt_tos) == ["anna@example.se", "bo@example.se"]
+    received = parse(envelope.original_content)
+    assert "Bcc" not in received and len(received.get_all("Cc")) == 1
+    assert [a.addr_spec for a in received["To"].addresses] == ["anna@example.se"]
+    assert [a.addr_spec for a in received["From"].addresses] == ["analys@example.se"]
+    assert received["Subject"].replace(WORD_JOINER, "") == subject

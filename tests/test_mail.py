@@ -34,7 +34,13 @@ from dossier.share.letter import (
     parse_address,
     parse_addresses,
 )
-from dossier.share.outbox import read_config, smtp_settings, without_draft_marker
+from dossier.share.outbox import (
+    data_folder_warning,
+    read_config,
+    settings_folders,
+    smtp_settings,
+    without_draft_marker,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
@@ -118,6 +124,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("HOST", "PORT", "TLS", "USER", "CA_FILE", "TIMEOUT", "PASSWORD"):
         monkeypatch.delenv(f"DOSSIER_SMTP_{name}", raising=False)
     monkeypatch.delenv("DOSSIER_MAIL_FROM", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # not the developer's own
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -131,6 +138,8 @@ class Server:
     ca_file: Path
     tls: str
     received: list = field(default_factory=list)
+    greetings: list = field(default_factory=list)  # every EHLO: a client that connected
+    logins: list = field(default_factory=list)  # every AUTH attempt, with what it carried
 
     def options(self, *, user: str = USER) -> list[str]:
         return ["--send", "--smtp-host", "127.0.0.1", "--smtp-port", str(self.port),
@@ -155,22 +164,29 @@ def certificate(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def smtp_server(certificate) -> Iterator[Callable[..., Server]]:
-    """``smtp_server(tls="starttls"|"ssl")``: a real SMTP server on loopback with AUTH."""
+    """``smtp_server(tls="starttls"|"ssl", certificate=(cert, ca_file))``: a real SMTP server
+    on loopback with AUTH; by default with the test's own CA."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    cert, ca_file = certificate
     controllers = []
 
-    def start(tls: str = "starttls") -> Server:
+    def start(tls: str = "starttls", certificate=certificate) -> Server:
+        cert, ca_file = certificate
         server = Server(free_port(), ca_file, tls)
 
         class Handler:
+            async def handle_EHLO(self, smtp, session, envelope, hostname, responses):
+                server.greetings.append(hostname)
+                session.host_name = hostname  # the hook's duty, or the server forgets the EHLO
+                return responses
+
             async def handle_DATA(self, smtp, session, envelope):
                 server.received.append(envelope)
                 return "250 2.0.0 Message accepted"
 
         def authenticator(smtp, session, envelope, mechanism, auth_data):
+            server.logins.append(auth_data)
             ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
                   and auth_data.password == PASSWORD.encode())  # fmt: skip
             return AuthResult(success=ok, handled=False)
@@ -317,6 +333,30 @@ def test_bad_recipient_stops_before_anything_is_rendered(tmp_path, capsys):
     assert code == 2
     assert "--to 'anna(at)example.se'" in stderr and "name@example.se" in stderr
     assert not out.exists()
+
+
+def test_mail_settings_are_the_operators_own_never_the_data_folders(tmp_path, monkeypatch):
+    data = tmp_path / "export"
+    data.mkdir()
+    (data / "dossier.toml").write_text('[mail]\nhost = "smtp.attacker.example"\n', "utf-8")
+    assert "[mail] table is ignored" in data_folder_warning(data)
+    assert data_folder_warning(tmp_path) is None  # no dossier.toml
+    assert read_config(settings_folders(data)) == ({}, None)
+    monkeypatch.chdir(data)  # the operator works inside the export: still not theirs
+    assert read_config(settings_folders(data)) == ({}, None)
+    assert read_config(settings_folders(Path("."))) == ({}, None)
+
+    own = tmp_path / "config" / "dossier" / "dossier.toml"  # $XDG_CONFIG_HOME, set above
+    own.parent.mkdir(parents=True)
+    own.write_text('[mail]\nhost = "smtp.region.example"\n', "utf-8")
+    assert read_config(settings_folders(data)) == ({"host": "smtp.region.example"}, own)
+    work = tmp_path / "work"
+    (work / "dossier.toml").write_text("[cases]\n", "utf-8")  # a mapping, no [mail]: next
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(work)
+    assert read_config(settings_folders(data))[1] == own
+    (work / "dossier.toml").write_text('[mail]\nhost = "smtp.here.example"\n', "utf-8")
+    assert read_config(settings_folders(data))[1] == work / "dossier.toml"
 
 
 def test_send_without_a_server_stops_before_anything_is_rendered(tmp_path, capsys):
@@ -631,3 +671,34 @@ def test_encoded_words_in_subject_and_display_names_reach_no_one_else(
     assert [a.addr_spec for a in received["To"].addresses] == ["anna@example.se"]
     assert [a.addr_spec for a in received["From"].addresses] == ["analys@example.se"]
     assert received["Subject"].replace(WORD_JOINER, "") == subject
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_a_data_folder_cannot_send_the_password_to_its_own_server(
+    out, tmp_path, capsys, caplog, monkeypatch, smtp_server
+):
+    """An export's dossier.toml names the attacker's STARTTLS server and CA: it hears nothing."""
+    trustme = pytest.importorskip("trustme")
+    attacker_ca = trustme.CA()
+    data = Path(shutil.copytree(SAMPLE_DATA, tmp_path / "export"))
+    attacker_ca.cert_pem.write_to_path(str(data / "ca.pem"))
+    attacker = smtp_server(certificate=(attacker_ca.issue_cert("127.0.0.1"), data / "ca.pem"))
+    (data / "dossier.toml").write_text(
+        f'[mail]\nhost = "127.0.0.1"\nport = {attacker.port}\ntls = "starttls"\n'
+        f'ca_file = "ca.pem"\nuser = "{USER}"\nfrom = "Kansliet <kansli@attacker.example>"\n',
+        encoding="utf-8",
+    )
+    operator = smtp_server()
+    for name, value in {"HOST": "127.0.0.1", "PORT": str(operator.port), "TLS": "starttls",
+                        "CA_FILE": str(operator.ca_file), "USER": USER,
+                        "PASSWORD": PASSWORD}.items():  # fmt: skip
+        monkeypatch.setenv(f"DOSSIER_SMTP_{name}", value)
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE, data=data), "--send")
+    assert code == 0, stderr
+    assert not attacker.greetings and not attacker.logins and not attacker.received
+    [envelope] = operator.received
+    assert envelope.mail_from == "analys@example.se" and envelope.rcpt_tos == ["anna@example.se"]
+    assert f"{data / 'dossier.toml'}: its [mail] table is ignored" in stderr
+    assert "may come from anyone" in stderr
+    assert_password_nowhere(out, stdout, stderr, caplog=caplog)

@@ -6,7 +6,6 @@ import argparse
 import datetime as dt
 import re
 import sys
-from pathlib import Path
 
 from ..errors import MailError
 from ..share.letter import parse_address, parse_addresses
@@ -15,8 +14,10 @@ from ..share.outbox import (
     PASSWORD_VARIABLE,
     SETTING_VARIABLES,
     TLS_MODES,
+    data_folder_warning,
     mail_setting,
     read_config,
+    settings_folders,
     smtp_settings,
 )
 from .options import add_data_option, iso_day, positive
@@ -135,9 +136,11 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
     )
     smtp = mail.add_argument_group(
         "SMTP (with --send)",
-        "Each option falls back to the [mail] table of dossier.toml (in the current folder, "
-        "else the data folder), then to an environment variable (DOSSIER_SMTP_HOST, _PORT, _TLS, "
-        f"_USER, _CA_FILE, _TIMEOUT). The password is read only from {PASSWORD_VARIABLE}.",
+        "Each option falls back to the [mail] table of your own dossier.toml (in the current "
+        "folder, else in $XDG_CONFIG_HOME/dossier/, by default ~/.config/dossier/; never the "
+        "data folder's, which is ignored with a warning), then to an environment variable "
+        "(DOSSIER_SMTP_HOST, _PORT, _TLS, _USER, _CA_FILE, _TIMEOUT). The password is read "
+        f"only from {PASSWORD_VARIABLE}.",
     )
     smtp.add_argument("--smtp-host", default=None, metavar="HOST", help="the SMTP server")
     smtp.add_argument(
@@ -188,7 +191,10 @@ def run_mail(args: argparse.Namespace) -> int:
         if args.sender:
             parse_address(args.sender, "--from")
     data = resolve_data_dir(args.data)
-    config, _ = read_config([Path.cwd(), data])
+    ignored = data_folder_warning(data)
+    if ignored:
+        print(f"dossier: warning: {ignored}", file=sys.stderr)
+    config, _ = read_config(settings_folders(data))
     sender = mail_setting("from", args.sender, config)
     smtp = None
     if args.send:

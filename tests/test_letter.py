@@ -179,3 +179,25 @@ def test_long_swedish_subjects_and_names_are_not_refused():
     parsed = read_back(message)
     assert recipients(parsed) == ["anna@example.se", "bo@example.se", "k@example.se"]
     assert without_spaces(parsed["Subject"]) == without_spaces(subject)
+
+
+@pytest.mark.parametrize(
+    ("value", "fault"),
+    [
+        ("a" * 300 + "@example.se", "the part before @ is 300 characters long"),
+        ("a" * 65 + "@example.se", "the part before @ is 65 characters long"),
+        ("a@" + ".".join(["b" * 63] * 4) + ".se", "the domain is 258 characters long"),
+        ("a" * 64 + "@" + ".".join(["b" * 61] * 3) + ".abcd", "the address is 255"),
+    ],
+)
+def test_addresses_longer_than_smtp_allows_are_refused(value, fault):
+    with pytest.raises(ParameterError, match=fault) as refused:
+        parse_address(value, "--to")
+    assert "--to" in str(refused.value) and "RFC 5321" in str(refused.value)
+
+
+def test_addresses_at_the_smtp_limits_are_taken():
+    local = "a" * 64
+    assert parse_address(local + "@example.se").username == local
+    address = parse_address(local + "@" + ".".join(["b" * 61] * 3) + ".abc")
+    assert len(address.addr_spec) == 254

@@ -41,6 +41,8 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # (invisible) between "=" and "?" leaves no opener; the header shows the text as it was.
 _ENCODED_WORD_OPENER = re.compile(r"=(?=\?)")
 WORD_JOINER = "\u2060"
+# RFC 5321 section 4.5.3.1: the longest local part, domain and address (path less its <>).
+MAX_LOCAL_PART, MAX_DOMAIN, MAX_ADDRESS = 64, 255, 254
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
@@ -88,6 +90,16 @@ def parse_address(value: str, option: str = "--to") -> Address:
             f"{shown} is not an email address (use name@example.se or "
             f"'Name <name@example.se>'; one address per option, or several separated by commas)"
         )
+    for part, length, limit in (
+        ("the part before @", len(local), MAX_LOCAL_PART),
+        ("the domain", len(ascii_domain), MAX_DOMAIN),
+        ("the address", len(local) + 1 + len(ascii_domain), MAX_ADDRESS),
+    ):
+        if length > limit:
+            raise ParameterError(
+                f"{shown}: {part} is {length} characters long; mail servers take at most "
+                f"{limit} (RFC 5321), so give the recipient's real address"
+            )
     try:
         return Address(display_name=header_text(name), username=local, domain=ascii_domain.lower())
     except (ValueError, IndexError) as exc:

@@ -34,6 +34,8 @@ CONFIG_FILE = "dossier.toml"
 PASSWORD_VARIABLE = "DOSSIER_SMTP_PASSWORD"
 TLS_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+#: The longest wait for the server at one step, in seconds (an hour).
+MAX_SMTP_TIMEOUT = 3600.0
 #: Settings keys of the ``[mail]`` table in dossier.toml, and their environment variables.
 SETTING_VARIABLES = {
     "host": "DOSSIER_SMTP_HOST",
@@ -85,8 +87,11 @@ class SmtpSettings:
             object.__setattr__(self, "port", DEFAULT_PORTS[self.tls])
         if not 0 < self.port < 65536:
             raise ParameterError(f"--smtp-port {self.port}: use a port from 1 to 65535")
-        if self.timeout <= 0:
-            raise ParameterError(f"--smtp-timeout {self.timeout}: use a number of seconds above 0")
+        if not 0 < self.timeout <= MAX_SMTP_TIMEOUT:  # also refuses nan
+            raise ParameterError(
+                f"--smtp-timeout {self.timeout}: use a number of seconds above 0 and at most "
+                f"{MAX_SMTP_TIMEOUT:g}"
+            )
         if self.ca_file is not None and not Path(self.ca_file).is_file():
             raise ParameterError(
                 f"--ca-file {self.ca_file}: no such file (give a PEM file of CA certificates)"

@@ -13,6 +13,7 @@ means a bug.
     ├── RenderError          a notebook or export failed
     ├── OutputLockedError    another batch writes to the same folder
     └── MailError            a message could not be built or sent
+        └── HeaderError      a header would say other than what was meant
 """
 
 from __future__ import annotations
@@ -85,3 +86,9 @@ class MailError(DossierError):
     """Raised when a message cannot be built or sent."""
 
     exit_status = 1
+
+
+class HeaderError(MailError):
+    """Raised when a message read back from its bytes has headers or recipients not meant."""
+
+    exit_status = 2

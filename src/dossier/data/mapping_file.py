@@ -180,7 +180,8 @@ class _Reader:
         if "date_formats" in data:
             common = self.formats(("date_formats",), data["date_formats"])
         for key, value in data.items():
-            # [mail] in the same file holds `dossier mail`'s SMTP settings (dossier.share.outbox reads it).
+            # [mail] may share the file: `dossier mail` reads it from the operator's own dossier.toml
+            # and ignores it in a data folder (dossier.share.outbox).
             if key in ("date_formats", "mail"):
                 continue
             if key not in TABLE:

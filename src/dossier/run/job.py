@@ -40,6 +40,8 @@ LOCK_FILE = ".dossier.lock"
 
 #: The longest ``--timeout``, in seconds.
 MAX_TIMEOUT = 86_400.0
+#: The longest ``--inactive-months``: a hundred years, well inside the dates Python can count.
+MAX_INACTIVE_MONTHS = 1200
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,11 @@ class RenderOptions:
         check_language(self.lang)
         if not self.formats or any(f not in ("html", "pdf") for f in self.formats):
             raise ParameterError(f"--format {','.join(self.formats)}: use html, pdf or html,pdf")
-        if self.inactive_months < 1:
-            raise ParameterError("--inactive-months must be 1 or more")
+        if not 1 <= self.inactive_months <= MAX_INACTIVE_MONTHS:
+            raise ParameterError(
+                f"--inactive-months {self.inactive_months}: use a whole number from 1 to "
+                f"{MAX_INACTIVE_MONTHS}"
+            )
         if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
             raise ParameterError(
                 f"--timeout {self.timeout:g}: give the seconds a dossier's notebook may run,"

@@ -3,7 +3,10 @@
 A letter is the decision summary of one case (or the agenda of one meeting)
 as plain text and HTML, with the dossiers attached. Every address is checked
 before anything is built, and nothing from the data reaches a header
-unescaped: a title's line break becomes a space, never a new header.
+unescaped: a title's line break becomes a space, never a new header, and an
+encoded word in it (``=?utf-8?q?=0D=0ABcc:...?=``) stays text. The finished
+message is read back from its bytes as a mail program reads it, and refused
+unless its headers and recipients are the ones intended.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
-from ..errors import MailError, ParameterError
+from ..errors import HeaderError, MailError, ParameterError
 
 if TYPE_CHECKING:
     from ..content.analysis import DecisionSummary
@@ -30,6 +35,14 @@ if TYPE_CHECKING:
 # Line breaks and other control characters (C0, DEL, C1, Unicode line and paragraph
 # separators): none may reach a header, where a line break would start a new header.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# An RFC 2047 encoded word opens with "=?". Python's mail parser decodes one wherever it stands,
+# inside a word or a quoted display name too, and the Pythons affected by CVE-2024-6923 (3.11.7
+# among them) write what it decodes, a CR LF included, onto the wire as it is. A word joiner
+# (invisible) between "=" and "?" leaves no opener; the header shows the text as it was.
+_ENCODED_WORD_OPENER = re.compile(r"=(?=\?)")
+WORD_JOINER = "\u2060"
+# RFC 5321 section 4.5.3.1: the longest local part, domain and address (path less its <>).
+MAX_LOCAL_PART, MAX_DOMAIN, MAX_ADDRESS = 64, 255, 254
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
@@ -41,12 +54,15 @@ _FILE_NAME_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
 
 
 def header_text(value: str) -> str:
-    """``value`` as safe header text: control characters and line breaks become one space.
+    """``value`` as safe header text: one line, and no encoded word for a mail parser to decode.
 
-    A case title is data; this keeps a title such as ``"x\\nBcc: y@z"`` inside the
-    subject as plain words instead of a header of its own.
+    Control characters and line breaks become one space; a word joiner goes between
+    the ``=`` and ``?`` of every ``=?``. A case title is data; this keeps a title such
+    as ``"x\\nBcc: y@z"`` or ``"x =?utf-8?q?=0D=0ABcc:_y@z?="`` inside the subject as
+    plain words instead of a header of its own.
     """
-    return " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
+    one_line = " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
+    return _ENCODED_WORD_OPENER.sub("=" + WORD_JOINER, one_line)
 
 
 def parse_address(value: str, option: str = "--to") -> Address:
@@ -74,8 +90,18 @@ def parse_address(value: str, option: str = "--to") -> Address:
             f"{shown} is not an email address (use name@example.se or "
             f"'Name <name@example.se>'; one address per option, or several separated by commas)"
         )
+    for part, length, limit in (
+        ("the part before @", len(local), MAX_LOCAL_PART),
+        ("the domain", len(ascii_domain), MAX_DOMAIN),
+        ("the address", len(local) + 1 + len(ascii_domain), MAX_ADDRESS),
+    ):
+        if length > limit:
+            raise ParameterError(
+                f"{shown}: {part} is {length} characters long; mail servers take at most "
+                f"{limit} (RFC 5321), so give the recipient's real address"
+            )
     try:
-        return Address(display_name=name.strip(), username=local, domain=ascii_domain.lower())
+        return Address(display_name=header_text(name), username=local, domain=ascii_domain.lower())
     except (ValueError, IndexError) as exc:
         raise ParameterError(f"{shown} is not a valid address ({exc})") from None
 
@@ -474,14 +500,17 @@ def compose(
     message["To"] = list(to)
     if cc:
         message["Cc"] = list(cc)
-    message["Subject"] = header_text(letter.subject)
+    subject = header_text(letter.subject)
+    message["Subject"] = subject
     message["Date"] = format_datetime((now or dt.datetime.now(dt.UTC)).astimezone())
     domain = sender.domain if sender is not None else "dossier.invalid"
     message["Message-ID"] = make_msgid(idstring=content_digest[:12], domain=domain)
     message.set_content(letter.text, subtype="plain", cte="quoted-printable")
     message.add_alternative(letter.html, subtype="html", cte="quoted-printable")
     for a in letter.attachments:
-        message.add_attachment(a.data, maintype=a.maintype, subtype=a.subtype, filename=a.filename)
+        message.add_attachment(
+            a.data, maintype=a.maintype, subtype=a.subtype, filename=header_text(a.filename)
+        )
     message["Content-Language"] = letter.lang  # after set_content, which clears Content-*
     for part in message.iter_parts():
         del part["MIME-Version"]  # only the top level carries it
@@ -492,7 +521,113 @@ def compose(
             part.set_param("name", part.get_filename())
             if part.get_content_maintype() == "text":
                 part.set_param("charset", "utf-8")
+    filenames = [header_text(a.filename) for a in letter.attachments]
+    check_headers(message, to=to, cc=cc, sender=sender, subject=subject, filenames=filenames)
     return message, content_digest
+
+
+#: Where each header's text comes from, for the message that refuses it.
+_HEADER_SOURCES = {
+    "from": "--from",
+    "to": "--to",
+    "cc": "--cc",
+    "subject": "--subject or the case title",
+    "content-disposition": "the case title (the attachment's file name)",
+    "content-type": "the case title (the attachment's file name)",
+    "recipients": "--to, --cc, --from, --subject and the case title",
+}
+
+
+def check_headers(
+    message: EmailMessage,
+    *,
+    to: Sequence[Address],
+    cc: Sequence[Address] = (),
+    sender: Address | None = None,
+    subject: str,
+    filenames: Sequence[str] = (),
+) -> None:
+    """Read ``message`` back from its bytes as a mail program would; refuse any header not meant.
+
+    Every part must have the headers ``message`` was built with, in that order;
+    From, To, Cc, Subject and the attachments' file names must read as given; the
+    recipients must be ``to`` and ``cc``, no other, and there must be no Bcc.
+
+    Raises
+    ------
+    HeaderError
+        Naming the header at fault and where its text came from (exit status 2).
+    """
+    try:
+        raw = message.as_bytes(policy=policy.SMTP)
+    except MessageError as exc:  # from 3.11.10, HeaderWriteError: a line break in a header
+        raise HeaderError(f"no message built: a header would hold a line break ({exc})") from None
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    built_parts, read_parts = list(message.walk()), list(parsed.walk())
+    for built, read in zip(built_parts, read_parts, strict=False):
+        departure = _header_out_of_place(read.keys(), built.keys())
+        if departure:
+            _refuse(departure[0], f"would be followed by {departure[1]}, a header not meant")
+    if len(read_parts) != len(built_parts):
+        _refuse("Content-Type", f"would make {len(read_parts)} parts, not {len(built_parts)}")
+    for header, meant in (("From", [sender] if sender else []), ("To", to), ("Cc", cc)):
+        found = [a for value in _read(parsed, header) for a in value.addresses]
+        if list(map(_address_key, found)) != list(map(_address_key, meant)):
+            _refuse(header, f"would read {', '.join(map(str, found))!r}, not {', '.join(map(str, meant))!r}")  # fmt: skip
+    read_subject = " ".join(map(str, _read(parsed, "Subject")))
+    if _without_spaces(read_subject) != _without_spaces(subject):
+        _refuse("Subject", f"would read {read_subject!r}, not {subject!r}")
+    names = [v.params.get("filename") for part in parsed.iter_attachments()
+             for v in _read(part, "Content-Disposition")]  # fmt: skip
+    if names != list(filenames):
+        _refuse("Content-Disposition", f"would name the attachments {names}, not {list(filenames)}")
+    recipients = {
+        a.addr_spec.lower()
+        for header in ("To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc")
+        for value in _read(parsed, header)
+        for a in value.addresses
+    }
+    meant = {a.addr_spec.lower() for a in (*to, *cc)}
+    if recipients != meant or "Bcc" in parsed:
+        _refuse("recipients", f"would be {sorted(recipients)}, not {sorted(meant)}")
+
+
+def _read(part: EmailMessage, header: str) -> list:
+    """Every ``header`` of ``part`` as the parser reads it; refused if the parser fails on it."""
+    try:
+        return part.get_all(header, [])
+    except Exception as exc:  # 3.11's parser raises on some headers its own writer folded
+        _refuse(header, f"would not be readable ({type(exc).__name__}: {exc})")
+
+
+def _address_key(address: Address) -> tuple[str, str]:
+    return _without_spaces(address.display_name), address.addr_spec.lower()
+
+
+def _without_spaces(text: str) -> str:
+    # Spaces steer nothing, and Python moves them where a long header is folded: 3.11's writer
+    # can drop one between two encoded words, its address parser reads one in where a display
+    # name was folded, and a word too long for a line comes back after the fold's space.
+    return "".join(text.split())
+
+
+def _header_out_of_place(found: Sequence[str], meant: Sequence[str]) -> tuple[str, str] | None:
+    """Where ``found`` first departs from ``meant``: the header before it, whose text made a
+    header of its own, and what stands there instead (None when the two agree)."""
+    lower, meant = [n.lower() for n in found], [n.lower() for n in meant]
+    if lower == meant:
+        return None
+    pairs = zip(lower, meant, strict=False)
+    at = next((i for i, (f, m) in enumerate(pairs) if f != m), min(len(found), len(meant)))
+    instead = found[at] if at < len(found) else "nothing"
+    return (found[at - 1] if at else "first"), instead
+
+
+def _refuse(header: str, what: str) -> NoReturn:
+    source = _HEADER_SOURCES.get(header.lower())
+    fix = f"; take line breaks and '=?' out of {source}" if source else ""
+    field = "recipients" if header == "recipients" else f"{header} header"
+    raise HeaderError(f"no message built: its {field} {what}{fix}")
 
 
 def check_size(data: bytes, max_size: int, *, meeting: bool) -> None:

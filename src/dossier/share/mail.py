@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 #: The largest message built, in bytes as sent (attachments base64-encoded).
 DEFAULT_MAX_SIZE = 10_000_000
+#: The highest ``--max-size``: far above what mail servers take, still a message held in memory.
+LARGEST_MAX_SIZE = 1_000_000_000
 ATTACH_CHOICES = ("pdf", "html", "both")
 
 # -- the story of one mailing -----------------------------------------------------------------

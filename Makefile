@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CASE ?= RUN/168/2020
 
-.PHONY: demo test lint lab bench clean
+.PHONY: demo test lint lab hooks bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,20 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
+# LAB_ARGS passes more options, e.g. make lab LAB_ARGS="--ip=0.0.0.0 --port=8890".
+# As root (a container), Jupyter refuses to start without --allow-root.
+LAB_ARGS ?=
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	@echo "JupyterLab opens on notebooks/; its URL (with the token) is printed below."
+	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser $(ROOT_ARGS) $(LAB_ARGS)
+
+# Once per clone: git strips outputs and execution counts from notebooks as they are committed.
+hooks: $(STAMP)
+	git config filter.nbstripout.clean '"$(CURDIR)/$(BIN)/python" -m nbstripout --keep-id'
+	git config filter.nbstripout.smudge cat
+	git config diff.ipynb.textconv '"$(CURDIR)/$(BIN)/python" -m nbstripout -t --keep-id'
+	@echo "git now commits notebooks without outputs (filter in .gitattributes, set up in .git/config)."
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_load.py

@@ -426,12 +426,34 @@ def committed_notebook():
     return nbformat.read(NOTEBOOK, as_version=4)
 
 
+CLEAN_HOW = "clean it with `.venv/bin/nbstripout --keep-id notebooks/*.ipynb` (and run `make hooks` once so git does it)"
+
+
 def test_notebook_is_committed_without_outputs():
     code = [cell for cell in committed_notebook().cells if cell.cell_type == "code"]
     assert code
     for cell in code:
-        assert cell.outputs == [], cell.source
-        assert cell.execution_count is None, cell.source
+        assert cell.outputs == [], f"{NOTEBOOK} has outputs: {CLEAN_HOW}"
+        assert cell.execution_count is None, f"{NOTEBOOK} has execution counts: {CLEAN_HOW}"
+
+
+def test_saving_in_lab_leaves_the_notebook_hash_alone(tmp_path):
+    from dossier.resources import notebook_hash
+
+    saved = committed_notebook()
+    for number, cell in enumerate(saved.cells, 1):
+        cell.metadata["jupyter"] = {"source_hidden": False}
+        if cell.cell_type == "code":
+            cell.execution_count = number
+            cell.outputs = [nbformat.v4.new_output("stream", text="ran\n")]
+    saved.metadata["widgets"] = {"state": {}}
+    path = tmp_path / "saved.ipynb"
+    nbformat.write(saved, path)
+    assert notebook_hash(path) == notebook_hash(NOTEBOOK)
+
+    saved.cells[-1].source += "\n# a change that does something"
+    nbformat.write(saved, path)
+    assert notebook_hash(path) != notebook_hash(NOTEBOOK)
 
 
 def test_notebook_has_one_parameters_cell_with_the_documented_defaults():

@@ -400,27 +400,26 @@ def _read_arrow(
                 for row in bad_rows
             ]
         )
-    faults = _field_faults(arrow, dict(zip(names, headers or names, strict=True)), file,
-                           long=len(body) > FIELD_LIMIT, nul=b"\0" in body)  # fmt: skip
+    header = dict(zip(names, headers or names, strict=True))
+    faults = _field_faults(arrow, header, file, nul=b"\0" in body)
     if faults:
         raise DataError(faults)
     return arrow
 
 
-def _field_faults(
-    arrow: pa.Table, headers: dict[str, str], file: str, *, long: bool, nul: bool
-) -> list[Fault]:
-    """Every field over :data:`FIELD_LIMIT` (if ``long``) and with a NUL (if ``nul``), by row."""
+def _field_faults(arrow: pa.Table, headers: dict[str, str], file: str, *, nul: bool) -> list[Fault]:
+    """Every field over :data:`FIELD_LIMIT` characters, and with a NUL if ``nul``, by row."""
     faults = []
     for name, column in zip(arrow.column_names, arrow.columns, strict=True):
-        lengths = pc.utf8_length(column) if long else None
-        checks = [(pc.greater(lengths, FIELD_LIMIT), None)] if long else []
-        checks += [(pc.match_substring(column, "\0"), NUL)] if nul else []
-        for bad, expected in checks:
-            for index in pc.indices_nonzero(bad).to_pylist():
-                value = column[index].as_py()
-                faults.append(Fault(file, index + 2, headers[name], _shorten(value),
-                                    expected or _too_long(lengths[index].as_py())))  # fmt: skip
+        # A value has no more characters than bytes: only one long in bytes is counted in characters.
+        long = pc.indices_nonzero(pc.greater(pc.binary_length(column), FIELD_LIMIT)).to_pylist()
+        found = [(i, _too_long(n)) for i in long if (n := len(column[i].as_py())) > FIELD_LIMIT]
+        if nul:
+            found += [
+                (i, NUL) for i in pc.indices_nonzero(pc.match_substring(column, "\0")).to_pylist()
+            ]
+        faults += [Fault(file, index + 2, headers[name], _shorten(column[index].as_py()), expected)
+                   for index, expected in found]  # fmt: skip
     return sorted(faults, key=lambda fault: fault.row)
 
 

@@ -7,6 +7,7 @@ refused, naming the file and the fix, before they are read.
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -107,3 +108,34 @@ def test_cells_right_of_the_header_are_not_read_and_do_not_count(tmp_path):
     with pytest.raises(DataError) as exc:
         read_sheet(tmp_path / "stray.xlsx", cell_limit=99)
     assert "row 51 goes over" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ('<c r="B2" t="inlineStr"><is><t>a&#0;b</t></is></c>', "reference to invalid character"),
+        ('<c r="B2" t="s"><v>999</v></c>', "list index out of range"),  # no such shared string
+    ],
+    ids=["nul-in-xml", "shared-string-not-there"],
+)
+def test_a_damaged_sheet_is_refused_not_a_traceback(tmp_path, capsys, cell, problem):
+    plain = tmp_path / "plain.xlsx"
+    workbook = Workbook()
+    workbook.active.append(["case_id", "title"])
+    workbook.active.append(["RUN/168/2020", "PLACE"])
+    workbook.save(plain)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(damaged, "w") as out:
+        for name in source.namelist():
+            part = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                part = re.sub(rb'<c r="B2"[^>]*>.*?</c>', cell.encode(), part)
+                assert cell.encode() in part
+            out.writestr(name, part)
+    status, err = check(data_with_events_workbook(tmp_path, damaged), capsys)
+    assert status == 2
+    assert err.startswith(
+        "dossier: 1 fault in the source data:\n"
+        "  events.xlsx cannot be read as an Excel workbook (.xlsx): "
+    )
+    assert problem in err and err.count("\n") == 2

@@ -1,7 +1,8 @@
 """Stage 1, the data: from a registry's export to a checked :class:`~dossier.data.model.Registry`.
 
-The data contract as data (``contract``), partial dates (``dates``), reading CSV
-and ``.xlsx`` exactly as exported (``sources``, ``xlsx``), the contract's checks
+The data contract as data (``contract``), partial dates (``dates``), reading a
+data folder exactly as exported (``sources``: which file is which table; one CSV
+file in ``csv_file``, one workbook's sheet in ``xlsx``), the contract's checks
 (``checks``) and the load that runs them (``validate``), the case model
 (``model``), the ``check`` report (``report``) and synthetic data for tests and
 benchmarks (``synthetic``).
@@ -15,7 +16,8 @@ layer, one module per step:
 - ``mapping``: translating the rows, and checking them in the export's terms;
 - ``mapping_guide``: what the analyst is told (``check --explain``, ``init-mapping``).
 
-``sources`` reads through the mapping layer; the mapping layer never imports ``sources``.
+``sources`` reads through the first four, which never import ``sources``;
+``mapping_guide`` reads a folder through ``sources``.
 
 May import: the top-level ``errors``, ``catalogue`` and ``resources``; nothing
 of ``content``, ``run``, ``share`` or ``cli``.

@@ -181,7 +181,8 @@ class _Candidate:
 
 
 def _candidates(data_dir: Path) -> list[_Candidate]:
-    from .sources import csv_columns, open_csv, sheet_columns
+    from .csv_file import csv_columns, open_csv
+    from .sources import sheet_columns
     from .xlsx import is_excel, read_sheet, sheet_names
 
     found = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,23 @@ def sheet_names(path: Path) -> list[str]:
         workbook.close()
 
 
+def _unreadable_errors() -> tuple[type[Exception], ...]:
+    """What openpyxl and zipfile raise for a damaged or hostile workbook.
+
+    A broken zip (BadZipFile, zlib.error, EOFError; RuntimeError for an
+    encrypted part or NotImplementedError for an unknown zip version), XML that
+    does not parse (ParseError, a SyntaxError), references to strings or styles
+    that are not there (IndexError, KeyError), values of the wrong kind
+    (TypeError, ValueError).
+    """
+    from openpyxl.utils.exceptions import InvalidFileException  # here: openpyxl is slow to import
+
+    return (
+        InvalidFileException, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, OSError,
+        SyntaxError, IndexError, KeyError, TypeError, ValueError,
+    )  # fmt: skip
+
+
 def read_sheet(
     path: Path, sheet: str | int | None = None, *, where: str = "", cell_limit: int = CELL_LIMIT
 ) -> Sheet:
@@ -73,36 +91,46 @@ def read_sheet(
         while header and not header[-1]:
             header.pop()
         width = len(header)
-        # Only the header's width is read below it: cells further right are not data.
-        rows = worksheet.iter_rows(min_row=2, max_col=max(width, 1), values_only=True)
-        body = []
-        for values in rows:
-            if (len(body) + 1) * width > cell_limit:
-                raise DataError([Fault(path.name, expected=(
-                    f"has more than {cell_limit:,} cells in sheet {worksheet.title!r} ({width:,} "
-                    f"columns; row {len(body) + 2:,} goes over), the most a sheet may hold: "
-                    + OVER_LIMIT_FIX))])  # fmt: skip
-            cells = tuple(cell_text(value) for value in values[:width])
-            body.append(cells + ("",) * (width - len(cells)))
+        body = _read_rows(worksheet, path, width, cell_limit)
         # Trailing empty rows are formatting, not data.
         while body and not any(body[-1]):
             body.pop()
         return Sheet(worksheet.title, header, body)
+    except _unreadable_errors() as exc:
+        raise _unreadable(path, exc) from None
     finally:
         workbook.close()
 
 
+def _read_rows(worksheet, path: Path, width: int, cell_limit: int) -> list[tuple[str, ...]]:
+    # Only the header's width is read below it: cells further right are not data.
+    rows = worksheet.iter_rows(min_row=2, max_col=max(width, 1), values_only=True)
+    body = []
+    for values in rows:
+        if (len(body) + 1) * width > cell_limit:
+            raise DataError([Fault(path.name, expected=(
+                f"has more than {cell_limit:,} cells in sheet {worksheet.title!r} ({width:,} "
+                f"columns; row {len(body) + 2:,} goes over), the most a sheet may hold: "
+                + OVER_LIMIT_FIX))])  # fmt: skip
+        cells = tuple(cell_text(value) for value in values[:width])
+        body.append(cells + ("",) * (width - len(cells)))
+    return body
+
+
+def _unreadable(path: Path, exc: Exception) -> DataError:
+    return DataError(
+        [Fault(path.name, expected=f"cannot be read as an Excel workbook (.xlsx): {exc}")]
+    )
+
+
 def _open(path: Path):
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         _check_parts(path)
         return load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise DataError(
-            [Fault(path.name, expected=f"cannot be read as an Excel workbook (.xlsx): {exc}")]
-        ) from None
+    except _unreadable_errors() as exc:
+        raise _unreadable(path, exc) from None
 
 
 def _check_parts(path: Path) -> None:

@@ -38,6 +38,8 @@ TOO_LONG = "9" * 400  # float() makes it inf; int(inf) was an OverflowError
         ([*MAIL, "--send", "--smtp-port", "70000"], "--smtp-port", "1 to 65535"),
         ([*MAIL, "--send", "--smtp-timeout", "nan"], "--smtp-timeout", "at most 3600"),
         ([*MAIL, "--send", "--smtp-timeout", "1e300"], "--smtp-timeout", "at most 3600"),
+        (["render", CASE, "--as-of", "0001-01-01"], "--as-of", "1000 to 9999"),
+        (["batch", CASE, "--since", "0999-12-31"], "--since", "1000 to 9999"),
     ],
 )  # fmt: skip
 def test_a_number_out_of_range_is_refused_as_it_is_read(args, option, allowed, tmp_path, capsys):

@@ -76,10 +76,15 @@ def add_inactive_months_option(parser: argparse.ArgumentParser) -> None:
 
 
 def iso_day(value: str) -> dt.date:
+    from ..data.dates import FIRST_YEAR, LAST_YEAR, YEARS
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"{value!r} is outside {YEARS}")
+    return day
 
 
 def formats(value: str) -> tuple[str, ...]:

@@ -8,11 +8,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import psutil
 import pytest
+from processes import gone_within
 
 from dossier.run.execute import NotebookFailed, run_notebook
 from dossier.run.kernel import WarmKernel, ready_kernel
@@ -126,7 +126,7 @@ def test_closing_the_template_kills_the_kernels_it_forked(tmp_path):
     kernel = forked(tmp_path, template)
     pid = kernel_facts(kernel)["pid"]
     template.close()
-    assert wait_gone(pid)
+    assert gone_within([pid], 5)
     kernel.shutdown()
 
 
@@ -149,7 +149,7 @@ def test_a_worker_killed_takes_its_template_and_kernels_with_it(tmp_path):
         assert psutil.pid_exists(kernel_pid)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
-        assert wait_gone(template_pid) and wait_gone(kernel_pid)
+        assert gone_within([template_pid, kernel_pid], 5)
     finally:
         worker.kill()
         worker.stdout.close()
@@ -265,15 +265,3 @@ def test_the_template_holds_one_thread_when_it_forks(tmp_path):
                           timeout=120, check=True)  # fmt: skip
     assert done.stdout.count(",") == 0 and done.stdout.startswith("['")
     assert done.stderr == ""  # debugpy's warning about frozen modules is kept quiet
-
-
-def wait_gone(pid: int, limit: float = 10.0) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False

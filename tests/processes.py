@@ -30,6 +30,35 @@ def wait_for_path(folder: Path, pattern: str, process: subprocess.Popen | None =
     return found[0]
 
 
+#: The environment variable that marks every process a test's run starts, however deep.
+MARK = "DOSSIER_TEST_RUN"
+
+
+def marked(mark: str) -> list[psutil.Process]:
+    """The live processes whose environment has :data:`MARK` set to ``mark``.
+
+    A process started with that environment passes it on to what it starts, and
+    forked kernels keep it: this finds a run's processes also once their parent
+    is gone and they belong to no one.
+    """
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(MARK) == mark and _alive(process):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def marked_after(mark: str, seconds: float) -> list[psutil.Process]:
+    """The processes still marked ``mark`` ``seconds`` from now at most (none: at once)."""
+    deadline = time.monotonic() + seconds
+    while (found := marked(mark)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
 def family(pid: int) -> list[psutil.Process]:
     """Every process ``pid`` has started that still runs: workers, templates, kernels, …"""
     return psutil.Process(pid).children(recursive=True)

@@ -13,6 +13,9 @@ means a bug.
     ├── RenderError          a notebook or export failed
     ├── OutputLockedError    another batch writes to the same folder
     └── MailError            a message could not be built or sent
+
+Beside that tree, :class:`Stopped` is a ``KeyboardInterrupt``: SIGTERM stops a
+command as Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -85,3 +88,11 @@ class MailError(DossierError):
     """Raised when a message cannot be built or sent."""
 
     exit_status = 1
+
+
+class Stopped(KeyboardInterrupt):
+    """Raised in the command's process when SIGTERM comes; it stops as at Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -65,6 +65,8 @@ class WarmKernel:
                 kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager
             )
             manager.provisioner.template = template
+        kernel = cls(manager)
+        _running.add(kernel)  # from before it starts: end_kernels_now may come at any moment
         try:
             run_sync(manager.start_kernel)(
                 cwd=str(cwd),
@@ -76,9 +78,11 @@ class WarmKernel:
             )
         except BaseException:
             with contextlib.suppress(Exception):
+                kernel._kill_and_wait()  # it may have started before the failure
                 manager.cleanup_resources()  # its connection file and sockets
+            _running.discard(kernel)
             raise
-        return cls(manager)
+        return kernel
 
     @property
     def name(self) -> str:
@@ -142,6 +146,7 @@ class WarmKernel:
             with contextlib.suppress(OSError, RuntimeError):
                 self._kill_and_wait()
             run_sync(self.manager.shutdown_kernel)(now=True)
+        _running.discard(self)
 
     def _kill_and_wait(self, limit: float = 5.0) -> None:
         """Kill the kernel and wait until it has died, leaving it for jupyter_client to reap.
@@ -211,6 +216,26 @@ async def _answered(client: AsyncKernelClient, timeout: float) -> None:
             raise RuntimeError("the kernel died before it answered")
         if time.monotonic() > deadline:
             raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
+
+
+#: The kernels this process has started and not shut down, for :func:`end_kernels_now`.
+_running: set[WarmKernel] = set()
+
+
+def end_kernels_now() -> None:
+    """Kill every kernel this process has started and not shut down, and remove their files.
+
+    For a process that must end at once (in a signal handler): it takes no lock
+    and waits for nothing. Each kernel's process group goes: the kernel and what
+    its cells started.
+    """
+    for kernel in list(_running):  # a copy: the set may change in another thread
+        pgid = getattr(kernel.manager.provisioner, "pgid", None)
+        if pgid:
+            with contextlib.suppress(OSError):
+                os.killpg(pgid, signal.SIGKILL)
+    if _runtime is not None and _runtime[1] == os.getpid():
+        shutil.rmtree(_runtime[0], ignore_errors=True)
 
 
 # -- where kernels' files live --------------------------------------------------------------------

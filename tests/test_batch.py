@@ -8,6 +8,7 @@ rendered once per module and read by several tests.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import fcntl
@@ -22,7 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
-import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -31,6 +32,7 @@ from typing import TypeVar
 
 import psutil
 import pytest
+from processes import MARK, alive_after, family, marked_after, wait_for_path
 from pypdf import PdfReader
 
 from dossier.data.validate import load
@@ -377,15 +379,13 @@ def test_progress_elsewhere_is_one_line_per_dossier():
 
 
 def test_a_second_batch_into_a_locked_folder_stops_at_once_with_exit_2(tmp_path):
+    """The lock is held until the second batch has ended: it ended without waiting for it."""
     out = tmp_path / "out"
     with output_lock(out):
-        started = time.perf_counter()
         run = batch(out, "RUN/168/2020", "--format", "html")
-        seconds = time.perf_counter() - started
     assert run.status == 2
     assert str(out) in run.stderr and "in use" in run.stderr
     assert "Traceback" not in run.stderr
-    assert seconds < 30
     assert not (out / "RUN-168-2020").exists()
     assert not (out / "batch-report.json").exists()
 
@@ -741,12 +741,12 @@ def test_a_batch_killed_halfway_finishes_on_the_next_run_with_every_dossier_whol
     process = subprocess.Popen(command, cwd=REPO, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        family = first_dossier_written(process, out)
+        started = first_dossier_written(process, out)
         os.killpg(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=LIMIT)
     # Kernels run in sessions of their own, out of the kill's reach: they end as their parent does.
-    assert [p for p in family if not ended(p, within=20)] == []
+    assert alive_after(started, 5) == []
     assert not (out / "batch-report.json").exists()  # it died before the end
     rendered = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
     assert 1 <= len(rendered) < len(cases)
@@ -920,24 +920,8 @@ def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_pat
 
 def first_dossier_written(process: subprocess.Popen, out: Path) -> list[psutil.Process]:
     """Wait until the running batch has put its first dossier in place; return its processes."""
-    deadline = time.monotonic() + LIMIT
-    while not any(p.is_dir() and not p.name.startswith(".") for p in out.glob("*")):
-        assert process.poll() is None, "the batch ended before the first dossier was seen"
-        assert time.monotonic() < deadline, "no dossier appeared"
-        time.sleep(0.05)
-    return psutil.Process(process.pid).children(recursive=True)  # workers, kernels, …
-
-
-def ended(process: psutil.Process, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
+    wait_for_path(out, "[!.]*/manifest.json", process)  # a dossier's folder appears whole
+    return family(process.pid)  # workers, templates, kernels, …
 
 
 def is_kernel(process: psutil.Process) -> bool:
@@ -1027,24 +1011,94 @@ def test_an_html_only_meeting_batch_makes_the_index_and_no_pdf(tmp_path):
     assert page.row("RUN/136/2022")["links"][0] == "../RUN-136-2022/RUN-136-2022.html"
 
 
-@pytest.mark.kernel
-@pytest.mark.xdist_group("batch")
-def test_ctrl_c_stops_a_batch_with_one_line_and_leaves_no_process(tmp_path):
+# -- stopped: Ctrl-C, SIGTERM, SIGKILL -------------------------------------------------------
+
+
+@dataclass
+class StoppedBatch:
+    """A batch stopped once its first dossier was in place."""
+
+    status: int
+    said: list[str]  # stderr's lines but the progress lines
+    out: Path
+    tmp: Path  # the batch's temporary folder (its kernels' files)
+    mark: str  # in the environment of every process the batch started
+    written: dict[str, tuple[int, int]]  # --out as the batch left it
+
+
+PROGRESS_LINE = re.compile(r"\d\d:\d\d:\d\d \[\d+/\d+\] ")
+
+
+def stopped_batch(tmp_path: Path, stop: Callable[[subprocess.Popen], None]) -> StoppedBatch:
+    """Run a batch of 8 cases on 2 workers, ``stop`` it once its first dossier is in place, and
+    wait until it has ended."""
     data = demo_data(tmp_path / "data", cases=8, seed=3)
-    out = tmp_path / "out"
+    out, tmp, mark = tmp_path / "out", tmp_path / "tmp", uuid.uuid4().hex
+    tmp.mkdir()
     command = dossier_command("batch", *case_ids(data), "--data", data, "--out", out,
                               "--as-of", AS_OF, "--format", "html", "--workers", "2")  # fmt: skip
     # A session of its own, as a terminal's foreground group: Ctrl-C reaches every process in it.
-    process = subprocess.Popen(command, cwd=REPO, start_new_session=True, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        family = first_dossier_written(process, out)
-        os.killpg(process.pid, signal.SIGINT)
-        _, stderr = process.communicate(timeout=LIMIT)
-    finally:
-        process.kill()
-    assert process.returncode == 130
-    assert "dossier: interrupted" in stderr
-    assert "Traceback" not in stderr and "Kernel died" not in stderr
-    assert [p for p in family if not ended(p, within=20)] == []
-    assert staging_leftovers(out) == []
+    # Its stderr is a file: a pipe would stay open as long as any process left behind.
+    with (tmp_path / "stderr").open("w+", encoding="utf-8") as stderr:
+        process = subprocess.Popen(command, cwd=REPO, start_new_session=True, stderr=stderr,
+                                   stdout=subprocess.DEVNULL,
+                                   env={**os.environ, "TMPDIR": str(tmp), MARK: mark})  # fmt: skip
+        try:
+            first_dossier_written(process, out)
+            stop(process)
+            process.wait(timeout=LIMIT)
+        finally:
+            process.kill()
+            process.wait()
+        written = what_is_in(out)
+        stderr.seek(0)
+        said = [line for line in stderr.read().splitlines() if not PROGRESS_LINE.match(line)]
+    return StoppedBatch(process.returncode, said, out, tmp, mark, written)
+
+
+def what_is_in(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every path below ``folder`` with its size and time of change."""
+    return {str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns)
+            for p in folder.rglob("*")}  # fmt: skip
+
+
+def assert_all_ended_and_nothing_written_after(run: StoppedBatch) -> None:
+    """No process of the batch is left 5 s after it ended, and none wrote into --out since."""
+    left = marked_after(run.mark, 5)
+    for process in left:  # not to run on past the test
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    assert left == []
+    assert what_is_in(run.out) == run.written
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_ctrl_c_stops_a_batch_with_one_line_and_leaves_no_process(tmp_path):
+    run = stopped_batch(tmp_path, lambda process: os.killpg(process.pid, signal.SIGINT))
+    assert_all_ended_and_nothing_written_after(run)
+    assert run.status == 130
+    assert run.said == ["dossier: interrupted"]
+    assert staging_leftovers(run.out) == []
+    assert list(run.tmp.iterdir()) == []  # the kernels' files went with them
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path):
+    """Sent to the batch's process alone, as a service manager or ``kill`` sends it."""
+    run = stopped_batch(tmp_path, lambda process: process.send_signal(signal.SIGTERM))
+    assert_all_ended_and_nothing_written_after(run)
+    assert run.status == 128 + signal.SIGTERM
+    assert run.said == ["dossier: terminated"]
+    assert staging_leftovers(run.out) == []
+    assert list(run.tmp.iterdir()) == []
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_killed_batch_takes_its_workers_and_kernels_with_it(tmp_path):
+    """SIGKILL to the batch's process alone: it can end nothing, its workers end with it."""
+    run = stopped_batch(tmp_path, lambda process: process.send_signal(signal.SIGKILL))
+    assert_all_ended_and_nothing_written_after(run)
+    assert run.status == -signal.SIGKILL

@@ -8,11 +8,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import psutil
 import pytest
+from processes import gone_within
 
 from dossier.run.execute import NotebookFailed, run_notebook
 from dossier.run.kernel import WarmKernel, ready_kernel
@@ -126,33 +126,88 @@ def test_closing_the_template_kills_the_kernels_it_forked(tmp_path):
     kernel = forked(tmp_path, template)
     pid = kernel_facts(kernel)["pid"]
     template.close()
-    assert wait_gone(pid)
+    assert gone_within([pid], 5)
     kernel.shutdown()
 
 
 @forking
-def test_a_worker_killed_takes_its_template_and_kernels_with_it(tmp_path):
-    """SIGKILL gives the worker no chance to clean up: its template sees its stdin close."""
+@pytest.mark.parametrize("when", ["kernel running", "template importing"])
+def test_a_worker_killed_takes_its_template_and_kernels_with_it(tmp_path, when):
+    """SIGKILL gives the worker no chance to clean up: its template is told by the system
+    (even while it imports its libraries), and ends its kernels."""
     script = textwrap.dedent(f"""
-        import os, sys, time
+        import sys
         from dossier.run.kernel import WarmKernel
         from dossier.run.kernel_template import KernelTemplate
         template = KernelTemplate({str(tmp_path)!r})
-        kernel = WarmKernel.start({str(tmp_path)!r}, template=template)
-        kernel.wait_until_ready(60)
-        print(template.process.pid, kernel.manager.provisioner.pid, flush=True)
-        time.sleep(600)
+        pids = [template.process.pid]
+        if {when!r} == "kernel running":
+            kernel = WarmKernel.start({str(tmp_path)!r}, template=template)
+            kernel.wait_until_ready(60)
+            pids.append(kernel.manager.provisioner.pid)
+        print(*pids, flush=True)
+        sys.stdin.read()  # until the test kills it
     """)
-    worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    worker = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        template_pid, kernel_pid = map(int, worker.stdout.readline().split())
-        assert psutil.pid_exists(kernel_pid)
+        pids = [int(pid) for pid in worker.stdout.readline().split()]
+        assert all(psutil.pid_exists(pid) for pid in pids)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
-        assert wait_gone(template_pid) and wait_gone(kernel_pid)
+        assert gone_within(pids, 5)
     finally:
         worker.kill()
         worker.stdout.close()
+        worker.stdin.close()
+
+
+@forking
+def test_a_template_killed_takes_its_kernels_with_it(tmp_path, template):
+    kernel = forked(tmp_path, template)
+    try:
+        pid = kernel_facts(kernel)["pid"]
+        template.process.kill()
+        assert gone_within([pid], 5)
+    finally:
+        kernel.shutdown()
+
+
+@forking
+def test_a_forked_kernel_starts_as_ipykernel_expects_and_ends_with_its_template(tmp_path):
+    """From its first moment a forked kernel ignores SIGINT (Ctrl-C in a terminal is the batch's;
+    ipykernel takes SIGINT over for its cells), has the default SIGTERM and SIGCHLD, blocks no
+    signal, and is killed when its template ends. Seen from where ipykernel starts."""
+    seen = tmp_path / "seen.json"
+    script = textwrap.dedent(f"""
+        import ctypes, json, os, signal
+        from ipykernel import kernelapp
+        from dossier.run import kernel_template
+
+        def report(argv):
+            death = ctypes.c_int()
+            ctypes.CDLL(None).prctl(2, ctypes.byref(death), 0, 0, 0)  # PR_GET_PDEATHSIG
+            state = {{name: str(signal.getsignal(getattr(signal, name)))
+                      for name in ("SIGINT", "SIGTERM", "SIGCHLD")}}
+            state["blocked"] = sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+            state["death"] = death.value
+            open({str(seen)!r}, "w").write(json.dumps(state))
+
+        kernelapp.launch_new_instance = report
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the template's main sets them
+        signal.signal(signal.SIGTERM, kernel_template._end_now)
+        _, kernel_template._answer_fd = os.pipe()
+        pid = kernel_template._fork_kernel([], dict(os.environ), {str(tmp_path)!r})
+        os.waitpid(pid, 0)
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert json.loads(seen.read_text("utf-8")) == {
+        "SIGINT": str(signal.SIG_IGN),
+        "SIGTERM": str(signal.SIG_DFL),
+        "SIGCHLD": str(signal.SIG_DFL),
+        "blocked": [],
+        "death": signal.SIGKILL,
+    }
 
 
 @forking
@@ -265,15 +320,3 @@ def test_the_template_holds_one_thread_when_it_forks(tmp_path):
                           timeout=120, check=True)  # fmt: skip
     assert done.stdout.count(",") == 0 and done.stdout.startswith("['")
     assert done.stderr == ""  # debugpy's warning about frozen modules is kept quiet
-
-
-def wait_gone(pid: int, limit: float = 10.0) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -80,3 +83,19 @@ def test_make_hooks_makes_git_commit_notebooks_without_outputs(tmp_path):
     assert all(c.outputs == [] and c.execution_count is None for c in stripped.cells if c.cell_type == "code")
     assert [c.id for c in stripped.cells] == [c.id for c in saved.cells]
     assert (repo / "case.ipynb").read_text(encoding="utf-8") != committed  # the work tree keeps them
+def browser_tests(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run one browser test as CI would, with Chromium not where the tests look for it."""
+    env = {**os.environ, **env, "DOSSIER_TEST_CHROMIUM": str(ROOT / "no-chromium-here")}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+               "tests/test_browser.py", "-k", "opens_offline"]  # fmt: skip
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_browser_tests_fail_in_ci_without_chromium_and_are_skipped_elsewhere():
+    ci = browser_tests({"CI": "true"})
+    assert ci.returncode != 0
+    assert "no-chromium-here (apt-get install chromium); CI runs the browser tests" in ci.stdout
+    elsewhere = browser_tests({"CI": ""})
+    assert elsewhere.returncode == 0, elsewhere.stdout
+    assert "1 skipped" in elsewhere.stdout

@@ -14,6 +14,9 @@ means a bug.
     ├── OutputLockedError    another batch writes to the same folder
     └── MailError            a message could not be built or sent
         └── HeaderError      a header would say other than what was meant
+
+Beside that tree, :class:`Stopped` is a ``KeyboardInterrupt``: SIGTERM stops a
+command as Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -92,3 +95,9 @@ class HeaderError(MailError):
     """Raised when a message read back from its bytes has headers or recipients not meant."""
 
     exit_status = 2
+class Stopped(KeyboardInterrupt):
+    """Raised in the command's process when SIGTERM comes; it stops as at Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import os
 import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from .. import __version__
-from ..errors import DossierError
+from ..errors import DossierError, Stopped
 from .batch import run_batch
 from .data import run_check, run_demo_data, run_init_mapping
 from .mail import add_mail_parser, run_mail
@@ -129,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     atexit.register(gc.freeze)
     args = build_parser().parse_args(argv)
     try:
-        with mapping_option(args):
+        with _sigterm_stops(), mapping_option(args):
             status = COMMANDS[args.command](args)
         sys.stdout.flush()  # here, not at exit: a reader that has gone is met inside the try
         return status
@@ -138,9 +140,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DossierError as exc:
         print(f"dossier: {exc}", file=sys.stderr)
         return exc.exit_status
-    except KeyboardInterrupt:
-        print("dossier: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Stopped): one line, no traceback
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        print(f"dossier: {'interrupted' if signum == signal.SIGINT else 'terminated'}",
+              file=sys.stderr)  # fmt: skip
+        return 128 + signum
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """While the command runs, SIGTERM stops it as Ctrl-C does: what it started ends cleanly."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach only that one
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
 
 
 def _reader_gone() -> int:

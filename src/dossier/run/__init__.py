@@ -1,7 +1,8 @@
 """Stage 3, the run: from a case and options to a dossier's files in the output folder.
 
 One dossier as a unit of work and its key (``job``), kernels started ahead of
-need (``kernel``, ``kernel_template``), the notebook run through papermill
+need (``kernel``, ``kernel_template``) and processes that end together
+(``lifetime``), the notebook run through papermill
 (``execute``), HTML and PDF (``export``), the story of one dossier
 (``render``), many dossiers at once (``batch``) and what they did
 (``results``), the meeting pack (``pack``) and what went into each dossier

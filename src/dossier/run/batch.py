@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 from ..resources import toolkit_fingerprint
 from .job import DossierJob, RenderOptions, is_current, output_lock, prepare_job, run_job, slugify
+from .lifetime import end_with_parent, signals_blocked
 from .results import BatchReport, DossierResult, Status, index_page
 
 REPORT_FILE = "batch-report.json"
@@ -86,10 +88,21 @@ _spares_lock = threading.Lock()
 _template = None
 
 
-def _worker_start() -> None:
+def _worker_start(batch: int) -> None:
+    """Make this process a worker of the batch whose process id is ``batch``.
+
+    Ctrl-C in the terminal is for the batch: a worker ignores SIGINT (it is
+    started with SIGINT blocked, so that none lands before) and ends, with its
+    kernels, when the batch sends it SIGTERM. A batch that is killed takes its
+    workers with it at once: nothing is written after it is gone.
+    """
     from .execute import skip_iri_checks
     from .export import prepare
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # for its template and kernels too
+    signal.signal(signal.SIGTERM, _end_worker_now)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    end_with_parent(signal.SIGKILL, batch)
     # A worker reports through its results, never on the terminal: the libraries' log records
     # (a kernel gone at Ctrl-C, a cell interrupted) would only scatter tracebacks there.
     logging.getLogger().addHandler(logging.NullHandler())
@@ -136,6 +149,14 @@ def _stop_spares() -> None:
     """Stop the kernels kept warm for a next dossier (none that renders one)."""
     while (kernel := _take_spare()) is not None:
         kernel.shutdown()
+
+
+def _end_worker_now(signum: int, _frame: object) -> None:
+    """SIGTERM: the batch stops. The dossier being rendered is left unfinished."""
+    from .kernel import end_kernels_now
+
+    end_kernels_now()  # the template ends with this process (see kernel_template)
+    os._exit(128 + signum)
 
 
 def _stop_worker() -> None:
@@ -194,12 +215,14 @@ class LocalExecutor:
 
     def __init__(self, workers: int) -> None:
         self.pool = ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_worker_start
-        )
+            workers, mp_context=get_context("spawn"), initializer=_worker_start,
+            initargs=(os.getpid(),),
+        )  # fmt: skip
 
     def results(self, jobs: list[DossierJob], out_dir: str) -> Iterator[DossierResult]:
         """Render ``jobs``; yield each result as it comes, in the order they finish."""
-        futures = {self.pool.submit(render_in_worker, job, out_dir): job for job in jobs}
+        with signals_blocked([signal.SIGINT]):  # the workers it starts begin with SIGINT blocked
+            futures = {self.pool.submit(render_in_worker, job, out_dir): job for job in jobs}
         for future in as_completed(futures):
             try:
                 yield future.result()
@@ -208,6 +231,14 @@ class LocalExecutor:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def stop(self) -> None:
+        """End the workers now, and their kernels (Ctrl-C, SIGTERM); wait until they have."""
+        # The pool has no public way to end its workers before Python 3.14's terminate_workers.
+        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, ValueError):
+                process.terminate()  # SIGTERM: see _end_worker_now
+        self.close()
 
 
 class DaskExecutor:
@@ -244,6 +275,8 @@ class DaskExecutor:
         with contextlib.suppress(Exception):
             self.client.run(_stop_spares)
         self.client.close()
+
+    stop = close  # a task that runs goes on to its end: the batch no longer waits for it
 
 
 # -- the batch --------------------------------------------------------------------------------
@@ -299,8 +332,10 @@ def run_batch(
                     results[result.case_id] = result
                     if progress:
                         progress(result, len(results), len(jobs))
-            finally:
-                pool.close()
+            except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
+                pool.stop()
+                raise
+            pool.close()
         ordered = [results[job.case_id] for job in jobs]
         report = BatchReport(
             ordered, round(time.perf_counter() - started, 3), out, batch_key=batch_key

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import math
 import sys
 import threading
 from functools import cache
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
 
 
 READY_KERNEL_ENGINE = "dossier-ready-kernel"
-#: Seconds past the timeout after which a cell that the deadline did not stop is stopped again.
+#: Seconds past the timeout after which the kernel of a cell that the deadline did not stop is killed.
 GRACE = 5.0
 
 
@@ -124,11 +123,11 @@ def run_notebook(
     Parameters
     ----------
     timeout
-        Seconds the whole notebook may run before the running cell is stopped;
-        None for no limit. A cell busy in compiled code may take a moment to
-        stop, and a kernel that has not stopped :data:`GRACE` × 2 seconds past
-        the timeout is killed (nbclient interrupts a cell once more when the
-        cell itself has run the timeout and :data:`GRACE` seconds).
+        Seconds the whole notebook may run before the running cell is
+        interrupted; None for no limit. A cell busy in compiled code may take a
+        moment to stop; a kernel still running the cell :data:`GRACE` seconds
+        past the timeout is killed with what it started, and the run ends
+        within about a second of that.
 
     Raises
     ------
@@ -155,8 +154,10 @@ def run_notebook(
 
     timers = []
     if timeout is not None:
-        # The kill, for a cell that will not be interrupted (it ignores SIGINT, say).
-        timers = [threading.Timer(timeout, stop), threading.Timer(timeout + 2 * GRACE, kernel.kill)]
+        # The kill, for a cell that will not be interrupted (it ignores SIGINT, say). nbclient sees
+        # the kernel gone within a second. It is given no timeout of its own: once that passed, it
+        # would stop watching whether the kernel lives and wait the whole timeout again.
+        timers = [threading.Timer(timeout, stop), threading.Timer(timeout + GRACE, kernel.kill)]
     for timer in timers:
         timer.daemon = True
         timer.start()
@@ -172,12 +173,6 @@ def run_notebook(
             log_output=False,
             on_cell_execute=before_cell,
             request_save_on_cell_execute=False,
-            # A backstop, after the deadline: a second interrupt while the kernel is still
-            # handling the first can kill it. nbclient counts whole seconds, so round up.
-            execution_timeout=None if timeout is None else math.ceil(timeout + GRACE),
-            # A cell over that is interrupted and fails like any cell, so papermill saves
-            # the executed notebook with the error instead of leaving none.
-            interrupt_on_timeout=True,
         )
     except PapermillExecutionError as exc:
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "").strip()

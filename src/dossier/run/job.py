@@ -328,6 +328,10 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         try:
             yield
         finally:
+            # Also on the way out: a batch stopped at once (Ctrl-C, SIGTERM) ends its workers
+            # in the middle of their dossiers.
+            with contextlib.suppress(OSError):
+                _remove_leftovers(out_dir)
             with _held_lock:
                 del _held[key]
     finally:

@@ -4,14 +4,25 @@ Starting a Python kernel and importing pandas, matplotlib and dossier into it
 takes a second or two. :class:`WarmKernel` starts one at once and lets it do
 those imports while the caller loads data (or runs the previous dossier);
 papermill then gets it ready to use through nbclient's ``km`` argument.
+
+A kernel talks to this process over ZeroMQ's ``ipc`` transport: sockets that
+are files in a folder private to this process (:func:`runtime_dir`), beside
+its connection file. Kernels started at once by many processes on one machine
+cannot race for TCP ports that way.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import fcntl
+import itertools
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -40,13 +51,22 @@ class WarmKernel:
 
         With a ``template``, the kernel is forked from it, its libraries already imported.
         """
-        manager = AsyncKernelManager(kernel_name=kernel_name)
+        # Named by a number of this process, not a uuid: a socket's path has room for 107 bytes.
+        files = runtime_dir() / f"kernel-{next(_kernel_numbers)}"
+        manager = AsyncKernelManager(
+            kernel_name=kernel_name,
+            transport="ipc",
+            ip=str(files),  # the sockets are this path with -1 … -5 appended
+            connection_file=f"{files}.json",
+        )
         if template is not None:
             manager.kernel_id = str(uuid.uuid4())
             manager.provisioner = ForkingProvisioner(
                 kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager
             )
             manager.provisioner.template = template
+        kernel = cls(manager)
+        _running.add(kernel)  # from before it starts: end_kernels_now may come at any moment
         try:
             run_sync(manager.start_kernel)(
                 cwd=str(cwd),
@@ -58,9 +78,11 @@ class WarmKernel:
             )
         except BaseException:
             with contextlib.suppress(Exception):
-                manager.cleanup_resources()  # its connection file and ports
+                kernel._kill_and_wait()  # it may have started before the failure
+                manager.cleanup_resources()  # its connection file and sockets
+            _running.discard(kernel)
             raise
-        return cls(manager)
+        return kernel
 
     @property
     def name(self) -> str:
@@ -124,6 +146,7 @@ class WarmKernel:
             with contextlib.suppress(OSError, RuntimeError):
                 self._kill_and_wait()
             run_sync(self.manager.shutdown_kernel)(now=True)
+        _running.discard(self)
 
     def _kill_and_wait(self, limit: float = 5.0) -> None:
         """Kill the kernel and wait until it has died, leaving it for jupyter_client to reap.
@@ -193,3 +216,91 @@ async def _answered(client: AsyncKernelClient, timeout: float) -> None:
             raise RuntimeError("the kernel died before it answered")
         if time.monotonic() > deadline:
             raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
+
+
+#: The kernels this process has started and not shut down, for :func:`end_kernels_now`.
+_running: set[WarmKernel] = set()
+
+
+def end_kernels_now() -> None:
+    """Kill every kernel this process has started and not shut down, and remove their files.
+
+    For a process that must end at once (in a signal handler): it takes no lock
+    and waits for nothing. Each kernel's process group goes: the kernel and what
+    its cells started.
+    """
+    for kernel in list(_running):  # a copy: the set may change in another thread
+        pgid = getattr(kernel.manager.provisioner, "pgid", None)
+        if pgid:
+            with contextlib.suppress(OSError):
+                os.killpg(pgid, signal.SIGKILL)
+    if _runtime is not None and _runtime[1] == os.getpid():
+        shutil.rmtree(_runtime[0], ignore_errors=True)
+
+
+# -- where kernels' files live --------------------------------------------------------------------
+
+#: The start of the name of each process's private folder in the system's temporary folder.
+RUNTIME_PREFIX = "dossier-kernels-"
+_kernel_numbers = itertools.count(1)
+_runtime_lock = threading.Lock()
+#: This process's folder and its pid (a forked child makes its own).
+_runtime: tuple[Path, int] | None = None
+
+
+def runtime_dir() -> Path:
+    """This process's private folder for its kernels' connection files and sockets.
+
+    Made on first use in the system's temporary folder, for this user only, and
+    removed when the process exits. The process holds a lock on it (``flock``)
+    for as long as it lives: a folder whose lock is free was left by a process
+    that is gone (killed, say), and the first use removes every such folder of
+    this user's, whoever left it.
+    """
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None or _runtime[1] != os.getpid():
+            remove_stale_runtime_dirs()
+            _runtime = (_make_runtime_dir(), os.getpid())
+        return _runtime[0]
+
+
+def remove_stale_runtime_dirs(base: str | Path | None = None) -> list[Path]:
+    """Remove the kernel folders of this user's processes that are gone; return them."""
+    removed = []
+    for path in Path(base or tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*"):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:  # not a folder, or gone already
+            continue
+        try:
+            if os.fstat(fd).st_uid != os.getuid():
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # its process is alive
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        finally:
+            os.close(fd)  # and with it the lock
+    return removed
+
+
+def _make_runtime_dir() -> Path:
+    while True:
+        folder = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-"))
+        lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # not inherited by kernels
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        # Another process may have taken it for stale in the moment before the lock; it is gone then.
+        if os.fstat(lock).st_nlink > 0:
+            break
+        os.close(lock)
+    atexit.register(_remove_runtime_dir, folder, lock, os.getpid())
+    return folder
+
+
+def _remove_runtime_dir(folder: Path, lock: int, pid: int) -> None:
+    if os.getpid() == pid:  # not in a forked child, whose parent still uses it
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)

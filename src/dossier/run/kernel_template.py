@@ -26,9 +26,14 @@ The worker gives its orders on the template's stdin, one JSON line each::
 and the template answers on a pipe of their own (its stdout goes to stderr,
 so that a stray print cannot pass for an answer) with ``{"order": "…", "pid":
 N}`` once the kernel has its own session (process group), or ``{"order": "…",
-"error": "…"}``. It reaps each kernel as it ends; when its stdin closes (the worker is done, or was killed) it kills the
-kernels still running and exits. A kernel whose template is gone ends by
-itself, as a kernel does whose parent is gone.
+"error": "…"}``. It reaps each kernel as it ends; when its stdin closes (the
+worker is done) or SIGTERM comes (the worker was killed: see
+:mod:`dossier.run.lifetime`), it kills the kernels still running, with what
+they started, and exits. A kernel whose template is gone ends at once.
+
+Ctrl-C in the terminal is for the batch, which ends its workers, and they
+their templates: a template ignores SIGINT, and so does a kernel until
+ipykernel takes SIGINT over to interrupt its cells.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
+
+from .lifetime import end_with_parent, signals_blocked
 
 #: What a kernel spec for this Python runs: ``python -m ipykernel_launcher``.
 #: Run by the kernel before it reports ready: the notebook's libraries, nothing of a case.
@@ -75,6 +82,10 @@ SINGLE_THREADED = {
 }
 #: The template's end of the pipe its answers go through.
 _answer_fd = -1
+#: The template's kernels that have not ended (their process ids, each its group's).
+_kernels: set[int] = set()
+#: Held back while the template forks, until the child has set what each does to it.
+FORK_SIGNALS = (signal.SIGCHLD, signal.SIGTERM)
 #: Seconds the worker waits for a fork (the first waits for the template's imports).
 ANSWER_TIMEOUT = 60.0
 
@@ -102,12 +113,19 @@ def can_fork_kernels() -> bool:
 # -- the template process -----------------------------------------------------------------------
 
 
-def main(answer_fd: int) -> None:
-    """The template: import once, then fork a kernel for each order on stdin."""
+def main(answer_fd: int, worker: int | None = None) -> None:
+    """The template: import once, then fork a kernel for each order on stdin.
+
+    With ``worker``, the process id of the worker that started it: the template
+    ends with that worker, even when the worker is killed.
+    """
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
         del sys.path[0]  # as ipykernel_launcher does: the working folder is no package source
     # Ctrl-C in the terminal is for the batch: the worker decides when this process ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _end_now)
+    if worker is not None:
+        end_with_parent(signal.SIGTERM, worker)
     os.dup2(2, 1)  # what anything prints goes to stderr, never into an answer
     global _answer_fd
     _answer_fd = answer_fd
@@ -119,10 +137,9 @@ def main(answer_fd: int) -> None:
         cannot_fork = f"{type(exc).__name__}: {exc}"
     os.register_at_fork(after_in_child=_reseed)
     gc.freeze()  # objects made so far stay put: forks share their memory pages longer
-    kernels: set[int] = set()
-    signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap(kernels))  # no zombie stays
+    signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap(_kernels))  # no zombie stays
     for line in sys.stdin.buffer:
-        _reap(kernels)
+        _reap(_kernels)
         order = json.loads(line)
         try:
             if cannot_fork:
@@ -131,14 +148,24 @@ def main(answer_fd: int) -> None:
         except Exception as exc:  # the worker falls back on an ordinary kernel
             answer = {"order": order["order"], "error": f"{type(exc).__name__}: {exc}"}
         else:
-            kernels.add(pid)
             answer = {"order": order["order"], "pid": pid}
         answers.write(json.dumps(answer).encode() + b"\n")
         answers.flush()
-    for pid in kernels:  # the worker is gone: so are its kernels
+    _kill_kernels()  # the worker is done: so are its kernels
+    _reap(_kernels, wait=5.0)
+
+
+def _kill_kernels() -> None:
+    """Kill each kernel's process group: the kernel and what it started."""
+    for pid in list(_kernels):
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
-    _reap(kernels, wait=5.0)
+
+
+def _end_now(_signum: int, _frame: object) -> None:
+    """SIGTERM (the worker was killed, or ends the batch at once): the kernels go, then this."""
+    _kill_kernels()
+    os._exit(0)
 
 
 def _import_once() -> None:
@@ -202,12 +229,22 @@ def _reap(kernels: set[int], wait: float = 0.0) -> None:
 
 def _fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
     ready_read, ready_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the kernel
+    template = os.getpid()
+    with signals_blocked(FORK_SIGNALS):  # the template's handlers are not the kernel's
+        pid = os.fork()
+        if pid == 0:  # the kernel
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # how jupyter_client may end it
+                end_with_parent(signal.SIGKILL, template)
+                os.close(ready_read)
+                os.setsid()  # its own session and process group, as jupyter_client gives a kernel
+            except BaseException:
+                os._exit(1)
+        else:
+            _kernels.add(pid)  # before any signal can ask for its end
+    if pid == 0:
         try:
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            os.close(ready_read)
-            os.setsid()  # its own session and process group, as jupyter_client gives a kernel
             os.write(ready_write, b"1")
             os.close(ready_write)
             _become_kernel(argv, env, cwd)
@@ -222,6 +259,7 @@ def _fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
         if os.read(ready_read, 1) != b"1":
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)  # it has ended: leave no zombie
+            _kernels.discard(pid)
             raise RuntimeError("the forked kernel ended before it started")
     finally:
         os.close(ready_read)
@@ -230,7 +268,6 @@ def _fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
 
 def _become_kernel(argv: list[str], env: dict[str, str], cwd: str) -> None:
     """In the forked child: take the kernel's streams, folder and environment, and run it."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
@@ -261,9 +298,14 @@ class KernelTemplate:
 
     def __init__(self, cwd: str | Path) -> None:
         answer_read, answer_write = os.pipe()
+        command = [sys.executable, "-m", "dossier.run.kernel_template", str(answer_write)]
+        # It ends with this process, told so by the thread that starts it: only where that
+        # thread lives as long as the process (see lifetime.end_with_parent).
+        if threading.current_thread() is threading.main_thread():
+            command.append(str(os.getpid()))
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "dossier.run.kernel_template", str(answer_write)],
+                command,
                 stdin=subprocess.PIPE,
                 pass_fds=(answer_write,),
                 cwd=str(cwd),
@@ -442,4 +484,4 @@ class ForkingProvisioner(LocalProvisioner):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), *(int(pid) for pid in sys.argv[2:3]))

@@ -63,10 +63,15 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
 
 
 def iso_day(value: str) -> dt.date:
+    from ..data.dates import FIRST_YEAR, LAST_YEAR, OUT_OF_RANGE
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"{value!r} {OUT_OF_RANGE}")
+    return day
 
 
 def formats(value: str) -> tuple[str, ...]:

@@ -12,11 +12,13 @@ import pandas as pd
 
 from ..errors import Fault
 from .contract import ROW, TABLE, TABLES, Column, Table
+from .dates import OUT_OF_RANGE
 
 # [0-9], not \d: \d also takes other scripts' digits, which dates and ints cannot read.
 DATE_SHAPE = r"[1-9][0-9]{3}(?:-(?:0[1-9]|1[0-2])(?:-[0-9]{2})?)?"
 DATETIME_SHAPE = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
 INT_SHAPE = r"-?[0-9]+"
+EARLY_DATE_SHAPE = r"0[0-9]{3}(?:-(?:0[1-9]|1[0-2])(?:-[0-9]{2})?)?"
 
 
 def _faults(table: Table, frame: pd.DataFrame, mask, column: str, expected: str) -> list[Fault]:
@@ -50,8 +52,11 @@ def check_values(
 ) -> list[Fault]:
     name = column.name
     if column.type == "date":
-        return _faults(table, frame, ~empty & ~valid_dates(values), name,
-                       "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)")  # fmt: skip
+        # A year before 1000 has the shape of a date but lies outside what a dossier shows.
+        early = values.str.fullmatch(EARLY_DATE_SHAPE)
+        return _faults(table, frame, ~empty & ~valid_dates(values) & ~early, name,
+                       "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)") + _faults(
+            table, frame, early, name, OUT_OF_RANGE)  # fmt: skip
     if column.type == "datetime":
         shaped = values.str.fullmatch(DATETIME_SHAPE)
         days = pd.to_datetime(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -279,8 +278,10 @@ def meeting_from_row(row: dict) -> Meeting:
     )  # fmt: skip
 
 
-def _records(frame: pd.DataFrame) -> Iterable[dict]:
-    return frame.to_dict("records")
+def _records(frame: pd.DataFrame) -> list[dict]:
+    # Column by column: several times faster than to_dict("records") on Arrow-backed text.
+    columns = [frame[name].tolist() for name in frame.columns]
+    return [dict(zip(frame.columns, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -366,26 +367,34 @@ class Registry:
         ]
         return tuple(sorted(events, key=event_order))
 
+    # Forums and meetings are few beside events: each is typed once, and looked up per case.
+    @cached_property
+    def _forums(self) -> dict[str, Forum]:
+        columns = ("forum_id", "name", "kind", "organisation", "chair", "description")
+        rows = self.forums[list(columns)].itertuples(index=False, name=None)
+        return {row[0]: Forum(*row) for row in reversed(list(rows))}  # the first row wins
+
+    @cached_property
+    def _meetings(self) -> dict[str, Meeting]:
+        meetings = (meeting_from_row(r) for r in reversed(_records(self.meetings)))
+        return {m.meeting_id: m for m in meetings}
+
     def forum(self, forum_id: str) -> Forum | None:
-        rows = self.forums[self.forums["forum_id"] == forum_id]
-        if rows.empty:
-            return None
-        r = rows.iloc[0]
-        return Forum(
-            r["forum_id"], r["name"], r["kind"], r["organisation"], r["chair"], r["description"]
-        )
+        return self._forums.get(forum_id)
 
     def meeting(self, meeting_id: str) -> Meeting | None:
-        rows = self.meetings[self.meetings["meeting_id"] == meeting_id]
-        return meeting_from_row(rows.iloc[0].to_dict()) if not rows.empty else None
+        return self._meetings.get(meeting_id)
 
     def agenda_items(self, *, case_id: str | None = None, meeting_id: str | None = None):
         """Agenda items of a case or a meeting, each with its meeting, by date and item."""
-        agenda = self.agenda
         if case_id is not None:
-            agenda = agenda[agenda["case_id"] == case_id]
-        if meeting_id is not None:
-            agenda = agenda[agenda["meeting_id"] == meeting_id]
+            agenda = self.rows_of("agenda", "case_id", case_id)
+            if meeting_id is not None:
+                agenda = agenda[agenda["meeting_id"] == meeting_id]
+        elif meeting_id is not None:
+            agenda = self.rows_of("agenda", "meeting_id", meeting_id)
+        else:
+            agenda = self.agenda
         meetings = {m: self.meeting(m) for m in agenda["meeting_id"].unique()}
         items = [
             AgendaItem(
@@ -399,11 +408,10 @@ class Registry:
 
     def related_cases(self, case_id: str) -> tuple[RelatedCase, ...]:
         """Cases linked to ``case_id`` in either direction, each link read from its side."""
-        rel = self.relations
         found = []
-        for r in _records(rel[rel["case_id"] == case_id]):
+        for r in _records(self.rows_of("relations", "case_id", case_id)):
             found.append((r["related_case_id"], r["relation"], False))
-        for r in _records(rel[rel["related_case_id"] == case_id]):
+        for r in _records(self.rows_of("relations", "related_case_id", case_id)):
             found.append((r["case_id"], r["relation"], True))
         related = []
         seen = set()
@@ -418,7 +426,7 @@ class Registry:
         return tuple(related)
 
     def case_documents(self, case_id: str) -> tuple[Document, ...]:
-        docs = self.documents[self.documents["case_id"] == case_id]
+        docs = self.rows_of("documents", "case_id", case_id)
         found = [
             Document(
                 r["case_id"], PartialDate.parse(r["date"]), r["title"], r["doc_type"], r["link"]

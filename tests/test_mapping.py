@@ -658,9 +658,8 @@ def normalised(text: str, files: dict[str, str]) -> str:
     """``text`` with the source files' hashes blanked and their names as the contract's."""
     text = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", text)
     for name, contract in files.items():
-        text = text.replace(f"\n{name}\n", f"\n{contract}\n").replace(
-            f"\n{name} ", f"\n{contract} "
-        )
+        for after in ("\n", " ", ","):  # alone on a line, or a data note's "file, rad 2"
+            text = text.replace(f"\n{name}{after}", f"\n{contract}{after}")
     return text
 
 

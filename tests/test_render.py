@@ -47,7 +47,7 @@ HEADINGS = {
     ],
     "en": [
         "Decision summary", "Timeline", "Case history", "Forums",
-        "Related cases", "Documents", "Notes on the data", "Provenance",
+        "Related cases", "Documents", "Notes on the records", "Provenance",
     ],
 }  # fmt: skip
 A4 = (595.28, 841.89)

@@ -46,6 +46,8 @@ FAULTS = {
     "bad-closed": ("cases", "A/3/2022,T,2022,closed,2022-13,,,", 4, "closed", "2022-13", NOT_A_DATE),
     "bad-document-date": ("documents", "A/1/2020,2020-00,T,report,", 3, "date", "2020-00", NOT_A_DATE),
     "other-digits": ("events", "e4,A/1/2020,2٠٢١,,other,,T,,,,", 5, "date", "2٠٢١", NOT_A_DATE),
+    "year-before-1000": ("events", "e4,A/1/2020,0999-05,,other,,T,,,,", 5, "date", "0999-05",
+                         "is outside the supported years 1000–9999"),
     "meeting-day": ("meetings", "M2,N,2024-06-31,,,", 3, "date", "2024-06-31", NOT_A_DATETIME),
     "meeting-hour": ("meetings", "M2,N,2024-06-13 24:00,,,", 3, "date", "2024-06-13 24:00", NOT_A_DATETIME),
     "meeting-month-only": ("meetings", "M2,N,2024-06,,,", 3, "date", "2024-06", NOT_A_DATETIME),
@@ -274,7 +276,7 @@ def test_an_event_before_the_case_was_opened_is_a_note(tmp_path, write_data, val
         "Händelsen ”Tidigt möte” (december 2019) ligger före ärendets registrering (maj 2020)."
     )
     assert note.text("en") == (
-        "The event “Tidigt möte” (December 2019) lies before the case was opened (May 2020)."
+        "The event “Tidigt möte” (December 2019) lies before the case was registered (May 2020)."
     )
     assert registry.case_file("A/2/2021").notes == ()
 

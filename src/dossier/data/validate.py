@@ -58,7 +58,8 @@ def validate(sources: Sources) -> Registry:
 def data_notes(
     cases: pd.DataFrame, events: pd.DataFrame, files: dict[str, str] | None = None
 ) -> dict[str, list[DataNote]]:
-    """Legal but odd facts per case: events outside the case's open span, an undated closing.
+    """Legal but odd facts per case: events outside the case's open span, an undated closing,
+    a closing date on an open case.
 
     ``files`` names the file each table was read from (an export's own, when mapped).
     """
@@ -68,6 +69,10 @@ def data_notes(
     undated = cases[(cases["status"] == "closed") & (cases["closed"] == "")]
     for case_id, row in undated[["case_id", ROW]].itertuples(index=False):
         notes[case_id].append(DataNote("closed_without_date", file=cases_file, row=int(row)))
+    # An open case's closing date is no fact; the note names no date, which may lie after any day.
+    closing = cases[(cases["status"] == "open") & (cases["closed"] != "")]
+    for case_id, row in closing[["case_id", ROW]].itertuples(index=False):
+        notes[case_id].append(DataNote("closed_on_open_case", file=cases_file, row=int(row)))
     span = cases[["case_id", "opened", "closed"]]
     joined = events[["case_id", "date", "end_date", "title", ROW]].merge(
         span, on="case_id", how="left"

@@ -174,7 +174,8 @@ def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:
     from .kernel import ready_kernel
 
     started = time.perf_counter()
-    result = DossierResult(job.case_id, job.slug, job.title, Status.FAILED, key=job.key)
+    result = DossierResult(job.case_id, job.slug, job.title, Status.FAILED, key=job.key,
+                           sentence=job.sentence)
     kernel = None
     try:
         kernel = ready_kernel(notebook_path().parent, _take_spare())
@@ -206,7 +207,7 @@ def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:
 
 def _lost(job: DossierJob, exc: BaseException) -> DossierResult:
     """The result of a job whose worker died under it (killed, out of memory, a crash)."""
-    return DossierResult(job.case_id, job.slug, job.title, Status.FAILED, key=job.key,
+    return DossierResult(job.case_id, job.slug, job.title, Status.FAILED, key=job.key, sentence=job.sentence,
                          error=f"{job.case_id}: the worker rendering it was lost: {type(exc).__name__}: {exc}")  # fmt: skip
 
 
@@ -367,7 +368,8 @@ def _skipped(job: DossierJob, out: Path) -> DossierResult:
         "notebook": str(folder / f"{job.slug}.ipynb"),
         "manifest": str(folder / "manifest.json"),
     }
-    return DossierResult(job.case_id, job.slug, job.title, Status.SKIPPED, 0.0, outputs, key=job.key)
+    return DossierResult(job.case_id, job.slug, job.title, Status.SKIPPED, 0.0, outputs, key=job.key,
+                         sentence=job.sentence)
 
 
 # -- what a batch leaves behind ---------------------------------------------------------------

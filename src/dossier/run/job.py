@@ -98,6 +98,8 @@ class DossierJob:
     extract: dict[str, bytes]
     key: str
     manifest: dict = field(repr=False)
+    #: Where the case stands, as the dossier says it (:meth:`Words.pairs`), for the index pages.
+    sentence: list = field(default_factory=list, repr=False)
 
     @property
     def parameters(self) -> dict[str, object]:
@@ -109,6 +111,7 @@ def prepare_job(
 ) -> DossierJob:
     """Cut the case's extract and compute its key; raises UnknownCaseError for an unknown case."""
     case = registry.case(case_id)
+    from ..content.context import case_dossier
     from ..data.validate import notes_json
     from .manifest import case_slice_csv, package_versions
 
@@ -141,7 +144,10 @@ def prepare_job(
         "formats": list(options.formats),
         "pdfa": options.pdfa,
     }
-    return DossierJob(case_id, manifest["slug"], case.title, options, extract, key, manifest)
+    view = case_dossier(registry, case_id, as_of=options.day, lang=options.lang,
+                        since=options.since, inactive_months=options.inactive_months).view  # fmt: skip
+    return DossierJob(case_id, manifest["slug"], case.title, options, extract, key, manifest,
+                      view.sentence.pairs())  # fmt: skip
 
 
 def dossier_key(

@@ -26,11 +26,12 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from ..catalogue import Source
 from ..errors import HeaderError, MailError, ParameterError
 
 if TYPE_CHECKING:
-    from ..content.analysis import DecisionSummary
-    from ..data.model import CaseFile, Registry
+    from ..content.view import CaseView
+    from ..data.model import Registry
 
 # Line breaks and other control characters (C0, DEL, C1, Unicode line and paragraph
 # separators): none may reach a header, where a line break would start a new header.
@@ -173,60 +174,19 @@ def attachment_name(slug: str, title: str, extension: str) -> str:
     return f"{slug} {words}.{extension}" if words else f"{slug}.{extension}"
 
 
-def case_view(case_file: CaseFile, summary: DecisionSummary, lang: str, as_of: dt.date) -> dict:
-    """What the message shows of one case: the header facts and the decision summary."""
-    from ..catalogue import label, text
-    from ..content.sections import _duration
-    from ..data.dates import format_day
+def case_view(
+    registry: Registry, case_id: str, *, lang: str, as_of: dt.date, inactive_months: int = 6
+) -> CaseView:
+    """What the message shows of one case: the dossier's own view of it as of ``as_of``.
 
-    case = case_file.case
-    facts = [
-        (text("field.status", lang), label("status", case.status, lang)),
-        (text("field.owner", lang), case_file.forum_name(case.owner_forum_id) or "–"),
-        (text("field.responsible", lang), case.responsible or "–"),
-        (text("field.opened", lang), case.opened.format(lang)),
-        (text("field.as_of", lang), format_day(as_of, lang)),
-    ]
-    activity = text(
-        "phrase.inactive" if summary.inactivity.inactive else "phrase.active",
-        lang,
-        length=_duration(summary.inactivity.months, lang),
-        limit=summary.inactivity.threshold,
-    )
-    pending = None
-    if summary.pending:
-        event = summary.pending.event
-        when = event.date.format(lang)
-        if event.forum_id:
-            when += f", {case_file.forum_name(event.forum_id)}"
-        pending = {"title": event.title, "when": when, "points": list(summary.pending.points)}
-    decisions = [
-        {
-            "date": d.event.date.format(lang),
-            "kind": label("kind", d.event.kind, lang),
-            "forum": d.forum or "–",
-            "paragraph": d.paragraph or "–",
-            "title": d.event.title,
-        }
-        for d in summary.decisions
-    ]
-    if summary.next_meeting:
-        m = summary.next_meeting.meeting
-        when = format_day(m.day, lang) + (f" {m.time}" if m.time else "")
-        next_meeting = f"{case_file.forum_name(m.forum_id)}, {when}, {text('field.item', lang).lower()} {summary.next_meeting.item}"
-    else:
-        next_meeting = text("phrase.no_next_meeting", lang)
-    return {
-        "case_id": case.case_id,
-        "title": case.title,
-        "facts": facts,
-        "sentence": summary.sentence,
-        "activity": activity,
-        "inactive": summary.inactivity.inactive,
-        "pending": pending,
-        "decisions": decisions,
-        "next_meeting": next_meeting,
-    }
+    The same :class:`~dossier.content.view.CaseView` the dossier's sections show,
+    so the mail says what the dossier says, in the same words.
+    """
+    from ..content.context import case_dossier
+
+    return case_dossier(
+        registry, case_id, as_of=as_of, lang=lang, inactive_months=inactive_months
+    ).view
 
 
 def _labels(lang: str) -> dict[str, object]:
@@ -271,26 +231,20 @@ def case_letter(
     ``files`` maps each case ID to its rendered files (``{"pdf": path, "html": path}``).
     """
     from ..catalogue import text
-    from ..content.analysis import summarise
     from ..run.job import slugify
 
     cases = []
     attachments = []
     for case_id in case_ids:
-        case_file = registry.case_file(case_id)
-        summary = summarise(case_file, as_of, inactive_months, lang)
-        cases.append(case_view(case_file, summary, lang, as_of))
-        attachments += _dossier_files(
-            slugify(case_id), case_file.case.title, files[case_id], attach
-        )
+        view = case_view(registry, case_id, lang=lang, as_of=as_of, inactive_months=inactive_months)
+        cases.append(view)
+        attachments += _dossier_files(slugify(case_id), view.title, files[case_id], attach)
     first = cases[0]
     if len(cases) == 1:
-        default_subject = text(
-            "mail.subject_case", lang, case_id=first["case_id"], title=first["title"]
-        )
+        default_subject = text("mail.subject_case", lang, case_id=first.case_id, title=first.title)
         intro = text("mail.intro_case", lang)
     else:
-        ids = ", ".join(c["case_id"] for c in cases[:3])
+        ids = ", ".join(c.case_id for c in cases[:3])
         if len(cases) > 3:
             ids = text("mail.more_cases", lang, ids=ids)
         default_subject = text("mail.subject_cases", lang, case_ids=ids, n=len(cases))
@@ -326,7 +280,6 @@ def meeting_letter(
     dossier instead; ``"both"`` all of them.
     """
     from ..catalogue import text
-    from ..content.analysis import status_sentence
     from ..data.dates import format_day
     from ..run.job import slugify
 
@@ -345,19 +298,18 @@ def meeting_letter(
         name = attachment_name(slug, f"{forum_name} {meeting.day.isoformat()}", "pdf")
         attachments.append(_file_attachment(pack_pdf, name, "pdf"))
     for item in registry.agenda_items(meeting_id=meeting_id):
-        case_file = registry.case_file(item.case_id)
-        item_title = item.title or case_file.case.title
+        view = case_view(registry, item.case_id, lang=lang, as_of=as_of)
         agenda.append(
             {
                 "item": item.item,
                 "case_id": item.case_id,
-                "title": item_title,
-                "sentence": status_sentence(case_file, lang),
+                "title": Source(item.title) if item.title else view.title,
+                "sentence": view.sentence,
             }
         )
         if attach in ("html", "both"):
             attachments += _dossier_files(
-                slugify(item.case_id), case_file.case.title, files[item.case_id], "html"
+                slugify(item.case_id), view.title, files[item.case_id], "html"
             )
     view = {
         "lang": lang,
@@ -423,34 +375,34 @@ def plain_text(view: dict) -> str:
         for row in meeting["agenda"]:
             out += [
                 para(header_text(f"{row['item']}. {row['case_id']} – {row['title']}")),
-                para(row["sentence"], "   "),
+                para(str(row["sentence"]), "   "),
                 "",
             ]
     for case in view["cases"]:
-        heading = header_text(f"{case['case_id']} – {case['title']}")
+        heading = header_text(f"{case.case_id} – {case.title}")
         out += [heading, "-" * min(len(heading), 76)]
-        out += [f"{name}: {value}" for name, value in case["facts"]]
+        out += [f"{name}: {value}" for name, value in case.facts]
         out += [
             "",
-            para(case["sentence"]),
-            para(("⚠ " if case["inactive"] else "") + case["activity"]),
+            para(str(case.sentence)),
+            para(("⚠ " if case.inactive else "") + str(case.activity)),
             "",
         ]
         out += [view["pending_heading"]]
-        if case["pending"]:
-            out += [para(f"{case['pending']['title']} ({case['pending']['when']})")]
-            out += [para(f"{n}. {point}", "   ") for n, point in case["pending"]["points"]]
+        if case.pending:
+            out += [para(f"{case.pending.title} ({case.pending.about})")]
+            out += [para(f"{n}. {point}", "   ") for n, point in case.pending.points]
         else:
             out += [view["no_pending"]]
         out += ["", view["decisions_heading"]]
-        if case["decisions"]:
+        if case.decisions:
             out += [
-                para(f"- {d['date']}, {d['kind']}, {d['forum']}, {d['paragraph']}: {d['title']}")
-                for d in case["decisions"]
+                para(f"- {d.date}, {d.kind}, {d.forum}, {d.paragraph}: {d.title}")
+                for d in case.decisions
             ]
         else:
             out += [view["no_decisions"]]
-        out += ["", f"{view['next_meeting_label']}: {case['next_meeting']}", ""]
+        out += ["", f"{view['next_meeting_label']}: {case.next_meeting}", ""]
     out += [
         f"{view['attachments_label']}: {', '.join(view['attachments'])}",
         "",

@@ -26,6 +26,7 @@ EXPECTED = "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
 FIRST_YEAR, LAST_YEAR = 1000, 9999
 YEARS = f"the years dossier reads, {FIRST_YEAR} to {LAST_YEAR}"
 OUTSIDE_YEARS = f"is outside {YEARS}: correct it, or leave the cell empty if the date is not known"
+OUT_OF_RANGE = f"is outside {YEARS}"
 
 #: Babel locale for each dossier language; English dossiers use day-month-year.
 LOCALES = {"sv": "sv_SE", "en": "en_GB"}
@@ -101,6 +102,10 @@ class PartialDate:
     def span(self) -> tuple[dt.date, dt.date]:
         return self.start, self.end
 
+    def contains(self, day: dt.date) -> bool:
+        """Whether ``day`` lies in the span: the date may be that day, or before or after it."""
+        return self.start <= day <= self.end
+
     def isoformat(self) -> str:
         """The text as the data contract writes it: ``2020``, ``2020-05`` or ``2020-05-30``."""
         text = f"{self.year:04d}"
@@ -137,17 +142,30 @@ def format_day(day: dt.date, lang: str = "sv") -> str:
     return PartialDate.from_date(day).format(lang)
 
 
-def months_between(start: dt.date, end: dt.date) -> int:
-    """Whole calendar months from ``start`` to ``end`` (0 when end is before start)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if end.day < start.day:
-        months -= 1
-    return max(months, 0)
-
-
 def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by ``months`` calendar months, clamped to the month's last day."""
+    """``day`` moved by ``months`` calendar months, on the same day of the month.
+
+    Where the target month is shorter, the month's last day: a month after
+    31 January is 28 (or 29) February, as Swedish law counts a time limit
+    given in months (lag (1930:173) om beräkning av lagstadgad tid).
+    Raises ValueError naming the supported years when the result leaves them.
+    """
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"{day.isoformat()} + {months} months {OUT_OF_RANGE}")
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from ``start`` to ``end``: the most ``n`` with ``add_months(start, n) <= end``.
+
+    0 when ``end`` is before ``start``. Counted with :func:`add_months`, so the
+    two agree everywhere, month ends included (31 January to 28 February is a month).
+    """
+    if end <= start:
+        return 0
+    months = (end.year - start.year) * 12 + end.month - start.month
+    # add_months clamps to a month's last day, so the count can only be one too many.
+    return months if add_months(start, months) <= end else months - 1

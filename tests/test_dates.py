@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dossier.data.dates import PartialDate, add_months, format_day, months_between
+from dossier.data.dates import LAST_YEAR, PartialDate, add_months, format_day, months_between
 
 SV_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
              "september", "oktober", "november", "december")  # fmt: skip
@@ -239,6 +239,7 @@ def test_months_between_and_add_months_agree(start, end):
 @settings(max_examples=300, deadline=None)
 @given(DAYS, st.integers(min_value=0, max_value=1200))
 def test_adding_months_then_counting_them_gives_them_back(start, months):
+    assume(start.year * 12 + start.month - 1 + months < (LAST_YEAR + 1) * 12)
     later = add_months(start, months)
     assert months_between(start, later) == months
     # Clamped to the month's end, the day never moves past the start's day of the month.

@@ -148,6 +148,10 @@ def assert_whole(out: Path, case_id: str, key: str, formats: tuple[str, ...] = (
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["case_id"] == case_id
     assert manifest["key"] == key
+    assert manifest["files"] == {
+        name: {"size": (folder / name).stat().st_size, "sha256": sha256(folder / name)}
+        for name in names - {"manifest.json"}
+    }
     if "html" in formats:
         html = folder / f"{slug}.html"
         assert html.read_text(encoding="utf-8").rstrip().endswith("</html>")
@@ -502,6 +506,10 @@ def build_incremental(root: Path) -> Incremental:
     gone = cases[4]
     (out / slugify(gone) / f"{slugify(gone)}.html").unlink()
     runs["deleted"] = batch(out, *common, data=data)
+    zeroed, truncated = (out / slugify(c) / f"{slugify(c)}.html" for c in cases[4:6])
+    zeroed.write_bytes(b"")
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    runs["damaged"] = batch(out, *common, data=data)
     events = data / "events.csv"
     event = next(r for r in read_table(events)[1] if r["case_id"] == a)
     edit_row(events, {"event_id": event["event_id"]}, {"title": event["title"] + " (rättad)"})
@@ -566,6 +574,20 @@ def test_a_dossier_missing_a_file_is_rendered_again_and_nothing_else(incremental
     assert statuses.pop(gone) == "done"
     assert set(statuses.values()) == {"skipped"}
     assert run.report["batch_key"] == incremental.runs["again"].report["batch_key"]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_dossier_with_a_zero_byte_or_truncated_file_is_rendered_again(incremental):
+    run = incremental.runs["damaged"]
+    assert run.status == 0, run.stderr
+    damaged = incremental.cases[4:6]
+    assert run.statuses() == {c: "done" if c in damaged else "skipped" for c in incremental.cases}
+    keys = current_keys(incremental.original, damaged)
+    for case_id in damaged:
+        slug = slugify(case_id)
+        assert (run.out / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
+        assert_whole(run.out, case_id, keys[case_id])
 
 
 def test_the_batch_key_follows_every_file_of_the_export_and_the_settings(tmp_path, write_data):
@@ -953,18 +975,30 @@ def test_rows_moving_re_render_only_the_cases_whose_notes_name_them(
     assert {c for c in before if before[c] != after[c]} == {"A/1/2020", "A/3/2022"}
 
 
-def test_is_current_needs_every_file(tmp_path, write_data):
+def test_is_current_needs_this_case_this_key_and_every_file_as_recorded(tmp_path, write_data):
     data = write_data(tmp_path / "data")
     options = RenderOptions(as_of=dt.date(2023, 6, 1), formats=("html",))
     job = prepare_job(load(data), "A/1/2020", data, options)
     folder = tmp_path / "out" / job.slug
     folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({"key": job.key}), encoding="utf-8")
-    (folder / f"{job.slug}.ipynb").write_text("{}", encoding="utf-8")
-    assert not is_current(job, tmp_path / "out")
-    (folder / f"{job.slug}.html").write_text("<html></html>", encoding="utf-8")
+    contents = {f"{job.slug}.ipynb": b"{}", f"{job.slug}.html": b"<html></html>"}
+    for name, content in contents.items():
+        (folder / name).write_bytes(content)
+    records = {name: {"size": len(c), "sha256": hashlib.sha256(c).hexdigest()}
+               for name, c in contents.items()}  # fmt: skip
+
+    def manifest(**changes) -> None:
+        written = {**job.manifest, "files": records, **changes}
+        (folder / "manifest.json").write_text(json.dumps(written), encoding="utf-8")
+
+    manifest()
     assert is_current(job, tmp_path / "out")
-    (folder / "manifest.json").write_text(json.dumps({"key": "0" * 64}), encoding="utf-8")
+    manifest(key="0" * 64)
+    assert not is_current(job, tmp_path / "out")
+    manifest(case_id="A-1-2020")  # the same folder, another case's dossier
+    assert not is_current(job, tmp_path / "out")
+    manifest()
+    (folder / f"{job.slug}.html").write_bytes(b"")
     assert not is_current(job, tmp_path / "out")
 
 

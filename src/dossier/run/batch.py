@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from ..data.model import Registry
 
 from ..resources import toolkit_fingerprint
-from .job import DossierJob, RenderOptions, is_current, output_lock, prepare_job, run_job, slugify
+from .job import DossierFiles, DossierJob, RenderOptions, output_lock, prepare_job, run_job, slugify
+from .manifest import MANIFEST_FILE, current_files
 from .results import BatchReport, DossierResult, Status, index_page
 
 REPORT_FILE = "batch-report.json"
@@ -290,12 +291,13 @@ def run_batch(
         results: dict[str, DossierResult] = {}
         pending = []
         for job in jobs:
-            if not force and is_current(job, out):
-                results[job.case_id] = _skipped(job, out)
-                if progress:
-                    progress(results[job.case_id], len(results), len(jobs))
-            else:
+            skipped = None if force else _skipped(job.case_id, job.slug, job.title, job.key, out)
+            if skipped is None:
                 pending.append(job)
+                continue
+            results[job.case_id] = skipped
+            if progress:
+                progress(skipped, len(results), len(jobs))
         if pending:
             pool = _executor(executor, scheduler, workers or os.cpu_count() or 1, len(pending))
             try:
@@ -329,14 +331,15 @@ def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
     return LocalExecutor(max(1, min(workers, jobs)))
 
 
-def _skipped(job: DossierJob, out: Path) -> DossierResult:
-    folder = out / job.slug
-    outputs = {fmt: str(folder / f"{job.slug}.{fmt}") for fmt in job.options.formats}
-    outputs |= {
-        "notebook": str(folder / f"{job.slug}.ipynb"),
-        "manifest": str(folder / "manifest.json"),
-    }
-    return DossierResult(job.case_id, job.slug, job.title, Status.SKIPPED, 0.0, outputs, key=job.key)
+def _skipped(case_id: str, slug: str, title: str, key: str, out: Path) -> DossierResult | None:
+    """The result of a dossier left as it is because it is current (see
+    :func:`~dossier.run.manifest.current_files`); None when it must be rendered."""
+    folder = out / slug
+    if current_files(folder, case_id, key) is None:
+        return None
+    manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
+    outputs = DossierFiles.in_folder(folder, slug, manifest["formats"]).outputs
+    return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key)
 
 
 # -- what a batch leaves behind ---------------------------------------------------------------
@@ -379,10 +382,11 @@ def batch_key(
 
 
 def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> BatchReport | None:
-    """The last batch again, all skipped, if its key is ``key`` and its dossiers are all still there.
+    """The last batch again, all skipped, if its key is ``key`` and its dossiers are all current.
 
     Returns None (render as usual) when the key differs, the last batch had
-    failures, or any dossier or meeting pack is missing or no longer has its key.
+    failures, a meeting pack is missing, or any dossier is no longer current
+    (see :func:`~dossier.run.manifest.current_files`).
     """
     out = Path(out_dir)
     try:
@@ -391,13 +395,13 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
         return None
     if last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
         return None
-    results = [
-        DossierResult(**{**d, "status": Status.SKIPPED, "seconds": 0.0}) for d in last["dossiers"]
-    ]
+    try:
+        results = [_skipped(d["case_id"], d["slug"], d["title"], d["key"], out)
+                   for d in last["dossiers"]]  # fmt: skip
+    except (KeyError, TypeError):
+        return None
     pack = last.get("meeting_pack")
-    if not all(_still_whole(r) for r in results) or (
-        pack and not all(Path(p).is_file() for p in pack.values())
-    ):
+    if None in results or (pack and not all(Path(p).is_file() for p in pack.values())):
         return None
     with output_lock(out):
         report = BatchReport(results, 0.0, out, pack, batch_key=key)
@@ -406,16 +410,6 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
                 progress(result, number, len(results))
         write_report(report, lang)
     return report
-
-
-def _still_whole(result: DossierResult) -> bool:
-    try:
-        manifest = json.loads(Path(result.outputs["manifest"]).read_text(encoding="utf-8"))
-    except (KeyError, OSError, ValueError):
-        return False
-    return manifest.get("key") == result.key and all(
-        Path(p).is_file() for p in result.outputs.values()
-    )
 
 
 def write_report(report: BatchReport, lang: str) -> None:

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,6 +80,22 @@ class DossierFiles:
     pdf: Path | None
     notebook: Path
     manifest: Path
+
+    @classmethod
+    def in_folder(cls, folder: Path, slug: str, formats: Iterable[str]) -> DossierFiles:
+        """The files of the dossier of ``slug`` in ``folder``, rendered in ``formats``."""
+        from .manifest import MANIFEST_FILE, file_names
+
+        names = file_names(slug, formats)
+        html, pdf = (folder / names[kind] if kind in names else None for kind in ("html", "pdf"))
+        return cls(folder, html, pdf, folder / names["notebook"], folder / MANIFEST_FILE)
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        """The paths by kind, as a batch's report lists them."""
+        paths = {"html": self.html, "pdf": self.pdf, "notebook": self.notebook,
+                 "manifest": self.manifest}  # fmt: skip
+        return {kind: str(path) for kind, path in paths.items() if path is not None}
 
 
 @dataclass(frozen=True)
@@ -162,14 +178,13 @@ def dossier_key(
 
 
 def is_current(job: DossierJob, out_dir: Path) -> bool:
-    """True if ``out_dir`` already holds this job's dossier, whole and with the same key."""
-    folder = Path(out_dir) / job.slug
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    wanted = [f"{job.slug}.{fmt}" for fmt in job.options.formats] + [f"{job.slug}.ipynb"]
-    return manifest.get("key") == job.key and all((folder / name).is_file() for name in wanted)
+    """True if ``out_dir`` already holds this job's dossier, whole and with the same key.
+
+    See :func:`~dossier.run.manifest.current_files`, the one test of a current dossier.
+    """
+    from .manifest import current_files
+
+    return current_files(Path(out_dir) / job.slug, job.case_id, job.key) is not None
 
 
 def run_job(job: DossierJob, out_dir: str | Path, kernel: WarmKernel) -> DossierFiles:
@@ -190,48 +205,52 @@ def run_job(job: DossierJob, out_dir: str | Path, kernel: WarmKernel) -> Dossier
     try:
         for name, data in job.extract.items():
             (extract / name).write_bytes(data)
-        files = _render_into(staging, job, extract, kernel)
+        _render_into(staging, job, extract, kernel)
         _keep_failed(out, job.slug, None)
-        return _publish(staging, out / job.slug, files)
+        swap_into_place(staging, out / job.slug)
+        return DossierFiles.in_folder(out / job.slug, job.slug, job.options.formats)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(extract, ignore_errors=True)
 
 
-def _render_into(staging: Path, job: DossierJob, extract: Path, kernel: WarmKernel) -> DossierFiles:
+def _render_into(staging: Path, job: DossierJob, extract: Path, kernel: WarmKernel) -> None:
     from .execute import NotebookFailed, run_notebook
     from .export import html_document, write_pdf
+    from .manifest import MANIFEST_FILE, file_record
 
-    options, slug = job.options, job.slug
+    options = job.options
+    files = DossierFiles.in_folder(staging, job.slug, options.formats)
     parameters = {**job.parameters, "data_dir": str(extract)}
-    executed = staging / f"{slug}.ipynb"
     try:
         nb = run_notebook(
-            notebook_path(), executed, parameters, kernel=kernel, timeout=options.timeout
+            notebook_path(), files.notebook, parameters, kernel=kernel, timeout=options.timeout
         )
     except NotebookFailed as exc:
-        raise render_error(job, str(exc), _keep_failed(staging.parent, slug, executed)) from None
+        kept = _keep_failed(staging.parent, job.slug, files.notebook)
+        raise render_error(job, str(exc), kept) from None
     html = html_document(nb, lang=options.lang, case_id=job.case_id, title=job.title)
-    html_path = pdf_path = None
     manifest = dict(job.manifest)
-    if "html" in options.formats:
-        html_path = staging / f"{slug}.html"
-        html_path.write_text(html, encoding="utf-8")
-        manifest["html_sha256"] = hashlib.sha256(html_path.read_bytes()).hexdigest()
-    manifest_path = staging / "manifest.json"
-    manifest_path.write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    if "pdf" in options.formats:
-        pdf_path = staging / f"{slug}.pdf"
+    records = manifest["files"] = {files.notebook.name: file_record(files.notebook.read_bytes())}
+    if files.html is not None:
+        files.html.write_text(html, encoding="utf-8")
+        records[files.html.name] = file_record(files.html.read_bytes())
+        manifest["html_sha256"] = records[files.html.name]["sha256"]
+    if files.pdf is not None:
         attachments = None
         if options.pdfa:
             slice_files = {
                 n: d for n, d in job.extract.items() if n not in (EXTRACT_SOURCES, EXTRACT_NOTES)
             }
-            attachments = slice_files | {"manifest.json": manifest_path.read_bytes()}
-        write_pdf(html, pdf_path, pdfa=options.pdfa, attachments=attachments)
-    return DossierFiles(staging, html_path, pdf_path, executed, manifest_path)
+            # The manifest inside the PDF records every file but the PDF: none holds its own hash.
+            attachments = slice_files | {MANIFEST_FILE: _manifest_bytes(manifest)}
+        write_pdf(html, files.pdf, pdfa=options.pdfa, attachments=attachments)
+        records[files.pdf.name] = file_record(files.pdf.read_bytes())
+    files.manifest.write_bytes(_manifest_bytes(manifest))
+
+
+def _manifest_bytes(manifest: dict) -> bytes:
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _keep_failed(out: Path, slug: str, executed: Path | None) -> Path | None:
@@ -257,21 +276,6 @@ def swap_into_place(staging: Path, final: Path) -> None:
     os.replace(staging, final)
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
-
-
-def _publish(staging: Path, final: Path, files: DossierFiles) -> DossierFiles:
-    swap_into_place(staging, final)
-
-    def moved(path: Path | None) -> Path | None:
-        return final / path.name if path else None
-
-    return DossierFiles(
-        final,
-        moved(files.html),
-        moved(files.pdf),
-        final / files.notebook.name,
-        final / "manifest.json",
-    )
 
 
 # -- the lock and crash leftovers -------------------------------------------------------------

@@ -255,7 +255,7 @@ def case_letter(
         summary = summarise(case_file, as_of, inactive_months, lang)
         cases.append(case_view(case_file, summary, lang, as_of))
         attachments += _dossier_files(
-            slugify(case_id), case_file.case.title, files[case_id], attach
+            case_id, slugify(case_id), case_file.case.title, files[case_id], attach
         )
     first = cases[0]
     if len(cases) == 1:
@@ -331,7 +331,11 @@ def meeting_letter(
         )
         if attach in ("html", "both"):
             attachments += _dossier_files(
-                slugify(item.case_id), case_file.case.title, files[item.case_id], "html"
+                item.case_id,
+                slugify(item.case_id),
+                case_file.case.title,
+                files[item.case_id],
+                "html",
             )
     view = {
         "lang": lang,
@@ -357,11 +361,22 @@ def _letter(view: dict, attachments: list, lang: str, stem: str) -> Letter:
 
 
 def _dossier_files(
-    slug: str, title: str, files: Mapping[str, str], attach: str
+    case_id: str, slug: str, title: str, files: Mapping[str, str], attach: str
 ) -> list[Attachment]:
+    """The dossier's files to attach, as checked against its manifest: never a damaged one."""
+    from ..run.manifest import current_files
+
+    folder = Path(files["manifest"]).parent
+    checked = current_files(folder, case_id)
+    if checked is None:
+        raise MailError(
+            f"{case_id}: the dossier in {folder} does not match its manifest (a file is missing,"
+            " truncated or changed); nothing was attached: render it again"
+        )
     kinds = ("pdf", "html") if attach == "both" else (attach,)
     return [
-        _file_attachment(files[kind], attachment_name(slug, title, kind), kind) for kind in kinds
+        _attachment(checked[Path(files[kind]).name], attachment_name(slug, title, kind), kind)
+        for kind in kinds
     ]
 
 
@@ -370,6 +385,10 @@ def _file_attachment(path: str | Path, filename: str, kind: str) -> Attachment:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise MailError(f"cannot attach {path}: {exc.strerror}") from None
+    return _attachment(data, filename, kind)
+
+
+def _attachment(data: bytes, filename: str, kind: str) -> Attachment:
     mime = ("application", "pdf") if kind == "pdf" else ("text", "html")
     return Attachment(filename, *mime, data)
 

@@ -9,6 +9,7 @@ rendered once per module and read by several tests.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
@@ -43,7 +44,15 @@ from dossier.run.batch import (
     select_cases,
     summary_table,
 )
-from dossier.run.job import RenderOptions, is_current, output_lock, prepare_job, slugify
+from dossier.run.job import (
+    EXPORT,
+    RUN,
+    RenderOptions,
+    is_current,
+    output_lock,
+    prepare_job,
+    slugify,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
@@ -326,6 +335,43 @@ def test_the_key_follows_parameters_and_formats(tmp_path, write_data):
     assert key() == base
     assert len({base, key(lang="en"), key(as_of=dt.date(2023, 6, 2)), key(formats=("html",)),
                 key(since=dt.date(2021, 1, 1)), key(inactive_months=3)}) == 6  # fmt: skip
+
+
+def test_an_option_added_to_render_options_reaches_the_notebook_and_both_keys(tmp_path, write_data):
+    """One list of options: a new field changes the dossier's key and the batch's, and is passed
+    to the notebook (or, as an export option, recorded in the manifest), with no other change."""
+    data = write_data(tmp_path / "data")
+    registry = load(data)
+    selection = {"case_ids": ["A/1/2020"], "meeting": None, "all_open": False, "cases_file": None}
+    day = dt.date(2023, 6, 1)
+    roles = {"a notebook parameter": {}, "an export option": {"role": EXPORT},
+             "a run option": {"role": RUN}}  # fmt: skip
+    seen = {}
+    for role, metadata in roles.items():
+        wider = dataclasses.make_dataclass(
+            "WiderOptions", [("font_size", int, dataclasses.field(default=10, metadata=metadata))],
+            bases=(RenderOptions,), frozen=True,
+        )  # fmt: skip
+        small, big = wider(as_of=day, font_size=10), wider(as_of=day, font_size=12)
+        jobs = [prepare_job(registry, "A/1/2020", data, options) for options in (small, big)]
+        keys = [batch_key(data, selection, options) for options in (small, big)]
+        seen[role] = (
+            jobs[0].key != jobs[1].key,
+            keys[0] != keys[1],
+            jobs[1].parameters.get("font_size"),
+            jobs[1].manifest.get("font_size"),
+        )
+    assert seen == {
+        "a notebook parameter": (True, True, 12, None),
+        "an export option": (True, True, None, 12),
+        "a run option": (False, False, None, None),
+    }
+    # The options as they are: the notebook's parameters, and the export's in the manifest.
+    job = prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day, timeout=5))
+    assert job.parameters == {"case_id": "A/1/2020", "lang": "sv", "as_of": "2023-06-01",
+                              "since": None, "inactive_months": 6}  # fmt: skip
+    assert (job.manifest["formats"], job.manifest["pdfa"]) == (["html", "pdf"], False)
+    assert job.key == prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day)).key
 
 
 # -- what a batch prints (no kernel) ----------------------------------------------------------

@@ -13,6 +13,11 @@ means a bug.
     ├── RenderError          a notebook or export failed
     ├── OutputLockedError    another batch writes to the same folder
     └── MailError            a message could not be built or sent
+
+Two more never reach a user as they are; a render turns them into something else:
+
+    NotebookFailed           a cell failed (the render raises RenderError)
+    TemplateFailed           a kernel template could not fork (a kernel starts the ordinary way)
 """
 
 from __future__ import annotations
@@ -85,3 +90,11 @@ class MailError(DossierError):
     """Raised when a message cannot be built or sent."""
 
     exit_status = 1
+
+
+class NotebookFailed(Exception):
+    """Raised when a cell of the notebook fails; the message names the cell."""
+
+
+class TemplateFailed(RuntimeError):
+    """Raised when the kernel template cannot fork a kernel; one is started the ordinary way instead."""

@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from multiprocessing import get_context, util
@@ -31,7 +31,17 @@ if TYPE_CHECKING:
     from ..data.model import Registry
 
 from ..resources import toolkit_fingerprint
-from .job import DossierFiles, DossierJob, RenderOptions, output_lock, prepare_job, run_job, slugify
+from .job import (
+    EXPORT,
+    PARAMETER,
+    DossierFiles,
+    DossierJob,
+    RenderOptions,
+    output_lock,
+    prepare_job,
+    run_job,
+    slugify,
+)
 from .manifest import MANIFEST_FILE, current_files
 from .results import BatchReport, DossierResult, Status, index_page
 
@@ -319,6 +329,70 @@ def run_batch(
     return report
 
 
+def render_batch(
+    case_ids: Sequence[str] = (),
+    *,
+    meeting: str | None = None,
+    all_open: bool = False,
+    cases_file: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    mapping: str | Path | None = None,
+    out_dir: str | Path = "dossiers",
+    options: RenderOptions,
+    workers: int | None = None,
+    force: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    progress: Callable[[DossierResult, int, int], None] | None = None,
+) -> BatchReport:
+    """``dossier batch``: choose the cases, and render those whose dossier is not current.
+
+    When nothing that goes into any dossier has changed since the last batch
+    into ``out_dir`` (see :func:`batch_key`), the batch ends without reading the
+    data. Otherwise the data is loaded and checked, the cases chosen (by ID,
+    ``meeting``, ``all_open`` and ``cases_file``, as :func:`select_cases`), and
+    :func:`run_batch` renders them. The other parameters are :func:`run_batch`'s;
+    ``mapping`` is the ``--mapping`` file, if one was given.
+
+    Raises
+    ------
+    OutputLockedError
+        Another run writes into ``out_dir``; before the data is read.
+    DataError, UnknownCaseError, ParameterError
+        Before any dossier is rendered.
+    """
+    from ..data.validate import load
+    from ..resources import data_dir as resolve_data_dir
+
+    data = resolve_data_dir(data_dir)
+    selection = {"case_ids": list(case_ids), "meeting": meeting, "all_open": all_open,
+                 "cases_file": _text_or_none(cases_file)}  # fmt: skip
+    # Taken before the export is hashed or read, so that a second batch into a folder stops at
+    # once; a folder that does not exist yet is made (and locked) only once the data is good.
+    out = Path(out_dir)
+    with output_lock(out) if out.is_dir() else contextlib.nullcontext():
+        key = batch_key(data, selection, options, Path(mapping) if mapping else None)
+        report = None if force else unchanged_batch(out, key, options.lang, progress)
+        if report is None:
+            registry = load(data)
+            chosen = select_cases(registry, case_ids, meeting=meeting, all_open=all_open,
+                                  cases_file=cases_file)  # fmt: skip
+            report = run_batch(
+                chosen, registry=registry, data_dir=data, out_dir=out, options=options,
+                workers=workers, force=force, executor=executor, scheduler=scheduler,
+                meeting=meeting, progress=progress, batch_key=key,
+            )  # fmt: skip
+    return report
+
+
+def _text_or_none(path: str | Path | None) -> str | None:
+    # An unreadable --cases-file is reported by select_cases, with the fix.
+    try:
+        return Path(path).read_text(encoding="utf-8") if path else None
+    except OSError:
+        return None
+
+
 def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
     if kind == "dask":
         if not scheduler:
@@ -361,12 +435,9 @@ def batch_key(
     """
     settings = {
         "selection": selection,
-        "options": {"lang": options.lang, "as_of": options.day.isoformat(),
-                    "since": options.since.isoformat() if options.since else None,
-                    "inactive_months": options.inactive_months, "formats": list(options.formats),
-                    "pdfa": options.pdfa},
+        "options": options.settings(PARAMETER, EXPORT),
         "toolkit": toolkit_fingerprint(),
-    }  # fmt: skip
+    }
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8"))
     files = sorted(
         path

@@ -10,6 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import NotebookFailed
+
 if TYPE_CHECKING:
     from .kernel import WarmKernel
 
@@ -17,10 +19,6 @@ if TYPE_CHECKING:
 READY_KERNEL_ENGINE = "dossier-ready-kernel"
 #: Seconds past the timeout after which a cell that the deadline did not stop is stopped again.
 GRACE = 5.0
-
-
-class NotebookFailed(Exception):
-    """Raised when a cell of the notebook fails; the message names the cell."""
 
 
 def skip_iri_checks() -> None:

@@ -22,13 +22,13 @@ import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
 from ..data.contract import EXTRACT_NOTES, EXTRACT_SOURCES
-from ..errors import OutputLockedError, ParameterError, RenderError
+from ..errors import NotebookFailed, OutputLockedError, ParameterError, RenderError
 from ..resources import notebook_path, toolkit_fingerprint
 
 if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
@@ -42,19 +42,34 @@ LOCK_FILE = ".dossier.lock"
 MAX_TIMEOUT = 86_400.0
 
 
+#: What an option of :class:`RenderOptions` is for, as its field's metadata ``role`` says. A
+#: field that says nothing is a notebook parameter: an option added to the class reaches the
+#: notebook and the key without another line.
+PARAMETER = "parameter"  # a parameter of the notebook; part of the dossier's key
+EXPORT = "export"  # how the notebook's result is written out; part of the key
+RUN = "run"  # how the render runs: the same dossier comes out whatever its value
+
+
 @dataclass(frozen=True)
 class RenderOptions:
-    """How to render: language, dates, formats. Checked on creation."""
+    """How to render: language, dates, formats. Checked on creation.
+
+    The one list of the options: the notebook's parameters and the keys that
+    tell whether a dossier must be rendered again are both read from these
+    fields (see :meth:`settings`).
+    """
 
     lang: str = "sv"
-    as_of: dt.date | None = None  # None for today
+    as_of: dt.date | None = None  # None for today, fixed when the options are made
     since: dt.date | None = None
     inactive_months: int = 6
-    formats: tuple[str, ...] = ("html", "pdf")
-    pdfa: bool = False
-    timeout: float | None = 600
+    formats: tuple[str, ...] = field(default=("html", "pdf"), metadata={"role": EXPORT})
+    pdfa: bool = field(default=False, metadata={"role": EXPORT})
+    timeout: float | None = field(default=600, metadata={"role": RUN})
 
     def __post_init__(self) -> None:
+        if self.as_of is None:  # one day for the whole run, even one that passes midnight
+            object.__setattr__(self, "as_of", dt.date.today())
         check_language(self.lang)
         if not self.formats or any(f not in ("html", "pdf") for f in self.formats):
             raise ParameterError(f"--format {','.join(self.formats)}: use html, pdf or html,pdf")
@@ -68,7 +83,23 @@ class RenderOptions:
 
     @property
     def day(self) -> dt.date:
-        return self.as_of or dt.date.today()
+        return self.as_of
+
+    def settings(self, *roles: str) -> dict[str, object]:
+        """The options whose role is one of ``roles``, by name, as JSON values (dates in ISO form)."""
+        return {
+            f.name: _json_value(getattr(self, f.name))
+            for f in fields(self)
+            if f.metadata.get("role", PARAMETER) in roles
+        }
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -129,13 +160,7 @@ def prepare_job(
     # The notes name the export's file and row; a note's row moves only when its own does.
     notes = {EXTRACT_NOTES: notes_json(registry.notes.get(case_id, []), case_id)}
     extract = slice_files | notes | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
-    parameters = {
-        "case_id": case_id,
-        "lang": options.lang,
-        "as_of": options.day.isoformat(),
-        "since": options.since.isoformat() if options.since else None,
-        "inactive_months": options.inactive_months,
-    }
+    parameters = {"case_id": case_id, **options.settings(PARAMETER)}
     toolkit = toolkit_fingerprint()
     key = dossier_key(slice_files | notes, parameters, toolkit, options)
     manifest = {
@@ -149,8 +174,7 @@ def prepare_job(
         "case_rows": slice_rows,
         "toolkit": toolkit,
         "packages": package_versions(),
-        "formats": list(options.formats),
-        "pdfa": options.pdfa,
+        **options.settings(EXPORT),
     }
     return DossierJob(case_id, manifest["slug"], case.title, options, extract, key, manifest)
 
@@ -161,16 +185,12 @@ def dossier_key(
     """The incremental key: equal keys mean the same dossier would come out.
 
     Made from the case's own slice of the data (not the whole export's hashes,
-    so a change elsewhere does not re-render this case), the parameters, the
-    formats, and the notebook, template and toolkit version.
+    so a change elsewhere does not re-render this case), the notebook's
+    parameters, the options of the export (formats, PDF/A), and the notebook,
+    template and toolkit version.
     """
     digest = hashlib.sha256()
-    settings = {
-        "parameters": parameters,
-        "toolkit": toolkit,
-        "formats": list(options.formats),
-        "pdfa": options.pdfa,
-    }
+    settings = {"parameters": parameters, "toolkit": toolkit, **options.settings(EXPORT)}
     digest.update(json.dumps(settings, sort_keys=True).encode("utf-8"))
     for name in sorted(slice_files):
         digest.update(b"\0" + name.encode("utf-8") + b"\0" + slice_files[name])
@@ -215,7 +235,7 @@ def run_job(job: DossierJob, out_dir: str | Path, kernel: WarmKernel) -> Dossier
 
 
 def _render_into(staging: Path, job: DossierJob, extract: Path, kernel: WarmKernel) -> None:
-    from .execute import NotebookFailed, run_notebook
+    from .execute import run_notebook
     from .export import html_document, write_pdf
     from .manifest import MANIFEST_FILE, file_record
 

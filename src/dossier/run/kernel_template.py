@@ -50,6 +50,8 @@ from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
 
+from ..errors import TemplateFailed
+
 #: What a kernel spec for this Python runs: ``python -m ipykernel_launcher``.
 #: Run by the kernel before it reports ready: the notebook's libraries, nothing of a case.
 WARM_UP = "import dossier.content.sections"
@@ -250,10 +252,6 @@ def _become_kernel(argv: list[str], env: dict[str, str], cwd: str) -> None:
 
 
 # -- the worker's side --------------------------------------------------------------------------
-
-
-class TemplateFailed(RuntimeError):
-    """The template could not fork a kernel; one is started the ordinary way instead."""
 
 
 class KernelTemplate:

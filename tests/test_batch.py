@@ -280,19 +280,6 @@ def test_select_cases_refuses_what_it_cannot_use(sample, tmp_path):
         select_cases(sample, cases_file=tmp_path / "missing.txt")
 
 
-def test_select_cases_refuses_two_cases_with_one_file_name(tmp_path, write_data, valid_csv):
-    cases = valid_csv["cases"] + "A 1 2020,Samma filnamn,2020,open,,N,,\n"
-    cases = cases.replace("A/1/2020,", "A-1-2020,", 1)
-    agenda = valid_csv["agenda"].replace("A/1/2020", "A-1-2020")
-    events = valid_csv["events"].replace("A/1/2020", "A-1-2020")
-    relations = valid_csv["relations"].replace("A/1/2020", "A-1-2020")
-    documents = valid_csv["documents"].replace("A/1/2020", "A-1-2020")
-    data = write_data(tmp_path / "data", cases=cases, agenda=agenda, events=events,
-                      relations=relations, documents=documents)  # fmt: skip
-    with pytest.raises(ParameterError, match="same file name 'A-1-2020'"):
-        select_cases(load(data), ["A-1-2020", "A 1 2020"])
-
-
 # -- the key (no kernel) ----------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ means a bug.
     ├── ParameterError       a bad option or notebook parameter
     ├── RenderError          a notebook or export failed
     ├── OutputLockedError    another batch writes to the same folder
+    ├── OutputError          the output folder cannot take the dossiers
     └── MailError            a message could not be built or sent
 
 Two more never reach a user as they are; a render turns them into something else:
@@ -84,6 +85,14 @@ class RenderError(DossierError):
 
 class OutputLockedError(DossierError):
     """Raised when another run holds the lock on the output folder."""
+
+
+class OutputError(DossierError):
+    """Raised when the output folder cannot take what a run would write into it.
+
+    A folder that would hold two cases' dossiers; an ``--out`` that is a file,
+    read-only or on a full disk. Nothing is left half-written.
+    """
 
 
 class MailError(DossierError):

@@ -40,9 +40,9 @@ from .job import (
     output_lock,
     prepare_job,
     run_job,
-    slugify,
 )
 from .manifest import MANIFEST_FILE, current_files
+from .output import claim_folders
 from .results import BatchReport, DossierResult, Status, index_page
 
 REPORT_FILE = "batch-report.json"
@@ -81,15 +81,7 @@ def select_cases(
         )
     for case_id in chosen:
         registry.case(case_id)  # UnknownCaseError names the closest IDs
-    unique = list(dict.fromkeys(chosen))
-    slugs: dict[str, str] = {}
-    for case_id in unique:
-        other = slugs.setdefault(slugify(case_id), case_id)
-        if other != case_id:
-            raise ParameterError(
-                f"cases {other!r} and {case_id!r} have the same file name {slugify(case_id)!r}"
-            )
-    return unique
+    return list(dict.fromkeys(chosen))
 
 
 # -- workers ----------------------------------------------------------------------------------
@@ -297,6 +289,7 @@ def run_batch(
     out = Path(out_dir)
     started = time.perf_counter()
     with output_lock(out):
+        claim_folders(case_ids, out)
         jobs = [prepare_job(registry, case_id, data_dir, options) for case_id in case_ids]
         results: dict[str, DossierResult] = {}
         pending = []

@@ -65,6 +65,15 @@ def file_record(data: bytes) -> dict[str, object]:
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of the dossier in ``folder``; None if there is none or it is no JSON object."""
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
 def current_files(folder: Path, case_id: str, key: str | None = None) -> dict[str, bytes] | None:
     """The files of the dossier in ``folder`` by name, if it is current; None if not.
 
@@ -75,8 +84,8 @@ def current_files(folder: Path, case_id: str, key: str | None = None) -> dict[st
     another case: the dossier is not current and is rendered again. The bytes
     returned are those checked, so that what is attached to a mail is what passed.
     """
+    manifest = read_manifest(folder)
     try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
         if manifest["case_id"] != case_id or manifest["slug"] != folder.name:
             return None
         if key is not None and manifest["key"] != key:

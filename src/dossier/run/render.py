@@ -17,6 +17,7 @@ from ..resources import data_dir as resolve_data_dir
 from ..resources import notebook_path
 from .job import DossierFiles, RenderOptions, output_lock, prepare_job, run_job, slugify
 from .kernel import WarmKernel, ready_kernel
+from .output import claim_folders
 
 __all__ = ["DossierFiles", "RenderOptions", "build_dossier", "slugify"]
 
@@ -47,6 +48,8 @@ def build_dossier(
         Before anything is written.
     OutputLockedError
         When a batch is writing to the same output folder.
+    OutputError
+        When the case's folder holds another case's dossier (their case IDs have one slug).
     RenderError
         When the notebook or an export fails; the executed notebook is kept.
     """
@@ -59,6 +62,7 @@ def build_dossier(
         tools = _prepare_tools(options)
         out = Path(out_dir)
         with output_lock(out):
+            claim_folders([case_id], out)
             kernel = ready_kernel(notebook_path().parent, kernel)  # one retry, as in a batch
             return run_job(job, out, kernel)
     finally:

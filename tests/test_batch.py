@@ -44,15 +44,8 @@ from dossier.run.batch import (
     select_cases,
     summary_table,
 )
-from dossier.run.job import (
-    EXPORT,
-    RUN,
-    RenderOptions,
-    is_current,
-    output_lock,
-    prepare_job,
-    slugify,
-)
+from dossier.run.job import EXPORT, RUN, RenderOptions, is_current, prepare_job, slugify
+from dossier.run.output import output_lock
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
@@ -917,14 +910,60 @@ def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_pat
         with Client(cluster) as client:
             workers = [psutil.Process(pid) for pid in client.run(os.getpid).values()]
         left = [p for w in workers for p in w.children(recursive=True) if is_kernel(p)]
-    assert run.status == 0, run.stderr
+    assert_rendered_as_first(incremental, run, cases)
     assert left == []  # the workers outlive the batch; the kernels they kept warm do not
+
+
+def assert_rendered_as_first(incremental: Incremental, run: Run, cases: list[str]) -> None:
+    """Every case of ``run`` done, its dossier whole and its HTML the first local run's."""
+    assert run.status == 0, run.stderr
     assert run.statuses() == dict.fromkeys(cases, "done")
     keys = current_keys(incremental.original, cases)
     for case_id in cases:
-        assert_whole(out, case_id, keys[case_id])
+        assert_whole(run.out, case_id, keys[case_id])
         slug = slugify(case_id)
-        assert (out / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
+        assert (run.out / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_dask_workers_that_cannot_see_the_output_folder_still_write_every_dossier(
+    incremental, tmp_path, private_mounts
+):
+    """The workers run in a mount namespace with an empty tmpfs over the output's parent: what
+    they write there, nobody else sees. The dossiers travel back to the batch, which writes them."""
+    from distributed import Client
+
+    hidden = tmp_path / "hidden"  # the output's parent, an empty tmpfs to the workers
+    hidden.mkdir()
+    (hidden / "seen-by-the-batch-only").touch()
+    out = hidden / "out"
+    dask = Path(sys.executable).with_name("dask")
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--scheduler-file", scheduler_file, "--host", "127.0.0.1", "--port", "0",
+         "--no-dashboard"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers = subprocess.Popen(
+        private_mounts('mount -t tmpfs none "$1" && exec "$2" worker --scheduler-file "$3" '
+                       "--nworkers 2 --nthreads 1 --no-dashboard", hidden, dask, scheduler_file),
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    cases = incremental.cases[:3]
+    try:
+        with Client(scheduler_file=str(scheduler_file), timeout=LIMIT) as client:
+            client.wait_for_workers(2, timeout=LIMIT)
+            assert set(client.run(os.path.exists, str(hidden / "seen-by-the-batch-only")).values()) == {False}
+            run = batch(out, *cases, "--format", "html", "--executor", "dask",
+                        "--scheduler", client.scheduler.address, data=incremental.original)  # fmt: skip
+            # Nothing landed on the workers' side of the mount: they wrote nothing into --out.
+            assert set(client.run(os.path.exists, str(out)).values()) == {False}
+    finally:
+        for process in (workers, scheduler):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=LIMIT)
+    assert_rendered_as_first(incremental, run, cases)
+    assert staging_leftovers(out) == []
 
 
 def first_dossier_written(process: subprocess.Popen, out: Path) -> list[psutil.Process]:

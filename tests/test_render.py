@@ -29,9 +29,9 @@ import dossier
 from dossier.cli import main
 from dossier.data.validate import load
 from dossier.errors import RenderError
-from dossier.run.job import prepare_job, run_job
+from dossier.run.job import prepare_job
 from dossier.run.kernel import WarmKernel
-from dossier.run.render import RenderOptions, build_dossier, slugify
+from dossier.run.render import RenderOptions, build_dossier, run_job, slugify
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from multiprocessing import get_context, util
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,13 +36,13 @@ from .job import (
     PARAMETER,
     DossierFiles,
     DossierJob,
+    RenderedDossier,
     RenderOptions,
-    output_lock,
     prepare_job,
-    run_job,
+    render_job,
 )
 from .manifest import MANIFEST_FILE, current_files
-from .output import claim_folders
+from .output import claim_folders, output_lock, publish, write_atomic
 from .results import BatchReport, DossierResult, Status, index_page
 
 REPORT_FILE = "batch-report.json"
@@ -154,46 +154,37 @@ def _stop_worker() -> None:
         template.close()
 
 
-def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:
-    """Render one job with a fresh kernel; start the next kernel first so it warms meanwhile."""
+def render_in_worker(job: DossierJob) -> RenderedDossier:
+    """Render one job with a fresh kernel; start the next kernel first so it warms meanwhile.
+
+    Returns the dossier's files (or why it failed) to the process that runs the
+    batch, which writes them into the output folder: a worker needs no disk of its own
+    but a temporary folder.
+    """
     from ..resources import notebook_path
     from .kernel import ready_kernel
 
     started = time.perf_counter()
-    result = DossierResult(job.case_id, job.slug, job.title, Status.FAILED, key=job.key)
     kernel = None
     try:
         kernel = ready_kernel(notebook_path().parent, _take_spare())
         _start_spare()
-        files = run_job(job, out_dir, kernel)
-        result.status = Status.DONE
-        result.outputs = {
-            name: str(path)
-            for name, path in (
-                ("html", files.html),
-                ("pdf", files.pdf),
-                ("notebook", files.notebook),
-                ("manifest", files.manifest),
-            )
-            if path is not None
-        }
-    except RenderError as exc:
-        result.error = str(exc)
-        if exc.notebook:
-            result.outputs["notebook"] = exc.notebook
+        rendered = render_job(job, kernel)
     except Exception as exc:  # a worker must report, not die: the batch goes on
-        result.error = f"{job.case_id}: {type(exc).__name__}: {exc}"
+        rendered = _failed(job, f"{type(exc).__name__}: {exc}")
     finally:
         if kernel is not None:
             kernel.shutdown()
-    result.seconds = round(time.perf_counter() - started, 3)
-    return result
+    return replace(rendered, seconds=round(time.perf_counter() - started, 3))
 
 
-def _lost(job: DossierJob, exc: BaseException) -> DossierResult:
-    """The result of a job whose worker died under it (killed, out of memory, a crash)."""
-    return DossierResult(job.case_id, job.slug, job.title, Status.FAILED, key=job.key,
-                         error=f"{job.case_id}: the worker rendering it was lost: {type(exc).__name__}: {exc}")  # fmt: skip
+def _failed(job: DossierJob, error: str) -> RenderedDossier:
+    return RenderedDossier(job.case_id, job.slug, job.options.formats, error=error)
+
+
+def _lost(job: DossierJob, exc: BaseException) -> RenderedDossier:
+    """The outcome of a job whose worker died under it (killed, out of memory, a crash)."""
+    return _failed(job, f"the worker rendering it was lost: {type(exc).__name__}: {exc}")
 
 
 class LocalExecutor:
@@ -204,14 +195,15 @@ class LocalExecutor:
             workers, mp_context=get_context("spawn"), initializer=_worker_start
         )
 
-    def results(self, jobs: list[DossierJob], out_dir: str) -> Iterator[DossierResult]:
-        """Render ``jobs``; yield each result as it comes, in the order they finish."""
-        futures = {self.pool.submit(render_in_worker, job, out_dir): job for job in jobs}
+    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
+        """Render ``jobs``; yield each with its outcome as it comes, in the order they finish."""
+        futures = {self.pool.submit(render_in_worker, job): job for job in jobs}
         for future in as_completed(futures):
+            job = futures.pop(future)  # the dossier's bytes are let go once it is written
             try:
-                yield future.result()
+                yield job, future.result()
             except Exception as exc:  # BrokenProcessPool: a worker died, the batch goes on
-                yield _lost(futures[future], exc)
+                yield job, _lost(job, exc)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -234,17 +226,17 @@ class DaskExecutor:
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
             ) from None
 
-    def results(self, jobs: list[DossierJob], out_dir: str) -> Iterator[DossierResult]:
-        """Render ``jobs`` on the cluster; ``out_dir`` must be the same path on every worker."""
+    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
+        """Render ``jobs`` on the cluster; the files come back here, so no disk is shared."""
         from distributed import as_completed as dask_completed
 
-        futures = {self.client.submit(render_in_worker, job, out_dir, pure=False): job
-                   for job in jobs}  # fmt: skip
+        futures = {self.client.submit(render_in_worker, job, pure=False): job for job in jobs}
         for future in dask_completed(futures):
+            job = futures.pop(future)
             try:
-                yield future.result()
+                yield job, future.result()
             except Exception as exc:  # a worker lost for good: the batch goes on
-                yield _lost(futures[future], exc)
+                yield job, _lost(job, exc)
 
     def close(self) -> None:
         # The workers outlive the batch: stop the kernels they keep warm for a next dossier.
@@ -304,8 +296,8 @@ def run_batch(
         if pending:
             pool = _executor(executor, scheduler, workers or os.cpu_count() or 1, len(pending))
             try:
-                for result in pool.results(pending, str(out)):
-                    results[result.case_id] = result
+                for job, rendered in pool.results(pending):
+                    results[job.case_id] = result = _written(job, rendered, out)
                     if progress:
                         progress(result, len(results), len(jobs))
             finally:
@@ -398,6 +390,21 @@ def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
     return LocalExecutor(max(1, min(workers, jobs)))
 
 
+def _written(job: DossierJob, rendered: RenderedDossier, out: Path) -> DossierResult:
+    """Write a render's outcome into ``out`` (see :func:`~dossier.run.output.publish`); its result."""
+    result = DossierResult(job.case_id, job.slug, job.title, Status.FAILED, rendered.seconds,
+                           key=job.key)  # fmt: skip
+    try:
+        result.outputs = publish(out, rendered).outputs
+    except RenderError as exc:
+        result.error = str(exc)
+        if exc.notebook:
+            result.outputs["notebook"] = exc.notebook
+        return result
+    result.status = Status.DONE
+    return result
+
+
 def _skipped(case_id: str, slug: str, title: str, key: str, out: Path) -> DossierResult | None:
     """The result of a dossier left as it is because it is current (see
     :func:`~dossier.run.manifest.current_files`); None when it must be rendered."""
@@ -485,19 +492,10 @@ def write_report(report: BatchReport, lang: str) -> None:
         "meeting_pack": report.meeting_pack,
         "dossiers": [asdict(r) for r in report.results],
     }
-    _write_atomic(
+    write_atomic(
         report.out_dir / REPORT_FILE, json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     )
-    _write_atomic(report.out_dir / "index.html", index_page(report.results, report.out_dir, lang))
-
-
-def _write_atomic(path: Path, content: str | bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-    if isinstance(content, str):
-        temporary.write_text(content, encoding="utf-8")
-    else:
-        temporary.write_bytes(content)
-    os.replace(temporary, path)
+    write_atomic(report.out_dir / "index.html", index_page(report.results, report.out_dir, lang))
 
 
 def summary_table(report: BatchReport) -> str:

@@ -3,9 +3,11 @@
 :func:`prepare_job` runs in the process that loaded and checked the data: it
 cuts the case's slice out of the registry (the *case extract*: contract CSV
 files of only the rows the dossier shows), and derives the dossier's key from
-the slice, the parameters and the toolkit. :func:`run_job` runs anywhere (this
+the slice, the parameters and the toolkit. :func:`render_job` runs anywhere (this
 process, a worker process, a Dask worker): the notebook reads the small
-extract, not the whole export, so the source data is read once per batch.
+extract, not the whole export, so the source data is read once per batch; and
+the dossier's files travel back as bytes, to be written into the output folder
+by the process that holds its lock.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
@@ -28,14 +29,12 @@ from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
 from ..data.contract import EXTRACT_NOTES, EXTRACT_SOURCES
-from ..errors import NotebookFailed, OutputLockedError, ParameterError, RenderError
+from ..errors import NotebookFailed, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 
 if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
     from ..data.model import Registry
     from .kernel import WarmKernel
-
-LOCK_FILE = ".dossier.lock"
 
 
 #: The longest ``--timeout``, in seconds.
@@ -146,6 +145,27 @@ class DossierJob:
         return self.manifest["parameters"]
 
 
+@dataclass(frozen=True)
+class RenderedDossier:
+    """A render's outcome as it travels back to the batch: the dossier's files, or why it failed.
+
+    Small enough to pickle (a few hundred kB), so that a worker on any machine
+    returns it and only the process that holds the output folder's lock writes
+    it there.
+    """
+
+    case_id: str
+    slug: str
+    formats: tuple[str, ...]
+    #: The files by name, the manifest among them.
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    #: What failed, without the case ID; None for a dossier rendered whole.
+    error: str | None = None
+    #: The failed run's executed notebook, if it left one.
+    notebook: bytes | None = field(default=None, repr=False)
+    seconds: float = 0.0
+
+
 def prepare_job(
     registry: Registry, case_id: str, data_dir: Path, options: RenderOptions
 ) -> DossierJob:
@@ -207,48 +227,43 @@ def is_current(job: DossierJob, out_dir: Path) -> bool:
     return current_files(Path(out_dir) / job.slug, job.case_id, job.key) is not None
 
 
-def run_job(job: DossierJob, out_dir: str | Path, kernel: WarmKernel) -> DossierFiles:
-    """Render ``job`` into ``out_dir/<slug>/`` with ``kernel``; the folder appears whole or not at all.
+def render_job(job: DossierJob, kernel: WarmKernel) -> RenderedDossier:
+    """Render ``job`` with ``kernel`` into a scratch folder of this machine; return its files.
 
-    Raises
-    ------
-    RenderError
-        The notebook or an export failed; the executed notebook is kept as
-        ``<slug>.failed.ipynb`` in ``out_dir``.
+    Runs wherever the kernel is (this process, a worker process, a Dask worker
+    on another machine) and writes nothing into the output folder: the process
+    that holds the folder's lock puts the files there
+    (:func:`~dossier.run.output.publish`). A failing notebook is no exception
+    here: the result says why, and carries the executed notebook.
     """
-    # Absolute: the kernel reads the extract from its own working folder, not this one.
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{job.slug}.", suffix=".tmp", dir=out))
-    staging.chmod(0o755)  # mkdtemp's 0700 would follow the dossier into place
-    extract = Path(tempfile.mkdtemp(prefix=f".{job.slug}.", suffix=".extract", dir=out))
-    try:
+    from .execute import run_notebook
+
+    with scratch_folder() as scratch:
+        extract, folder = scratch / "extract", scratch / "dossier"
+        extract.mkdir()
+        folder.mkdir()
         for name, data in job.extract.items():
             (extract / name).write_bytes(data)
-        _render_into(staging, job, extract, kernel)
-        _keep_failed(out, job.slug, None)
-        swap_into_place(staging, out / job.slug)
-        return DossierFiles.in_folder(out / job.slug, job.slug, job.options.formats)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(extract, ignore_errors=True)
+        files = DossierFiles.in_folder(folder, job.slug, job.options.formats)
+        parameters = {**job.parameters, "data_dir": str(extract)}
+        try:
+            nb = run_notebook(notebook_path(), files.notebook, parameters, kernel=kernel,
+                              timeout=job.options.timeout)  # fmt: skip
+        except NotebookFailed as exc:
+            executed = files.notebook.read_bytes() if files.notebook.exists() else None
+            return RenderedDossier(job.case_id, job.slug, job.options.formats, error=str(exc),
+                                   notebook=executed)  # fmt: skip
+        _export(nb, files, job)
+        written = {path.name: path.read_bytes() for path in folder.iterdir()}
+    return RenderedDossier(job.case_id, job.slug, job.options.formats, written)
 
 
-def _render_into(staging: Path, job: DossierJob, extract: Path, kernel: WarmKernel) -> None:
-    from .execute import run_notebook
+def _export(nb, files: DossierFiles, job: DossierJob) -> None:
+    """The executed notebook ``nb`` as HTML and PDF, and the manifest that records them."""
     from .export import html_document, write_pdf
     from .manifest import MANIFEST_FILE, file_record
 
     options = job.options
-    files = DossierFiles.in_folder(staging, job.slug, options.formats)
-    parameters = {**job.parameters, "data_dir": str(extract)}
-    try:
-        nb = run_notebook(
-            notebook_path(), files.notebook, parameters, kernel=kernel, timeout=options.timeout
-        )
-    except NotebookFailed as exc:
-        kept = _keep_failed(staging.parent, job.slug, files.notebook)
-        raise render_error(job, str(exc), kept) from None
     html = html_document(nb, lang=options.lang, case_id=job.case_id, title=job.title)
     manifest = dict(job.manifest)
     records = manifest["files"] = {files.notebook.name: file_record(files.notebook.read_bytes())}
@@ -273,103 +288,41 @@ def _manifest_bytes(manifest: dict) -> bytes:
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _keep_failed(out: Path, slug: str, executed: Path | None) -> Path | None:
-    """Move a failed run's notebook beside the dossier's place; a later success removes it.
+# -- scratch folders --------------------------------------------------------------------------
 
-    Returns where it is kept, or None when the run left no notebook (an earlier
-    failure's notebook is removed then, so it is never taken for this one's).
-    """
-    failed = out / f"{slug}.failed.ipynb"
-    if executed is None or not executed.exists():
-        failed.unlink(missing_ok=True)
-        return None
-    os.replace(executed, failed)
-    return failed
-
-
-def swap_into_place(staging: Path, final: Path) -> None:
-    """Move a finished folder into place: readers see the old folder or the new, never half."""
-    retired = None
-    if final.exists():
-        retired = final.with_name(f".{final.name}.{os.getpid()}.old")
-        os.replace(final, retired)
-    os.replace(staging, final)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
-
-
-# -- the lock and crash leftovers -------------------------------------------------------------
-
-
-#: Output folders each thread of this process holds, and how many ``output_lock`` blocks hold each.
-_held: dict[tuple[Path, int], int] = {}
-_held_lock = threading.Lock()
+#: The start of a render's scratch folder's name, in the system's temporary folder.
+SCRATCH_PREFIX = "dossier-render-"
+_SCRATCH_LOCK = ".in-use"
 
 
 @contextlib.contextmanager
-def output_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the output folder for this run; a second run into it stops at once (exit 2).
+def scratch_folder() -> Iterator[Path]:
+    """A new folder in this machine's temporary folder, for one render; removed after it.
 
-    Within one thread the lock nests: a command takes it before it reads the
-    data, and the batch it then runs holds it on. Another thread, like another
-    process, is refused.
+    A render killed with its worker cannot remove its folder. So the folder holds
+    a lock file while it is in use (locked before it gets its name, so that it is
+    never seen unlocked), and each new render first removes the folders whose
+    lock nobody holds.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    key = (out_dir.resolve(), threading.get_ident())
-    with _held_lock:
-        nested = key in _held
-        if nested:
-            _held[key] += 1
-    if nested:
-        try:
-            yield
-        finally:
-            with _held_lock:
-                _held[key] -= 1
-        return
-    handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
+    _remove_abandoned_scratch()
+    folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise OutputLockedError(
-                f"{out_dir} is in use by {holder}; wait for it to finish or use another --out folder"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"dossier batch, pid {os.getpid()}\n")
-        handle.flush()
-        _remove_leftovers(out_dir)
-        with _held_lock:
-            _held[key] = 1
-        try:
-            yield
-        finally:
-            with _held_lock:
-                del _held[key]
+        with open(folder / f"{_SCRATCH_LOCK}.new", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.replace(folder / f"{_SCRATCH_LOCK}.new", folder / _SCRATCH_LOCK)
+            yield folder
     finally:
-        handle.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _remove_leftovers(out_dir: Path) -> None:
-    """Staging folders and half-written files of a run that was killed: always safe to remove."""
-    for path in out_dir.iterdir():
-        if not path.name.startswith("."):
+def _remove_abandoned_scratch() -> None:
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            with open(folder / _SCRATCH_LOCK) as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # in use (BlockingIOError), just made, or just removed by another render
             continue
-        if path.is_dir() and path.suffix in (".tmp", ".extract", ".old"):
-            shutil.rmtree(path, ignore_errors=True)
-        elif path.is_file() and path.suffix == ".part":  # batch._write_atomic's temporary files
-            path.unlink(missing_ok=True)
-
-
-def render_error(job: DossierJob, message: str, kept: Path | None) -> RenderError:
-    if kept is None:
-        return RenderError(f"{job.case_id}: {message}; no executed notebook was saved")
-    return RenderError(
-        f"{job.case_id}: {message}; the executed notebook is kept at {kept}", str(kept)
-    )
 
 
 def slugify(case_id: str) -> str:
@@ -388,8 +341,9 @@ __all__ = [
     "DossierFiles",
     "DossierJob",
     "RenderOptions",
+    "RenderedDossier",
     "is_current",
     "notebook_path",
     "prepare_job",
-    "run_job",
+    "render_job",
 ]

@@ -1,18 +1,29 @@
-"""The output folder: one folder for each case's dossier.
+"""The output folder: its lock, one folder for each case's dossier, written whole or not at all.
 
-A dossier's folder is named by its case's slug; two case IDs can have one slug
-(``A/1`` and ``A-1``). The manifest in the folder names its case, and a run
-refuses a dossier whose folder holds another case's.
+Only the process that holds the folder's lock writes into it: a render's files
+come back to it as bytes (:class:`~dossier.run.job.RenderedDossier`), from a
+worker on this machine or another, and :func:`publish` puts them in place in
+one rename. A dossier's folder is named by its case's slug; two case IDs can
+have one slug (``A/1`` and ``A-1``). The manifest in the folder names its
+case, and a run refuses a dossier whose folder holds another case's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import fcntl
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..errors import OutputError
-from .job import slugify
+from ..errors import OutputError, OutputLockedError, RenderError
+from .job import DossierFiles, RenderedDossier, slugify
 from .manifest import read_manifest
+
+LOCK_FILE = ".dossier.lock"
 
 
 def claim_folders(case_ids: Iterable[str], out: Path) -> None:
@@ -45,3 +56,139 @@ def claim_folders(case_ids: Iterable[str], out: Path) -> None:
             "A folder is named by the case ID's letters and digits, so these cases cannot share"
             " one --out folder: render them into different --out folders"
         )
+
+
+# -- a render's outcome, into the folder ------------------------------------------------------
+
+
+def publish(out: Path, rendered: RenderedDossier) -> DossierFiles:
+    """Put a render's outcome into ``out``: the dossier's folder, whole, in place of the old one.
+
+    Raises
+    ------
+    RenderError
+        The render failed; its executed notebook, if it left one, is kept as
+        ``<slug>.failed.ipynb`` in ``out`` (the old dossier stays as it was).
+    """
+    out = out.resolve()
+    slug = rendered.slug
+    if rendered.error is not None:
+        kept = _keep_failed(out, slug, rendered.notebook)
+        raise render_error(rendered.case_id, rendered.error, kept)
+    staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", suffix=".tmp", dir=out))
+    try:
+        staging.chmod(0o755)  # mkdtemp's 0700 would follow the dossier into place
+        for name, data in rendered.files.items():
+            (staging / name).write_bytes(data)
+        _keep_failed(out, slug, None)
+        swap_into_place(staging, out / slug)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return DossierFiles.in_folder(out / slug, slug, rendered.formats)
+
+
+def _keep_failed(out: Path, slug: str, notebook: bytes | None) -> Path | None:
+    """Keep a failed run's notebook beside the dossier's place; a later success removes it.
+
+    Returns where it is kept, or None when the run left no notebook (an earlier
+    failure's notebook is removed then, so it is never taken for this one's).
+    """
+    failed = out / f"{slug}.failed.ipynb"
+    if notebook is None:
+        failed.unlink(missing_ok=True)
+        return None
+    write_atomic(failed, notebook)
+    return failed
+
+
+def render_error(case_id: str, message: str, kept: Path | None) -> RenderError:
+    if kept is None:
+        return RenderError(f"{case_id}: {message}; no executed notebook was saved")
+    return RenderError(f"{case_id}: {message}; the executed notebook is kept at {kept}", str(kept))
+
+
+def swap_into_place(staging: Path, final: Path) -> None:
+    """Move a finished folder into place: readers see the old folder or the new, never half."""
+    retired = None
+    if final.exists():
+        retired = final.with_name(f".{final.name}.{os.getpid()}.old")
+        os.replace(final, retired)
+    os.replace(staging, final)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write a file whole or not at all: beside it first, then renamed over it."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
+    if isinstance(content, str):
+        temporary.write_text(content, encoding="utf-8")
+    else:
+        temporary.write_bytes(content)
+    os.replace(temporary, path)
+
+
+# -- the lock and crash leftovers -------------------------------------------------------------
+
+
+#: Output folders each thread of this process holds, and how many ``output_lock`` blocks hold each.
+_held: dict[tuple[Path, int], int] = {}
+_held_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder for this run; a second run into it stops at once (exit 2).
+
+    Within one thread the lock nests: a command takes it before it reads the
+    data, and the batch it then runs holds it on. Another thread, like another
+    process, is refused.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key = (out_dir.resolve(), threading.get_ident())
+    with _held_lock:
+        nested = key in _held
+        if nested:
+            _held[key] += 1
+    if nested:
+        try:
+            yield
+        finally:
+            with _held_lock:
+                _held[key] -= 1
+        return
+    handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise OutputLockedError(
+                f"{out_dir} is in use by {holder}; wait for it to finish or use another --out folder"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"dossier batch, pid {os.getpid()}\n")
+        handle.flush()
+        _remove_leftovers(out_dir)
+        with _held_lock:
+            _held[key] = 1
+        try:
+            yield
+        finally:
+            with _held_lock:
+                del _held[key]
+    finally:
+        handle.close()
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Staging folders and half-written files of a run that was killed: always safe to remove."""
+    for path in out_dir.iterdir():
+        if not path.name.startswith("."):
+            continue
+        if path.is_dir() and path.suffix in (".tmp", ".extract", ".old"):
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file() and path.suffix == ".part":  # write_atomic's temporary files
+            path.unlink(missing_ok=True)

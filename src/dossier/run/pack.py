@@ -11,7 +11,8 @@ from ..content.pages import render_page
 from ..data.dates import format_day
 from ..data.model import Registry
 from .export import write_pdf
-from .job import slugify, swap_into_place
+from .job import slugify
+from .output import swap_into_place
 
 
 def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> dict[str, str]:

@@ -15,11 +15,11 @@ from pathlib import Path
 from ..data.validate import load
 from ..resources import data_dir as resolve_data_dir
 from ..resources import notebook_path
-from .job import DossierFiles, RenderOptions, output_lock, prepare_job, run_job, slugify
+from .job import DossierFiles, DossierJob, RenderOptions, prepare_job, render_job, slugify
 from .kernel import WarmKernel, ready_kernel
-from .output import claim_folders
+from .output import claim_folders, output_lock, publish
 
-__all__ = ["DossierFiles", "RenderOptions", "build_dossier", "slugify"]
+__all__ = ["DossierFiles", "RenderOptions", "build_dossier", "run_job", "slugify"]
 
 
 def build_dossier(
@@ -69,6 +69,18 @@ def build_dossier(
         if tools is not None:
             tools.join()
         kernel.shutdown()
+
+
+def run_job(job: DossierJob, out_dir: str | Path, kernel: WarmKernel) -> DossierFiles:
+    """Render ``job`` with ``kernel`` into ``out_dir/<slug>/``: whole or not at all.
+
+    Raises
+    ------
+    RenderError
+        The notebook or an export failed; the executed notebook is kept as
+        ``<slug>.failed.ipynb`` in ``out_dir``.
+    """
+    return publish(Path(out_dir), render_job(job, kernel))
 
 
 def _prepare_tools(options: RenderOptions) -> threading.Thread:

@@ -485,6 +485,7 @@ def test_taking_the_lock_removes_what_a_killed_run_left_and_nothing_else(tmp_pat
         (out / name).mkdir(parents=True)
         (out / name / "file").write_text("x", encoding="utf-8")
     (out / ".batch-report.json.4242.part").write_text("{", encoding="utf-8")
+    (out / ".A-1-2020.failed.ipynb.4242.part").write_text("{", encoding="utf-8")
     (out / "notes.part").write_text("a user's file", encoding="utf-8")
     with output_lock(out):
         remaining = sorted(p.name for p in out.iterdir())

@@ -42,7 +42,7 @@ from .job import (
     render_job,
 )
 from .manifest import MANIFEST_FILE, current_files
-from .output import claim_folders, output_lock, publish, write_atomic
+from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
 from .results import BatchReport, DossierResult, Status, index_page
 
 REPORT_FILE = "batch-report.json"
@@ -309,7 +309,8 @@ def run_batch(
         if meeting is not None:
             from .pack import build_meeting_pack
 
-            report.meeting_pack = build_meeting_pack(registry, meeting, report, options)
+            with writing_into(out):
+                report.meeting_pack = build_meeting_pack(registry, meeting, report, options)
         write_report(report, options.lang)
     return report
 
@@ -343,6 +344,9 @@ def render_batch(
     ------
     OutputLockedError
         Another run writes into ``out_dir``; before the data is read.
+    OutputError
+        ``out_dir`` is a file or under one (before the data is read), read-only,
+        or on a full disk; nothing is left half-written.
     DataError, UnknownCaseError, ParameterError
         Before any dossier is rendered.
     """
@@ -350,11 +354,12 @@ def render_batch(
     from ..resources import data_dir as resolve_data_dir
 
     data = resolve_data_dir(data_dir)
+    out = Path(out_dir)
+    check_out(out)
     selection = {"case_ids": list(case_ids), "meeting": meeting, "all_open": all_open,
                  "cases_file": _text_or_none(cases_file)}  # fmt: skip
     # Taken before the export is hashed or read, so that a second batch into a folder stops at
     # once; a folder that does not exist yet is made (and locked) only once the data is good.
-    out = Path(out_dir)
     with output_lock(out) if out.is_dir() else contextlib.nullcontext():
         key = batch_key(data, selection, options, Path(mapping) if mapping else None)
         report = None if force else unchanged_batch(out, key, options.lang, progress)
@@ -492,10 +497,12 @@ def write_report(report: BatchReport, lang: str) -> None:
         "meeting_pack": report.meeting_pack,
         "dossiers": [asdict(r) for r in report.results],
     }
-    write_atomic(
-        report.out_dir / REPORT_FILE, json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    )
-    write_atomic(report.out_dir / "index.html", index_page(report.results, report.out_dir, lang))
+    # Both or neither: a full disk leaves the last batch's report and index page as they were.
+    with writing_into(report.out_dir):
+        write_files({
+            report.out_dir / REPORT_FILE: json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+            report.out_dir / "index.html": index_page(report.results, report.out_dir, lang),
+        })  # fmt: skip
 
 
 def summary_table(report: BatchReport) -> str:

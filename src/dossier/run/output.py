@@ -11,6 +11,7 @@ case, and a run refuses a dossier whose folder holds another case's.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
@@ -69,21 +70,25 @@ def publish(out: Path, rendered: RenderedDossier) -> DossierFiles:
     RenderError
         The render failed; its executed notebook, if it left one, is kept as
         ``<slug>.failed.ipynb`` in ``out`` (the old dossier stays as it was).
+    OutputError
+        ``out`` cannot take the files (a full disk, say); the old dossier stays as it was.
     """
     out = out.resolve()
     slug = rendered.slug
     if rendered.error is not None:
-        kept = _keep_failed(out, slug, rendered.notebook)
+        with writing_into(out):
+            kept = _keep_failed(out, slug, rendered.notebook)
         raise render_error(rendered.case_id, rendered.error, kept)
-    staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", suffix=".tmp", dir=out))
-    try:
-        staging.chmod(0o755)  # mkdtemp's 0700 would follow the dossier into place
-        for name, data in rendered.files.items():
-            (staging / name).write_bytes(data)
-        _keep_failed(out, slug, None)
-        swap_into_place(staging, out / slug)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with writing_into(out):
+        staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", suffix=".tmp", dir=out))
+        try:
+            staging.chmod(0o755)  # mkdtemp's 0700 would follow the dossier into place
+            for name, data in rendered.files.items():
+                (staging / name).write_bytes(data)
+            _keep_failed(out, slug, None)
+            swap_into_place(staging, out / slug)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return DossierFiles.in_folder(out / slug, slug, rendered.formats)
 
 
@@ -97,7 +102,7 @@ def _keep_failed(out: Path, slug: str, notebook: bytes | None) -> Path | None:
     if notebook is None:
         failed.unlink(missing_ok=True)
         return None
-    write_atomic(failed, notebook)
+    write_files({failed: notebook})
     return failed
 
 
@@ -113,19 +118,82 @@ def swap_into_place(staging: Path, final: Path) -> None:
     if final.exists():
         retired = final.with_name(f".{final.name}.{os.getpid()}.old")
         os.replace(final, retired)
-    os.replace(staging, final)
+    try:
+        os.replace(staging, final)
+    except OSError:
+        if retired is not None:
+            os.replace(retired, final)  # the old folder back in place
+        raise
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write a file whole or not at all: beside it first, then renamed over it."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-    if isinstance(content, str):
-        temporary.write_text(content, encoding="utf-8")
-    else:
-        temporary.write_bytes(content)
-    os.replace(temporary, path)
+def write_files(contents: dict[Path, str | bytes]) -> None:
+    """Write files whole or not at all: each beside its place first, then all renamed into place.
+
+    A failure to write one (a full disk, say) leaves every file as it was, and no
+    temporary file is left behind.
+    """
+    temporaries = {path: path.with_name(f".{path.name}.{os.getpid()}.part") for path in contents}
+    try:
+        for path, content in contents.items():
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            temporaries[path].write_bytes(data)
+        for path, temporary in temporaries.items():
+            os.replace(temporary, path)
+    finally:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+
+
+# -- what cannot be written -------------------------------------------------------------------
+
+
+def check_out(out: Path) -> None:
+    """Refuse at once an ``--out`` that is a file or lies under one (it would fail only later)."""
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputError(_not_a_folder(out, folder))
+            return
+
+
+@contextlib.contextmanager
+def writing_into(out: Path) -> Iterator[None]:
+    """Turn a failure to write into ``out`` into an :class:`OutputError` that says why and what to do."""
+    try:
+        yield
+    except OSError as exc:
+        raise output_error(out, exc) from exc
+
+
+def output_error(out: Path, exc: OSError) -> OutputError:
+    """The message for a failure to write into the output folder ``out``."""
+    where = exc.filename or out
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(
+            f"--out {out}: the disk is full; nothing was left half-written:"
+            " free some space or give another --out folder"
+        )
+    if exc.errno == errno.EROFS:
+        return OutputError(
+            f"--out {out} is on a read-only file system; give a folder you can write to"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return OutputError(
+            f"--out {out}: no permission to write {where}; give a folder you can write to"
+        )
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        file = next((f for f in (out, *out.parents) if f.exists() and not f.is_dir()), where)
+        return OutputError(_not_a_folder(out, file))
+    return OutputError(f"--out {out}: cannot write {where}: {exc.strerror}")
+
+
+def _not_a_folder(out: Path, file: str | Path) -> str:
+    return (
+        f"--out {out}: {file} is a file, not a folder; give a folder"
+        " (one that does not exist yet is made)"
+    )
 
 
 # -- the lock and crash leftovers -------------------------------------------------------------
@@ -144,7 +212,8 @@ def output_lock(out_dir: Path) -> Iterator[None]:
     data, and the batch it then runs holds it on. Another thread, like another
     process, is refused.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with writing_into(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
     key = (out_dir.resolve(), threading.get_ident())
     with _held_lock:
         nested = key in _held
@@ -157,7 +226,8 @@ def output_lock(out_dir: Path) -> Iterator[None]:
             with _held_lock:
                 _held[key] -= 1
         return
-    handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
+    with writing_into(out_dir):
+        handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -167,11 +237,12 @@ def output_lock(out_dir: Path) -> Iterator[None]:
             raise OutputLockedError(
                 f"{out_dir} is in use by {holder}; wait for it to finish or use another --out folder"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"dossier batch, pid {os.getpid()}\n")
-        handle.flush()
-        _remove_leftovers(out_dir)
+        with writing_into(out_dir):
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"dossier batch, pid {os.getpid()}\n")
+            handle.flush()
+            _remove_leftovers(out_dir)
         with _held_lock:
             _held[key] = 1
         try:
@@ -188,7 +259,8 @@ def _remove_leftovers(out_dir: Path) -> None:
     for path in out_dir.iterdir():
         if not path.name.startswith("."):
             continue
+        # .extract: the case extracts that renders kept here before their files travelled back.
         if path.is_dir() and path.suffix in (".tmp", ".extract", ".old"):
             shutil.rmtree(path, ignore_errors=True)
-        elif path.is_file() and path.suffix == ".part":  # write_atomic's temporary files
+        elif path.is_file() and path.suffix == ".part":  # write_files' temporary files
             path.unlink(missing_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -368,3 +369,34 @@ def tagged_pdf() -> Callable[[Path], TaggedPdf]:
 def conformance() -> Callable[[Path, str], list[str]]:
     """``conformance(path, "ua1")``: the checker's failures, one line a rule; empty when it passes."""
     return conformance_failures
+
+
+# --- A mount namespace of the test's own --------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def private_mounts() -> Callable[..., list[str]]:
+    """``private_mounts(script, *args)``: the command that runs the shell ``script`` (with
+    ``args`` as ``$1``…) in a mount namespace of its own, where a tmpfs it mounts (a small disk,
+    a read-only folder, a folder hidden from a process) is seen by no process outside.
+
+    Needs util-linux's ``unshare`` and the right to mount (root); without them the test is
+    skipped, or fails where ``CI`` is set.
+    """
+    try:
+        probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                               capture_output=True, text=True, timeout=60)  # fmt: skip
+        reason = probe.stderr.strip() if probe.returncode else None
+    except FileNotFoundError:
+        reason = "unshare is missing (apt-get install util-linux)"
+    if reason:
+        message = f"needs a mount namespace of its own (unshare --mount, as root): {reason}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+    def command(script: str, *args: str | Path) -> list[str]:
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+                *map(str, args)]  # fmt: skip
+
+    return command

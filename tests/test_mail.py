@@ -702,3 +702,41 @@ def test_a_data_folder_cannot_send_the_password_to_its_own_server(
     assert f"{data / 'dossier.toml'}: its [mail] table is ignored" in stderr
     assert "may come from anyone" in stderr
     assert_password_nowhere(out, stdout, stderr, caplog=caplog)
+
+
+# -- only checked dossiers are attached --------------------------------------------------------
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_a_zero_byte_pdf_is_rendered_again_and_the_whole_one_attached(out, capsys):
+    pdf = out / "RUN-168-2020" / "RUN-168-2020.pdf"
+    whole = pdf.read_bytes()
+    pdf.write_bytes(b"")
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE))
+    assert code == 0, stderr
+    attached = attachments(parse(Path(stdout.strip()).read_bytes()))[f"RUN-168-2020 {TITLE}.pdf"]
+    assert attached == pdf.read_bytes()
+    assert attached.startswith(b"%PDF-") and len(attached) == len(whole)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+@pytest.mark.parametrize("damage", [b"", b"%PDF-1.7 truncated"])
+def test_a_letter_never_attaches_a_file_its_manifest_does_not_vouch_for(out, damage):
+    from dossier.data.validate import load
+    from dossier.errors import MailError
+    from dossier.share.letter import case_letter
+
+    folder = out / "RUN-168-2020"
+    files = {"pdf": str(folder / "RUN-168-2020.pdf"), "manifest": str(folder / "manifest.json")}
+    common = {"lang": "sv", "as_of": dt.date.fromisoformat(AS_OF), "attach": "pdf",
+              "subject": None, "inactive_months": 6}  # fmt: skip
+    registry = load(SAMPLE_DATA)
+    letter = case_letter(registry, [CASE], {CASE: files}, **common)
+    assert [a.data for a in letter.attachments] == [(folder / "RUN-168-2020.pdf").read_bytes()]
+    (folder / "RUN-168-2020.pdf").write_bytes(damage)
+    with pytest.raises(
+        MailError, match=r"RUN/168/2020: the dossier in .* does not match its manifest"
+    ):
+        case_letter(registry, [CASE], {CASE: files}, **common)

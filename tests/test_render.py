@@ -29,9 +29,9 @@ import dossier
 from dossier.cli import main
 from dossier.data.validate import load
 from dossier.errors import RenderError
-from dossier.run.job import prepare_job, run_job
+from dossier.run.job import prepare_job
 from dossier.run.kernel import WarmKernel
-from dossier.run.render import RenderOptions, build_dossier, slugify
+from dossier.run.render import RenderOptions, build_dossier, run_job, slugify
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
@@ -207,7 +207,12 @@ def test_same_inputs_give_byte_identical_html(sample_dossier_sv, tmp_path):
         pytest.fail(
             f"HTML differs at byte {at}: {first[at - 80 : at + 80]!r} vs {second[at - 80 : at + 80]!r}"
         )
-    assert json.loads((folder / "manifest.json").read_text("utf-8")) == sample_dossier_sv.manifest
+    # The same manifest, but for the executed notebook's record: papermill stamps each cell's time.
+    again = json.loads((folder / "manifest.json").read_text("utf-8"))
+    first_manifest = sample_dossier_sv.manifest
+    for manifest in (again, first_manifest):
+        assert manifest["files"].pop("RUN-168-2020.ipynb")["size"] > 0
+    assert again == first_manifest
 
 
 @pytest.mark.kernel
@@ -253,6 +258,11 @@ def test_manifest_says_what_went_in(sample_dossier_sv):
     for name in ("dossier", "papermill", "nbconvert", "nbclient", "weasyprint", "pandas", "jinja2"):
         assert packages[name] == metadata.version(name), name
     assert manifest["html_sha256"] == sha256(sample_dossier_sv.files.html)
+    files = sample_dossier_sv.files
+    assert manifest["files"] == {
+        path.name: {"size": path.stat().st_size, "sha256": sha256(path)}
+        for path in (files.html, files.pdf, files.notebook)
+    }
 
 
 @pytest.mark.kernel
@@ -276,8 +286,15 @@ def test_pdfa_says_so_and_carries_manifest_and_case_data(related_dossier_pdfa):
     assert re.search(r"pdfaid:conformance(=\"|>)A", xmp), xmp
 
     attachments = {name: contents[0] for name, contents in reader.attachments.items()}
-    assert attachments["manifest.json"] == rendered.files.manifest.read_bytes()
     manifest = rendered.manifest
+    # The manifest inside the PDF is the dossier's, less the record of the PDF itself.
+    pdf_name = rendered.files.pdf.name
+    inside = json.loads(attachments["manifest.json"])
+    assert pdf_name not in inside["files"]
+    assert inside == {
+        **manifest,
+        "files": {n: r for n, r in manifest["files"].items() if n != pdf_name},
+    }
     assert manifest["pdfa"] is True
     for table, rows in manifest["case_rows"].items():
         assert f"{table}.csv" in attachments, f"{table}.csv is not attached"

@@ -22,7 +22,8 @@ from ..data.dates import format_day
 from ..data.model import Registry
 from ..errors import RenderError
 from .export import html_document, lay_out, page_content, write_document
-from .job import slugify, swap_into_place
+from .job import slugify
+from .output import swap_into_place
 
 #: Layouts of the pack before its page numbers must have settled. A dossier takes as many
 #: pages in the pack as on its own, so the first layout is right unless the cover grows.

@@ -238,7 +238,7 @@ def case_letter(
     for case_id in case_ids:
         view = case_view(registry, case_id, lang=lang, as_of=as_of, inactive_months=inactive_months)
         cases.append(view)
-        attachments += _dossier_files(slugify(case_id), view.title, files[case_id], attach)
+        attachments += _dossier_files(case_id, slugify(case_id), view.title, files[case_id], attach)
     first = cases[0]
     if len(cases) == 1:
         default_subject = text("mail.subject_case", lang, case_id=first.case_id, title=first.title)
@@ -309,7 +309,7 @@ def meeting_letter(
         )
         if attach in ("html", "both"):
             attachments += _dossier_files(
-                slugify(item.case_id), view.title, files[item.case_id], "html"
+                item.case_id, slugify(item.case_id), view.title, files[item.case_id], "html"
             )
     view = {
         "lang": lang,
@@ -335,11 +335,22 @@ def _letter(view: dict, attachments: list, lang: str, stem: str) -> Letter:
 
 
 def _dossier_files(
-    slug: str, title: str, files: Mapping[str, str], attach: str
+    case_id: str, slug: str, title: str, files: Mapping[str, str], attach: str
 ) -> list[Attachment]:
+    """The dossier's files to attach, as checked against its manifest: never a damaged one."""
+    from ..run.manifest import current_files
+
+    folder = Path(files["manifest"]).parent
+    checked = current_files(folder, case_id)
+    if checked is None:
+        raise MailError(
+            f"{case_id}: the dossier in {folder} does not match its manifest (a file is missing,"
+            " truncated or changed); nothing was attached: render it again"
+        )
     kinds = ("pdf", "html") if attach == "both" else (attach,)
     return [
-        _file_attachment(files[kind], attachment_name(slug, title, kind), kind) for kind in kinds
+        _attachment(checked[Path(files[kind]).name], attachment_name(slug, title, kind), kind)
+        for kind in kinds
     ]
 
 
@@ -348,6 +359,10 @@ def _file_attachment(path: str | Path, filename: str, kind: str) -> Attachment:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise MailError(f"cannot attach {path}: {exc.strerror}") from None
+    return _attachment(data, filename, kind)
+
+
+def _attachment(data: bytes, filename: str, kind: str) -> Attachment:
     mime = ("application", "pdf") if kind == "pdf" else ("text", "html")
     return Attachment(filename, *mime, data)
 

@@ -892,7 +892,7 @@ def test_the_meeting_pack_numbers_its_pages_through_from_the_cover_on(meeting_ba
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
 def test_the_meeting_pack_cover_names_forum_date_and_agenda(meeting_batch):
-    from dossier.content.analysis import status_sentence
+    from dossier.content.context import case_dossier
 
     out, path = meeting_batch.out, pack_path(meeting_batch)
     cover = squeeze(pdf_text(path, 1))
@@ -906,7 +906,8 @@ def test_the_meeting_pack_cover_names_forum_date_and_agenda(meeting_batch):
     first = 2  # each item's line ends with the page its dossier starts on
     for item, case_id, title in AGENDA:
         assert f"{item} {case_id} {title} {first}" in lines
-        assert squeeze(status_sentence(registry.case_file(case_id), "sv")) in cover
+        view = case_dossier(registry, case_id, as_of=dt.date.fromisoformat(AS_OF), lang="sv").view
+        assert squeeze(str(view.sentence)) in cover
         first += len(PdfReader(out / slugify(case_id) / f"{slugify(case_id)}.pdf").pages)
     assert squeeze("Förslag: Regiondirektörens förslag (exempel)") in cover
 

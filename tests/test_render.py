@@ -250,7 +250,9 @@ def test_manifest_says_what_went_in(sample_dossier_sv):
 
     toolkit = manifest["toolkit"]
     assert toolkit["version"] == dossier.__version__
-    assert toolkit["notebook_sha256"] == sha256(NOTEBOOK)
+    from dossier.resources import notebook_hash
+
+    assert toolkit["notebook_sha256"] == notebook_hash(NOTEBOOK)
     assert re.fullmatch(r"[0-9a-f]{64}", toolkit["template_sha256"])
 
     packages = manifest["packages"]

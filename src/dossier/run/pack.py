@@ -16,7 +16,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from ..catalogue import text
-from ..content.analysis import status_sentence
+from ..content.context import case_dossier
 from ..content.pages import render_page
 from ..data.dates import format_day
 from ..data.model import Registry
@@ -83,15 +83,16 @@ def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> 
             rows = []
             for item in items:
                 result = results.get(item.case_id)
-                case_file = registry.case_file(item.case_id)
-                item_title = item.title or case_file.case.title
+                # Where the case stands on the pack's day, in the words of its dossier and the mail.
+                view = case_dossier(registry, item.case_id, as_of=options.day, lang=lang,
+                                    inactive_months=options.inactive_months).view  # fmt: skip
+                item_title = item.title or view.title
                 printed = result is not None and Path(result.outputs.get("pdf", "")).is_file()
                 if printed:
                     dossiers.append(_packed(item.item, item_title, result, lang))
                 rows.append(
                     {"item": item.item, "case_id": item.case_id, "title": item_title,
-                     # where the case stands, in the words of its dossier and the meeting's mail
-                     "sentence": status_sentence(case_file, lang), "proposal": item.proposal,
+                     "sentence": view.sentence, "proposal": item.proposal,
                      "anchor": dossiers[-1].anchor if printed else None,
                      "note": "" if printed else text("pack.missing", lang)}
                 )  # fmt: skip

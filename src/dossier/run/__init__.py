@@ -5,8 +5,9 @@ need (``kernel``, ``kernel_template``) and processes that end together
 (``lifetime``), the notebook run through papermill
 (``execute``), HTML and PDF (``export``), the story of one dossier
 (``render``), many dossiers at once (``batch``) and what they did
-(``results``), the meeting pack (``pack``) and what went into each dossier
-(``manifest``).
+(``results``), the meeting pack (``pack``), what went into each dossier and
+what came out (``manifest``), and the output folder: its lock, one folder per
+case, each written whole or not at all (``output``).
 
 May import: ``content``, ``data`` and the top-level modules; nothing of
 ``share`` or ``cli``.

@@ -8,7 +8,8 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -257,3 +258,12 @@ def hostile_fields() -> dict[str, str]:
 def hostile_tokens() -> tuple[str, ...]:
     """The markup-like strings that the hostile case's text fields are made of."""
     return HOSTILE_TOKENS
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """An empty folder with a short path, for a run's TMPDIR: its kernels' sockets are files in
+    it, and a socket's path has room for 107 bytes (``tmp_path`` under xdist leaves too few)."""
+    folder = Path(tempfile.mkdtemp(prefix="dossier-test-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

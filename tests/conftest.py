@@ -9,7 +9,8 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -400,3 +401,12 @@ def private_mounts() -> Callable[..., list[str]]:
                 *map(str, args)]  # fmt: skip
 
     return command
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """An empty folder with a short path, for a run's TMPDIR: its kernels' sockets are files in
+    it, and a socket's path has room for 107 bytes (``tmp_path`` under xdist leaves too few)."""
+    folder = Path(tempfile.mkdtemp(prefix="dossier-test-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

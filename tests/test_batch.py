@@ -1137,12 +1137,13 @@ class StoppedBatch:
 PROGRESS_LINE = re.compile(r"\d\d:\d\d:\d\d \[\d+/\d+\] ")
 
 
-def stopped_batch(tmp_path: Path, stop: Callable[[subprocess.Popen], None]) -> StoppedBatch:
-    """Run a batch of 8 cases on 2 workers, ``stop`` it once its first dossier is in place, and
-    wait until it has ended."""
+def stopped_batch(
+    tmp_path: Path, tmp: Path, stop: Callable[[subprocess.Popen], None]
+) -> StoppedBatch:
+    """Run a batch of 8 cases on 2 workers with ``tmp`` for its TMPDIR, ``stop`` it once its
+    first dossier is in place, and wait until it has ended."""
     data = demo_data(tmp_path / "data", cases=8, seed=3)
-    out, tmp, mark = tmp_path / "out", tmp_path / "tmp", uuid.uuid4().hex
-    tmp.mkdir()
+    out, mark = tmp_path / "out", uuid.uuid4().hex
     command = dossier_command("batch", *case_ids(data), "--data", data, "--out", out,
                               "--as-of", AS_OF, "--format", "html", "--workers", "2")  # fmt: skip
     # A session of its own, as a terminal's foreground group: Ctrl-C reaches every process in it.
@@ -1182,8 +1183,8 @@ def assert_all_ended_and_nothing_written_after(run: StoppedBatch) -> None:
 
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
-def test_ctrl_c_stops_a_batch_with_one_line_and_leaves_no_process(tmp_path):
-    run = stopped_batch(tmp_path, lambda process: os.killpg(process.pid, signal.SIGINT))
+def test_ctrl_c_stops_a_batch_with_one_line_and_leaves_no_process(tmp_path, short_tmp):
+    run = stopped_batch(tmp_path, short_tmp, lambda process: os.killpg(process.pid, signal.SIGINT))
     assert_all_ended_and_nothing_written_after(run)
     assert run.status == 130
     assert run.said == ["dossier: interrupted"]
@@ -1193,9 +1194,9 @@ def test_ctrl_c_stops_a_batch_with_one_line_and_leaves_no_process(tmp_path):
 
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
-def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path):
+def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path, short_tmp):
     """Sent to the batch's process alone, as a service manager or ``kill`` sends it."""
-    run = stopped_batch(tmp_path, lambda process: process.send_signal(signal.SIGTERM))
+    run = stopped_batch(tmp_path, short_tmp, lambda process: process.send_signal(signal.SIGTERM))
     assert_all_ended_and_nothing_written_after(run)
     assert run.status == 128 + signal.SIGTERM
     assert run.said == ["dossier: terminated"]
@@ -1205,8 +1206,8 @@ def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path):
 
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
-def test_a_killed_batch_takes_its_workers_and_kernels_with_it(tmp_path):
+def test_a_killed_batch_takes_its_workers_and_kernels_with_it(tmp_path, short_tmp):
     """SIGKILL to the batch's process alone: it can end nothing, its workers end with it."""
-    run = stopped_batch(tmp_path, lambda process: process.send_signal(signal.SIGKILL))
+    run = stopped_batch(tmp_path, short_tmp, lambda process: process.send_signal(signal.SIGKILL))
     assert_all_ended_and_nothing_written_after(run)
     assert run.status == -signal.SIGKILL

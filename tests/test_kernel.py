@@ -69,14 +69,14 @@ def holder(tmp: Path) -> tuple[subprocess.Popen, Path]:
     return process, Path(process.stdout.readline().strip())
 
 
-def test_a_folder_is_removed_once_its_process_is_gone_and_not_before(tmp_path):
-    living, alive_folder = holder(tmp_path)
-    killed, dead_folder = holder(tmp_path)
+def test_a_folder_is_removed_once_its_process_is_gone_and_not_before(short_tmp):
+    living, alive_folder = holder(short_tmp)
+    killed, dead_folder = holder(short_tmp)
     try:
         (dead_folder / "kernel-1.json").write_text("{}", encoding="utf-8")  # what a kill leaves
         killed.kill()
         killed.wait()
-        assert remove_stale_runtime_dirs(tmp_path) == [dead_folder]
+        assert remove_stale_runtime_dirs(short_tmp) == [dead_folder]
         assert not dead_folder.exists()
         assert alive_folder.is_dir()
     finally:
@@ -85,14 +85,13 @@ def test_a_folder_is_removed_once_its_process_is_gone_and_not_before(tmp_path):
         killed.stdout.close()
         living.stdout.close()
     assert not alive_folder.exists()  # removed by its process as it ended
-    assert remove_stale_runtime_dirs(tmp_path) == []
+    assert remove_stale_runtime_dirs(short_tmp) == []
 
 
 @pytest.mark.kernel
-def test_a_killed_render_leaves_no_connection_file_past_the_next_run_start(tmp_path):
+def test_a_killed_render_leaves_no_connection_file_past_the_next_run_start(tmp_path, short_tmp):
     """SIGKILL gives a render no chance to clean up; the next run removes what it left."""
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
+    tmp = short_tmp
     env = {**os.environ, "TMPDIR": str(tmp)}
 
     def render(out: str) -> subprocess.Popen:
@@ -122,3 +121,15 @@ def test_a_killed_render_leaves_no_connection_file_past_the_next_run_start(tmp_p
         following.kill()
     assert following.returncode == 0, stderr
     assert not own.exists() and list(tmp.iterdir()) == []
+
+
+def test_a_temporary_folder_too_long_for_sockets_gives_way_to_tmp(tmp_path):
+    """A socket's path has room for 107 bytes; a long TMPDIR would leave none for the names."""
+    long = tmp_path / ("x" * 100)
+    long.mkdir()
+    probe = "from dossier.run.kernel import runtime_dir; print(runtime_dir())"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, "TMPDIR": str(long)}, timeout=60, check=True)  # fmt: skip
+    folder = Path(done.stdout.strip())
+    assert folder.parent == Path("/tmp")
+    assert not folder.exists()  # removed as its process ended

@@ -51,13 +51,15 @@ class WarmKernel:
 
         With a ``template``, the kernel is forked from it, its libraries already imported.
         """
-        # Named by a number of this process, not a uuid: a socket's path has room for 107 bytes.
+        # Named by a number of this process, not a uuid: a socket's path has little room.
         files = runtime_dir() / f"kernel-{next(_kernel_numbers)}"
+        if len(f"{files}-9") <= SOCKET_PATH_MAX:
+            # The sockets are this path with -1 … -5 appended.
+            sockets = {"transport": "ipc", "ip": str(files)}
+        else:  # no temporary folder with a short enough path: loopback TCP, as Jupyter does
+            sockets = {"transport": "tcp"}
         manager = AsyncKernelManager(
-            kernel_name=kernel_name,
-            transport="ipc",
-            ip=str(files),  # the sockets are this path with -1 … -5 appended
-            connection_file=f"{files}.json",
+            kernel_name=kernel_name, connection_file=f"{files}.json", **sockets
         )
         if template is not None:
             manager.kernel_id = str(uuid.uuid4())
@@ -79,7 +81,8 @@ class WarmKernel:
         except BaseException:
             with contextlib.suppress(Exception):
                 kernel._kill_and_wait()  # it may have started before the failure
-                manager.cleanup_resources()  # its connection file and sockets
+            with contextlib.suppress(Exception):
+                run_sync(manager.cleanup_resources)()  # its connection file, sockets, context
             _running.discard(kernel)
             raise
         return kernel
@@ -242,6 +245,10 @@ def end_kernels_now() -> None:
 
 #: The start of the name of each process's private folder in the system's temporary folder.
 RUNTIME_PREFIX = "dossier-kernels-"
+#: The longest path a socket may have (the room in sockaddr_un's sun_path on Linux).
+SOCKET_PATH_MAX = 107
+#: The room a process's folder and its sockets' names take after the temporary folder.
+FOLDER_ROOM = len(f"/{RUNTIME_PREFIX}4194304-abcdefgh/kernel-99999-9")
 _kernel_numbers = itertools.count(1)
 _runtime_lock = threading.Lock()
 #: This process's folder and its pid (a forked child makes its own).
@@ -265,10 +272,14 @@ def runtime_dir() -> Path:
         return _runtime[0]
 
 
-def remove_stale_runtime_dirs(base: str | Path | None = None) -> list[Path]:
-    """Remove the kernel folders of this user's processes that are gone; return them."""
+def remove_stale_runtime_dirs(*bases: str | Path) -> list[Path]:
+    """Remove the kernel folders of this user's processes that are gone; return them.
+
+    They are looked for in ``bases``, by default where :func:`runtime_dir` makes them.
+    """
     removed = []
-    for path in Path(base or tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*"):
+    folders = [path for base in bases or _bases() for path in Path(base).glob(f"{RUNTIME_PREFIX}*")]
+    for path in folders:
         try:
             fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError:  # not a folder, or gone already
@@ -287,9 +298,18 @@ def remove_stale_runtime_dirs(base: str | Path | None = None) -> list[Path]:
     return removed
 
 
+def _bases() -> list[Path]:
+    """The temporary folder; and /tmp, where a kernel folder goes when the first's path is too
+    long for the sockets in it (a long TMPDIR)."""
+    return list(dict.fromkeys([Path(tempfile.gettempdir()), Path("/tmp")]))
+
+
 def _make_runtime_dir() -> Path:
+    bases = _bases()
+    fits = [b for b in bases if len(str(b)) + FOLDER_ROOM <= SOCKET_PATH_MAX and b.is_dir()]
+    base = (fits or bases)[0]
     while True:
-        folder = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-"))
+        folder = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-", dir=base))
         lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # not inherited by kernels
         fcntl.flock(lock, fcntl.LOCK_EX)
         # Another process may have taken it for stale in the moment before the lock; it is gone then.

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dossier import sections as show
+from dossier.errors import ParameterError
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -110,3 +111,15 @@ def test_text_from_the_data_is_escaped(tmp_path, write_data, valid_csv):
     assert "<script>" not in header
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quoted&#34;" in header
     assert hostile in visible(header)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "said"),
+    [
+        ({"as_of": "2023-06-01", "since": "2023-07-01"}, "since = '2023-07-01' is after as_of"),
+        ({"as_of": "0999-01-01"}, "as_of = '0999-01-01' is outside the supported years 1000–9999"),
+    ],
+)
+def test_a_day_the_dossier_cannot_speak_for_is_refused(parameters, said):
+    with pytest.raises(ParameterError, match=re.escape(said)):
+        show.open_case("RUN/168/2020", data_dir=SAMPLE, **parameters)

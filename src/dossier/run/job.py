@@ -60,6 +60,11 @@ class RenderOptions:
             raise ParameterError(f"--format {','.join(self.formats)}: use html, pdf or html,pdf")
         if self.inactive_months < 1:
             raise ParameterError("--inactive-months must be 1 or more")
+        if self.since is not None and self.since > self.day:
+            raise ParameterError(
+                f"--since {self.since.isoformat()} is after --as-of {self.day.isoformat()}: "
+                "a dossier knows nothing after its day; give a --since on or before it"
+            )
         if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
             raise ParameterError(
                 f"--timeout {self.timeout:g}: give the seconds a dossier's notebook may run,"

@@ -67,7 +67,7 @@ def test_an_unknown_code_is_shown_as_it_is():
 
 
 def test_text_fills_in_fields():
-    assert text("count.points", "sv", n=3) == "3 punkter"
+    assert text("count.events", "sv", n=3) == "3 händelser"
     assert text("duration.years", "en", n=2) == "2 years"
     assert text("heading.timeline", "en") == "Timeline"
 

@@ -246,7 +246,7 @@ def test_sentence_gives_three_points_and_counts_the_rest():
     points = "\n".join(f"{n}. Punkt {n}." for n in range(1, 6))
     said = sentence(event("2021-05", "proposal", title="F", description=points), day=D(2021, 9, 1))
     assert said.endswith(
-        "1. Punkt 1. 2. Punkt 2. 3. Punkt 3. Och 2 punkter till. Inget beslut ännu."
+        "1. Punkt 1. 2. Punkt 2. 3. Punkt 3. Ytterligare 2 punkter. Inget beslut ännu."
     )
 
 

@@ -232,8 +232,8 @@ def status_sentence(case_file: CaseFile, summary: DecisionSummary, lang: str) ->
             )
             more = len(summary.pending.points) - len(shown)
             if more:
-                counted = _counted(more, "count.point_one", "count.points", lang)
-                parts.append(words("status_sentence.more_points", lang, points=counted))
+                parts.append(Words([_counted(more, "status_sentence.more_point_one",
+                                             "status_sentence.more_points", lang)]))  # fmt: skip
         else:
             parts.append(words("status_sentence.pending_no_points", lang, title=title, when=date))
     if summary.decisions:

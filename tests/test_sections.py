@@ -95,7 +95,7 @@ def test_provenance_says_what_later_records_it_leaves_out():
     june_2022 = show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2022-06-01")
     text = visible(show.provenance(june_2022))
     assert (
-        "Daterat efter dossierns dag 9 händelser och 1 handling visas inte. Inte heller ärendets "
+        "Daterat efter dossierns dag Visas inte: 9 händelser och 1 handling. Inte heller ärendets "
         "sammanfattning i diariet, som kan beskriva ett senare läge."
     ) in text
     # The registry's summary tells of the 2023 proposal: it is not shown as of June 2022.

@@ -286,8 +286,8 @@ def test_a_case_registered_after_the_day_says_so_and_nothing_more(sample):
     assert str(dict(view.facts)["Status"]) == "not yet registered"
     assert "Registered" not in dict(view.facts)
     assert "Open for" not in dict(view.figures)
-    assert (
-        str(view.later) == "3 events and 0 documents are not shown. Nor is the case's summary "
-        "in the registry, which may describe a later state."
+    assert str(view.later) == (
+        "Not shown: 3 events. Nor is the case's summary in the registry, which may describe a "
+        "later state."
     )
     assert view.summary == ""

@@ -194,10 +194,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "phrase.next_meeting": ("{forum}, {when}, punkt {item}", "{forum}, {when}, item {item}"),
     "phrase.quiet": ("{length} ({start} – {end})", "{length} ({start} to {end})"),
     "phrase.no_quiet": ("inget som underlaget visar", "none that the records show"),
-    "phrase.later": (
-        "{events} och {documents} visas inte.",
-        "{events} and {documents} are not shown.",
-    ),
+    "phrase.later": ("Visas inte: {things}.", "Not shown: {things}."),
+    "phrase.and": ("{first} och {second}", "{first} and {second}"),
     "phrase.later_summary": (
         "Inte heller ärendets sammanfattning i diariet, som kan beskriva ett senare läge.",
         "Nor is the case's summary in the registry, which may describe a later state.",

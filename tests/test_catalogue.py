@@ -67,7 +67,7 @@ def test_an_unknown_code_is_shown_as_it_is():
 
 
 def test_text_fills_in_fields():
-    assert text("count.points", "sv", n=3) == "3 punkter"
+    assert text("count.events", "sv", n=3) == "3 händelser"
     assert text("duration.years", "en", n=2) == "2 years"
     assert text("heading.timeline", "en") == "Timeline"
 
@@ -104,8 +104,8 @@ def test_words_keep_source_text_apart_from_the_catalogues():
     assert Words.from_pairs(said.pairs()) == said
     assert isinstance(Words.from_pairs(said.pairs())[1], Source)
     # Plain text around a field merges; nested words keep their own source parts.
-    nested = words("phrase.later", "sv", events=said, documents="1 handling")
-    assert str(nested) == "Pending proposal: Förslag (2023). och 1 handling visas inte."
+    nested = words("phrase.and", "sv", first=said, second="1 handling")
+    assert str(nested) == "Pending proposal: Förslag (2023). och 1 handling"
     assert sum(isinstance(part, Source) for part in nested) == 1
 
 

@@ -417,7 +417,8 @@ def test_data_fault_exits_2_names_the_place_and_writes_nothing(
 
 @pytest.mark.parametrize(
     ("argument", "said"),
-    [(["--lang", "xx"], "invalid choice: 'xx'"), (["--as-of", "2023-13-01"], "'2023-13-01' is not a date")],
+    [(["--lang", "xx"], "invalid choice: 'xx'"), (["--as-of", "2023-13-01"], "'2023-13-01' is not a date"),
+     (["--as-of", "0999-12-31"], "'0999-12-31' is outside the supported years 1000–9999")],
 )  # fmt: skip
 def test_bad_option_is_a_usage_error(argument, said, tmp_path, capsys):
     out = tmp_path / "out"
@@ -425,6 +426,15 @@ def test_bad_option_is_a_usage_error(argument, said, tmp_path, capsys):
         main(["render", SAMPLE_CASE, "--out", str(out), *argument])
     assert exit_.value.code == 2
     assert said in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_since_after_the_as_of_day_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["render", SAMPLE_CASE, "--out", str(out), "--as-of", "2023-06-01",
+                 "--since", "2023-07-01"])  # fmt: skip
+    assert code == 2
+    assert "--since 2023-07-01 is after --as-of 2023-06-01" in capsys.readouterr().err
     assert not out.exists()
 
 

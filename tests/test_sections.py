@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dossier import sections as show
+from dossier.errors import ParameterError
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -94,7 +95,7 @@ def test_provenance_says_what_later_records_it_leaves_out():
     june_2022 = show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2022-06-01")
     text = visible(show.provenance(june_2022))
     assert (
-        "Daterat efter dossierns dag 9 händelser och 1 handling visas inte. Inte heller ärendets "
+        "Daterat efter dossierns dag Visas inte: 9 händelser och 1 handling. Inte heller ärendets "
         "sammanfattning i diariet, som kan beskriva ett senare läge."
     ) in text
     # The registry's summary tells of the 2023 proposal: it is not shown as of June 2022.
@@ -110,3 +111,15 @@ def test_text_from_the_data_is_escaped(tmp_path, write_data, valid_csv):
     assert "<script>" not in header
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quoted&#34;" in header
     assert hostile in visible(header)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "said"),
+    [
+        ({"as_of": "2023-06-01", "since": "2023-07-01"}, "since = '2023-07-01' is after as_of"),
+        ({"as_of": "0999-01-01"}, "as_of = '0999-01-01' is outside the supported years 1000–9999"),
+    ],
+)
+def test_a_day_the_dossier_cannot_speak_for_is_refused(parameters, said):
+    with pytest.raises(ParameterError, match=re.escape(said)):
+        show.open_case("RUN/168/2020", data_dir=SAMPLE, **parameters)

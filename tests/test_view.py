@@ -246,7 +246,7 @@ def test_sentence_gives_three_points_and_counts_the_rest():
     points = "\n".join(f"{n}. Punkt {n}." for n in range(1, 6))
     said = sentence(event("2021-05", "proposal", title="F", description=points), day=D(2021, 9, 1))
     assert said.endswith(
-        "1. Punkt 1. 2. Punkt 2. 3. Punkt 3. Och 2 punkter till. Inget beslut ännu."
+        "1. Punkt 1. 2. Punkt 2. 3. Punkt 3. Ytterligare 2 punkter. Inget beslut ännu."
     )
 
 
@@ -286,8 +286,8 @@ def test_a_case_registered_after_the_day_says_so_and_nothing_more(sample):
     assert str(dict(view.facts)["Status"]) == "not yet registered"
     assert "Registered" not in dict(view.facts)
     assert "Open for" not in dict(view.figures)
-    assert (
-        str(view.later) == "3 events and 0 documents are not shown. Nor is the case's summary "
-        "in the registry, which may describe a later state."
+    assert str(view.later) == (
+        "Not shown: 3 events. Nor is the case's summary in the registry, which may describe a "
+        "later state."
     )
     assert view.summary == ""

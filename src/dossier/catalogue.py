@@ -169,8 +169,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "count.events": ("{n} händelser", "{n} events"),
     "count.document_one": ("1 handling", "1 document"),
     "count.documents": ("{n} handlingar", "{n} documents"),
-    "count.point_one": ("1 punkt", "1 point"),
-    "count.points": ("{n} punkter", "{n} points"),
     # Durations, in whole months and years as people count them
     "duration.none": ("mindre än en månad", "less than a month"),
     "duration.month_one": ("1 mån", "1 month"),
@@ -196,10 +194,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "phrase.next_meeting": ("{forum}, {when}, punkt {item}", "{forum}, {when}, item {item}"),
     "phrase.quiet": ("{length} ({start} – {end})", "{length} ({start} to {end})"),
     "phrase.no_quiet": ("inget som underlaget visar", "none that the records show"),
-    "phrase.later": (
-        "{events} och {documents} visas inte.",
-        "{events} and {documents} are not shown.",
-    ),
+    "phrase.later": ("Visas inte: {things}.", "Not shown: {things}."),
+    "phrase.and": ("{first} och {second}", "{first} and {second}"),
     "phrase.later_summary": (
         "Inte heller ärendets sammanfattning i diariet, som kan beskriva ett senare läge.",
         "Nor is the case's summary in the registry, which may describe a later state.",
@@ -297,7 +293,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "Liggande förslag: {title} ({when}).",
         "Pending proposal: {title} ({when}).",
     ),
-    "status_sentence.more_points": ("Och {points} till.", "And {points} more."),
+    "status_sentence.more_point_one": ("Ytterligare 1 punkt.", "And 1 more point."),
+    "status_sentence.more_points": ("Ytterligare {n} punkter.", "And {n} more points."),
     # Email messages (mail.py)
     "mail.subject_case": (
         "[{case_id}] {title} – ärendesammanfattning",

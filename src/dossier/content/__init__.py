@@ -1,10 +1,12 @@
 """Stage 2, the content: what a dossier says and shows about one case, as of its day.
 
-Pure functions over a :class:`~dossier.data.model.CaseFile`: the analysis
-(counts, decisions, quiet spells: ``analysis``), the case as a notebook opens
-it (``context``), the timeline (``figures``), the sections each notebook cell
-shows (``sections``) and the HTML templates they fill (``pages``). Nothing
-here starts a kernel, writes a dossier or sends a mail.
+Pure functions over a :class:`~dossier.data.model.CaseFile` cut to its day:
+the measures (counts, decisions, quiet spells: ``analysis``), the sentences
+and figures a reader sees, built once for every output (``view``), the case
+as every output opens it (``context``), the timeline (``figures``), the
+sections each notebook cell shows (``sections``) and the HTML templates they
+fill (``pages``). Nothing here starts a kernel, writes a dossier or sends a
+mail.
 
 May import: ``data`` and the top-level ``errors``, ``catalogue`` and
 ``resources``; nothing of ``run``, ``share`` or ``cli``.

@@ -135,6 +135,11 @@ def open_case(
         raise ParameterError(
             f"inactive_months = {inactive_months!r} must be a whole number of months, 1 or more"
         )
+    if since_day is not None and since_day > day:
+        raise ParameterError(
+            f"since = {since!r} is after as_of = {day.isoformat()!r}: a dossier knows nothing "
+            "after its day; give a since on or before it"
+        )
     registry = load(resolve_data_dir(data_dir))
     return case_dossier(
         registry, case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months

@@ -232,8 +232,8 @@ def status_sentence(case_file: CaseFile, summary: DecisionSummary, lang: str) ->
             )
             more = len(summary.pending.points) - len(shown)
             if more:
-                counted = _counted(more, "count.point_one", "count.points", lang)
-                parts.append(words("status_sentence.more_points", lang, points=counted))
+                parts.append(Words([_counted(more, "status_sentence.more_point_one",
+                                             "status_sentence.more_points", lang)]))  # fmt: skip
         else:
             parts.append(words("status_sentence.pending_no_points", lang, title=title, when=date))
     if summary.decisions:
@@ -353,9 +353,14 @@ def _later(case_file: CaseFile, lang: str) -> Words | None:
     """What the registry holds after the day and the dossier leaves out."""
     if not _has_later(case_file):
         return None
-    events = _counted(case_file.later_events, "count.event_one", "count.events", lang)
-    documents = _counted(case_file.later_documents, "count.document_one", "count.documents", lang)
-    later = words("phrase.later", lang, events=events, documents=documents)
+    things = [
+        _counted(n, f"count.{kind}_one", f"count.{kind}s", lang)
+        for n, kind in ((case_file.later_events, "event"), (case_file.later_documents, "document"))
+        if n
+    ]
+    if len(things) == 2:
+        things = [text("phrase.and", lang, first=things[0], second=things[1])]
+    later = words("phrase.later", lang, things=things[0])
     if case_file.case.summary:
         later = Words([later, " ", words("phrase.later_summary", lang)])
     return later

@@ -231,9 +231,9 @@ class CaseFile:
         notes = [n for n in self.notes if not n.names_a_date_after(day)]
         status, closed = _status_on(case.status, case.closed, day)
         if case.status == "closed" and status == "open":
-            cases_file = next(
-                (s.path.name for s in self.sources if s.table == "cases"), "cases.csv"
-            )
+            # Named where the sources say which file holds the cases (a case extract of a
+            # mapped export knows its files only by name).
+            cases_file = next((s.path.name for s in self.sources if s.table == "cases"), "")
             date = PartialDate.from_date(day)
             notes.append(DataNote("closed_after_as_of", (("as_of", date),), cases_file))
         if status == "open":

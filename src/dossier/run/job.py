@@ -79,6 +79,11 @@ class RenderOptions:
                 f"--inactive-months {self.inactive_months}: use a whole number from 1 to "
                 f"{MAX_INACTIVE_MONTHS}"
             )
+        if self.since is not None and self.since > self.day:
+            raise ParameterError(
+                f"--since {self.since.isoformat()} is after --as-of {self.day.isoformat()}: "
+                "a dossier knows nothing after its day; give a --since on or before it"
+            )
         if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
             raise ParameterError(
                 f"--timeout {self.timeout:g}: give the seconds a dossier's notebook may run,"

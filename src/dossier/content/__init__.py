@@ -3,7 +3,8 @@
 Pure functions over a :class:`~dossier.data.model.CaseFile` cut to its day:
 the measures (counts, decisions, quiet spells: ``analysis``), the sentences
 and figures a reader sees, built once for every output (``view``), the case
-as every output opens it (``context``), the timeline (``figures``), the
+as every output opens it (``context``), the timeline (``figures``; its look,
+marker shapes and axis in ``figure_style``), the
 sections each notebook cell shows (``sections``) and the HTML templates they
 fill (``pages``). Nothing here starts a kernel, writes a dossier or sends a
 mail.

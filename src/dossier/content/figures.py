@@ -19,13 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib as mpl
 import matplotlib.dates as mdates
-from babel.dates import format_date
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -36,97 +33,40 @@ from matplotlib.legend import Legend
 from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, Locator, NullLocator
 
 from ..catalogue import check_language, label, text
 from ..data.contract import EVENT_KINDS
-from ..data.dates import LOCALES, format_day
+from ..data.dates import format_day
 from ..data.model import CaseFile, Event
 from .analysis import is_new
-
-# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
-BLACK = "#000000"
-ORANGE = "#E69F00"
-SKY_BLUE = "#56B4E9"
-GREEN = "#009E73"
-YELLOW = "#F0E442"
-BLUE = "#0072B2"
-VERMILLION = "#D55E00"
-PURPLE = "#CC79A7"
-GREY = "#7A7A7A"
-
-
-@dataclass(frozen=True, slots=True)
-class KindStyle:
-    """How one event kind is drawn: a marker shape, filled or hollow, and a colour."""
-
-    marker: str
-    colour: str
-    filled: bool = True
-    scale: float = 1.0
-
-
-#: Shape per event kind. Every (marker, filled) pair is unique, so the kinds stay
-#: apart in greyscale; colours group related kinds (talk, setbacks, decisions).
-KIND_STYLES: dict[str, KindStyle] = {
-    "registered": KindStyle("o", BLACK, filled=False),
-    "prepared": KindStyle("s", BLUE, filled=False),
-    "discussed": KindStyle("o", SKY_BLUE),
-    "presented": KindStyle("s", BLUE),
-    "consultation": KindStyle("h", GREEN, scale=1.1),
-    "proposal": KindStyle("^", GREEN, scale=1.1),
-    # Pointing back for a referral, forward for a deferral, down for laid on the table.
-    "referred_back": KindStyle("<", ORANGE, scale=1.1),
-    "tabled": KindStyle("v", ORANGE, scale=1.1),
-    "deferred": KindStyle(">", ORANGE, scale=1.1),
-    "decided": KindStyle("*", VERMILLION, scale=1.6),
-    "communicated": KindStyle("p", PURPLE, scale=1.05),
-    "closed": KindStyle("D", BLACK, scale=0.85),
-    "withdrawn": KindStyle("X", PURPLE),
-    "other": KindStyle("d", GREY, filled=False),
-}
-
-#: Figure width in inches: the text width of an A4 portrait page.
-WIDTH = 7.0
-#: Height of one forum lane in inches, shrinking with many lanes down to MIN_LANE.
-LANE = 0.36
-MIN_LANE = 0.2
-#: The lanes never take more than this many inches, so the figure fits on a page.
-MAX_LANES_HEIGHT = 8.0
-MIN_LANES_HEIGHT = 0.55
-#: Widest lane label in inches; longer forum names wrap onto two lines, then shorten.
-MAX_LABEL_WIDTH = 1.75
-TOP = 0.32
-RIGHT = 0.18
-EDGE = 0.08
-MARKER_SIZE = 6.5
-#: Vertical offsets (in lanes) for markers that would sit on top of each other.
-ROW_OFFSETS = (0.0, -0.24, 0.24)
-
-#: Style for every figure; svg.* only matter when saving, and are set here so the
-#: SVG keeps its text as text (searchable, extractable from the PDF) and its ids stable.
-RC = {
-    # DejaVu Sans has å, ä, ö and ships with matplotlib; a viewer of the SVG that lacks
-    # it falls back to Verdana, the nearest in widths, then to any sans-serif.
-    "font.family": ["DejaVu Sans", "sans-serif"],
-    "font.sans-serif": ["DejaVu Sans", "Verdana", "Arial", "Helvetica"],
-    "font.size": 8,
-    "axes.linewidth": 0.6,
-    "xtick.major.width": 0.6,
-    "xtick.minor.width": 0.4,
-    "xtick.labelsize": 7.5,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 7.5,
-    "svg.fonttype": "none",
-    "svg.hashsalt": "dossier-timeline",
-    "pdf.fonttype": 42,
-}
-
-
-@contextmanager
-def _style() -> Iterator[None]:
-    with mpl.rc_context(RC):
-        yield
+from .figure_style import (
+    BLACK,
+    EDGE,
+    GREY,
+    KIND_STYLES,
+    LANE,
+    MARKER_SIZE,
+    MAX_LABEL_WIDTH,
+    MAX_LANES_HEIGHT,
+    MIN_LANE,
+    MIN_LANES_HEIGHT,
+    RC,
+    RIGHT,
+    ROW_OFFSETS,
+    TOP,
+    WIDTH,
+    YELLOW,
+    BracketHandler,
+    UpTo,
+    date_axis,
+    figure_style,
+    fit_label,
+    halo_style,
+    kind_of,
+    marker_rows,
+    marker_style,
+    tint,
+)
 
 
 def timeline(
@@ -161,7 +101,7 @@ def timeline(
         If ``lang`` is not a dossier language.
     """
     check_language(lang)
-    with _style():
+    with figure_style():
         return _Timeline(_on(case_file, as_of), as_of, since, lang).draw()
 
 
@@ -186,7 +126,7 @@ def timeline_svg(
         A standalone SVG document; text stays text (font DejaVu Sans), no
         creation date is written and element ids do not vary between runs.
     """
-    with _style():
+    with figure_style():
         figure = timeline(case_file, as_of=as_of, since=since, lang=lang)
         out = io.StringIO()
         figure.savefig(out, format="svg", metadata={"Date": None})
@@ -351,7 +291,7 @@ class _Timeline:
         # Two lines of a name only fit a lane that is at least a quarter inch high.
         lines = 2 if self.lane_inches >= 0.25 else 1
         labels = [
-            _fit(lane.name, MAX_LABEL_WIDTH, lambda s: self._width(s, self.label_size), lines)
+            fit_label(lane.name, MAX_LABEL_WIDTH, lambda s: self._width(s, self.label_size), lines)
             for lane in self.lanes
         ]
         widest = max(
@@ -371,11 +311,11 @@ class _Timeline:
         self.label_boxes: list[Box] = []
         self._draw_as_of(ax)
         self._draw_decision_labels(ax, marks)
-        tick_height = _date_axis(ax, self.low, self.high, self.lang)
+        tick_height = date_axis(ax, self.low, self.high, self.lang)
         # The margin right of the as-of line carries no date: the dossier knows nothing after it.
         last = mdates.date2num(self.as_of)
-        ax.xaxis.set_major_locator(_UpTo(ax.xaxis.get_major_locator(), last))
-        ax.xaxis.set_minor_locator(_UpTo(ax.xaxis.get_minor_locator(), last))
+        ax.xaxis.set_major_locator(UpTo(ax.xaxis.get_major_locator(), last))
+        ax.xaxis.set_minor_locator(UpTo(ax.xaxis.get_minor_locator(), last))
         if not self.case_file.events:
             ax.text(
                 0.5,
@@ -434,7 +374,7 @@ class _Timeline:
         rows = [0] * len(placed)
         for indices in by_lane.values():
             order = sorted(indices, key=lambda i: placed[i][2])
-            for i, row in zip(order, _rows([placed[i][2] for i in order], gap), strict=True):
+            for i, row in zip(order, marker_rows([placed[i][2] for i in order], gap), strict=True):
                 rows[i] = row
         for (event, lane, x, span), row in zip(placed, rows, strict=True):
             marks.append(_Mark(event, lane, x, span, lane + ROW_OFFSETS[row], row))
@@ -457,7 +397,7 @@ class _Timeline:
     def _draw_spans(self, ax: Axes, marks: Sequence[_Mark]) -> None:
         size = self.marker_size
         for kind in EVENT_KINDS:
-            periods = [m for m in marks if m.event.is_period and _kind(m.event) == kind]
+            periods = [m for m in marks if m.event.is_period and kind_of(m.event) == kind]
             if periods:
                 style = KIND_STYLES[kind]
                 ax.barh(
@@ -465,7 +405,7 @@ class _Timeline:
                     [m.span[1] - m.span[0] for m in periods],
                     left=[m.span[0] for m in periods],
                     height=0.2 * size / MARKER_SIZE,
-                    color=_tint(style.colour),
+                    color=tint(style.colour),
                     edgecolor="#4D4D4D",
                     linewidth=0.5,
                     zorder=2,
@@ -491,16 +431,16 @@ class _Timeline:
         new = [m for m in marks if is_new(m.event, self.since)]
         if new:
             ax.plot(
-                [m.x for m in new], [m.y for m in new], ls="none", **_halo_style(size), zorder=3
+                [m.x for m in new], [m.y for m in new], ls="none", **halo_style(size), zorder=3
             )
         for kind in EVENT_KINDS:
-            chosen = [m for m in marks if _kind(m.event) == kind]
+            chosen = [m for m in marks if kind_of(m.event) == kind]
             if chosen:
                 ax.plot(
                     [m.x for m in chosen],
                     [m.y for m in chosen],
                     ls="none",
-                    **_marker_style(kind, size),
+                    **marker_style(kind, size),
                     zorder=4.5 if kind == "decided" else 4,
                 )
 
@@ -521,7 +461,7 @@ class _Timeline:
     def _marker_box(self, mark: _Mark) -> Box:
         """The square a mark's marker (or its halo) covers, in inches from the lanes' top left."""
         size = self.marker_size
-        scale = 1.9 if is_new(mark.event, self.since) else KIND_STYLES[_kind(mark.event)].scale
+        scale = 1.9 if is_new(mark.event, self.since) else KIND_STYLES[kind_of(mark.event)].scale
         half = size * scale / 2 / 72
         x = (mark.x - self.low) / self.days_per_inch
         y = (mark.y + 0.5) * self.lane_inches
@@ -593,23 +533,23 @@ class _Timeline:
 
     def _legends(self, marks: Sequence[_Mark]) -> list[Legend]:
         """The kinds present, then the notation in use (periods, imprecise dates, new)."""
-        kinds = [k for k in EVENT_KINDS if any(_kind(m.event) == k for m in marks)]
+        kinds = [k for k in EVENT_KINDS if any(kind_of(m.event) == k for m in marks)]
         legends = []
         if kinds:
-            handles = [Line2D([], [], ls="none", **_marker_style(k, MARKER_SIZE)) for k in kinds]
+            handles = [Line2D([], [], ls="none", **marker_style(k, MARKER_SIZE)) for k in kinds]
             labels = [kind_label(k, self.lang) for k in kinds]
             legends.append(self._legend(handles, labels, "legend-kinds"))
         notation: list[tuple[Artist, str]] = []
         handler_map: dict[Artist, HandlerBase] = {}
         if any(m.event.is_period for m in marks):
-            bar = Patch(fc=_tint(GREY), ec="#4D4D4D", lw=0.5)
+            bar = Patch(fc=tint(GREY), ec="#4D4D4D", lw=0.5)
             notation.append((bar, text("legend.period", self.lang)))
         if any(m.span is not None and not m.event.is_period for m in marks):
             bracket = Line2D([], [], color="#333333", lw=0.8)
-            handler_map[bracket] = _BracketHandler()
+            handler_map[bracket] = BracketHandler()
             notation.append((bracket, text("legend.imprecise", self.lang)))
         if self.since is not None:
-            halo = Line2D([], [], ls="none", **_halo_style(MARKER_SIZE))
+            halo = Line2D([], [], ls="none", **halo_style(MARKER_SIZE))
             new = text("phrase.new_since", self.lang, date=format_day(self.since, self.lang))
             notation.append((halo, new))
         if notation:
@@ -664,136 +604,3 @@ class _Timeline:
         )
 
 
-def _kind(event: Event) -> str:
-    return event.kind if event.kind in KIND_STYLES else "other"
-
-
-def _marker_style(kind: str, size: float) -> dict:
-    style = KIND_STYLES[kind]
-    if style.filled:
-        return {
-            "marker": style.marker,
-            "ms": size * style.scale,
-            "mfc": style.colour,
-            "mec": "#1A1A1A",
-            "mew": 0.55,
-        }
-    return {
-        "marker": style.marker,
-        "ms": size * style.scale * 0.95,
-        "mfc": "white",
-        "mec": style.colour,
-        "mew": 1.3,
-    }
-
-
-def _tint(colour: str, share: float = 0.55) -> tuple[float, float, float]:
-    """``colour`` mixed with white: an opaque pale fill that prints as a light grey."""
-    red, green, blue = mpl.colors.to_rgb(colour)
-    return tuple(1 - share * (1 - c) for c in (red, green, blue))
-
-
-def _halo_style(size: float) -> dict:
-    # A black ring round a pale disc: yellow on screen, still a ring in greyscale.
-    return {"marker": "o", "ms": size * 1.9, "mfc": YELLOW, "mec": BLACK, "mew": 0.6}
-
-
-class _BracketHandler(HandlerBase):
-    """Draws the legend key of an imprecise date as the bracket the lanes show."""
-
-    def create_artists(
-        self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans
-    ):
-        x0, x1 = -xdescent + 0.15 * width, -xdescent + 0.85 * width
-        low, high = -ydescent + 0.2 * height, -ydescent + 0.6 * height
-        bracket = Line2D([x0, x0, x1, x1], [high, low, low, high], transform=trans)
-        bracket.update_from(orig_handle)
-        bracket.set_transform(trans)
-        return [bracket]
-
-
-class _UpTo(Locator):
-    """The ticks of another locator up to ``last`` only."""
-
-    def __init__(self, inner: Locator, last: float) -> None:
-        self.inner = inner
-        self.last = last
-
-    def set_axis(self, axis) -> None:
-        super().set_axis(axis)
-        self.inner.set_axis(axis)
-
-    def __call__(self) -> list[float]:
-        return [tick for tick in self.inner() if tick <= self.last]
-
-    def tick_values(self, vmin: float, vmax: float) -> list[float]:
-        return [tick for tick in self.inner.tick_values(vmin, vmax) if tick <= self.last]
-
-
-def _rows(xs: Sequence[float], gap: float) -> list[int]:
-    """A row per marker (sorted by x): the first row whose last marker is ``gap`` away."""
-    last: dict[int, float] = {}
-    rows = []
-    for x in xs:
-        free = [row for row in range(len(ROW_OFFSETS)) if x - last.get(row, -math.inf) >= gap]
-        row = free[0] if free else min(last, key=last.get)
-        last[row] = x
-        rows.append(row)
-    return rows
-
-
-def _fit(name: str, width: float, measure: Callable[[str], float], lines: int = 2) -> str:
-    """``name`` wrapped at words to ``width`` inches on at most ``lines`` lines, cut with "…"."""
-    wrapped: list[str] = []
-    for word in name.split():
-        if wrapped and measure(f"{wrapped[-1]} {word}") <= width:
-            wrapped[-1] = f"{wrapped[-1]} {word}"
-        else:
-            wrapped.append(word)
-    fitted = [_shorten(line, width, measure) for line in wrapped[:lines]] or [""]
-    if len(wrapped) > lines and not fitted[-1].endswith("…"):
-        # Words were left out, so the last line says so even where it fits.
-        fitted[-1] = _shorten(fitted[-1], width, measure, cut=True)
-    return "\n".join(fitted)
-
-
-def _shorten(line: str, width: float, measure: Callable[[str], float], cut: bool = False) -> str:
-    """``line`` if it fits ``width``, else as much of it as fits with "…" after it."""
-    if not cut and measure(line) <= width:
-        return line
-    while line and measure(line.rstrip() + "…") > width:
-        line = line[:-1]
-    return line.rstrip() + "…"
-
-
-def _date_axis(ax: Axes, low: float, high: float, lang: str) -> float:
-    """Put year or month ticks on the x axis; return the tick labels' height in inches."""
-    years = (high - low) / 365.25
-    locale = LOCALES[lang]
-    if years > 2.5:
-        # Steps grow 1-2-5 per decade, so even a typo like 1020 for 2020 gets a readable axis.
-        step = next(s * 10**k for k in range(5) for s in (1, 2, 5) if years / (s * 10**k) <= 10)
-        ax.xaxis.set_major_locator(mdates.YearLocator(step))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: str(mdates.num2date(x).year)))
-        if years <= 7:
-            ax.xaxis.set_minor_locator(mdates.MonthLocator((1, 4, 7, 10)))
-        elif step > 1:
-            ax.xaxis.set_minor_locator(mdates.YearLocator(1))
-        else:
-            ax.xaxis.set_minor_locator(NullLocator())
-        return 0.25
-
-    months = (
-        (1, 4, 7, 10) if years > 1.25 else (1, 3, 5, 7, 9, 11) if years > 0.75 else range(1, 13)
-    )
-    ax.xaxis.set_major_locator(mdates.MonthLocator(months))
-    ax.xaxis.set_minor_locator(mdates.MonthLocator() if years > 0.75 else NullLocator())
-
-    def month(x: float, pos: int | None) -> str:
-        # Month names in the dossier's language; the year under the first tick and each January.
-        day = mdates.num2date(x).date()
-        name = format_date(day, "LLL", locale=locale)
-        return f"{name}\n{day.year}" if pos == 0 or day.month == 1 else name
-
-    ax.xaxis.set_major_formatter(FuncFormatter(month))
-    return 0.38

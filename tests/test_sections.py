@@ -117,7 +117,7 @@ def test_text_from_the_data_is_escaped(tmp_path, write_data, valid_csv):
     ("parameters", "said"),
     [
         ({"as_of": "2023-06-01", "since": "2023-07-01"}, "since = '2023-07-01' is after as_of"),
-        ({"as_of": "0999-01-01"}, "as_of = '0999-01-01' is outside the supported years 1000–9999"),
+        ({"as_of": "0999-01-01"}, "as_of = '0999-01-01' is outside the years dossier reads, 1000 to 9999"),
     ],
 )
 def test_a_day_the_dossier_cannot_speak_for_is_refused(parameters, said):

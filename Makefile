@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CASE ?= RUN/168/2020
+# The sample is told by a memo of spring 2023: the demo shows the case as it stood then.
+AS_OF ?= 2023-06-01
 
-.PHONY: demo test lint lab bench clean
+.PHONY: demo test lint lab hooks bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +16,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@echo "Rendering the sample case $(CASE) into dossiers/ ..."
-	$(BIN)/dossier render "$(CASE)" --out dossiers
+	@echo "Rendering the sample case $(CASE) as of $(AS_OF) into dossiers/ ..."
+	$(BIN)/dossier render "$(CASE)" --out dossiers --as-of $(AS_OF)
+	@echo "To render it as of today: $(BIN)/dossier render \"$(CASE)\" --out dossiers (or make demo AS_OF=$$(date +%F))"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -24,8 +27,20 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
+# LAB_ARGS passes more options, e.g. make lab LAB_ARGS="--ip=0.0.0.0 --port=8890".
+# As root (a container), Jupyter refuses to start without --allow-root.
+LAB_ARGS ?=
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	@echo "JupyterLab opens on notebooks/; its URL (with the token) is printed below."
+	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser $(ROOT_ARGS) $(LAB_ARGS)
+
+# Once per clone: git strips outputs and execution counts from notebooks as they are committed.
+hooks: $(STAMP)
+	git config filter.nbstripout.clean '"$(CURDIR)/$(BIN)/python" -m nbstripout --keep-id'
+	git config filter.nbstripout.smudge cat
+	git config diff.ipynb.textconv '"$(CURDIR)/$(BIN)/python" -m nbstripout -t --keep-id'
+	@echo "git now commits notebooks without outputs (filter in .gitattributes, set up in .git/config)."
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_load.py

@@ -35,12 +35,15 @@ def case_file(
     closed: str = "",
     agenda: tuple[AgendaItem, ...] = (),
     forums: dict[str, Forum] | None = None,
+    as_of: dt.date | None = None,
 ) -> CaseFile:
+    """A hand-built case file; cut to ``as_of`` when given, as every dossier is."""
     case = Case(
         "T/1", "Testärende", PartialDate.parse(opened), status,
         PartialDate.parse(closed) if closed else None,
     )  # fmt: skip
-    return CaseFile(case, tuple(events), forums or {}, (), (), agenda, ())
+    found = CaseFile(case, tuple(events), forums or {}, (), (), agenda, ())
+    return found.as_of(as_of) if as_of else found
 
 
 def item(meeting_id: str, day: dt.date, state: str = "planned", number: str = "1") -> AgendaItem:
@@ -50,20 +53,8 @@ def item(meeting_id: str, day: dt.date, state: str = "planned", number: str = "1
 # The sample case
 
 
-def test_status_sentence_of_the_sample_case(sample):
-    case_file = sample.case_file("RUN/168/2020")
-    assert analysis.status_sentence(case_file, "sv") == (
-        "Pågående sedan 2020. Senaste beslut: uppskjutet, 2023. "
-        "Liggande förslag: Regiondirektörens förslag (2 punkter)."
-    )
-    assert analysis.status_sentence(case_file, "en") == (
-        "Open since 2020. Latest decision: deferral, 2023. "
-        "Pending proposal: Regiondirektörens förslag (2 points)."
-    )
-
-
 def test_pending_proposal_of_the_sample_case_and_its_two_points(sample):
-    pending = analysis.pending_proposal(sample.case_file("RUN/168/2020"))
+    pending = analysis.pending_proposal(sample.case_file("RUN/168/2020").as_of(D(2023, 6, 1)))
     assert pending is not None
     assert pending.event.event_id == "168-18"
     assert pending.points == (
@@ -74,46 +65,68 @@ def test_pending_proposal_of_the_sample_case_and_its_two_points(sample):
     )  # fmt: skip
 
 
+def test_no_proposal_was_pending_before_2023(sample):
+    # The memo: the proposal to end the work came in 2023; in June 2022 the case had been referred back.
+    assert analysis.pending_proposal(sample.case_file("RUN/168/2020").as_of(D(2022, 6, 1))) is None
+
+
 def test_decisions_of_the_related_case(sample):
-    case_file = sample.case_file("RUN/136/2022")
+    case_file = sample.case_file("RUN/136/2022").as_of(D(2023, 6, 1))
     made = analysis.decisions(case_file)
     assert [(d.forum, d.paragraph, d.event.date) for d in made] == [
         ("Regionala utvecklingsnämnden", "§ 224", PartialDate(2022, 12)),
         ("Länspartnerskapet", "", PartialDate(2023, 3)),
     ]
     assert analysis.pending_proposal(case_file) is None
-    assert analysis.status_sentence(case_file, "sv") == (
-        "Pågående sedan 2022. Senaste beslut: beslut i Länspartnerskapet, mars 2023."
-    )
-    assert analysis.status_sentence(case_file, "en") == (
-        "Open since 2022. Latest decision: decision in Länspartnerskapet, March 2023."
-    )
+    earlier = analysis.decisions(sample.case_file("RUN/136/2022").as_of(D(2023, 1, 31)))
+    assert [d.paragraph for d in earlier] == ["§ 224"]
 
 
 def test_summary_of_the_sample_case(sample):
-    summary = analysis.summarise(sample.case_file("RUN/168/2020"), D(2023, 6, 1))
-    assert summary.status == "pågående"
+    summary = analysis.summarise(sample.case_file("RUN/168/2020").as_of(D(2023, 6, 1)))
+    assert summary.status == "open"
     assert [d.event.kind for d in summary.decisions] == ["referred_back", "deferred"]
     assert summary.decisions[0].forum == "Regionala utvecklingsnämnden"
     assert {k: summary.counts[k] for k in analysis.COUNTED_KINDS} == {
         "discussed": 7, "referred_back": 1, "tabled": 0, "deferred": 1,
     }  # fmt: skip
-    assert summary.months_open == 41
+    # Registered "2020": between end of 2020 and 1 June 2023 (2 yr 5 mo) and its start (3 yr 5 mo).
+    assert summary.time_open == analysis.Months(29, 41)
     assert summary.next_meeting is not None
     assert summary.next_meeting.meeting.meeting_id == "EXEMPEL-RUN-2023-06"
     assert summary.next_meeting.item == "7"
     assert not summary.inactivity.inactive
-    english = analysis.summarise(sample.case_file("RUN/168/2020"), D(2023, 6, 1), lang="en")
-    assert english.status == "open"
-    assert english.sentence.startswith("Open since 2020.")
+    # The year-only 2023 events may lie on 1 June or in January: up to 5 whole months ago.
+    assert summary.inactivity.since == analysis.Months(0, 5)
+
+
+def test_the_sample_as_of_june_2022_counts_only_what_had_happened(sample):
+    summary = analysis.summarise(sample.case_file("RUN/168/2020").as_of(D(2022, 6, 1)))
+    assert [d.event.kind for d in summary.decisions] == ["referred_back"]
+    assert summary.counts["discussed"] == 5
+    assert summary.counts["deferred"] == 0
+    # The party groups' discussions ran on past the day: the case was active on it.
+    assert summary.inactivity.since == analysis.Months(0, 0)
+    assert summary.quiet is None
 
 
 def test_forums_of_the_sample_case_in_order_of_first_involvement(sample):
-    uses = analysis.forums_involved(sample.case_file("RUN/168/2020"))
+    uses = analysis.forums_involved(sample.case_file("RUN/168/2020").as_of(D(2023, 6, 1)))
     assert [u.forum_id for u in uses][:3] == ["RUN", "FV", "SAMR"]
     run = uses[0]
     assert run.forum is not None and run.forum.name == "Regionala utvecklingsnämnden"
     assert (run.count, run.first, run.last) == (6, PartialDate(2019), PartialDate(2023, 1))
+    # The council's dialogues ran from May 2020 to May 2022: May 2022 is its last time.
+    council = uses[2]
+    assert (council.count, council.first, council.last) == (
+        2, PartialDate(2020, 5), PartialDate(2022, 5),
+    )  # fmt: skip
+
+
+def test_a_period_running_on_the_day_is_the_forums_latest_and_ongoing(sample):
+    uses = analysis.forums_involved(sample.case_file("RUN/168/2020").as_of(D(2022, 6, 1)))
+    party_groups = next(u for u in uses if u.forum_id == "PG")
+    assert (party_groups.first, party_groups.last) == (PartialDate(2022, 5), None)
 
 
 # Proposals and their points
@@ -163,42 +176,6 @@ def test_the_latest_proposal_after_a_decision_is_pending():
     assert analysis.pending_proposal(cf).event is second
 
 
-# The status sentence in its variants
-
-
-def test_status_sentence_with_forum_and_single_point():
-    cf = case_file(
-        event("2021-03-04", "tabled", forum="N"),
-        event("2021-05", "proposal", title="Förslag", description="1. Bara en punkt."),
-        opened="2020-05",
-        forums={"N": Forum("N", "Nämnden", "committee")},
-    )
-    assert analysis.status_sentence(cf, "sv") == (
-        "Pågående sedan maj 2020. Senaste beslut: bordläggning i Nämnden, 4 mars 2021. "
-        "Liggande förslag: Förslag (1 punkt)."
-    )
-    assert analysis.status_sentence(cf, "en") == (
-        "Open since May 2020. Latest decision: tabled in Nämnden, 4 March 2021. "
-        "Pending proposal: Förslag (1 point)."
-    )
-
-
-def test_status_sentence_without_decision_and_proposal_without_points():
-    cf = case_file(event("2021-05", "proposal", title="Förslag utan punkter"), opened="2021")
-    assert analysis.status_sentence(cf, "en") == (
-        "Open since 2021. No decision yet. Pending proposal: Förslag utan punkter."
-    )
-
-
-def test_status_sentence_of_closed_cases():
-    dated = case_file(event("2021-03", "decided"), status="closed", closed="2021-06-30")
-    assert analysis.status_sentence(dated, "sv") == (
-        "Avslutat 30 juni 2021. Senaste beslut: beslut, mars 2021."
-    )
-    undated = case_file(status="closed")
-    assert analysis.status_sentence(undated, "en") == "Closed. No decision yet."
-
-
 def test_decisions_use_the_forum_name_or_its_id():
     cf = case_file(
         event("2021-01", "referred_back", forum="N", decision_ref="§ 3"),
@@ -226,33 +203,60 @@ def test_counts_by_kind_has_every_kind():
     assert sum(counts.values()) == 3
 
 
-def test_months_open_runs_to_as_of_or_to_the_closing():
-    assert analysis.months_open(case_file(opened="2020-05"), D(2022, 5, 1)) == 24
-    assert analysis.months_open(case_file(opened="2020-05"), D(2022, 4, 30)) == 23
-    closed = case_file(opened="2020-05", status="closed", closed="2021-02")
-    assert analysis.months_open(closed, D(2030, 1, 1)) == 9
+def test_time_open_runs_to_the_day_or_to_the_closing():
+    assert analysis.time_open(case_file(opened="2020-05", as_of=D(2022, 5, 1))) == (
+        analysis.Months(23, 24)
+    )
+    assert analysis.time_open(case_file(opened="2020-05-01", as_of=D(2022, 4, 30))) == (
+        analysis.Months(23, 23)
+    )
+    closed = case_file(opened="2020-05", status="closed", closed="2021-02", as_of=D(2030, 1, 1))
+    assert analysis.time_open(closed) == analysis.Months(8, 9)
+
+
+def test_a_case_closed_after_the_day_is_open_on_it_and_its_time_runs_to_the_day():
+    # Closed 20 March 2024; as of 1 June 2023 it is open, 41 months and no more.
+    cf = case_file(opened="2020-01-15", status="closed", closed="2024-03-20", as_of=D(2023, 6, 1))
+    assert cf.case.status == "open" and cf.case.closed is None
+    assert analysis.time_open(cf) == analysis.Months(40, 40)
+    assert analysis.inactivity(cf).inactive
+
+
+def test_a_closing_date_of_9999_never_counts_thousands_of_years():
+    cf = case_file(opened="2020", status="closed", closed="9999-12-31", as_of=D(2023, 6, 1))
+    assert analysis.time_open(cf) == analysis.Months(29, 41)
+
+
+def test_measures_need_a_day():
+    with pytest.raises(ValueError, match=r"case_file.as_of\(day\)"):
+        analysis.summarise(case_file())
 
 
 def test_longest_quiet_spell_between_events():
     cf = case_file(
-        event("2020-01-15"), event("2020-02-10"), event("2021-06-01"), event("2021-07-20")
-    )
-    quiet = analysis.longest_quiet_spell(cf, D(2021, 8, 1))
-    assert (quiet.start, quiet.end) == (D(2020, 2, 10), D(2021, 6, 1))
-    assert quiet.months == 15
+        event("2020-01-15"), event("2020-02-10"), event("2021-06-01"), event("2021-07-20"),
+        as_of=D(2021, 8, 1),
+    )  # fmt: skip
+    quiet = analysis.longest_quiet_spell(cf)
+    assert (quiet.after, quiet.before) == (PartialDate(2020, 2, 10), PartialDate(2021, 6, 1))
+    assert quiet.months == analysis.Months(15, 15)
 
 
-def test_the_quiet_spell_runs_to_as_of_while_still_quiet():
-    cf = case_file(event("2020-01-15"), event("2020-03-01"))
-    quiet = analysis.longest_quiet_spell(cf, D(2021, 1, 1))
-    assert (quiet.start, quiet.end) == (D(2020, 3, 1), D(2021, 1, 1))
-    assert quiet.months == 10
+def test_the_quiet_spell_runs_to_the_day_while_still_quiet():
+    cf = case_file(event("2020-01-15"), event("2020-03-01"), as_of=D(2021, 1, 1))
+    quiet = analysis.longest_quiet_spell(cf)
+    assert (quiet.after, quiet.before) == (PartialDate(2020, 3, 1), PartialDate(2021, 1, 1))
+    assert quiet.months == analysis.Months(10, 10)
 
 
 def test_the_quiet_spell_of_a_closed_case_stops_at_its_closing():
-    cf = case_file(event("2020-01-15"), event("2020-03-01"), status="closed", closed="2020-05")
-    quiet = analysis.longest_quiet_spell(cf, D(2025, 1, 1))
-    assert (quiet.start, quiet.end) == (D(2020, 3, 1), D(2020, 5, 31))
+    cf = case_file(
+        event("2020-01-15"), event("2020-03-01"), status="closed", closed="2020-05",
+        as_of=D(2025, 1, 1),
+    )  # fmt: skip
+    quiet = analysis.longest_quiet_spell(cf)
+    assert (quiet.after, quiet.before) == (PartialDate(2020, 3, 1), PartialDate(2020, 5))
+    assert quiet.months == analysis.Months(2, 2)
 
 
 def test_periods_and_partial_dates_keep_a_case_active():
@@ -261,21 +265,34 @@ def test_periods_and_partial_dates_keep_a_case_active():
         event("2020-02", end="2021-05"),  # a period covers Feb 2020 to the end of May 2021
         event("2021-06"),  # a month covers all its days
         event("2021-09-01"),
+        as_of=D(2021, 9, 1),
     )
-    quiet = analysis.longest_quiet_spell(cf, D(2021, 9, 1))
-    assert (quiet.start, quiet.end) == (D(2021, 6, 30), D(2021, 9, 1))
+    quiet = analysis.longest_quiet_spell(cf)
+    assert (quiet.after, quiet.before) == (PartialDate(2021, 6), PartialDate(2021, 9, 1))
+    # Certainly quiet from 1 July to 31 August; at most from 1 June to 1 September.
+    assert (quiet.days, quiet.months) == (62, analysis.Months(2, 3))
 
 
-def test_events_after_as_of_do_not_count():
-    cf = case_file(event("2020-01-15"), event("2023-01-01"))
-    quiet = analysis.longest_quiet_spell(cf, D(2020, 6, 15))
-    assert (quiet.start, quiet.end) == (D(2020, 1, 15), D(2020, 6, 15))
+def test_quiet_spells_name_their_ends_as_the_data_gives_them():
+    # The issue's case: year-only events never give "31 december 2023".
+    cf = case_file(event("2020"), event("2023"), opened="2020", as_of=D(2026, 11, 29))
+    quiet = analysis.longest_quiet_spell(cf)
+    assert (quiet.after, quiet.before) == (PartialDate(2023), PartialDate(2026, 11, 29))
+    assert quiet.months == analysis.Months(34, 46)
+
+
+def test_events_after_the_day_do_not_count():
+    cf = case_file(event("2020-01-15"), event("2023-01-01"), as_of=D(2020, 6, 15))
+    quiet = analysis.longest_quiet_spell(cf)
+    assert (quiet.after, quiet.before) == (PartialDate(2020, 1, 15), PartialDate(2020, 6, 15))
 
 
 def test_no_quiet_spell_without_events_or_gaps():
-    assert analysis.longest_quiet_spell(case_file(), D(2021, 1, 1)) is None
-    busy = case_file(event("2020", end="2021"))
-    assert analysis.longest_quiet_spell(busy, D(2021, 6, 1)) is None
+    assert analysis.longest_quiet_spell(case_file(as_of=D(2021, 1, 1))) is None
+    busy = case_file(event("2020", end="2021"), as_of=D(2021, 6, 1))
+    assert analysis.longest_quiet_spell(busy) is None
+    # A year-only event in the day's year may lie on the day itself: no certain quiet.
+    assert analysis.longest_quiet_spell(case_file(event("2023"), as_of=D(2023, 6, 1))) is None
 
 
 @pytest.mark.parametrize(
@@ -288,34 +305,40 @@ def test_no_quiet_spell_without_events_or_gaps():
     ],
 )
 def test_inactivity_flag_on_both_sides_of_the_threshold(as_of, inactive):
-    cf = case_file(event("2022-05-01"), event("2023-01-10"))
-    result = analysis.inactivity(cf, as_of, threshold_months=6)
+    cf = case_file(event("2022-05-01"), event("2023-01-10"), as_of=as_of)
+    result = analysis.inactivity(cf, threshold_months=6)
     assert result.inactive is inactive
-    assert result.last_activity == D(2023, 1, 10)
+    assert result.since.exact
     assert result.threshold == 6
 
 
 def test_inactivity_counts_from_the_end_of_a_partial_date():
-    cf = case_file(event("2023-01"))
-    result = analysis.inactivity(cf, D(2023, 7, 31), threshold_months=6)
-    assert result.last_activity == D(2023, 1, 31)
-    assert result.months == 6
+    cf = case_file(event("2023-01"), as_of=D(2023, 7, 31))
+    result = analysis.inactivity(cf, threshold_months=6)
+    assert result.since == analysis.Months(6, 6)
     assert not result.inactive
-    assert analysis.inactivity(cf, D(2023, 8, 1), threshold_months=6).inactive
+    later = case_file(event("2023-01"), as_of=D(2023, 8, 1))
+    assert analysis.inactivity(later, threshold_months=6).inactive
+
+
+def test_an_event_whose_span_holds_the_day_proves_no_recent_activity():
+    # "2023" as of 1 June 2023: it may have been on the day, or in January.
+    result = analysis.inactivity(case_file(event("2023"), as_of=D(2023, 6, 1)))
+    assert result.since == analysis.Months(0, 5)
+    assert not result.inactive
 
 
 def test_inactivity_without_events_counts_from_the_opening():
-    cf = case_file(opened="2022-01")
-    result = analysis.inactivity(cf, D(2022, 12, 1), threshold_months=6)
-    assert result.last_activity is None
-    assert result.months == 11
+    result = analysis.inactivity(case_file(opened="2022-01", as_of=D(2022, 12, 1)), 6)
+    assert not result.has_events
+    assert result.since == analysis.Months(10, 11)
     assert result.inactive
-    assert not analysis.inactivity(cf, D(2022, 3, 1), threshold_months=6).inactive
+    assert not analysis.inactivity(case_file(opened="2022-01", as_of=D(2022, 3, 1)), 6).inactive
 
 
 def test_a_closed_case_is_never_inactive():
-    cf = case_file(event("2020-01-10"), status="closed", closed="2020-02")
-    assert not analysis.inactivity(cf, D(2025, 1, 1)).inactive
+    cf = case_file(event("2020-01-10"), status="closed", closed="2020-02", as_of=D(2025, 1, 1))
+    assert not analysis.inactivity(cf).inactive
 
 
 def test_next_meeting_skips_past_and_cancelled_meetings():
@@ -325,29 +348,34 @@ def test_next_meeting_skips_past_and_cancelled_meetings():
         item("next", D(2023, 9, 5)),
         item("later", D(2023, 10, 3)),
     )
-    cf = case_file(agenda=agenda)
-    assert analysis.next_meeting(cf, D(2023, 6, 1)).meeting.meeting_id == "next"
-    assert analysis.next_meeting(cf, D(2023, 9, 5)).meeting.meeting_id == "next"
-    assert analysis.next_meeting(cf, D(2023, 9, 6)).meeting.meeting_id == "later"
-    assert analysis.next_meeting(cf, D(2023, 10, 4)) is None
-    only_cancelled = case_file(agenda=agenda[:2])
-    assert analysis.next_meeting(only_cancelled, D(2023, 6, 1)) is None
+
+    def next_on(day: dt.date, items=agenda) -> str | None:
+        found = analysis.next_meeting(case_file(agenda=items, as_of=day))
+        return found.meeting.meeting_id if found else None
+
+    assert next_on(D(2023, 6, 1)) == "next"
+    assert next_on(D(2023, 9, 5)) == "next"
+    assert next_on(D(2023, 9, 6)) == "later"
+    assert next_on(D(2023, 10, 4)) is None
+    assert next_on(D(2023, 6, 1), agenda[:2]) is None
 
 
-def test_forums_are_ordered_by_first_involvement():
+def test_forums_are_ordered_by_first_involvement_and_take_in_a_periods_end():
     cf = case_file(
         event("2020-03", forum="R"),
-        event("2020-06", forum="N"),
+        event("2020-06", forum="N", end="2021-09"),
         event("2020-09"),
         event("2021", forum="R"),
         event("2022-01-05", forum="S"),
+        event("2022-02", forum="S", end="2030"),
         forums={"N": Forum("N", "Nämnden", "committee")},
+        as_of=D(2022, 6, 1),
     )
     uses = analysis.forums_involved(cf)
     assert [(u.forum_id, u.count, u.first, u.last) for u in uses] == [
         ("R", 2, PartialDate(2020, 3), PartialDate(2021)),
-        ("N", 1, PartialDate(2020, 6), PartialDate(2020, 6)),
-        ("S", 1, PartialDate(2022, 1, 5), PartialDate(2022, 1, 5)),
+        ("N", 1, PartialDate(2020, 6), PartialDate(2021, 9)),
+        ("S", 2, PartialDate(2022, 1, 5), None),
     ]
     assert uses[1].forum.name == "Nämnden"
     assert uses[0].forum is None

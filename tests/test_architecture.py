@@ -121,6 +121,12 @@ def test_top_level_holds_only_what_every_stage_shares():
     assert top == set(TOP)
 
 
+def test_no_module_of_the_data_stage_is_over_about_600_lines():
+    long = {p.name: n for p in (PACKAGE / "data").glob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 650}  # fmt: skip
+    assert not long, f"split these by concern: {long}"
+
+
 @pytest.mark.parametrize("folder", STAGES)
 def test_each_stage_says_what_it_does_and_may_import(folder):
     doc = ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text(encoding="utf-8")))

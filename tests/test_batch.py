@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
@@ -45,12 +46,14 @@ from dossier.run.batch import (
     select_cases,
     summary_table,
 )
-from dossier.run.job import RenderOptions, is_current, output_lock, prepare_job, slugify
+from dossier.run.job import EXPORT, RUN, RenderOptions, is_current, prepare_job, slugify
+from dossier.run.output import output_lock
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
 AS_OF = "2023-06-01"
 MEETING = "EXEMPEL-RUN-2023-06"
+MEETING_TITLE = "EXEMPEL (påhittat för demonstration): Regionala utvecklingsnämndens sammanträde"
 AGENDA = [
     ("7", "RUN/168/2020", "Länsgemensam påverkansagenda"),
     ("8", "RUN/136/2022", "Översyn av samverkansformer – information (exempel)"),
@@ -150,6 +153,10 @@ def assert_whole(out: Path, case_id: str, key: str, formats: tuple[str, ...] = (
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["case_id"] == case_id
     assert manifest["key"] == key
+    assert manifest["files"] == {
+        name: {"size": (folder / name).stat().st_size, "sha256": sha256(folder / name)}
+        for name in names - {"manifest.json"}
+    }
     if "html" in formats:
         html = folder / f"{slug}.html"
         assert html.read_text(encoding="utf-8").rstrip().endswith("</html>")
@@ -269,19 +276,6 @@ def test_select_cases_refuses_what_it_cannot_use(sample, tmp_path):
         select_cases(sample, cases_file=tmp_path / "missing.txt")
 
 
-def test_select_cases_refuses_two_cases_with_one_file_name(tmp_path, write_data, valid_csv):
-    cases = valid_csv["cases"] + "A 1 2020,Samma filnamn,2020,open,,N,,\n"
-    cases = cases.replace("A/1/2020,", "A-1-2020,", 1)
-    agenda = valid_csv["agenda"].replace("A/1/2020", "A-1-2020")
-    events = valid_csv["events"].replace("A/1/2020", "A-1-2020")
-    relations = valid_csv["relations"].replace("A/1/2020", "A-1-2020")
-    documents = valid_csv["documents"].replace("A/1/2020", "A-1-2020")
-    data = write_data(tmp_path / "data", cases=cases, agenda=agenda, events=events,
-                      relations=relations, documents=documents)  # fmt: skip
-    with pytest.raises(ParameterError, match="same file name 'A-1-2020'"):
-        select_cases(load(data), ["A-1-2020", "A 1 2020"])
-
-
 # -- the key (no kernel) ----------------------------------------------------------------------
 
 
@@ -324,6 +318,43 @@ def test_the_key_follows_parameters_and_formats(tmp_path, write_data):
     assert key() == base
     assert len({base, key(lang="en"), key(as_of=dt.date(2023, 6, 2)), key(formats=("html",)),
                 key(since=dt.date(2021, 1, 1)), key(inactive_months=3)}) == 6  # fmt: skip
+
+
+def test_an_option_added_to_render_options_reaches_the_notebook_and_both_keys(tmp_path, write_data):
+    """One list of options: a new field changes the dossier's key and the batch's, and is passed
+    to the notebook (or, as an export option, recorded in the manifest), with no other change."""
+    data = write_data(tmp_path / "data")
+    registry = load(data)
+    selection = {"case_ids": ["A/1/2020"], "meeting": None, "all_open": False, "cases_file": None}
+    day = dt.date(2023, 6, 1)
+    roles = {"a notebook parameter": {}, "an export option": {"role": EXPORT},
+             "a run option": {"role": RUN}}  # fmt: skip
+    seen = {}
+    for role, metadata in roles.items():
+        wider = dataclasses.make_dataclass(
+            "WiderOptions", [("font_size", int, dataclasses.field(default=10, metadata=metadata))],
+            bases=(RenderOptions,), frozen=True,
+        )  # fmt: skip
+        small, big = wider(as_of=day, font_size=10), wider(as_of=day, font_size=12)
+        jobs = [prepare_job(registry, "A/1/2020", data, options) for options in (small, big)]
+        keys = [batch_key(data, selection, options) for options in (small, big)]
+        seen[role] = (
+            jobs[0].key != jobs[1].key,
+            keys[0] != keys[1],
+            jobs[1].parameters.get("font_size"),
+            jobs[1].manifest.get("font_size"),
+        )
+    assert seen == {
+        "a notebook parameter": (True, True, 12, None),
+        "an export option": (True, True, None, 12),
+        "a run option": (False, False, None, None),
+    }
+    # The options as they are: the notebook's parameters, and the export's in the manifest.
+    job = prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day, timeout=5))
+    assert job.parameters == {"case_id": "A/1/2020", "lang": "sv", "as_of": "2023-06-01",
+                              "since": None, "inactive_months": 6}  # fmt: skip
+    assert (job.manifest["formats"], job.manifest["pdfa"]) == (["html", "pdf"], False)
+    assert job.key == prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day)).key
 
 
 # -- what a batch prints (no kernel) ----------------------------------------------------------
@@ -455,6 +486,7 @@ def test_taking_the_lock_removes_what_a_killed_run_left_and_nothing_else(tmp_pat
         (out / name).mkdir(parents=True)
         (out / name / "file").write_text("x", encoding="utf-8")
     (out / ".batch-report.json.4242.part").write_text("{", encoding="utf-8")
+    (out / ".A-1-2020.failed.ipynb.4242.part").write_text("{", encoding="utf-8")
     (out / "notes.part").write_text("a user's file", encoding="utf-8")
     with output_lock(out):
         remaining = sorted(p.name for p in out.iterdir())
@@ -502,6 +534,10 @@ def build_incremental(root: Path) -> Incremental:
     gone = cases[4]
     (out / slugify(gone) / f"{slugify(gone)}.html").unlink()
     runs["deleted"] = batch(out, *common, data=data)
+    zeroed, truncated = (out / slugify(c) / f"{slugify(c)}.html" for c in cases[4:6])
+    zeroed.write_bytes(b"")
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    runs["damaged"] = batch(out, *common, data=data)
     events = data / "events.csv"
     event = next(r for r in read_table(events)[1] if r["case_id"] == a)
     edit_row(events, {"event_id": event["event_id"]}, {"title": event["title"] + " (rättad)"})
@@ -566,6 +602,20 @@ def test_a_dossier_missing_a_file_is_rendered_again_and_nothing_else(incremental
     assert statuses.pop(gone) == "done"
     assert set(statuses.values()) == {"skipped"}
     assert run.report["batch_key"] == incremental.runs["again"].report["batch_key"]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_dossier_with_a_zero_byte_or_truncated_file_is_rendered_again(incremental):
+    run = incremental.runs["damaged"]
+    assert run.status == 0, run.stderr
+    damaged = incremental.cases[4:6]
+    assert run.statuses() == {c: "done" if c in damaged else "skipped" for c in incremental.cases}
+    keys = current_keys(incremental.original, damaged)
+    for case_id in damaged:
+        slug = slugify(case_id)
+        assert (run.out / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
+        assert_whole(run.out, case_id, keys[case_id])
 
 
 def test_the_batch_key_follows_every_file_of_the_export_and_the_settings(tmp_path, write_data):
@@ -802,32 +852,78 @@ def test_the_meeting_batch_renders_the_agenda_in_order(meeting_batch):
     }
 
 
+def pack_path(run: Run) -> Path:
+    slug = slugify(MEETING)
+    return run.out / f"meeting-{slug}" / f"{slug}.pdf"
+
+
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
-def test_the_meeting_pack_is_a_cover_then_each_dossier_with_a_bookmark_per_item(meeting_batch):
-    out, slug = meeting_batch.out, slugify(MEETING)
-    pack = PdfReader(out / f"meeting-{slug}" / f"{slug}.pdf")
-    dossiers = [PdfReader(out / slugify(c) / f"{slugify(c)}.pdf") for _, c, _ in AGENDA]
-    assert len(pack.pages) == 1 + sum(len(d.pages) for d in dossiers)
-    outline = pack.outline
-    assert [item.title for item in outline] == [f"{n}. {c} – {t}" for n, c, t in AGENDA]
-    assert [pack.get_destination_page_number(item) for item in outline] == [
-        1,
-        1 + len(dossiers[0].pages),
+def test_the_meeting_pack_is_a_cover_then_each_dossier_under_its_agenda_item(
+    meeting_batch, tagged_pdf
+):
+    out = meeting_batch.out
+    pack = PdfReader(pack_path(meeting_batch))
+    dossiers = [out / slugify(c) / f"{slugify(c)}.pdf" for _, c, _ in AGENDA]
+    lengths = [len(PdfReader(d).pages) for d in dossiers]
+    assert len(pack.pages) == 1 + sum(lengths)
+    # One bookmark per agenda item, and under it the dossier's own section bookmarks.
+    assert tagged_pdf(pack_path(meeting_batch)).outline == [
+        (f"{n}. {c} – {t}", tagged_pdf(d).outline)
+        for (n, c, t), d in zip(AGENDA, dossiers, strict=True)
     ]
-    for (_, case_id, _), first in zip(AGENDA, (1, 1 + len(dossiers[0].pages)), strict=True):
+    items = [item for item in pack.outline if not isinstance(item, list)]
+    firsts = [1, 1 + lengths[0]]
+    assert [pack.get_destination_page_number(item) for item in items] == firsts
+    for (_, case_id, _), first in zip(AGENDA, firsts, strict=True):
         assert case_id in pack.pages[first].extract_text()
 
 
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
+def test_the_meeting_pack_numbers_its_pages_through_from_the_cover_on(meeting_batch):
+    path = pack_path(meeting_batch)
+    pages = len(PdfReader(path).pages)
+    numbers = [" ".join(pdf_text(path, n).split()) for n in range(1, pages + 1)]
+    said = [re.findall(r"Sida (\d+) av (\d+)", page) for page in numbers]
+    assert said == [[(str(n), str(pages))] for n in range(1, pages + 1)]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
 def test_the_meeting_pack_cover_names_forum_date_and_agenda(meeting_batch):
-    slug = slugify(MEETING)
-    cover = squeeze(pdf_text(meeting_batch.out / f"meeting-{slug}" / f"{slug}.pdf", 1))
+    from dossier.content.context import case_dossier
+
+    out, path = meeting_batch.out, pack_path(meeting_batch)
+    cover = squeeze(pdf_text(path, 1))
     for expected in ("Regionala utvecklingsnämnden", "13 juni 2023", "Dagordning"):
         assert squeeze(expected) in cover
+    done = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", "-f", "1", "-l", "1", str(path), "-"],
+                          capture_output=True, check=True)  # fmt: skip
+    lines = [" ".join(line.split()) for line in done.stdout.decode("utf-8").splitlines()]
+    assert "Punkt Diarienummer Ärendemening Sida" in lines
+    registry = load(SAMPLE_DATA)
+    first = 2  # each item's line ends with the page its dossier starts on
     for item, case_id, title in AGENDA:
-        assert squeeze(f"{item}{case_id}{title}") in cover
+        assert f"{item} {case_id} {title} {first}" in lines
+        view = case_dossier(registry, case_id, as_of=dt.date.fromisoformat(AS_OF), lang="sv").view
+        assert squeeze(str(view.sentence)) in cover
+        first += len(PdfReader(out / slugify(case_id) / f"{slugify(case_id)}.pdf").pages)
+    assert squeeze("Förslag: Regiondirektörens förslag (exempel)") in cover
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_the_meeting_pack_is_tagged_pdf_ua_in_the_batchs_language(
+    meeting_batch, tagged_pdf, conformance
+):
+    pack = tagged_pdf(pack_path(meeting_batch))
+    assert pack.root == "/Document" and pack.marked and pack.shows_title
+    assert pack.lang == "sv"
+    assert pack.title == f"Ärendeunderlag: {MEETING_TITLE}"
+    assert pack.xmp == {"pdfuaid:part": "1"}
+    assert len(pack.figures) == len(AGENDA) and all(pack.figures)
+    assert conformance(pack_path(meeting_batch), "ua1") == []
 
 
 @pytest.mark.kernel
@@ -862,14 +958,60 @@ def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_pat
         with Client(cluster) as client:
             workers = [psutil.Process(pid) for pid in client.run(os.getpid).values()]
         left = [p for w in workers for p in w.children(recursive=True) if is_kernel(p)]
-    assert run.status == 0, run.stderr
+    assert_rendered_as_first(incremental, run, cases)
     assert left == []  # the workers outlive the batch; the kernels they kept warm do not
+
+
+def assert_rendered_as_first(incremental: Incremental, run: Run, cases: list[str]) -> None:
+    """Every case of ``run`` done, its dossier whole and its HTML the first local run's."""
+    assert run.status == 0, run.stderr
     assert run.statuses() == dict.fromkeys(cases, "done")
     keys = current_keys(incremental.original, cases)
     for case_id in cases:
-        assert_whole(out, case_id, keys[case_id])
+        assert_whole(run.out, case_id, keys[case_id])
         slug = slugify(case_id)
-        assert (out / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
+        assert (run.out / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_dask_workers_that_cannot_see_the_output_folder_still_write_every_dossier(
+    incremental, tmp_path, private_mounts
+):
+    """The workers run in a mount namespace with an empty tmpfs over the output's parent: what
+    they write there, nobody else sees. The dossiers travel back to the batch, which writes them."""
+    from distributed import Client
+
+    hidden = tmp_path / "hidden"  # the output's parent, an empty tmpfs to the workers
+    hidden.mkdir()
+    (hidden / "seen-by-the-batch-only").touch()
+    out = hidden / "out"
+    dask = Path(sys.executable).with_name("dask")
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--scheduler-file", scheduler_file, "--host", "127.0.0.1", "--port", "0",
+         "--no-dashboard"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers = subprocess.Popen(
+        private_mounts('mount -t tmpfs none "$1" && exec "$2" worker --scheduler-file "$3" '
+                       "--nworkers 2 --nthreads 1 --no-dashboard", hidden, dask, scheduler_file),
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    cases = incremental.cases[:3]
+    try:
+        with Client(scheduler_file=str(scheduler_file), timeout=LIMIT) as client:
+            client.wait_for_workers(2, timeout=LIMIT)
+            assert set(client.run(os.path.exists, str(hidden / "seen-by-the-batch-only")).values()) == {False}
+            run = batch(out, *cases, "--format", "html", "--executor", "dask",
+                        "--scheduler", client.scheduler.address, data=incremental.original)  # fmt: skip
+            # Nothing landed on the workers' side of the mount: they wrote nothing into --out.
+            assert set(client.run(os.path.exists, str(out)).values()) == {False}
+    finally:
+        for process in (workers, scheduler):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=LIMIT)
+    assert_rendered_as_first(incremental, run, cases)
+    assert staging_leftovers(out) == []
 
 
 def first_dossier_written(process: subprocess.Popen, out: Path) -> list[psutil.Process]:
@@ -937,18 +1079,30 @@ def test_rows_moving_re_render_only_the_cases_whose_notes_name_them(
     assert {c for c in before if before[c] != after[c]} == {"A/1/2020", "A/3/2022"}
 
 
-def test_is_current_needs_every_file(tmp_path, write_data):
+def test_is_current_needs_this_case_this_key_and_every_file_as_recorded(tmp_path, write_data):
     data = write_data(tmp_path / "data")
     options = RenderOptions(as_of=dt.date(2023, 6, 1), formats=("html",))
     job = prepare_job(load(data), "A/1/2020", data, options)
     folder = tmp_path / "out" / job.slug
     folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({"key": job.key}), encoding="utf-8")
-    (folder / f"{job.slug}.ipynb").write_text("{}", encoding="utf-8")
-    assert not is_current(job, tmp_path / "out")
-    (folder / f"{job.slug}.html").write_text("<html></html>", encoding="utf-8")
+    contents = {f"{job.slug}.ipynb": b"{}", f"{job.slug}.html": b"<html></html>"}
+    for name, content in contents.items():
+        (folder / name).write_bytes(content)
+    records = {name: {"size": len(c), "sha256": hashlib.sha256(c).hexdigest()}
+               for name, c in contents.items()}  # fmt: skip
+
+    def manifest(**changes) -> None:
+        written = {**job.manifest, "files": records, **changes}
+        (folder / "manifest.json").write_text(json.dumps(written), encoding="utf-8")
+
+    manifest()
     assert is_current(job, tmp_path / "out")
-    (folder / "manifest.json").write_text(json.dumps({"key": "0" * 64}), encoding="utf-8")
+    manifest(key="0" * 64)
+    assert not is_current(job, tmp_path / "out")
+    manifest(case_id="A-1-2020")  # the same folder, another case's dossier
+    assert not is_current(job, tmp_path / "out")
+    manifest()
+    (folder / f"{job.slug}.html").write_bytes(b"")
     assert not is_current(job, tmp_path / "out")
 
 

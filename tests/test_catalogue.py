@@ -6,7 +6,17 @@ import string
 
 import pytest
 
-from dossier.catalogue import LANGUAGES, WORDS, check_language, label, text
+from dossier.catalogue import (
+    LANGUAGES,
+    TERMINOLOGY,
+    WORDS,
+    Source,
+    Words,
+    check_language,
+    label,
+    text,
+    words,
+)
 from dossier.data.contract import CASE_STATUSES, DOC_TYPES, EVENT_KINDS, FORUM_KINDS, MEETING_STATES
 from dossier.data.contract import RELATIONS as RELATION_CODES
 from dossier.errors import ParameterError
@@ -47,7 +57,7 @@ def test_every_code_of_the_contract_has_a_label(group, codes):
 
 def test_labels_in_both_languages():
     assert label("kind", "referred_back", "sv") == "återremiss"
-    assert label("kind", "referred_back", "en") == "referral back"
+    assert label("kind", "referred_back", "en") == "referred back"
     assert label("status", "open") == "pågående"
     assert label("relation_inverse", "replaces", "en") == "replaced by"
 
@@ -57,9 +67,46 @@ def test_an_unknown_code_is_shown_as_it_is():
 
 
 def test_text_fills_in_fields():
-    assert text("phrase.points", "sv", n=3) == "3 punkter"
-    assert text("phrase.years_months", "en", years=1, months=2) == "1 yr 2 mo"
+    assert text("count.points", "sv", n=3) == "3 punkter"
+    assert text("duration.years", "en", n=2) == "2 years"
     assert text("heading.timeline", "en") == "Timeline"
+
+
+@pytest.mark.parametrize("group", ["kind", "forum_kind", "status", "heading"])
+def test_the_terms_a_reader_decides_by_are_in_the_reviewed_table(group):
+    reviewed = {term.key for term in TERMINOLOGY}
+    keys = {key for key in WORDS if key.startswith(f"{group}.")}
+    assert keys and keys <= reviewed
+    for term in TERMINOLOGY:
+        assert WORDS[term.key] == (term.sv, term.en)
+
+
+def test_the_reviewed_english_avoids_the_words_that_mislead():
+    english = " ".join(en for _, en in WORDS.values()).casefold()
+    assert label("kind", "tabled", "en") == "postponed"
+    # "tabled" means the opposite in British and American usage; "owner forum" is no English.
+    for misleading in ("tabled", "owner forum", "handling", " mo ", " yr "):
+        assert misleading not in f" {english} "
+    assert text("field.owner", "en") == "Responsible body"
+    assert text("field.paragraph", "en") == "§"
+    assert all(
+        term.why
+        for term in TERMINOLOGY
+        if term.en != term.sv
+        and term.key in ("kind.tabled", "kind.referred_back", "field.owner", "field.paragraph")
+    )
+
+
+def test_words_keep_source_text_apart_from_the_catalogues():
+    said = words("status_sentence.pending_no_points", "en", title=Source("Förslag"), when="2023")
+    assert str(said) == "Pending proposal: Förslag (2023)."
+    assert [type(part) for part in said] == [str, Source, str]
+    assert Words.from_pairs(said.pairs()) == said
+    assert isinstance(Words.from_pairs(said.pairs())[1], Source)
+    # Plain text around a field merges; nested words keep their own source parts.
+    nested = words("phrase.later", "sv", events=said, documents="1 handling")
+    assert str(nested) == "Pending proposal: Förslag (2023). och 1 handling visas inte."
+    assert sum(isinstance(part, Source) for part in nested) == 1
 
 
 def test_an_unknown_language_is_a_parameter_error():

@@ -24,7 +24,7 @@ def test_check_on_the_sample(capsys):
     assert "Data notes: 1" in out
     assert (
         "RUN/168/2020: The event “Arbete med en länsgemensam påverkansagenda tillsammans med "
-        "länets kommuner” (2019) lies before the case was opened (2020). [events.csv row 2]"
+        "länets kommuner” (2019) lies before the case was registered (2020). [events.csv row 2]"
     ) in out
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dossier.data.dates import PartialDate, add_months, format_day, months_between
+from dossier.data.dates import LAST_YEAR, PartialDate, add_months, format_day, months_between
 
 SV_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
              "september", "oktober", "november", "december")  # fmt: skip
@@ -36,17 +36,23 @@ def test_parse_keeps_the_precision_the_text_gives(text, expected, precision):
 @pytest.mark.parametrize(
     "text",
     ["2023-02-30", "2022-13", "2022-00", "2022-05-00", "2023-02-29", "2022-5", "2022-05-1", "20220530",
-     "30/05/2022", "maj 2020", "0999", "", "2022-05-30T10:00", "２０２０", "٢٠٢٠"],
+     "30/05/2022", "maj 2020", "", "2022-05-30T10:00", "２０２０", "٢٠٢٠"],
 )  # fmt: skip
 def test_parse_rejects_what_is_not_a_partial_date(text):
     with pytest.raises(ValueError, match=r"is not a date \(use YYYY-MM-DD, YYYY-MM or YYYY\)"):
         PartialDate.parse(text)
 
 
+@pytest.mark.parametrize("text", ["0999", "0001-01-01", "0000-05"])
+def test_a_date_in_form_but_outside_the_years_says_the_years(text):
+    with pytest.raises(ValueError, match=r"is outside the years dossier reads, 1000 to 9999"):
+        PartialDate.parse(text)
+
+
 def test_a_day_needs_a_month_and_the_year_four_digits():
     with pytest.raises(ValueError):
         PartialDate(2020, None, 5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="999 is outside the years dossier reads, 1000 to 9999"):
         PartialDate(999)
     with pytest.raises(ValueError):
         PartialDate(2023, 2, 30)
@@ -135,11 +141,24 @@ def test_sorting_a_mixed_list():
         (dt.date(2020, 1, 15), dt.date(2020, 2, 15), 1),
         (dt.date(2020, 5, 1), dt.date(2022, 5, 1), 24),
         (dt.date(2022, 5, 1), dt.date(2020, 5, 1), 0),
-        (dt.date(2020, 1, 31), dt.date(2020, 2, 29), 0),
+        # A month after 31 January is the end of February, as people count it.
+        (dt.date(2020, 1, 31), dt.date(2020, 2, 29), 1),
+        (dt.date(2023, 1, 31), dt.date(2023, 2, 28), 1),
+        (dt.date(2023, 1, 31), dt.date(2023, 2, 27), 0),
+        (dt.date(2023, 3, 31), dt.date(2023, 4, 30), 1),
+        (dt.date(2023, 3, 31), dt.date(2023, 5, 30), 1),
+        (dt.date(2024, 2, 29), dt.date(2025, 2, 28), 12),
     ],
 )
 def test_months_between_counts_whole_calendar_months(start, end, months):
     assert months_between(start, end) == months
+
+
+def test_the_year_0999_is_refused_naming_the_supported_years():
+    with pytest.raises(ValueError, match="'0999-05' is outside the years dossier reads, 1000 to 9999"):
+        PartialDate.parse("0999-05")
+    with pytest.raises(ValueError, match="outside the years dossier reads, 1000 to 9999"):
+        add_months(dt.date(9999, 11, 30), 2)
 
 
 @pytest.mark.parametrize(
@@ -200,3 +219,38 @@ def test_order_follows_span_start_then_precision(a, b):
     rank = {"year": 0, "month": 1, "day": 2}
     assert (a < b) == ((a.start, rank[a.precision]) < (b.start, rank[b.precision]))
     assert a.start <= a.end
+
+
+DAYS = st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(9998, 12, 31))
+
+
+@settings(max_examples=300, deadline=None)
+@given(DAYS, DAYS)
+def test_months_between_and_add_months_agree(start, end):
+    # The count is the most whole months that fit: one more would pass the end.
+    months = months_between(start, end)
+    if end < start:
+        assert months == 0
+        return
+    assert add_months(start, months) <= end
+    assert add_months(start, months + 1) > end
+
+
+@settings(max_examples=300, deadline=None)
+@given(DAYS, st.integers(min_value=0, max_value=1200))
+def test_adding_months_then_counting_them_gives_them_back(start, months):
+    assume(start.year * 12 + start.month - 1 + months < (LAST_YEAR + 1) * 12)
+    later = add_months(start, months)
+    assert months_between(start, later) == months
+    # Clamped to the month's end, the day never moves past the start's day of the month.
+    assert later.day == start.day or (
+        later.day < start.day and (later + dt.timedelta(days=1)).day == 1
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(DAYS, DAYS, DAYS)
+def test_months_between_grows_with_the_end_and_shrinks_with_the_start(a, b, c):
+    first, middle, last = sorted((a, b, c))
+    assert months_between(first, middle) <= months_between(first, last)
+    assert months_between(middle, last) <= months_between(first, last)

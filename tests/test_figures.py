@@ -246,10 +246,48 @@ def test_as_of_line_is_drawn_and_labelled():
     assert len(lines) == 1
     assert list(lines[0].get_xdata()) == [mdates.date2num(AS_OF)] * 2
     label = next(t for t in ax.texts if t.get_gid() == "as-of-label")
-    assert label.get_text() == "per dag 14 juni 2023"
+    assert label.get_text() == "per den 14 juni 2023"
     svg = timeline_svg(sample_case(), as_of=AS_OF, lang="en")
     assert 'id="as-of"' in svg
     assert "as of 14 June 2023" in svg
+
+
+def drawn_after(fig, day: dt.date) -> list[float]:
+    """Every x the figure draws something at (markers, bars, brackets, ticks) after ``day``."""
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    last = mdates.date2num(day) + 1  # a marker or span may cover the whole of the day
+    xs = [x for line in ax.lines if line.get_gid() != "as-of" for x in line.get_xdata()]
+    xs += [patch.get_x() + patch.get_width() for patch in ax.patches]
+    xs += [x for c in ax.collections for seg in c.get_segments() for x, _ in seg]
+    xs += list(ax.get_xticks()) + list(ax.get_xticks(minor=True))
+    return [x for x in xs if x > last + 1e-9]
+
+
+def test_nothing_is_drawn_after_the_as_of_line():
+    # Periods and month- and year-only dates that run past the day end on its line.
+    rows = [
+        ("2021-05", "2022-08", "discussed", "SAMR", "Dialog", ""),
+        ("2022", "", "other", "RUN", "Året 2022", ""),
+        ("2022-01", "2025", "prepared", "RD", "Långt arbete", ""),
+        ("2022-05", "", "decided", "RUN", "Beslut", "§ 1"),
+        ("2022-07", "", "proposal", "RD", "Förslag efter dagen", ""),
+    ]
+    case_file = make_case_file(rows)
+    day = dt.date(2022, 6, 1)
+    fig = timeline(case_file, as_of=day, since=dt.date(2022, 1, 1))
+    assert drawn_after(fig, day) == []
+    ax = fig.axes[0]
+    assert max(p.get_x() + p.get_width() for p in ax.patches) == mdates.date2num(day) + 1
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert "2023" not in " ".join(labels) and "2025" not in " ".join(labels)
+    # The proposal of July 2022 is not drawn at all: one marker fewer than events.
+    markers = sum(len(line.get_xdata()) for line in ax.lines
+                  if line.get_marker() not in (None, "None") and line.get_markerfacecolor() != "#F0E442")  # fmt: skip
+    assert markers == 4
+    assert timeline_alt(case_file, as_of=day) == (
+        "Tidslinje för RUN/168/2020: 4 händelser i 3 forum, maj 2021 – 1 juni 2022."
+    )
 
 
 def test_x_range_covers_every_event_and_the_as_of_date():
@@ -263,7 +301,7 @@ def test_x_range_covers_every_event_and_the_as_of_date():
 def test_since_highlights_new_events_with_a_legend_entry():
     case_file = sample_case()
     fig = timeline(case_file, as_of=AS_OF, since=SINCE)
-    assert legend_texts(fig, "legend-notation")[-1] == "Nytt sedan 1 januari 2023"
+    assert legend_texts(fig, "legend-notation")[-1] == "Nytt sedan den 1 januari 2023"
     halo = next(
         line
         for line in fig.axes[0].lines
@@ -273,7 +311,7 @@ def test_since_highlights_new_events_with_a_legend_entry():
     # ends within 2023 but began before, so it does not count as new.
     assert len(halo.get_xdata()) == 4
     without = timeline(case_file, as_of=AS_OF)
-    assert "Nytt sedan 1 januari 2023" not in legend_texts(without, "legend-notation")
+    assert "Nytt sedan den 1 januari 2023" not in legend_texts(without, "legend-notation")
 
 
 def test_notation_legend_explains_periods_and_imprecise_dates():
@@ -335,7 +373,7 @@ def test_alt_text_counts_events_forums_and_span():
         "Tidslinje för RUN/168/2020: 17 händelser i 9 forum, 2019 – juni 2023."
     )
     assert timeline_alt(sample_case(), as_of=dt.date(2023, 9, 1), lang="en") == (
-        "Timeline of RUN/168/2020: 17 events in 9 forums, 2019 – June 2023. As of 1 September 2023."
+        "Timeline of RUN/168/2020: 17 events in 9 forums, 2019 to June 2023. As of 1 September 2023."
     )
 
 
@@ -347,7 +385,7 @@ def test_alt_text_for_one_event_and_one_forum():
         [("2020", "", "discussed", "RUN", "a", ""), ("2021-03", "", "decided", "RUN", "b", "§ 1")]
     )
     assert timeline_alt(two, as_of=dt.date(2021, 3, 31), lang="en") == (
-        "Timeline of RUN/168/2020: 2 events in 1 forum, 2020 – March 2021."
+        "Timeline of RUN/168/2020: 2 events in 1 forum, 2020 to March 2021."
     )
 
 

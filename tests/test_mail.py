@@ -26,6 +26,7 @@ from dossier.cli import main
 from dossier.cli.mail import message_size
 from dossier.errors import ParameterError
 from dossier.share.letter import (
+    WORD_JOINER,
     Attachment,
     Letter,
     compose,
@@ -33,7 +34,13 @@ from dossier.share.letter import (
     parse_address,
     parse_addresses,
 )
-from dossier.share.outbox import read_config, smtp_settings, without_draft_marker
+from dossier.share.outbox import (
+    data_folder_warning,
+    read_config,
+    settings_folders,
+    smtp_settings,
+    without_draft_marker,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
@@ -44,6 +51,10 @@ AS_OF = "2023-06-01"
 USER = "analytiker"
 PASSWORD = "Hemligt-lösen-7Qz!"  # grepped for in every output: it must never show
 HOSTILE_TITLE = "Påverkan <b>fet</b> & mer\nBcc: x@y"
+# RFC 2047 encoded words that decode to a line break and a header of their own (issue 11).
+EVIL_CC = "=?utf-8?q?=0D=0ACc:_evil@attacker.example?="
+EVIL_BCC = "=?utf-8?q?=0D=0ABcc:_hidden@attacker.example?="
+ENCODED_WORD_TITLE = f"Titel {EVIL_CC} och {EVIL_BCC} slut"
 TO = "Anna Åberg <anna@example.se>"
 SENDER = "Analysenheten <analys@example.se>"
 
@@ -70,10 +81,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_all(out, SAMPLE_DATA, [CASE, "RUN/136/2022"], MEETING)
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A data folder whose RUN/168/2020 title holds markup, a newline and ``Bcc: x@y``; rendered."""
-    data = tmp_path_factory.mktemp("hostile") / "data"
+def titled(tmp_path_factory: pytest.TempPathFactory, title: str) -> tuple[Path, Path]:
+    """A copy of the sample data whose RUN/168/2020 is titled ``title``, and its dossier rendered."""
+    data = tmp_path_factory.mktemp("titled") / "data"
     shutil.copytree(SAMPLE_DATA, data)
     path = data / "cases.csv"
     with path.open(encoding="utf-8", newline="") as file:
@@ -81,13 +91,25 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         columns, rows = list(reader.fieldnames or ()), list(reader)
     for row in rows:
         if row["case_id"] == CASE:
-            row["title"] = HOSTILE_TITLE
+            row["title"] = title
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.DictWriter(file, columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    out = render_all(tmp_path_factory.mktemp("hostile-out") / "dossiers", data, [CASE], None)
+    out = render_all(tmp_path_factory.mktemp("titled-out") / "dossiers", data, [CASE], None)
     return data, out
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A data folder whose RUN/168/2020 title holds markup, a newline and ``Bcc: x@y``; rendered."""
+    return titled(tmp_path_factory, HOSTILE_TITLE)
+
+
+@pytest.fixture(scope="module")
+def encoded_words(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A data folder whose RUN/168/2020 title holds encoded words that decode to Cc and Bcc."""
+    return titled(tmp_path_factory, ENCODED_WORD_TITLE)
 
 
 @pytest.fixture
@@ -102,6 +124,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("HOST", "PORT", "TLS", "USER", "CA_FILE", "TIMEOUT", "PASSWORD"):
         monkeypatch.delenv(f"DOSSIER_SMTP_{name}", raising=False)
     monkeypatch.delenv("DOSSIER_MAIL_FROM", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # not the developer's own
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -115,6 +138,8 @@ class Server:
     ca_file: Path
     tls: str
     received: list = field(default_factory=list)
+    greetings: list = field(default_factory=list)  # every EHLO: a client that connected
+    logins: list = field(default_factory=list)  # every AUTH attempt, with what it carried
 
     def options(self, *, user: str = USER) -> list[str]:
         return ["--send", "--smtp-host", "127.0.0.1", "--smtp-port", str(self.port),
@@ -139,22 +164,29 @@ def certificate(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def smtp_server(certificate) -> Iterator[Callable[..., Server]]:
-    """``smtp_server(tls="starttls"|"ssl")``: a real SMTP server on loopback with AUTH."""
+    """``smtp_server(tls="starttls"|"ssl", certificate=(cert, ca_file))``: a real SMTP server
+    on loopback with AUTH; by default with the test's own CA."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    cert, ca_file = certificate
     controllers = []
 
-    def start(tls: str = "starttls") -> Server:
+    def start(tls: str = "starttls", certificate=certificate) -> Server:
+        cert, ca_file = certificate
         server = Server(free_port(), ca_file, tls)
 
         class Handler:
+            async def handle_EHLO(self, smtp, session, envelope, hostname, responses):
+                server.greetings.append(hostname)
+                session.host_name = hostname  # the hook's duty, or the server forgets the EHLO
+                return responses
+
             async def handle_DATA(self, smtp, session, envelope):
                 server.received.append(envelope)
                 return "250 2.0.0 Message accepted"
 
         def authenticator(smtp, session, envelope, mechanism, auth_data):
+            server.logins.append(auth_data)
             ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
                   and auth_data.password == PASSWORD.encode())  # fmt: skip
             return AuthResult(success=ok, handled=False)
@@ -301,6 +333,30 @@ def test_bad_recipient_stops_before_anything_is_rendered(tmp_path, capsys):
     assert code == 2
     assert "--to 'anna(at)example.se'" in stderr and "name@example.se" in stderr
     assert not out.exists()
+
+
+def test_mail_settings_are_the_operators_own_never_the_data_folders(tmp_path, monkeypatch):
+    data = tmp_path / "export"
+    data.mkdir()
+    (data / "dossier.toml").write_text('[mail]\nhost = "smtp.attacker.example"\n', "utf-8")
+    assert "[mail] table is ignored" in data_folder_warning(data)
+    assert data_folder_warning(tmp_path) is None  # no dossier.toml
+    assert read_config(settings_folders(data)) == ({}, None)
+    monkeypatch.chdir(data)  # the operator works inside the export: still not theirs
+    assert read_config(settings_folders(data)) == ({}, None)
+    assert read_config(settings_folders(Path("."))) == ({}, None)
+
+    own = tmp_path / "config" / "dossier" / "dossier.toml"  # $XDG_CONFIG_HOME, set above
+    own.parent.mkdir(parents=True)
+    own.write_text('[mail]\nhost = "smtp.region.example"\n', "utf-8")
+    assert read_config(settings_folders(data)) == ({"host": "smtp.region.example"}, own)
+    work = tmp_path / "work"
+    (work / "dossier.toml").write_text("[cases]\n", "utf-8")  # a mapping, no [mail]: next
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(work)
+    assert read_config(settings_folders(data))[1] == own
+    (work / "dossier.toml").write_text('[mail]\nhost = "smtp.here.example"\n', "utf-8")
+    assert read_config(settings_folders(data))[1] == work / "dossier.toml"
 
 
 def test_send_without_a_server_stops_before_anything_is_rendered(tmp_path, capsys):
@@ -546,3 +602,141 @@ def test_send_alone_sends_what_waits_in_the_outbox(out, capsys, monkeypatch, smt
     assert not list((out / "outbox").glob("*.eml"))
     code, _, stderr = run(capsys, "mail", "--out", str(out), *server.options())
     assert code == 0 and "nothing to send" in stderr and len(server.received) == 2
+
+
+def assert_only_the_given_headers(raw: bytes) -> EmailMessage:
+    """No Cc or Bcc line in the head or any part, and no defect: the message as parsed."""
+    head = raw[: raw.index(b"\r\n\r\n") + 2]
+    assert b"\nCc:" not in head and b"\nBcc:" not in head
+    message = parse(raw)
+    assert_no_defects(message)
+    for part in message.walk():
+        assert "Cc" not in part and "Bcc" not in part
+    return message
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_encoded_words_in_a_case_title_reach_no_one_else(
+    encoded_words, tmp_path, capsys, monkeypatch, smtp_server
+):
+    data, rendered_out = encoded_words
+    out = Path(shutil.copytree(rendered_out, tmp_path / "dossiers"))
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE, data=data))
+    assert code == 0, stderr
+    draft = assert_only_the_given_headers(Path(stdout.strip()).read_bytes())
+    subject = f"[{CASE}] {ENCODED_WORD_TITLE} – ärendesammanfattning"
+    assert draft["Subject"].replace(WORD_JOINER, "") == subject
+    [name] = attachments(draft)
+    assert name.startswith("RUN-168-2020 Titel =")
+
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    code, _, stderr = run(capsys, *mail_args(out, CASE, data=data), *server.options())
+    assert code == 0, stderr
+    [envelope] = server.received
+    assert envelope.rcpt_tos == ["anna@example.se"]
+    received = assert_only_the_given_headers(envelope.original_content)
+    assert received["Subject"].replace(WORD_JOINER, "") == subject
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_encoded_words_in_subject_and_display_names_reach_no_one_else(
+    out, capsys, monkeypatch, smtp_server
+):
+    subject = f"Ärende {EVIL_CC} {EVIL_BCC}"
+    given = ["--subject", subject, "--cc", f'"{EVIL_BCC}" <bo@example.se>']
+    hostile_names = ["mail", CASE, *given, "--to", f"{EVIL_CC} <anna@example.se>",
+                     "--from", f'"{EVIL_BCC}" <analys@example.se>', "--data", str(SAMPLE_DATA),
+                     "--out", str(out), "--as-of", AS_OF]  # fmt: skip
+    code, stdout, stderr = run(capsys, *hostile_names)
+    assert code == 0, stderr
+    raw = Path(stdout.strip()).read_bytes()
+    head = raw[: raw.index(b"\r\n\r\n") + 2]
+    assert b"\nBcc:" not in head and head.count(b"\nCc:") == 1
+    draft = parse(raw)
+    assert [a.addr_spec for a in draft["Cc"].addresses] == ["bo@example.se"]
+    assert draft["Subject"].replace(WORD_JOINER, "") == subject
+
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    code, _, stderr = run(capsys, *hostile_names, *server.options())
+    assert code == 0, stderr
+    [envelope] = server.received
+    assert envelope.mail_from == "analys@example.se"
+    assert sorted(envelope.rcpt_tos) == ["anna@example.se", "bo@example.se"]
+    received = parse(envelope.original_content)
+    assert "Bcc" not in received and len(received.get_all("Cc")) == 1
+    assert [a.addr_spec for a in received["To"].addresses] == ["anna@example.se"]
+    assert [a.addr_spec for a in received["From"].addresses] == ["analys@example.se"]
+    assert received["Subject"].replace(WORD_JOINER, "") == subject
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_a_data_folder_cannot_send_the_password_to_its_own_server(
+    out, tmp_path, capsys, caplog, monkeypatch, smtp_server
+):
+    """An export's dossier.toml names the attacker's STARTTLS server and CA: it hears nothing."""
+    trustme = pytest.importorskip("trustme")
+    attacker_ca = trustme.CA()
+    data = Path(shutil.copytree(SAMPLE_DATA, tmp_path / "export"))
+    attacker_ca.cert_pem.write_to_path(str(data / "ca.pem"))
+    attacker = smtp_server(certificate=(attacker_ca.issue_cert("127.0.0.1"), data / "ca.pem"))
+    (data / "dossier.toml").write_text(
+        f'[mail]\nhost = "127.0.0.1"\nport = {attacker.port}\ntls = "starttls"\n'
+        f'ca_file = "ca.pem"\nuser = "{USER}"\nfrom = "Kansliet <kansli@attacker.example>"\n',
+        encoding="utf-8",
+    )
+    operator = smtp_server()
+    for name, value in {"HOST": "127.0.0.1", "PORT": str(operator.port), "TLS": "starttls",
+                        "CA_FILE": str(operator.ca_file), "USER": USER,
+                        "PASSWORD": PASSWORD}.items():  # fmt: skip
+        monkeypatch.setenv(f"DOSSIER_SMTP_{name}", value)
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE, data=data), "--send")
+    assert code == 0, stderr
+    assert not attacker.greetings and not attacker.logins and not attacker.received
+    [envelope] = operator.received
+    assert envelope.mail_from == "analys@example.se" and envelope.rcpt_tos == ["anna@example.se"]
+    assert f"{data / 'dossier.toml'}: its [mail] table is ignored" in stderr
+    assert "may come from anyone" in stderr
+    assert_password_nowhere(out, stdout, stderr, caplog=caplog)
+
+
+# -- only checked dossiers are attached --------------------------------------------------------
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_a_zero_byte_pdf_is_rendered_again_and_the_whole_one_attached(out, capsys):
+    pdf = out / "RUN-168-2020" / "RUN-168-2020.pdf"
+    whole = pdf.read_bytes()
+    pdf.write_bytes(b"")
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE))
+    assert code == 0, stderr
+    attached = attachments(parse(Path(stdout.strip()).read_bytes()))[f"RUN-168-2020 {TITLE}.pdf"]
+    assert attached == pdf.read_bytes()
+    assert attached.startswith(b"%PDF-") and len(attached) == len(whole)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+@pytest.mark.parametrize("damage", [b"", b"%PDF-1.7 truncated"])
+def test_a_letter_never_attaches_a_file_its_manifest_does_not_vouch_for(out, damage):
+    from dossier.data.validate import load
+    from dossier.errors import MailError
+    from dossier.share.letter import case_letter
+
+    folder = out / "RUN-168-2020"
+    files = {"pdf": str(folder / "RUN-168-2020.pdf"), "manifest": str(folder / "manifest.json")}
+    common = {"lang": "sv", "as_of": dt.date.fromisoformat(AS_OF), "attach": "pdf",
+              "subject": None, "inactive_months": 6}  # fmt: skip
+    registry = load(SAMPLE_DATA)
+    letter = case_letter(registry, [CASE], {CASE: files}, **common)
+    assert [a.data for a in letter.attachments] == [(folder / "RUN-168-2020.pdf").read_bytes()]
+    (folder / "RUN-168-2020.pdf").write_bytes(damage)
+    with pytest.raises(
+        MailError, match=r"RUN/168/2020: the dossier in .* does not match its manifest"
+    ):
+        case_letter(registry, [CASE], {CASE: files}, **common)

@@ -20,17 +20,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from dossier.cli import main
+from dossier.data.aliases import ALIAS_INDEX, HEADER_ALIASES, LABEL_ALIASES, header_key
 from dossier.data.contract import TABLE, TABLES
-from dossier.data.mapping import (
-    ALIAS_INDEX,
-    HEADER_ALIASES,
-    LABEL_ALIASES,
-    header_key,
-    key_lines,
-    load_mapping,
-    plan_table,
-)
+from dossier.data.mapping_file import key_lines, load_mapping
 from dossier.data.mapping_guide import explain, starter_mapping
+from dossier.data.mapping_plan import HowFound, plan_table
 from dossier.data.sources import read_sources, read_table, using_mapping
 from dossier.data.validate import load
 from dossier.data.xlsx import cell_text, read_sheet
@@ -213,6 +207,34 @@ def test_an_ambiguous_alias_is_a_fault_with_the_fix(tmp_path, write_data, capsys
     ) in err
 
 
+def test_an_ambiguous_required_column_is_one_fault_not_also_a_missing_one(
+    tmp_path, write_data, capsys
+):
+    cases = (
+        "Diarienummer;Ärendemening;Rubrik;Registreringsdatum;Status\n"
+        "A/1/2020;Första;Första igen;2020-05;open\n"
+    )
+    status, _, err = check_exit(swedish_folder(tmp_path, write_data, cases=cases), capsys)
+    assert status == 2 and "is ambiguous" in err
+    assert "column title is a required column" not in err
+
+
+def test_contract_names_and_aliases_are_matched_through_one_case_folding():
+    # casefold, not lower: the long s folds to s, so "ſtatus" is the contract's "status".
+    plan = plan_table(TABLE["cases"], [" CASE_ID ", "Ärendemening", "ſtatus", "OPENED"])
+    how = {column: origin.how for column, origin in plan.origins.items()}
+    assert how == {"case_id": HowFound.CONTRACT, "title": HowFound.ALIAS, "status": HowFound.CONTRACT,
+                   "opened": HowFound.CONTRACT, "closed": HowFound.NONE, "owner_forum_id": HowFound.NONE,
+                   "responsible": HowFound.NONE, "summary": HowFound.NONE}  # fmt: skip
+    # Origins are text where they are written out: the enum is its old string.
+    assert str(how["title"]) == "alias" and f"{how['case_id']}" == "contract"
+    with pytest.raises(DataError) as exc:
+        plan_table(TABLE["cases"], ["case_id", "title", "CASE_ID", "opened", "status"])
+    assert [(f.column, f.value, f.expected) for f in exc.value.faults] == [
+        ("case_id", "CASE_ID", "appears twice in the header (column 3); keep one")
+    ]
+
+
 def test_a_contract_name_wins_over_an_alias(tmp_path, write_data):
     forums = "forum_id,name,kind,Namn\nN,Nämnden,committee,Annat namn\nR,Rådet,council,x\n"
     frame, _ = read_table(write_data(tmp_path, forums=forums) / "forums.csv", TABLE["forums"])
@@ -328,6 +350,50 @@ def test_a_file_that_is_not_toml(export):
     (fault,) = faults(export)
     assert fault.startswith("dossier.toml is not valid TOML: ")
     assert "line 1" in fault
+
+
+def test_a_mapping_file_nested_too_deeply_is_refused(export, capsys):
+    # tomllib reads nesting by recursion: this used to end in a RecursionError's traceback.
+    (export / "dossier.toml").write_text("a = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    status, out, err = check_exit(export, capsys)
+    assert (status, out) == (2, "")
+    assert err == (
+        "dossier: 1 fault in the source data:\n  dossier.toml is nested too deeply to be read (arrays "
+        "or inline tables within each other hundreds of times); a mapping file needs two levels "
+        "at most, e.g. [events.kinds]\n"
+    )
+
+
+def test_a_build_pads_to_twenty_digits_at_most(export, capsys):
+    # "{Löpnummer:0999999999}" used to pad every ID to a billion digits (gigabytes per row).
+    edit_toml(
+        export,
+        '"{Diarieprefix}/{Löpnummer}/{Årtal}"',
+        '"{Diarieprefix}/{Löpnummer:0999999999}/{Årtal}"',
+    )
+    status, out, err = check_exit(export, capsys)
+    assert (status, out) == (2, "")
+    line = toml_line(export, "0999999999")
+    assert err == (
+        f"dossier: 1 fault in the source data:\n  dossier.toml line {line}: "
+        "'{Diarieprefix}/{Löpnummer:0999999999}/{Årtal}' pads {Löpnummer} to 999,999,999 digits; "
+        'a build pads to 20 at most, e.g. "{Löpnummer:04}"\n'
+    )
+    edit_toml(export, "0999999999", "020")
+    assert "pads" not in check_exit(export, capsys)[2]  # 20 digits are read
+
+
+def test_a_mapped_date_outside_the_years_read_says_so(export, capsys):
+    documents = export / "handlingar.csv"
+    documents.write_text(documents.read_text(encoding="utf-8").replace("30.05.2022", "01.01.0001"),
+                         encoding="utf-8")  # fmt: skip
+    edit_events(export, {(4, "Händelsedatum"): "0001-01-01"})
+    status, out, err = check_exit(export, capsys)
+    assert (status, out) == (2, "")
+    years = "is outside the years dossier reads, 1000 to 9999: correct it, or leave the cell empty"
+    assert f"handlingar.csv row 2, column Datum (date): '01.01.0001' {years}" in err
+    assert f"{EVENTS_XLSX} row 4, column Händelsedatum (date): '0001-01-01' {years}" in err
+    assert err.count("\n") == 3
 
 
 def test_key_lines_follow_tables_quotes_and_dotted_keys():
@@ -592,9 +658,8 @@ def normalised(text: str, files: dict[str, str]) -> str:
     """``text`` with the source files' hashes blanked and their names as the contract's."""
     text = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", text)
     for name, contract in files.items():
-        text = text.replace(f"\n{name}\n", f"\n{contract}\n").replace(
-            f"\n{name} ", f"\n{contract} "
-        )
+        for after in ("\n", " ", ","):  # alone on a line, or a data note's "file, rad 2"
+            text = text.replace(f"\n{name}{after}", f"\n{contract}{after}")
     return text
 
 

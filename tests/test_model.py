@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from dossier.data.dates import PartialDate
-from dossier.data.model import Case, RelatedCase, meeting_from_row
+from dossier.data.model import Case, Meeting, RelatedCase, item_order, meeting_from_row
 from dossier.data.validate import load
 from dossier.errors import DossierError, UnknownCaseError
 from dossier.resources import sample_data_dir
@@ -69,10 +69,25 @@ def test_seq_orders_numerically_not_as_text(tmp_path, write_data):
 
 def test_related_cases_are_found_from_both_sides(registry):
     assert registry.case_file("A/2/2021").related == (
-        RelatedCase("A/1/2020", "Första ärendet", "open", "continues", inverse=False),
+        RelatedCase(
+            "A/1/2020",
+            "Första ärendet",
+            "open",
+            "continues",
+            inverse=False,
+            opened=PartialDate(2020, 5),
+        ),
     )
     assert registry.case_file("A/1/2020").related == (
-        RelatedCase("A/2/2021", "Andra ärendet", "closed", "continues", inverse=True),
+        RelatedCase(
+            "A/2/2021",
+            "Andra ärendet",
+            "closed",
+            "continues",
+            inverse=True,
+            opened=PartialDate(2021),
+            closed=PartialDate(2022, 3, 1),
+        ),
     )
 
 
@@ -103,18 +118,32 @@ def test_agenda_items_come_with_their_meeting_in_date_and_item_order(tmp_path, w
     agenda = (
         "meeting_id,item,case_id,title,proposal\n"
         "M1,10,A/1/2020,,\nM1,7a,A/1/2020,,\nM2,3,A/1/2020,,\nM1,7,A/1/2020,,\nM1,8,A/2/2021,,\n"
+        "M1,3.1,A/1/2020,,\nM1,2,A/1/2020,,\n"
     )
     registry = load(write_data(tmp_path, meetings=meetings, agenda=agenda))
     items = registry.case_file("A/1/2020").agenda
     assert [(a.meeting.meeting_id, a.item) for a in items] == [
-        ("M2", "3"), ("M1", "7"), ("M1", "7a"), ("M1", "10"),
+        ("M2", "3"), ("M1", "2"), ("M1", "3.1"), ("M1", "7"), ("M1", "7a"), ("M1", "10"),
     ]  # fmt: skip
     assert items[0].meeting.day == dt.date(2024, 2, 1)
     assert items[0].meeting.time == "13:30"
     assert items[0].meeting.location == "Sal 1"
-    assert [a.case_id for a in registry.agenda_items(meeting_id="M1")] == [
-        "A/1/2020", "A/1/2020", "A/2/2021", "A/1/2020",
+    assert [a.item for a in registry.agenda_items(meeting_id="M1")] == [
+        "2", "3.1", "7", "7a", "8", "10",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["2", "3.1", "7", "7a", "10"],
+        ["1", "1.2", "1.10", "2", "2b", "2c", "11"],
+        ["§ 3", "§ 12", "§ 112"],
+        ["A", "B", "b1"],
+    ],
+)
+def test_agenda_items_sort_as_people_number_them(items):
+    assert sorted(reversed(items), key=item_order) == items
 
 
 def test_meeting_from_row_splits_day_and_time():
@@ -169,3 +198,97 @@ def test_sample_events_of_one_year_follow_seq(sample):
     events = sample.case_file("RUN/168/2020").events
     of_2023 = [e.event_id for e in events if e.date.year == 2023]
     assert of_2023 == [f"168-{n}" for n in (11, 12, 13, 14, 15, 16, 17, 18)]
+
+
+# The case as it stood on a day
+
+
+D = dt.date
+
+
+def test_as_of_leaves_out_what_had_not_happened_and_counts_it(sample):
+    on = sample.case_file("RUN/168/2020").as_of(D(2022, 6, 1))
+    assert sorted(e.event_id for e in on.events) == [f"168-0{n}" for n in range(1, 10)]
+    assert (on.day, on.later_events, on.later_documents) == (D(2022, 6, 1), 9, 1)
+    assert [d.date for d in on.documents] == [PartialDate(2022, 5, 30)]
+
+
+def test_as_of_ends_a_running_period_on_the_day_and_withholds_its_end(sample):
+    events = {e.event_id: e for e in sample.case_file("RUN/168/2020").as_of(D(2022, 6, 1)).events}
+    party_groups = events["168-09"]  # May 2022 to August 2022
+    assert party_groups.running and party_groups.end_date is None and party_groups.is_period
+    assert (party_groups.end, party_groups.last_date) == (D(2022, 6, 1), None)
+    mandate = events["168-01"]  # 2019 to 2022: the end's year holds the day
+    assert not mandate.running and mandate.end_date == PartialDate(2022)
+    assert mandate.end == D(2022, 6, 1)
+    assert events["168-08"].until is None  # May 2022 is wholly before 1 June
+
+
+def test_an_event_whose_span_holds_the_day_is_kept_at_its_precision(sample):
+    events = sample.case_file("RUN/168/2020").as_of(D(2023, 1, 31)).events
+    proposal = next(e for e in events if e.event_id == "168-18")
+    assert proposal.date == PartialDate(2023)
+    assert (proposal.start, proposal.end, proposal.latest_start) == (
+        D(2023, 1, 1), D(2023, 1, 31), D(2023, 1, 31),
+    )  # fmt: skip
+
+
+def test_status_on_the_day(tmp_path, write_data, valid_csv):
+    registry = load(write_data(tmp_path))  # A/2/2021 closed 2022-03-01
+    before = registry.case_file("A/2/2021").as_of(D(2022, 2, 28))
+    assert (before.case.status, before.case.closed) == ("open", None)
+    assert [n.code for n in before.notes] == ["closed_after_as_of"]
+    assert "2022-03" not in before.notes[0].text("sv")
+    assert before.notes[0].text("sv") == (
+        "Ärendet avslutades efter den 28 februari 2022; den dagen var det pågående."
+    )
+    on = registry.case_file("A/2/2021").as_of(D(2022, 3, 1))
+    assert (on.case.status, on.case.closed, on.notes) == ("closed", PartialDate(2022, 3, 1), ())
+    # The related case's status is its status on the day; a case opened later is not related yet.
+    assert [r.status for r in registry.case_file("A/1/2020").as_of(D(2022, 2, 28)).related] == [
+        "open"
+    ]
+    assert registry.case_file("A/1/2020").as_of(D(2020, 12, 31)).related == ()
+
+
+def test_an_open_case_with_a_closing_date_is_a_data_note_not_a_fact(tmp_path, write_data):
+    cases = (
+        "case_id,title,opened,status,closed,owner_forum_id,responsible,summary\n"
+        "A/1/2020,Första ärendet,2020-05,open,9999-12-31,N,,\n"
+        "A/2/2021,Andra ärendet,2021,closed,2022-03-01,N,,\n"
+    )
+    case_file = load(write_data(tmp_path, cases=cases)).case_file("A/1/2020")
+    assert [(n.code, n.where("sv")) for n in case_file.notes] == [
+        ("closed_on_open_case", "cases.csv, rad 2")
+    ]
+    on = case_file.as_of(D(2023, 6, 1))
+    assert (on.case.status, on.case.closed) == ("open", None)
+    assert [n.code for n in on.notes] == ["closed_on_open_case"]
+    assert (
+        on.notes[0].text("en") == "The case is open but has a closing date; the date is not shown."
+    )
+
+
+def test_notes_that_name_a_later_date_are_left_out(sample):
+    # The mandate period 2019–2022 begins before the case was registered (2020).
+    assert [n.code for n in sample.case_file("RUN/168/2020").as_of(D(2020, 1, 1)).notes] == [
+        "event_before_opened"
+    ]
+    assert sample.case_file("RUN/136/2022").as_of(D(2022, 1, 1)).notes == ()
+
+
+def test_a_case_registered_after_the_day_had_nothing_on_it(sample):
+    before = sample.case_file("RUN/168/2020").as_of(D(2019, 12, 31))
+    assert before.unregistered
+    assert (before.events, before.documents, before.related, before.notes) == ((), (), (), ())
+    assert (before.later_events, before.later_documents) == (18, 2)
+    assert not sample.case_file("RUN/168/2020").as_of(D(2020, 1, 1)).unregistered
+
+
+def test_a_meeting_whose_title_says_it_is_made_up_is_an_example(sample):
+    assert sample.meeting("EXEMPEL-RUN-2023-06").is_example
+    assert Meeting("M", "N", D(2023, 6, 13), title="Example meeting").is_example
+    assert not Meeting(
+        "M", "N", D(2023, 6, 13), title="Sammanträde med exemplarisk ordning"
+    ).is_example
+    assert not Meeting("M", "N", D(2023, 6, 13)).is_example

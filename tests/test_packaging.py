@@ -52,6 +52,37 @@ def test_console_script_points_at_cli_main():
     assert scripts == {"dossier": "dossier.cli:main"}
 
 
+def test_make_hooks_makes_git_commit_notebooks_without_outputs(tmp_path):
+    import shutil
+    import subprocess
+
+    import nbformat
+
+    # The commands `make hooks` runs, carried out in a scratch repository rather than this one.
+    planned = subprocess.run(["make", "-n", "-s", "hooks"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.splitlines()  # fmt: skip
+    git_config = [line for line in planned if line.startswith("git config ")]
+    assert len(git_config) == 3, planned
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    for line in git_config:
+        subprocess.run(line, shell=True, cwd=repo, check=True)
+    shutil.copy(ROOT / ".gitattributes", repo / ".gitattributes")
+    saved = nbformat.read(ROOT / "notebooks" / "case_dossier.ipynb", as_version=4)
+    code = next(c for c in saved.cells if c.cell_type == "code")
+    code.execution_count = 3
+    code.outputs = [nbformat.v4.new_output("stream", text="ran\n")]
+    nbformat.write(saved, repo / "case.ipynb")
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.se", "commit", "-qm", "x"],
+                   cwd=repo, check=True)  # fmt: skip
+    committed = subprocess.run(["git", "show", "HEAD:case.ipynb"], cwd=repo, capture_output=True,
+                               text=True, check=True).stdout  # fmt: skip
+    stripped = nbformat.reads(committed, as_version=4)
+    assert all(c.outputs == [] and c.execution_count is None for c in stripped.cells if c.cell_type == "code")
+    assert [c.id for c in stripped.cells] == [c.id for c in saved.cells]
+    assert (repo / "case.ipynb").read_text(encoding="utf-8") != committed  # the work tree keeps them
 def browser_tests(env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run one browser test as CI would, with Chromium not where the tests look for it."""
     env = {**os.environ, **env, "DOSSIER_TEST_CHROMIUM": str(ROOT / "no-chromium-here")}

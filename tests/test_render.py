@@ -29,9 +29,9 @@ import dossier
 from dossier.cli import main
 from dossier.data.validate import load
 from dossier.errors import RenderError
-from dossier.run.job import prepare_job, run_job
+from dossier.run.job import prepare_job
 from dossier.run.kernel import WarmKernel
-from dossier.run.render import RenderOptions, build_dossier, slugify
+from dossier.run.render import RenderOptions, build_dossier, run_job, slugify
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
@@ -47,7 +47,7 @@ HEADINGS = {
     ],
     "en": [
         "Decision summary", "Timeline", "Case history", "Forums",
-        "Related cases", "Documents", "Notes on the data", "Provenance",
+        "Related cases", "Documents", "Notes on the records", "Provenance",
     ],
 }  # fmt: skip
 A4 = (595.28, 841.89)
@@ -207,7 +207,12 @@ def test_same_inputs_give_byte_identical_html(sample_dossier_sv, tmp_path):
         pytest.fail(
             f"HTML differs at byte {at}: {first[at - 80 : at + 80]!r} vs {second[at - 80 : at + 80]!r}"
         )
-    assert json.loads((folder / "manifest.json").read_text("utf-8")) == sample_dossier_sv.manifest
+    # The same manifest, but for the executed notebook's record: papermill stamps each cell's time.
+    again = json.loads((folder / "manifest.json").read_text("utf-8"))
+    first_manifest = sample_dossier_sv.manifest
+    for manifest in (again, first_manifest):
+        assert manifest["files"].pop("RUN-168-2020.ipynb")["size"] > 0
+    assert again == first_manifest
 
 
 @pytest.mark.kernel
@@ -245,7 +250,9 @@ def test_manifest_says_what_went_in(sample_dossier_sv):
 
     toolkit = manifest["toolkit"]
     assert toolkit["version"] == dossier.__version__
-    assert toolkit["notebook_sha256"] == sha256(NOTEBOOK)
+    from dossier.resources import notebook_hash
+
+    assert toolkit["notebook_sha256"] == notebook_hash(NOTEBOOK)
     assert re.fullmatch(r"[0-9a-f]{64}", toolkit["template_sha256"])
 
     packages = manifest["packages"]
@@ -253,6 +260,11 @@ def test_manifest_says_what_went_in(sample_dossier_sv):
     for name in ("dossier", "papermill", "nbconvert", "nbclient", "weasyprint", "pandas", "jinja2"):
         assert packages[name] == metadata.version(name), name
     assert manifest["html_sha256"] == sha256(sample_dossier_sv.files.html)
+    files = sample_dossier_sv.files
+    assert manifest["files"] == {
+        path.name: {"size": path.stat().st_size, "sha256": sha256(path)}
+        for path in (files.html, files.pdf, files.notebook)
+    }
 
 
 @pytest.mark.kernel
@@ -273,11 +285,18 @@ def test_pdfa_says_so_and_carries_manifest_and_case_data(related_dossier_pdfa):
     reader = PdfReader(rendered.files.pdf)
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
     assert re.search(r"pdfaid:part(=\"|>)3", xmp), xmp
-    assert re.search(r"pdfaid:conformance(=\"|>)B", xmp), xmp
+    assert re.search(r"pdfaid:conformance(=\"|>)A", xmp), xmp
 
     attachments = {name: contents[0] for name, contents in reader.attachments.items()}
-    assert attachments["manifest.json"] == rendered.files.manifest.read_bytes()
     manifest = rendered.manifest
+    # The manifest inside the PDF is the dossier's, less the record of the PDF itself.
+    pdf_name = rendered.files.pdf.name
+    inside = json.loads(attachments["manifest.json"])
+    assert pdf_name not in inside["files"]
+    assert inside == {
+        **manifest,
+        "files": {n: r for n, r in manifest["files"].items() if n != pdf_name},
+    }
     assert manifest["pdfa"] is True
     for table, rows in manifest["case_rows"].items():
         assert f"{table}.csv" in attachments, f"{table}.csv is not attached"
@@ -426,12 +445,34 @@ def committed_notebook():
     return nbformat.read(NOTEBOOK, as_version=4)
 
 
+CLEAN_HOW = "clean it with `.venv/bin/nbstripout --keep-id notebooks/*.ipynb` (and run `make hooks` once so git does it)"
+
+
 def test_notebook_is_committed_without_outputs():
     code = [cell for cell in committed_notebook().cells if cell.cell_type == "code"]
     assert code
     for cell in code:
-        assert cell.outputs == [], cell.source
-        assert cell.execution_count is None, cell.source
+        assert cell.outputs == [], f"{NOTEBOOK} has outputs: {CLEAN_HOW}"
+        assert cell.execution_count is None, f"{NOTEBOOK} has execution counts: {CLEAN_HOW}"
+
+
+def test_saving_in_lab_leaves_the_notebook_hash_alone(tmp_path):
+    from dossier.resources import notebook_hash
+
+    saved = committed_notebook()
+    for number, cell in enumerate(saved.cells, 1):
+        cell.metadata["jupyter"] = {"source_hidden": False}
+        if cell.cell_type == "code":
+            cell.execution_count = number
+            cell.outputs = [nbformat.v4.new_output("stream", text="ran\n")]
+    saved.metadata["widgets"] = {"state": {}}
+    path = tmp_path / "saved.ipynb"
+    nbformat.write(saved, path)
+    assert notebook_hash(path) == notebook_hash(NOTEBOOK)
+
+    saved.cells[-1].source += "\n# a change that does something"
+    nbformat.write(saved, path)
+    assert notebook_hash(path) != notebook_hash(NOTEBOOK)
 
 
 def test_notebook_has_one_parameters_cell_with_the_documented_defaults():

@@ -23,33 +23,82 @@ def recent():
     return show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2023-06-01")
 
 
-def test_activity_within_the_last_month_is_said_in_words(recent):
-    text = visible(show.summary(recent))
+@pytest.fixture(scope="module")
+def english():
+    return show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2023-06-01", lang="en")
+
+
+def test_activity_within_the_last_month_is_said_in_words():
+    # On 1 June 2022 the party groups' discussions (May to August 2022) were going on.
+    june_2022 = show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2022-06-01")
+    text = visible(show.summary(june_2022))
     assert "Senaste händelse inom den senaste månaden (gräns 6 månader)." in text
     assert "0 mån" not in text
+
+
+def test_year_only_events_do_not_prove_recent_activity(recent):
+    # The latest events are dated "2023": as of 1 June 2023 they may be from January.
+    text = visible(show.summary(recent))
+    assert "Senaste händelse för mindre än 6 mån sedan (gräns 6 månader)." in text
+    assert "inom den senaste månaden" not in text
 
 
 def test_a_quiet_case_is_flagged_inactive_with_how_long():
     late = show.open_case("RUN/136/2022", data_dir=SAMPLE, as_of="2024-06-01", lang="en")
     text = visible(show.summary(late))
-    assert "Inactive: no event for 1 yr 2 mo (threshold 6 months)." in text
+    assert "Inactive: no event for at least 1 year 2 months (limit 6 months)." in text
 
 
 def test_the_summary_shows_the_pending_points_and_every_decision(recent):
     text = visible(show.summary(recent))
     assert "1. Arbetet med att ta fram en länsgemensam påverkansagenda" in text
     assert "Nämnden återremitterade ärendet" in text
-    assert "Nästa sammanträde Regionala utvecklingsnämnden, 13 juni 2023 09:00, punkt 7" in text
+    assert (
+        "Nästa sammanträde EXEMPEL (påhittat för demonstration): Regionala utvecklingsnämndens "
+        "sammanträde, 13 juni 2023 kl. 09:00, punkt 7"
+    ) in text
 
 
-def test_every_section_has_its_heading_in_the_language(recent):
-    english = show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2023-06-01", lang="en")
+def test_every_section_has_its_heading_in_the_language(recent, english):
     parts = [show.summary, show.history, show.forums, show.related, show.documents, show.notes,
              show.provenance]  # fmt: skip
     headings = [re.search(r"<h2>(.*?)</h2>", part(english)).group(1) for part in parts]
     assert headings == ["Decision summary", "Case history", "Forums", "Related cases", "Documents",
-                        "Notes on the data", "Provenance"]  # fmt: skip
+                        "Notes on the records", "Provenance"]  # fmt: skip
     assert "<h2>Tidslinje</h2>" in show.figure(recent)
+
+
+def test_source_text_in_an_english_dossier_is_marked_swedish(english, recent):
+    summary = show.summary(english)
+    assert '<span lang="sv">Regiondirektörens förslag</span>' in summary
+    assert '<span lang="sv">Arbetet med att ta fram en länsgemensam påverkansagenda' in summary
+    assert '<h1 class="case-title"><span lang="sv">Länsgemensam påverkansagenda</span></h1>' in (
+        show.header(english)
+    )
+    assert (
+        '<strong><span lang="sv">Första diskussion i regionens samverkansråd</span></strong>'
+        in (show.history(english))
+    )
+    assert '<span lang="sv">Samverkansrådet</span>' in show.forums(english)
+    # The catalogue's own words are not marked, and a Swedish dossier marks nothing.
+    assert '<span lang="sv">Decision' not in summary
+    assert all('lang="sv"' not in part(recent) for part in (show.summary, show.history))
+
+
+def test_notes_name_the_file_and_the_row(recent, english):
+    assert "events.csv, rad 2" in visible(show.notes(recent))
+    assert "events.csv, row 2" in visible(show.notes(english))
+
+
+def test_provenance_says_what_later_records_it_leaves_out():
+    june_2022 = show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2022-06-01")
+    text = visible(show.provenance(june_2022))
+    assert (
+        "Daterat efter dossierns dag 9 händelser och 1 handling visas inte. Inte heller ärendets "
+        "sammanfattning i diariet, som kan beskriva ett senare läge."
+    ) in text
+    # The registry's summary tells of the 2023 proposal: it is not shown as of June 2022.
+    assert "föreslås avslutas" not in visible(show.header(june_2022))
 
 
 def test_text_from_the_data_is_escaped(tmp_path, write_data, valid_csv):

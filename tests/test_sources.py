@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,12 +13,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from dossier.cli import main
 from dossier.data.contract import TABLE
 from dossier.data.sources import ROW, read_sources, read_table
 from dossier.data.validate import load
 from dossier.errors import DataError, DossierError
 
 FORUMS = TABLE["forums"]
+EXPORT = Path(__file__).resolve().parent / "fixtures" / "registry_export"
 EVENTS = TABLE["events"]
 
 
@@ -280,3 +283,165 @@ def test_arbitrary_rows_load_or_raise_a_dossier_error(
     writer.writerows(rows)
     with tempfile.TemporaryDirectory() as folder:
         _load_or_dossier_error(write_data(Path(folder), **{table: out.getvalue()}))
+
+
+# --- Input no export holds: exit 2 with the file, row and column, and the fix ----------------
+
+
+def check(folder: Path, capsys) -> tuple[int, str]:
+    status = main(["check", "--data", str(folder)])
+    out, err = capsys.readouterr()
+    assert out == "" or status == 0
+    return status, err
+
+
+def events_with(valid_csv, row: int, column: str, value: str, extra: int = 0) -> str:
+    """The valid events.csv with one cell set (row as a spreadsheet shows it) and extra columns."""
+    rows = list(csv.reader(io.StringIO(valid_csv["events"])))
+    rows[row - 1][rows[0].index(column)] = value
+    for number, cells in enumerate(rows):
+        cells += [f"extra {n}" if number == 0 else "z" * 120_000 for n in range(extra)]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def test_a_header_field_over_the_field_limit_is_refused_naming_its_column(
+    tmp_path, write_data, valid_csv, capsys
+):
+    header, rest = valid_csv["forums"].split("\n", 1)
+    forums = f"{header},{'x' * 140_000}\n" + rest.replace("\n", ",\n")
+    status, err = check(write_data(tmp_path, forums=forums), capsys)
+    assert status == 2
+    assert err == (
+        "dossier: 1 fault in the source data:\n"
+        f"  forums.csv row 1, column 7: '{'x' * 59}…' holds 140,000 characters, more than the "
+        '131,072 a field may hold: if a quote (") opens this field and is never closed, close '
+        "it; otherwise shorten the text\n"
+    )
+
+
+@pytest.mark.parametrize("length", [200_000, 3_000_000])  # within one of Arrow's blocks, and not
+def test_a_value_over_the_field_limit_is_refused_naming_row_and_column(
+    tmp_path, write_data, valid_csv, capsys, length
+):
+    events = events_with(valid_csv, 3, "description", "y" * length)
+    status, err = check(write_data(tmp_path, events=events), capsys)
+    assert status == 2
+    assert f"events.csv row 3, column description: '{'y' * 59}…' holds {length:,} characters" in err
+    assert err.count("\n") == 2
+
+
+def test_a_row_longer_than_a_read_block_but_with_fields_in_the_limit_is_read(
+    tmp_path, write_data, valid_csv, capsys
+):
+    # Ten unknown columns of 120,000 characters each: a row of 1.2 MB, over Arrow's 1 MiB block.
+    events = events_with(valid_csv, 3, "description", "Lång rad", extra=10)
+    status, err = check(write_data(tmp_path, events=events), capsys)
+    assert (status, err) == (0, "")
+    assert load(tmp_path).events["description"].tolist() == ["", "Lång rad", ""]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_utf16_is_refused_with_save_as_utf8(tmp_path, write_data, valid_csv, capsys, encoding):
+    # "utf-16" writes a byte order mark (read as Windows-1252 before); "-le"/"-be" write none.
+    status, err = check(write_data(tmp_path, forums=valid_csv["forums"].encode(encoding)), capsys)
+    assert status == 2
+    assert err == (
+        "dossier: 1 fault in the source data:\n"
+        "  forums.csv is UTF-16 text, which dossier does not read: save it as UTF-8 "
+        "(in Excel: CSV UTF-8)\n"
+    )
+
+
+def test_a_nul_in_a_field_is_refused_naming_row_and_column(tmp_path, write_data, valid_csv, capsys):
+    events = valid_csv["events"].replace("Dialog i rådet", "Dialog\x00 i rådet")
+    status, err = check(write_data(tmp_path, events=events), capsys)
+    assert status == 2
+    assert err == (
+        "dossier: 1 fault in the source data:\n"
+        "  events.csv row 3, column title: 'Dialog\\x00 i rådet' holds a NUL character (\\x00), "
+        "which text may not hold: remove it from the export\n"
+    )
+
+
+def test_a_nul_in_a_header_is_refused_naming_its_column(tmp_path, write_data, valid_csv, capsys):
+    status, err = check(
+        write_data(tmp_path, forums=valid_csv["forums"].replace("chair", "ch\x00air")), capsys
+    )
+    assert status == 2
+    assert "forums.csv row 1, column 5: 'ch\\x00air' holds a NUL character" in err
+
+
+def test_a_nul_in_a_mapped_export_names_the_exports_header(tmp_path, capsys):
+    export = Path(shutil.copytree(EXPORT, tmp_path / "export"))
+    cases = export / "ärenden.csv"
+    cases.write_bytes(
+        cases.read_bytes().replace("Länsgemensam".encode("cp1252"), b"L\x00nsgemensam", 1)
+    )
+    status, err = check(export, capsys)
+    assert status == 2
+    assert (
+        "ärenden.csv row 2, column Ärendemening: 'L\\x00nsgemensam påverkansagenda' holds a NUL"
+        in err
+    )
+
+
+# --- The list of cases a batch renders (--cases-file) -----------------------------------------
+
+
+def batch_with_cases_file(tmp_path: Path, folder: Path, content: bytes | None, capsys, path=None):
+    cases_file = path or tmp_path / "cases.txt"
+    if content is not None:
+        cases_file.write_bytes(content)
+    out = tmp_path / "out"
+    status = main(
+        ["batch", "--data", str(folder), "--cases-file", str(cases_file), "--out", str(out)]
+    )
+    captured = capsys.readouterr()
+    assert not out.exists(), "nothing is written for a list that cannot be read"
+    return status, captured.err
+
+
+def test_a_windows_1252_cases_file_is_read_as_such(tmp_path, write_data, capsys):
+    folder = write_data(tmp_path / "data")
+    content = "# a list saved by Notepad\nÄrende Ö/1\n".encode("cp1252")
+    status, err = batch_with_cases_file(tmp_path, folder, content, capsys)
+    # The ID comes through whole: it is unknown to the data, and named as the file holds it.
+    assert status == 2
+    assert err.startswith("dossier: ") and "'Ärende Ö/1'" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            "A/1/2020\n".encode("utf-16"),
+            "is UTF-16 text, which dossier does not read: save it as UTF-8",
+        ),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "is not a text file (it holds NUL bytes)"),
+        (b"A/1/2020\n\x81\x8d\n", "is neither UTF-8 nor Windows-1252 text"),
+    ],
+    ids=["utf-16", "binary", "neither"],
+)
+def test_a_cases_file_that_is_not_text_is_refused(tmp_path, write_data, capsys, content, problem):
+    status, err = batch_with_cases_file(tmp_path, write_data(tmp_path / "data"), content, capsys)
+    assert status == 2
+    assert err.startswith(f"dossier: --cases-file {tmp_path / 'cases.txt'}: {problem}")
+
+
+def test_dev_zero_as_cases_file_is_refused_by_its_size(tmp_path, write_data, capsys):
+    status, err = batch_with_cases_file(
+        tmp_path, write_data(tmp_path / "data"), None, capsys, path=Path("/dev/zero")
+    )
+    assert status == 2
+    assert err == (
+        "dossier: --cases-file /dev/zero: is larger than 16 MiB; a list of case IDs, one per "
+        "line, is far smaller: is it the right file?\n"
+    )
+
+
+def test_a_missing_cases_file_is_refused(tmp_path, write_data, capsys):
+    status, err = batch_with_cases_file(tmp_path, write_data(tmp_path / "data"), None, capsys)
+    assert status == 2
+    assert err == f"dossier: --cases-file {tmp_path / 'cases.txt'}: No such file or directory\n"

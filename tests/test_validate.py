@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
+from dossier.cli import main
 from dossier.data.contract import CASE_STATUSES, DOC_TYPES, EVENT_KINDS, FORUM_KINDS, MEETING_STATES
 from dossier.data.contract import RELATIONS as RELATION_CODES
 from dossier.data.dates import PartialDate
 from dossier.data.validate import load
 from dossier.errors import DataError
 
+EXPORT = Path(__file__).resolve().parent / "fixtures" / "registry_export"
 NOT_A_DATE = "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
 NOT_A_DATETIME = "is not a date and time (use YYYY-MM-DD or YYYY-MM-DD HH:MM)"
 EMPTY = "is empty; this column is required"
+YEARS = (
+    "is outside the years dossier reads, 1000 to 9999: correct it, or leave the cell empty "
+    "if the date is not known"
+)
 
 
 def codes(name: str, values: tuple[str, ...]) -> str:
@@ -37,9 +46,14 @@ FAULTS = {
     "bad-closed": ("cases", "A/3/2022,T,2022,closed,2022-13,,,", 4, "closed", "2022-13", NOT_A_DATE),
     "bad-document-date": ("documents", "A/1/2020,2020-00,T,report,", 3, "date", "2020-00", NOT_A_DATE),
     "other-digits": ("events", "e4,A/1/2020,2٠٢١,,other,,T,,,,", 5, "date", "2٠٢١", NOT_A_DATE),
+    "year-before-1000": ("events", "e4,A/1/2020,0999-05,,other,,T,,,,", 5, "date", "0999-05", YEARS),
     "meeting-day": ("meetings", "M2,N,2024-06-31,,,", 3, "date", "2024-06-31", NOT_A_DATETIME),
     "meeting-hour": ("meetings", "M2,N,2024-06-13 24:00,,,", 3, "date", "2024-06-13 24:00", NOT_A_DATETIME),
     "meeting-month-only": ("meetings", "M2,N,2024-06,,,", 3, "date", "2024-06", NOT_A_DATETIME),
+    "year-1": ("events", "e4,A/1/2020,0001-01-01,,other,,T,,,,", 5, "date", "0001-01-01", YEARS),
+    "year-999": ("cases", "A/3/2022,T,0999,open,,,,", 4, "opened", "0999", YEARS),
+    "year-10000": ("documents", "A/1/2020,10000-05,T,report,", 3, "date", "10000-05", YEARS),
+    "meeting-year-1": ("meetings", "M2,N,0001-06-13 09:00,,,", 3, "date", "0001-06-13 09:00", YEARS),
     "event-ends-before-it-starts": (
         "events", "e4,A/1/2020,2021-05,2021-04,discussed,,T,,,,", 5, "end_date", "2021-04",
         "is before date '2021-05'; a period cannot end before it starts",
@@ -188,6 +202,55 @@ def test_a_notes_json_in_an_export_folder_is_just_another_file(tmp_path, write_d
     assert (note.file, note.row) == ("events.csv", 5)
 
 
+def test_a_sources_json_in_an_export_folder_is_just_another_file(tmp_path, write_data, capsys):
+    """A sources.json alone takes nothing over: the export's own files are its sources."""
+    folder = write_data(tmp_path)
+    (folder / "sources.json").write_text('["someone else\'s list"]', encoding="utf-8")
+    assert main(["check", "--data", str(folder)]) == 0
+    assert "cases.csv" in capsys.readouterr().out
+    assert {s.path.name for s in load(folder).sources} >= {"cases.csv", "events.csv", "forums.csv"}
+
+
+def test_a_sources_json_does_not_switch_off_the_mapping_file(tmp_path, capsys):
+    export = Path(shutil.copytree(EXPORT, tmp_path / "export"))
+    (export / "sources.json").write_text('{"files": "a description of something else"}')
+    assert main(["check", "--data", str(export)]) == 0
+    assert "ärenden.csv" in capsys.readouterr().out
+
+
+def test_a_folder_that_looks_like_a_case_extract_but_is_not_one_is_refused(
+    tmp_path, write_data, capsys
+):
+    folder = write_data(tmp_path)
+    (folder / "sources.json").write_text('{"name": "x"}', encoding="utf-8")
+    (folder / "notes.json").write_text("[]", encoding="utf-8")
+    assert main(["check", "--data", str(folder)]) == 2
+    assert capsys.readouterr().err == (
+        "dossier: 1 fault in the source data:\n"
+        f"  {folder / 'sources.json'} is not a case extract's list of source files (not a list); "
+        f"{folder} holds sources.json and notes.json as a case extract does: if it is an export "
+        "folder, move those two files out of it\n"
+    )
+
+
+def test_a_date_outside_the_years_read_is_refused_by_the_command(
+    tmp_path, write_data, valid_csv, capsys
+):
+    folder = write_data(tmp_path, events=valid_csv["events"].replace("2021-03-01", "0001-01-01"))
+    assert main(["check", "--data", str(folder)]) == 2
+    assert capsys.readouterr().err == (
+        f"dossier: 1 fault in the source data:\n  events.csv row 4, column date: '0001-01-01' {YEARS}\n"
+    )
+
+
+def test_the_years_read_end_at_9999(tmp_path, write_data, valid_csv):
+    events = valid_csv["events"].replace("2021-03-01", "9999-12-31")
+    cases = valid_csv["cases"].replace("2020-05", "1000-01")
+    registry = load(write_data(tmp_path, events=events, cases=cases))
+    assert registry.case_file("A/2/2021").events[-1].date == PartialDate(9999, 12, 31)
+    assert registry.case("A/1/2020").opened == PartialDate(1000, 1)
+
+
 def test_sample_data_loads_with_its_one_note(sample_registry):
     assert sample_registry.case_ids == ["RUN/168/2020", "RUN/136/2022"]
     assert {case: [n.code for n in notes] for case, notes in sample_registry.notes.items()} == {
@@ -212,7 +275,7 @@ def test_an_event_before_the_case_was_opened_is_a_note(tmp_path, write_data, val
         "Händelsen ”Tidigt möte” (december 2019) ligger före ärendets registrering (maj 2020)."
     )
     assert note.text("en") == (
-        "The event “Tidigt möte” (December 2019) lies before the case was opened (May 2020)."
+        "The event “Tidigt möte” (December 2019) lies before the case was registered (May 2020)."
     )
     assert registry.case_file("A/2/2021").notes == ()
 

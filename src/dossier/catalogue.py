@@ -2,45 +2,107 @@
 
 Labels are looked up by a dotted key (``kind.referred_back``,
 ``heading.timeline``); sentences take named fields with ``str.format``.
+:data:`TERMINOLOGY` is the reviewed table of the terms a reader must not
+misread (event kinds, forum kinds, statuses, headings), each English choice
+with its reason; the rest of :data:`WORDS` follows it.
+
+Text from the data (titles, descriptions, names) stays in the registry's
+language: it travels as :class:`Source`, and :func:`words` builds sentences
+(:class:`Words`) that keep it apart, so a page in English can mark it
+``lang="sv"``.
 """
 
 from __future__ import annotations
 
+import string
+from dataclasses import dataclass
+
 from .errors import ParameterError
 
 LANGUAGES = ("sv", "en")
+#: The language of the registry's own text (titles, descriptions, names).
+SOURCE_LANG = "sv"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One reviewed term: its key, the Swedish, the English, and why the English reads so."""
+
+    key: str
+    sv: str
+    en: str
+    why: str = ""
+
+
+#: The reviewed terminology: the words a politician or official decides by. English is
+#: British spelling for a European reader; where the obvious word misleads, ``why`` says so.
+TERMINOLOGY: tuple[Term, ...] = (
+    # Event kinds (DATA.md)
+    Term("kind.registered", "registrerat", "registered"),
+    Term("kind.prepared", "beredning", "preparatory work",
+         "'preparation' alone reads as a document being prepared"),
+    Term("kind.discussed", "diskussion", "discussion"),
+    Term("kind.presented", "föredragning", "presentation", "presented to the body for information"),
+    Term("kind.consultation", "remiss", "consultation",
+         "sent out for comments; 'consultation' as in UK and EU practice"),
+    Term("kind.proposal", "förslag", "proposal"),
+    Term("kind.referred_back", "återremiss", "referred back",
+         "the body sent the matter back for more work, as UK council minutes say"),
+    Term("kind.tabled", "bordläggning", "postponed",
+         "'tabled' means put forward in British and set aside in American usage: "
+         "a bordlagt item is postponed to a later meeting"),
+    Term("kind.deferred", "uppskjutet", "deferred",
+         "hänskjutet: put off to a later period, not only a later meeting"),
+    Term("kind.decided", "beslut", "decision"),
+    Term("kind.communicated", "expedierat", "decision sent out",
+         "the extract from the minutes sent to those concerned; 'communicated' is vague"),
+    Term("kind.closed", "avslutat", "closed"),
+    Term("kind.withdrawn", "återtaget", "withdrawn"),
+    Term("kind.other", "övrigt", "other"),
+    # Forum kinds
+    Term("forum_kind.committee", "nämnd", "committee"),
+    Term("forum_kind.presidium", "presidium", "presidium",
+         "the chair and vice-chairs; the word EU bodies use"),
+    Term("forum_kind.council", "råd", "council"),
+    Term("forum_kind.partnership", "partnerskap", "partnership"),
+    Term("forum_kind.party_group", "partigrupp", "party group"),
+    Term("forum_kind.network", "nätverk", "network"),
+    Term("forum_kind.office", "kontor", "office"),
+    Term("forum_kind.external", "extern aktör", "external body"),
+    Term("forum_kind.administration", "förvaltning", "administration",
+         "the officials' organisation, not a political body"),
+    Term("forum_kind.other", "övrigt", "other"),
+    # Case statuses
+    Term("status.open", "pågående", "open"),
+    Term("status.closed", "avslutat", "closed"),
+    # Section headings
+    Term("heading.summary", "Beslutssammanfattning", "Decision summary"),
+    Term("heading.timeline", "Tidslinje", "Timeline"),
+    Term("heading.history", "Ärendets historik", "Case history"),
+    Term("heading.forums", "Forum", "Forums",
+         "the bodies, councils and networks that handled the case"),
+    Term("heading.related", "Relaterade ärenden", "Related cases"),
+    Term("heading.documents", "Handlingar", "Documents"),
+    Term("heading.notes", "Anmärkningar om underlaget", "Notes on the records"),
+    Term("heading.provenance", "Ursprung", "Provenance"),
+    Term("heading.pending", "Liggande förslag", "Pending proposal",
+         "a proposal no decision has yet followed"),
+    Term("heading.decisions", "Beslut", "Decisions"),
+    Term("heading.counts", "Ärendet i siffror", "The case in figures",
+         "'Handling' misreads as physical handling"),
+    # The header's facts
+    Term("field.case_id", "Diarienummer", "Registration number",
+         "the number the registry (diarium) gives the case"),
+    Term("field.owner", "Ansvarigt organ", "Responsible body",
+         "the committee or board that owns the case; 'owner forum' is no English usage"),
+    Term("field.responsible", "Ansvarig", "Handled by"),
+    Term("field.paragraph", "Paragraf", "§",
+         "the minutes' paragraph; the sign is kept, as in Nordic and EU minutes"),
+)  # fmt: skip
 
 #: key -> (Swedish, English)
 WORDS: dict[str, tuple[str, str]] = {
-    # Event kinds (DATA.md)
-    "kind.registered": ("registrerat", "registered"),
-    "kind.prepared": ("beredning", "preparation"),
-    "kind.discussed": ("diskussion", "discussion"),
-    "kind.presented": ("föredragning", "presentation"),
-    "kind.consultation": ("remiss", "consultation"),
-    "kind.proposal": ("förslag", "proposal"),
-    "kind.referred_back": ("återremiss", "referral back"),
-    "kind.tabled": ("bordläggning", "tabled"),
-    "kind.deferred": ("uppskjutet", "deferral"),
-    "kind.decided": ("beslut", "decision"),
-    "kind.communicated": ("expedierat", "communicated"),
-    "kind.closed": ("avslutat", "closed"),
-    "kind.withdrawn": ("återtaget", "withdrawn"),
-    "kind.other": ("övrigt", "other"),
-    # Forum kinds
-    "forum_kind.committee": ("nämnd", "committee"),
-    "forum_kind.presidium": ("presidium", "presidium"),
-    "forum_kind.council": ("råd", "council"),
-    "forum_kind.partnership": ("partnerskap", "partnership"),
-    "forum_kind.party_group": ("partigrupp", "party group"),
-    "forum_kind.network": ("nätverk", "network"),
-    "forum_kind.office": ("kontor", "office"),
-    "forum_kind.external": ("extern aktör", "external body"),
-    "forum_kind.administration": ("förvaltning", "administration"),
-    "forum_kind.other": ("övrigt", "other"),
-    # Case statuses
-    "status.open": ("pågående", "open"),
-    "status.closed": ("avslutat", "closed"),
+    **{term.key: (term.sv, term.en) for term in TERMINOLOGY},
     # Meeting states
     "state.planned": ("planerat", "planned"),
     "state.held": ("genomfört", "held"),
@@ -59,42 +121,25 @@ WORDS: dict[str, tuple[str, str]] = {
     # Document types
     "doc_type.report": ("rapport", "report"),
     "doc_type.proposal": ("förslag", "proposal"),
-    "doc_type.minutes_extract": ("protokollsutdrag", "minutes extract"),
+    "doc_type.minutes_extract": ("protokollsutdrag", "extract from the minutes"),
     "doc_type.attachment": ("bilaga", "attachment"),
     "doc_type.letter": ("skrivelse", "letter"),
     "doc_type.other": ("övrigt", "other"),
-    # Section headings
-    "heading.summary": ("Beslutssammanfattning", "Decision summary"),
-    "heading.timeline": ("Tidslinje", "Timeline"),
-    "heading.history": ("Ärendets historik", "Case history"),
-    "heading.forums": ("Forum", "Forums"),
-    "heading.related": ("Relaterade ärenden", "Related cases"),
-    "heading.documents": ("Handlingar", "Documents"),
-    "heading.notes": ("Anmärkningar om underlaget", "Notes on the data"),
-    "heading.provenance": ("Ursprung", "Provenance"),
-    "heading.pending": ("Liggande förslag", "Pending proposal"),
-    "heading.decisions": ("Beslut", "Decisions"),
-    "heading.counts": ("Hantering", "Handling"),
     # Field labels
-    "field.case_id": ("Diarienummer", "Case ID"),
     "field.title": ("Ärendemening", "Title"),
     "field.status": ("Status", "Status"),
-    "field.owner": ("Ägande forum", "Owner forum"),
-    "field.responsible": ("Ansvarig", "Responsible"),
-    "field.opened": ("Registrerat", "Opened"),
+    "field.opened": ("Registrerat", "Registered"),
     "field.closed": ("Avslutat", "Closed"),
-    "field.as_of": ("Per", "As of"),
+    "field.as_of": ("Gäller per", "As of"),
     "field.date": ("Datum", "Date"),
-    "field.end_date": ("Till", "Until"),
-    "field.kind": ("Typ", "Kind"),
+    "field.kind": ("Typ", "Type"),
     "field.forum": ("Forum", "Forum"),
     "field.event": ("Händelse", "Event"),
-    "field.paragraph": ("Paragraf", "Paragraph"),
-    "field.document": ("Underlag", "Document"),
-    "field.handled": ("Antal", "Times"),
+    "field.document": ("Underlag", "Based on"),
+    "field.handled": ("Antal", "Events"),
     "field.first": ("Första", "First"),
-    "field.last": ("Senaste", "Last"),
-    "field.relation": ("Koppling", "Relation"),
+    "field.last": ("Senaste", "Latest"),
+    "field.relation": ("Koppling", "Link"),
     "field.doc_type": ("Typ", "Type"),
     "field.link": ("Länk", "Link"),
     "field.file": ("Fil", "File"),
@@ -102,69 +147,110 @@ WORDS: dict[str, tuple[str, str]] = {
     "field.sha256": ("SHA-256", "SHA-256"),
     "field.parameter": ("Parameter", "Parameter"),
     "field.value": ("Värde", "Value"),
-    "field.time_open": ("Tid öppet", "Time open"),
-    "field.quiet": ("Längsta uppehåll", "Longest quiet spell"),
+    "field.time_open": ("Tid öppet", "Open for"),
+    "field.quiet": ("Längsta uppehåll", "Longest time without events"),
     "field.next_meeting": ("Nästa sammanträde", "Next meeting"),
     "field.since": ("Nytt sedan", "New since"),
+    "field.later": ("Daterat efter dossierns dag", "Dated after the dossier's day"),
     "field.version": ("Verktygsversion", "Toolkit version"),
     "field.notebook": ("Notebook (SHA-256)", "Notebook (SHA-256)"),
     "field.doc_title": ("Titel", "Title"),
     "field.template": ("Mall (SHA-256)", "Template (SHA-256)"),
     "field.note": ("Anmärkning", "Note"),
+    "field.where": ("Var", "Where"),
     "field.item": ("Punkt", "Item"),
     "field.summary": ("Sammanfattning", "Summary"),
+    # What the case in figures counts
+    "count.discussed": ("Diskussioner", "Discussions"),
+    "count.referred_back": ("Återremisser", "Times referred back"),
+    "count.tabled": ("Bordläggningar", "Times postponed"),
+    "count.deferred": ("Uppskjutanden", "Times deferred"),
+    "count.event_one": ("1 händelse", "1 event"),
+    "count.events": ("{n} händelser", "{n} events"),
+    "count.document_one": ("1 handling", "1 document"),
+    "count.documents": ("{n} handlingar", "{n} documents"),
+    "count.point_one": ("1 punkt", "1 point"),
+    "count.points": ("{n} punkter", "{n} points"),
+    # Durations, in whole months and years as people count them
+    "duration.none": ("mindre än en månad", "less than a month"),
+    "duration.month_one": ("1 mån", "1 month"),
+    "duration.months": ("{n} mån", "{n} months"),
+    "duration.year_one": ("1 år", "1 year"),
+    "duration.years": ("{n} år", "{n} years"),
+    "duration.years_months": ("{years} {months}", "{years} {months}"),
+    "duration.month_range": ("{low}–{high} mån", "{low}–{high} months"),
+    "duration.year_range": ("{low}–{high} år", "{low}–{high} years"),
+    "duration.range": ("{low} – {high}", "{low} to {high}"),
+    "duration.under": ("mindre än {length}", "less than {length}"),
+    "duration.at_least": ("minst {length}", "at least {length}"),
+    # Dates in a sentence
+    "date.day": ("den {date}", "{date}"),
+    "date.day_time": ("{day} kl. {time}", "{day} at {time}"),
+    "date.maybe_later": ("{date}, möjligen efter den {as_of}", "{date}, possibly after {as_of}"),
     # Phrases
     "phrase.none": ("Inga.", "None."),
     "phrase.no_pending": ("Inget liggande förslag.", "No pending proposal."),
     "phrase.no_decisions": ("Inga beslut.", "No decisions."),
     "phrase.no_next_meeting": ("Inte på någon kommande dagordning.", "Not on any coming agenda."),
     "phrase.no_notes": ("Inga anmärkningar.", "No notes."),
-    "phrase.months": ("{n} mån", "{n} mo"),
-    "phrase.years_months": ("{years} år {months} mån", "{years} yr {months} mo"),
-    "phrase.quiet": ("{length} ({start} – {end})", "{length} ({start} – {end})"),
-    "phrase.inactive": (
-        "Inaktivt: ingen händelse på {length} (gräns {limit} månader).",
-        "Inactive: no event for {length} (threshold {limit} months).",
+    "phrase.next_meeting": ("{forum}, {when}, punkt {item}", "{forum}, {when}, item {item}"),
+    "phrase.quiet": ("{length} ({start} – {end})", "{length} ({start} to {end})"),
+    "phrase.no_quiet": ("inget som underlaget visar", "none that the records show"),
+    "phrase.later": (
+        "{events} och {documents} visas inte.",
+        "{events} and {documents} are not shown.",
     ),
-    "phrase.active": (
-        "Senaste händelse för {length} sedan (gräns {limit} månader).",
-        "Last event {length} ago (threshold {limit} months).",
+    "phrase.later_summary": (
+        "Inte heller ärendets sammanfattning i diariet, som kan beskriva ett senare läge.",
+        "Nor is the case's summary in the registry, which may describe a later state.",
     ),
-    "phrase.active_recent": (
-        "Senaste händelse inom den senaste månaden (gräns {limit} månader).",
-        "Last event within the past month (threshold {limit} months).",
-    ),
-    "phrase.points": ("{n} punkter", "{n} points"),
-    "phrase.point": ("1 punkt", "1 point"),
+    "phrase.file_row": ("{file}, rad {row}", "{file}, row {row}"),
     "phrase.ongoing": ("pågår", "ongoing"),
     "phrase.page": ("Sida {page} av {pages}", "Page {page} of {pages}"),
-    "phrase.timeline_alt": (
-        "Tidslinje för {case_id}: {n} händelser i {forums} forum, {start} – {end}.",
-        "Timeline of {case_id}: {n} events in {forums} forums, {start} – {end}.",
-    ),
     "phrase.no_forum": ("(inget forum)", "(no forum)"),
     "phrase.unknown_forum": ("okänt forum", "unknown forum"),
-    "phrase.as_of_line": ("per dag", "as of"),
+    # How active the case is
+    "activity.inactive": (
+        "Inaktivt: ingen händelse på {length} (gräns {limit} månader).",
+        "Inactive: no event for {length} (limit {limit} months).",
+    ),
+    "activity.recent": (
+        "Senaste händelse inom den senaste månaden (gräns {limit} månader).",
+        "Latest event within the past month (limit {limit} months).",
+    ),
+    "activity.ago": (
+        "Senaste händelse för {length} sedan (gräns {limit} månader).",
+        "Latest event {length} ago (limit {limit} months).",
+    ),
+    "activity.no_events": (
+        "Inga händelser sedan registreringen för {length} sedan (gräns {limit} månader).",
+        "No events since it was registered {length} ago (limit {limit} months).",
+    ),
     # The timeline figure (figures.py)
+    "phrase.as_of_line": ("per den {date}", "as of {date}"),
+    "phrase.timeline_alt": (
+        "Tidslinje för {case_id}: {n} händelser i {forums} forum, {start} – {end}.",
+        "Timeline of {case_id}: {n} events in {forums} forums, {start} to {end}.",
+    ),
     "phrase.timeline_alt_one": (
         "Tidslinje för {case_id}: 1 händelse, {date}.",
         "Timeline of {case_id}: 1 event, {date}.",
     ),
     "phrase.timeline_alt_one_forum": (
         "Tidslinje för {case_id}: {n} händelser i 1 forum, {start} – {end}.",
-        "Timeline of {case_id}: {n} events in 1 forum, {start} – {end}.",
+        "Timeline of {case_id}: {n} events in 1 forum, {start} to {end}.",
     ),
     "phrase.timeline_alt_no_forum": (
         "Tidslinje för {case_id}: {n} händelser utan forum, {start} – {end}.",
-        "Timeline of {case_id}: {n} events without a forum, {start} – {end}.",
+        "Timeline of {case_id}: {n} events without a forum, {start} to {end}.",
     ),
     "phrase.timeline_alt_empty": (
         "Tidslinje för {case_id}: inga händelser.",
         "Timeline of {case_id}: no events.",
     ),
-    "phrase.timeline_alt_as_of": ("Per dag {date}.", "As of {date}."),
+    "phrase.timeline_alt_as_of": ("Per den {date}.", "As of {date}."),
     "phrase.no_events": ("Inga händelser att visa.", "No events to show."),
-    "phrase.new_since": ("nytt sedan {date}", "new since {date}"),
+    "phrase.new_since": ("nytt sedan den {date}", "new since {date}"),
     "legend.period": ("period (från – till)", "period (from – to)"),
     "legend.imprecise": ("känt till månad eller år", "known to the month or year"),
     # Batches and meeting packs
@@ -181,29 +267,37 @@ WORDS: dict[str, tuple[str, str]] = {
     "pack.title": ("Ärendeunderlag: {meeting}", "Case dossiers: {meeting}"),
     "pack.agenda": ("Dagordning", "Agenda"),
     "pack.missing": ("dossier saknas (se batch-rapporten)", "no dossier (see the batch report)"),
+    "field.page": ("Sida", "Page"),
+    "field.proposal": ("Förslag", "Proposal"),
     "field.meeting": ("Sammanträde", "Meeting"),
     "field.location": ("Plats", "Location"),
-    # The one-sentence status
-    "status_sentence.open": ("Pågående sedan {opened}.", "Open since {opened}."),
-    "status_sentence.closed": ("Avslutat {closed}.", "Closed {closed}."),
+    # The sentence on where the case stands
+    "status_sentence.open.year": ("Pågående sedan {opened}.", "Open since {opened}."),
+    "status_sentence.open.month": ("Pågående sedan {opened}.", "Open since {opened}."),
+    "status_sentence.open.day": ("Pågående sedan den {opened}.", "Open since {opened}."),
+    "status_sentence.closed.year": ("Avslutat {closed}.", "Closed in {closed}."),
+    "status_sentence.closed.month": ("Avslutat i {closed}.", "Closed in {closed}."),
+    "status_sentence.closed.day": ("Avslutat den {closed}.", "Closed on {closed}."),
     "status_sentence.closed_undated": ("Avslutat.", "Closed."),
-    "status_sentence.last_decision": (
-        "Senaste beslut: {kind} i {forum}, {date}.",
-        "Latest decision: {kind} in {forum}, {date}.",
+    "status_sentence.unregistered": (
+        "Ärendet var ännu inte registrerat den {as_of}.",
+        "The case had not yet been registered on {as_of}.",
     ),
-    "status_sentence.last_decision_no_forum": (
-        "Senaste beslut: {kind}, {date}.",
-        "Latest decision: {kind}, {date}.",
+    "phrase.unregistered": ("ännu inte registrerat", "not yet registered"),
+    "status_sentence.last_decision": (
+        "Senaste beslut: {title} ({details}).",
+        "Latest decision: {title} ({details}).",
     ),
     "status_sentence.no_decision": ("Inget beslut ännu.", "No decision yet."),
     "status_sentence.pending": (
-        "Liggande förslag: {title} ({points}).",
-        "Pending proposal: {title} ({points}).",
+        "Liggande förslag ({title}, {when}): {points}",
+        "Pending proposal ({title}, {when}): {points}",
     ),
     "status_sentence.pending_no_points": (
-        "Liggande förslag: {title}.",
-        "Pending proposal: {title}.",
+        "Liggande förslag: {title} ({when}).",
+        "Pending proposal: {title} ({when}).",
     ),
+    "status_sentence.more_points": ("Och {points} till.", "And {points} more."),
     # Email messages (mail.py)
     "mail.subject_case": (
         "[{case_id}] {title} – ärendesammanfattning",
@@ -229,13 +323,13 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "mail.attachments": ("Bifogat", "Attached"),
     "mail.footer": (
-        "Sammanfattningen gäller per {as_of} och är gjord med dossier {version} ur diariet.",
+        "Sammanfattningen gäller per den {as_of} och är gjord med dossier {version} ur diariet.",
         "The summary is as of {as_of}, made with dossier {version} from the case registry.",
     ),
     # Data notes
     "note.event_before_opened": (
         "Händelsen ”{title}” ({date}) ligger före ärendets registrering ({opened}).",
-        "The event “{title}” ({date}) lies before the case was opened ({opened}).",
+        "The event “{title}” ({date}) lies before the case was registered ({opened}).",
     ),
     "note.event_after_closed": (
         "Händelsen ”{title}” ({date}) ligger efter att ärendet avslutades ({closed}).",
@@ -245,7 +339,51 @@ WORDS: dict[str, tuple[str, str]] = {
         "Ärendet är avslutat men saknar avslutsdatum.",
         "The case is closed but has no closing date.",
     ),
+    "note.closed_on_open_case": (
+        "Ärendet är pågående men har ett avslutsdatum; datumet visas inte.",
+        "The case is open but has a closing date; the date is not shown.",
+    ),
+    "note.closed_after_as_of": (
+        "Ärendet avslutades efter den {as_of}; den dagen var det pågående.",
+        "The case was closed after {as_of}; on that day it was open.",
+    ),
 }
+
+
+class Source(str):
+    """Text from the data (a title, a name, a description), in the registry's language."""
+
+    __slots__ = ()
+
+
+class Words(tuple):
+    """A sentence: catalogue words and :class:`Source` text in turn; ``str()`` gives the plain text."""
+
+    def __new__(cls, parts=()):
+        merged: list[str] = []
+        for part in parts:
+            if not part:
+                continue
+            if isinstance(part, Words):
+                merged.extend(part)
+            elif isinstance(part, Source):
+                merged.append(part)
+            elif merged and not isinstance(merged[-1], Source):
+                merged[-1] += str(part)
+            else:
+                merged.append(str(part))
+        return super().__new__(cls, merged)
+
+    def __str__(self) -> str:
+        return "".join(self)
+
+    def pairs(self) -> list[tuple[str, bool]]:
+        """The parts as (text, is source text): plain data for JSON."""
+        return [(str(part), isinstance(part, Source)) for part in self]
+
+    @classmethod
+    def from_pairs(cls, pairs) -> Words:
+        return cls(Source(part) if source else part for part, source in pairs)
 
 
 def check_language(lang: str) -> str:
@@ -259,6 +397,18 @@ def text(key: str, lang: str = "sv", /, **fields: object) -> str:
     """The catalogue's text for ``key`` in ``lang``, with ``fields`` filled in."""
     words = WORDS[key][LANGUAGES.index(check_language(lang))]
     return words.format(**fields) if fields else words
+
+
+def words(key: str, lang: str = "sv", /, **fields: object) -> Words:
+    """Like :func:`text`, but source text filled in stays marked as :class:`Source`."""
+    template = WORDS[key][LANGUAGES.index(check_language(lang))]
+    parts: list[object] = []
+    for literal, name, spec, _ in string.Formatter().parse(template):
+        parts.append(literal)
+        if name is not None:
+            value = fields[name]
+            parts.append(value if isinstance(value, str | Words) else format(value, spec))
+    return Words(parts)
 
 
 def label(group: str, value: str, lang: str = "sv") -> str:

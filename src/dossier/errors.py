@@ -12,10 +12,16 @@ means a bug.
     ├── ParameterError       a bad option or notebook parameter
     ├── RenderError          a notebook or export failed
     ├── OutputLockedError    another batch writes to the same folder
+    ├── OutputError          the output folder cannot take the dossiers
     └── MailError            a message could not be built or sent
+        └── HeaderError      a header would say other than what was meant
 
 Beside that tree, :class:`Stopped` is a ``KeyboardInterrupt``: SIGTERM stops a
-command as Ctrl-C does.
+command as Ctrl-C does. Two more never reach a user as they are; a render turns
+them into something else:
+
+    NotebookFailed           a cell failed (the render raises RenderError)
+    TemplateFailed           a kernel template could not fork (a kernel starts the ordinary way)
 """
 
 from __future__ import annotations
@@ -84,10 +90,24 @@ class OutputLockedError(DossierError):
     """Raised when another run holds the lock on the output folder."""
 
 
+class OutputError(DossierError):
+    """Raised when the output folder cannot take what a run would write into it.
+
+    A folder that would hold two cases' dossiers; an ``--out`` that is a file,
+    read-only or on a full disk. Nothing is left half-written.
+    """
+
+
 class MailError(DossierError):
     """Raised when a message cannot be built or sent."""
 
     exit_status = 1
+
+
+class HeaderError(MailError):
+    """Raised when a message read back from its bytes has headers or recipients not meant."""
+
+    exit_status = 2
 
 
 class Stopped(KeyboardInterrupt):
@@ -96,3 +116,11 @@ class Stopped(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+class NotebookFailed(Exception):
+    """Raised when a cell of the notebook fails; the message names the cell."""
+
+
+class TemplateFailed(RuntimeError):
+    """Raised when the kernel template cannot fork a kernel; one is started the ordinary way instead."""

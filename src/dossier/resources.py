@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import cache
 from pathlib import Path
 
@@ -59,6 +60,25 @@ def toolkit_fingerprint() -> dict[str, str]:
                 template.update(path.read_bytes())
     return {
         "version": __version__,
-        "notebook_sha256": hashlib.sha256(notebook_path().read_bytes()).hexdigest(),
+        "notebook_sha256": notebook_hash(notebook_path()),
         "template_sha256": template.hexdigest(),
     }
+
+
+def notebook_hash(path: Path) -> str:
+    """SHA-256 of what a notebook does: each cell's type and source, in order.
+
+    Outputs, execution counts and the metadata JupyterLab writes on every save
+    are left out, so saving a notebook in Lab never makes a dossier stale.
+    """
+    try:
+        cells = json.loads(path.read_bytes())["cells"]
+        content = [[cell["cell_type"], _source(cell["source"])] for cell in cells]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ParameterError(f"{path}: not a Jupyter notebook ({exc}); open and save it in JupyterLab") from exc
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
+def _source(source: str | list[str]) -> str:
+    # nbformat stores a cell's source as one string or as a list of lines; both mean the same.
+    return source if isinstance(source, str) else "".join(source)

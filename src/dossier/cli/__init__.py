@@ -11,6 +11,7 @@ import argparse
 import atexit
 import contextlib
 import gc
+import os
 import signal
 import sys
 import threading
@@ -21,7 +22,14 @@ from ..errors import DossierError, Stopped
 from .batch import run_batch
 from .data import run_check, run_demo_data, run_init_mapping
 from .mail import add_mail_parser, run_mail
-from .options import add_data_option, add_render_options, mapping_option, positive
+from .options import (
+    MAX_WORKERS,
+    add_data_option,
+    add_render_options,
+    mapping_option,
+    positive,
+    worker_count,
+)
 from .render import run_render
 
 
@@ -62,10 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_render_options(batch)
     batch.add_argument(
         "--workers",
-        type=positive,
+        type=worker_count,
         default=None,
         metavar="N",
-        help="dossiers rendered at once, each in its own process (default: the number of cores)",
+        help=f"dossiers rendered at once, each in its own process (default: the number of cores; at most {MAX_WORKERS})",
     )
     batch.add_argument(
         "--force",
@@ -124,7 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with _sigterm_stops(), mapping_option(args):
-            return COMMANDS[args.command](args)
+            status = COMMANDS[args.command](args)
+        sys.stdout.flush()  # here, not at exit: a reader that has gone is met inside the try
+        return status
+    except BrokenPipeError:
+        return _reader_gone()
     except DossierError as exc:
         print(f"dossier: {exc}", file=sys.stderr)
         return exc.exit_status
@@ -151,3 +163,17 @@ def _sigterm_stops() -> Iterator[None]:
     finally:
         signal.signal(signal.SIGTERM, previous)
 
+
+
+def _reader_gone() -> int:
+    """``dossier check | head -1``: the reader of stdout has gone; end quietly, as Unix tools do.
+
+    As the Python docs' "Note on SIGPIPE" advises: stdout now writes to /dev/null, so that
+    the flush at exit cannot fail again. The status is the one a shell reports for ``cat``
+    ended by SIGPIPE in the same place (128 + 13). SIGPIPE itself stays ignored: its default
+    would end the command whenever a socket (SMTP, a kernel) closes while it writes.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE

@@ -6,20 +6,36 @@ import argparse
 import datetime as dt
 import re
 import sys
-from pathlib import Path
 
 from ..errors import MailError
 from ..share.letter import parse_address, parse_addresses
-from ..share.mail import ATTACH_CHOICES, DEFAULT_MAX_SIZE, mail_dossiers, send_outbox
+from ..share.mail import (
+    ATTACH_CHOICES,
+    DEFAULT_MAX_SIZE,
+    LARGEST_MAX_SIZE,
+    mail_dossiers,
+    send_outbox,
+)
 from ..share.outbox import (
+    MAX_SMTP_TIMEOUT,
     PASSWORD_VARIABLE,
     SETTING_VARIABLES,
     TLS_MODES,
+    data_folder_warning,
     mail_setting,
     read_config,
+    settings_folders,
     smtp_settings,
 )
-from .options import add_data_option, iso_day, positive
+from .options import (
+    MAX_WORKERS,
+    add_data_option,
+    add_inactive_months_option,
+    iso_day,
+    seconds,
+    whole_number,
+    worker_count,
+)
 
 
 def message_size(value: str) -> int:
@@ -32,10 +48,12 @@ def message_size(value: str) -> int:
     unit = {"b": 1, "k": 1000, "kb": 1000, "m": 1_000_000, "mb": 1_000_000}[
         (match.group(2) or "mb").lower()
     ]
-    size = int(float(match.group(1)) * unit)
-    if size < 1:
-        raise argparse.ArgumentTypeError(f"{value!r}: the size must be above 0")
-    return size
+    size = float(match.group(1)) * unit  # inf for a number too long to count: over the limit
+    if not 1 <= size <= LARGEST_MAX_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: use a size from 1B to {LARGEST_MAX_SIZE // 1_000_000}MB"
+        )
+    return int(size)
 
 
 def add_mail_parser(commands) -> argparse.ArgumentParser:
@@ -119,30 +137,26 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="the date the dossiers speak for (default today)",
     )
-    mail.add_argument(
-        "--inactive-months",
-        type=positive,
-        default=6,
-        metavar="N",
-        help="flag a case as inactive after N months without an event (default 6)",
-    )
+    add_inactive_months_option(mail)
     mail.add_argument(
         "--workers",
-        type=positive,
+        type=worker_count,
         default=None,
         metavar="N",
-        help="dossiers rendered at once (default: the number of cores)",
+        help=f"dossiers rendered at once (default: the number of cores; at most {MAX_WORKERS})",
     )
     smtp = mail.add_argument_group(
         "SMTP (with --send)",
-        "Each option falls back to the [mail] table of dossier.toml (in the current folder, "
-        "else the data folder), then to an environment variable (DOSSIER_SMTP_HOST, _PORT, _TLS, "
-        f"_USER, _CA_FILE, _TIMEOUT). The password is read only from {PASSWORD_VARIABLE}.",
+        "Each option falls back to the [mail] table of your own dossier.toml (in the current "
+        "folder, else in $XDG_CONFIG_HOME/dossier/, by default ~/.config/dossier/; never the "
+        "data folder's, which is ignored with a warning), then to an environment variable "
+        "(DOSSIER_SMTP_HOST, _PORT, _TLS, _USER, _CA_FILE, _TIMEOUT). The password is read "
+        f"only from {PASSWORD_VARIABLE}.",
     )
     smtp.add_argument("--smtp-host", default=None, metavar="HOST", help="the SMTP server")
     smtp.add_argument(
         "--smtp-port",
-        type=int,
+        type=whole_number(1, 65535),
         default=None,
         metavar="PORT",
         help="its port (default 587 for starttls, 465 for ssl, 25 for none)",
@@ -167,10 +181,10 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
     )
     smtp.add_argument(
         "--smtp-timeout",
-        type=float,
+        type=seconds(MAX_SMTP_TIMEOUT),
         default=None,
         metavar="SECONDS",
-        help="seconds to wait for the server at each step (default 30); then the message stays in the outbox",
+        help=f"seconds to wait for the server at each step (default 30, at most {MAX_SMTP_TIMEOUT:g}); then the message stays in the outbox",
     )
     return mail
 
@@ -188,7 +202,10 @@ def run_mail(args: argparse.Namespace) -> int:
         if args.sender:
             parse_address(args.sender, "--from")
     data = resolve_data_dir(args.data)
-    config, _ = read_config([Path.cwd(), data])
+    ignored = data_folder_warning(data)
+    if ignored:
+        print(f"dossier: warning: {ignored}", file=sys.stderr)
+    config, _ = read_config(settings_folders(data))
     sender = mail_setting("from", args.sender, config)
     smtp = None
     if args.send:

@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import math
+from collections.abc import Callable
+
+from ..run.job import MAX_INACTIVE_MONTHS, MAX_TIMEOUT
+
+#: The most dossiers rendered at once: each worker holds a kernel of a few hundred MB.
+MAX_WORKERS = 256
 
 
 def add_data_option(parser: argparse.ArgumentParser) -> None:
@@ -46,27 +53,38 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         metavar="html,pdf",
         help="which files to write besides the notebook and manifest (default html,pdf)",
     )
-    parser.add_argument(
-        "--inactive-months",
-        type=positive,
-        default=6,
-        metavar="N",
-        help="flag a case as inactive after N months without an event (default 6)",
-    )
+    add_inactive_months_option(parser)
     parser.add_argument(
         "--pdfa",
         action="store_true",
-        help="write PDF/A-3b with the case's data and manifest.json attached",
+        help="write PDF/A-3a (archival, tagged as PDF/UA-1) with the case's data and manifest.json attached",
     )
-    parser.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
-                        help="seconds a dossier's notebook may run before it is stopped and the dossier fails (default 600)")  # fmt: skip
+    parser.add_argument("--timeout", type=seconds(MAX_TIMEOUT), default=600, metavar="SECONDS",
+                        help="seconds a dossier's notebook may run before it is stopped and the dossier fails "
+                             f"(default 600, at most {MAX_TIMEOUT:g})")  # fmt: skip
+
+
+def add_inactive_months_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--inactive-months",
+        type=whole_number(1, MAX_INACTIVE_MONTHS),
+        default=6,
+        metavar="N",
+        help="flag a case as inactive after N months without an event "
+        f"(default 6, from 1 to {MAX_INACTIVE_MONTHS})",
+    )
 
 
 def iso_day(value: str) -> dt.date:
+    from ..data.dates import FIRST_YEAR, LAST_YEAR, YEARS
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"{value!r} is outside {YEARS}")
+    return day
 
 
 def formats(value: str) -> tuple[str, ...]:
@@ -81,6 +99,39 @@ def positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
     return number
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argument type: a whole number from ``low`` to ``high``, refused as the command line is
+    read (exit 2, saying the range), before any data is read or any kernel starts."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{value!r}: use a whole number from {low} to {high}")
+        return number
+
+    return parse
+
+
+def seconds(high: float) -> Callable[[str], float]:
+    """An argument type: a number of seconds above 0 and at most ``high``."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not 0 < number <= high:  # also refuses nan
+            raise argparse.ArgumentTypeError(
+                f"{value!r}: use a number of seconds above 0 and at most {high:g}"
+            )
+        return number
+
+    return parse
 
 
 def render_options(args: argparse.Namespace):
@@ -99,3 +150,7 @@ def mapping_option(args: argparse.Namespace) -> contextlib.AbstractContextManage
     from ..data.sources import using_mapping
 
     return using_mapping(args.mapping)
+
+
+#: ``--workers``: dossiers rendered at once.
+worker_count = whole_number(1, MAX_WORKERS)

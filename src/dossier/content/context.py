@@ -1,8 +1,11 @@
-"""The first step of every dossier notebook: check the parameters, load the case.
+"""The first step of every dossier, mail and index page: open one case as of its day.
 
-:func:`open_case` turns the notebook's parameters into a :class:`CaseDossier`
-(the case file, its decision summary, and the parameters as used). A bad
-parameter stops here with one clear message, before any section is drawn.
+:func:`case_dossier` is the one way any output opens a case: it cuts the case
+file to the day (:meth:`~dossier.data.model.CaseFile.as_of`, applied once,
+here), measures it (:func:`~dossier.content.analysis.summarise`) and builds
+what a reader sees (:func:`~dossier.content.view.case_view`). :func:`open_case`
+does the same from a notebook's parameters, which it checks first: a bad
+parameter stops there with one clear message, before any section is drawn.
 """
 
 from __future__ import annotations
@@ -10,21 +13,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
-from ..data.model import CaseFile
+from ..data.dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
 from ..data.validate import load
 from ..errors import ParameterError
 from ..resources import data_dir as resolve_data_dir
 from .analysis import DecisionSummary, summarise
+from .view import CaseView, case_view
+
+if TYPE_CHECKING:
+    from ..data.model import CaseFile, Registry
 
 
 @dataclass(frozen=True)
 class CaseDossier:
-    """One case with everything its dossier shows, and the parameters it was made with."""
+    """One case as of its day: the case file, its summary, its view, the parameters."""
 
     case_file: CaseFile
     summary: DecisionSummary
+    view: CaseView
     lang: str
     as_of: dt.date
     since: dt.date | None
@@ -41,13 +50,48 @@ def parse_day(value: object, name: str) -> dt.date | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ParameterError(f"{name} = {value!r} is not a date (use YYYY-MM-DD)") from None
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ParameterError(f"{name} = {value!r} is not a date (use YYYY-MM-DD)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ParameterError(f"{name} = {value!r} {OUTSIDE_YEARS}")
+    return day
+
+
+def case_dossier(
+    registry: Registry,
+    case_id: str,
+    *,
+    as_of: dt.date,
+    lang: str = "sv",
+    since: dt.date | None = None,
+    inactive_months: int = 6,
+) -> CaseDossier:
+    """The case ``case_id`` as it stood on ``as_of``, measured and put in words.
+
+    Raises
+    ------
+    UnknownCaseError
+        If the registry has no such case.
+    ParameterError
+        If the case was opened after ``as_of``.
+    """
+    case_file = registry.case_file(str(case_id)).as_of(as_of)
+    summary = summarise(case_file, inactive_months)
+    parameters = {
+        "case_id": case_id,
+        "lang": lang,
+        "as_of": as_of.isoformat(),
+        "since": since.isoformat() if since else None,
+        "inactive_months": inactive_months,
+    }
+    view = case_view(case_file, summary, lang, since)
+    return CaseDossier(case_file, summary, view, lang, as_of, since, inactive_months, parameters)
 
 
 def open_case(
@@ -59,7 +103,7 @@ def open_case(
     since: str | dt.date | None = None,
     inactive_months: int = 6,
 ) -> CaseDossier:
-    """Check the notebook's parameters, load the data and the case.
+    """Check the notebook's parameters, load the data and open the case as of its day.
 
     Parameters
     ----------
@@ -70,7 +114,7 @@ def open_case(
     lang
         ``"sv"`` or ``"en"``.
     as_of
-        The date the dossier speaks for (``YYYY-MM-DD``); None for today.
+        The day the dossier speaks for (``YYYY-MM-DD``); None for today.
     since
         Highlight events from this date on (``YYYY-MM-DD``); None for none.
     inactive_months
@@ -92,13 +136,6 @@ def open_case(
             f"inactive_months = {inactive_months!r} must be a whole number of months, 1 or more"
         )
     registry = load(resolve_data_dir(data_dir))
-    case_file = registry.case_file(str(case_id))
-    parameters = {
-        "case_id": case_id,
-        "lang": lang,
-        "as_of": day.isoformat(),
-        "since": since_day.isoformat() if since_day else None,
-        "inactive_months": inactive_months,
-    }
-    summary = summarise(case_file, day, inactive_months, lang)
-    return CaseDossier(case_file, summary, lang, day, since_day, inactive_months, parameters)
+    return case_dossier(
+        registry, case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months
+    )

@@ -4,6 +4,10 @@ The figure is made for an A4 page that is often printed in black and white:
 shapes carry the event kind (colour only repeats it), periods are bars,
 dates known only to the month or year are drawn as bracketed spans, decisions
 carry their protocol paragraph, and the "as of" date is a labelled line.
+Nothing is drawn after that line: the case file comes cut to its day
+(:meth:`~dossier.data.model.CaseFile.as_of`), so a period still running ends
+on it, a year-only event in its year reaches no further, and the date axis
+has no tick beyond it.
 
 Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas,
 never through pyplot, so no GUI backend is touched and nothing is shared
@@ -32,7 +36,7 @@ from matplotlib.legend import Legend
 from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, Locator, NullLocator
 
 from ..catalogue import check_language, label, text
 from ..data.contract import EVENT_KINDS
@@ -133,7 +137,8 @@ def timeline(
     Parameters
     ----------
     case_file
-        The case and its ordered events.
+        The case and its ordered events, as of ``as_of`` (:meth:`CaseFile.as_of`;
+        a file not yet cut to that day is cut here).
     as_of
         The dossier's "as of" date, drawn as a labelled vertical line.
     since
@@ -157,7 +162,12 @@ def timeline(
     """
     check_language(lang)
     with _style():
-        return _Timeline(case_file, as_of, since, lang).draw()
+        return _Timeline(_on(case_file, as_of), as_of, since, lang).draw()
+
+
+def _on(case_file: CaseFile, as_of: dt.date) -> CaseFile:
+    # A dossier's case file comes cut to its day; a file cut to no day (or another) is cut here.
+    return case_file if case_file.day == as_of else case_file.as_of(as_of)
 
 
 def timeline_svg(
@@ -184,7 +194,7 @@ def timeline_svg(
 
 
 def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> str:
-    """Alternative text for the timeline, e.g. "Tidslinje för RUN/168/2020: 17 händelser i 9 forum, 2019 – juni 2023.".
+    """Alternative text for the timeline, e.g. "Tidslinje för RUN/168/2020: 18 händelser i 12 forum, 2019 – 2023.".
 
     Parameters
     ----------
@@ -201,6 +211,7 @@ def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> st
     str
         One or two sentences; dates at the precision the source gives.
     """
+    case_file = _on(case_file, as_of)
     case_id = case_file.case.case_id
     events = case_file.events
     if not events:
@@ -208,7 +219,8 @@ def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> st
     first = min(events, key=lambda e: e.start)
     last = max(events, key=lambda e: e.end)
     start = first.date.format(lang)
-    end = (last.end_date or last.date).format(lang)
+    # A period still running on the day ends there.
+    end = last.last_date.format(lang) if last.last_date else format_day(as_of, lang)
     forums = len({e.forum_id for e in events if e.forum_id})
     if len(events) == 1:
         span = f"{start} – {end}" if first.is_period else start
@@ -360,6 +372,10 @@ class _Timeline:
         self._draw_as_of(ax)
         self._draw_decision_labels(ax, marks)
         tick_height = _date_axis(ax, self.low, self.high, self.lang)
+        # The margin right of the as-of line carries no date: the dossier knows nothing after it.
+        last = mdates.date2num(self.as_of)
+        ax.xaxis.set_major_locator(_UpTo(ax.xaxis.get_major_locator(), last))
+        ax.xaxis.set_minor_locator(_UpTo(ax.xaxis.get_minor_locator(), last))
         if not self.case_file.events:
             ax.text(
                 0.5,
@@ -387,9 +403,11 @@ class _Timeline:
             ax.axhspan(lane - 0.5, lane + 0.5, color="#EFEFEF", lw=0, zorder=0)
         ax.grid(axis="x", which="major", color="#C8C8C8", lw=0.5, zorder=0.5)
         ax.set_axisbelow(True)
-        if self.since is not None and self.since < mdates.num2date(self.high).date():
+        if self.since is not None and self.since <= self.as_of:
+            # New since --since, up to the day: the band stops at the as-of line.
             start = max(mdates.date2num(self.since), self.low)
-            ax.axvspan(start, self.high, color=YELLOW, alpha=0.14, lw=0, zorder=0.2)
+            end = mdates.date2num(self.as_of) + 1
+            ax.axvspan(start, end, color=YELLOW, alpha=0.14, lw=0, zorder=0.2)
             ax.axvline(start, color=GREY, lw=0.6, ls=(0, (1, 1.5)), zorder=0.6)
 
     def _marks(self) -> list[_Mark]:
@@ -512,7 +530,7 @@ class _Timeline:
     def _draw_as_of(self, ax: Axes) -> None:
         x = mdates.date2num(self.as_of)
         ax.axvline(x, color=BLACK, lw=1.0, ls=(0, (4, 2)), zorder=3.5, gid="as-of")
-        words = f"{text('phrase.as_of_line', self.lang)} {format_day(self.as_of, self.lang)}"
+        words = text("phrase.as_of_line", self.lang, date=format_day(self.as_of, self.lang))
         # The label sits above the lanes, on whichever side of the line has more room.
         right_half = x > (self.low + self.high) / 2
         ax.annotate(
@@ -692,6 +710,24 @@ class _BracketHandler(HandlerBase):
         bracket.update_from(orig_handle)
         bracket.set_transform(trans)
         return [bracket]
+
+
+class _UpTo(Locator):
+    """The ticks of another locator up to ``last`` only."""
+
+    def __init__(self, inner: Locator, last: float) -> None:
+        self.inner = inner
+        self.last = last
+
+    def set_axis(self, axis) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def __call__(self) -> list[float]:
+        return [tick for tick in self.inner() if tick <= self.last]
+
+    def tick_values(self, vmin: float, vmax: float) -> list[float]:
+        return [tick for tick in self.inner.tick_values(vmin, vmax) if tick <= self.last]
 
 
 def _rows(xs: Sequence[float], gap: float) -> list[int]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 
-from ..catalogue import label, text
-from ..data.dates import PartialDate, format_day
+from ..catalogue import Source, Words, label, text
+from ..data.dates import PartialDate
+from ..data.model import Event
 from ..resources import toolkit_fingerprint
-from .analysis import COUNTED_KINDS, forums_involved, is_new
+from .analysis import forums_involved, is_new
 from .context import CaseDossier, open_case
 from .figures import timeline_alt, timeline_svg
 from .pages import macros
@@ -48,116 +49,47 @@ class Part:
 class TableSection:
     heading: str
     css: str
+    lang: str
     parts: list[Part] = field(default_factory=list)
 
 
 def _row(*cells, new: bool = False) -> dict:
-    return {"cells": [c if isinstance(c, list) else str(c) for c in cells], "new": new}
+    return {"cells": [c if isinstance(c, list | str) else str(c) for c in cells], "new": new}
 
 
-def _when(date: PartialDate, end: PartialDate | None, lang: str) -> str:
-    return f"{date.format(lang)} – {end.format(lang)}" if end else date.format(lang)
+def _when(event: Event, lang: str) -> str:
+    """An event's date as the data gives it; a period's end, or "pågår" while it runs."""
+    if event.running:
+        return f"{event.date.format(lang)} – {text('phrase.ongoing', lang)}"
+    if event.end_date:
+        return f"{event.date.format(lang)} – {event.end_date.format(lang)}"
+    return event.date.format(lang)
 
 
-def _duration(months: int, lang: str) -> str:
-    years, rest = divmod(months, 12)
-    if years:
-        return text("phrase.years_months", lang, years=years, months=rest)
-    return text("phrase.months", lang, n=rest)
+def _last(date: PartialDate | None, lang: str) -> str:
+    return date.format(lang) if date else text("phrase.ongoing", lang)
 
 
 def header(d: CaseDossier) -> Html:
-    """Case ID, title, status, owner forum, responsible unit, opened and as-of dates."""
-    case, lang = d.case, d.lang
-    facts = [
-        (text("field.status", lang), label("status", case.status, lang)),
-        (text("field.owner", lang), d.case_file.forum_name(case.owner_forum_id) or "–"),
-        (text("field.responsible", lang), case.responsible or "–"),
-        (text("field.opened", lang), case.opened.format(lang)),
-    ]
-    if case.closed:
-        facts.append((text("field.closed", lang), case.closed.format(lang)))
-    facts.append((text("field.as_of", lang), format_day(d.as_of, lang)))
-    if d.since:
-        facts.append((text("field.since", lang), format_day(d.since, lang)))
-    view = {
-        "lang": lang,
-        "case_id": case.case_id,
-        "title": case.title,
-        "facts": facts,
-        "summary": case.summary,
-    }
-    return Html(_macros().header(view))
+    """Case ID, title, status, responsible body and unit, registration and as-of dates."""
+    return Html(_macros().header(d.view))
 
 
 def summary(d: CaseDossier) -> Html:
-    """The decision summary: status sentence, pending proposal, decisions, counts, activity."""
-    s, lang, cf = d.summary, d.lang, d.case_file
-    limit = s.inactivity.threshold
-    length = _duration(s.inactivity.months, lang)
-    if s.inactivity.inactive:
-        inactivity = text("phrase.inactive", lang, length=length, limit=limit)
-    elif s.inactivity.months == 0:
-        inactivity = text("phrase.active_recent", lang, limit=limit)
-    else:
-        inactivity = text("phrase.active", lang, length=length, limit=limit)
-    pending = None
-    if s.pending:
-        event = s.pending.event
-        pending = {
-            "title": event.title,
-            "date": event.date.format(lang),
-            "forum": cf.forum_name(event.forum_id) if event.forum_id else "",
-            "points": list(s.pending.points),
-        }
-    decisions = [
-        [
-            d_.event.date.format(lang),
-            label("kind", d_.event.kind, lang),
-            d_.forum or "–",
-            d_.paragraph or "–",
-            d_.event.title,
-        ]
-        for d_ in s.decisions
-    ]
-    facts = [
-        (label("kind", kind, lang).capitalize(), str(s.counts[kind])) for kind in COUNTED_KINDS
-    ]
-    facts.append((text("field.time_open", lang), _duration(s.months_open, lang)))
-    if s.quiet:
-        quiet = text("phrase.quiet", lang, length=_duration(s.quiet.months, lang),
-                     start=format_day(s.quiet.start, lang), end=format_day(s.quiet.end, lang))  # fmt: skip
-        facts.append((text("field.quiet", lang), quiet))
-    if s.next_meeting:
-        m = s.next_meeting.meeting
-        when = format_day(m.day, lang) + (f" {m.time}" if m.time else "")
-        where = cf.forum_name(m.forum_id)
-        facts.append(
-            (
-                text("field.next_meeting", lang),
-                f"{where}, {when}, {text('field.item', lang).lower()} {s.next_meeting.item}",
-            )
-        )
-    else:
-        facts.append((text("field.next_meeting", lang), text("phrase.no_next_meeting", lang)))
-    view = {
+    """The decision summary: where the case stands, pending proposal, decisions, the case in figures."""
+    lang = d.lang
+    labels = {
         "heading": text("heading.summary", lang),
-        "sentence": s.sentence,
-        "inactive": s.inactivity.inactive,
-        "inactivity": inactivity,
         "pending_heading": text("heading.pending", lang),
-        "pending": pending,
         "no_pending": text("phrase.no_pending", lang),
         "decisions_heading": text("heading.decisions", lang),
         "decision_columns": [
             text(f"field.{k}", lang) for k in ("date", "kind", "forum", "paragraph", "event")
         ],
-        "decisions": decisions,
         "no_decisions": text("phrase.no_decisions", lang),
         "counts_heading": text("heading.counts", lang),
-        "facts": facts,
     }
-    return Html(_macros().summary(view))
+    return Html(_macros().summary(d.view, labels))
 
 
 def figure(d: CaseDossier) -> Html:
@@ -172,16 +104,16 @@ def figure(d: CaseDossier) -> Html:
 
 
 def history(d: CaseDossier) -> Html:
-    """Every event in order, partial dates shown as the source knows them."""
+    """Every event up to the day in order, partial dates shown as the source knows them."""
     lang, cf = d.lang, d.case_file
     rows = []
     for e in cf.events:
-        detail = [e.title, *e.description.splitlines()]
+        detail = [Source(e.title), *map(Source, e.description.splitlines())]
         if e.document:
-            detail.append(f"{text('field.document', lang)}: {e.document}")
+            detail.append(Words([f"{text('field.document', lang)}: ", Source(e.document)]))
         rows.append(_row(
-            _when(e.date, e.end_date, lang), label("kind", e.kind, lang),
-            cf.forum_name(e.forum_id) if e.forum_id else "–", detail, e.decision_ref or "",
+            _when(e, lang), label("kind", e.kind, lang),
+            Source(cf.forum_name(e.forum_id)) if e.forum_id else "–", detail, e.decision_ref or "",
             new=is_new(e, d.since),
         ))  # fmt: skip
     return _one_table(lang, "history", ("date", "kind", "forum", "event", "paragraph"), rows)
@@ -193,13 +125,13 @@ def forums(d: CaseDossier) -> Html:
     rows = [
         _row(
             [
-                u.forum.name if u.forum else u.forum_id,
-                *([u.forum.organisation] if u.forum and u.forum.organisation else []),
+                Source(u.forum.name if u.forum else u.forum_id),
+                *([Source(u.forum.organisation)] if u.forum and u.forum.organisation else []),
             ],
             label("forum_kind", u.forum.kind, lang) if u.forum else "–",
             u.count,
             u.first.format(lang),
-            u.last.format(lang),
+            _last(u.last, lang),
         )
         for u in forums_involved(d.case_file)
     ]
@@ -207,12 +139,12 @@ def forums(d: CaseDossier) -> Html:
 
 
 def related(d: CaseDossier) -> Html:
-    """Cases linked to this one, in both directions."""
+    """Cases linked to this one, in both directions, with their status on the day."""
     lang = d.lang
     rows = [
         _row(
             r.case_id,
-            r.title,
+            Source(r.title),
             label("relation_inverse" if r.inverse else "relation", r.relation, lang),
             label("status", r.status, lang),
         )
@@ -222,11 +154,14 @@ def related(d: CaseDossier) -> Html:
 
 
 def documents(d: CaseDossier) -> Html:
-    """Documents filed in the case."""
+    """Documents filed in the case up to the day."""
     lang = d.lang
     rows = [
         _row(
-            doc.date.format(lang), doc.title, label("doc_type", doc.doc_type, lang), doc.link or "–"
+            doc.date.format(lang),
+            Source(doc.title),
+            label("doc_type", doc.doc_type, lang),
+            doc.link or "–",
         )
         for doc in d.case_file.documents
     ]
@@ -236,8 +171,8 @@ def documents(d: CaseDossier) -> Html:
 def notes(d: CaseDossier) -> Html:
     """Anything odd in the source data for this case."""
     lang = d.lang
-    rows = [_row(n.text(lang), f"{n.file} {n.row}" if n.row else n.file) for n in d.case_file.notes]
-    return _one_table(lang, "notes", ("note", "file"), rows, empty="phrase.no_notes")
+    rows = [_row(n.text(lang), n.where(lang)) for n in d.case_file.notes]
+    return _one_table(lang, "notes", ("note", "where"), rows, empty="phrase.no_notes")
 
 
 def provenance(d: CaseDossier) -> Html:
@@ -250,13 +185,15 @@ def provenance(d: CaseDossier) -> Html:
     file_columns = [text("field.file", lang), text("field.rows", lang), text("field.sha256", lang)]
     fingerprint = toolkit_fingerprint()
     settings = [_row(k, "–" if v is None else v) for k, v in d.parameters.items()]
+    if d.view.later:
+        settings.append(_row(text("field.later", lang), d.view.later))
     settings += [
         _row(text("field.version", lang), fingerprint["version"]),
         _row(text("field.notebook", lang), fingerprint["notebook_sha256"]),
         _row(text("field.template", lang), fingerprint["template_sha256"]),
     ]
     setting_columns = [text("field.parameter", lang), text("field.value", lang)]
-    return _table(TableSection(text("heading.provenance", lang), "provenance", [
+    return _table(TableSection(text("heading.provenance", lang), "provenance", lang, [
         Part(file_columns, files, text("phrase.none", lang)),
         Part(setting_columns, settings),
     ]))  # fmt: skip
@@ -272,6 +209,7 @@ def _one_table(lang: str, section: str, fields: tuple[str, ...], rows: list[dict
     columns = [text(f"field.{name}", lang) for name in fields]
     return _table(
         TableSection(
-            text(f"heading.{section}", lang), section, [Part(columns, rows, text(empty, lang))]
+            text(f"heading.{section}", lang), section, lang,
+            [Part(columns, rows, text(empty, lang))],
         )
-    )
+    )  # fmt: skip

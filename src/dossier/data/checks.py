@@ -12,11 +12,14 @@ import pandas as pd
 
 from ..errors import Fault
 from .contract import ROW, TABLE, TABLES, Column, Table
+from .dates import EXPECTED, OUTSIDE_YEARS
 
 # [0-9], not \d: \d also takes other scripts' digits, which dates and ints cannot read.
 DATE_SHAPE = r"[1-9][0-9]{3}(?:-(?:0[1-9]|1[0-2])(?:-[0-9]{2})?)?"
 DATETIME_SHAPE = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
 INT_SHAPE = r"-?[0-9]+"
+#: A date or date and time in the contract's form but for its year ("0001-01-01", "12024-05").
+BEYOND_YEARS = r"(?:0[0-9]{3}|[0-9]{5,})(?:-[0-9]{2}(?:-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2})?)?)?"
 
 
 def _faults(table: Table, frame: pd.DataFrame, mask, column: str, expected: str) -> list[Fault]:
@@ -49,16 +52,21 @@ def check_values(
     table: Table, frame: pd.DataFrame, column: Column, values: pd.Series, empty
 ) -> list[Fault]:
     name = column.name
-    if column.type == "date":
-        return _faults(table, frame, ~empty & ~valid_dates(values), name,
-                       "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)")  # fmt: skip
-    if column.type == "datetime":
-        shaped = values.str.fullmatch(DATETIME_SHAPE)
-        days = pd.to_datetime(
-            values.str.slice(0, 10).where(shaped), format="%Y-%m-%d", errors="coerce"
+    if column.type in ("date", "datetime"):
+        beyond = ~empty & values.str.fullmatch(BEYOND_YEARS)
+        if column.type == "date":
+            bad = ~empty & ~valid_dates(values) & ~beyond
+            expected = EXPECTED
+        else:
+            shaped = values.str.fullmatch(DATETIME_SHAPE)
+            days = pd.to_datetime(
+                values.str.slice(0, 10).where(shaped), format="%Y-%m-%d", errors="coerce"
+            )
+            bad = ~empty & ~(shaped & days.notna()) & ~beyond
+            expected = "is not a date and time (use YYYY-MM-DD or YYYY-MM-DD HH:MM)"
+        return _faults(table, frame, bad, name, expected) + _faults(
+            table, frame, beyond, name, OUTSIDE_YEARS
         )
-        return _faults(table, frame, ~empty & ~(shaped & days.notna()), name,
-                       "is not a date and time (use YYYY-MM-DD or YYYY-MM-DD HH:MM)")  # fmt: skip
     if column.type == "int":
         return _faults(
             table, frame, ~empty & ~values.str.fullmatch(INT_SHAPE), name, "is not a whole number"

@@ -20,6 +20,13 @@ Precision = Literal["year", "month", "day"]
 
 PATTERN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 EXPECTED = "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
+#: The years a date may have (four digits, the first not 0: DATE_SHAPE in dossier.data.checks).
+#: A registry's year before 1000 ("0001-01-01") is a placeholder for "no date" (it is .NET's
+#: DateTime.MinValue); 9999 is where Python's dates end.
+FIRST_YEAR, LAST_YEAR = 1000, 9999
+YEARS = f"the years dossier reads, {FIRST_YEAR} to {LAST_YEAR}"
+OUTSIDE_YEARS = f"is outside {YEARS}: correct it, or leave the cell empty if the date is not known"
+OUT_OF_RANGE = f"is outside {YEARS}"
 
 #: Babel locale for each dossier language; English dossiers use day-month-year.
 LOCALES = {"sv": "sv_SE", "en": "en_GB"}
@@ -43,14 +50,14 @@ class PartialDate:
     def __post_init__(self) -> None:
         if self.day is not None and self.month is None:
             raise ValueError("a day needs a month")
+        if not FIRST_YEAR <= self.year <= LAST_YEAR:
+            raise ValueError(f"year {self.year} is outside {YEARS}")
         # Raises ValueError for impossible dates such as 2023-02-30 (and month or day 0).
         dt.date(
             self.year,
             1 if self.month is None else self.month,
             1 if self.day is None else self.day,
         )
-        if not 1000 <= self.year <= 9999:
-            raise ValueError("the year must have four digits")
 
     @classmethod
     def parse(cls, text: str) -> PartialDate:
@@ -59,6 +66,8 @@ class PartialDate:
         if not match:
             raise ValueError(f"{text!r} {EXPECTED}")
         year, month, day = (int(part) if part else None for part in match.groups())
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"{text!r} {OUTSIDE_YEARS}")
         try:
             return cls(year, month, day)
         except ValueError as exc:
@@ -92,6 +101,10 @@ class PartialDate:
     @property
     def span(self) -> tuple[dt.date, dt.date]:
         return self.start, self.end
+
+    def contains(self, day: dt.date) -> bool:
+        """Whether ``day`` lies in the span: the date may be that day, or before or after it."""
+        return self.start <= day <= self.end
 
     def isoformat(self) -> str:
         """The text as the data contract writes it: ``2020``, ``2020-05`` or ``2020-05-30``."""
@@ -129,17 +142,30 @@ def format_day(day: dt.date, lang: str = "sv") -> str:
     return PartialDate.from_date(day).format(lang)
 
 
-def months_between(start: dt.date, end: dt.date) -> int:
-    """Whole calendar months from ``start`` to ``end`` (0 when end is before start)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if end.day < start.day:
-        months -= 1
-    return max(months, 0)
-
-
 def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by ``months`` calendar months, clamped to the month's last day."""
+    """``day`` moved by ``months`` calendar months, on the same day of the month.
+
+    Where the target month is shorter, the month's last day: a month after
+    31 January is 28 (or 29) February, as Swedish law counts a time limit
+    given in months (lag (1930:173) om beräkning av lagstadgad tid).
+    Raises ValueError naming the supported years when the result leaves them.
+    """
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"{day.isoformat()} + {months} months {OUT_OF_RANGE}")
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from ``start`` to ``end``: the most ``n`` with ``add_months(start, n) <= end``.
+
+    0 when ``end`` is before ``start``. Counted with :func:`add_months`, so the
+    two agree everywhere, month ends included (31 January to 28 February is a month).
+    """
+    if end <= start:
+        return 0
+    months = (end.year - start.year) * 12 + end.month - start.month
+    # add_months clamps to a month's last day, so the count can only be one too many.
+    return months if add_months(start, months) <= end else months - 1

@@ -17,20 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
+from .aliases import ALIAS_INDEX, LABEL_ALIASES, closest, guess_label, header_key, label_key
 from .contract import MAPPING_FILE, TABLES, Table
-from .mapping import (
-    ALIAS_INDEX,
-    AS_CONTRACT,
-    LABEL_ALIASES,
-    VALUE_SECTIONS,
-    TablePlan,
-    Translation,
-    closest,
-    guess_formats,
-    guess_label,
-    header_key,
-    label_key,
-)
+from .mapping import AS_CONTRACT, Translation, guess_formats
+from .mapping_file import VALUE_SECTIONS
+from .mapping_plan import HowFound, TablePlan
 
 # -- dossier check --explain ---------------------------------------------------------------
 
@@ -77,19 +68,26 @@ def _rows(count: int) -> str:
     return f"{count:,} row{'s' if count != 1 else ''}"
 
 
-def _how(how: str, line: int | None, plan: TablePlan) -> str:
-    if how == "mapped":
+#: How a column (first) or a label (second) found without the mapping file is shown.
+_FOUND = {
+    HowFound.CONTRACT: ("contract name", "contract code"),
+    HowFound.ALIAS: ("built-in alias", "built-in label"),
+}
+
+
+def _how(how: HowFound, line: int | None, plan: TablePlan, *, label: bool = False) -> str:
+    if how is HowFound.MAPPED:
         return f"{plan.mapping_name} line {line}"
-    return {"contract": "contract name", "alias": "built-in alias"}.get(how, how)
+    return _FOUND[how][label]
 
 
 def _explain_columns(plan: TablePlan, todo: list[str]) -> list[str]:
     lines = ["  columns:"]
     rows = []
     for origin in plan.origins.values():
-        if origin.how in ("contract", "alias", "mapped"):
+        if origin.how in _FOUND or origin.how is HowFound.MAPPED:
             rows.append((origin.source, origin.column, _how(origin.how, origin.line, plan)))
-        elif origin.how == "build":
+        elif origin.how is HowFound.BUILD:
             rows.append((", ".join(origin.fields), origin.column,
                          f"built as {origin.template!r} ({plan.mapping_name} line {origin.line})"))  # fmt: skip
         default = plan.defaults.get(origin.column)
@@ -123,10 +121,12 @@ def _explain_labels(plan: TablePlan, translation: Translation, todo: list[str]) 
             continue
         lines.append(f"  {column} labels ({plan.column_label(column)}):")
         width = max(len(repr(label)) for label, *_ in seen)
-        for label, count, code, how in sorted(seen, key=lambda s: -s[1]):
+        for label, count, found in sorted(seen, key=lambda s: -s[1]):
             rows = _rows(count)
-            lines.append(f"    {label!r:<{width}} {rows:>12} → {code or '(no mapping)':<15} {how}")
-            if code is None:
+            code, how = ("(no mapping)", "") if found is None else (
+                found.code, _how(found.how, found.line, plan, label=True))  # fmt: skip
+            lines.append(f"    {label!r:<{width}} {rows:>12} → {code:<15} {how}")
+            if found is None:
                 guess = guess_label(plan.table.name, column, label)
                 codes = plan.table.column(column).codes
                 line = f'"{label}" = "{guess or codes[0]}"'
@@ -181,7 +181,8 @@ class _Candidate:
 
 
 def _candidates(data_dir: Path) -> list[_Candidate]:
-    from .sources import csv_columns, open_csv, sheet_columns
+    from .csv_file import csv_columns, open_csv
+    from .sources import sheet_columns
     from .xlsx import is_excel, read_sheet, sheet_names
 
     found = []

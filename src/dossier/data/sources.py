@@ -1,39 +1,33 @@
-"""Read a data directory's CSV files into tables of text, exactly as exported.
+"""Read a data directory's files into tables of text, exactly as exported.
 
-Encoding (UTF-8 with or without a byte order mark, or Windows-1252) and
-delimiter (``,`` or ``;``) are detected per file; header names are matched
-without regard to case or surrounding spaces; unknown columns are ignored.
-Every value stays text here: checking and typing is :mod:`dossier.data.validate`'s job.
+Each contract table is found in the folder (by the contract's file name, or
+the mapping file's) and read as a CSV file (:mod:`dossier.data.csv_file`) or a
+workbook's sheet (:mod:`dossier.data.xlsx`): a contract file as it is, any other
+through the mapping layer. Header names are matched without regard to case or
+surrounding spaces; unknown columns are ignored. Every value stays text here:
+checking and typing is :mod:`dossier.data.validate`'s job. Also here: whether a
+folder is a case extract, and the list of cases a batch reads (``--cases-file``).
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import csv
 import hashlib
-import io
 import json
-import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from ..errors import DataError, Fault
-from .contract import EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLES, Table
+from ..errors import DataError, Fault, ParameterError
+from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLES, Table
+from .csv_file import contract_frame, csv_columns, detect_encoding, no_header, open_csv
+from .mapping import Translation, check_translated, to_contract
+from .mapping_file import Mapping, TableMapping, load_mapping
+from .mapping_plan import TablePlan, plan_table
 from .xlsx import Sheet, is_excel, read_sheet
-
-if TYPE_CHECKING:
-    from .mapping import Mapping, TableMapping, TablePlan, Translation
-
-BOM = codecs.BOM_UTF8
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,94 +54,39 @@ class Sources:
     files: tuple[SourceFile, ...]
 
 
+def is_case_extract(data_dir: Path) -> bool:
+    """True for a case extract (a data folder cut down to one case by dossier.run.job).
+
+    An extract holds ``sources.json`` and ``notes.json`` beside its contract
+    files. An export folder may hold a ``sources.json`` of its own: alone, it is
+    just another file there, and takes nothing over.
+    """
+    return (data_dir / EXTRACT_SOURCES).is_file() and (data_dir / EXTRACT_NOTES).is_file()
+
+
 def described_sources(path: Path) -> tuple[SourceFile, ...]:
     """The source files a case extract was cut from, as its ``sources.json`` describes them."""
     try:
         described = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(described, list):
+            raise TypeError("not a list")
         return tuple(
             SourceFile(
                 Path(d["file"]).stem,
                 Path(d["file"]),
-                d["sha256"],
+                str(d["sha256"]),
                 int(d["rows"]),
-                d.get("encoding", ""),
+                str(d.get("encoding", "")),
                 "",
             )
             for d in described
         )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DataError(
-            [Fault(path.name, expected=f"is not a valid description of source files: {exc}")]
-        ) from None
-
-
-def detect_encoding(raw: bytes) -> str:
-    """``utf-8-sig``, ``utf-8`` or ``cp1252``; raise ValueError for anything else."""
-    if raw.startswith(BOM):
-        return "utf-8-sig"
-    for encoding in ("utf-8", "cp1252"):
-        # Decoding in chunks checks the whole file without holding a copy of it as str.
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            view = memoryview(raw)
-            for start in range(0, len(raw), CHUNK):
-                decoder.decode(view[start : start + CHUNK])
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise ValueError("is neither UTF-8 nor Windows-1252 text (save it as CSV UTF-8)")
-
-
-def read_header(head: str) -> tuple[list[str], str]:
-    """The header's names and the delimiter that splits it into the most names."""
-    best: tuple[list[str], str] = ([], ",")
-    for delimiter in (",", ";"):
-        names = next(csv.reader(io.StringIO(head), delimiter=delimiter), [])
-        if len(names) > len(best[0]):
-            best = (names, delimiter)
-    return best
-
-
-@dataclass(frozen=True, slots=True)
-class CsvFile:
-    """A CSV file decoded to UTF-8, with its header read; the rows are parsed on demand."""
-
-    path: Path
-    sha256: str
-    encoding: str
-    delimiter: str
-    names: list[str]
-    body: bytes
-
-
-def open_csv(path: Path, file: str | None = None) -> CsvFile:
-    """Read ``path``'s bytes, detect its encoding and delimiter and read its header.
-
-    ``file`` is the name faults give the file (default: its own name). Raises
-    DataError for a file that is not text or has no header.
-    """
-    file = file or path.name
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    try:
-        encoding = detect_encoding(raw)
-    except ValueError as exc:
-        raise DataError([Fault(file, expected=str(exc))]) from None
-    body = raw[len(BOM) :] if encoding == "utf-8-sig" else raw
-    if encoding == "cp1252":
-        body = body.decode("cp1252").encode("utf-8")
-    del raw
-    # The header ends at the first line break of any style (\n, \r\n or a lone \r).
-    first_line = re.match(rb"[^\r\n]*", body).group()
-    names, delimiter = read_header(first_line.decode("utf-8", errors="replace"))
-    if not any(name.strip() for name in names):
-        raise DataError([_no_header(file)])
-    return CsvFile(path, digest, encoding, delimiter, names, body)
-
-
-def _no_header(file: str) -> Fault:
-    return Fault(file, row=1, expected="has no header row (the first row names the columns)")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        problem = exc.strerror if isinstance(exc, OSError) else exc
+        raise DataError([Fault(str(path), expected=(
+            f"is not a case extract's list of source files ({problem}); {path.parent} holds "
+            f"{EXTRACT_SOURCES} and {EXTRACT_NOTES} as a case extract does: if it is an export "
+            "folder, move those two files out of it"))]) from None  # fmt: skip
 
 
 def read_table(
@@ -184,8 +123,6 @@ def read_source(
     values (labels, dates) are returned in the translation, for the caller to
     raise or to explain.
     """
-    from .mapping import plan_table
-
     if is_excel(path):
         return _read_excel(path, table, section, mapping)
     if section is not None and section.sheet is not None:
@@ -197,7 +134,7 @@ def read_source(
     plan = plan_table(table, source.names, section, file=file, mapping=mapping)
     if plan.plain:
         wanted = {o.source: o.column for o in plan.origins.values() if o.position is not None}
-        frame = _parse(source.body, table, source.names, wanted, source.delimiter)
+        frame = contract_frame(source, table, wanted)
         described = SourceFile(table.name, path, source.sha256, len(frame), source.encoding,
                                source.delimiter)  # fmt: skip
         return ReadTable(frame, described)
@@ -208,12 +145,10 @@ def read_source(
 def _read_excel(
     path: Path, table: Table, section: TableMapping | None, mapping: Mapping | None
 ) -> ReadTable:
-    from .mapping import plan_table
-
     choice, where = _sheet_choice(section, mapping)
     sheet = read_sheet(path, choice, where=where)
     if not any(name.strip() for name in sheet.header):
-        raise DataError([_no_header(path.name)])
+        raise DataError([no_header(path.name)])
     plan = plan_table(table, sheet.header, section, file=path.name, mapping=mapping)
     raw = sheet_columns(sheet, plan.positions)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -231,21 +166,9 @@ def _sheet_choice(
 def _translate(
     raw: pd.DataFrame, plan: TablePlan, path: Path, digest: str, encoding: str, delimiter: str
 ) -> ReadTable:
-    from .mapping import to_contract
-
     frame, translation = to_contract(raw, plan)
     source = SourceFile(plan.table.name, path, digest, len(frame), encoding, delimiter)
     return ReadTable(frame, source, plan, translation)
-
-
-def csv_columns(source: CsvFile, positions: list[int], file: str) -> pd.DataFrame:
-    """The CSV file's columns at ``positions`` as text, named by position, with ``_row``."""
-    # Named by position: an export may repeat a header, and only the positions are sure.
-    names = [str(position) for position in range(len(source.names))]
-    arrow = _read_arrow(source.body, names, [names[p] for p in positions], source.delimiter, file)
-    frame = arrow.to_pandas()
-    frame.insert(0, ROW, pd.RangeIndex(2, len(frame) + 2))
-    return frame
 
 
 def sheet_columns(sheet: Sheet, positions: list[int]) -> pd.DataFrame:
@@ -257,89 +180,49 @@ def sheet_columns(sheet: Sheet, positions: list[int]) -> pd.DataFrame:
     return frame
 
 
-def _read_arrow(
-    body: bytes, names: list[str], include: list[str], delimiter: str, file: str
-) -> pa.Table:
-    bad_rows: list[pacsv.InvalidRow] = []
-
-    def keep_invalid(row: pacsv.InvalidRow) -> str:
-        bad_rows.append(row)
-        return "skip"
-
-    def read(threads: bool) -> pa.Table:
-        return pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(body)),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                newlines_in_values=True,
-                ignore_empty_lines=False,
-                invalid_row_handler=keep_invalid,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
-                include_columns=include,
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-
-    if b"\n" not in body and b"\r" not in body:
-        # A header without a line break has no rows, but Arrow cannot skip it.
-        body += b"\n"
-    try:
-        arrow = read(threads=True)
-        if bad_rows:
-            # Only a single-threaded read knows the row numbers of the bad rows.
-            bad_rows.clear()
-            read(threads=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise DataError([Fault(file, expected=f"cannot be read as CSV: {exc}")]) from None
-    if bad_rows:
-        raise DataError(
-            [
-                Fault(
-                    file,
-                    row=row.number,
-                    value=_shorten(row.text),
-                    expected=f"has {row.actual_columns} fields where the header has "
-                    f"{row.expected_columns} (quote values that hold '{delimiter}')",
-                )
-                for row in bad_rows
-            ]
-        )
-    return arrow
-
-
-def _parse(
-    body: bytes, table: Table, names: list[str], wanted: dict[str, str], delimiter: str
-) -> pd.DataFrame:
-    arrow = _read_arrow(body, names, list(wanted), delimiter, table.file)
-    arrow = arrow.rename_columns([wanted[name] for name in arrow.column_names])
-    frame = arrow.to_pandas()
-    del arrow
-    for column in table.column_names:
-        if column not in frame:
-            frame[column] = ""
-    frame = frame[list(table.column_names)]
-    frame.insert(0, ROW, pd.RangeIndex(2, len(frame) + 2))
-    for column in table.column_names:
-        frame[column] = frame[column].str.strip()
-    # Blank lines (every cell empty) are not rows of data, but they keep their numbers.
-    blank = (frame[list(table.column_names)] == "").all(axis=1)
-    if blank.any():
-        frame = frame[~blank]
-    return frame.reset_index(drop=True)
-
-
-def _shorten(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def empty_table(table: Table) -> pd.DataFrame:
     frame = pd.DataFrame({column: pd.Series([], dtype="str") for column in table.column_names})
     frame.insert(0, ROW, pd.Series([], dtype="int64"))
     return frame
+
+
+# -- a list of cases ---------------------------------------------------------------------------
+
+#: The largest list of case IDs read (``--cases-file``): a million IDs fit well within it.
+CASE_LIST_LIMIT = 16 * 1024 * 1024
+
+
+def read_case_list(path: str | Path) -> list[str]:
+    """The case IDs in the text file at ``path`` (``--cases-file``), one per line.
+
+    Blank lines and lines that begin with ``#`` are skipped. The file is read
+    as the data folder's CSV files are (UTF-8 or Windows-1252, detected).
+    Raises ParameterError naming the file for one that cannot be read, is
+    larger than :data:`CASE_LIST_LIMIT`, is UTF-16 or is not text at all.
+    """
+
+    def refuse(problem: str) -> ParameterError:
+        return ParameterError(f"--cases-file {path}: {problem}")
+
+    try:
+        with open(path, "rb") as file:
+            raw = file.read(CASE_LIST_LIMIT + 1)
+    except OSError as exc:
+        raise refuse(exc.strerror or str(exc)) from None
+    if len(raw) > CASE_LIST_LIMIT:
+        raise refuse(f"is larger than {CASE_LIST_LIMIT // 2**20} MiB; a list of case IDs, one per "
+                     "line, is far smaller: is it the right file?")  # fmt: skip
+    try:
+        encoding = detect_encoding(raw)
+    except ValueError as exc:
+        raise refuse(str(exc)) from None
+    text = raw.decode(encoding)
+    if "\0" in text:
+        raise refuse(
+            "is not a text file (it holds NUL bytes): give a text file with one case ID per line"
+        )
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 # -- the data folder, with or without a mapping file ------------------------------------------
@@ -365,9 +248,9 @@ def using_mapping(path: str | Path | None) -> Iterator[None]:
 def find_mapping(data_dir: Path, mapping: str | Path | None = None) -> Path | None:
     """The mapping file for ``data_dir``: ``mapping``, else ``--mapping``, else its ``dossier.toml``.
 
-    A case extract (a folder with ``sources.json``) is contract files already: no mapping.
+    A case extract (see :func:`is_case_extract`) is contract files already: no mapping.
     """
-    if (data_dir / EXTRACT_SOURCES).is_file():
+    if is_case_extract(data_dir):
         return None
     chosen = Path(mapping).expanduser() if mapping else _MAPPING.get()
     if chosen is not None:
@@ -431,8 +314,6 @@ def read_folder(data_dir: str | Path, mapping: str | Path | None = None) -> Read
     mapping_path = find_mapping(data_dir, mapping)
     spec = None
     if mapping_path is not None:
-        from .mapping import load_mapping
-
         spec = load_mapping(mapping_path)
     tables: dict[str, pd.DataFrame] = {}
     files: list[SourceFile] = []
@@ -468,8 +349,6 @@ def read_folder(data_dir: str | Path, mapping: str | Path | None = None) -> Read
             translations[table.name] = read.translation
             faults += read.translation.faults
     if plans and len(tables) == len(TABLES):
-        from .mapping import check_translated
-
         # Faults already reported where a value was translated are not reported twice.
         told = {(f.file, f.row, f.column) for f in faults}
         told |= {(f.file, f.column, f.value) for f in faults}

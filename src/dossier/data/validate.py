@@ -19,22 +19,21 @@ from .checks import check_periods, check_references, check_table, span_end, span
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, ROW, TABLE, TABLES
 from .dates import PartialDate
 from .model import DataNote, Registry
-from .sources import Sources, described_sources, read_sources
+from .sources import Sources, described_sources, is_case_extract, read_sources
 
 
 def load(data_dir: str | Path) -> Registry:
     """Read and check a data directory; raise DataError listing every fault.
 
-    A case extract (a folder with ``sources.json``) reports the files it was cut from as its
-    sources, and the data notes the whole export gave (``notes.json``).
+    A case extract (see :func:`~dossier.data.sources.is_case_extract`) reports the files it
+    was cut from as its sources (``sources.json``), and the data notes the whole export gave
+    (``notes.json``).
     """
     registry = validate(read_sources(data_dir))
-    described = Path(data_dir) / EXTRACT_SOURCES
-    if described.is_file():
-        registry = replace(registry, sources=described_sources(described))
-        noted = Path(data_dir) / EXTRACT_NOTES
-        if noted.is_file():
-            registry = replace(registry, notes=read_notes(noted))
+    if is_case_extract(Path(data_dir)):
+        described = described_sources(Path(data_dir) / EXTRACT_SOURCES)
+        notes = read_notes(Path(data_dir) / EXTRACT_NOTES)
+        registry = replace(registry, sources=described, notes=notes)
     return registry
 
 
@@ -59,7 +58,8 @@ def validate(sources: Sources) -> Registry:
 def data_notes(
     cases: pd.DataFrame, events: pd.DataFrame, files: dict[str, str] | None = None
 ) -> dict[str, list[DataNote]]:
-    """Legal but odd facts per case: events outside the case's open span, an undated closing.
+    """Legal but odd facts per case: events outside the case's open span, an undated closing,
+    a closing date on an open case.
 
     ``files`` names the file each table was read from (an export's own, when mapped).
     """
@@ -69,6 +69,10 @@ def data_notes(
     undated = cases[(cases["status"] == "closed") & (cases["closed"] == "")]
     for case_id, row in undated[["case_id", ROW]].itertuples(index=False):
         notes[case_id].append(DataNote("closed_without_date", file=cases_file, row=int(row)))
+    # An open case's closing date is no fact; the note names no date, which may lie after any day.
+    closing = cases[(cases["status"] == "open") & (cases["closed"] != "")]
+    for case_id, row in closing[["case_id", ROW]].itertuples(index=False):
+        notes[case_id].append(DataNote("closed_on_open_case", file=cases_file, row=int(row)))
     span = cases[["case_id", "opened", "closed"]]
     joined = events[["case_id", "date", "end_date", "title", ROW]].merge(
         span, on="case_id", how="left"

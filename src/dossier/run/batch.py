@@ -19,9 +19,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from multiprocessing import get_context, util
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,8 +32,19 @@ if TYPE_CHECKING:
     from ..data.model import Registry
 
 from ..resources import toolkit_fingerprint
-from .job import DossierJob, RenderOptions, is_current, output_lock, prepare_job, run_job, slugify
+from .job import (
+    EXPORT,
+    PARAMETER,
+    DossierFiles,
+    DossierJob,
+    RenderedDossier,
+    RenderOptions,
+    prepare_job,
+    render_job,
+)
 from .lifetime import end_with_parent, signals_blocked
+from .manifest import MANIFEST_FILE, current_files
+from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
 from .results import BatchReport, DossierResult, Status, index_page
 
 REPORT_FILE = "batch-report.json"
@@ -50,13 +61,9 @@ def select_cases(
     """The cases to render, in order and without repeats; raise for unknown IDs or meeting."""
     chosen = list(case_ids)
     if cases_file is not None:
-        try:
-            lines = Path(cases_file).read_text(encoding="utf-8-sig").splitlines()
-        except OSError as exc:
-            raise ParameterError(f"--cases-file {cases_file}: {exc.strerror}") from None
-        chosen += [
-            line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
-        ]
+        from ..data.sources import read_case_list
+
+        chosen += read_case_list(cases_file)
     if meeting is not None:
         if registry.meeting(meeting) is None:
             known = (
@@ -72,15 +79,7 @@ def select_cases(
         )
     for case_id in chosen:
         registry.case(case_id)  # UnknownCaseError names the closest IDs
-    unique = list(dict.fromkeys(chosen))
-    slugs: dict[str, str] = {}
-    for case_id in unique:
-        other = slugs.setdefault(slugify(case_id), case_id)
-        if other != case_id:
-            raise ParameterError(
-                f"cases {other!r} and {case_id!r} have the same file name {slugify(case_id)!r}"
-            )
-    return unique
+    return list(dict.fromkeys(chosen))
 
 
 # -- workers ----------------------------------------------------------------------------------
@@ -172,46 +171,37 @@ def _stop_worker() -> None:
         template.close()
 
 
-def render_in_worker(job: DossierJob, out_dir: str) -> DossierResult:
-    """Render one job with a fresh kernel; start the next kernel first so it warms meanwhile."""
+def render_in_worker(job: DossierJob) -> RenderedDossier:
+    """Render one job with a fresh kernel; start the next kernel first so it warms meanwhile.
+
+    Returns the dossier's files (or why it failed) to the process that runs the
+    batch, which writes them into the output folder: a worker needs no disk of its own
+    but a temporary folder.
+    """
     from ..resources import notebook_path
     from .kernel import ready_kernel
 
     started = time.perf_counter()
-    result = DossierResult(job.case_id, job.slug, job.title, Status.FAILED, key=job.key)
     kernel = None
     try:
         kernel = ready_kernel(notebook_path().parent, _take_spare())
         _start_spare()
-        files = run_job(job, out_dir, kernel)
-        result.status = Status.DONE
-        result.outputs = {
-            name: str(path)
-            for name, path in (
-                ("html", files.html),
-                ("pdf", files.pdf),
-                ("notebook", files.notebook),
-                ("manifest", files.manifest),
-            )
-            if path is not None
-        }
-    except RenderError as exc:
-        result.error = str(exc)
-        if exc.notebook:
-            result.outputs["notebook"] = exc.notebook
+        rendered = render_job(job, kernel)
     except Exception as exc:  # a worker must report, not die: the batch goes on
-        result.error = f"{job.case_id}: {type(exc).__name__}: {exc}"
+        rendered = _failed(job, f"{type(exc).__name__}: {exc}")
     finally:
         if kernel is not None:
             kernel.shutdown()
-    result.seconds = round(time.perf_counter() - started, 3)
-    return result
+    return replace(rendered, seconds=round(time.perf_counter() - started, 3))
 
 
-def _lost(job: DossierJob, exc: BaseException) -> DossierResult:
-    """The result of a job whose worker died under it (killed, out of memory, a crash)."""
-    return DossierResult(job.case_id, job.slug, job.title, Status.FAILED, key=job.key,
-                         error=f"{job.case_id}: the worker rendering it was lost: {type(exc).__name__}: {exc}")  # fmt: skip
+def _failed(job: DossierJob, error: str) -> RenderedDossier:
+    return RenderedDossier(job.case_id, job.slug, job.options.formats, error=error)
+
+
+def _lost(job: DossierJob, exc: BaseException) -> RenderedDossier:
+    """The outcome of a job whose worker died under it (killed, out of memory, a crash)."""
+    return _failed(job, f"the worker rendering it was lost: {type(exc).__name__}: {exc}")
 
 
 class LocalExecutor:
@@ -223,15 +213,16 @@ class LocalExecutor:
             initargs=(os.getpid(),),
         )  # fmt: skip
 
-    def results(self, jobs: list[DossierJob], out_dir: str) -> Iterator[DossierResult]:
-        """Render ``jobs``; yield each result as it comes, in the order they finish."""
+    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
+        """Render ``jobs``; yield each with its outcome as it comes, in the order they finish."""
         with signals_blocked([signal.SIGINT]):  # the workers it starts begin with SIGINT blocked
-            futures = {self.pool.submit(render_in_worker, job, out_dir): job for job in jobs}
+            futures = {self.pool.submit(render_in_worker, job): job for job in jobs}
         for future in as_completed(futures):
+            job = futures.pop(future)  # the dossier's bytes are let go once it is written
             try:
-                yield future.result()
+                yield job, future.result()
             except Exception as exc:  # BrokenProcessPool: a worker died, the batch goes on
-                yield _lost(futures[future], exc)
+                yield job, _lost(job, exc)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -262,17 +253,17 @@ class DaskExecutor:
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
             ) from None
 
-    def results(self, jobs: list[DossierJob], out_dir: str) -> Iterator[DossierResult]:
-        """Render ``jobs`` on the cluster; ``out_dir`` must be the same path on every worker."""
+    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
+        """Render ``jobs`` on the cluster; the files come back here, so no disk is shared."""
         from distributed import as_completed as dask_completed
 
-        futures = {self.client.submit(render_in_worker, job, out_dir, pure=False): job
-                   for job in jobs}  # fmt: skip
+        futures = {self.client.submit(render_in_worker, job, pure=False): job for job in jobs}
         for future in dask_completed(futures):
+            job = futures.pop(future)
             try:
-                yield future.result()
+                yield job, future.result()
             except Exception as exc:  # a worker lost for good: the batch goes on
-                yield _lost(futures[future], exc)
+                yield job, _lost(job, exc)
 
     def close(self) -> None:
         # The workers outlive the batch: stop the kernels they keep warm for a next dossier.
@@ -319,21 +310,23 @@ def run_batch(
     out = Path(out_dir)
     started = time.perf_counter()
     with output_lock(out):
+        claim_folders(case_ids, out)
         jobs = [prepare_job(registry, case_id, data_dir, options) for case_id in case_ids]
         results: dict[str, DossierResult] = {}
         pending = []
         for job in jobs:
-            if not force and is_current(job, out):
-                results[job.case_id] = _skipped(job, out)
-                if progress:
-                    progress(results[job.case_id], len(results), len(jobs))
-            else:
+            skipped = None if force else _skipped(job.case_id, job.slug, job.title, job.key, out, job.sentence)
+            if skipped is None:
                 pending.append(job)
+                continue
+            results[job.case_id] = skipped
+            if progress:
+                progress(skipped, len(results), len(jobs))
         if pending:
             pool = _executor(executor, scheduler, workers or os.cpu_count() or 1, len(pending))
             try:
-                for result in pool.results(pending, str(out)):
-                    results[result.case_id] = result
+                for job, rendered in pool.results(pending):
+                    results[job.case_id] = result = _written(job, rendered, out)
                     if progress:
                         progress(result, len(results), len(jobs))
             except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
@@ -347,8 +340,72 @@ def run_batch(
         if meeting is not None:
             from .pack import build_meeting_pack
 
-            report.meeting_pack = build_meeting_pack(registry, meeting, report, options)
+            with writing_into(out):
+                report.meeting_pack = build_meeting_pack(registry, meeting, report, options)
         write_report(report, options.lang)
+    return report
+
+
+def render_batch(
+    case_ids: Sequence[str] = (),
+    *,
+    meeting: str | None = None,
+    all_open: bool = False,
+    cases_file: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    mapping: str | Path | None = None,
+    out_dir: str | Path = "dossiers",
+    options: RenderOptions,
+    workers: int | None = None,
+    force: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    progress: Callable[[DossierResult, int, int], None] | None = None,
+) -> BatchReport:
+    """``dossier batch``: choose the cases, and render those whose dossier is not current.
+
+    When nothing that goes into any dossier has changed since the last batch
+    into ``out_dir`` (see :func:`batch_key`), the batch ends without reading the
+    data. Otherwise the data is loaded and checked, the cases chosen (by ID,
+    ``meeting``, ``all_open`` and ``cases_file``, as :func:`select_cases`), and
+    :func:`run_batch` renders them. The other parameters are :func:`run_batch`'s;
+    ``mapping`` is the ``--mapping`` file, if one was given.
+
+    Raises
+    ------
+    OutputLockedError
+        Another run writes into ``out_dir``; before the data is read.
+    OutputError
+        ``out_dir`` is a file or under one (before the data is read), read-only,
+        or on a full disk; nothing is left half-written.
+    DataError, UnknownCaseError, ParameterError
+        Before any dossier is rendered.
+    """
+    from ..data.sources import read_case_list
+    from ..data.validate import load
+    from ..resources import data_dir as resolve_data_dir
+
+    data = resolve_data_dir(data_dir)
+    out = Path(out_dir)
+    check_out(out)
+    # A --cases-file that cannot be read is refused here, before the output folder is locked.
+    listed = read_case_list(cases_file) if cases_file is not None else None
+    selection = {"case_ids": list(case_ids), "meeting": meeting, "all_open": all_open,
+                 "cases_file": listed}  # fmt: skip
+    # Taken before the export is hashed or read, so that a second batch into a folder stops at
+    # once; a folder that does not exist yet is made (and locked) only once the data is good.
+    with output_lock(out) if out.is_dir() else contextlib.nullcontext():
+        key = batch_key(data, selection, options, Path(mapping) if mapping else None)
+        report = None if force else unchanged_batch(out, key, options.lang, progress)
+        if report is None:
+            registry = load(data)
+            chosen = select_cases(registry, case_ids, meeting=meeting, all_open=all_open,
+                                  cases_file=cases_file)  # fmt: skip
+            report = run_batch(
+                chosen, registry=registry, data_dir=data, out_dir=out, options=options,
+                workers=workers, force=force, executor=executor, scheduler=scheduler,
+                meeting=meeting, progress=progress, batch_key=key,
+            )  # fmt: skip
     return report
 
 
@@ -364,14 +421,31 @@ def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
     return LocalExecutor(max(1, min(workers, jobs)))
 
 
-def _skipped(job: DossierJob, out: Path) -> DossierResult:
-    folder = out / job.slug
-    outputs = {fmt: str(folder / f"{job.slug}.{fmt}") for fmt in job.options.formats}
-    outputs |= {
-        "notebook": str(folder / f"{job.slug}.ipynb"),
-        "manifest": str(folder / "manifest.json"),
-    }
-    return DossierResult(job.case_id, job.slug, job.title, Status.SKIPPED, 0.0, outputs, key=job.key)
+def _written(job: DossierJob, rendered: RenderedDossier, out: Path) -> DossierResult:
+    """Write a render's outcome into ``out`` (see :func:`~dossier.run.output.publish`); its result."""
+    result = DossierResult(job.case_id, job.slug, job.title, Status.FAILED, rendered.seconds,
+                           key=job.key, sentence=job.sentence)  # fmt: skip
+    try:
+        result.outputs = publish(out, rendered).outputs
+    except RenderError as exc:
+        result.error = str(exc)
+        if exc.notebook:
+            result.outputs["notebook"] = exc.notebook
+        return result
+    result.status = Status.DONE
+    return result
+
+
+def _skipped(case_id: str, slug: str, title: str, key: str, out: Path,
+             sentence: list) -> DossierResult | None:  # fmt: skip
+    """The result of a dossier left as it is because it is current (see
+    :func:`~dossier.run.manifest.current_files`); None when it must be rendered."""
+    folder = out / slug
+    if current_files(folder, case_id, key) is None:
+        return None
+    manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
+    outputs = DossierFiles.in_folder(folder, slug, manifest["formats"]).outputs
+    return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key, sentence=sentence)
 
 
 # -- what a batch leaves behind ---------------------------------------------------------------
@@ -393,12 +467,9 @@ def batch_key(
     """
     settings = {
         "selection": selection,
-        "options": {"lang": options.lang, "as_of": options.day.isoformat(),
-                    "since": options.since.isoformat() if options.since else None,
-                    "inactive_months": options.inactive_months, "formats": list(options.formats),
-                    "pdfa": options.pdfa},
+        "options": options.settings(PARAMETER, EXPORT),
         "toolkit": toolkit_fingerprint(),
-    }  # fmt: skip
+    }
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8"))
     files = sorted(
         path
@@ -414,10 +485,11 @@ def batch_key(
 
 
 def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> BatchReport | None:
-    """The last batch again, all skipped, if its key is ``key`` and its dossiers are all still there.
+    """The last batch again, all skipped, if its key is ``key`` and its dossiers are all current.
 
     Returns None (render as usual) when the key differs, the last batch had
-    failures, or any dossier or meeting pack is missing or no longer has its key.
+    failures, a meeting pack is missing, or any dossier is no longer current
+    (see :func:`~dossier.run.manifest.current_files`).
     """
     out = Path(out_dir)
     try:
@@ -426,13 +498,13 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
         return None
     if last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
         return None
-    results = [
-        DossierResult(**{**d, "status": Status.SKIPPED, "seconds": 0.0}) for d in last["dossiers"]
-    ]
+    try:
+        results = [_skipped(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"])
+                   for d in last["dossiers"]]  # fmt: skip
+    except (KeyError, TypeError):
+        return None
     pack = last.get("meeting_pack")
-    if not all(_still_whole(r) for r in results) or (
-        pack and not all(Path(p).is_file() for p in pack.values())
-    ):
+    if None in results or (pack and not all(Path(p).is_file() for p in pack.values())):
         return None
     with output_lock(out):
         report = BatchReport(results, 0.0, out, pack, batch_key=key)
@@ -441,16 +513,6 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
                 progress(result, number, len(results))
         write_report(report, lang)
     return report
-
-
-def _still_whole(result: DossierResult) -> bool:
-    try:
-        manifest = json.loads(Path(result.outputs["manifest"]).read_text(encoding="utf-8"))
-    except (KeyError, OSError, ValueError):
-        return False
-    return manifest.get("key") == result.key and all(
-        Path(p).is_file() for p in result.outputs.values()
-    )
 
 
 def write_report(report: BatchReport, lang: str) -> None:
@@ -462,19 +524,12 @@ def write_report(report: BatchReport, lang: str) -> None:
         "meeting_pack": report.meeting_pack,
         "dossiers": [asdict(r) for r in report.results],
     }
-    _write_atomic(
-        report.out_dir / REPORT_FILE, json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    )
-    _write_atomic(report.out_dir / "index.html", index_page(report.results, report.out_dir, lang))
-
-
-def _write_atomic(path: Path, content: str | bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-    if isinstance(content, str):
-        temporary.write_text(content, encoding="utf-8")
-    else:
-        temporary.write_bytes(content)
-    os.replace(temporary, path)
+    # Both or neither: a full disk leaves the last batch's report and index page as they were.
+    with writing_into(report.out_dir):
+        write_files({
+            report.out_dir / REPORT_FILE: json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+            report.out_dir / "index.html": index_page(report.results, report.out_dir, lang),
+        })  # fmt: skip
 
 
 def summary_table(report: BatchReport) -> str:

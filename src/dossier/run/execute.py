@@ -9,6 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import NotebookFailed
+
 if TYPE_CHECKING:
     from .kernel import WarmKernel
 
@@ -16,10 +18,6 @@ if TYPE_CHECKING:
 READY_KERNEL_ENGINE = "dossier-ready-kernel"
 #: Seconds past the timeout after which the kernel of a cell that the deadline did not stop is killed.
 GRACE = 5.0
-
-
-class NotebookFailed(Exception):
-    """Raised when a cell of the notebook fails; the message names the cell."""
 
 
 def skip_iri_checks() -> None:

@@ -6,7 +6,7 @@ import base64
 import re
 import threading
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from .. import __version__
@@ -29,8 +29,12 @@ def svg_base64(svg: str | list[str]) -> str:
     return base64.b64encode(data.encode("utf-8")).decode("ascii")
 
 
-def page_content(lang: str) -> str:
-    """The CSS ``content`` value for "Sida 3 av 7" from the catalogue's words."""
+def page_content(lang: str, *, total: int | None = None) -> str:
+    """The CSS ``content`` value for "Sida 3 av 7" from the catalogue's words.
+
+    ``total`` gives the count of pages as a number, for a page that is part of a longer
+    document (the meeting pack); by default it is the page's own document's count.
+    """
     words = text("phrase.page", lang)
     parts = re.split(r"(\{page\}|\{pages\})", words)
     css = []
@@ -38,7 +42,7 @@ def page_content(lang: str) -> str:
         if part == "{page}":
             css.append("counter(page)")
         elif part == "{pages}":
-            css.append("counter(pages)")
+            css.append("counter(pages)" if total is None else f'"{total:d}"')
         elif part:
             css.append('"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"')
     return " ".join(css)
@@ -76,12 +80,7 @@ def prepare(formats: Iterable[str] = ("html", "pdf"), lang: str = "sv") -> None:
 
     html_document(new_notebook(), lang=lang, case_id="", title="")
     if "pdf" in formats:
-        with _PDF_LOCK:
-            from weasyprint import HTML
-            from weasyprint.urls import URLFetcher
-
-            warm_up = _WARM_UP_HTML.format(lang=lang)
-            HTML(string=warm_up, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+        write_document(lay_out(_WARM_UP_HTML.format(lang=lang)), None)
 
 
 def html_document(nb, *, lang: str, case_id: str, title: str) -> str:
@@ -100,16 +99,35 @@ def html_document(nb, *, lang: str, case_id: str, title: str) -> str:
     return body
 
 
-def write_pdf(
-    html: str, path: Path, *, pdfa: bool = False, attachments: dict[str, bytes] | None = None
-) -> None:
-    """Print ``html`` to an A4 PDF with WeasyPrint; PDF/A-3b with attachments when asked.
+def lay_out(html: str, *, stylesheets: Iterable[str] = ()):
+    """Lay ``html`` out in pages with WeasyPrint, with ``stylesheets`` (CSS text) over its own.
 
     Only ``data:`` URLs are fetched: a dossier never reaches out to another host.
+    Returns a ``weasyprint.Document``, whose pages :func:`write_document` writes.
     """
     with _PDF_LOCK:
-        from weasyprint import HTML, Attachment
+        from weasyprint import CSS, HTML
         from weasyprint.urls import URLFetcher
+
+        fetcher = URLFetcher(allowed_protocols={"data"})
+        document = HTML(string=html, url_fetcher=fetcher)
+        return document.render(
+            stylesheets=[CSS(string=css, url_fetcher=fetcher) for css in stylesheets]
+        )
+
+
+def write_document(
+    document, path: Path | None, *, pdfa: bool = False, attachments: dict[str, bytes] | None = None
+) -> bytes | None:
+    """Write laid-out pages as a tagged PDF: PDF/UA-1, or PDF/A-3a and PDF/UA-1 with ``pdfa``.
+
+    Tagged either way: a structure tree, ``/MarkInfo``, the document's language and
+    title, bookmarks, the figures' alternative text. PDF/A-3 is the level that keeps
+    ``attachments`` (the case's data and manifest) beside the tags; its "a" conformance
+    says the tags are there. Returns the PDF's bytes when ``path`` is None.
+    """
+    with _PDF_LOCK:
+        from weasyprint import Attachment
 
         files = [
             Attachment(
@@ -120,6 +138,74 @@ def write_pdf(
             )
             for name, content in (attachments or {}).items()
         ]
-        document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"}))
-        options = {"pdf_variant": "pdf/a-3b"} if pdfa else {}
-        document.write_pdf(str(path), attachments=files or None, **options)
+        variant = "pdf/a-3a" if pdfa else "pdf/ua-1"
+        return document.write_pdf(
+            None if path is None else str(path),
+            attachments=files or None,
+            pdf_variant=variant,
+            finisher=partial(_finish, pdfa=pdfa),
+        )
+
+
+def write_pdf(
+    html: str, path: Path, *, pdfa: bool = False, attachments: dict[str, bytes] | None = None
+) -> None:
+    """Print ``html`` to an A4 PDF, tagged (see :func:`write_document`)."""
+    write_document(lay_out(html), path, pdfa=pdfa, attachments=attachments)
+
+
+#: The PDF/UA identification beside PDF/A's, with the description that PDF/A asks of
+#: any XMP schema it does not define itself (ISO 19005-2, 6.6.2.3).
+_PDFUA_XMP = b"""<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" pdfuaid:part="1"/>
+<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">
+<pdfaProperty:name>part</pdfaProperty:name>
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+<pdfaProperty:category>internal</pdfaProperty:category>
+<pdfaProperty:description>Part of ISO 14289 (PDF/UA) the file conforms to</pdfaProperty:description>
+</rdf:li></rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>
+"""
+
+
+def _finish(document, pdf, *, pdfa: bool) -> None:
+    """Mend what WeasyPrint leaves short of PDF/UA-1 (and of PDF/A-3a with ``pdfa``)."""
+    _ungroup_lists(pdf)
+    if pdfa:
+        metadata = _object(pdf, pdf.catalog["Metadata"])
+        xmp = b"".join(metadata.stream)
+        metadata.stream = [xmp.replace(b"</rdf:RDF>", _PDFUA_XMP + b"</rdf:RDF>", 1)]
+        metadata.compress = False  # PDF/A-2 and -3 forbid a filter on the metadata stream
+
+
+def _ungroup_lists(pdf) -> None:
+    """Tag ``<dl><div><dt>…<dd>…</div></dl>`` as a list of items, as PDF/UA wants (L > LI).
+
+    HTML lets a ``<div>`` group a term with its definition; WeasyPrint tags the group as
+    a Div between the list and its items, which PDF/UA-1 does not allow in a list.
+    """
+    for element in pdf.objects:
+        if not isinstance(element, dict) or element.get("S") != "/L":
+            continue
+        kids = []
+        for reference in element["K"]:
+            kid = _object(pdf, reference) if isinstance(reference, bytes) else None
+            grouped = kid is not None and kid.get("S") == "/Div" and kid["K"]
+            if grouped and all(
+                isinstance(r, bytes) and _object(pdf, r).get("S") == "/LI" for r in kid["K"]
+            ):
+                for item in kid["K"]:
+                    _object(pdf, item)["P"] = element.reference
+                kids += kid["K"]
+            else:
+                kids.append(reference)
+        element["K"][:] = kids
+
+
+def _object(pdf, reference: bytes):
+    return pdf.objects[int(reference.split()[0])]

@@ -3,9 +3,11 @@
 :func:`prepare_job` runs in the process that loaded and checked the data: it
 cuts the case's slice out of the registry (the *case extract*: contract CSV
 files of only the rows the dossier shows), and derives the dossier's key from
-the slice, the parameters and the toolkit. :func:`run_job` runs anywhere (this
+the slice, the parameters and the toolkit. :func:`render_job` runs anywhere (this
 process, a worker process, a Dask worker): the notebook reads the small
-extract, not the whole export, so the source data is read once per batch.
+extract, not the whole export, so the source data is read once per batch; and
+the dossier's files travel back as bytes, to be written into the output folder
+by the process that holds its lock.
 """
 
 from __future__ import annotations
@@ -19,47 +21,64 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
 from ..data.contract import EXTRACT_NOTES, EXTRACT_SOURCES
-from ..errors import OutputLockedError, ParameterError, RenderError
+from ..errors import NotebookFailed, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 
 if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
     from ..data.model import Registry
     from .kernel import WarmKernel
 
-LOCK_FILE = ".dossier.lock"
-
 
 #: The longest ``--timeout``, in seconds.
 MAX_TIMEOUT = 86_400.0
+#: The longest ``--inactive-months``: a hundred years, well inside the dates Python can count.
+MAX_INACTIVE_MONTHS = 1200
+
+
+#: What an option of :class:`RenderOptions` is for, as its field's metadata ``role`` says. A
+#: field that says nothing is a notebook parameter: an option added to the class reaches the
+#: notebook and the key without another line.
+PARAMETER = "parameter"  # a parameter of the notebook; part of the dossier's key
+EXPORT = "export"  # how the notebook's result is written out; part of the key
+RUN = "run"  # how the render runs: the same dossier comes out whatever its value
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """How to render: language, dates, formats. Checked on creation."""
+    """How to render: language, dates, formats. Checked on creation.
+
+    The one list of the options: the notebook's parameters and the keys that
+    tell whether a dossier must be rendered again are both read from these
+    fields (see :meth:`settings`).
+    """
 
     lang: str = "sv"
-    as_of: dt.date | None = None  # None for today
+    as_of: dt.date | None = None  # None for today, fixed when the options are made
     since: dt.date | None = None
     inactive_months: int = 6
-    formats: tuple[str, ...] = ("html", "pdf")
-    pdfa: bool = False
-    timeout: float | None = 600
+    formats: tuple[str, ...] = field(default=("html", "pdf"), metadata={"role": EXPORT})
+    pdfa: bool = field(default=False, metadata={"role": EXPORT})
+    timeout: float | None = field(default=600, metadata={"role": RUN})
 
     def __post_init__(self) -> None:
+        if self.as_of is None:  # one day for the whole run, even one that passes midnight
+            object.__setattr__(self, "as_of", dt.date.today())
         check_language(self.lang)
         if not self.formats or any(f not in ("html", "pdf") for f in self.formats):
             raise ParameterError(f"--format {','.join(self.formats)}: use html, pdf or html,pdf")
-        if self.inactive_months < 1:
-            raise ParameterError("--inactive-months must be 1 or more")
+        if not 1 <= self.inactive_months <= MAX_INACTIVE_MONTHS:
+            raise ParameterError(
+                f"--inactive-months {self.inactive_months}: use a whole number from 1 to "
+                f"{MAX_INACTIVE_MONTHS}"
+            )
         if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
             raise ParameterError(
                 f"--timeout {self.timeout:g}: give the seconds a dossier's notebook may run,"
@@ -68,7 +87,23 @@ class RenderOptions:
 
     @property
     def day(self) -> dt.date:
-        return self.as_of or dt.date.today()
+        return self.as_of
+
+    def settings(self, *roles: str) -> dict[str, object]:
+        """The options whose role is one of ``roles``, by name, as JSON values (dates in ISO form)."""
+        return {
+            f.name: _json_value(getattr(self, f.name))
+            for f in fields(self)
+            if f.metadata.get("role", PARAMETER) in roles
+        }
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -80,6 +115,22 @@ class DossierFiles:
     pdf: Path | None
     notebook: Path
     manifest: Path
+
+    @classmethod
+    def in_folder(cls, folder: Path, slug: str, formats: Iterable[str]) -> DossierFiles:
+        """The files of the dossier of ``slug`` in ``folder``, rendered in ``formats``."""
+        from .manifest import MANIFEST_FILE, file_names
+
+        names = file_names(slug, formats)
+        html, pdf = (folder / names[kind] if kind in names else None for kind in ("html", "pdf"))
+        return cls(folder, html, pdf, folder / names["notebook"], folder / MANIFEST_FILE)
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        """The paths by kind, as a batch's report lists them."""
+        paths = {"html": self.html, "pdf": self.pdf, "notebook": self.notebook,
+                 "manifest": self.manifest}  # fmt: skip
+        return {kind: str(path) for kind, path in paths.items() if path is not None}
 
 
 @dataclass(frozen=True)
@@ -93,10 +144,33 @@ class DossierJob:
     extract: dict[str, bytes]
     key: str
     manifest: dict = field(repr=False)
+    #: Where the case stands, as the dossier says it (:meth:`Words.pairs`), for the index pages.
+    sentence: list = field(default_factory=list, repr=False)
 
     @property
     def parameters(self) -> dict[str, object]:
         return self.manifest["parameters"]
+
+
+@dataclass(frozen=True)
+class RenderedDossier:
+    """A render's outcome as it travels back to the batch: the dossier's files, or why it failed.
+
+    Small enough to pickle (a few hundred kB), so that a worker on any machine
+    returns it and only the process that holds the output folder's lock writes
+    it there.
+    """
+
+    case_id: str
+    slug: str
+    formats: tuple[str, ...]
+    #: The files by name, the manifest among them.
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    #: What failed, without the case ID; None for a dossier rendered whole.
+    error: str | None = None
+    #: The failed run's executed notebook, if it left one.
+    notebook: bytes | None = field(default=None, repr=False)
+    seconds: float = 0.0
 
 
 def prepare_job(
@@ -104,6 +178,7 @@ def prepare_job(
 ) -> DossierJob:
     """Cut the case's extract and compute its key; raises UnknownCaseError for an unknown case."""
     case = registry.case(case_id)
+    from ..content.context import case_dossier
     from ..data.validate import notes_json
     from .manifest import case_slice_csv, package_versions
 
@@ -113,13 +188,7 @@ def prepare_job(
     # The notes name the export's file and row; a note's row moves only when its own does.
     notes = {EXTRACT_NOTES: notes_json(registry.notes.get(case_id, []), case_id)}
     extract = slice_files | notes | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
-    parameters = {
-        "case_id": case_id,
-        "lang": options.lang,
-        "as_of": options.day.isoformat(),
-        "since": options.since.isoformat() if options.since else None,
-        "inactive_months": options.inactive_months,
-    }
+    parameters = {"case_id": case_id, **options.settings(PARAMETER)}
     toolkit = toolkit_fingerprint()
     key = dossier_key(slice_files | notes, parameters, toolkit, options)
     manifest = {
@@ -133,10 +202,12 @@ def prepare_job(
         "case_rows": slice_rows,
         "toolkit": toolkit,
         "packages": package_versions(),
-        "formats": list(options.formats),
-        "pdfa": options.pdfa,
+        **options.settings(EXPORT),
     }
-    return DossierJob(case_id, manifest["slug"], case.title, options, extract, key, manifest)
+    view = case_dossier(registry, case_id, as_of=options.day, lang=options.lang,
+                        since=options.since, inactive_months=options.inactive_months).view  # fmt: skip
+    return DossierJob(case_id, manifest["slug"], case.title, options, extract, key, manifest,
+                      view.sentence.pairs())  # fmt: skip
 
 
 def dossier_key(
@@ -145,16 +216,12 @@ def dossier_key(
     """The incremental key: equal keys mean the same dossier would come out.
 
     Made from the case's own slice of the data (not the whole export's hashes,
-    so a change elsewhere does not re-render this case), the parameters, the
-    formats, and the notebook, template and toolkit version.
+    so a change elsewhere does not re-render this case), the notebook's
+    parameters, the options of the export (formats, PDF/A), and the notebook,
+    template and toolkit version.
     """
     digest = hashlib.sha256()
-    settings = {
-        "parameters": parameters,
-        "toolkit": toolkit,
-        "formats": list(options.formats),
-        "pdfa": options.pdfa,
-    }
+    settings = {"parameters": parameters, "toolkit": toolkit, **options.settings(EXPORT)}
     digest.update(json.dumps(settings, sort_keys=True).encode("utf-8"))
     for name in sorted(slice_files):
         digest.update(b"\0" + name.encode("utf-8") + b"\0" + slice_files[name])
@@ -162,194 +229,111 @@ def dossier_key(
 
 
 def is_current(job: DossierJob, out_dir: Path) -> bool:
-    """True if ``out_dir`` already holds this job's dossier, whole and with the same key."""
-    folder = Path(out_dir) / job.slug
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    wanted = [f"{job.slug}.{fmt}" for fmt in job.options.formats] + [f"{job.slug}.ipynb"]
-    return manifest.get("key") == job.key and all((folder / name).is_file() for name in wanted)
+    """True if ``out_dir`` already holds this job's dossier, whole and with the same key.
 
-
-def run_job(job: DossierJob, out_dir: str | Path, kernel: WarmKernel) -> DossierFiles:
-    """Render ``job`` into ``out_dir/<slug>/`` with ``kernel``; the folder appears whole or not at all.
-
-    Raises
-    ------
-    RenderError
-        The notebook or an export failed; the executed notebook is kept as
-        ``<slug>.failed.ipynb`` in ``out_dir``.
+    See :func:`~dossier.run.manifest.current_files`, the one test of a current dossier.
     """
-    # Absolute: the kernel reads the extract from its own working folder, not this one.
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{job.slug}.", suffix=".tmp", dir=out))
-    staging.chmod(0o755)  # mkdtemp's 0700 would follow the dossier into place
-    extract = Path(tempfile.mkdtemp(prefix=f".{job.slug}.", suffix=".extract", dir=out))
-    try:
+    from .manifest import current_files
+
+    return current_files(Path(out_dir) / job.slug, job.case_id, job.key) is not None
+
+
+def render_job(job: DossierJob, kernel: WarmKernel) -> RenderedDossier:
+    """Render ``job`` with ``kernel`` into a scratch folder of this machine; return its files.
+
+    Runs wherever the kernel is (this process, a worker process, a Dask worker
+    on another machine) and writes nothing into the output folder: the process
+    that holds the folder's lock puts the files there
+    (:func:`~dossier.run.output.publish`). A failing notebook is no exception
+    here: the result says why, and carries the executed notebook.
+    """
+    from .execute import run_notebook
+
+    with scratch_folder() as scratch:
+        extract, folder = scratch / "extract", scratch / "dossier"
+        extract.mkdir()
+        folder.mkdir()
         for name, data in job.extract.items():
             (extract / name).write_bytes(data)
-        files = _render_into(staging, job, extract, kernel)
-        _keep_failed(out, job.slug, None)
-        return _publish(staging, out / job.slug, files)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(extract, ignore_errors=True)
+        files = DossierFiles.in_folder(folder, job.slug, job.options.formats)
+        parameters = {**job.parameters, "data_dir": str(extract)}
+        try:
+            nb = run_notebook(notebook_path(), files.notebook, parameters, kernel=kernel,
+                              timeout=job.options.timeout)  # fmt: skip
+        except NotebookFailed as exc:
+            executed = files.notebook.read_bytes() if files.notebook.exists() else None
+            return RenderedDossier(job.case_id, job.slug, job.options.formats, error=str(exc),
+                                   notebook=executed)  # fmt: skip
+        _export(nb, files, job)
+        written = {path.name: path.read_bytes() for path in folder.iterdir()}
+    return RenderedDossier(job.case_id, job.slug, job.options.formats, written)
 
 
-def _render_into(staging: Path, job: DossierJob, extract: Path, kernel: WarmKernel) -> DossierFiles:
-    from .execute import NotebookFailed, run_notebook
+def _export(nb, files: DossierFiles, job: DossierJob) -> None:
+    """The executed notebook ``nb`` as HTML and PDF, and the manifest that records them."""
     from .export import html_document, write_pdf
+    from .manifest import MANIFEST_FILE, file_record
 
-    options, slug = job.options, job.slug
-    parameters = {**job.parameters, "data_dir": str(extract)}
-    executed = staging / f"{slug}.ipynb"
-    try:
-        nb = run_notebook(
-            notebook_path(), executed, parameters, kernel=kernel, timeout=options.timeout
-        )
-    except NotebookFailed as exc:
-        raise render_error(job, str(exc), _keep_failed(staging.parent, slug, executed)) from None
+    options = job.options
     html = html_document(nb, lang=options.lang, case_id=job.case_id, title=job.title)
-    html_path = pdf_path = None
     manifest = dict(job.manifest)
-    if "html" in options.formats:
-        html_path = staging / f"{slug}.html"
-        html_path.write_text(html, encoding="utf-8")
-        manifest["html_sha256"] = hashlib.sha256(html_path.read_bytes()).hexdigest()
-    manifest_path = staging / "manifest.json"
-    manifest_path.write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    if "pdf" in options.formats:
-        pdf_path = staging / f"{slug}.pdf"
+    records = manifest["files"] = {files.notebook.name: file_record(files.notebook.read_bytes())}
+    if files.html is not None:
+        files.html.write_text(html, encoding="utf-8")
+        records[files.html.name] = file_record(files.html.read_bytes())
+        manifest["html_sha256"] = records[files.html.name]["sha256"]
+    if files.pdf is not None:
         attachments = None
         if options.pdfa:
             slice_files = {
                 n: d for n, d in job.extract.items() if n not in (EXTRACT_SOURCES, EXTRACT_NOTES)
             }
-            attachments = slice_files | {"manifest.json": manifest_path.read_bytes()}
-        write_pdf(html, pdf_path, pdfa=options.pdfa, attachments=attachments)
-    return DossierFiles(staging, html_path, pdf_path, executed, manifest_path)
+            # The manifest inside the PDF records every file but the PDF: none holds its own hash.
+            attachments = slice_files | {MANIFEST_FILE: _manifest_bytes(manifest)}
+        write_pdf(html, files.pdf, pdfa=options.pdfa, attachments=attachments)
+        records[files.pdf.name] = file_record(files.pdf.read_bytes())
+    files.manifest.write_bytes(_manifest_bytes(manifest))
 
 
-def _keep_failed(out: Path, slug: str, executed: Path | None) -> Path | None:
-    """Move a failed run's notebook beside the dossier's place; a later success removes it.
-
-    Returns where it is kept, or None when the run left no notebook (an earlier
-    failure's notebook is removed then, so it is never taken for this one's).
-    """
-    failed = out / f"{slug}.failed.ipynb"
-    if executed is None or not executed.exists():
-        failed.unlink(missing_ok=True)
-        return None
-    os.replace(executed, failed)
-    return failed
+def _manifest_bytes(manifest: dict) -> bytes:
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def swap_into_place(staging: Path, final: Path) -> None:
-    """Move a finished folder into place: readers see the old folder or the new, never half."""
-    retired = None
-    if final.exists():
-        retired = final.with_name(f".{final.name}.{os.getpid()}.old")
-        os.replace(final, retired)
-    os.replace(staging, final)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
+# -- scratch folders --------------------------------------------------------------------------
 
-
-def _publish(staging: Path, final: Path, files: DossierFiles) -> DossierFiles:
-    swap_into_place(staging, final)
-
-    def moved(path: Path | None) -> Path | None:
-        return final / path.name if path else None
-
-    return DossierFiles(
-        final,
-        moved(files.html),
-        moved(files.pdf),
-        final / files.notebook.name,
-        final / "manifest.json",
-    )
-
-
-# -- the lock and crash leftovers -------------------------------------------------------------
-
-
-#: Output folders each thread of this process holds, and how many ``output_lock`` blocks hold each.
-_held: dict[tuple[Path, int], int] = {}
-_held_lock = threading.Lock()
+#: The start of a render's scratch folder's name, in the system's temporary folder.
+SCRATCH_PREFIX = "dossier-render-"
+_SCRATCH_LOCK = ".in-use"
 
 
 @contextlib.contextmanager
-def output_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the output folder for this run; a second run into it stops at once (exit 2).
+def scratch_folder() -> Iterator[Path]:
+    """A new folder in this machine's temporary folder, for one render; removed after it.
 
-    Within one thread the lock nests: a command takes it before it reads the
-    data, and the batch it then runs holds it on. Another thread, like another
-    process, is refused.
+    A render killed with its worker cannot remove its folder. So the folder holds
+    a lock file while it is in use (locked before it gets its name, so that it is
+    never seen unlocked), and each new render first removes the folders whose
+    lock nobody holds.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    key = (out_dir.resolve(), threading.get_ident())
-    with _held_lock:
-        nested = key in _held
-        if nested:
-            _held[key] += 1
-    if nested:
-        try:
-            yield
-        finally:
-            with _held_lock:
-                _held[key] -= 1
-        return
-    handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
+    _remove_abandoned_scratch()
+    folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise OutputLockedError(
-                f"{out_dir} is in use by {holder}; wait for it to finish or use another --out folder"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"dossier batch, pid {os.getpid()}\n")
-        handle.flush()
-        _remove_leftovers(out_dir)
-        with _held_lock:
-            _held[key] = 1
-        try:
-            yield
-        finally:
-            # Also on the way out: a batch stopped at once (Ctrl-C, SIGTERM) ends its workers
-            # in the middle of their dossiers.
-            with contextlib.suppress(OSError):
-                _remove_leftovers(out_dir)
-            with _held_lock:
-                del _held[key]
+        with open(folder / f"{_SCRATCH_LOCK}.new", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.replace(folder / f"{_SCRATCH_LOCK}.new", folder / _SCRATCH_LOCK)
+            yield folder
     finally:
-        handle.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _remove_leftovers(out_dir: Path) -> None:
-    """Staging folders and half-written files of a run that was killed: always safe to remove."""
-    for path in out_dir.iterdir():
-        if not path.name.startswith("."):
+def _remove_abandoned_scratch() -> None:
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            with open(folder / _SCRATCH_LOCK) as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # in use (BlockingIOError), just made, or just removed by another render
             continue
-        if path.is_dir() and path.suffix in (".tmp", ".extract", ".old"):
-            shutil.rmtree(path, ignore_errors=True)
-        elif path.is_file() and path.suffix == ".part":  # batch._write_atomic's temporary files
-            path.unlink(missing_ok=True)
-
-
-def render_error(job: DossierJob, message: str, kept: Path | None) -> RenderError:
-    if kept is None:
-        return RenderError(f"{job.case_id}: {message}; no executed notebook was saved")
-    return RenderError(
-        f"{job.case_id}: {message}; the executed notebook is kept at {kept}", str(kept)
-    )
 
 
 def slugify(case_id: str) -> str:
@@ -368,8 +352,9 @@ __all__ = [
     "DossierFiles",
     "DossierJob",
     "RenderOptions",
+    "RenderedDossier",
     "is_current",
     "notebook_path",
     "prepare_job",
-    "run_job",
+    "render_job",
 ]

@@ -55,6 +55,7 @@ from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
 
+from ..errors import TemplateFailed
 from .lifetime import end_with_parent, signals_blocked
 
 #: What a kernel spec for this Python runs: ``python -m ipykernel_launcher``.
@@ -287,10 +288,6 @@ def _become_kernel(argv: list[str], env: dict[str, str], cwd: str) -> None:
 
 
 # -- the worker's side --------------------------------------------------------------------------
-
-
-class TemplateFailed(RuntimeError):
-    """The template could not fork a kernel; one is started the ordinary way instead."""
 
 
 class KernelTemplate:

@@ -1,14 +1,23 @@
-"""What went into a dossier: parameters, source hashes, case rows, toolkit versions."""
+"""What went into a dossier and what came out: parameters, source hashes, case rows, toolkit
+versions, and the size and SHA-256 of each of the dossier's files, by which
+:func:`current_files` tells a dossier that can be trusted from one to render again.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import platform
+from collections.abc import Iterable
 from functools import cache
 from importlib import metadata
+from pathlib import Path
 
 from ..data.model import Registry, case_slice
+
+MANIFEST_FILE = "manifest.json"
 
 PACKAGES = ("dossier", "papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "pyarrow",
             "matplotlib", "weasyprint", "babel", "jinja2")  # fmt: skip
@@ -39,3 +48,58 @@ def case_slice_csv(registry: Registry, case_id: str) -> tuple[dict[str, bytes], 
     tables = case_slice(registry, case_id)
     files = {f"{name}.csv": frame_csv(frame) for name, frame in tables.items()}
     return files, {name: len(frame) for name, frame in tables.items()}
+
+
+# -- what came out ----------------------------------------------------------------------------
+
+
+def file_names(slug: str, formats: Iterable[str]) -> dict[str, str]:
+    """The dossier's files by kind (``html``, ``pdf``, ``notebook``), as named in its folder."""
+    names = {kind: f"{slug}.{kind}" for kind in ("html", "pdf") if kind in formats}
+    names["notebook"] = f"{slug}.ipynb"
+    return names
+
+
+def file_record(data: bytes) -> dict[str, object]:
+    """What the manifest records of one of the dossier's files: its size and SHA-256."""
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of the dossier in ``folder``; None if there is none or it is no JSON object."""
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def current_files(folder: Path, case_id: str, key: str | None = None) -> dict[str, bytes] | None:
+    """The files of the dossier in ``folder`` by name, if it is current; None if not.
+
+    Current means: its manifest names ``case_id`` and this folder, carries ``key``
+    (when one is given), lists the file of each format it was rendered in and the
+    notebook, and every file it lists has the size and SHA-256 it records. A file
+    that is missing, truncated or changed, a manifest that is damaged or names
+    another case: the dossier is not current and is rendered again. The bytes
+    returned are those checked, so that what is attached to a mail is what passed.
+    """
+    manifest = read_manifest(folder)
+    try:
+        if manifest["case_id"] != case_id or manifest["slug"] != folder.name:
+            return None
+        if key is not None and manifest["key"] != key:
+            return None
+        records = manifest["files"]
+        if sorted(records) != sorted(file_names(folder.name, manifest["formats"]).values()):
+            return None
+        files = {}
+        for name, record in records.items():
+            if (folder / name).stat().st_size != record["size"]:  # the cheap test first
+                return None
+            files[name] = (folder / name).read_bytes()
+            if file_record(files[name]) != record:
+                return None
+        return files
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -1,28 +1,64 @@
-"""The meeting pack: a cover with the agenda, then every case's dossier, in one PDF."""
+"""The meeting pack: a cover with the agenda, then every case's dossier, in one PDF.
+
+The pack reads as one document: its pages are numbered through ("Sida 9 av 14", on the
+cover too), the cover gives the page where each agenda item's dossier starts, and each
+item's bookmark holds its dossier's section bookmarks. Each dossier is laid out again
+from its HTML with the pack's page numbers; the tagged pages are then bound into one PDF.
+"""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 from ..catalogue import text
+from ..content.context import case_dossier
 from ..content.pages import render_page
 from ..data.dates import format_day
 from ..data.model import Registry
-from .export import write_pdf
-from .job import slugify, swap_into_place
+from ..errors import RenderError
+from .export import html_document, lay_out, page_content, write_document
+from .job import slugify
+from .output import swap_into_place
+
+#: Layouts of the pack before its page numbers must have settled. A dossier takes as many
+#: pages in the pack as on its own, so the first layout is right unless the cover grows.
+_LAYOUTS = 3
+
+
+@dataclass(frozen=True)
+class PackedDossier:
+    """One agenda item's dossier as the pack prints it."""
+
+    item: str
+    case_id: str
+    title: str
+    slug: str
+    #: The dossier's HTML, as its own HTML file holds it.
+    html: str
+    #: Pages of its own PDF: the pages it is expected to take in the pack.
+    pages: int
+
+    @property
+    def bookmark(self) -> str:
+        return f"{self.item}. {self.case_id} – {self.title}"
+
+    @property
+    def anchor(self) -> str:
+        """The name of the dossier's first page, for the cover's links."""
+        return f"item:{self.slug}"
 
 
 def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> dict[str, str]:
     """Write ``meeting-<slug>/index.html`` and ``meeting-<slug>/<slug>.pdf`` beside the dossiers.
 
     With ``--format html`` there are no dossier PDFs, and the pack is the index page alone.
-    One bookmark per agenda item; an item whose dossier failed is listed on the
-    cover as missing and left out of the PDF.
+    An item whose dossier failed is listed on the cover as missing and left out of the PDF.
     """
-    from pypdf import PdfWriter
-
     from .results import index_page
 
     lang = options.lang
@@ -39,43 +75,41 @@ def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> 
     try:
         when = format_day(meeting.day, lang) + (f" {meeting.time}" if meeting.time else "")
         title = text("pack.title", lang, meeting=meeting.title or f"{forum_name} {when}")
-        rows = []
-        for item in items:
-            case = registry.case(item.case_id)
-            result = results.get(item.case_id)
-            missing = not (
-                result and result.outputs.get("pdf") and Path(result.outputs["pdf"]).is_file()
-            )
-            rows.append(
-                (
-                    item.item,
-                    item.case_id,
-                    item.title or case.title,
-                    text("pack.missing", lang) if missing else "",
-                )
-            )
-        facts = [(text("field.forum", lang), forum_name), (text("field.date", lang), when)]
-        if meeting.location:
-            facts.append((text("field.location", lang), meeting.location))
-        cover_html = render_page("pack/cover.html.j2", {
-            "lang": lang, "title": title, "facts": facts, "agenda_heading": text("pack.agenda", lang),
-            "columns": [text(f"field.{k}", lang) for k in ("item", "case_id", "title")], "rows": rows,
-        })  # fmt: skip
         pdf = (
             staging / f"{slug}.pdf" if "pdf" in options.formats else None
         )  # HTML-only: no PDFs to bind
         if pdf is not None:
-            cover = staging / "cover.pdf"
-            write_pdf(cover_html, cover)
-            writer = PdfWriter()
-            writer.append(str(cover), import_outline=False)
-            for number, case_id, item_title, missing in rows:
-                if not missing:
-                    writer.append(results[case_id].outputs["pdf"], outline_item=f"{number}. {case_id} – {item_title}",
-                                  import_outline=False)  # fmt: skip
-            cover.unlink()
-            with open(pdf, "wb") as handle:
-                writer.write(handle)
+            dossiers = []
+            rows = []
+            for item in items:
+                result = results.get(item.case_id)
+                # Where the case stands on the pack's day, in the words of its dossier and the mail.
+                view = case_dossier(registry, item.case_id, as_of=options.day, lang=lang,
+                                    inactive_months=options.inactive_months).view  # fmt: skip
+                item_title = item.title or view.title
+                printed = result is not None and Path(result.outputs.get("pdf", "")).is_file()
+                if printed:
+                    dossiers.append(_packed(item.item, item_title, result, lang))
+                rows.append(
+                    {"item": item.item, "case_id": item.case_id, "title": item_title,
+                     "sentence": view.sentence, "proposal": item.proposal,
+                     "anchor": dossiers[-1].anchor if printed else None,
+                     "note": "" if printed else text("pack.missing", lang)}
+                )  # fmt: skip
+            facts = [(text("field.forum", lang), forum_name), (text("field.date", lang), when)]
+            if meeting.location:
+                facts.append((text("field.location", lang), meeting.location))
+
+            def cover(first_pages: dict[str, int]) -> str:
+                return render_page("pack/cover.html.j2", {
+                    "lang": lang, "title": title, "facts": facts,
+                    "agenda_heading": text("pack.agenda", lang),
+                    "proposal_label": text("field.proposal", lang),
+                    "columns": [text(f"field.{k}", lang) for k in ("item", "case_id", "title", "page")],
+                    "rows": [row | {"page": first_pages.get(row["anchor"], "")} for row in rows],
+                })  # fmt: skip
+
+            write_pack_pdf(pdf, cover, dossiers, lang=lang, pdfa=options.pdfa)
         agenda_results = [results[item.case_id] for item in items if item.case_id in results]
         page = index_page(
             agenda_results, final, lang, title=title, subtitle=f"{forum_name}, {when}",
@@ -89,3 +123,104 @@ def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> 
     if pdf is not None:
         pack["pdf"] = str(final / pdf.name)
     return pack
+
+
+def _packed(item: str, title: str, result, lang: str) -> PackedDossier:
+    """A rendered dossier, ready for the pack: its HTML and how many pages it takes."""
+    from pypdf import PdfReader
+
+    if "html" in result.outputs:
+        html = Path(result.outputs["html"]).read_text(encoding="utf-8")
+    else:  # --format pdf: the HTML again from the executed notebook, as the PDF was made
+        import nbformat
+
+        nb = nbformat.read(result.outputs["notebook"], as_version=4)
+        html = html_document(nb, lang=lang, case_id=result.case_id, title=result.title)
+    pages = len(PdfReader(result.outputs["pdf"]).pages)
+    return PackedDossier(item, result.case_id, title, result.slug, html, pages)
+
+
+def write_pack_pdf(
+    path: Path,
+    cover: Callable[[dict[str, int]], str],
+    dossiers: list[PackedDossier],
+    *,
+    lang: str,
+    pdfa: bool = False,
+) -> None:
+    """Write the cover and the dossiers as one tagged PDF whose pages are numbered through.
+
+    Parameters
+    ----------
+    path
+        Where the PDF goes.
+    cover
+        The cover's HTML, given the page where each dossier starts (by its anchor).
+    dossiers
+        The dossiers in agenda order.
+    lang
+        The language of the page numbers' words ("Sida 3 av 9").
+    pdfa
+        PDF/A-3a as well as PDF/UA-1 (see :func:`~dossier.run.export.write_document`).
+
+    Raises
+    ------
+    RenderError
+        When the page numbers do not settle (the pages of a part change with them).
+    """
+    counts = [1] + [dossier.pages for dossier in dossiers]
+    for _ in range(_LAYOUTS):
+        firsts = list(accumulate([1, *counts[:-1]]))
+        total = sum(counts)
+        starts = {
+            dossier.anchor: first for dossier, first in zip(dossiers, firsts[1:], strict=True)
+        }
+        parts = [lay_out(cover(starts), stylesheets=[pack_page_numbers(lang, 1, total)])]
+        if len(parts[0].pages) == counts[0]:  # else the cover grew: lay it out again first
+            parts += [
+                lay_out(dossier.html, stylesheets=[pack_page_numbers(lang, first, total)])
+                for dossier, first in zip(dossiers, firsts[1:], strict=True)
+            ]
+        laid_out = [len(part.pages) for part in parts]
+        if laid_out == counts:
+            break
+        counts = laid_out + counts[len(laid_out) :]
+    else:
+        raise RenderError(f"{path.name}: the page numbers changed with every layout ({counts})")
+    cover_pages, *documents = parts
+    pages = list(cover_pages.pages)
+    for dossier, document in zip(dossiers, documents, strict=True):
+        pages += under_agenda_item(document.pages, dossier)
+    write_document(cover_pages.copy(pages), path, pdfa=pdfa)
+
+
+def pack_page_numbers(lang: str, first: int, total: int) -> str:
+    """CSS for a part of the pack: its pages numbered from ``first``, out of ``total``.
+
+    It overrides the dossier's own "page N of its own M" in the bottom margin.
+    """
+    content = page_content(lang, total=total)
+    return (
+        f"@page {{ @bottom-right {{ content: {content} !important; }} }}\n"
+        f"@page :first {{ counter-reset: page {first:d}; }}\n"
+    )
+
+
+def under_agenda_item(pages: list, dossier: PackedDossier) -> list:
+    """A dossier's laid-out pages, made part of the pack, under its agenda item.
+
+    Its section bookmarks go one level down, under a bookmark for the item; its anchors
+    and links are named for the case, so that two dossiers' sections never share a name;
+    its first page is the anchor the cover links to.
+    """
+    for page in pages:
+        page.bookmarks = [(level + 1, *rest) for level, *rest in page.bookmarks]
+        page.anchors = {f"{dossier.slug}:{name}": at for name, at in page.anchors.items()}
+        page.links = [
+            (kind, f"{dossier.slug}:{target}" if kind == "internal" else target, *rest)
+            for kind, target, *rest in page.links
+        ]
+    if pages:
+        pages[0].bookmarks.insert(0, (1, dossier.bookmark, (0, 0), "closed"))
+        pages[0].anchors[dossier.anchor] = (0, 0, 0, 0)
+    return pages

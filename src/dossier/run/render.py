@@ -15,10 +15,11 @@ from pathlib import Path
 from ..data.validate import load
 from ..resources import data_dir as resolve_data_dir
 from ..resources import notebook_path
-from .job import DossierFiles, RenderOptions, output_lock, prepare_job, run_job, slugify
+from .job import DossierFiles, DossierJob, RenderOptions, prepare_job, render_job, slugify
 from .kernel import WarmKernel, ready_kernel
+from .output import check_out, claim_folders, output_lock, publish
 
-__all__ = ["DossierFiles", "RenderOptions", "build_dossier", "slugify"]
+__all__ = ["DossierFiles", "RenderOptions", "build_dossier", "run_job", "slugify"]
 
 
 def build_dossier(
@@ -47,24 +48,41 @@ def build_dossier(
         Before anything is written.
     OutputLockedError
         When a batch is writing to the same output folder.
+    OutputError
+        When the case's folder holds another case's dossier (their case IDs have one
+        slug), or ``out_dir`` is a file, read-only or on a full disk.
     RenderError
         When the notebook or an export fails; the executed notebook is kept.
     """
     options = options or RenderOptions()
     data = resolve_data_dir(data_dir)
+    out = Path(out_dir)
+    check_out(out)
     kernel = WarmKernel.start(cwd=notebook_path().parent)
     tools = None
     try:
         job = prepare_job(load(data), case_id, data, options)
         tools = _prepare_tools(options)
-        out = Path(out_dir)
         with output_lock(out):
+            claim_folders([case_id], out)
             kernel = ready_kernel(notebook_path().parent, kernel)  # one retry, as in a batch
             return run_job(job, out, kernel)
     finally:
         if tools is not None:
             tools.join()
         kernel.shutdown()
+
+
+def run_job(job: DossierJob, out_dir: str | Path, kernel: WarmKernel) -> DossierFiles:
+    """Render ``job`` with ``kernel`` into ``out_dir/<slug>/``: whole or not at all.
+
+    Raises
+    ------
+    RenderError
+        The notebook or an export failed; the executed notebook is kept as
+        ``<slug>.failed.ipynb`` in ``out_dir``.
+    """
+    return publish(Path(out_dir), render_job(job, kernel))
 
 
 def _prepare_tools(options: RenderOptions) -> threading.Thread:

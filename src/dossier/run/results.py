@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from ..catalogue import text
+from ..catalogue import Source, text
 from ..content.pages import render_page
 
 
@@ -31,6 +31,8 @@ class DossierResult:
     outputs: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     key: str = ""
+    #: Where the case stands, in the dossier's words (:meth:`~dossier.catalogue.Words.pairs`).
+    sentence: list = field(default_factory=list)
 
 
 @dataclass
@@ -61,7 +63,7 @@ def index_page(results: list[DossierResult], folder: Path, lang: str, *, title: 
     for r in results:
         links = [(name.upper() if name in ("html", "pdf") else name, os.path.relpath(path, folder))
                  for name, path in r.outputs.items() if name in ("html", "pdf", "notebook")]  # fmt: skip
-        row = {"case_id": r.case_id, "title": r.title, "status": r.status,
+        row = {"case_id": r.case_id, "title": Source(r.title), "sentence": r.sentence, "status": r.status,
                "status_label": text(f"batch.{r.status}", lang), "links": links, "error": r.error or ""}  # fmt: skip
         if items is not None:
             row["item"] = items.get(r.case_id, "")

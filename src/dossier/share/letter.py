@@ -3,7 +3,10 @@
 A letter is the decision summary of one case (or the agenda of one meeting)
 as plain text and HTML, with the dossiers attached. Every address is checked
 before anything is built, and nothing from the data reaches a header
-unescaped: a title's line break becomes a space, never a new header.
+unescaped: a title's line break becomes a space, never a new header, and an
+encoded word in it (``=?utf-8?q?=0D=0ABcc:...?=``) stays text. The finished
+message is read back from its bytes as a mail program reads it, and refused
+unless its headers and recipients are the ones intended.
 """
 
 from __future__ import annotations
@@ -15,21 +18,32 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
-from ..errors import MailError, ParameterError
+from ..catalogue import Source
+from ..errors import HeaderError, MailError, ParameterError
 
 if TYPE_CHECKING:
-    from ..content.analysis import DecisionSummary
-    from ..data.model import CaseFile, Registry
+    from ..content.view import CaseView
+    from ..data.model import Registry
 
 # Line breaks and other control characters (C0, DEL, C1, Unicode line and paragraph
 # separators): none may reach a header, where a line break would start a new header.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# An RFC 2047 encoded word opens with "=?". Python's mail parser decodes one wherever it stands,
+# inside a word or a quoted display name too, and the Pythons affected by CVE-2024-6923 (3.11.7
+# among them) write what it decodes, a CR LF included, onto the wire as it is. A word joiner
+# (invisible) between "=" and "?" leaves no opener; the header shows the text as it was.
+_ENCODED_WORD_OPENER = re.compile(r"=(?=\?)")
+WORD_JOINER = "\u2060"
+# RFC 5321 section 4.5.3.1: the longest local part, domain and address (path less its <>).
+MAX_LOCAL_PART, MAX_DOMAIN, MAX_ADDRESS = 64, 255, 254
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
@@ -41,12 +55,15 @@ _FILE_NAME_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
 
 
 def header_text(value: str) -> str:
-    """``value`` as safe header text: control characters and line breaks become one space.
+    """``value`` as safe header text: one line, and no encoded word for a mail parser to decode.
 
-    A case title is data; this keeps a title such as ``"x\\nBcc: y@z"`` inside the
-    subject as plain words instead of a header of its own.
+    Control characters and line breaks become one space; a word joiner goes between
+    the ``=`` and ``?`` of every ``=?``. A case title is data; this keeps a title such
+    as ``"x\\nBcc: y@z"`` or ``"x =?utf-8?q?=0D=0ABcc:_y@z?="`` inside the subject as
+    plain words instead of a header of its own.
     """
-    return " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
+    one_line = " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
+    return _ENCODED_WORD_OPENER.sub("=" + WORD_JOINER, one_line)
 
 
 def parse_address(value: str, option: str = "--to") -> Address:
@@ -74,8 +91,18 @@ def parse_address(value: str, option: str = "--to") -> Address:
             f"{shown} is not an email address (use name@example.se or "
             f"'Name <name@example.se>'; one address per option, or several separated by commas)"
         )
+    for part, length, limit in (
+        ("the part before @", len(local), MAX_LOCAL_PART),
+        ("the domain", len(ascii_domain), MAX_DOMAIN),
+        ("the address", len(local) + 1 + len(ascii_domain), MAX_ADDRESS),
+    ):
+        if length > limit:
+            raise ParameterError(
+                f"{shown}: {part} is {length} characters long; mail servers take at most "
+                f"{limit} (RFC 5321), so give the recipient's real address"
+            )
     try:
-        return Address(display_name=name.strip(), username=local, domain=ascii_domain.lower())
+        return Address(display_name=header_text(name), username=local, domain=ascii_domain.lower())
     except (ValueError, IndexError) as exc:
         raise ParameterError(f"{shown} is not a valid address ({exc})") from None
 
@@ -147,60 +174,19 @@ def attachment_name(slug: str, title: str, extension: str) -> str:
     return f"{slug} {words}.{extension}" if words else f"{slug}.{extension}"
 
 
-def case_view(case_file: CaseFile, summary: DecisionSummary, lang: str, as_of: dt.date) -> dict:
-    """What the message shows of one case: the header facts and the decision summary."""
-    from ..catalogue import label, text
-    from ..content.sections import _duration
-    from ..data.dates import format_day
+def case_view(
+    registry: Registry, case_id: str, *, lang: str, as_of: dt.date, inactive_months: int = 6
+) -> CaseView:
+    """What the message shows of one case: the dossier's own view of it as of ``as_of``.
 
-    case = case_file.case
-    facts = [
-        (text("field.status", lang), label("status", case.status, lang)),
-        (text("field.owner", lang), case_file.forum_name(case.owner_forum_id) or "–"),
-        (text("field.responsible", lang), case.responsible or "–"),
-        (text("field.opened", lang), case.opened.format(lang)),
-        (text("field.as_of", lang), format_day(as_of, lang)),
-    ]
-    activity = text(
-        "phrase.inactive" if summary.inactivity.inactive else "phrase.active",
-        lang,
-        length=_duration(summary.inactivity.months, lang),
-        limit=summary.inactivity.threshold,
-    )
-    pending = None
-    if summary.pending:
-        event = summary.pending.event
-        when = event.date.format(lang)
-        if event.forum_id:
-            when += f", {case_file.forum_name(event.forum_id)}"
-        pending = {"title": event.title, "when": when, "points": list(summary.pending.points)}
-    decisions = [
-        {
-            "date": d.event.date.format(lang),
-            "kind": label("kind", d.event.kind, lang),
-            "forum": d.forum or "–",
-            "paragraph": d.paragraph or "–",
-            "title": d.event.title,
-        }
-        for d in summary.decisions
-    ]
-    if summary.next_meeting:
-        m = summary.next_meeting.meeting
-        when = format_day(m.day, lang) + (f" {m.time}" if m.time else "")
-        next_meeting = f"{case_file.forum_name(m.forum_id)}, {when}, {text('field.item', lang).lower()} {summary.next_meeting.item}"
-    else:
-        next_meeting = text("phrase.no_next_meeting", lang)
-    return {
-        "case_id": case.case_id,
-        "title": case.title,
-        "facts": facts,
-        "sentence": summary.sentence,
-        "activity": activity,
-        "inactive": summary.inactivity.inactive,
-        "pending": pending,
-        "decisions": decisions,
-        "next_meeting": next_meeting,
-    }
+    The same :class:`~dossier.content.view.CaseView` the dossier's sections show,
+    so the mail says what the dossier says, in the same words.
+    """
+    from ..content.context import case_dossier
+
+    return case_dossier(
+        registry, case_id, as_of=as_of, lang=lang, inactive_months=inactive_months
+    ).view
 
 
 def _labels(lang: str) -> dict[str, object]:
@@ -245,26 +231,20 @@ def case_letter(
     ``files`` maps each case ID to its rendered files (``{"pdf": path, "html": path}``).
     """
     from ..catalogue import text
-    from ..content.analysis import summarise
     from ..run.job import slugify
 
     cases = []
     attachments = []
     for case_id in case_ids:
-        case_file = registry.case_file(case_id)
-        summary = summarise(case_file, as_of, inactive_months, lang)
-        cases.append(case_view(case_file, summary, lang, as_of))
-        attachments += _dossier_files(
-            slugify(case_id), case_file.case.title, files[case_id], attach
-        )
+        view = case_view(registry, case_id, lang=lang, as_of=as_of, inactive_months=inactive_months)
+        cases.append(view)
+        attachments += _dossier_files(case_id, slugify(case_id), view.title, files[case_id], attach)
     first = cases[0]
     if len(cases) == 1:
-        default_subject = text(
-            "mail.subject_case", lang, case_id=first["case_id"], title=first["title"]
-        )
+        default_subject = text("mail.subject_case", lang, case_id=first.case_id, title=first.title)
         intro = text("mail.intro_case", lang)
     else:
-        ids = ", ".join(c["case_id"] for c in cases[:3])
+        ids = ", ".join(c.case_id for c in cases[:3])
         if len(cases) > 3:
             ids = text("mail.more_cases", lang, ids=ids)
         default_subject = text("mail.subject_cases", lang, case_ids=ids, n=len(cases))
@@ -300,7 +280,6 @@ def meeting_letter(
     dossier instead; ``"both"`` all of them.
     """
     from ..catalogue import text
-    from ..content.analysis import status_sentence
     from ..data.dates import format_day
     from ..run.job import slugify
 
@@ -319,19 +298,18 @@ def meeting_letter(
         name = attachment_name(slug, f"{forum_name} {meeting.day.isoformat()}", "pdf")
         attachments.append(_file_attachment(pack_pdf, name, "pdf"))
     for item in registry.agenda_items(meeting_id=meeting_id):
-        case_file = registry.case_file(item.case_id)
-        item_title = item.title or case_file.case.title
+        view = case_view(registry, item.case_id, lang=lang, as_of=as_of)
         agenda.append(
             {
                 "item": item.item,
                 "case_id": item.case_id,
-                "title": item_title,
-                "sentence": status_sentence(case_file, lang),
+                "title": Source(item.title) if item.title else view.title,
+                "sentence": view.sentence,
             }
         )
         if attach in ("html", "both"):
             attachments += _dossier_files(
-                slugify(item.case_id), case_file.case.title, files[item.case_id], "html"
+                item.case_id, slugify(item.case_id), view.title, files[item.case_id], "html"
             )
     view = {
         "lang": lang,
@@ -357,11 +335,22 @@ def _letter(view: dict, attachments: list, lang: str, stem: str) -> Letter:
 
 
 def _dossier_files(
-    slug: str, title: str, files: Mapping[str, str], attach: str
+    case_id: str, slug: str, title: str, files: Mapping[str, str], attach: str
 ) -> list[Attachment]:
+    """The dossier's files to attach, as checked against its manifest: never a damaged one."""
+    from ..run.manifest import current_files
+
+    folder = Path(files["manifest"]).parent
+    checked = current_files(folder, case_id)
+    if checked is None:
+        raise MailError(
+            f"{case_id}: the dossier in {folder} does not match its manifest (a file is missing,"
+            " truncated or changed); nothing was attached: render it again"
+        )
     kinds = ("pdf", "html") if attach == "both" else (attach,)
     return [
-        _file_attachment(files[kind], attachment_name(slug, title, kind), kind) for kind in kinds
+        _attachment(checked[Path(files[kind]).name], attachment_name(slug, title, kind), kind)
+        for kind in kinds
     ]
 
 
@@ -370,6 +359,10 @@ def _file_attachment(path: str | Path, filename: str, kind: str) -> Attachment:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise MailError(f"cannot attach {path}: {exc.strerror}") from None
+    return _attachment(data, filename, kind)
+
+
+def _attachment(data: bytes, filename: str, kind: str) -> Attachment:
     mime = ("application", "pdf") if kind == "pdf" else ("text", "html")
     return Attachment(filename, *mime, data)
 
@@ -397,34 +390,34 @@ def plain_text(view: dict) -> str:
         for row in meeting["agenda"]:
             out += [
                 para(header_text(f"{row['item']}. {row['case_id']} – {row['title']}")),
-                para(row["sentence"], "   "),
+                para(str(row["sentence"]), "   "),
                 "",
             ]
     for case in view["cases"]:
-        heading = header_text(f"{case['case_id']} – {case['title']}")
+        heading = header_text(f"{case.case_id} – {case.title}")
         out += [heading, "-" * min(len(heading), 76)]
-        out += [f"{name}: {value}" for name, value in case["facts"]]
+        out += [f"{name}: {value}" for name, value in case.facts]
         out += [
             "",
-            para(case["sentence"]),
-            para(("⚠ " if case["inactive"] else "") + case["activity"]),
+            para(str(case.sentence)),
+            para(("⚠ " if case.inactive else "") + str(case.activity)),
             "",
         ]
         out += [view["pending_heading"]]
-        if case["pending"]:
-            out += [para(f"{case['pending']['title']} ({case['pending']['when']})")]
-            out += [para(f"{n}. {point}", "   ") for n, point in case["pending"]["points"]]
+        if case.pending:
+            out += [para(f"{case.pending.title} ({case.pending.about})")]
+            out += [para(f"{n}. {point}", "   ") for n, point in case.pending.points]
         else:
             out += [view["no_pending"]]
         out += ["", view["decisions_heading"]]
-        if case["decisions"]:
+        if case.decisions:
             out += [
-                para(f"- {d['date']}, {d['kind']}, {d['forum']}, {d['paragraph']}: {d['title']}")
-                for d in case["decisions"]
+                para(f"- {d.date}, {d.kind}, {d.forum}, {d.paragraph}: {d.title}")
+                for d in case.decisions
             ]
         else:
             out += [view["no_decisions"]]
-        out += ["", f"{view['next_meeting_label']}: {case['next_meeting']}", ""]
+        out += ["", f"{view['next_meeting_label']}: {case.next_meeting}", ""]
     out += [
         f"{view['attachments_label']}: {', '.join(view['attachments'])}",
         "",
@@ -474,14 +467,17 @@ def compose(
     message["To"] = list(to)
     if cc:
         message["Cc"] = list(cc)
-    message["Subject"] = header_text(letter.subject)
+    subject = header_text(letter.subject)
+    message["Subject"] = subject
     message["Date"] = format_datetime((now or dt.datetime.now(dt.UTC)).astimezone())
     domain = sender.domain if sender is not None else "dossier.invalid"
     message["Message-ID"] = make_msgid(idstring=content_digest[:12], domain=domain)
     message.set_content(letter.text, subtype="plain", cte="quoted-printable")
     message.add_alternative(letter.html, subtype="html", cte="quoted-printable")
     for a in letter.attachments:
-        message.add_attachment(a.data, maintype=a.maintype, subtype=a.subtype, filename=a.filename)
+        message.add_attachment(
+            a.data, maintype=a.maintype, subtype=a.subtype, filename=header_text(a.filename)
+        )
     message["Content-Language"] = letter.lang  # after set_content, which clears Content-*
     for part in message.iter_parts():
         del part["MIME-Version"]  # only the top level carries it
@@ -492,7 +488,113 @@ def compose(
             part.set_param("name", part.get_filename())
             if part.get_content_maintype() == "text":
                 part.set_param("charset", "utf-8")
+    filenames = [header_text(a.filename) for a in letter.attachments]
+    check_headers(message, to=to, cc=cc, sender=sender, subject=subject, filenames=filenames)
     return message, content_digest
+
+
+#: Where each header's text comes from, for the message that refuses it.
+_HEADER_SOURCES = {
+    "from": "--from",
+    "to": "--to",
+    "cc": "--cc",
+    "subject": "--subject or the case title",
+    "content-disposition": "the case title (the attachment's file name)",
+    "content-type": "the case title (the attachment's file name)",
+    "recipients": "--to, --cc, --from, --subject and the case title",
+}
+
+
+def check_headers(
+    message: EmailMessage,
+    *,
+    to: Sequence[Address],
+    cc: Sequence[Address] = (),
+    sender: Address | None = None,
+    subject: str,
+    filenames: Sequence[str] = (),
+) -> None:
+    """Read ``message`` back from its bytes as a mail program would; refuse any header not meant.
+
+    Every part must have the headers ``message`` was built with, in that order;
+    From, To, Cc, Subject and the attachments' file names must read as given; the
+    recipients must be ``to`` and ``cc``, no other, and there must be no Bcc.
+
+    Raises
+    ------
+    HeaderError
+        Naming the header at fault and where its text came from (exit status 2).
+    """
+    try:
+        raw = message.as_bytes(policy=policy.SMTP)
+    except MessageError as exc:  # from 3.11.10, HeaderWriteError: a line break in a header
+        raise HeaderError(f"no message built: a header would hold a line break ({exc})") from None
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    built_parts, read_parts = list(message.walk()), list(parsed.walk())
+    for built, read in zip(built_parts, read_parts, strict=False):
+        departure = _header_out_of_place(read.keys(), built.keys())
+        if departure:
+            _refuse(departure[0], f"would be followed by {departure[1]}, a header not meant")
+    if len(read_parts) != len(built_parts):
+        _refuse("Content-Type", f"would make {len(read_parts)} parts, not {len(built_parts)}")
+    for header, meant in (("From", [sender] if sender else []), ("To", to), ("Cc", cc)):
+        found = [a for value in _read(parsed, header) for a in value.addresses]
+        if list(map(_address_key, found)) != list(map(_address_key, meant)):
+            _refuse(header, f"would read {', '.join(map(str, found))!r}, not {', '.join(map(str, meant))!r}")  # fmt: skip
+    read_subject = " ".join(map(str, _read(parsed, "Subject")))
+    if _without_spaces(read_subject) != _without_spaces(subject):
+        _refuse("Subject", f"would read {read_subject!r}, not {subject!r}")
+    names = [v.params.get("filename") for part in parsed.iter_attachments()
+             for v in _read(part, "Content-Disposition")]  # fmt: skip
+    if names != list(filenames):
+        _refuse("Content-Disposition", f"would name the attachments {names}, not {list(filenames)}")
+    recipients = {
+        a.addr_spec.lower()
+        for header in ("To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc")
+        for value in _read(parsed, header)
+        for a in value.addresses
+    }
+    meant = {a.addr_spec.lower() for a in (*to, *cc)}
+    if recipients != meant or "Bcc" in parsed:
+        _refuse("recipients", f"would be {sorted(recipients)}, not {sorted(meant)}")
+
+
+def _read(part: EmailMessage, header: str) -> list:
+    """Every ``header`` of ``part`` as the parser reads it; refused if the parser fails on it."""
+    try:
+        return part.get_all(header, [])
+    except Exception as exc:  # 3.11's parser raises on some headers its own writer folded
+        _refuse(header, f"would not be readable ({type(exc).__name__}: {exc})")
+
+
+def _address_key(address: Address) -> tuple[str, str]:
+    return _without_spaces(address.display_name), address.addr_spec.lower()
+
+
+def _without_spaces(text: str) -> str:
+    # Spaces steer nothing, and Python moves them where a long header is folded: 3.11's writer
+    # can drop one between two encoded words, its address parser reads one in where a display
+    # name was folded, and a word too long for a line comes back after the fold's space.
+    return "".join(text.split())
+
+
+def _header_out_of_place(found: Sequence[str], meant: Sequence[str]) -> tuple[str, str] | None:
+    """Where ``found`` first departs from ``meant``: the header before it, whose text made a
+    header of its own, and what stands there instead (None when the two agree)."""
+    lower, meant = [n.lower() for n in found], [n.lower() for n in meant]
+    if lower == meant:
+        return None
+    pairs = zip(lower, meant, strict=False)
+    at = next((i for i, (f, m) in enumerate(pairs) if f != m), min(len(found), len(meant)))
+    instead = found[at] if at < len(found) else "nothing"
+    return (found[at - 1] if at else "first"), instead
+
+
+def _refuse(header: str, what: str) -> NoReturn:
+    source = _HEADER_SOURCES.get(header.lower())
+    fix = f"; take line breaks and '=?' out of {source}" if source else ""
+    field = "recipients" if header == "recipients" else f"{header} header"
+    raise HeaderError(f"no message built: its {field} {what}{fix}")
 
 
 def check_size(data: bytes, max_size: int, *, meeting: bool) -> None:

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 #: The largest message built, in bytes as sent (attachments base64-encoded).
 DEFAULT_MAX_SIZE = 10_000_000
+#: The highest ``--max-size``: far above what mail servers take, still a message held in memory.
+LARGEST_MAX_SIZE = 1_000_000_000
 ATTACH_CHOICES = ("pdf", "html", "both")
 
 # -- the story of one mailing -----------------------------------------------------------------
@@ -109,7 +111,8 @@ def mail_dossiers(
     from ..data.validate import load
     from ..resources import data_dir as resolve_data_dir
     from ..run.batch import run_batch, select_cases
-    from ..run.job import RenderOptions, output_lock
+    from ..run.job import RenderOptions
+    from ..run.output import output_lock
 
     if case_ids and meeting:
         raise ParameterError("give CASE_IDs or --meeting, not both (a meeting mails its agenda)")
@@ -174,7 +177,7 @@ def mail_dossiers(
 
 def send_outbox(out_dir: str | Path, smtp: SmtpSettings) -> Delivery:
     """Send every message waiting in ``out_dir/outbox/`` (drafts from earlier runs too)."""
-    from ..run.job import output_lock
+    from ..run.output import output_lock
 
     out = Path(out_dir)
     with output_lock(out):

@@ -4,7 +4,10 @@ A message is written to ``<out>/outbox/`` first and moves to ``<out>/sent/``
 only after the server accepted it; one that fails stays in the outbox with
 the server's answer. The SMTP password comes only from the environment
 variable ``DOSSIER_SMTP_PASSWORD``: never an option, never in a file, never
-printed.
+printed. Where it goes (host, port, TLS, CA file, user) comes only from the
+operator: options, the environment, or the operator's own ``dossier.toml``
+(the current folder's, else the user's config folder); never from a data
+folder, which may have come from anyone.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ CONFIG_FILE = "dossier.toml"
 PASSWORD_VARIABLE = "DOSSIER_SMTP_PASSWORD"
 TLS_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+#: The longest wait for the server at one step, in seconds (an hour).
+MAX_SMTP_TIMEOUT = 3600.0
 #: Settings keys of the ``[mail]`` table in dossier.toml, and their environment variables.
 SETTING_VARIABLES = {
     "host": "DOSSIER_SMTP_HOST",
@@ -82,8 +87,11 @@ class SmtpSettings:
             object.__setattr__(self, "port", DEFAULT_PORTS[self.tls])
         if not 0 < self.port < 65536:
             raise ParameterError(f"--smtp-port {self.port}: use a port from 1 to 65535")
-        if self.timeout <= 0:
-            raise ParameterError(f"--smtp-timeout {self.timeout}: use a number of seconds above 0")
+        if not 0 < self.timeout <= MAX_SMTP_TIMEOUT:  # also refuses nan
+            raise ParameterError(
+                f"--smtp-timeout {self.timeout}: use a number of seconds above 0 and at most "
+                f"{MAX_SMTP_TIMEOUT:g}"
+            )
         if self.ca_file is not None and not Path(self.ca_file).is_file():
             raise ParameterError(
                 f"--ca-file {self.ca_file}: no such file (give a PEM file of CA certificates)"
@@ -98,16 +106,61 @@ class SmtpSettings:
         return f"{self.host}:{self.port}"
 
 
+def settings_folders(
+    data_dir: Path | None = None, environ: Mapping[str, str] | None = None
+) -> list[Path]:
+    """Where the operator's own ``dossier.toml`` may be: the current folder, then the user's
+    config folder (``$XDG_CONFIG_HOME/dossier``, by default ``~/.config/dossier``).
+
+    A folder that is ``data_dir`` is left out: a data folder's ``[mail]`` table would
+    let whoever made the export choose the server that receives the password.
+    """
+    environ = os.environ if environ is None else environ
+    config_home = Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    folders = [Path.cwd(), config_home / "dossier"]
+    return [f for f in folders if data_dir is None or not _same_folder(f, Path(data_dir))]
+
+
+def data_folder_warning(data_dir: Path) -> str | None:
+    """Why the ``[mail]`` table of ``data_dir``'s dossier.toml, if it has one, is not read."""
+    path = Path(data_dir) / CONFIG_FILE
+    try:
+        has_mail = "mail" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None  # no file, or one the data's own check reports
+    if not has_mail:
+        return None
+    return (
+        f"{path}: its [mail] table is ignored; a data folder may come from anyone, so the SMTP "
+        "server, login and sender come only from options, DOSSIER_SMTP_* and DOSSIER_MAIL_FROM, "
+        f"or the [mail] table of your own {CONFIG_FILE} (in the current folder, or in "
+        "$XDG_CONFIG_HOME/dossier/, by default ~/.config/dossier/)"
+    )
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or a.samefile(b)
+    except OSError:
+        return False
+
+
 def read_config(folders: Sequence[Path]) -> tuple[dict[str, object], Path | None]:
-    """The ``[mail]`` table of the first ``dossier.toml`` found in ``folders``, and its path."""
+    """The first ``[mail]`` table in a ``dossier.toml`` of ``folders``, and its file.
+
+    ``folders`` are the operator's own (see :func:`settings_folders`), never a data folder.
+    """
     for folder in folders:
         path = Path(folder) / CONFIG_FILE
         if not path.is_file():
             continue
         try:
-            table = tomllib.loads(path.read_text(encoding="utf-8")).get("mail", {})
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
             raise ParameterError(f"{path}: cannot read it ({exc})") from None
+        if "mail" not in document:
+            continue  # a mapping file in the current folder, say
+        table = document["mail"]
         if not isinstance(table, dict):
             raise ParameterError(f"{path}: [mail] must be a table of settings")
         if "password" in table:
@@ -131,7 +184,7 @@ def mail_setting(
     config: Mapping[str, object],
     environ: Mapping[str, str] | None = None,
 ) -> object:
-    """One setting: the option if given, else dossier.toml's ``[mail]``, else the environment."""
+    """One setting: the option if given, else the operator's dossier.toml ``[mail]``, else the environment."""
     if option not in (None, ""):
         return option
     if config.get(name) not in (None, ""):
@@ -153,7 +206,7 @@ def smtp_settings(
         ``host``, ``port``, ``tls``, ``user``, ``ca_file``, ``timeout`` as given on the
         command line (None where not given).
     config
-        The ``[mail]`` table of dossier.toml (see :func:`read_config`).
+        The ``[mail]`` table of the operator's dossier.toml (see :func:`read_config`).
     environ
         The environment (default ``os.environ``).
 

@@ -1,0 +1,361 @@
+"""The case view: every sentence and figure a reader sees about one case, built once.
+
+The dossier's sections, the mail, the batch and pack index pages and the
+notebook all show a case through :class:`CaseView`, so they say it in the same
+words. Sentences are :class:`~dossier.catalogue.Words`: catalogue text with the
+data's own text kept apart as :class:`~dossier.catalogue.Source`, which a page
+in English marks ``lang="sv"``.
+
+A date is shown as the data gives it ("maj 2020", "2023"); one whose span
+runs past the dossier's day says so where a sentence rests on it ("2023,
+möjligen efter den 1 juni 2023"); durations are ranges or bounds
+(:func:`duration`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..catalogue import Source, Words, label, text, words
+from ..data.dates import PartialDate, format_day
+from ..data.model import CaseFile, Event
+from .analysis import COUNTED_KINDS, DecisionSummary, Inactivity, Months
+
+#: The summary sentence gives at most this many of a proposal's points; the section gives all.
+SENTENCE_POINTS = 3
+
+#: A range of months this wide comes from a date known only to the year: say it in years.
+YEAR_WIDE = 11
+
+#: (label, value) as the page shows it.
+Fact = tuple[str, Words]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingView:
+    """The pending proposal: its title, who and when, its points."""
+
+    title: Source
+    about: Words
+    points: tuple[tuple[str, Source], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    """One decision as the decisions table and the mail list it."""
+
+    date: str
+    kind: str
+    forum: Source | str
+    paragraph: str
+    title: Source
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """What a reader sees of one case as of one day, in one language.
+
+    Attributes
+    ----------
+    facts
+        The header's facts: status, responsible body, handled by, registered,
+        closed (when closed on the day), the day itself, "new since".
+    sentence
+        Where the case stands: its status, the pending proposal's points in
+        short and the latest decision, with forum and date.
+    activity, inactive
+        How long since the latest event; whether that is over the limit.
+    figures
+        The case in figures: counts, time open, the longest quiet spell, the
+        next meeting.
+    later
+        How many events and documents dated after the day are left out (and
+        the registry's summary of the case with them); None when none are.
+    """
+
+    lang: str
+    as_of: dt.date
+    case_id: str
+    title: Source
+    summary: Source
+    facts: tuple[Fact, ...]
+    sentence: Words
+    activity: Words
+    inactive: bool
+    pending: PendingView | None
+    decisions: tuple[DecisionRow, ...]
+    figures: tuple[Fact, ...]
+    next_meeting: Words
+    later: Words | None
+
+
+def case_view(
+    case_file: CaseFile, summary: DecisionSummary, lang: str, since: dt.date | None = None
+) -> CaseView:
+    """Build the view of a case file cut to its day (:meth:`CaseFile.as_of`) and its summary.
+
+    Parameters
+    ----------
+    case_file
+        The case as of the dossier's day.
+    summary
+        :func:`~dossier.content.analysis.summarise` of that case file.
+    lang
+        ``"sv"`` or ``"en"``.
+    since
+        The day from which events are marked new, shown among the facts; None for none.
+    """
+    day = case_file.day
+    case = case_file.case
+    pending = None
+    if summary.pending:
+        event = summary.pending.event
+        points = tuple((number, Source(body)) for number, body in summary.pending.points)
+        pending = PendingView(Source(event.title), _about(case_file, event, lang), points)
+    decisions = tuple(
+        DecisionRow(
+            d.event.date.format(lang), label("kind", d.event.kind, lang),
+            Source(d.forum) if d.forum else "–", d.paragraph or "–", Source(d.event.title),
+        )
+        for d in summary.decisions
+    )  # fmt: skip
+    next_meeting = _next_meeting(case_file, summary, lang)
+    # Registered after the day: no time open, no quiet spell, nothing to measure yet.
+    figures = _figures(summary, next_meeting, lang, measured=not case_file.unregistered)
+    return CaseView(
+        lang=lang,
+        as_of=day,
+        case_id=case.case_id,
+        title=Source(case.title),
+        # The registry's summary is of the registry's time: with later records it may tell of them.
+        summary=Source("" if _has_later(case_file) or case_file.unregistered else case.summary),
+        facts=_facts(case_file, lang, since),
+        sentence=status_sentence(case_file, summary, lang),
+        activity=(
+            words("phrase.no_events", lang)
+            if case_file.unregistered
+            else activity(summary.inactivity, lang)
+        ),
+        inactive=summary.inactivity.inactive,
+        pending=pending,
+        decisions=decisions,
+        figures=figures,
+        next_meeting=next_meeting,
+        later=_later(case_file, lang),
+    )
+
+
+def duration(months: Months, lang: str) -> str:
+    """A length of time at the precision it is known: "3 år 5 mån", "2–3 mån", "3–4 år", "mindre än 6 mån".
+
+    Whole years and months as people count an age: "3–4 år" is three or four
+    whole years. A range as wide as a date known only to the year makes is
+    given in years only.
+    """
+    if months.exact:
+        return _length(months.low, lang)
+    if months.high - months.low >= YEAR_WIDE:
+        low, high = months.low // 12, months.high // 12
+        if low == 0:
+            return text("duration.under", lang, length=_length((high + 1) * 12, lang))
+        if low == high:
+            return _length(low * 12, lang)
+        return text("duration.year_range", lang, low=low, high=high)
+    if months.low == 0:
+        return text("duration.under", lang, length=_length(months.high + 1, lang))
+    if months.high < 12:
+        return text("duration.month_range", lang, low=months.low, high=months.high)
+    return text(
+        "duration.range", lang, low=_length(months.low, lang), high=_length(months.high, lang)
+    )
+
+
+def at_least(months: Months, lang: str) -> str:
+    """The length that is certain: "minst 1 år 2 mån" (or the exact length, when known)."""
+    if months.exact:
+        return _length(months.low, lang)
+    return text("duration.at_least", lang, length=_length(months.low, lang))
+
+
+def _length(months: int, lang: str) -> str:
+    if months == 0:
+        return text("duration.none", lang)
+    years, rest = divmod(months, 12)
+    year_words = _counted(years, "duration.year_one", "duration.years", lang) if years else ""
+    month_words = _counted(rest, "duration.month_one", "duration.months", lang) if rest else ""
+    if year_words and month_words:
+        return text("duration.years_months", lang, years=year_words, months=month_words)
+    return year_words or month_words
+
+
+def _counted(n: int, one: str, many: str, lang: str) -> str:
+    return text(one, lang) if n == 1 else text(many, lang, n=n)
+
+
+def when(date: PartialDate, day: dt.date, lang: str) -> Words:
+    """A date in a sentence, saying so when it may lie after the dossier's day."""
+    if date.end > day:
+        return words("date.maybe_later", lang, date=date.format(lang), as_of=format_day(day, lang))
+    return Words([date.format(lang)])
+
+
+def status_sentence(case_file: CaseFile, summary: DecisionSummary, lang: str) -> Words:
+    """Where the case stands: status, the pending proposal in short, the latest decision.
+
+    "Pågående sedan 2020. Liggande förslag (Regiondirektörens förslag, 2023): 1. …
+    2. … Senaste beslut: Ärendet hänsköts ytterligare till sommaren 2023 (uppskjutet, 2023)."
+    """
+    case, day = case_file.case, case_file.day
+    if case_file.unregistered:
+        return words("status_sentence.unregistered", lang, as_of=format_day(day, lang))
+    if case.status == "closed":
+        parts = [
+            words(f"status_sentence.closed.{case.closed.precision}", lang,
+                  closed=case.closed.format(lang))
+            if case.closed
+            else words("status_sentence.closed_undated", lang)
+        ]  # fmt: skip
+    else:
+        parts = [
+            words(f"status_sentence.open.{case.opened.precision}", lang,
+                  opened=case.opened.format(lang))
+        ]  # fmt: skip
+    if summary.pending:
+        event = summary.pending.event
+        title, date = Source(event.title), when(event.date, day, lang)
+        shown = summary.pending.points[:SENTENCE_POINTS]
+        if shown:
+            points = Words(_point(number, body, i) for i, (number, body) in enumerate(shown))
+            parts.append(
+                words("status_sentence.pending", lang, title=title, when=date, points=points)
+            )
+            more = len(summary.pending.points) - len(shown)
+            if more:
+                counted = _counted(more, "count.point_one", "count.points", lang)
+                parts.append(words("status_sentence.more_points", lang, points=counted))
+        else:
+            parts.append(words("status_sentence.pending_no_points", lang, title=title, when=date))
+    if summary.decisions:
+        last = summary.decisions[-1]
+        event = last.event
+        details = [] if event.kind == "decided" else [label("kind", event.kind, lang)]
+        details += [Source(last.forum)] if last.forum else []
+        details += [when(event.date, day, lang)]
+        details += [last.paragraph] if last.paragraph else []
+        parts.append(words("status_sentence.last_decision", lang, title=Source(event.title),
+                           details=_joined(details)))  # fmt: skip
+    else:
+        parts.append(words("status_sentence.no_decision", lang))
+    return _joined(parts, " ")
+
+
+def _point(number: str, body: str, index: int) -> Words:
+    # Each point ends as a sentence does, so the next one reads as its own.
+    stop = "" if body.rstrip()[-1:] in ".!?" else "."
+    return Words([" " if index else "", f"{number}. ", Source(body), stop])
+
+
+def _joined(parts: list, separator: str = ", ") -> Words:
+    joined: list = []
+    for part in parts:
+        if joined:
+            joined.append(separator)
+        joined.append(part)
+    return Words(joined)
+
+
+def activity(inactivity: Inactivity, lang: str) -> Words:
+    """How long since the latest event, and against which limit; flagged when over it."""
+    limit = inactivity.threshold
+    since = inactivity.since
+    if inactivity.inactive:
+        return words("activity.inactive", lang, length=at_least(since, lang), limit=limit)
+    if not inactivity.has_events:
+        return words("activity.no_events", lang, length=duration(since, lang), limit=limit)
+    if since.high == 0:
+        return words("activity.recent", lang, limit=limit)
+    return words("activity.ago", lang, length=duration(since, lang), limit=limit)
+
+
+def _about(case_file: CaseFile, event: Event, lang: str) -> Words:
+    """Who made the proposal and when: "Regiondirektören, 2023"."""
+    forum = [Source(case_file.forum_name(event.forum_id))] if event.forum_id else []
+    return _joined([*forum, when(event.date, case_file.day, lang)])
+
+
+def _next_meeting(case_file: CaseFile, summary: DecisionSummary, lang: str) -> Words:
+    item = summary.next_meeting
+    if item is None:
+        return words("phrase.no_next_meeting", lang)
+    meeting = item.meeting
+    day = format_day(meeting.day, lang)
+    at = words("date.day_time", lang, day=day, time=meeting.time) if meeting.time else day
+    forum = case_file.forum_name(meeting.forum_id)
+    who = Words([Source(forum)])
+    if meeting.is_example:
+        # A made-up meeting says so before anything else about it: its title comes first.
+        title = meeting.title
+        who = Words([Source(title)] if forum.casefold() in title.casefold()
+                    else [Source(title), " (", Source(forum), ")"])  # fmt: skip
+    return words("phrase.next_meeting", lang, forum=who, when=at, item=item.item)
+
+
+def _facts(case_file: CaseFile, lang: str, since: dt.date | None) -> tuple[Fact, ...]:
+    case = case_file.case
+    owner = case_file.forum_name(case.owner_forum_id)
+    status = text("phrase.unregistered", lang) if case_file.unregistered else label(
+        "status", case.status, lang)  # fmt: skip
+    facts = [
+        (text("field.status", lang), Words([status])),
+        (text("field.owner", lang), Words([Source(owner) if owner else "–"])),
+        (text("field.responsible", lang), Words([Source(case.responsible) or "–"])),
+    ]
+    if not case_file.unregistered:
+        facts.append((text("field.opened", lang), Words([case.opened.format(lang)])))
+    if case.status == "closed" and case.closed:
+        facts.append((text("field.closed", lang), Words([case.closed.format(lang)])))
+    facts.append((text("field.as_of", lang), _on(case_file.day, lang)))
+    if since:
+        facts.append((text("field.since", lang), _on(since, lang)))
+    return tuple(facts)
+
+
+def _on(day: dt.date, lang: str) -> Words:
+    return words("date.day", lang, date=format_day(day, lang))
+
+
+def _figures(
+    summary: DecisionSummary, next_meeting: Words, lang: str, measured: bool = True
+) -> tuple[Fact, ...]:
+    figures = [
+        (text(f"count.{kind}", lang), Words([str(summary.counts[kind])])) for kind in COUNTED_KINDS
+    ]
+    if measured:
+        figures.append((text("field.time_open", lang), Words([duration(summary.time_open, lang)])))
+        quiet = summary.quiet
+        if quiet:
+            length = duration(quiet.months, lang)
+            spell = words("phrase.quiet", lang, length=length, start=quiet.after.format(lang),
+                          end=quiet.before.format(lang))  # fmt: skip
+        else:
+            spell = words("phrase.no_quiet", lang)
+        figures.append((text("field.quiet", lang), spell))
+    figures.append((text("field.next_meeting", lang), next_meeting))
+    return tuple(figures)
+
+
+def _has_later(case_file: CaseFile) -> bool:
+    return bool(case_file.later_events or case_file.later_documents)
+
+
+def _later(case_file: CaseFile, lang: str) -> Words | None:
+    """What the registry holds after the day and the dossier leaves out."""
+    if not _has_later(case_file):
+        return None
+    events = _counted(case_file.later_events, "count.event_one", "count.events", lang)
+    documents = _counted(case_file.later_documents, "count.document_one", "count.documents", lang)
+    later = words("phrase.later", lang, events=events, documents=documents)
+    if case_file.case.summary:
+        later = Words([later, " ", words("phrase.later_summary", lang)])
+    return later

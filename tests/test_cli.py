@@ -1,0 +1,88 @@
+"""The ``dossier`` command line: numbers refused as they are read, a reader that goes away.
+
+Every number option is checked for its range when the command line is read: exit 2
+with the allowed range, before any data is read or any kernel starts (the output
+folder is never made). A closed stdout ends the command quietly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dossier.cli import main
+from dossier.errors import ParameterError
+from dossier.share.outbox import smtp_settings
+
+REPO = Path(__file__).resolve().parents[1]
+CASE = "RUN/168/2020"
+MAIL = ["mail", CASE, "--to", "anna@example.se"]
+TOO_LONG = "9" * 400  # float() makes it inf; int(inf) was an OverflowError
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "allowed"),
+    [
+        (["render", CASE, "--inactive-months", "999999999999"], "--inactive-months", "1 to 1200"),
+        (["batch", "--inactive-months", "0"], "--inactive-months", "1 to 1200"),
+        ([*MAIL, "--inactive-months", "999999999999"], "--inactive-months", "1 to 1200"),
+        (["batch", CASE, "--workers", "100000"], "--workers", "1 to 256"),
+        ([*MAIL, "--workers", "0"], "--workers", "1 to 256"),
+        (["render", CASE, "--timeout", "inf"], "--timeout", "at most 86400"),
+        ([*MAIL, "--max-size", TOO_LONG], "--max-size", "1B to 1000MB"),
+        ([*MAIL, "--max-size", "0.1B"], "--max-size", "1B to 1000MB"),
+        ([*MAIL, "--send", "--smtp-port", "70000"], "--smtp-port", "1 to 65535"),
+        ([*MAIL, "--send", "--smtp-timeout", "nan"], "--smtp-timeout", "at most 3600"),
+        ([*MAIL, "--send", "--smtp-timeout", "1e300"], "--smtp-timeout", "at most 3600"),
+        (["render", CASE, "--as-of", "0001-01-01"], "--as-of", "1000 to 9999"),
+        (["batch", CASE, "--since", "0999-12-31"], "--since", "1000 to 9999"),
+    ],
+)  # fmt: skip
+def test_a_number_out_of_range_is_refused_as_it_is_read(args, option, allowed, tmp_path, capsys):
+    out = tmp_path / "dossiers"
+    with pytest.raises(SystemExit) as stopped:
+        main([*args, "--out", str(out)])
+    assert stopped.value.code == 2
+    stderr = capsys.readouterr().err
+    assert f"argument {option}:" in stderr and allowed in stderr
+    assert "Traceback" not in stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("timeout", ["nan", "1e300", "0"])
+def test_an_smtp_timeout_from_the_environment_is_checked_too(timeout):
+    environ = {"DOSSIER_SMTP_HOST": "smtp.example.se", "DOSSIER_SMTP_TIMEOUT": timeout}
+    with pytest.raises(ParameterError, match=r"--smtp-timeout .*at most 3600"):
+        smtp_settings({}, {}, environ)
+
+
+def test_an_address_longer_than_smtp_allows_stops_before_anything_is_rendered(tmp_path, capsys):
+    out = tmp_path / "dossiers"
+    code = main(["mail", CASE, "--to", "a" * 300 + "@example.se", "--out", str(out)])
+    stderr = capsys.readouterr().err
+    assert code == 2
+    assert "the part before @ is 300 characters long" in stderr and "at most 64" in stderr
+    assert not out.exists()
+
+
+def test_a_reader_that_has_gone_ends_the_command_quietly():
+    """``dossier check | head -1`` when head has already gone: no traceback, SIGPIPE's status."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to the pipe now fails with EPIPE
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-m", "dossier.cli", "check"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert finished.stderr.decode() == ""
+    assert finished.returncode == 141  # 128 + SIGPIPE, as a shell reports for cat

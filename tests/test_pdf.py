@@ -1,0 +1,237 @@
+"""Tagged PDF (issue 13 point 5) and the meeting pack bound as one document (point 2, its PDF).
+
+Every PDF the tool writes is tagged PDF/UA-1; ``--pdfa`` makes it PDF/A-3a as well. Read
+back with pikepdf (structure tree, /MarkInfo, /Lang, the title shown, bookmarks, the
+figure's alternative text, the XMP identification) and judged by a machine checker of
+PDF/UA-1 and PDF/A (page-validation, from PyPI: veraPDF itself needs Java from elsewhere).
+The dossiers are rendered once per session by fixtures in conftest.py (group "render");
+the pack's binding is shown here on small dossiers made by the real export, without a
+kernel, and on the sample meeting in test_batch.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from dossier.run.export import html_document, write_pdf
+from dossier.run.pack import PackedDossier, write_pack_pdf
+
+SAMPLE_CASE = "RUN/168/2020"
+SAMPLE_TITLE = "Länsgemensam påverkansagenda"
+
+
+def img_alt(html: str) -> list[str]:
+    """The alternative text of each image in a dossier's HTML, unescaped."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Images(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                found.append(dict(attrs).get("alt") or "")
+
+    Images().feed(html)
+    return found
+
+
+# --- The dossiers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_a_dossier_pdf_is_tagged_for_a_screen_reader(request, lang, tagged_pdf):
+    rendered = request.getfixturevalue(f"sample_dossier_{lang}")
+    pdf = tagged_pdf(rendered.files.pdf)
+    assert pdf.root == "/Document"
+    assert pdf.marked and pdf.lang == lang
+    assert pdf.shows_title and pdf.title == f"{SAMPLE_CASE} – {SAMPLE_TITLE}"
+    assert pdf.xmp == {"pdfuaid:part": "1"}
+    assert pdf.tags["/H1"] == 1 and pdf.tags["/H2"] >= len(pdf.outline) > 0
+    assert pdf.tags["/Table"] > 0 and pdf.tags["/TH"] > 0
+    assert pdf.list_kids <= {"/LI", "/L", "/Caption"}, pdf.list_kids
+    # The timeline says in words what it shows, in the PDF as in the HTML.
+    assert pdf.figures == img_alt(rendered.html)
+    assert SAMPLE_CASE in pdf.figures[0]
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_a_dossier_pdf_passes_the_pdf_ua_checker(request, lang, conformance):
+    rendered = request.getfixturevalue(f"sample_dossier_{lang}")
+    assert conformance(rendered.files.pdf, "ua1") == []
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_a_pdfa_dossier_is_pdf_a_3a_and_pdf_ua_1_with_its_data_attached(
+    related_dossier_pdfa, tagged_pdf, conformance
+):
+    path = related_dossier_pdfa.files.pdf
+    pdf = tagged_pdf(path)
+    assert pdf.xmp == {"pdfuaid:part": "1", "pdfaid:part": "3", "pdfaid:conformance": "A"}
+    assert pdf.root == "/Document" and pdf.marked and pdf.lang == "sv" and pdf.shows_title
+    assert pdf.figures and all(pdf.figures)
+    assert "manifest.json" in pdf.attachments and "events.csv" in pdf.attachments
+    assert conformance(path, "3a") == []
+    assert conformance(path, "ua1") == []
+
+
+# --- How WeasyPrint's tags are mended ----------------------------------------------------------
+
+
+def test_a_definition_list_grouped_in_divs_is_tagged_as_a_list_of_items(
+    tmp_path, tagged_pdf, conformance
+):
+    html = (
+        '<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>Fakta</title></head>'
+        "<body><h1>Fakta</h1><dl>"
+        "<div><dt>Status</dt><dd>pågående</dd></div><div><dt>Ansvarig</dt><dd>Anna Åberg</dd></div>"
+        "</dl><ul><li>en punkt</li></ul></body></html>"
+    )
+    write_pdf(html, tmp_path / "fakta.pdf")
+    pdf = tagged_pdf(tmp_path / "fakta.pdf")
+    assert pdf.list_kids == {"/LI"}
+    assert "/Div" not in pdf.tags
+    assert pdf.tags["/LI"] == 5  # two terms, two definitions, one point
+    assert conformance(tmp_path / "fakta.pdf", "ua1") == []
+
+
+# --- The pack bound as one document, on small dossiers made by the real export ----------------
+
+
+def small_dossier(case_id: str, title: str, sections: int) -> str:
+    """A dossier's HTML through the dossier template: ``sections`` sections, one a page."""
+    body = "".join(
+        f'<section style="break-before: {"page" if n > 1 else "auto"}"><h2 id="s{n}">Avsnitt {n}</h2>'
+        f'<p>Text {n} i {case_id}. <a href="#s1">Till avsnitt 1</a></p></section>'
+        for n in range(1, sections + 1)
+    )
+    header = f'<p class="case-id">{case_id}</p><h1 class="case-title">{title}</h1>'
+    output = new_output("execute_result", data={"text/html": header + body}, execution_count=1)
+    nb = new_notebook(cells=[new_code_cell("", outputs=[output], execution_count=1)])
+    return html_document(nb, lang="sv", case_id=case_id, title=title)
+
+
+def cover_with_links(first_pages: dict[str, int]) -> str:
+    rows = "".join(
+        f'<li><a href="#{anchor}">{anchor}</a> sida {page}</li>'
+        for anchor, page in first_pages.items()
+    )
+    return (
+        '<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>Samlad PDF</title>'
+        f"</head><body><h1 style='bookmark-level: none'>Dagordning</h1><ul>{rows}</ul></body></html>"
+    )
+
+
+def page_texts(path: Path) -> list[str]:
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                          check=True)  # fmt: skip
+    return [" ".join(page.split()) for page in done.stdout.decode().rstrip("\f").split("\f")]
+
+
+def destinations(path: Path) -> dict[str, int]:
+    """Each named destination of the PDF: its page, counted from 1."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        pages = {page.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+        names = pikepdf.NameTree(pdf.Root.Names.Dests)
+        return {str(name): pages[dest[0].objgen] for name, dest in names.items()}
+
+
+def link_targets(path: Path, page: int) -> list[str]:
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        annots = pdf.pages[page - 1].get("/Annots", [])
+        return [str(a.Dest) for a in annots if a.Subtype == "/Link"]
+
+
+@pytest.fixture(scope="module")
+def small_pack(tmp_path_factory) -> tuple[Path, list[PackedDossier]]:
+    dossiers = [
+        # The pages each dossier is said to take are wrong on purpose: the pack lays them
+        # out again until the numbers settle.
+        PackedDossier("7", "A/1/2020", "Första", "A-1-2020", small_dossier("A/1/2020", "Första", 3), 1),
+        PackedDossier("8", "A/2/2021", "Andra", "A-2-2021", small_dossier("A/2/2021", "Andra", 2), 2),
+    ]  # fmt: skip
+    path = tmp_path_factory.mktemp("pack") / "pack.pdf"
+    write_pack_pdf(path, cover_with_links, dossiers, lang="sv")
+    return path, dossiers
+
+
+def test_the_pack_numbers_its_pages_through_from_the_cover_on(small_pack):
+    path, _ = small_pack
+    pages = page_texts(path)
+    assert len(pages) == 1 + 3 + 2
+    for number, page in enumerate(pages, start=1):
+        assert f"Sida {number} av 6" in page, page
+        assert "Sida 1 av 3" not in page and "Sida 1 av 2" not in page
+    assert "A-1-2020 sida 2" in pages[0] and "A-2-2021 sida 5" in pages[0]
+
+
+def test_the_pack_nests_each_dossiers_sections_under_its_agenda_item(small_pack, tagged_pdf):
+    path, _ = small_pack
+    pdf = tagged_pdf(path)
+    assert pdf.outline == [
+        ("7. A/1/2020 – Första", [("Avsnitt 1", []), ("Avsnitt 2", []), ("Avsnitt 3", [])]),
+        ("8. A/2/2021 – Andra", [("Avsnitt 1", []), ("Avsnitt 2", [])]),
+    ]
+
+
+def test_the_packs_links_lead_to_their_own_dossier(small_pack):
+    path, _ = small_pack
+    where = destinations(path)
+    assert where["item:A-1-2020"] == 2 and where["item:A-2-2021"] == 5
+    # Both dossiers have a section "s1": each one's link goes to its own.
+    assert where["A-1-2020:s1"] == 2 and where["A-2-2021:s1"] == 5
+    assert link_targets(path, 1) == ["item:A-1-2020", "item:A-2-2021"]
+    assert set(link_targets(path, 6)) == {"A-2-2021:s1"}
+
+
+def test_the_pack_is_one_tagged_document_in_the_packs_language(small_pack, tagged_pdf, conformance):
+    path, _ = small_pack
+    pdf = tagged_pdf(path)
+    assert pdf.root == "/Document" and pdf.marked and pdf.shows_title
+    assert pdf.lang == "sv" and pdf.title == "Samlad PDF"
+    assert pdf.xmp == {"pdfuaid:part": "1"}
+    assert pdf.tags["/H1"] == 3  # the cover's, and each dossier's title
+    assert conformance(path, "ua1") == []
+
+
+def test_an_item_whose_dossier_failed_is_on_the_cover_and_not_in_the_pack(
+    tmp_path, write_data, valid_csv, tagged_pdf
+):
+    from dossier.data.validate import load
+    from dossier.run.job import RenderOptions
+    from dossier.run.pack import build_meeting_pack
+    from dossier.run.results import BatchReport, DossierResult, Status
+
+    agenda = valid_csv["agenda"] + "M1,8,A/2/2021,,\n"
+    registry = load(write_data(tmp_path / "data", agenda=agenda))
+    out = tmp_path / "out"
+    folder = out / "A-1-2020"
+    folder.mkdir(parents=True)
+    html = small_dossier("A/1/2020", "Första ärendet", 2)
+    (folder / "A-1-2020.html").write_text(html, encoding="utf-8")
+    write_pdf(html, folder / "A-1-2020.pdf")
+    done = DossierResult("A/1/2020", "A-1-2020", "Första ärendet", Status.DONE,
+                         outputs={"html": str(folder / "A-1-2020.html"), "pdf": str(folder / "A-1-2020.pdf")})  # fmt: skip
+    failed = DossierResult("A/2/2021", "A-2-2021", "Andra ärendet", Status.FAILED, error="boom")
+    report = BatchReport([done, failed], 1.0, out)
+    pack = build_meeting_pack(registry, "M1", report, RenderOptions(lang="sv"))
+    pages = page_texts(Path(pack["pdf"]))
+    assert len(pages) == 3
+    assert [f"Sida {n} av 3" in page for n, page in enumerate(pages, start=1)] == [True] * 3
+    assert "7 A/1/2020 Första ärendet" in pages[0]
+    assert "8 A/2/2021 Andra ärendet" in pages[0] and "dossier saknas" in pages[0]
+    assert tagged_pdf(Path(pack["pdf"])).outline == [
+        ("7. A/1/2020 – Första ärendet", [("Avsnitt 1", []), ("Avsnitt 2", [])])
+    ]

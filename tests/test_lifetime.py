@@ -1,16 +1,19 @@
-"""Processes that end with their parent, and signals held back while a process starts."""
+"""Processes that end with their parent, signals held back while a process starts, and the
+folder each process keeps while it lives."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from processes import gone_within
 
-from dossier.run.lifetime import signals_blocked
+from dossier.run.lifetime import remove_abandoned_dirs, signals_blocked
 
 linux = pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
 
@@ -59,3 +62,49 @@ def test_a_process_started_while_signals_are_blocked_begins_with_them_blocked():
         assert signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
     assert inside.stdout.strip() == str([signal.SIGINT])
+
+
+HOLDER = textwrap.dedent("""
+    import sys
+    from dossier.run.lifetime import private_dir
+    print(private_dir(), flush=True)
+    sys.stdin.read()  # lives until the test closes its stdin (or kills it)
+""")
+
+
+def holder(tmp: Path) -> tuple[subprocess.Popen, Path]:
+    """A process that has made its private folder in ``tmp`` and lives on."""
+    process = subprocess.Popen([sys.executable, "-c", HOLDER], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp)})  # fmt: skip
+    return process, Path(process.stdout.readline().strip())
+
+
+def test_a_folder_is_removed_once_its_process_is_gone_and_not_before(short_tmp):
+    living, alive_folder = holder(short_tmp)
+    killed, dead_folder = holder(short_tmp)
+    try:
+        (dead_folder / "kernel-1.json").write_text("{}", encoding="utf-8")  # what a kill leaves
+        killed.kill()
+        killed.wait()
+        assert remove_abandoned_dirs(short_tmp) == [dead_folder]
+        assert not dead_folder.exists()
+        assert alive_folder.is_dir()
+    finally:
+        living.stdin.close()
+        living.wait()
+        killed.stdout.close()
+        living.stdout.close()
+    assert not alive_folder.exists()  # removed by its process as it ended
+    assert remove_abandoned_dirs(short_tmp) == []
+
+
+def test_a_temporary_folder_too_long_for_sockets_gives_way_to_tmp(tmp_path):
+    """A socket's path has room for 107 bytes; a long TMPDIR would leave none for the names."""
+    long = tmp_path / ("x" * 100)
+    long.mkdir()
+    probe = "from dossier.run.lifetime import private_dir; print(private_dir())"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, "TMPDIR": str(long)}, timeout=60, check=True)  # fmt: skip
+    folder = Path(done.stdout.strip())
+    assert folder.parent == Path("/tmp")
+    assert not folder.exists()  # removed as its process ended

@@ -42,7 +42,7 @@ from .job import (
     prepare_job,
     render_job,
 )
-from .lifetime import end_with_parent, signals_blocked
+from .lifetime import end_with_parent, remove_private_dir_now, signals_blocked
 from .manifest import MANIFEST_FILE, current_files
 from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
 from .results import BatchReport, DossierResult, Status, index_page
@@ -159,6 +159,7 @@ def _end_worker_now(signum: int, _frame: object) -> None:
     from .kernel import end_kernels_now
 
     end_kernels_now()  # the template ends with this process (see kernel_template)
+    remove_private_dir_now()  # the kernels' files, and the render's scratch folder
     os._exit(128 + signum)
 
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -31,6 +29,7 @@ from ..catalogue import check_language
 from ..data.contract import EXTRACT_NOTES, EXTRACT_SOURCES
 from ..errors import NotebookFailed, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
+from .lifetime import private_dir
 
 if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
     from ..data.model import Registry
@@ -306,39 +305,20 @@ def _manifest_bytes(manifest: dict) -> bytes:
 
 # -- scratch folders --------------------------------------------------------------------------
 
-#: The start of a render's scratch folder's name, in the system's temporary folder.
-SCRATCH_PREFIX = "dossier-render-"
-_SCRATCH_LOCK = ".in-use"
-
 
 @contextlib.contextmanager
 def scratch_folder() -> Iterator[Path]:
-    """A new folder in this machine's temporary folder, for one render; removed after it.
+    """A new folder for one render, in this process's private folder; removed after it.
 
-    A render killed with its worker cannot remove its folder. So the folder holds
-    a lock file while it is in use (locked before it gets its name, so that it is
-    never seen unlocked), and each new render first removes the folders whose
-    lock nobody holds.
+    A render killed with its worker cannot remove its folder: it goes with the
+    worker's private folder (:func:`~dossier.run.lifetime.private_dir`), at once
+    when the batch stops the worker, else at the next run's start.
     """
-    _remove_abandoned_scratch()
-    folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    folder = Path(tempfile.mkdtemp(prefix="render-", dir=private_dir()))
     try:
-        with open(folder / f"{_SCRATCH_LOCK}.new", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            os.replace(folder / f"{_SCRATCH_LOCK}.new", folder / _SCRATCH_LOCK)
-            yield folder
+        yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _remove_abandoned_scratch() -> None:
-    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
-        try:
-            with open(folder / _SCRATCH_LOCK) as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:  # in use (BlockingIOError), just made, or just removed by another render
-            continue
 
 
 def slugify(case_id: str) -> str:

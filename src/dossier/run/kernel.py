@@ -6,23 +6,19 @@ those imports while the caller loads data (or runs the previous dossier);
 papermill then gets it ready to use through nbclient's ``km`` argument.
 
 A kernel talks to this process over ZeroMQ's ``ipc`` transport: sockets that
-are files in a folder private to this process (:func:`runtime_dir`), beside
-its connection file. Kernels started at once by many processes on one machine
-cannot race for TCP ports that way.
+are files in this process's private folder
+(:func:`~dossier.run.lifetime.private_dir`), beside its connection file.
+Kernels started at once by many processes on one machine cannot race for TCP
+ports that way.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import fcntl
 import itertools
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -33,6 +29,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from .kernel_template import WARM_UP, ForkedProcess, ForkingProvisioner, KernelTemplate
+from .lifetime import SOCKET_PATH_MAX, private_dir
 
 
 class WarmKernel:
@@ -52,7 +49,7 @@ class WarmKernel:
         With a ``template``, the kernel is forked from it, its libraries already imported.
         """
         # Named by a number of this process, not a uuid: a socket's path has little room.
-        files = runtime_dir() / f"kernel-{next(_kernel_numbers)}"
+        files = private_dir() / f"kernel-{next(_kernel_numbers)}"
         if len(f"{files}-9") <= SOCKET_PATH_MAX:
             # The sockets are this path with -1 … -5 appended.
             sockets = {"transport": "ipc", "ip": str(files)}
@@ -226,7 +223,7 @@ _running: set[WarmKernel] = set()
 
 
 def end_kernels_now() -> None:
-    """Kill every kernel this process has started and not shut down, and remove their files.
+    """Kill every kernel this process has started and not shut down.
 
     For a process that must end at once (in a signal handler): it takes no lock
     and waits for nothing. Each kernel's process group goes: the kernel and what
@@ -237,90 +234,6 @@ def end_kernels_now() -> None:
         if pgid:
             with contextlib.suppress(OSError):
                 os.killpg(pgid, signal.SIGKILL)
-    if _runtime is not None and _runtime[1] == os.getpid():
-        shutil.rmtree(_runtime[0], ignore_errors=True)
 
 
-# -- where kernels' files live --------------------------------------------------------------------
-
-#: The start of the name of each process's private folder in the system's temporary folder.
-RUNTIME_PREFIX = "dossier-kernels-"
-#: The longest path a socket may have (the room in sockaddr_un's sun_path on Linux).
-SOCKET_PATH_MAX = 107
-#: The room a process's folder and its sockets' names take after the temporary folder.
-FOLDER_ROOM = len(f"/{RUNTIME_PREFIX}4194304-abcdefgh/kernel-99999-9")
 _kernel_numbers = itertools.count(1)
-_runtime_lock = threading.Lock()
-#: This process's folder and its pid (a forked child makes its own).
-_runtime: tuple[Path, int] | None = None
-
-
-def runtime_dir() -> Path:
-    """This process's private folder for its kernels' connection files and sockets.
-
-    Made on first use in the system's temporary folder, for this user only, and
-    removed when the process exits. The process holds a lock on it (``flock``)
-    for as long as it lives: a folder whose lock is free was left by a process
-    that is gone (killed, say), and the first use removes every such folder of
-    this user's, whoever left it.
-    """
-    global _runtime
-    with _runtime_lock:
-        if _runtime is None or _runtime[1] != os.getpid():
-            remove_stale_runtime_dirs()
-            _runtime = (_make_runtime_dir(), os.getpid())
-        return _runtime[0]
-
-
-def remove_stale_runtime_dirs(*bases: str | Path) -> list[Path]:
-    """Remove the kernel folders of this user's processes that are gone; return them.
-
-    They are looked for in ``bases``, by default where :func:`runtime_dir` makes them.
-    """
-    removed = []
-    folders = [path for base in bases or _bases() for path in Path(base).glob(f"{RUNTIME_PREFIX}*")]
-    for path in folders:
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError:  # not a folder, or gone already
-            continue
-        try:
-            if os.fstat(fd).st_uid != os.getuid():
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:  # its process is alive
-                continue
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-        finally:
-            os.close(fd)  # and with it the lock
-    return removed
-
-
-def _bases() -> list[Path]:
-    """The temporary folder; and /tmp, where a kernel folder goes when the first's path is too
-    long for the sockets in it (a long TMPDIR)."""
-    return list(dict.fromkeys([Path(tempfile.gettempdir()), Path("/tmp")]))
-
-
-def _make_runtime_dir() -> Path:
-    bases = _bases()
-    fits = [b for b in bases if len(str(b)) + FOLDER_ROOM <= SOCKET_PATH_MAX and b.is_dir()]
-    base = (fits or bases)[0]
-    while True:
-        folder = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-", dir=base))
-        lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # not inherited by kernels
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        # Another process may have taken it for stale in the moment before the lock; it is gone then.
-        if os.fstat(lock).st_nlink > 0:
-            break
-        os.close(lock)
-    atexit.register(_remove_runtime_dir, folder, lock, os.getpid())
-    return folder
-
-
-def _remove_runtime_dir(folder: Path, lock: int, pid: int) -> None:
-    if os.getpid() == pid:  # not in a forked child, whose parent still uses it
-        shutil.rmtree(folder, ignore_errors=True)
-        os.close(lock)

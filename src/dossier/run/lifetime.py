@@ -9,16 +9,27 @@ nothing, and a worker lives on until its work runs out, as before.
 Signals are blocked while a process is forked or spawned
 (:func:`signals_blocked`): the new process starts with them blocked and
 unblocks them once it has set what they do, so that none lands before.
+
+What a process keeps on disk while it works (its kernels' connection files and
+sockets, a render's scratch folder) goes in a folder of its own
+(:func:`private_dir`), removed as the process ends, or by the next process
+that makes one if it was killed.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
+import fcntl
 import os
+import shutil
 import signal
 import sys
+import tempfile
+import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 #: prctl's option that sets the signal a process gets when its parent ends (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
@@ -53,3 +64,94 @@ def signals_blocked(signals: Iterable[int]) -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+# -- a process's private folder -----------------------------------------------------------------
+
+#: The start of the name of each process's private folder, in the system's temporary folder.
+PRIVATE_PREFIX = "dossier-process-"
+#: The longest path a socket may have (the room in sockaddr_un's sun_path on Linux).
+SOCKET_PATH_MAX = 107
+#: The room a process's folder and its sockets' names take after the temporary folder.
+FOLDER_ROOM = len(f"/{PRIVATE_PREFIX}4194304-abcdefgh/kernel-99999-9")
+_private_lock = threading.Lock()
+#: This process's folder and its pid (a forked child makes its own).
+_private: tuple[Path, int] | None = None
+
+
+def private_dir() -> Path:
+    """This process's private folder: its kernels' connection files and sockets, its renders'
+    scratch folders.
+
+    Made on first use in the system's temporary folder, for this user only, and
+    removed when the process exits. The process holds a lock on it (``flock``)
+    for as long as it lives: a folder whose lock is free was left by a process
+    that is gone (killed, say), and the first use removes every such folder of
+    this user's, whoever left it.
+    """
+    global _private
+    with _private_lock:
+        if _private is None or _private[1] != os.getpid():
+            remove_abandoned_dirs()
+            _private = (_make_private_dir(), os.getpid())
+        return _private[0]
+
+
+def remove_private_dir_now() -> None:
+    """Remove this process's private folder, for a process that must end at once."""
+    if _private is not None and _private[1] == os.getpid():
+        shutil.rmtree(_private[0], ignore_errors=True)
+
+
+def remove_abandoned_dirs(*bases: str | Path) -> list[Path]:
+    """Remove the private folders of this user's processes that are gone; return them.
+
+    They are looked for in ``bases``, by default where :func:`private_dir` makes them.
+    """
+    removed = []
+    folders = [path for base in bases or _bases() for path in Path(base).glob(f"{PRIVATE_PREFIX}*")]
+    for path in folders:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:  # not a folder, or gone already
+            continue
+        try:
+            if os.fstat(fd).st_uid != os.getuid():
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # its process is alive
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        finally:
+            os.close(fd)  # and with it the lock
+    return removed
+
+
+def _bases() -> list[Path]:
+    """The temporary folder; and /tmp, where a private folder goes when the first's path is too
+    long for the sockets in it (a long TMPDIR)."""
+    return list(dict.fromkeys([Path(tempfile.gettempdir()), Path("/tmp")]))
+
+
+def _make_private_dir() -> Path:
+    bases = _bases()
+    fits = [b for b in bases if len(str(b)) + FOLDER_ROOM <= SOCKET_PATH_MAX and b.is_dir()]
+    base = (fits or bases)[0]
+    while True:
+        folder = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-", dir=base))
+        lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # not inherited by kernels
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        # Another process may have taken it for stale in the moment before the lock; it is gone then.
+        if os.fstat(lock).st_nlink > 0:
+            break
+        os.close(lock)
+    atexit.register(_remove_private_dir, folder, lock, os.getpid())
+    return folder
+
+
+def _remove_private_dir(folder: Path, lock: int, pid: int) -> None:
+    if os.getpid() == pid:  # not in a forked child, whose parent still uses it
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)

@@ -554,8 +554,10 @@ def summary_table(report: BatchReport) -> str:
     return "\n".join(lines)
 
 
-def progress_reporter(total_hint: int, stream=sys.stderr) -> tuple[Callable, Callable[[], None]]:
+def progress_reporter(total_hint: int, stream=None) -> tuple[Callable, Callable[[], None]]:
     """A progress callback: a tqdm bar on a terminal, one log line per dossier otherwise."""
+    # sys.stderr as it is when called: a default bound at import would keep a stream since closed.
+    stream = stream if stream is not None else sys.stderr
     if stream.isatty():
         from tqdm import tqdm
 

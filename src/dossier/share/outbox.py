@@ -26,6 +26,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from ..errors import MailError, ParameterError
+from ..run.output import write_files
 from .letter import CONTROL_CHARACTERS
 
 OUTBOX = "outbox"
@@ -296,14 +297,8 @@ def queue(message: EmailMessage, stem: str, digest: str, out_dir: Path) -> tuple
     header_end = draft.index(b"\r\n\r\n")
     # Marked as unsent only in the outbox copy; the marker is taken off before sending.
     draft = draft[:header_end] + f"\r\n{DRAFT_MARKER}: 1".encode("ascii") + draft[header_end:]
-    _write_atomic(outbox / name, draft)
+    write_files({outbox / name: draft})
     return outbox / name, "new"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def outbox_messages(out_dir: Path) -> list[Path]:
@@ -377,7 +372,7 @@ def send_messages(paths: Sequence[Path], settings: SmtpSettings, out_dir: Path) 
                 continue
             wire, refused = accepted
             sent_dir.mkdir(parents=True, exist_ok=True)
-            _write_atomic(sent_dir / path.name, wire)
+            write_files({sent_dir / path.name: wire})
             path.unlink(missing_ok=True)
             sent.append(sent_dir / path.name)
             if refused:

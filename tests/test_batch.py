@@ -357,6 +357,16 @@ def test_an_option_added_to_render_options_reaches_the_notebook_and_both_keys(tm
     assert job.key == prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day)).key
 
 
+def test_a_batch_with_nothing_changed_needs_neither_pandas_nor_jupyter():
+    """The batch, its output folder and the check of a current dossier import no heavy library:
+    a batch whose every dossier is current ends in a fraction of a second."""
+    probe = ("import sys, dossier.cli, dossier.run.batch, dossier.run.output, dossier.run.manifest;"
+             " print(sorted({'pandas', 'numpy', 'jupyter_client', 'papermill'} & set(sys.modules)))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=LIMIT, check=True)  # fmt: skip
+    assert done.stdout.strip() == "[]"
+
+
 # -- what a batch prints (no kernel) ----------------------------------------------------------
 
 

@@ -14,8 +14,10 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..data.model import Registry, case_slice
+if TYPE_CHECKING:  # pandas: not for checking a dossier, which a batch of unchanged cases does
+    from ..data.model import Registry
 
 MANIFEST_FILE = "manifest.json"
 
@@ -45,6 +47,8 @@ def frame_csv(frame) -> bytes:
 
 def case_slice_csv(registry: Registry, case_id: str) -> tuple[dict[str, bytes], dict[str, int]]:
     """The case's slice of every table as contract CSV files keyed by file name, and row counts."""
+    from ..data.model import case_slice
+
     tables = case_slice(registry, case_id)
     files = {f"{name}.csv": frame_csv(frame) for name, frame in tables.items()}
     return files, {name: len(frame) for name, frame in tables.items()}

@@ -36,6 +36,7 @@ import pytest
 from processes import MARK, alive_after, family, marked_after, wait_for_path
 from pypdf import PdfReader
 
+from dossier.data.text import read_case_list
 from dossier.data.validate import load
 from dossier.errors import OutputLockedError, ParameterError, UnknownCaseError
 from dossier.run.batch import (
@@ -257,12 +258,12 @@ def test_select_cases_all_open(sample):
     assert chosen
 
 
-def test_select_cases_from_a_file_skips_blank_lines_and_comments(sample, tmp_path):
+def test_a_cases_file_skips_blank_lines_and_comments(sample, tmp_path):
     listing = tmp_path / "cases.txt"
     listing.write_text(
         "\ufeff# before the meeting\nRUN/168/2020\n\n  RUN/136/2022  \n", encoding="utf-8"
     )
-    assert select_cases(sample, cases_file=listing) == ["RUN/168/2020", "RUN/136/2022"]
+    assert read_case_list(listing) == ["RUN/168/2020", "RUN/136/2022"]
 
 
 def test_select_cases_refuses_what_it_cannot_use(sample, tmp_path):
@@ -273,7 +274,7 @@ def test_select_cases_refuses_what_it_cannot_use(sample, tmp_path):
     with pytest.raises(ParameterError, match="no cases chosen"):
         select_cases(sample, [])
     with pytest.raises(ParameterError, match=r"missing\.txt"):
-        select_cases(sample, cases_file=tmp_path / "missing.txt")
+        read_case_list(tmp_path / "missing.txt")
 
 
 # -- the key (no kernel) ----------------------------------------------------------------------
@@ -357,14 +358,41 @@ def test_an_option_added_to_render_options_reaches_the_notebook_and_both_keys(tm
     assert job.key == prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day)).key
 
 
-def test_a_batch_with_nothing_changed_needs_neither_pandas_nor_jupyter():
-    """The batch, its output folder and the check of a current dossier import no heavy library:
-    a batch whose every dossier is current ends in a fraction of a second."""
-    probe = ("import sys, dossier.cli, dossier.run.batch, dossier.run.output, dossier.run.manifest;"
-             " print(sorted({'pandas', 'numpy', 'jupyter_client', 'papermill'} & set(sys.modules)))")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          timeout=LIMIT, check=True)  # fmt: skip
-    assert done.stdout.strip() == "[]"
+def test_a_batch_with_nothing_changed_reads_no_data_and_imports_no_pandas(tmp_path, write_data):
+    """Its dossiers current and its key the last batch's, a batch ends in a fraction of a second:
+    it checks each dossier's files, and loads neither the data nor pandas nor Jupyter."""
+    data = write_data(tmp_path / "data")
+    out = tmp_path / "out"
+    cases = ["A/1/2020", "A/2/2021"]
+    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF), formats=("html",))
+    registry = load(data)
+    entries = []
+    for case_id in cases:  # each dossier as a render leaves it
+        job = prepare_job(registry, case_id, data, options)
+        contents = {f"{job.slug}.html": b"<html></html>", f"{job.slug}.ipynb": b"{}"}
+        (out / job.slug).mkdir(parents=True)
+        for name, content in contents.items():
+            (out / job.slug / name).write_bytes(content)
+        records = {name: {"size": len(c), "sha256": hashlib.sha256(c).hexdigest()}
+                   for name, c in contents.items()}  # fmt: skip
+        (out / job.slug / "manifest.json").write_text(json.dumps({**job.manifest, "files": records}))
+        entries.append({"case_id": case_id, "slug": job.slug, "title": job.title, "key": job.key,
+                        "sentence": job.sentence})  # fmt: skip
+    selection = {"case_ids": cases, "meeting": None, "all_open": False, "cases_file": None}
+    last = {"batch_key": batch_key(data, selection, options), "dossiers": entries,
+            "counts": {"done": 2, "skipped": 0, "failed": 0}}  # fmt: skip
+    (out / "batch-report.json").write_text(json.dumps(last), encoding="utf-8")
+
+    command = dossier_command("batch", *cases, "--data", data, "--out", out, "--as-of", AS_OF,
+                              "--format", "html")  # fmt: skip
+    done = subprocess.run([command[0], "-X", "importtime", *command[1:]], capture_output=True,
+                          text=True, timeout=LIMIT, cwd=REPO)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "0 done, 2 skipped, 0 failed" in done.stdout
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}  # fmt: skip
+    assert "dossier.run.batch" in imported
+    assert not imported & {"pandas", "numpy", "jupyter_client", "papermill", "dossier.data.validate"}
 
 
 # -- what a batch prints (no kernel) ----------------------------------------------------------

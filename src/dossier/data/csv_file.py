@@ -9,7 +9,6 @@ asked for. Which file is which table is :mod:`dossier.data.sources`' job.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -24,46 +23,7 @@ import pyarrow.csv as pacsv
 
 from ..errors import DataError, Fault
 from .contract import ROW, Table
-
-BOM = codecs.BOM_UTF8
-CHUNK = 1 << 20
-
-
-def detect_encoding(raw: bytes) -> str:
-    """``utf-8-sig``, ``utf-8`` or ``cp1252``; raise ValueError for anything else."""
-    if raw.startswith(BOM):
-        return "utf-8-sig"
-    if raw.startswith(_WIDE_BOMS) or _looks_utf16(raw[:4096]):
-        # Without this, UTF-16 decodes as Windows-1252 (with a BOM) or as UTF-8 full of NULs.
-        raise ValueError(UTF16)
-    for encoding in ("utf-8", "cp1252"):
-        # Decoding in chunks checks the whole file without holding a copy of it as str.
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            view = memoryview(raw)
-            for start in range(0, len(raw), CHUNK):
-                decoder.decode(view[start : start + CHUNK])
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise ValueError("is neither UTF-8 nor Windows-1252 text (save it as CSV UTF-8)")
-
-
-#: What a file in UTF-16 (Excel's "Unicode text", Windows' "Unicode") is told.
-UTF16 = "is UTF-16 text, which dossier does not read: save it as UTF-8 (in Excel: CSV UTF-8)"
-_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-32's begin with these too
-
-
-def _looks_utf16(sample: bytes) -> bool:
-    """True when every other byte is NUL: Latin and Swedish text in UTF-16 without a BOM."""
-    if len(sample) < 4:
-        return False
-    even, odd = sample[0::2], sample[1::2]
-    return any(
-        zeros.count(0) >= 0.9 * len(zeros) and others.count(0) <= 0.1 * len(others)
-        for zeros, others in ((odd, even), (even, odd))
-    )
+from .text import BOM, detect_encoding
 
 
 def read_header(head: str) -> tuple[list[str], str]:

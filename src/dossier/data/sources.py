@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError, Fault, ParameterError
+from ..errors import DataError, Fault
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLES, Table
-from .csv_file import contract_frame, csv_columns, detect_encoding, no_header, open_csv
+from .csv_file import contract_frame, csv_columns, no_header, open_csv
 from .mapping import Translation, check_translated, to_contract
 from .mapping_file import Mapping, TableMapping, load_mapping
 from .mapping_plan import TablePlan, plan_table
@@ -184,45 +184,6 @@ def empty_table(table: Table) -> pd.DataFrame:
     frame = pd.DataFrame({column: pd.Series([], dtype="str") for column in table.column_names})
     frame.insert(0, ROW, pd.Series([], dtype="int64"))
     return frame
-
-
-# -- a list of cases ---------------------------------------------------------------------------
-
-#: The largest list of case IDs read (``--cases-file``): a million IDs fit well within it.
-CASE_LIST_LIMIT = 16 * 1024 * 1024
-
-
-def read_case_list(path: str | Path) -> list[str]:
-    """The case IDs in the text file at ``path`` (``--cases-file``), one per line.
-
-    Blank lines and lines that begin with ``#`` are skipped. The file is read
-    as the data folder's CSV files are (UTF-8 or Windows-1252, detected).
-    Raises ParameterError naming the file for one that cannot be read, is
-    larger than :data:`CASE_LIST_LIMIT`, is UTF-16 or is not text at all.
-    """
-
-    def refuse(problem: str) -> ParameterError:
-        return ParameterError(f"--cases-file {path}: {problem}")
-
-    try:
-        with open(path, "rb") as file:
-            raw = file.read(CASE_LIST_LIMIT + 1)
-    except OSError as exc:
-        raise refuse(exc.strerror or str(exc)) from None
-    if len(raw) > CASE_LIST_LIMIT:
-        raise refuse(f"is larger than {CASE_LIST_LIMIT // 2**20} MiB; a list of case IDs, one per "
-                     "line, is far smaller: is it the right file?")  # fmt: skip
-    try:
-        encoding = detect_encoding(raw)
-    except ValueError as exc:
-        raise refuse(str(exc)) from None
-    text = raw.decode(encoding)
-    if "\0" in text:
-        raise refuse(
-            "is not a text file (it holds NUL bytes): give a text file with one case ID per line"
-        )
-    lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
 
 
 # -- the data folder, with or without a mapping file ------------------------------------------

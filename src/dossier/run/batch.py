@@ -56,14 +56,13 @@ def select_cases(
     *,
     meeting: str | None = None,
     all_open: bool = False,
-    cases_file: str | Path | None = None,
 ) -> list[str]:
-    """The cases to render, in order and without repeats; raise for unknown IDs or meeting."""
-    chosen = list(case_ids)
-    if cases_file is not None:
-        from ..data.sources import read_case_list
+    """The cases to render, in order and without repeats; raise for unknown IDs or meeting.
 
-        chosen += read_case_list(cases_file)
+    ``case_ids`` are those named on the command line followed by those of a
+    ``--cases-file`` (:func:`~dossier.data.text.read_case_list`).
+    """
+    chosen = list(case_ids)
     if meeting is not None:
         if registry.meeting(meeting) is None:
             known = (
@@ -382,8 +381,7 @@ def render_batch(
     DataError, UnknownCaseError, ParameterError
         Before any dossier is rendered.
     """
-    from ..data.sources import read_case_list
-    from ..data.validate import load
+    from ..data.text import read_case_list
     from ..resources import data_dir as resolve_data_dir
 
     data = resolve_data_dir(data_dir)
@@ -399,9 +397,11 @@ def render_batch(
         key = batch_key(data, selection, options, Path(mapping) if mapping else None)
         report = None if force else unchanged_batch(out, key, options.lang, progress)
         if report is None:
+            from ..data.validate import load  # pandas: only when there is something to render
+
             registry = load(data)
-            chosen = select_cases(registry, case_ids, meeting=meeting, all_open=all_open,
-                                  cases_file=cases_file)  # fmt: skip
+            chosen = select_cases(registry, [*case_ids, *(listed or ())], meeting=meeting,
+                                  all_open=all_open)  # fmt: skip
             report = run_batch(
                 chosen, registry=registry, data_dir=data, out_dir=out, options=options,
                 workers=workers, force=force, executor=executor, scheduler=scheduler,

@@ -502,12 +502,20 @@ def test_notebook_has_one_parameters_cell_with_the_documented_defaults():
 
 
 def run_papermill(output: Path, **parameters):
+    """The notebook as an analyst runs it with papermill; on a kernel that talks over ipc
+    sockets, as every kernel of the tests does (TCP ports would be raced for)."""
     import papermill
 
-    return papermill.execute_notebook(
-        str(NOTEBOOK), str(output), parameters=parameters or None, cwd=str(NOTEBOOK.parent),
-        kernel_name="python3", progress_bar=False,
-    )  # fmt: skip
+    from dossier.run.kernel import WarmKernel
+
+    kernel = WarmKernel.start(NOTEBOOK.parent)
+    try:
+        return papermill.execute_notebook(
+            str(NOTEBOOK), str(output), parameters=parameters or None, km=kernel.manager,
+            kernel_name=kernel.name, progress_bar=False,
+        )  # fmt: skip
+    finally:
+        kernel.shutdown()
 
 
 @pytest.mark.kernel

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from bench_render import CommandFailed
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin folder, beside its python
@@ -81,10 +82,6 @@ while IFS= read -r case_id; do
         --print-to-pdf="$OUT/$slug/$slug.pdf" "file://$OUT/$slug/$slug.html"
 done < "$CASES"
 """
-
-
-class CommandFailed(Exception):
-    """Raised when a measured command exits non-zero or its outputs are not what it promised."""
 
 
 @dataclass(frozen=True)

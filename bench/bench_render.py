@@ -179,7 +179,7 @@ def run_dossier(setup: Setup, folder: Path) -> Timing:
     return Timing({"dossier": wall}, cpu)
 
 
-def timed(command: list[str]) -> tuple[float, float]:
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall and CPU seconds of ``command``; raises CommandFailed, with its output, if it fails.
 
     ``os.wait4`` gives the CPU time of this child and of the children it waited
@@ -187,7 +187,9 @@ def timed(command: list[str]) -> tuple[float, float]:
     """
     with tempfile.TemporaryFile() as output:
         started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(
+            command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, env=env
+        )
         deadline = started + LIMIT
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)

@@ -8,24 +8,14 @@ import re
 import sys
 
 from ..errors import MailError
-from ..share.letter import parse_address, parse_addresses
-from ..share.mail import (
+from ..share.settings import (
     ATTACH_CHOICES,
     DEFAULT_MAX_SIZE,
     LARGEST_MAX_SIZE,
-    mail_dossiers,
-    send_outbox,
-)
-from ..share.outbox import (
     MAX_SMTP_TIMEOUT,
     PASSWORD_VARIABLE,
     SETTING_VARIABLES,
     TLS_MODES,
-    data_folder_warning,
-    mail_setting,
-    read_config,
-    settings_folders,
-    smtp_settings,
 )
 from .options import (
     MAX_WORKERS,
@@ -190,6 +180,16 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
 
 
 def run_mail(args: argparse.Namespace) -> int:
+    from ..share.letter import parse_address, parse_addresses
+    from ..share.mail import mail_dossiers, send_outbox
+    from ..share.outbox import (
+        data_folder_warning,
+        mail_setting,
+        read_config,
+        settings_folders,
+        smtp_settings,
+    )
+
     """Carry out ``dossier mail``: print where each message lies; exit 1 if one was not sent."""
     from ..resources import data_dir as resolve_data_dir
     from ..run.job import RenderOptions

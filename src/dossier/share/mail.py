@@ -31,22 +31,17 @@ from .letter import (
 )
 from .outbox import (
     OUTBOX,
-    SETTING_VARIABLES,
     Delivery,
     SmtpSettings,
     outbox_messages,
     queue,
     send_messages,
 )
+from .settings import ATTACH_CHOICES, DEFAULT_MAX_SIZE, SETTING_VARIABLES
 
 if TYPE_CHECKING:
     from ..run.job import RenderOptions
 
-#: The largest message built, in bytes as sent (attachments base64-encoded).
-DEFAULT_MAX_SIZE = 10_000_000
-#: The highest ``--max-size``: far above what mail servers take, still a message held in memory.
-LARGEST_MAX_SIZE = 1_000_000_000
-ATTACH_CHOICES = ("pdf", "html", "both")
 
 # -- the story of one mailing -----------------------------------------------------------------
 

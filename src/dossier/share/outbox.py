@@ -28,25 +28,12 @@ from pathlib import Path
 from ..errors import MailError, ParameterError
 from ..run.output import write_files
 from .letter import CONTROL_CHARACTERS
+from .settings import MAX_SMTP_TIMEOUT, PASSWORD_VARIABLE, SETTING_VARIABLES, TLS_MODES
 
 OUTBOX = "outbox"
 SENT = "sent"
 CONFIG_FILE = "dossier.toml"
-PASSWORD_VARIABLE = "DOSSIER_SMTP_PASSWORD"
-TLS_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
-#: The longest wait for the server at one step, in seconds (an hour).
-MAX_SMTP_TIMEOUT = 3600.0
-#: Settings keys of the ``[mail]`` table in dossier.toml, and their environment variables.
-SETTING_VARIABLES = {
-    "host": "DOSSIER_SMTP_HOST",
-    "port": "DOSSIER_SMTP_PORT",
-    "tls": "DOSSIER_SMTP_TLS",
-    "user": "DOSSIER_SMTP_USER",
-    "ca_file": "DOSSIER_SMTP_CA_FILE",
-    "timeout": "DOSSIER_SMTP_TIMEOUT",
-    "from": "DOSSIER_MAIL_FROM",
-}
 #: Outlook opens a draft with this header as a message to edit and send, not as a received one.
 DRAFT_MARKER = "X-Unsent"
 

@@ -249,6 +249,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "phrase.new_since": ("nytt sedan den {date}", "new since {date}"),
     "legend.period": ("period (från – till)", "period (from – to)"),
     "legend.imprecise": ("känt till månad eller år", "known to the month or year"),
+    # Big cases: what the summary and the timeline leave to the history (issue 13)
+    "phrase.earlier_decision_one": (
+        "1 tidigare beslut finns i ”{history}”.",
+        "1 earlier decision is listed in “{history}”.",
+    ),
+    "phrase.earlier_decisions": (
+        "{n} tidigare beslut finns i ”{history}”.",
+        "{n} earlier decisions are listed in “{history}”.",
+    ),
     # Batches and meeting packs
     "batch.title": ("Dossierer", "Dossiers"),
     "batch.done": ("klar", "done"),

@@ -198,19 +198,28 @@ def test_no_forum_lane_in_english():
     assert [fid for fid, _ in lanes(one_event_case())] == ["RUN"]
 
 
-def test_long_forum_names_wrap_or_shorten():
-    forum = Forum(
-        "X",
+def test_long_forum_names_wrap_and_are_never_cut():
+    long = (
         "Ledningsgruppen för kompetensförsörjning och strukturfondspartnerskapets "
-        "gemensamma beredningsgrupp i Jämtlands län",
-        "network",
+        "gemensamma beredningsgrupp i Jämtlands län"
     )
-    case_file = make_case_file([("2021-02-03", "", "discussed", "X", "Möte", "")], {"X": forum})
-    tick = timeline(case_file, as_of=AS_OF).axes[0].get_yticklabels()[0].get_text()
-    lines = tick.split("\n")
-    assert len(lines) == 2
-    assert lines[0].startswith("Ledningsgruppen")
-    assert tick.endswith("…")
+    forums = {
+        "X": Forum("X", long, "network"),
+        "RUN": Forum("RUN", "Regionala utvecklingsnämnden", "committee"),
+        "RUNP": Forum("RUNP", "Regionala utvecklingsnämndens presidium", "presidium"),
+        "W": Forum("W", "Regionfullmäktigeberedningensarbetsgruppsordförandekonferens", "network"),
+    }
+    rows = [("2021-02-03", "", "discussed", fid, "Möte", "") for fid in forums]
+    fig = timeline(make_case_file(rows, forums), as_of=AS_OF)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "…" not in "".join(ticks)
+    assert ticks[0].count("\n") >= 2
+    # Every word of every name is there, so names that begin alike stay apart.
+    assert [" ".join(t.replace("-\n", "").split()) for t in ticks] == [f.name for f in forums.values()]
+    # Each lane is tall enough for its name: no two names overlap.
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in fig.axes[0].get_yticklabels()]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])

@@ -254,6 +254,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "1 tidigare beslut finns i ”{history}”.",
         "1 earlier decision is listed in “{history}”.",
     ),
+    "legend.count_month": ("antal övriga händelser i månaden", "other events in the month"),
+    "legend.count_quarter": ("antal övriga händelser i kvartalet", "other events in the quarter"),
+    "legend.count_year": ("antal övriga händelser under året", "other events in the year"),
+    "legend.break": ("uppehåll utan händelser (axeln bruten)", "no events (axis broken)"),
     "phrase.earlier_decisions": (
         "{n} tidigare beslut finns i ”{history}”.",
         "{n} earlier decisions are listed in “{history}”.",

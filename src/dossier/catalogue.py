@@ -258,6 +258,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "legend.count_quarter": ("antal övriga händelser i kvartalet", "other events in the quarter"),
     "legend.count_year": ("antal övriga händelser under året", "other events in the year"),
     "legend.break": ("uppehåll utan händelser (axeln bruten)", "no events (axis broken)"),
+    "phrase.timeline_alt_busiest": ("Flest händelser: {forums}.", "Most events: {forums}."),
+    "phrase.timeline_alt_decisions": ("Beslut ({n}): {decisions}.", "Decisions ({n}): {decisions}."),
+    "phrase.timeline_alt_latest_decisions": (
+        "Beslut ({n}), de senaste: {decisions}.",
+        "Decisions ({n}), the latest: {decisions}.",
+    ),
+    "phrase.timeline_alt_latest": ("Senaste händelse: {event}.", "Latest event: {event}."),
+    "phrase.timeline_alt_break": (
+        "Därefter inga händelser fram till den {date}; den tiden är utelämnad ur tidsaxeln.",
+        "No events after that until {date}; that time is left out of the time axis.",
+    ),
+    "phrase.timeline_alt_history": (
+        "Alla händelser står i tabellen ”{history}”.",
+        "Every event is listed in the table “{history}”.",
+    ),
     "phrase.earlier_decisions": (
         "{n} tidigare beslut finns i ”{history}”.",
         "{n} earlier decisions are listed in “{history}”.",

@@ -95,6 +95,8 @@ MIN_STRETCH_SHARE = 0.08
 COUNT_FILL = "#DCDCDC"
 COUNT_EDGE = "#6E6E6E"
 COUNT_SIZE = 6.0
+#: Height (in lanes) of the row of counts a crowded lane gets under its markers.
+COUNT_ROW = 0.6
 
 #: Style for every figure; svg.* only matter when saving, and are set here so the
 #: SVG keeps its text as text (searchable, extractable from the PDF) and its ids stable.

@@ -38,11 +38,12 @@ from ..catalogue import check_language, label, text
 from ..data.contract import EVENT_KINDS
 from ..data.dates import add_months, format_day
 from ..data.model import CaseFile, Event
-from .analysis import is_new
+from .analysis import DECISION_KINDS, is_new
 from .figure_style import (
     BLACK,
     COUNT_EDGE,
     COUNT_FILL,
+    COUNT_ROW,
     COUNT_SIZE,
     EDGE,
     GREY,
@@ -143,22 +144,28 @@ def timeline_svg(
 
 
 def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> str:
-    """Alternative text for the timeline, e.g. "Tidslinje för RUN/168/2020: 18 händelser i 12 forum, 2019 – 2023.".
+    """What the timeline shows, in a few sentences: the text alternative of the figure.
+
+    "Tidslinje för RUN/168/2020: 18 händelser i 11 forum, 2019 – 2023. Flest
+    händelser: Regionala utvecklingsnämnden (6), … Beslut (1): december 2022
+    (Regionala utvecklingsnämnden, § 224). Senaste händelse: förslag,
+    Regiondirektören, 2023. Alla händelser står i tabellen ”Ärendets historik”."
 
     Parameters
     ----------
     case_file
         The case and its events.
     as_of
-        The dossier's "as of" date; named in a second sentence when it lies
-        after the last event, since the figure then reaches beyond the events.
+        The dossier's "as of" date; named when it lies after the last event,
+        since the figure then reaches beyond the events (and says so when the
+        quiet time before it is left out of the axis).
     lang
         ``"sv"`` or ``"en"``.
 
     Returns
     -------
     str
-        One or two sentences; dates at the precision the source gives.
+        The sentences, dates at the precision the source gives.
     """
     case_file = _on(case_file, as_of)
     case_id = case_file.case.case_id
@@ -173,17 +180,95 @@ def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> st
     forums = len({e.forum_id for e in events if e.forum_id})
     if len(events) == 1:
         span = f"{start} – {end}" if first.is_period else start
-        sentence = text("phrase.timeline_alt_one", lang, case_id=case_id, date=span)
+        sentences = [text("phrase.timeline_alt_one", lang, case_id=case_id, date=span)]
     else:
         key = {0: "phrase.timeline_alt_no_forum", 1: "phrase.timeline_alt_one_forum"}.get(
             forums, "phrase.timeline_alt"
         )
-        sentence = text(
-            key, lang, case_id=case_id, n=len(events), forums=forums, start=start, end=end
-        )
+        sentences = [text(key, lang, case_id=case_id, n=len(events), forums=forums, start=start,
+                          end=end)]  # fmt: skip
+        sentences += _alt_details(case_file, lang)
     if as_of > last.end:
-        sentence += " " + text("phrase.timeline_alt_as_of", lang, date=format_day(as_of, lang))
-    return sentence
+        key = "phrase.timeline_alt_break" if len(_stretches(case_file, as_of)) > 1 else (
+            "phrase.timeline_alt_as_of")  # fmt: skip
+        sentences.append(text(key, lang, date=format_day(as_of, lang)))
+    sentences.append(text("phrase.timeline_alt_history", lang, history=text("heading.history", lang)))
+    return " ".join(sentences)
+
+
+#: The text alternative names this many forums and decisions, the busiest and the latest.
+ALT_NAMED = 3
+
+
+def _alt_details(case_file: CaseFile, lang: str) -> list[str]:
+    """Where most happened, the decisions (the latest few) and the latest event."""
+    events = case_file.events
+    counts: dict[str, int] = {}
+    for event in events:
+        if event.forum_id:
+            counts[event.forum_id] = counts.get(event.forum_id, 0) + 1
+    sentences = []
+    if len(counts) > 1:
+        busiest = sorted(counts, key=lambda fid: -counts[fid])[:ALT_NAMED]
+        named = ", ".join(f"{case_file.forum_name(fid)} ({counts[fid]})" for fid in busiest)
+        sentences.append(text("phrase.timeline_alt_busiest", lang, forums=named))
+    # Decisions as the summary counts them: referrals back, tablings and deferrals too.
+    decided = [e for e in events if e.kind in DECISION_KINDS]
+    if decided:
+        latest = decided[-ALT_NAMED:][::-1]
+        named = "; ".join(_alt_event(case_file, e, lang, e.kind != "decided") for e in latest)
+        key = "phrase.timeline_alt_decisions" if len(decided) <= ALT_NAMED else (
+            "phrase.timeline_alt_latest_decisions")  # fmt: skip
+        sentences.append(text(key, lang, n=len(decided), decisions=named))
+    last = events[-1]
+    latest = _alt_event(case_file, last, lang, named_kind=True)
+    sentences.append(text("phrase.timeline_alt_latest", lang, event=latest))
+    return sentences
+
+
+def _alt_event(case_file: CaseFile, event: Event, lang: str, named_kind: bool = False) -> str:
+    """"december 2022 (Regionala utvecklingsnämnden, § 224)": what, when, where, which paragraph."""
+    where = [case_file.forum_name(event.forum_id)] if event.forum_id else []
+    where += [event.decision_ref.strip()] if event.decision_ref.strip() else []
+    what = f"{label('kind', event.kind, lang)} " if named_kind else ""
+    when = what + event.date.format(lang)
+    return f"{when} ({', '.join(where)})" if where else when
+
+
+def _stretches(case_file: CaseFile, as_of: dt.date) -> list[tuple[float, float]]:
+    """The spans of time the axis shows: the case's activity and the as-of day.
+
+    A stretch without events (nor a period running through it) longer than
+    ``QUIET_DAYS`` and ``QUIET_SHARE`` of the whole is left out, to be drawn
+    as a break, so a case quiet for years before its day is not drawn as
+    empty years.
+    """
+    day = mdates.date2num(as_of)
+    spans = sorted(
+        (mdates.date2num(e.start), mdates.date2num(e.end) + 1) for e in case_file.events
+    )
+    first = spans[0][0] if spans else day
+    whole = max([day + 1] + [end for _, end in spans]) - first
+    quiet = max(QUIET_DAYS, QUIET_SHARE * whole)
+    groups: list[list[float]] = []
+    for start, end in [*spans, (day, day + 1)]:
+        if groups and start - groups[-1][1] <= quiet:
+            groups[-1][1] = max(groups[-1][1], end)
+        else:
+            groups.append([start, end])
+    alone = len(groups) > 1 and groups[-1][0] == day
+    stretches = []
+    for index, (low, high) in enumerate(groups):
+        if alone and index == len(groups) - 1:
+            # The day alone after a break: a little before it, so its line stands clear.
+            low = high - 60
+        elif high - low < 120:
+            # A single day would give an axis without ticks; show at least four months.
+            middle = (low + high) / 2
+            low, high = middle - 60, middle + 60
+        stretches.append((low, high))
+    margin = max(12.0, sum(high - low for low, high in stretches) * 0.03)
+    return [(low - margin, high + margin) for low, high in stretches]
 
 
 #: A rectangle in inches from the lanes' top left corner: left, right, top, bottom.
@@ -201,10 +286,37 @@ class _Lane:
     label: str = ""
     height: float = 1.0
     top: float = -0.5
+    #: "month", "quarter" or "year" when the lane is too crowded to draw each event.
+    bucket: str | None = None
 
     @property
     def centre(self) -> float:
         return self.top + self.height / 2
+
+    @property
+    def parts(self) -> bool:
+        """Whether the lane has more than its row of markers (counts, sub-lanes)."""
+        return self.tracks > 1 or self.bucket is not None
+
+    @property
+    def middle(self) -> float:
+        """The row of single markers: the lane's first lane-height when it has more below."""
+        return self.top + 0.5 if self.parts else self.centre
+
+    @property
+    def count_y(self) -> float:
+        return self.top + 1 + COUNT_ROW / 2
+
+    def track_y(self, track: int) -> float:
+        below = self.top + 1 + (COUNT_ROW if self.bucket else 0)
+        return below + (track - 0.25) * TRACK
+
+    @property
+    def units(self) -> float:
+        """Height in lanes for its parts, before its name is measured."""
+        return (
+            1 + (COUNT_ROW if self.bucket else 0) + (TRACK * self.tracks if self.tracks > 1 else 0)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +416,7 @@ class _Timeline:
         self.figure = Figure(figsize=(WIDTH, 4))
         # Agg measures text, so wrapping and label thinning use real font metrics.
         self.renderer = FigureCanvasAgg(self.figure).get_renderer()
-        self.scale = TimeScale(self._stretches())
+        self.scale = TimeScale(_stretches(case_file, as_of))
         self.low, self.high = self.scale.real[0], self.scale.real[-1]
         lane_of = {fid: index for index, (fid, _) in enumerate(lanes(case_file, lang))}
         self.placed = [self._place(event, lane_of[event.forum_id]) for event in case_file.events]
@@ -315,41 +427,6 @@ class _Timeline:
     def _width(self, words: str, size: float) -> float:
         """Width of ``words`` in inches at font ``size``."""
         return self._text_box(words, size)[0]
-
-    def _stretches(self) -> list[tuple[float, float]]:
-        """The spans of time the axis shows: the case's activity and the as-of day.
-
-        A stretch without events (nor a period running through it) longer than
-        ``QUIET_DAYS`` and ``QUIET_SHARE`` of the whole is left out, to be drawn
-        as a break, so a case quiet for years before its day is not drawn as
-        empty years.
-        """
-        day = mdates.date2num(self.as_of)
-        spans = sorted(
-            (mdates.date2num(e.start), mdates.date2num(e.end) + 1) for e in self.case_file.events
-        )
-        first = spans[0][0] if spans else day
-        whole = max([day + 1] + [end for _, end in spans]) - first
-        quiet = max(QUIET_DAYS, QUIET_SHARE * whole)
-        groups: list[list[float]] = []
-        for start, end in [*spans, (day, day + 1)]:
-            if groups and start - groups[-1][1] <= quiet:
-                groups[-1][1] = max(groups[-1][1], end)
-            else:
-                groups.append([start, end])
-        alone = len(groups) > 1 and groups[-1][0] == day
-        stretches = []
-        for index, (low, high) in enumerate(groups):
-            if alone and index == len(groups) - 1:
-                # The day alone after a break: a little before it, so its line stands clear.
-                low = high - 60
-            elif high - low < 120:
-                # A single day would give an axis without ticks; show at least four months.
-                middle = (low + high) / 2
-                low, high = middle - 60, middle + 60
-            stretches.append((low, high))
-        margin = max(12.0, sum(high - low for low, high in stretches) * 0.03)
-        return [(low - margin, high + margin) for low, high in stretches]
 
     def _x(self, x: float) -> float:
         """Inches from the lanes' left edge to date number ``x``."""
@@ -384,19 +461,26 @@ class _Timeline:
             )  # fmt: skip
         return result
 
-    def _size_lanes(self) -> None:
-        """Lane heights (in lanes) for their sub-lanes and their wrapped names; inches per lane."""
+    def _wrap_names(self) -> None:
+        """Each lane's name wrapped (never cut) at the lanes' font size."""
         count = max(len(self.lanes), 1)
         self.label_size = 8 if count <= 16 else 7 if count <= 30 else 6
-        units = [1 + TRACK * lane.tracks if lane.tracks > 1 else 1.0 for lane in self.lanes] or [1.0]
-        self.lane_inches = max(MIN_LANE, min(LANE, MAX_LANES_HEIGHT / sum(units)))
         measure = lambda words: self._width(words, self.label_size)  # noqa: E731
-        line = self._text_box("Åg", self.label_size)[1] * 1.2
-        for lane, unit in zip(self.lanes, units, strict=False):
+        for lane in self.lanes:
             lane.label = wrap_label(lane.name, MAX_LABEL_WIDTH, measure)
+
+    def _inches_per_lane(self) -> float:
+        units = sum(lane.units for lane in self.lanes) or 1.0
+        return max(MIN_LANE, min(LANE, MAX_LANES_HEIGHT / units))
+
+    def _size_lanes(self) -> None:
+        """Lane heights (in lanes) for their parts and their wrapped names; inches per lane."""
+        self.lane_inches = self._inches_per_lane()
+        line = self._text_box("Åg", self.label_size)[1] * 1.2
+        for lane in self.lanes:
             lines = lane.label.count("\n") + 1
             # A name of many lines makes its lane taller rather than being cut.
-            lane.height = max(unit, (lines * line + 0.06) / self.lane_inches)
+            lane.height = max(lane.units, (lines * line + 0.06) / self.lane_inches)
         self.lanes_height = max(
             MIN_LANES_HEIGHT, self.lane_inches * sum(lane.height for lane in self.lanes)
         )
@@ -410,7 +494,7 @@ class _Timeline:
     # Drawing -----------------------------------------------------------------
 
     def draw(self) -> Figure:
-        self._size_lanes()
+        self._wrap_names()
         widest = max(
             (self._width(line, self.label_size) for lane in self.lanes
              for line in lane.label.split("\n")),
@@ -420,7 +504,10 @@ class _Timeline:
         self.axes_width = WIDTH - self.left - RIGHT
         self.shown_low = float(self.scale.forward(self.low))
         self.per_inch = (float(self.scale.forward(self.high)) - self.shown_low) / self.axes_width
+        self.lane_inches = self._inches_per_lane()
         self.marker_size = self._marker_size()
+        self._find_crowded()
+        self._size_lanes()
 
         ax = self.figure.add_axes((0, 0, 1, 1))
         if self.scale.breaks:
@@ -497,36 +584,48 @@ class _Timeline:
             ax.plot([after, before], [0, 0], transform=ax.get_xaxis_transform(), color="white",
                     lw=1.6, clip_on=False, zorder=3)  # fmt: skip
 
+    def _points(self, index: int) -> list[_Mark]:
+        """A lane's events drawn as markers in its rows, left to right: all but stacked periods."""
+        lane = self.lanes[index]
+        return sorted(
+            (m for m in self.placed
+             if m.lane == index and not (lane.tracks > 1 and m.event.is_period)),
+            key=lambda m: float(self.scale.forward(m.x)),
+        )  # fmt: skip
+
+    def _gap(self) -> float:
+        # Wide enough for a decision's star, which is the largest marker.
+        return self.marker_size / 72 * 1.35 * self.per_inch
+
+    def _find_crowded(self) -> None:
+        """Lanes whose markers find no room in their rows count their events instead."""
+        for index, lane in enumerate(self.lanes):
+            points = self._points(index)
+            xs = [float(self.scale.forward(m.x)) for m in points]
+            if crowded(xs, self._gap()) > max(2, len(points) // 10):
+                lane.bucket = self._bucket()
+
     def _marks(self) -> tuple[list[_Mark], list[_Count]]:
         """Where each event is drawn, and the counts that stand for a crowded lane's events."""
-        # Wide enough for a decision's star, which is the largest marker.
-        gap = self.marker_size / 72 * 1.35 * self.per_inch
-        shown = lambda m: float(self.scale.forward(m.x))  # noqa: E731
         marks: list[_Mark] = []
         counts: list[_Count] = []
         for index, lane in enumerate(self.lanes):
-            mine = [m for m in self.placed if m.lane == index]
-            tracked = lane.tracks > 1
-            points = sorted(
-                (m for m in mine if not (tracked and m.event.is_period)), key=shown
-            )
-            # With sub-lanes, single events keep the lane's first lane-height and the
-            # periods stack under them, one sub-lane each, so no bar runs through a marker.
-            middle = lane.top + 0.5 if tracked else lane.centre
-            if crowded([shown(m) for m in points], gap) > max(2, len(points) // 10):
-                bucket = self._bucket()
-                grouped = [m for m in points if self._groups(m, bucket)]
-                counts += self._counts(index, middle, grouped, bucket)
-                points = [m for m in points if not self._groups(m, bucket)]
-            rows = marker_rows([shown(m) for m in points], gap)
+            points = self._points(index)
+            if lane.bucket:
+                grouped = [m for m in points if self._groups(m, lane.bucket)]
+                counts += self._counts(index, lane.count_y, grouped, lane.bucket)
+                points = [m for m in points if not self._groups(m, lane.bucket)]
+            rows = marker_rows([float(self.scale.forward(m.x)) for m in points], self._gap())
+            # Single markers keep the lane's first row; counts and stacked periods go
+            # under it, each in its own row, so no bar or box runs through a marker.
             marks += [
-                replace(m, y=middle + ROW_OFFSETS[row], row=row)
+                replace(m, y=lane.middle + ROW_OFFSETS[row], row=row)
                 for m, row in zip(points, rows, strict=True)
             ]
             marks += [
-                replace(m, y=lane.top + 1 + (lane.track_of[id(m)] - 0.25) * TRACK)
-                for m in mine
-                if tracked and m.event.is_period
+                replace(m, y=lane.track_y(lane.track_of[id(m)]))
+                for m in self.placed
+                if m.lane == index and lane.tracks > 1 and m.event.is_period
             ]
         return marks, counts
 
@@ -588,6 +687,7 @@ class _Timeline:
                     edgecolor="#4D4D4D",
                     linewidth=0.5,
                     zorder=2,
+                    gid="period",
                 )
         # The bracket sits under its marker, flat with short caps: even a month, narrower
         # than the marker at a scale of years, reads as a line under it, never as a box.
@@ -625,22 +725,20 @@ class _Timeline:
 
     def _draw_counts(self, ax: Axes) -> None:
         """A grey box per month, quarter or year of a crowded lane, with its count in it."""
+        half = COUNT_ROW * 0.4
         for count in self.counts:
             start, end = mdates.date2num(count.start), mdates.date2num(count.end)
             ax.add_patch(Rectangle(
-                (start, count.y - 0.25), end - start, 0.5, fc=COUNT_FILL, ec=COUNT_EDGE,
+                (start, count.y - half), end - start, 2 * half, fc=COUNT_FILL, ec=COUNT_EDGE,
                 lw=0.4, zorder=1.8, gid="event-count",
             ))  # fmt: skip
-            words = str(count.n)
-            width, height = self._text_box(words, COUNT_SIZE)
             left, right = self._x(start), self._x(end)
-            if right - left - 2 / 72 < width:
+            top, bottom = ((count.y + 0.5 + side) * self.lane_inches for side in (-half, half))
+            # The whole box keeps paragraph labels off, not only its number.
+            self.label_boxes.append((left, right, top, bottom))
+            words = str(count.n)
+            if right - left - 2 / 72 < self._width(words, COUNT_SIZE):
                 continue  # (_bucket chose buckets that hold two digits; three may not fit)
-            middle = (left + right) / 2
-            y = (count.y + 0.5) * self.lane_inches
-            self.label_boxes.append(
-                (middle - width / 2, middle + width / 2, y - height / 2, y + height / 2)
-            )
             ax.text((start + end) / 2, count.y, words, ha="center", va="center",
                     fontsize=COUNT_SIZE, color="#1A1A1A", zorder=2, gid="event-count-label")  # fmt: skip
 
@@ -710,7 +808,8 @@ class _Timeline:
             for up in {0: (True, False), 1: (True,), 2: (False,)}[m.row]:
                 near = y - offset / 72 if up else y + offset / 72
                 top, bottom = (near - height, near) if up else (near, near + height)
-                box = (x - width / 2 - pad, x + width / 2 + pad, top - pad, bottom + pad)
+                # Wider apart side by side than above: "§ 243§ 74" would read as one label.
+                box = (x - width / 2 - 2.5 * pad, x + width / 2 + 2.5 * pad, top - pad, bottom + pad)
                 if not self._free(box, others):
                     continue
                 self.label_boxes.append(box)

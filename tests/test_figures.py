@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import matplotlib.dates as mdates
+import numpy as np
 import pytest
+from matplotlib.lines import Line2D
 
 from dossier.content.figures import (
     KIND_STYLES,
@@ -198,19 +200,28 @@ def test_no_forum_lane_in_english():
     assert [fid for fid, _ in lanes(one_event_case())] == ["RUN"]
 
 
-def test_long_forum_names_wrap_or_shorten():
-    forum = Forum(
-        "X",
+def test_long_forum_names_wrap_and_are_never_cut():
+    long = (
         "Ledningsgruppen för kompetensförsörjning och strukturfondspartnerskapets "
-        "gemensamma beredningsgrupp i Jämtlands län",
-        "network",
+        "gemensamma beredningsgrupp i Jämtlands län"
     )
-    case_file = make_case_file([("2021-02-03", "", "discussed", "X", "Möte", "")], {"X": forum})
-    tick = timeline(case_file, as_of=AS_OF).axes[0].get_yticklabels()[0].get_text()
-    lines = tick.split("\n")
-    assert len(lines) == 2
-    assert lines[0].startswith("Ledningsgruppen")
-    assert tick.endswith("…")
+    forums = {
+        "X": Forum("X", long, "network"),
+        "RUN": Forum("RUN", "Regionala utvecklingsnämnden", "committee"),
+        "RUNP": Forum("RUNP", "Regionala utvecklingsnämndens presidium", "presidium"),
+        "W": Forum("W", "Regionfullmäktigeberedningensarbetsgruppsordförandekonferens", "network"),
+    }
+    rows = [("2021-02-03", "", "discussed", fid, "Möte", "") for fid in forums]
+    fig = timeline(make_case_file(rows, forums), as_of=AS_OF)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "…" not in "".join(ticks)
+    assert ticks[0].count("\n") >= 2
+    # Every word of every name is there, so names that begin alike stay apart.
+    assert [" ".join(t.replace("-\n", "").split()) for t in ticks] == [f.name for f in forums.values()]
+    # Each lane is tall enough for its name: no two names overlap.
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in fig.axes[0].get_yticklabels()]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
@@ -285,8 +296,8 @@ def test_nothing_is_drawn_after_the_as_of_line():
     markers = sum(len(line.get_xdata()) for line in ax.lines
                   if line.get_marker() not in (None, "None") and line.get_markerfacecolor() != "#F0E442")  # fmt: skip
     assert markers == 4
-    assert timeline_alt(case_file, as_of=day) == (
-        "Tidslinje för RUN/168/2020: 4 händelser i 3 forum, maj 2021 – 1 juni 2022."
+    assert timeline_alt(case_file, as_of=day).startswith(
+        "Tidslinje för RUN/168/2020: 4 händelser i 3 forum, maj 2021 – 1 juni 2022. "
     )
 
 
@@ -368,24 +379,41 @@ def test_unknown_language_is_refused():
         timeline(sample_case(), as_of=AS_OF, lang="de")
 
 
-def test_alt_text_counts_events_forums_and_span():
+def test_alt_text_says_what_the_figure_shows_and_points_to_the_history():
     assert timeline_alt(sample_case(), as_of=AS_OF, lang="sv") == (
-        "Tidslinje för RUN/168/2020: 17 händelser i 9 forum, 2019 – juni 2023."
+        "Tidslinje för RUN/168/2020: 17 händelser i 9 forum, 2019 – juni 2023. "
+        "Flest händelser: Regionala utvecklingsnämnden (6), Regiondirektören (2), "
+        "Länspartnerskapet (2). "
+        "Beslut (4), de senaste: mars 2023 (Länspartnerskapet); uppskjutet januari 2023 "
+        "(Regionala utvecklingsnämnden); december 2022 (Regionala utvecklingsnämnden, § 224). "
+        "Senaste händelse: förslag juni 2023 (Regiondirektören). "
+        "Alla händelser står i tabellen ”Ärendets historik”."
     )
-    assert timeline_alt(sample_case(), as_of=dt.date(2023, 9, 1), lang="en") == (
-        "Timeline of RUN/168/2020: 17 events in 9 forums, 2019 to June 2023. As of 1 September 2023."
+    english = timeline_alt(sample_case(), as_of=dt.date(2023, 9, 1), lang="en")
+    assert english.startswith(
+        "Timeline of RUN/168/2020: 17 events in 9 forums, 2019 to June 2023. Most events: "
+    )
+    assert "Decisions (4), the latest: March 2023 (Länspartnerskapet); deferred January 2023" in (
+        english
+    )
+    assert english.endswith(
+        "As of 1 September 2023. Every event is listed in the table “Case history”."
     )
 
 
 def test_alt_text_for_one_event_and_one_forum():
     assert timeline_alt(one_event_case(), as_of=dt.date(2022, 12, 13)) == (
-        "Tidslinje för RUN/168/2020: 1 händelse, 13 december 2022."
+        "Tidslinje för RUN/168/2020: 1 händelse, 13 december 2022. "
+        "Alla händelser står i tabellen ”Ärendets historik”."
     )
     two = make_case_file(
         [("2020", "", "discussed", "RUN", "a", ""), ("2021-03", "", "decided", "RUN", "b", "§ 1")]
     )
     assert timeline_alt(two, as_of=dt.date(2021, 3, 31), lang="en") == (
-        "Timeline of RUN/168/2020: 2 events in 1 forum, 2020 to March 2021."
+        "Timeline of RUN/168/2020: 2 events in 1 forum, 2020 to March 2021. "
+        "Decisions (1): March 2021 (Regionala utvecklingsnämnden, § 1). "
+        "Latest event: decision March 2021 (Regionala utvecklingsnämnden, § 1). "
+        "Every event is listed in the table “Case history”."
     )
 
 
@@ -416,3 +444,159 @@ def test_a_span_of_a_thousand_years_still_draws(tmp_path):
     labels = [t.get_text() for t in figure.axes[0].get_xticklabels()]
     assert any(label.startswith("1") and len(label) == 4 for label in labels)
     assert 2 <= len(labels) <= 12
+
+
+# Issue 13 point 3: periods stacked, the since band, shapes that print apart
+
+
+def test_overlapping_periods_of_one_forum_are_stacked_not_merged():
+    rows = [
+        ("2019", "2022", "prepared", "RUN", "Beredning under mandatperioden", ""),
+        ("2020-05", "2022-05", "discussed", "RUN", "Dialog", ""),
+        ("2021-02", "2021-09", "consultation", "RUN", "Remiss", ""),
+        ("2022-08", "", "discussed", "RUN", "Diskussion", ""),
+        ("2021-03", "", "discussed", "SAMR", "Dialog i rådet", ""),
+    ]
+    fig = timeline(make_case_file(rows), as_of=AS_OF)
+    ax = fig.axes[0]
+    bars = sorted((p for p in ax.patches if p.get_gid() == "period"), key=lambda p: p.get_x())
+    assert len(bars) == 3
+    # Each period has its own sub-lane: no two bars share any height.
+    spans = [(p.get_y(), p.get_y() + p.get_height()) for p in bars]
+    assert all(a[1] <= b[0] or b[1] <= a[0] for i, a in enumerate(spans) for b in spans[i + 1 :])
+    # ... all of them inside the forum's lane, above the next forum's name.
+    lanes_y = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks(), strict=True))
+    samr = lanes_y["Samverkansrådet"]
+    assert all(bottom < samr - 0.5 for _, bottom in spans)
+    # The single event keeps the lane's first row, above the periods: no bar runs through it.
+    august = (mdates.date2num(dt.date(2022, 8, 1)) + mdates.date2num(dt.date(2022, 9, 1))) / 2
+    at = [y for line in ax.lines for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+          if x == august]  # fmt: skip
+    assert at and max(at) < min(top for top, _ in spans)
+
+
+def test_since_band_ends_on_the_as_of_line():
+    fig = timeline(sample_case(), as_of=AS_OF, since=SINCE)
+    ax = fig.axes[0]
+    band = next(p for p in ax.patches if p.get_gid() == "since")
+    line = next(line for line in ax.lines if line.get_gid() == "as-of")
+    assert band.get_x() == mdates.date2num(SINCE)
+    assert band.get_x() + band.get_width() == line.get_xdata()[0] == mdates.date2num(AS_OF)
+
+
+def test_the_month_bracket_is_flat_and_cannot_be_read_as_the_beredning_square():
+    """At A4 width the bracket under a month-only date looked like a hollow square."""
+    fig = timeline(sample_case(), as_of=AS_OF)
+    fig.canvas.draw()
+    points = 72 / fig.dpi
+    # The legend's key: a flat line with caps, many times wider than tall.
+    notation = legend(fig, "legend-notation")
+    (key,) = notation.findobj(lambda a: isinstance(a, Line2D) and len(a.get_xdata()) == 4)
+    xs, ys = key.get_transform().transform(np.column_stack([key.get_xdata(), key.get_ydata()])).T
+    assert (ys.max() - ys.min()) * points <= 1.3
+    assert (xs.max() - xs.min()) >= 8 * (ys.max() - ys.min())
+    # In the lanes: caps far shorter than the Beredning square (6 points) is tall.
+    ax = fig.axes[0]
+    brackets = [segment for c in ax.collections for segment in c.get_segments()]
+    assert brackets
+    for segment in brackets:
+        (_, y0), (_, y1) = ax.transData.transform(segment[:2])
+        assert abs(y1 - y0) * points <= 1.3
+
+
+# Issue 13 point 6: a 500-event case
+
+
+@pytest.fixture(scope="module")
+def demo_case(tmp_path_factory):
+    """A 500-event case from `dossier demo-data`: active 2018 to 2022, then quiet for years."""
+    from dossier.content.context import case_dossier
+    from dossier.data.synthetic import generate
+    from dossier.data.validate import load
+
+    folder = tmp_path_factory.mktemp("demo")
+    generate(folder, cases=1, events_per_case=500, seed=1)
+    registry = load(folder)
+    (case_id,) = list(registry.cases["case_id"])
+    dossier = case_dossier(registry, case_id, as_of=dt.date(2026, 11, 29))
+    assert len(dossier.case_file.events) == 500
+    return dossier
+
+
+def text_boxes(fig, *gids):
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [
+        (t.get_gid(), t.get_text(), t.get_window_extent(renderer))
+        for t in fig.findobj(lambda a: hasattr(a, "get_text") and a.get_gid() in gids)
+        if t.get_text() and t.get_visible()
+    ]
+
+
+@pytest.mark.parametrize("which", ["demo", "spread"])
+def test_paragraph_labels_of_500_events_never_overlap(which, request):
+    if which == "demo":
+        d = request.getfixturevalue("demo_case")
+        fig = timeline(d.case_file, as_of=d.as_of, since=dt.date(2022, 1, 1))
+    else:
+        fig = timeline(large_case(), as_of=AS_OF, since=SINCE)
+    boxes = text_boxes(fig, "decision-label", "event-count-label", "as-of-label")
+    labels = [b for b in boxes if b[0] == "decision-label"]
+    assert len(labels) >= 10
+    crossing = [
+        (a[1], b[1])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[2].overlaps(b[2]) and "decision-label" in (a[0], b[0])
+    ]
+    assert crossing == []
+    # Nor do they run into the date axis's labels.
+    ticks = [t.get_window_extent() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert not any(box.overlaps(tick) for _, _, box in labels for tick in ticks)
+
+
+def test_a_crowded_lane_counts_its_events_per_quarter_and_loses_none(demo_case):
+    d = demo_case
+    fig = timeline(d.case_file, as_of=d.as_of)
+    ax = fig.axes[0]
+    counts = [t for t in ax.texts if t.get_gid() == "event-count-label"]
+    assert counts, "the busiest forum is drawn as counts"
+    assert "Antal övriga händelser i kvartalet" in legend_texts(fig, "legend-notation")
+    boxes = [p for p in ax.patches if p.get_gid() == "event-count"]
+    assert len(boxes) == len(counts) >= 8  # every box holds two digits, and says its count
+    # Nothing is lost: each event is either counted or drawn as its own marker.
+    counted = sum(int(t.get_text()) for t in counts)
+    markers = sum(
+        len(line.get_xdata())
+        for line in ax.lines
+        if line.get_marker() not in (None, "None", "") and line.get_markerfacecolor() != "#F0E442"
+    )
+    assert counted + markers == len(d.case_file.events)
+
+
+def test_the_axis_spans_the_activity_and_breaks_over_years_without_events(demo_case):
+    d = demo_case
+    fig = timeline(d.case_file, as_of=d.as_of)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    years = {t.get_text().split("\n")[-1] for t in ax.get_xticklabels() if t.get_text()}
+    last_year = max(e.end for e in d.case_file.events).year
+    # Ticks for the years of activity and the day; none for the quiet years between.
+    # (A tick on 1 January after the last active year closes the stretch; none after that.)
+    assert not years & {str(y) for y in range(last_year + 2, d.as_of.year)}
+    assert {"2019", "2020", "2021", "2022", "2026"} <= years
+    to_pixels = ax.transData.transform
+    line = next(line for line in ax.lines if line.get_gid() == "as-of")
+    as_of_x = to_pixels((line.get_xdata()[0], 0))[0]
+    last_x = to_pixels((mdates.date2num(max(e.end for e in d.case_file.events)), 0))[0]
+    left, right = ax.get_window_extent().x0, ax.get_window_extent().x1
+    # Four quiet years take less than a seventh of the axis (they took half of it).
+    assert (as_of_x - last_x) < (right - left) / 7
+    assert [p for p in ax.patches if p.get_gid() == "axis-break"]
+    assert "Uppehåll utan händelser (axeln bruten)" in legend_texts(fig, "legend-notation")
+    alt = timeline_alt(d.case_file, as_of=d.as_of)
+    assert "Därefter inga händelser fram till den 29 november 2026" in alt
+    assert alt.endswith("Alla händelser står i tabellen ”Ärendets historik”.")
+    # The sample's own day follows its last event closely: no break there.
+    sample = timeline(sample_case(), as_of=AS_OF)
+    assert not [p for p in sample.axes[0].patches if p.get_gid() == "axis-break"]

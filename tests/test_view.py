@@ -291,3 +291,26 @@ def test_a_case_registered_after_the_day_says_so_and_nothing_more(sample):
         "later state."
     )
     assert view.summary == ""
+
+
+def view_of_events(*events: Event, day: dt.date, lang: str = "sv"):
+    found = CaseFile(
+        Case("T/1", "Ärende", PartialDate(2020), "open"), tuple(events),
+        {"N": Forum("N", "Nämnden", "committee")}, (), (), (), (),
+    ).as_of(day)  # fmt: skip
+    return case_view(found, analysis.summarise(found), lang)
+
+
+def test_the_summary_lists_the_latest_five_decisions_and_counts_the_earlier_ones():
+    decided = [
+        event(f"2021-{month:02d}-10", "decided", forum="N", title=f"Beslut {month}",
+              decision_ref=f"§ {month}")
+        for month in range(1, 13)
+    ]  # fmt: skip
+    view = view_of_events(*decided, day=D(2022, 1, 1))
+    assert [d.paragraph for d in view.decisions] == ["§ 8", "§ 9", "§ 10", "§ 11", "§ 12"]
+    assert str(view.earlier_decisions) == "7 tidigare beslut finns i ”Ärendets historik”."
+    english = view_of_events(*decided[-6:], day=D(2022, 1, 1), lang="en")
+    assert str(english.earlier_decisions) == "1 earlier decision is listed in “Case history”."
+    # Five or fewer: all of them, and nothing said about earlier ones.
+    assert view_of_events(*decided[:5], day=D(2022, 1, 1)).earlier_decisions is None

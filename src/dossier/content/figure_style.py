@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
+import numpy as np
 from babel.dates import format_date
 from matplotlib.axes import Axes
 from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, Locator, NullLocator
+from matplotlib.ticker import Formatter, FuncFormatter, Locator, NullLocator
 
 from ..data.dates import LOCALES
 from ..data.model import Event
@@ -73,7 +74,7 @@ MIN_LANE = 0.2
 #: The lanes never take more than this many inches, so the figure fits on a page.
 MAX_LANES_HEIGHT = 8.0
 MIN_LANES_HEIGHT = 0.55
-#: Widest lane label in inches; longer forum names wrap onto two lines, then shorten.
+#: Widest lane label in inches; longer forum names wrap onto as many lines as they need.
 MAX_LABEL_WIDTH = 1.75
 TOP = 0.32
 RIGHT = 0.18
@@ -81,6 +82,21 @@ EDGE = 0.08
 MARKER_SIZE = 6.5
 #: Vertical offsets (in lanes) for markers that would sit on top of each other.
 ROW_OFFSETS = (0.0, -0.24, 0.24)
+#: Distance (in lanes) between the sub-lanes of periods that overlap in one forum.
+TRACK = 0.3
+#: A stretch without events this long (days), and this share of the case's span, is cut out
+#: of the axis and drawn as a break.
+QUIET_DAYS = 365
+QUIET_SHARE = 0.25
+#: How wide a break is drawn, and how narrow a stretch of time may get, as shares of the axis.
+BREAK_SHARE = 0.05
+MIN_STRETCH_SHARE = 0.08
+#: Grey of the boxes that count the events of a crowded lane per month, quarter or year.
+COUNT_FILL = "#DCDCDC"
+COUNT_EDGE = "#6E6E6E"
+COUNT_SIZE = 6.0
+#: Height (in lanes) of the row of counts a crowded lane gets under its markers.
+COUNT_ROW = 0.6
 
 #: Style for every figure; svg.* only matter when saving, and are set here so the
 #: SVG keeps its text as text (searchable, extractable from the PDF) and its ids stable.
@@ -148,30 +164,126 @@ class BracketHandler(HandlerBase):
     def create_artists(
         self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans
     ):
-        x0, x1 = -xdescent + 0.15 * width, -xdescent + 0.85 * width
-        low, high = -ydescent + 0.2 * height, -ydescent + 0.6 * height
+        # Flat and wide, as in the lanes: a hollow square key (Beredning) is as tall as wide.
+        x0, x1 = -xdescent, -xdescent + width
+        low, high = -ydescent + 0.3 * height, -ydescent + 0.5 * height
         bracket = Line2D([x0, x0, x1, x1], [high, low, low, high], transform=trans)
         bracket.update_from(orig_handle)
         bracket.set_transform(trans)
         return [bracket]
 
 
-class UpTo(Locator):
-    """The ticks of another locator up to ``last`` only."""
+class Shown(Locator):
+    """The ticks of another locator inside the stretches of time the axis shows.
 
-    def __init__(self, inner: Locator, last: float) -> None:
+    Each stretch is asked for its own ticks, so a locator of months never walks
+    the years a break leaves out. With ``one_each``, a stretch that gets no tick
+    gets one at its middle, so every stretch of a broken axis says when it is.
+    """
+
+    def __init__(
+        self, inner: Locator, stretches: Sequence[tuple[float, float]], one_each: bool = False
+    ) -> None:
         self.inner = inner
-        self.last = last
+        self.stretches = list(stretches)
+        self.one_each = one_each
 
     def set_axis(self, axis) -> None:
         super().set_axis(axis)
         self.inner.set_axis(axis)
 
     def __call__(self) -> list[float]:
-        return [tick for tick in self.inner() if tick <= self.last]
+        return self.tick_values(*self.axis.get_view_interval()) if self.axis else []
 
     def tick_values(self, vmin: float, vmax: float) -> list[float]:
-        return [tick for tick in self.inner.tick_values(vmin, vmax) if tick <= self.last]
+        ticks: list[float] = []
+        for low, high in self.stretches:
+            low, high = max(low, vmin), min(high, vmax)
+            if low > high:
+                continue
+            # Date locators take the range as datetimes (as their own __call__ gives it).
+            ends = (low, high)
+            if isinstance(self.inner, mdates.DateLocator):
+                ends = (mdates.num2date(low), mdates.num2date(high))
+            inside = [t for t in self.inner.tick_values(*ends) if low <= t <= high]
+            if not inside and self.one_each and len(self.stretches) > 1:
+                inside = [(low + high) / 2]
+            ticks += inside
+        return ticks
+
+
+class TimeScale:
+    """Date numbers to positions on an axis that leaves out long stretches without events.
+
+    ``stretches`` are the spans shown, in order; each keeps its length (a short
+    one is widened to ``MIN_STRETCH_SHARE`` of the whole), and the time between
+    two is squeezed into a break ``BREAK_SHARE`` wide. With one stretch the
+    scale is the identity.
+    """
+
+    def __init__(self, stretches: Sequence[tuple[float, float]]) -> None:
+        self.stretches = list(stretches)
+        lengths = [high - low for low, high in self.stretches]
+        total = sum(lengths)
+        real: list[float] = []
+        shown: list[float] = []
+        at = self.stretches[0][0]
+        for (low, high), length in zip(self.stretches, lengths, strict=True):
+            width = max(length, MIN_STRETCH_SHARE * total) if len(lengths) > 1 else length
+            real += [low, high]
+            shown += [at, at + width]
+            at += width + BREAK_SHARE * total
+        self.real = np.array(real)
+        self.shown = np.array(shown)
+
+    @property
+    def breaks(self) -> list[tuple[float, float]]:
+        """The time each break leaves out, as (last shown, next shown) date numbers."""
+        return [(a[1], b[0]) for a, b in zip(self.stretches, self.stretches[1:], strict=False)]
+
+    def forward(self, x):
+        return _through(x, self.real, self.shown)
+
+    def inverse(self, x):
+        return _through(x, self.shown, self.real)
+
+
+def _through(x, knots, values):
+    """Piecewise linear through (knots, values), and on along the end pieces beyond them."""
+    x = np.asarray(x, dtype=float)
+    y = np.interp(x, knots, values)
+    first = (values[1] - values[0]) / (knots[1] - knots[0])
+    last = (values[-1] - values[-2]) / (knots[-1] - knots[-2])
+    y = np.where(x < knots[0], values[0] + (x - knots[0]) * first, y)
+    return np.where(x > knots[-1], values[-1] + (x - knots[-1]) * last, y)
+
+
+def period_tracks(spans: Sequence[tuple[float, float]]) -> list[int]:
+    """A sub-lane per period (sorted by start): the first whose last period has ended."""
+    ends: list[float] = []
+    tracks = []
+    for start, end in spans:
+        free = [t for t, last in enumerate(ends) if last <= start]
+        track = free[0] if free else len(ends)
+        if track == len(ends):
+            ends.append(end)
+        else:
+            ends[track] = end
+        tracks.append(track)
+    return tracks
+
+
+def crowded(xs: Sequence[float], gap: float) -> int:
+    """How many markers (sorted by x) find no free row among ``ROW_OFFSETS``."""
+    last: dict[int, float] = {}
+    over = 0
+    for x in xs:
+        free = [row for row in range(len(ROW_OFFSETS)) if x - last.get(row, -math.inf) >= gap]
+        if free:
+            last[free[0]] = x
+        else:
+            over += 1
+    return over
 
 
 def marker_rows(xs: Sequence[float], gap: float) -> list[int]:
@@ -186,28 +298,25 @@ def marker_rows(xs: Sequence[float], gap: float) -> list[int]:
     return rows
 
 
-def fit_label(name: str, width: float, measure: Callable[[str], float], lines: int = 2) -> str:
-    """``name`` wrapped at words to ``width`` inches on at most ``lines`` lines, cut with "…"."""
+def wrap_label(name: str, width: float, measure: Callable[[str], float]) -> str:
+    """``name`` wrapped at words to ``width`` inches, on as many lines as it needs.
+
+    Nothing is left out, so two forums whose names share a long beginning stay
+    apart; a single word wider than ``width`` is broken after a hyphen.
+    """
     wrapped: list[str] = []
     for word in name.split():
         if wrapped and measure(f"{wrapped[-1]} {word}") <= width:
             wrapped[-1] = f"{wrapped[-1]} {word}"
-        else:
-            wrapped.append(word)
-    fitted = [shorten(line, width, measure) for line in wrapped[:lines]] or [""]
-    if len(wrapped) > lines and not fitted[-1].endswith("…"):
-        # Words were left out, so the last line says so even where it fits.
-        fitted[-1] = shorten(fitted[-1], width, measure, cut=True)
-    return "\n".join(fitted)
-
-
-def shorten(line: str, width: float, measure: Callable[[str], float], cut: bool = False) -> str:
-    """``line`` if it fits ``width``, else as much of it as fits with "…" after it."""
-    if not cut and measure(line) <= width:
-        return line
-    while line and measure(line.rstrip() + "…") > width:
-        line = line[:-1]
-    return line.rstrip() + "…"
+            continue
+        while measure(word) > width and len(word) > 1:
+            cut = len(word) - 1
+            while cut > 1 and measure(word[:cut] + "-") > width:
+                cut -= 1
+            wrapped.append(word[:cut] + "-")
+            word = word[cut:]
+        wrapped.append(word)
+    return "\n".join(wrapped)
 
 
 def date_axis(ax: Axes, low: float, high: float, lang: str) -> float:
@@ -233,11 +342,29 @@ def date_axis(ax: Axes, low: float, high: float, lang: str) -> float:
     ax.xaxis.set_major_locator(mdates.MonthLocator(months))
     ax.xaxis.set_minor_locator(mdates.MonthLocator() if years > 0.75 else NullLocator())
 
-    def month(x: float, pos: int | None) -> str:
-        # Month names in the dossier's language; the year under the first tick and each January.
-        day = mdates.num2date(x).date()
-        name = format_date(day, "LLL", locale=locale)
-        return f"{name}\n{day.year}" if pos == 0 or day.month == 1 else name
-
-    ax.xaxis.set_major_formatter(FuncFormatter(month))
+    ax.xaxis.set_major_formatter(MonthNames(locale))
     return 0.38
+
+
+class MonthNames(Formatter):
+    """Month names in the dossier's language, with the year under a tick that starts one.
+
+    The first tick, each January and the first tick after a break (whose
+    neighbour to the left lies in another year) carry the year.
+    """
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self.ticks: list[float] = []
+
+    def format_ticks(self, values) -> list[str]:
+        # Kept here: each label looks at its neighbour to the left.
+        self.ticks = list(values)
+        return [self(value, pos) for pos, value in enumerate(self.ticks)]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        day = mdates.num2date(x).date()
+        name = format_date(day, "LLL", locale=self.locale)
+        before = self.ticks[pos - 1] if pos and pos <= len(self.ticks) else None
+        new_year = before is None or mdates.num2date(before).year != day.year
+        return f"{name}\n{day.year}" if new_year or day.month == 1 else name

@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import matplotlib.dates as mdates
 from matplotlib.artist import Artist
@@ -32,15 +32,19 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.legend import Legend
 from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from ..catalogue import check_language, label, text
 from ..data.contract import EVENT_KINDS
-from ..data.dates import format_day
+from ..data.dates import add_months, format_day
 from ..data.model import CaseFile, Event
-from .analysis import is_new
+from .analysis import DECISION_KINDS, is_new
 from .figure_style import (
     BLACK,
+    COUNT_EDGE,
+    COUNT_FILL,
+    COUNT_ROW,
+    COUNT_SIZE,
     EDGE,
     GREY,
     KIND_STYLES,
@@ -50,22 +54,28 @@ from .figure_style import (
     MAX_LANES_HEIGHT,
     MIN_LANE,
     MIN_LANES_HEIGHT,
+    QUIET_DAYS,
+    QUIET_SHARE,
     RC,
     RIGHT,
     ROW_OFFSETS,
     TOP,
+    TRACK,
     WIDTH,
     YELLOW,
     BracketHandler,
-    UpTo,
+    Shown,
+    TimeScale,
+    crowded,
     date_axis,
     figure_style,
-    fit_label,
     halo_style,
     kind_of,
     marker_rows,
     marker_style,
+    period_tracks,
     tint,
+    wrap_label,
 )
 
 
@@ -134,22 +144,28 @@ def timeline_svg(
 
 
 def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> str:
-    """Alternative text for the timeline, e.g. "Tidslinje för RUN/168/2020: 18 händelser i 12 forum, 2019 – 2023.".
+    """What the timeline shows, in a few sentences: the text alternative of the figure.
+
+    "Tidslinje för RUN/168/2020: 18 händelser i 11 forum, 2019 – 2023. Flest
+    händelser: Regionala utvecklingsnämnden (6), … Beslut (1): december 2022
+    (Regionala utvecklingsnämnden, § 224). Senaste händelse: förslag,
+    Regiondirektören, 2023. Alla händelser står i tabellen ”Ärendets historik”."
 
     Parameters
     ----------
     case_file
         The case and its events.
     as_of
-        The dossier's "as of" date; named in a second sentence when it lies
-        after the last event, since the figure then reaches beyond the events.
+        The dossier's "as of" date; named when it lies after the last event,
+        since the figure then reaches beyond the events (and says so when the
+        quiet time before it is left out of the axis).
     lang
         ``"sv"`` or ``"en"``.
 
     Returns
     -------
     str
-        One or two sentences; dates at the precision the source gives.
+        The sentences, dates at the precision the source gives.
     """
     case_file = _on(case_file, as_of)
     case_id = case_file.case.case_id
@@ -164,27 +180,143 @@ def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> st
     forums = len({e.forum_id for e in events if e.forum_id})
     if len(events) == 1:
         span = f"{start} – {end}" if first.is_period else start
-        sentence = text("phrase.timeline_alt_one", lang, case_id=case_id, date=span)
+        sentences = [text("phrase.timeline_alt_one", lang, case_id=case_id, date=span)]
     else:
         key = {0: "phrase.timeline_alt_no_forum", 1: "phrase.timeline_alt_one_forum"}.get(
             forums, "phrase.timeline_alt"
         )
-        sentence = text(
-            key, lang, case_id=case_id, n=len(events), forums=forums, start=start, end=end
-        )
+        sentences = [text(key, lang, case_id=case_id, n=len(events), forums=forums, start=start,
+                          end=end)]  # fmt: skip
+        sentences += _alt_details(case_file, lang)
     if as_of > last.end:
-        sentence += " " + text("phrase.timeline_alt_as_of", lang, date=format_day(as_of, lang))
-    return sentence
+        key = "phrase.timeline_alt_break" if len(_stretches(case_file, as_of)) > 1 else (
+            "phrase.timeline_alt_as_of")  # fmt: skip
+        sentences.append(text(key, lang, date=format_day(as_of, lang)))
+    sentences.append(text("phrase.timeline_alt_history", lang, history=text("heading.history", lang)))
+    return " ".join(sentences)
+
+
+#: The text alternative names this many forums and decisions, the busiest and the latest.
+ALT_NAMED = 3
+
+
+def _alt_details(case_file: CaseFile, lang: str) -> list[str]:
+    """Where most happened, the decisions (the latest few) and the latest event."""
+    events = case_file.events
+    counts: dict[str, int] = {}
+    for event in events:
+        if event.forum_id:
+            counts[event.forum_id] = counts.get(event.forum_id, 0) + 1
+    sentences = []
+    if len(counts) > 1:
+        busiest = sorted(counts, key=lambda fid: -counts[fid])[:ALT_NAMED]
+        named = ", ".join(f"{case_file.forum_name(fid)} ({counts[fid]})" for fid in busiest)
+        sentences.append(text("phrase.timeline_alt_busiest", lang, forums=named))
+    # Decisions as the summary counts them: referrals back, tablings and deferrals too.
+    decided = [e for e in events if e.kind in DECISION_KINDS]
+    if decided:
+        latest = decided[-ALT_NAMED:][::-1]
+        named = "; ".join(_alt_event(case_file, e, lang, e.kind != "decided") for e in latest)
+        key = "phrase.timeline_alt_decisions" if len(decided) <= ALT_NAMED else (
+            "phrase.timeline_alt_latest_decisions")  # fmt: skip
+        sentences.append(text(key, lang, n=len(decided), decisions=named))
+    last = events[-1]
+    latest = _alt_event(case_file, last, lang, named_kind=True)
+    sentences.append(text("phrase.timeline_alt_latest", lang, event=latest))
+    return sentences
+
+
+def _alt_event(case_file: CaseFile, event: Event, lang: str, named_kind: bool = False) -> str:
+    """"december 2022 (Regionala utvecklingsnämnden, § 224)": what, when, where, which paragraph."""
+    where = [case_file.forum_name(event.forum_id)] if event.forum_id else []
+    where += [event.decision_ref.strip()] if event.decision_ref.strip() else []
+    what = f"{label('kind', event.kind, lang)} " if named_kind else ""
+    when = what + event.date.format(lang)
+    return f"{when} ({', '.join(where)})" if where else when
+
+
+def _stretches(case_file: CaseFile, as_of: dt.date) -> list[tuple[float, float]]:
+    """The spans of time the axis shows: the case's activity and the as-of day.
+
+    A stretch without events (nor a period running through it) longer than
+    ``QUIET_DAYS`` and ``QUIET_SHARE`` of the whole is left out, to be drawn
+    as a break, so a case quiet for years before its day is not drawn as
+    empty years.
+    """
+    day = mdates.date2num(as_of)
+    spans = sorted(
+        (mdates.date2num(e.start), mdates.date2num(e.end) + 1) for e in case_file.events
+    )
+    first = spans[0][0] if spans else day
+    whole = max([day + 1] + [end for _, end in spans]) - first
+    quiet = max(QUIET_DAYS, QUIET_SHARE * whole)
+    groups: list[list[float]] = []
+    for start, end in [*spans, (day, day + 1)]:
+        if groups and start - groups[-1][1] <= quiet:
+            groups[-1][1] = max(groups[-1][1], end)
+        else:
+            groups.append([start, end])
+    alone = len(groups) > 1 and groups[-1][0] == day
+    stretches = []
+    for index, (low, high) in enumerate(groups):
+        if alone and index == len(groups) - 1:
+            # The day alone after a break: a little before it, so its line stands clear.
+            low = high - 60
+        elif high - low < 120:
+            # A single day would give an axis without ticks; show at least four months.
+            middle = (low + high) / 2
+            low, high = middle - 60, middle + 60
+        stretches.append((low, high))
+    margin = max(12.0, sum(high - low for low, high in stretches) * 0.03)
+    return [(low - margin, high + margin) for low, high in stretches]
 
 
 #: A rectangle in inches from the lanes' top left corner: left, right, top, bottom.
 Box = tuple[float, float, float, float]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Lane:
+    """One forum's lane: its name as wrapped, its sub-lanes and its place, in lanes from the top."""
+
     forum_id: str
     name: str
+    tracks: int = 1
+    track_of: dict[int, int] = field(default_factory=dict)
+    label: str = ""
+    height: float = 1.0
+    top: float = -0.5
+    #: "month", "quarter" or "year" when the lane is too crowded to draw each event.
+    bucket: str | None = None
+
+    @property
+    def centre(self) -> float:
+        return self.top + self.height / 2
+
+    @property
+    def parts(self) -> bool:
+        """Whether the lane has more than its row of markers (counts, sub-lanes)."""
+        return self.tracks > 1 or self.bucket is not None
+
+    @property
+    def middle(self) -> float:
+        """The row of single markers: the lane's first lane-height when it has more below."""
+        return self.top + 0.5 if self.parts else self.centre
+
+    @property
+    def count_y(self) -> float:
+        return self.top + 1 + COUNT_ROW / 2
+
+    def track_y(self, track: int) -> float:
+        below = self.top + 1 + (COUNT_ROW if self.bucket else 0)
+        return below + (track - 0.25) * TRACK
+
+    @property
+    def units(self) -> float:
+        """Height in lanes for its parts, before its name is measured."""
+        return (
+            1 + (COUNT_ROW if self.bucket else 0) + (TRACK * self.tracks if self.tracks > 1 else 0)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +329,32 @@ class _Mark:
     span: tuple[float, float] | None
     y: float
     row: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Count:
+    """How many of a crowded lane's events fall in one month, quarter or year."""
+
+    lane: int
+    y: float
+    start: dt.date
+    end: dt.date
+    n: int
+    bucket: str
+
+
+def _bucket_start(day: dt.date, bucket: str) -> dt.date:
+    if bucket == "month":
+        return day.replace(day=1)
+    if bucket == "quarter":
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return dt.date(day.year, 1, 1)
+
+
+def _bucket_end(start: dt.date, bucket: str) -> dt.date:
+    """The first day after the bucket that begins on ``start``."""
+    months = {"month": 1, "quarter": 3, "year": 12}[bucket]
+    return add_months(start, months)
 
 
 def lanes(case_file: CaseFile, lang: str = "sv") -> list[tuple[str, str]]:
@@ -255,16 +413,14 @@ class _Timeline:
         self.as_of = as_of
         self.since = since
         self.lang = lang
-        self.lanes = [_Lane(fid, name) for fid, name in lanes(case_file, lang)]
         self.figure = Figure(figsize=(WIDTH, 4))
         # Agg measures text, so wrapping and label thinning use real font metrics.
         self.renderer = FigureCanvasAgg(self.figure).get_renderer()
-        count = max(len(self.lanes), 1)
-        self.lane_inches = max(MIN_LANE, min(LANE, MAX_LANES_HEIGHT / count))
-        self.lanes_height = max(MIN_LANES_HEIGHT, self.lane_inches * count)
-        self.lane_inches = self.lanes_height / count
-        self.label_size = 8 if count <= 16 else 7 if count <= 30 else 6
-        self.low, self.high = self._x_range()
+        self.scale = TimeScale(_stretches(case_file, as_of))
+        self.low, self.high = self.scale.real[0], self.scale.real[-1]
+        lane_of = {fid: index for index, (fid, _) in enumerate(lanes(case_file, lang))}
+        self.placed = [self._place(event, lane_of[event.forum_id]) for event in case_file.events]
+        self.lanes = self._lanes(lanes(case_file, lang))
 
     # Measuring ---------------------------------------------------------------
 
@@ -272,50 +428,107 @@ class _Timeline:
         """Width of ``words`` in inches at font ``size``."""
         return self._text_box(words, size)[0]
 
-    def _x_range(self) -> tuple[float, float]:
-        events = self.case_file.events
-        starts = [e.start for e in events] or [self.as_of]
-        ends = [e.end for e in events] + [self.as_of]
-        low = mdates.date2num(min(starts))
-        high = mdates.date2num(max(ends)) + 1
-        # A single day would give an axis without ticks; show at least four months.
-        if high - low < 120:
-            middle = (low + high) / 2
-            low, high = middle - 60, middle + 60
-        margin = max(12.0, (high - low) * 0.03)
-        return low - margin, high + margin
+    def _x(self, x: float) -> float:
+        """Inches from the lanes' left edge to date number ``x``."""
+        return (float(self.scale.forward(x)) - self.shown_low) / self.per_inch
+
+    # Placing -----------------------------------------------------------------
+
+    def _place(self, event: Event, lane: int) -> _Mark:
+        start = mdates.date2num(event.start)
+        end = mdates.date2num(event.end) + 1
+        if event.is_period:
+            x, span = start, (start, end)
+        elif event.date.precision == "day":
+            x, span = start, None
+        else:
+            # Month or year known only: the marker sits mid-span, the bracket shows the span.
+            x, span = (start + end) / 2, (start, end)
+        return _Mark(event, lane, x, span, float(lane), 0)
+
+    def _lanes(self, named: list[tuple[str, str]]) -> list[_Lane]:
+        """Each forum's lane with the sub-lanes its overlapping periods need."""
+        result = []
+        for index, (fid, name) in enumerate(named):
+            periods = sorted(
+                (m for m in self.placed if m.lane == index and m.event.is_period),
+                key=lambda m: m.span,
+            )
+            tracks = period_tracks([m.span for m in periods])
+            result.append(
+                _Lane(fid, name, tracks=max(tracks, default=0) + 1,
+                      track_of={id(m): t for m, t in zip(periods, tracks, strict=True)})
+            )  # fmt: skip
+        return result
+
+    def _wrap_names(self) -> None:
+        """Each lane's name wrapped (never cut) at the lanes' font size."""
+        count = max(len(self.lanes), 1)
+        self.label_size = 8 if count <= 16 else 7 if count <= 30 else 6
+        measure = lambda words: self._width(words, self.label_size)  # noqa: E731
+        for lane in self.lanes:
+            lane.label = wrap_label(lane.name, MAX_LABEL_WIDTH, measure)
+
+    def _inches_per_lane(self) -> float:
+        units = sum(lane.units for lane in self.lanes) or 1.0
+        return max(MIN_LANE, min(LANE, MAX_LANES_HEIGHT / units))
+
+    def _size_lanes(self) -> None:
+        """Lane heights (in lanes) for their parts and their wrapped names; inches per lane."""
+        self.lane_inches = self._inches_per_lane()
+        line = self._text_box("Åg", self.label_size)[1] * 1.2
+        for lane in self.lanes:
+            lines = lane.label.count("\n") + 1
+            # A name of many lines makes its lane taller rather than being cut.
+            lane.height = max(lane.units, (lines * line + 0.06) / self.lane_inches)
+        self.lanes_height = max(
+            MIN_LANES_HEIGHT, self.lane_inches * sum(lane.height for lane in self.lanes)
+        )
+        if self.lanes:
+            self.lane_inches = self.lanes_height / sum(lane.height for lane in self.lanes)
+        top = -0.5
+        for lane in self.lanes:
+            lane.top = top
+            top += lane.height
 
     # Drawing -----------------------------------------------------------------
 
     def draw(self) -> Figure:
-        # Two lines of a name only fit a lane that is at least a quarter inch high.
-        lines = 2 if self.lane_inches >= 0.25 else 1
-        labels = [
-            fit_label(lane.name, MAX_LABEL_WIDTH, lambda s: self._width(s, self.label_size), lines)
-            for lane in self.lanes
-        ]
+        self._wrap_names()
         widest = max(
-            (self._width(line, self.label_size) for lab in labels for line in lab.split("\n")),
+            (self._width(line, self.label_size) for lane in self.lanes
+             for line in lane.label.split("\n")),
             default=0.0,
-        )
+        )  # fmt: skip
         self.left = EDGE + widest + 0.12
         self.axes_width = WIDTH - self.left - RIGHT
-        self.days_per_inch = (self.high - self.low) / self.axes_width
+        self.shown_low = float(self.scale.forward(self.low))
+        self.per_inch = (float(self.scale.forward(self.high)) - self.shown_low) / self.axes_width
+        self.lane_inches = self._inches_per_lane()
         self.marker_size = self._marker_size()
+        self._find_crowded()
+        self._size_lanes()
 
         ax = self.figure.add_axes((0, 0, 1, 1))
-        self._frame(ax, labels)
-        marks = self._marks()
+        if self.scale.breaks:
+            ax.set_xscale("function", functions=(self.scale.forward, self.scale.inverse))
+        self._frame(ax)
+        marks, self.counts = self._marks()
         self._draw_spans(ax, marks)
         self._draw_markers(ax, marks)
         self.label_boxes: list[Box] = []
+        self._draw_counts(ax)
         self._draw_as_of(ax)
         self._draw_decision_labels(ax, marks)
-        tick_height = date_axis(ax, self.low, self.high, self.lang)
-        # The margin right of the as-of line carries no date: the dossier knows nothing after it.
+        tick_height = date_axis(ax, self.shown_low, self.shown_low + self.per_inch * self.axes_width,
+                                self.lang)  # fmt: skip
+        # Ticks only where time is shown, and none right of the as-of line: the dossier
+        # knows nothing after it.
         last = mdates.date2num(self.as_of)
-        ax.xaxis.set_major_locator(UpTo(ax.xaxis.get_major_locator(), last))
-        ax.xaxis.set_minor_locator(UpTo(ax.xaxis.get_minor_locator(), last))
+        shown = [(low, min(high, last)) for low, high in self.scale.stretches if low <= last]
+        ax.xaxis.set_major_locator(Shown(ax.xaxis.get_major_locator(), shown, one_each=True))
+        ax.xaxis.set_minor_locator(Shown(ax.xaxis.get_minor_locator(), shown))
+        self._draw_breaks(ax)
         if not self.case_file.events:
             ax.text(
                 0.5,
@@ -329,64 +542,129 @@ class _Timeline:
         self._layout(ax, tick_height, marks)
         return self.figure
 
-    def _frame(self, ax: Axes, labels: list[str]) -> None:
-        count = max(len(self.lanes), 1)
+    def _frame(self, ax: Axes) -> None:
         ax.set_xlim(self.low, self.high)
-        ax.set_ylim(count - 0.5, -0.5)
-        ax.set_yticks(range(len(labels)), labels, fontsize=self.label_size, parse_math=False)
+        bottom = self.lanes[-1].top + self.lanes[-1].height if self.lanes else 0.5
+        ax.set_ylim(bottom, -0.5)
+        ax.set_yticks(
+            [lane.centre for lane in self.lanes],
+            [lane.label for lane in self.lanes],
+            fontsize=self.label_size,
+            parse_math=False,
+        )
         ax.tick_params(axis="y", length=0, pad=6)
         ax.tick_params(axis="x", which="both", direction="out", labelsize=7.5)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
         # Alternate bands let the eye follow a lane across the page, also in greyscale.
-        for lane in range(0, count, 2):
-            ax.axhspan(lane - 0.5, lane + 0.5, color="#EFEFEF", lw=0, zorder=0)
+        for lane in self.lanes[::2]:
+            ax.axhspan(lane.top, lane.top + lane.height, color="#EFEFEF", lw=0, zorder=0)
         ax.grid(axis="x", which="major", color="#C8C8C8", lw=0.5, zorder=0.5)
         ax.set_axisbelow(True)
         if self.since is not None and self.since <= self.as_of:
-            # New since --since, up to the day: the band stops at the as-of line.
+            # New since --since, up to the day: the band ends on the as-of line.
             start = max(mdates.date2num(self.since), self.low)
-            end = mdates.date2num(self.as_of) + 1
-            ax.axvspan(start, end, color=YELLOW, alpha=0.14, lw=0, zorder=0.2)
+            end = mdates.date2num(self.as_of)
+            ax.axvspan(start, end, color=YELLOW, alpha=0.14, lw=0, zorder=0.2, gid="since")
             ax.axvline(start, color=GREY, lw=0.6, ls=(0, (1, 1.5)), zorder=0.6)
 
-    def _marks(self) -> list[_Mark]:
-        lane_of = {lane.forum_id: index for index, lane in enumerate(self.lanes)}
-        placed: list[tuple[Event, int, float, tuple[float, float] | None]] = []
-        for event in self.case_file.events:
-            start = mdates.date2num(event.start)
-            end = mdates.date2num(event.end) + 1
-            if event.is_period:
-                x, span = start, (start, end)
-            elif event.date.precision == "day":
-                x, span = start, None
-            else:
-                # Month or year known only: the marker sits mid-span, the bracket shows the span.
-                x, span = (start + end) / 2, (start, end)
-            placed.append((event, lane_of[event.forum_id], x, span))
+    def _draw_breaks(self, ax: Axes) -> None:
+        """Each left-out stretch: a white band across the lanes and a break in the axis."""
+        for after, before in self.scale.breaks:
+            ax.axvspan(after, before, color="white", lw=0, zorder=0.55, gid="axis-break")
+            for x in (after, before):
+                ax.plot([x, x], [0, 1], transform=ax.get_xaxis_transform(), color=GREY,
+                        lw=0.6, ls=(0, (2, 2)), zorder=0.56)  # fmt: skip
+                # The break mark on the axis: a short slanted stroke at each edge.
+                ax.annotate("", (x, 0), xycoords=ax.get_xaxis_transform(), xytext=(-2, -3),
+                            textcoords="offset points", annotation_clip=False,
+                            arrowprops={"arrowstyle": "-", "lw": 0.8, "shrinkA": 0, "shrinkB": 0,
+                                        "relpos": (0, 0)})  # fmt: skip
+            # The axis line itself pauses over the break.
+            ax.plot([after, before], [0, 0], transform=ax.get_xaxis_transform(), color="white",
+                    lw=1.6, clip_on=False, zorder=3)  # fmt: skip
 
+    def _points(self, index: int) -> list[_Mark]:
+        """A lane's events drawn as markers in its rows, left to right: all but stacked periods."""
+        lane = self.lanes[index]
+        return sorted(
+            (m for m in self.placed
+             if m.lane == index and not (lane.tracks > 1 and m.event.is_period)),
+            key=lambda m: float(self.scale.forward(m.x)),
+        )  # fmt: skip
+
+    def _gap(self) -> float:
         # Wide enough for a decision's star, which is the largest marker.
-        gap = self.marker_size / 72 * 1.35 * self.days_per_inch
-        marks = []
-        by_lane: dict[int, list[int]] = {}
-        for index, (_, lane, _, _) in enumerate(placed):
-            by_lane.setdefault(lane, []).append(index)
-        rows = [0] * len(placed)
-        for indices in by_lane.values():
-            order = sorted(indices, key=lambda i: placed[i][2])
-            for i, row in zip(order, marker_rows([placed[i][2] for i in order], gap), strict=True):
-                rows[i] = row
-        for (event, lane, x, span), row in zip(placed, rows, strict=True):
-            marks.append(_Mark(event, lane, x, span, lane + ROW_OFFSETS[row], row))
-        return marks
+        return self.marker_size / 72 * 1.35 * self.per_inch
+
+    def _find_crowded(self) -> None:
+        """Lanes whose markers find no room in their rows count their events instead."""
+        for index, lane in enumerate(self.lanes):
+            points = self._points(index)
+            xs = [float(self.scale.forward(m.x)) for m in points]
+            if crowded(xs, self._gap()) > max(2, len(points) // 10):
+                lane.bucket = self._bucket()
+
+    def _marks(self) -> tuple[list[_Mark], list[_Count]]:
+        """Where each event is drawn, and the counts that stand for a crowded lane's events."""
+        marks: list[_Mark] = []
+        counts: list[_Count] = []
+        for index, lane in enumerate(self.lanes):
+            points = self._points(index)
+            if lane.bucket:
+                grouped = [m for m in points if self._groups(m, lane.bucket)]
+                counts += self._counts(index, lane.count_y, grouped, lane.bucket)
+                points = [m for m in points if not self._groups(m, lane.bucket)]
+            rows = marker_rows([float(self.scale.forward(m.x)) for m in points], self._gap())
+            # Single markers keep the lane's first row; counts and stacked periods go
+            # under it, each in its own row, so no bar or box runs through a marker.
+            marks += [
+                replace(m, y=lane.middle + ROW_OFFSETS[row], row=row)
+                for m, row in zip(points, rows, strict=True)
+            ]
+            marks += [
+                replace(m, y=lane.track_y(lane.track_of[id(m)]))
+                for m in self.placed
+                if m.lane == index and lane.tracks > 1 and m.event.is_period
+            ]
+        return marks, counts
+
+    def _bucket(self) -> str:
+        """The shortest of month, quarter and year in which a count of two digits fits."""
+        need = self._width("88", COUNT_SIZE) + 4 / 72
+        for bucket, days in (("month", 30.4), ("quarter", 91.3)):
+            if days / self.per_inch >= need:
+                return bucket
+        return "year"
+
+    @staticmethod
+    def _groups(mark: _Mark, bucket: str) -> bool:
+        """Whether a crowded lane counts this event rather than drawing it.
+
+        Decisions keep their stars and periods their bars; a date is counted only
+        in a bucket that holds its whole span, so no day, month or quarter is
+        made up for it.
+        """
+        event = mark.event
+        if event.kind == "decided" or event.is_period:
+            return False
+        precision = event.date.precision
+        return precision == "day" or (precision == "month" and bucket != "month") or bucket == "year"
+
+    def _counts(self, index: int, y: float, grouped: list[_Mark], bucket: str) -> list[_Count]:
+        found: dict[dt.date, int] = {}
+        for m in grouped:
+            found[_bucket_start(m.event.start, bucket)] = found.get(
+                _bucket_start(m.event.start, bucket), 0) + 1  # fmt: skip
+        return [
+            _Count(index, y, start, _bucket_end(start, bucket), n, bucket)
+            for start, n in sorted(found.items())
+        ]
 
     def _marker_size(self) -> float:
         # Crowded lanes get smaller markers so neighbours still read as separate.
         per_lane = max(
-            (
-                sum(1 for e in self.case_file.events if e.forum_id == lane.forum_id)
-                for lane in self.lanes
-            ),
+            (sum(1 for m in self.placed if m.lane == index) for index in range(len(self.lanes))),
             default=0,
         )
         density = per_lane / max(self.axes_width, 1.0)
@@ -409,11 +687,12 @@ class _Timeline:
                     edgecolor="#4D4D4D",
                     linewidth=0.5,
                     zorder=2,
+                    gid="period",
                 )
-        # The bracket sits under its marker, caps up: even a month, narrower than the
-        # marker at a scale of years, still shows as a small bracket.
+        # The bracket sits under its marker, flat with short caps: even a month, narrower
+        # than the marker at a scale of years, reads as a line under it, never as a box.
         drop = (size / 2 + 1.5) / 72 / self.lane_inches
-        cap = 2.2 / 72 / self.lane_inches
+        cap = 1.2 / 72 / self.lane_inches
         segments = []
         for m in marks:
             if m.span is not None and not m.event.is_period:
@@ -444,6 +723,25 @@ class _Timeline:
                     zorder=4.5 if kind == "decided" else 4,
                 )
 
+    def _draw_counts(self, ax: Axes) -> None:
+        """A grey box per month, quarter or year of a crowded lane, with its count in it."""
+        half = COUNT_ROW * 0.4
+        for count in self.counts:
+            start, end = mdates.date2num(count.start), mdates.date2num(count.end)
+            ax.add_patch(Rectangle(
+                (start, count.y - half), end - start, 2 * half, fc=COUNT_FILL, ec=COUNT_EDGE,
+                lw=0.4, zorder=1.8, gid="event-count",
+            ))  # fmt: skip
+            left, right = self._x(start), self._x(end)
+            top, bottom = ((count.y + 0.5 + side) * self.lane_inches for side in (-half, half))
+            # The whole box keeps paragraph labels off, not only its number.
+            self.label_boxes.append((left, right, top, bottom))
+            words = str(count.n)
+            if right - left - 2 / 72 < self._width(words, COUNT_SIZE):
+                continue  # (_bucket chose buckets that hold two digits; three may not fit)
+            ax.text((start + end) / 2, count.y, words, ha="center", va="center",
+                    fontsize=COUNT_SIZE, color="#1A1A1A", zorder=2, gid="event-count-label")  # fmt: skip
+
     def _text_box(self, words: str, size: float) -> tuple[float, float]:
         """Width and height of ``words`` in inches."""
         prop = FontProperties(family=RC["font.family"], size=size)
@@ -463,7 +761,7 @@ class _Timeline:
         size = self.marker_size
         scale = 1.9 if is_new(mark.event, self.since) else KIND_STYLES[kind_of(mark.event)].scale
         half = size * scale / 2 / 72
-        x = (mark.x - self.low) / self.days_per_inch
+        x = self._x(mark.x)
         y = (mark.y + 0.5) * self.lane_inches
         return (x - half, x + half, y - half, y + half)
 
@@ -472,7 +770,7 @@ class _Timeline:
         ax.axvline(x, color=BLACK, lw=1.0, ls=(0, (4, 2)), zorder=3.5, gid="as-of")
         words = text("phrase.as_of_line", self.lang, date=format_day(self.as_of, self.lang))
         # The label sits above the lanes, on whichever side of the line has more room.
-        right_half = x > (self.low + self.high) / 2
+        right_half = self._x(x) > self.axes_width / 2
         ax.annotate(
             words,
             (x, 1.0),
@@ -486,7 +784,7 @@ class _Timeline:
             gid="as-of-label",
         )
         width, height = self._text_box(words, 7.5)
-        at = (x - self.low) / self.days_per_inch + (-3 if right_half else 3) / 72
+        at = self._x(x) + (-3 if right_half else 3) / 72
         left = at - width if right_half else at
         self.label_boxes.append((left, left + width, -height - 3 / 72, -3 / 72))
 
@@ -504,13 +802,14 @@ class _Timeline:
             others = markers[:index] + markers[index + 1 :]
             words = m.event.decision_ref.strip()
             width, height = self._text_box(words, size)
-            x = (m.x - self.low) / self.days_per_inch
+            x = self._x(m.x)
             y = (m.y + 0.5) * self.lane_inches
             # Stacked markers only have room on their outer side.
             for up in {0: (True, False), 1: (True,), 2: (False,)}[m.row]:
                 near = y - offset / 72 if up else y + offset / 72
                 top, bottom = (near - height, near) if up else (near, near + height)
-                box = (x - width / 2 - pad, x + width / 2 + pad, top - pad, bottom + pad)
+                # Wider apart side by side than above: "§ 243§ 74" would read as one label.
+                box = (x - width / 2 - 2.5 * pad, x + width / 2 + 2.5 * pad, top - pad, bottom + pad)
                 if not self._free(box, others):
                     continue
                 self.label_boxes.append(box)
@@ -548,6 +847,13 @@ class _Timeline:
             bracket = Line2D([], [], color="#333333", lw=0.8)
             handler_map[bracket] = BracketHandler()
             notation.append((bracket, text("legend.imprecise", self.lang)))
+        buckets = dict.fromkeys(count.bucket for count in self.counts)
+        for bucket in buckets:
+            box = Patch(fc=COUNT_FILL, ec=COUNT_EDGE, lw=0.4)
+            notation.append((box, text(f"legend.count_{bucket}", self.lang)))
+        if self.scale.breaks:
+            pause = Line2D([], [], color=GREY, lw=0.6, ls=(0, (2, 2)))
+            notation.append((pause, text("legend.break", self.lang)))
         if self.since is not None:
             halo = Line2D([], [], ls="none", **halo_style(MARKER_SIZE))
             new = text("phrase.new_since", self.lang, date=format_day(self.since, self.lang))

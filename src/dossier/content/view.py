@@ -25,6 +25,9 @@ from .analysis import COUNTED_KINDS, DecisionSummary, Inactivity, Months
 #: The summary sentence gives at most this many of a proposal's points; the section gives all.
 SENTENCE_POINTS = 3
 
+#: The summary and the mail list this many of the latest decisions; the history lists every one.
+SHOWN_DECISIONS = 5
+
 #: A range of months this wide comes from a date known only to the year: say it in years.
 YEAR_WIDE = 11
 
@@ -88,6 +91,7 @@ class CaseView:
     figures: tuple[Fact, ...]
     next_meeting: Words
     later: Words | None
+    earlier_decisions: Words | None = None
 
 
 def case_view(
@@ -118,7 +122,7 @@ def case_view(
             d.event.date.format(lang), label("kind", d.event.kind, lang),
             Source(d.forum) if d.forum else "–", d.paragraph or "–", Source(d.event.title),
         )
-        for d in summary.decisions
+        for d in summary.decisions[-SHOWN_DECISIONS:]
     )  # fmt: skip
     next_meeting = _next_meeting(case_file, summary, lang)
     # Registered after the day: no time open, no quiet spell, nothing to measure yet.
@@ -143,7 +147,17 @@ def case_view(
         figures=figures,
         next_meeting=next_meeting,
         later=_later(case_file, lang),
+        earlier_decisions=_earlier_decisions(len(summary.decisions) - len(decisions), lang),
     )
+
+
+def _earlier_decisions(n: int, lang: str) -> Words | None:
+    """"12 tidigare beslut finns i ärendets historik." for the decisions the summary leaves out."""
+    if n <= 0:
+        return None
+    history = text("heading.history", lang)
+    key = "phrase.earlier_decision_one" if n == 1 else "phrase.earlier_decisions"
+    return words(key, lang, n=n, history=history)
 
 
 def duration(months: Months, lang: str) -> str:

@@ -415,6 +415,8 @@ def plain_text(view: dict) -> str:
                 para(f"- {d.date}, {d.kind}, {d.forum}, {d.paragraph}: {d.title}")
                 for d in case.decisions
             ]
+            if case.earlier_decisions:
+                out += [para(str(case.earlier_decisions))]
         else:
             out += [view["no_decisions"]]
         out += ["", f"{view['next_meeting_label']}: {case.next_meeting}", ""]

@@ -15,6 +15,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from ..data.changes import EXTRACT_FILE
 from ..data.model import Registry, case_slice
 
 MANIFEST_FILE = "manifest.json"
@@ -54,9 +55,10 @@ def case_slice_csv(registry: Registry, case_id: str) -> tuple[dict[str, bytes], 
 
 
 def file_names(slug: str, formats: Iterable[str]) -> dict[str, str]:
-    """The dossier's files by kind (``html``, ``pdf``, ``notebook``), as named in its folder."""
+    """The dossier's files by kind (``html``, ``pdf``, ``notebook``, ``extract``), as named in its folder."""
     names = {kind: f"{slug}.{kind}" for kind in ("html", "pdf") if kind in formats}
     names["notebook"] = f"{slug}.ipynb"
+    names["extract"] = EXTRACT_FILE
     return names
 
 

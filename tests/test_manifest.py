@@ -21,7 +21,7 @@ def write_dossier(out: Path, case_id: str = CASE, slug: str = SLUG, key: str = K
     """A dossier folder as a render leaves it: its files, and a manifest that records them."""
     folder = out / slug
     folder.mkdir(parents=True)
-    contents = {f"{slug}.ipynb": b'{"cells": []}'}
+    contents = {f"{slug}.ipynb": b'{"cells": []}', "case-extract.json": b'{"format": 1}\n'}
     if "html" in formats:
         contents[f"{slug}.html"] = "<!DOCTYPE html><html><p>Ärende</p></html>\n".encode()
     if "pdf" in formats:
@@ -47,7 +47,7 @@ def test_a_whole_dossier_is_current_and_its_checked_bytes_are_returned(tmp_path)
     folder = write_dossier(tmp_path)
     files = current_files(folder, CASE, KEY)
     assert files is not None
-    assert sorted(files) == [f"{SLUG}.html", f"{SLUG}.ipynb", f"{SLUG}.pdf"]
+    assert sorted(files) == [f"{SLUG}.html", f"{SLUG}.ipynb", f"{SLUG}.pdf", "case-extract.json"]
     assert all(files[name] == (folder / name).read_bytes() for name in files)
     assert current_files(folder, CASE) == files  # without a key: the files alone
 
@@ -114,7 +114,9 @@ def test_a_damaged_or_old_manifest_is_not_current(tmp_path, manifest):
 
 def test_an_html_only_dossier_needs_no_pdf(tmp_path):
     folder = write_dossier(tmp_path, formats=("html",))
-    assert sorted(current_files(folder, CASE, KEY) or {}) == [f"{SLUG}.html", f"{SLUG}.ipynb"]
+    assert sorted(current_files(folder, CASE, KEY) or {}) == [
+        f"{SLUG}.html", f"{SLUG}.ipynb", "case-extract.json"
+    ]
 
 
 def test_no_folder_is_not_current(tmp_path):

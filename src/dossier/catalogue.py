@@ -98,6 +98,16 @@ TERMINOLOGY: tuple[Term, ...] = (
     Term("field.responsible", "Ansvarig", "Handled by"),
     Term("field.paragraph", "Paragraf", "§",
          "the minutes' paragraph; the sign is kept, as in Nordic and EU minutes"),
+    # What is new and what changed (issue 14)
+    Term("heading.new_since_meeting", "Nytt sedan förra sammanträdet ({date})",
+         "New since the last meeting ({date})", "the same forum's previous meeting in meetings.csv"),
+    Term("heading.new_since", "Nytt sedan {date}", "New since {date}"),
+    Term("heading.possibly_new", "Kanske nytt", "Possibly new",
+         "dated only to a month or year that holds the day: neither new nor old for certain"),
+    Term("heading.changes", "Ändringar i underlaget sedan dossiern per den {date}",
+         "Changes in the records since the dossier as of {date}",
+         "corrections to the registry's records, not what happened in the case"),
+    Term("heading.changes_new_case", "Ändringar i underlaget", "Changes in the records"),
 )  # fmt: skip
 
 #: key -> (Swedish, English)
@@ -372,6 +382,78 @@ WORDS: dict[str, tuple[str, str]] = {
         "Ärendet avslutades efter den {as_of}; den dagen var det pågående.",
         "The case was closed after {as_of}; on that day it was open.",
     ),
+    # What is new since a day, and what changed since an earlier dossier (content.view)
+    "phrase.since_meeting": ("förra sammanträdet ({date})", "the last meeting ({date})"),
+    "phrase.no_new": ("Inga nya händelser.", "No new events."),
+    "phrase.possibly_new_note": (
+        "Dessa händelser är bara daterade till månad eller år, och det kan ligga både före och "
+        "efter den {date}; de räknas inte som nya.",
+        "These events are dated only to the month or the year, which may lie before or after "
+        "{date}; they are not counted as new.",
+    ),
+    "sentence.new_none": ("Inga nya händelser sedan {since}.", "No new events since {since}."),
+    "sentence.new_one": ("1 ny händelse sedan {since}.", "1 new event since {since}."),
+    "sentence.new_many": ("{n} nya händelser sedan {since}.", "{n} new events since {since}."),
+    "sentence.possibly_new_one": (
+        "1 händelse till kan vara ny (datum känt till månad eller år).",
+        "1 more event may be new (dated to the month or year only).",
+    ),
+    "sentence.possibly_new_many": (
+        "{n} händelser till kan vara nya (datum kända till månad eller år).",
+        "{n} more events may be new (dated to the month or year only).",
+    ),
+    "phrase.no_changes": (
+        "Inga ändringar sedan dossiern per den {date}.", "No changes since the dossier as of {date}."
+    ),
+    "phrase.new_in_comparison": (
+        "Ärendet är nytt i den här jämförelsen: den tidigare mappen har ingen dossier om det.",
+        "The case is new in this comparison: the earlier folder has no dossier of it.",
+    ),
+    "sentence.changes_none": (
+        "Inga ändringar i underlaget sedan dossiern per den {date}.",
+        "No changes in the records since the dossier as of {date}.",
+    ),
+    "sentence.changes_one": (
+        "1 ändring i underlaget sedan dossiern per den {date}.",
+        "1 change in the records since the dossier as of {date}.",
+    ),
+    "sentence.changes_many": (
+        "{n} ändringar i underlaget sedan dossiern per den {date}.",
+        "{n} changes in the records since the dossier as of {date}.",
+    ),
+    "sentence.changes_new_case": (
+        "Nytt i jämförelsen med tidigare dossierer.", "New in this comparison with earlier dossiers."
+    ),
+    "change.event_added": ("Ny händelse: {event}", "Event added: {event}"),
+    "change.event_removed": ("Borttagen händelse: {event}", "Event removed: {event}"),
+    "change.event_changed": ("Ändrad händelse: {event}. {fields}", "Event changed: {event}. {fields}"),
+    "change.case_changed": ("Ärendets uppgifter ändrade: {fields}", "The case's details changed: {fields}"),
+    "change.related_added": ("Nytt relaterat ärende: {case}", "Related case added: {case}"),
+    "change.related_removed": ("Borttaget relaterat ärende: {case}", "Related case removed: {case}"),
+    "change.document_added": ("Ny handling: {event}", "Document added: {event}"),
+    "change.document_removed": ("Borttagen handling: {event}", "Document removed: {event}"),
+    "change.field": ("{field}: {old} → {new}", "{field}: {old} → {new}"),
+    "change_field.event.event_id": ("Händelse-id", "Event ID"),
+    "change_field.event.date": ("Datum", "Date"),
+    "change_field.event.end_date": ("Slutdatum", "End date"),
+    "change_field.event.kind": ("Typ", "Type"),
+    "change_field.event.forum_id": ("Forum", "Forum"),
+    "change_field.event.title": ("Rubrik", "Title"),
+    "change_field.event.description": ("Beskrivning", "Description"),
+    "change_field.event.decision_ref": ("Paragraf", "§"),
+    "change_field.event.document": ("Underlag", "Based on"),
+    "change_field.event.seq": ("Ordning samma dag", "Order on the day"),
+    "change_field.case.title": ("Ärendemening", "Title"),
+    "change_field.case.opened": ("Registrerat", "Registered"),
+    "change_field.case.status": ("Status", "Status"),
+    "change_field.case.closed": ("Avslutat", "Closed"),
+    "change_field.case.owner_forum_id": ("Ansvarigt organ", "Responsible body"),
+    "change_field.case.responsible": ("Ansvarig", "Handled by"),
+    "change_field.case.summary": ("Sammanfattning", "Summary"),
+    "legend.changed": (
+        "ny eller ändrad sedan dossiern per den {date}", "added or changed since the dossier as of {date}"
+    ),
+    "pack.news": ("Nytt och ändrat", "New and changed"),
 }
 
 

@@ -19,6 +19,7 @@ from ..share.settings import (
 )
 from .options import (
     MAX_WORKERS,
+    add_compare_option,
     add_data_option,
     add_inactive_months_option,
     iso_day,
@@ -128,6 +129,7 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
         help="the date the dossiers speak for (default today)",
     )
     add_inactive_months_option(mail)
+    add_compare_option(mail)
     mail.add_argument(
         "--workers",
         type=worker_count,
@@ -227,6 +229,7 @@ def run_mail(args: argparse.Namespace) -> int:
             lang=args.lang,
             as_of=args.as_of or dt.date.today(),
             inactive_months=args.inactive_months,
+            compare_with=args.compare_with,
         )
         delivery = mail_dossiers(
             args.case_ids,

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 from ..run.job import MAX_INACTIVE_MONTHS, MAX_TIMEOUT
 
@@ -46,6 +47,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         metavar="YYYY-MM-DD",
         help="highlight events from this date on",
     )
+    add_compare_option(parser)
     parser.add_argument(
         "--format",
         type=formats,
@@ -62,6 +64,17 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=seconds(MAX_TIMEOUT), default=600, metavar="SECONDS",
                         help="seconds a dossier's notebook may run before it is stopped and the dossier fails "
                              f"(default 600, at most {MAX_TIMEOUT:g})")  # fmt: skip
+
+
+def add_compare_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="an earlier output folder (last meeting's, say): each dossier lists what changed in "
+        "its case's records since that folder's dossier of the case",
+    )
 
 
 def add_inactive_months_option(parser: argparse.ArgumentParser) -> None:
@@ -140,6 +153,7 @@ def render_options(args: argparse.Namespace):
     return RenderOptions(
         lang=args.lang, as_of=args.as_of or dt.date.today(), since=args.since,
         inactive_months=args.inactive_months, formats=args.format, pdfa=args.pdfa, timeout=args.timeout,
+        compare_with=args.compare_with,
     )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
+from ..data.changes import Baseline, CaseRecords, Change, compare, read_baseline
 from ..data.dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
 from ..data.validate import load
 from ..errors import ParameterError
@@ -39,6 +40,12 @@ class CaseDossier:
     since: dt.date | None
     inactive_months: int
     parameters: dict[str, object]
+    #: The day of the forum's previous meeting, when ``since`` is the day after it.
+    since_meeting: dt.date | None = None
+    #: The earlier dossier compared with (``compare_with``); None when there is none.
+    baseline: Baseline | None = None
+    #: What differs in the case's records between ``baseline`` and now, up to the day.
+    changes: tuple[Change, ...] = ()
 
     @property
     def case(self):
@@ -71,8 +78,14 @@ def case_dossier(
     lang: str = "sv",
     since: dt.date | None = None,
     inactive_months: int = 6,
+    since_meeting: dt.date | None = None,
+    baseline: Baseline | None = None,
 ) -> CaseDossier:
     """The case ``case_id`` as it stood on ``as_of``, measured and put in words.
+
+    ``since`` marks events from that day on as new (``since_meeting``: the
+    forum's previous meeting, the day before ``since``); ``baseline`` is the
+    earlier dossier whose records this one's are compared with.
 
     Raises
     ------
@@ -90,8 +103,27 @@ def case_dossier(
         "since": since.isoformat() if since else None,
         "inactive_months": inactive_months,
     }
-    view = case_view(case_file, summary, lang, since)
-    return CaseDossier(case_file, summary, view, lang, as_of, since, inactive_months, parameters)
+    changes: tuple[Change, ...] = ()
+    if since_meeting is not None:
+        parameters["since_meeting"] = since_meeting.isoformat()
+    if baseline is not None:
+        extract = baseline.extract
+        # The earlier dossier's key, not where it lay: the page is the same wherever it is.
+        parameters["compare_with"] = f"{extract.key} ({extract.as_of})" if extract else "–"
+        if extract is not None:
+            changes = compare(extract.records().as_of(as_of), case_records(registry, case_id).as_of(as_of))
+    view = case_view(case_file, summary, lang, since, since_meeting=since_meeting,
+                     baseline=baseline, changes=changes)  # fmt: skip
+    return CaseDossier(case_file, summary, view, lang, as_of, since, inactive_months, parameters,
+                       since_meeting, baseline, changes)  # fmt: skip
+
+
+def case_records(registry: Registry, case_id: str) -> CaseRecords:
+    """The case's own records as the registry holds them now: the rows its extract keeps."""
+    from ..data.model import case_slice
+
+    tables = {name: frame.to_dict("records") for name, frame in case_slice(registry, case_id).items()}
+    return CaseRecords.from_tables(case_id, tables)
 
 
 def open_case(
@@ -102,6 +134,8 @@ def open_case(
     as_of: str | dt.date | None = None,
     since: str | dt.date | None = None,
     inactive_months: int = 6,
+    since_meeting: str | dt.date | None = None,
+    compare_with: str | Path | None = None,
 ) -> CaseDossier:
     """Check the notebook's parameters, load the data and open the case as of its day.
 
@@ -119,6 +153,12 @@ def open_case(
         Highlight events from this date on (``YYYY-MM-DD``); None for none.
     inactive_months
         Flag the case as inactive after this many months without an event.
+    since_meeting
+        The day of the forum's previous meeting (``YYYY-MM-DD``): new is what came
+        after it; ``since`` is then the day after, or None.
+    compare_with
+        An earlier output folder: list what changed in the case's records since its
+        dossier of the case; None for no comparison.
 
     Raises
     ------
@@ -127,6 +167,14 @@ def open_case(
     check_language(lang)
     day = parse_day(as_of, "as_of") or dt.date.today()
     since_day = parse_day(since, "since")
+    meeting_day = parse_day(since_meeting, "since_meeting")
+    if meeting_day is not None:
+        after = meeting_day + dt.timedelta(days=1)
+        if since_day not in (None, after):
+            raise ParameterError(
+                f"since = {since!r} with since_meeting = {since_meeting!r}: give one of them"
+            )
+        since_day = after
     if (
         isinstance(inactive_months, bool)
         or not isinstance(inactive_months, int)
@@ -140,7 +188,9 @@ def open_case(
             f"since = {since!r} is after as_of = {day.isoformat()!r}: a dossier knows nothing "
             "after its day; give a since on or before it"
         )
+    baseline = read_baseline(compare_with, str(case_id)) if compare_with else None
     registry = load(resolve_data_dir(data_dir))
     return case_dossier(
-        registry, case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months
-    )
+        registry, case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months,
+        since_meeting=meeting_day, baseline=baseline,
+    )  # fmt: skip

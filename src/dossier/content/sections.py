@@ -21,7 +21,7 @@ from .figures import timeline_alt, timeline_svg
 from .pages import macros
 
 __all__ = [
-    "Html", "documents", "figure", "forums", "header", "history", "notes", "open_case",
+    "Html", "changes", "documents", "figure", "forums", "header", "history", "notes", "open_case",
     "provenance", "related", "summary",
 ]  # fmt: skip
 
@@ -213,3 +213,13 @@ def _one_table(lang: str, section: str, fields: tuple[str, ...], rows: list[dict
             [Part(columns, rows, text(empty, lang))],
         )
     )  # fmt: skip
+
+
+def changes(d: CaseDossier) -> Html:
+    """What is new since ``since`` (or the forum's previous meeting), and what changed in the
+    case's records since the earlier dossier compared with; nothing when neither is asked for."""
+    view = d.view
+    if view.news is None and view.changes is None:
+        return Html("")
+    labels = {"possibly_new": text("heading.possibly_new", d.lang)}
+    return Html(_macros().changes(view, labels))

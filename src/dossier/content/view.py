@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..catalogue import Source, Words, label, text, words
+from ..data.changes import Baseline, Change
 from ..data.dates import PartialDate, format_day
 from ..data.model import CaseFile, Event
 from .analysis import COUNTED_KINDS, DecisionSummary, Inactivity, Months
@@ -92,10 +93,26 @@ class CaseView:
     next_meeting: Words
     later: Words | None
     earlier_decisions: Words | None = None
+    #: What is new since ``since`` (:func:`news_view`); None without a ``since``.
+    news: NewsView | None = None
+    #: What changed since an earlier dossier (:func:`changes_view`); None without one.
+    changes: ChangesView | None = None
+
+    def news_pairs(self) -> list[list]:
+        """The new events and the changes, one line each as :meth:`Words.pairs`, for the index pages."""
+        lines = [*(self.news.lines if self.news else ()), *(self.changes.lines if self.changes else ())]
+        return [line.pairs() for line in lines]
 
 
 def case_view(
-    case_file: CaseFile, summary: DecisionSummary, lang: str, since: dt.date | None = None
+    case_file: CaseFile,
+    summary: DecisionSummary,
+    lang: str,
+    since: dt.date | None = None,
+    *,
+    since_meeting: dt.date | None = None,
+    baseline: Baseline | None = None,
+    changes: tuple[Change, ...] = (),
 ) -> CaseView:
     """Build the view of a case file cut to its day (:meth:`CaseFile.as_of`) and its summary.
 
@@ -109,6 +126,11 @@ def case_view(
         ``"sv"`` or ``"en"``.
     since
         The day from which events are marked new, shown among the facts; None for none.
+    since_meeting
+        The forum's previous meeting's day, when ``since`` is the day after it.
+    baseline, changes
+        The earlier dossier compared with, and what differs
+        (:func:`~dossier.data.changes.compare`); None and () for no comparison.
     """
     day = case_file.day
     case = case_file.case
@@ -127,6 +149,10 @@ def case_view(
     next_meeting = _next_meeting(case_file, summary, lang)
     # Registered after the day: no time open, no quiet spell, nothing to measure yet.
     figures = _figures(summary, next_meeting, lang, measured=not case_file.unregistered)
+    news = news_view(case_file, since, since_meeting, lang) if since else None
+    compared = changes_view(case_file, baseline, changes, lang) if baseline else None
+    sentence = status_sentence(case_file, summary, lang)
+    counts = [part.count for part in (news, compared) if part is not None]
     return CaseView(
         lang=lang,
         as_of=day,
@@ -135,7 +161,7 @@ def case_view(
         # The registry's summary is of the registry's time: with later records it may tell of them.
         summary=Source("" if _has_later(case_file) or case_file.unregistered else case.summary),
         facts=_facts(case_file, lang, since),
-        sentence=status_sentence(case_file, summary, lang),
+        sentence=_joined([sentence, *counts], " ") if counts else sentence,
         activity=(
             words("phrase.no_events", lang)
             if case_file.unregistered
@@ -148,6 +174,8 @@ def case_view(
         next_meeting=next_meeting,
         later=_later(case_file, lang),
         earlier_decisions=_earlier_decisions(len(summary.decisions) - len(decisions), lang),
+        news=news,
+        changes=compared,
     )
 
 
@@ -378,3 +406,164 @@ def _later(case_file: CaseFile, lang: str) -> Words | None:
     if case_file.case.summary:
         later = Words([later, " ", words("phrase.later_summary", lang)])
     return later
+
+
+# -- what is new, what changed --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewsView:
+    """The case's events since a day: those certainly after it and those whose date may be.
+
+    Attributes
+    ----------
+    heading
+        "Nytt sedan förra sammanträdet (12 maj 2024)", "Nytt sedan den 3 maj 2024".
+    lines
+        One line per event dated on or after the day (its whole date's span).
+    possible
+        One line per event dated only to a month or year that holds the day: it may be
+        new or not, so it is not counted.
+    count
+        The sentence that says how many, for the summary.
+    """
+
+    heading: str
+    lines: tuple[Words, ...]
+    possible: tuple[Words, ...]
+    count: Words
+    empty: str
+    possible_note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesView:
+    """What differs in the case's records between an earlier dossier and this one."""
+
+    heading: str
+    lines: tuple[Words, ...]
+    count: Words
+    #: Said when there are no lines: no changes, or the case is new in the comparison.
+    empty: str
+
+
+def news_view(
+    case_file: CaseFile, since: dt.date, since_meeting: dt.date | None, lang: str
+) -> NewsView:
+    """The events dated after the forum's previous meeting (``since_meeting``), or from ``since`` on.
+
+    Up to the dossier's day only (the case file is cut to it). An event whose date's
+    span begins on or after ``since`` is new; one whose span only reaches it ("maj
+    2024" for a ``since`` of 12 May 2024) is listed apart as possibly new, and not
+    counted: its day is not known.
+    """
+    if since_meeting is not None:
+        when_text = text("phrase.since_meeting", lang, date=format_day(since_meeting, lang))
+        heading = text("heading.new_since_meeting", lang, date=format_day(since_meeting, lang))
+    else:
+        when_text = str(_on(since, lang))
+        heading = text("heading.new_since", lang, date=format_day(since, lang))
+    new = [e for e in case_file.events if e.date.start >= since]
+    possible = [e for e in case_file.events if e.date.start < since <= e.date.end]
+    count = words(
+        "sentence.new_none" if not new else "sentence.new_one" if len(new) == 1 else "sentence.new_many",
+        lang, n=len(new), since=when_text,
+    )  # fmt: skip
+    if possible:
+        count = Words([count, " ", _counted(len(possible), "sentence.possibly_new_one",
+                                            "sentence.possibly_new_many", lang)])  # fmt: skip
+    return NewsView(
+        heading,
+        tuple(_event_line(case_file, e, lang) for e in new),
+        tuple(_event_line(case_file, e, lang) for e in possible),
+        count,
+        text("phrase.no_new", lang),
+        text("phrase.possibly_new_note", lang, date=format_day(since, lang)),
+    )
+
+
+def _event_line(case_file: CaseFile, event: Event, lang: str) -> Words:
+    """"maj 2024, beslut, Regionala utvecklingsnämnden: Title" (a period with its end)."""
+    row = {"date": event.date.isoformat(), "end_date": "" if event.running or not event.end_date
+           else event.end_date.isoformat(), "kind": event.kind, "forum_id": event.forum_id,
+           "title": event.title, "decision_ref": event.decision_ref}  # fmt: skip
+    return _record_line(case_file, row, lang)
+
+
+def _record_line(case_file: CaseFile, row, lang: str) -> Words:
+    """An event's or a document's row in one line: date, kind, forum, paragraph: title."""
+    date = PartialDate.parse(row["date"]).format(lang)
+    if row.get("end_date"):
+        date = f"{date} – {PartialDate.parse(row['end_date']).format(lang)}"
+    kind = label("kind", row["kind"], lang) if "kind" in row else label(
+        "doc_type", row.get("doc_type", ""), lang)  # fmt: skip
+    parts: list = [date, kind]
+    if row.get("forum_id"):
+        parts.append(Source(case_file.forum_name(row["forum_id"])))
+    if row.get("decision_ref"):
+        parts.append(Source(row["decision_ref"]))
+    return Words([_joined(parts), ": ", Source(row["title"])])
+
+
+def changes_view(
+    case_file: CaseFile, baseline: Baseline, changes: tuple[Change, ...], lang: str
+) -> ChangesView:
+    """What changed since the earlier dossier, one line per change, in the reader's words."""
+    extract = baseline.extract
+    if extract is None:
+        return ChangesView(
+            text("heading.changes_new_case", lang), (), words("sentence.changes_new_case", lang),
+            text("phrase.new_in_comparison", lang),
+        )  # fmt: skip
+    day = format_day(extract.day, lang)
+    count = words(
+        "sentence.changes_none" if not changes else "sentence.changes_one" if len(changes) == 1
+        else "sentence.changes_many", lang, n=len(changes), date=day,
+    )  # fmt: skip
+    return ChangesView(
+        text("heading.changes", lang, date=day),
+        tuple(change_line(case_file, c, lang) for c in changes),
+        count,
+        text("phrase.no_changes", lang, date=day),
+    )
+
+
+def change_line(case_file: CaseFile, change: Change, lang: str) -> Words:
+    """One change as a reader sees it: "Ändrad händelse: maj 2024, beslut: X. Rubrik: A → B"."""
+    record = change.record
+    if change.kind.startswith("related_"):
+        relation = label("relation_inverse" if record["inverse"] else "relation",
+                         record["relation"], lang)  # fmt: skip
+        return words(f"change.{change.kind}", lang,
+                     case=Words([Source(record["case_id"]), f" ({relation})"]))  # fmt: skip
+    fields = _joined([_field_change(case_file, change, name, old, new, lang)
+                      for name, old, new in change.fields], "; ")  # fmt: skip
+    if change.kind == "case_changed":
+        return words("change.case_changed", lang, fields=fields)
+    line = _record_line(case_file, record, lang)
+    if change.kind == "event_changed":
+        return words("change.event_changed", lang, event=line, fields=fields)
+    return words(f"change.{change.kind}", lang, event=line)
+
+
+def _field_change(case_file: CaseFile, change: Change, name: str, old: str, new: str,
+                  lang: str) -> Words:  # fmt: skip
+    table = "case" if change.kind == "case_changed" else "event"
+    return words("change.field", lang, field=text(f"change_field.{table}.{name}", lang),
+                 old=_field_value(case_file, name, old, lang),
+                 new=_field_value(case_file, name, new, lang))  # fmt: skip
+
+
+def _field_value(case_file: CaseFile, name: str, value: str, lang: str) -> Words:
+    """A field's value as the dossier shows it: a date at its precision, a label, a forum's name."""
+    if not value:
+        return Words(["–"])
+    if name in ("date", "end_date", "opened", "closed"):
+        return Words([PartialDate.parse(value).format(lang)])
+    if name == "kind":
+        return Words([label("kind", value, lang)])
+    if name == "status":
+        return Words([label("status", value, lang)])
+    if name in ("forum_id", "owner_forum_id"):
+        return Words([Source(case_file.forum_name(value))])
+    return Words(["”" if lang == "sv" else "“", Source(value), "”"])

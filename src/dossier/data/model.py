@@ -385,6 +385,15 @@ class Registry:
     def meeting(self, meeting_id: str) -> Meeting | None:
         return self._meetings.get(meeting_id)
 
+    def previous_meeting(self, meeting_id: str) -> Meeting | None:
+        """The same forum's meeting before ``meeting_id``'s day, the latest; cancelled ones do not count."""
+        meeting = self.meeting(meeting_id)
+        earlier = [
+            m for m in self._meetings.values()
+            if m.forum_id == meeting.forum_id and m.day < meeting.day and m.state != "cancelled"
+        ]  # fmt: skip
+        return max(earlier, key=lambda m: (m.day, m.time), default=None)
+
     def agenda_items(self, *, case_id: str | None = None, meeting_id: str | None = None):
         """Agenda items of a case or a meeting, each with its meeting, by date and item."""
         if case_id is not None:

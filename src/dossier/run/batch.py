@@ -309,13 +309,15 @@ def run_batch(
     """
     out = Path(out_dir)
     started = time.perf_counter()
+    options = meeting_options(registry, meeting, options)
     with output_lock(out):
         claim_folders(case_ids, out)
         jobs = [prepare_job(registry, case_id, data_dir, options) for case_id in case_ids]
         results: dict[str, DossierResult] = {}
         pending = []
         for job in jobs:
-            skipped = None if force else _skipped(job.case_id, job.slug, job.title, job.key, out, job.sentence)
+            skipped = None if force else _skipped(job.case_id, job.slug, job.title, job.key, out,
+                                                  job.sentence, job.news)  # fmt: skip
             if skipped is None:
                 pending.append(job)
                 continue
@@ -344,6 +346,20 @@ def run_batch(
                 report.meeting_pack = build_meeting_pack(registry, meeting, report, options)
         write_report(report, options.lang)
     return report
+
+
+def meeting_options(registry: Registry, meeting: str | None, options: RenderOptions) -> RenderOptions:
+    """The options of a meeting's batch: new is what came after the forum's previous meeting.
+
+    Unchanged without a meeting, with a ``--since`` of its own, or when the forum has
+    no earlier meeting before the dossiers' day in meetings.csv.
+    """
+    if meeting is None or options.since is not None:
+        return options
+    previous = registry.previous_meeting(meeting)
+    if previous is None or previous.day >= options.day:
+        return options
+    return replace(options, since_meeting=previous.day)
 
 
 def render_batch(
@@ -425,7 +441,7 @@ def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
 def _written(job: DossierJob, rendered: RenderedDossier, out: Path) -> DossierResult:
     """Write a render's outcome into ``out`` (see :func:`~dossier.run.output.publish`); its result."""
     result = DossierResult(job.case_id, job.slug, job.title, Status.FAILED, rendered.seconds,
-                           key=job.key, sentence=job.sentence)  # fmt: skip
+                           key=job.key, sentence=job.sentence, news=job.news)  # fmt: skip
     try:
         result.outputs = publish(out, rendered).outputs
     except RenderError as exc:
@@ -438,7 +454,7 @@ def _written(job: DossierJob, rendered: RenderedDossier, out: Path) -> DossierRe
 
 
 def _skipped(case_id: str, slug: str, title: str, key: str, out: Path,
-             sentence: list) -> DossierResult | None:  # fmt: skip
+             sentence: list, news: list) -> DossierResult | None:  # fmt: skip
     """The result of a dossier left as it is because it is current (see
     :func:`~dossier.run.manifest.current_files`); None when it must be rendered."""
     folder = out / slug
@@ -446,7 +462,8 @@ def _skipped(case_id: str, slug: str, title: str, key: str, out: Path,
         return None
     manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
     outputs = DossierFiles.in_folder(folder, slug, manifest["formats"]).outputs
-    return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key, sentence=sentence)
+    return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key, sentence=sentence,
+                         news=news)  # fmt: skip
 
 
 # -- what a batch leaves behind ---------------------------------------------------------------
@@ -472,6 +489,12 @@ def batch_key(
         "toolkit": toolkit_fingerprint(),
     }
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8"))
+    if options.compare_with is not None:
+        # The earlier dossiers' extracts, which the comparison reads, not their folder's name.
+        from ..data.changes import EXTRACT_FILE
+
+        for path in sorted(options.compare_with.glob(f"*/{EXTRACT_FILE}")):
+            digest.update(path.parent.name.encode("utf-8") + b"\0" + path.read_bytes())
     files = sorted(
         path
         for path in Path(data_dir).iterdir()
@@ -500,8 +523,8 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     if last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
         return None
     try:
-        results = [_skipped(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"])
-                   for d in last["dossiers"]]  # fmt: skip
+        results = [_skipped(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"],
+                            d.get("news", [])) for d in last["dossiers"]]  # fmt: skip
     except (KeyError, TypeError):
         return None
     pack = last.get("meeting_pack")

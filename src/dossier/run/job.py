@@ -48,6 +48,9 @@ MAX_INACTIVE_MONTHS = 1200
 PARAMETER = "parameter"  # a parameter of the notebook; part of the dossier's key
 EXPORT = "export"  # how the notebook's result is written out; part of the key
 RUN = "run"  # how the render runs: the same dossier comes out whatever its value
+#: An earlier output folder to compare with: its dossier's case extract, not the folder's
+#: path, goes into the key (see :func:`baseline_extract`), and reaches the notebook as a file.
+BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,21 @@ class RenderOptions:
     formats: tuple[str, ...] = field(default=("html", "pdf"), metadata={"role": EXPORT})
     pdfa: bool = field(default=False, metadata={"role": EXPORT})
     timeout: float | None = field(default=600, metadata={"role": RUN})
+    #: The day of the forum's previous meeting, in a meeting batch: new is what came after it.
+    since_meeting: dt.date | None = None
+    #: ``--compare-with``: an earlier output folder; list what changed since its dossier.
+    compare_with: Path | None = field(default=None, metadata={"role": BASELINE})
 
     def __post_init__(self) -> None:
         if self.as_of is None:  # one day for the whole run, even one that passes midnight
             object.__setattr__(self, "as_of", dt.date.today())
+        if self.since_meeting is not None and self.since is None:
+            # The meeting's own day was seen at the meeting: new begins the day after.
+            object.__setattr__(self, "since", self.since_meeting + dt.timedelta(days=1))
+        elif self.since_meeting is not None and self.since != self.since_meeting + dt.timedelta(1):
+            raise ParameterError("since_meeting: give since as None, or the day after the meeting")
+        if self.compare_with is not None:
+            object.__setattr__(self, "compare_with", check_baseline_folder(self.compare_with))
         check_language(self.lang)
         if not self.formats or any(f not in ("html", "pdf") for f in self.formats):
             raise ParameterError(f"--format {','.join(self.formats)}: use html, pdf or html,pdf")
@@ -105,6 +119,8 @@ class RenderOptions:
 def _json_value(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
     if isinstance(value, tuple):
         return list(value)
     return value
@@ -119,6 +135,8 @@ class DossierFiles:
     pdf: Path | None
     notebook: Path
     manifest: Path
+    #: The case extract the dossier was made from (see :mod:`dossier.data.changes`).
+    extract: Path | None = None
 
     @classmethod
     def in_folder(cls, folder: Path, slug: str, formats: Iterable[str]) -> DossierFiles:
@@ -127,13 +145,14 @@ class DossierFiles:
 
         names = file_names(slug, formats)
         html, pdf = (folder / names[kind] if kind in names else None for kind in ("html", "pdf"))
-        return cls(folder, html, pdf, folder / names["notebook"], folder / MANIFEST_FILE)
+        return cls(folder, html, pdf, folder / names["notebook"], folder / MANIFEST_FILE,
+                   folder / names["extract"])  # fmt: skip
 
     @property
     def outputs(self) -> dict[str, str]:
         """The paths by kind, as a batch's report lists them."""
         paths = {"html": self.html, "pdf": self.pdf, "notebook": self.notebook,
-                 "manifest": self.manifest}  # fmt: skip
+                 "manifest": self.manifest, "extract": self.extract}  # fmt: skip
         return {kind: str(path) for kind, path in paths.items() if path is not None}
 
 
@@ -150,6 +169,10 @@ class DossierJob:
     manifest: dict = field(repr=False)
     #: Where the case stands, as the dossier says it (:meth:`Words.pairs`), for the index pages.
     sentence: list = field(default_factory=list, repr=False)
+    #: The earlier dossier's case extract (``--compare-with``), None when there is none.
+    baseline: bytes | None = field(default=None, repr=False)
+    #: What is new and what changed, one line each (:meth:`CaseView.news_pairs`), for the index pages.
+    news: list = field(default_factory=list, repr=False)
 
     @property
     def parameters(self) -> dict[str, object]:
@@ -182,10 +205,10 @@ def prepare_job(
 ) -> DossierJob:
     """Cut the case's extract and compute its key; raises UnknownCaseError for an unknown case."""
     case = registry.case(case_id)
-    from ..content.context import case_dossier
     from ..data.validate import notes_json
     from .manifest import case_slice_csv, package_versions
 
+    slug = slugify(case_id)
     slice_files, slice_rows = case_slice_csv(registry, case_id)
     sources = [{"file": s.path.name, "sha256": s.sha256, "rows": s.rows, "encoding": s.encoding}
                for s in registry.sources]  # fmt: skip
@@ -194,10 +217,13 @@ def prepare_job(
     extract = slice_files | notes | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
     parameters = {"case_id": case_id, **options.settings(PARAMETER)}
     toolkit = toolkit_fingerprint()
-    key = dossier_key(slice_files | notes, parameters, toolkit, options)
+    baseline = baseline_extract(options.compare_with, case_id, slug)
+    # The earlier dossier's extract, not its folder's name, says what the comparison shows.
+    compared = {} if options.compare_with is None else {BASELINE_KEY: baseline or b""}
+    key = dossier_key(slice_files | notes | compared, parameters, toolkit, options)
     manifest = {
         "case_id": case_id,
-        "slug": slugify(case_id),
+        "slug": slug,
         "as_of": parameters["as_of"],
         "key": key,
         "parameters": parameters,
@@ -208,10 +234,101 @@ def prepare_job(
         "packages": package_versions(),
         **options.settings(EXPORT),
     }
-    view = case_dossier(registry, case_id, as_of=options.day, lang=options.lang,
-                        since=options.since, inactive_months=options.inactive_months).view  # fmt: skip
-    return DossierJob(case_id, manifest["slug"], case.title, options, extract, key, manifest,
-                      view.sentence.pairs())  # fmt: skip
+    if options.compare_with is not None:
+        manifest["compare_with"] = baseline_record(options.compare_with, baseline)
+    view = open_dossier(registry, case_id, options, baseline).view
+    return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
+                      view.sentence.pairs(), baseline, view.news_pairs())  # fmt: skip
+
+
+def open_dossier(registry: Registry, case_id: str, options: RenderOptions,
+                 baseline: bytes | None = None):  # fmt: skip
+    """The case as its dossier shows it with ``options`` (:func:`~dossier.content.context.case_dossier`).
+
+    ``baseline`` is the earlier dossier's case extract (:func:`baseline_extract`); with
+    ``options.compare_with`` set and no extract, the case is new in the comparison.
+    """
+    from ..content.context import case_dossier
+    from ..data.changes import Baseline, CaseExtract
+
+    compared = None
+    if options.compare_with is not None:
+        compared = Baseline(CaseExtract.from_bytes(baseline) if baseline else None)
+    return case_dossier(
+        registry, case_id, as_of=options.day, lang=options.lang, since=options.since,
+        since_meeting=options.since_meeting, inactive_months=options.inactive_months,
+        baseline=compared,
+    )  # fmt: skip
+
+
+#: In a job's key, the place of the earlier dossier's case extract.
+BASELINE_KEY = "baseline"
+
+
+def check_baseline_folder(folder: str | Path) -> Path:
+    """``--compare-with DIR``: the folder, if it is an output folder whose dossiers keep extracts.
+
+    Raises
+    ------
+    ParameterError
+        It does not exist, is no folder, holds no dossier, or its dossiers keep no case
+        extract (made before dossiers kept them).
+    """
+    from ..data.changes import EXTRACT_FILE
+    from .manifest import MANIFEST_FILE
+
+    folder = Path(folder)
+    fix = "give an earlier output folder (the --out of an earlier render or batch)"
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise ParameterError(f"--compare-with {folder} {what}: {fix}")
+    dossiers = [p.parent for p in folder.glob(f"*/{MANIFEST_FILE}")]
+    if not dossiers:
+        raise ParameterError(f"--compare-with {folder} holds no dossier (no */{MANIFEST_FILE}): {fix}")
+    if not any((d / EXTRACT_FILE).is_file() for d in dossiers):
+        raise ParameterError(
+            f"--compare-with {folder}: its dossiers keep no {EXTRACT_FILE} (they were made "
+            "before dossiers kept the records they were made from); render them again with "
+            "this version, or give a newer output folder"
+        )
+    return folder
+
+
+def baseline_extract(folder: Path | None, case_id: str, slug: str) -> bytes | None:
+    """The case extract of ``case_id``'s dossier in the earlier output folder; None if it has none.
+
+    Raises
+    ------
+    ParameterError
+        The folder's dossier of the case has an extract that cannot be read.
+    """
+    if folder is None:
+        return None
+    from ..data.changes import EXTRACT_FILE, CaseExtract
+
+    path = folder / slug / EXTRACT_FILE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ParameterError(f"--compare-with {folder}: cannot read {path}: {exc.strerror}") from None
+    try:
+        extract = CaseExtract.from_bytes(data)
+    except ValueError as exc:
+        raise ParameterError(
+            f"--compare-with {folder}: {path} is damaged: {exc}; render that folder again"
+        ) from None
+    return data if extract.case_id == case_id else None  # two IDs of one slug: another case
+
+
+def baseline_record(folder: Path, baseline: bytes | None) -> dict[str, object]:
+    """What the manifest records of the earlier dossier compared with: its folder, key and day."""
+    from ..data.changes import CaseExtract
+
+    extract = CaseExtract.from_bytes(baseline) if baseline else None
+    return {"folder": str(folder), "key": extract.key if extract else None,
+            "as_of": extract.as_of if extract else None}  # fmt: skip
 
 
 def dossier_key(
@@ -261,6 +378,8 @@ def render_job(job: DossierJob, kernel: WarmKernel) -> RenderedDossier:
             (extract / name).write_bytes(data)
         files = DossierFiles.in_folder(folder, job.slug, job.options.formats)
         parameters = {**job.parameters, "data_dir": str(extract)}
+        if job.options.compare_with is not None:
+            parameters["compare_with"] = str(_baseline_folder(scratch, job))
         try:
             nb = run_notebook(notebook_path(), files.notebook, parameters, kernel=kernel,
                               timeout=job.options.timeout)  # fmt: skip
@@ -273,6 +392,25 @@ def render_job(job: DossierJob, kernel: WarmKernel) -> RenderedDossier:
     return RenderedDossier(job.case_id, job.slug, job.options.formats, written)
 
 
+def _baseline_folder(scratch: Path, job: DossierJob) -> Path:
+    """The earlier dossier's extract as an output folder of its own, for the notebook to read."""
+    from ..data.changes import EXTRACT_FILE
+
+    baseline = scratch / "baseline"
+    (baseline / job.slug).mkdir(parents=True)
+    if job.baseline is not None:  # an empty folder: the case is new in the comparison
+        (baseline / job.slug / EXTRACT_FILE).write_bytes(job.baseline)
+    return baseline
+
+
+def case_extract(job: DossierJob) -> bytes:
+    """The case extract the dossier keeps beside its manifest: the slice of each table, as CSV."""
+    from ..data.changes import CaseExtract
+
+    tables = {n: d for n, d in job.extract.items() if n not in (EXTRACT_SOURCES, EXTRACT_NOTES)}
+    return CaseExtract(job.case_id, job.manifest["as_of"], job.key, tables).to_bytes()
+
+
 def _export(nb, files: DossierFiles, job: DossierJob) -> None:
     """The executed notebook ``nb`` as HTML and PDF, and the manifest that records them."""
     from .export import html_document, write_pdf
@@ -282,6 +420,8 @@ def _export(nb, files: DossierFiles, job: DossierJob) -> None:
     html = html_document(nb, lang=options.lang, case_id=job.case_id, title=job.title)
     manifest = dict(job.manifest)
     records = manifest["files"] = {files.notebook.name: file_record(files.notebook.read_bytes())}
+    files.extract.write_bytes(case_extract(job))
+    records[files.extract.name] = file_record(files.extract.read_bytes())
     if files.html is not None:
         files.html.write_text(html, encoding="utf-8")
         records[files.html.name] = file_record(files.html.read_bytes())

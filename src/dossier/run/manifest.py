@@ -16,6 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..data.changes import EXTRACT_FILE
+
 if TYPE_CHECKING:  # pandas: not for checking a dossier, which a batch of unchanged cases does
     from ..data.model import Registry
 
@@ -58,9 +60,10 @@ def case_slice_csv(registry: Registry, case_id: str) -> tuple[dict[str, bytes], 
 
 
 def file_names(slug: str, formats: Iterable[str]) -> dict[str, str]:
-    """The dossier's files by kind (``html``, ``pdf``, ``notebook``), as named in its folder."""
+    """The dossier's files by kind (``html``, ``pdf``, ``notebook``, ``extract``), as named in its folder."""
     names = {kind: f"{slug}.{kind}" for kind in ("html", "pdf") if kind in formats}
     names["notebook"] = f"{slug}.ipynb"
+    names["extract"] = EXTRACT_FILE
     return names
 
 

@@ -16,13 +16,12 @@ from itertools import accumulate
 from pathlib import Path
 
 from ..catalogue import text
-from ..content.context import case_dossier
 from ..content.pages import render_page
 from ..data.dates import format_day
 from ..data.model import Registry
 from ..errors import RenderError
 from .export import html_document, lay_out, page_content, write_document
-from .job import slugify
+from .job import baseline_extract, open_dossier, slugify
 from .output import swap_into_place
 
 #: Layouts of the pack before its page numbers must have settled. A dossier takes as many
@@ -84,15 +83,16 @@ def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> 
             for item in items:
                 result = results.get(item.case_id)
                 # Where the case stands on the pack's day, in the words of its dossier and the mail.
-                view = case_dossier(registry, item.case_id, as_of=options.day, lang=lang,
-                                    inactive_months=options.inactive_months).view  # fmt: skip
+                baseline = baseline_extract(options.compare_with, item.case_id,
+                                            slugify(item.case_id))  # fmt: skip
+                view = open_dossier(registry, item.case_id, options, baseline).view
                 item_title = item.title or view.title
                 printed = result is not None and Path(result.outputs.get("pdf", "")).is_file()
                 if printed:
                     dossiers.append(_packed(item.item, item_title, result, lang))
                 rows.append(
                     {"item": item.item, "case_id": item.case_id, "title": item_title,
-                     "sentence": view.sentence, "proposal": item.proposal,
+                     "sentence": view.sentence, "news": view.news_pairs(), "proposal": item.proposal,
                      "anchor": dossiers[-1].anchor if printed else None,
                      "note": "" if printed else text("pack.missing", lang)}
                 )  # fmt: skip

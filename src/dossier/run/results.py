@@ -33,6 +33,8 @@ class DossierResult:
     key: str = ""
     #: Where the case stands, in the dossier's words (:meth:`~dossier.catalogue.Words.pairs`).
     sentence: list = field(default_factory=list)
+    #: What is new and what changed, one line each (:meth:`~dossier.content.view.CaseView.news_pairs`).
+    news: list = field(default_factory=list)
 
 
 @dataclass
@@ -63,7 +65,7 @@ def index_page(results: list[DossierResult], folder: Path, lang: str, *, title: 
     for r in results:
         links = [(name.upper() if name in ("html", "pdf") else name, os.path.relpath(path, folder))
                  for name, path in r.outputs.items() if name in ("html", "pdf", "notebook")]  # fmt: skip
-        row = {"case_id": r.case_id, "title": Source(r.title), "sentence": r.sentence, "status": r.status,
+        row = {"case_id": r.case_id, "title": Source(r.title), "sentence": r.sentence, "news": r.news, "status": r.status,
                "status_label": text(f"batch.{r.status}", lang), "links": links, "error": r.error or ""}  # fmt: skip
         if items is not None:
             row["item"] = items.get(r.case_id, "")

@@ -32,6 +32,7 @@ from ..errors import HeaderError, MailError, ParameterError
 if TYPE_CHECKING:
     from ..content.view import CaseView
     from ..data.model import Registry
+    from ..run.job import RenderOptions
 
 # Line breaks and other control characters (C0, DEL, C1, Unicode line and paragraph
 # separators): none may reach a header, where a line break would start a new header.
@@ -175,15 +176,21 @@ def attachment_name(slug: str, title: str, extension: str) -> str:
 
 
 def case_view(
-    registry: Registry, case_id: str, *, lang: str, as_of: dt.date, inactive_months: int = 6
+    registry: Registry, case_id: str, *, lang: str, as_of: dt.date, inactive_months: int = 6,
+    options: RenderOptions | None = None,
 ) -> CaseView:
     """What the message shows of one case: the dossier's own view of it as of ``as_of``.
 
     The same :class:`~dossier.content.view.CaseView` the dossier's sections show,
-    so the mail says what the dossier says, in the same words.
+    so the mail says what the dossier says, in the same words. With the dossiers'
+    ``options``, what is new and what changed as well (``since``, ``compare_with``).
     """
     from ..content.context import case_dossier
+    from ..run.job import baseline_extract, open_dossier, slugify
 
+    if options is not None:
+        baseline = baseline_extract(options.compare_with, case_id, slugify(case_id))
+        return open_dossier(registry, case_id, options, baseline).view
     return case_dossier(
         registry, case_id, as_of=as_of, lang=lang, inactive_months=inactive_months
     ).view
@@ -225,6 +232,7 @@ def case_letter(
     inactive_months: int,
     attach: str,
     subject: str | None,
+    options: RenderOptions | None = None,
 ) -> Letter:
     """The message for one or more cases: each case's summary, each dossier attached.
 
@@ -236,7 +244,8 @@ def case_letter(
     cases = []
     attachments = []
     for case_id in case_ids:
-        view = case_view(registry, case_id, lang=lang, as_of=as_of, inactive_months=inactive_months)
+        view = case_view(registry, case_id, lang=lang, as_of=as_of,
+                         inactive_months=inactive_months, options=options)  # fmt: skip
         cases.append(view)
         attachments += _dossier_files(case_id, slugify(case_id), view.title, files[case_id], attach)
     first = cases[0]
@@ -273,6 +282,7 @@ def meeting_letter(
     as_of: dt.date,
     attach: str,
     subject: str | None,
+    options: RenderOptions | None = None,
 ) -> Letter:
     """The message for a meeting: its agenda with one summary line per case, the pack attached.
 
@@ -298,13 +308,14 @@ def meeting_letter(
         name = attachment_name(slug, f"{forum_name} {meeting.day.isoformat()}", "pdf")
         attachments.append(_file_attachment(pack_pdf, name, "pdf"))
     for item in registry.agenda_items(meeting_id=meeting_id):
-        view = case_view(registry, item.case_id, lang=lang, as_of=as_of)
+        view = case_view(registry, item.case_id, lang=lang, as_of=as_of, options=options)
         agenda.append(
             {
                 "item": item.item,
                 "case_id": item.case_id,
                 "title": Source(item.title) if item.title else view.title,
                 "sentence": view.sentence,
+                "news": news_lines(view),
             }
         )
         if attach in ("html", "both"):
@@ -324,6 +335,21 @@ def meeting_letter(
         **_labels(lang),
     }
     return _letter(view, attachments, lang, f"meeting-{slug}")
+
+
+def news_lines(view: CaseView) -> list:
+    """What is new and what changed, one line each, as the dossier says them."""
+    return [*(view.news.lines if view.news else ()), *(view.changes.lines if view.changes else ())]
+
+
+def news_sections(view: CaseView) -> list[tuple[str, tuple]]:
+    """The dossier's "new since" and "changes" sections as (heading, lines), the empty ones saying so."""
+    sections = []
+    if view.news is not None:
+        sections.append((view.news.heading, view.news.lines or (view.news.empty,)))
+    if view.changes is not None:
+        sections.append((view.changes.heading, view.changes.lines or (view.changes.empty,)))
+    return sections
 
 
 def _letter(view: dict, attachments: list, lang: str, stem: str) -> Letter:
@@ -391,6 +417,7 @@ def plain_text(view: dict) -> str:
             out += [
                 para(header_text(f"{row['item']}. {row['case_id']} – {row['title']}")),
                 para(str(row["sentence"]), "   "),
+                *(para(f"- {line}", "   ") for line in row["news"]),
                 "",
             ]
     for case in view["cases"]:
@@ -403,6 +430,8 @@ def plain_text(view: dict) -> str:
             para(("⚠ " if case.inactive else "") + str(case.activity)),
             "",
         ]
+        for heading, lines in news_sections(case):
+            out += [heading, *(para(f"- {line}") for line in lines), ""]
         out += [view["pending_heading"]]
         if case.pending:
             out += [para(f"{case.pending.title} ({case.pending.about})")]

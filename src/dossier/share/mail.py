@@ -105,7 +105,7 @@ def mail_dossiers(
     """
     from ..data.validate import load
     from ..resources import data_dir as resolve_data_dir
-    from ..run.batch import run_batch, select_cases
+    from ..run.batch import meeting_options, run_batch, select_cases
     from ..run.job import RenderOptions
     from ..run.output import output_lock
 
@@ -129,6 +129,7 @@ def mail_dossiers(
     data = resolve_data_dir(data_dir)
     registry = load(data)
     chosen = select_cases(registry, case_ids, meeting=meeting)
+    options = meeting_options(registry, meeting, options)
     out = Path(out_dir)
     report = run_batch(
         chosen,
@@ -144,7 +145,8 @@ def mail_dossiers(
         lines = "\n".join(f"  {(r.error or r.case_id).splitlines()[0]}" for r in failed)
         raise MailError(f"no message built: {len(failed)} dossier(s) failed to render:\n{lines}")
     files = {r.case_id: r.outputs for r in report.results}
-    common = {"lang": options.lang, "as_of": options.day, "attach": attach, "subject": subject}
+    common = {"lang": options.lang, "as_of": options.day, "attach": attach, "subject": subject,
+              "options": options}  # fmt: skip
     if meeting:
         pack = (report.meeting_pack or {}).get("pdf")
         if not pack:

@@ -1,0 +1,358 @@
+"""What changed in a case's records between an earlier dossier and now.
+
+Every dossier keeps the *case extract* it was made from beside its manifest
+(:data:`EXTRACT_FILE`: the case's slice of each contract table as CSV text, in
+one JSON file, byte-identical for identical data). :func:`compare` sets two
+cuts of a case's records side by side and lists every difference as a typed
+:class:`Change`: events added, removed or changed field by field, the case's own
+fields changed, related cases and documents added or removed.
+
+Which event is which
+--------------------
+An event with an ``event_id`` is that id: it is matched to the event with the
+same id and nothing else; an id that is gone was removed, a new one added.
+Events without an id are matched by what they say, in passes, each pass on the
+events still unmatched:
+
+1. all fields equal;
+2. the same title, kind and forum (a corrected date or text);
+3. the same date and title (a corrected kind or forum);
+4. the same date, kind and forum (a new title or text).
+
+Within a pass, of several candidates the one with the fewest differing fields
+pairs first, then file order. An id-less event changed in two of date, title,
+kind and forum matches none of the passes: it is listed as removed and added,
+which is what the records alone can say of it.
+
+Documents are known by all their fields and related cases by the other case,
+the link and its direction: they are added or removed, never changed.
+
+Only records dated up to the dossier's day take part (:meth:`CaseRecords.as_of`):
+nothing dated after it is ever listed, on either side.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ParameterError
+from .contract import TABLE
+from .dates import PartialDate
+
+#: The case extract's file in each dossier's folder.
+EXTRACT_FILE = "case-extract.json"
+#: The extract's layout; a reader refuses another.
+EXTRACT_FORMAT = 1
+
+#: The event fields a change lists, in the contract's order (the case ID and row are no news).
+EVENT_FIELDS = tuple(c for c in TABLE["events"].column_names if c != "case_id")
+CASE_FIELDS = tuple(c for c in TABLE["cases"].column_names if c != "case_id")
+DOCUMENT_FIELDS = tuple(c for c in TABLE["documents"].column_names if c != "case_id")
+
+#: The passes that match events without an id (see the module's docstring).
+EVENT_PASSES: tuple[tuple[str, ...], ...] = (
+    EVENT_FIELDS,
+    ("title", "kind", "forum_id"),
+    ("date", "title"),
+    ("date", "kind", "forum_id"),
+)
+
+#: The kinds of change, in the order a dossier lists them.
+CHANGE_KINDS = (
+    "case_changed",
+    "event_added",
+    "event_changed",
+    "event_removed",
+    "related_added",
+    "related_removed",
+    "document_added",
+    "document_removed",
+)
+
+Row = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two cuts of a case's records.
+
+    Attributes
+    ----------
+    kind
+        One of :data:`CHANGE_KINDS`.
+    record
+        The row as it is now (added, changed) or as it was (removed).
+    fields
+        For a change: (field, old value, new value) for each field that differs,
+        in the contract's column order.
+    """
+
+    kind: str
+    record: Row
+    fields: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def is_event(self) -> bool:
+        return self.kind.startswith("event_")
+
+
+@dataclass(frozen=True)
+class CaseRecords:
+    """One case's own records as contract rows of text: what a comparison looks at."""
+
+    case_id: str
+    case: Row | None
+    events: tuple[Row, ...] = ()
+    #: (other case, relation, read from the other side) for each link.
+    related: tuple[tuple[str, str, bool], ...] = ()
+    documents: tuple[Row, ...] = ()
+
+    @classmethod
+    def from_tables(cls, case_id: str, tables: Mapping[str, Iterable[Row]]) -> CaseRecords:
+        """The case's records from its slice of each table (``{"events": rows, …}``)."""
+        cases = [r for r in tables.get("cases", ()) if r["case_id"] == case_id]
+        related = []
+        for r in tables.get("relations", ()):
+            if r["case_id"] == case_id and r["related_case_id"] != case_id:
+                related.append((r["related_case_id"], r["relation"], False))
+            elif r["related_case_id"] == case_id and r["case_id"] != case_id:
+                related.append((r["case_id"], r["relation"], True))
+        return cls(
+            case_id,
+            dict(cases[0]) if cases else None,
+            tuple(dict(r) for r in tables.get("events", ()) if r["case_id"] == case_id),
+            tuple(dict.fromkeys(related)),
+            tuple(dict(r) for r in tables.get("documents", ()) if r["case_id"] == case_id),
+        )
+
+    def as_of(self, day: dt.date) -> CaseRecords:
+        """The records dated up to ``day``: an event or document whose date begins after it is left out."""
+        return CaseRecords(
+            self.case_id,
+            self.case,
+            tuple(r for r in self.events if _starts_by(r["date"], day)),
+            self.related,
+            tuple(r for r in self.documents if _starts_by(r["date"], day)),
+        )
+
+
+def _starts_by(value: str, day: dt.date) -> bool:
+    # The same cut as CaseFile.as_of: a date whose span begins by the day is kept.
+    return PartialDate.parse(value).start <= day
+
+
+# -- the extract ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseExtract:
+    """A dossier's case extract: the contract CSV files of its case's slice, and what it was for.
+
+    Attributes
+    ----------
+    case_id
+        The case.
+    as_of
+        The dossier's day, ``YYYY-MM-DD``.
+    key
+        The dossier's key (see :func:`dossier.run.job.dossier_key`).
+    tables
+        The slice of each contract table as CSV bytes, by file name (``events.csv``).
+    """
+
+    case_id: str
+    as_of: str
+    key: str
+    tables: Mapping[str, bytes] = field(repr=False)
+
+    def to_bytes(self) -> bytes:
+        """The extract file: sorted JSON, so identical data gives identical bytes."""
+        data = {
+            "format": EXTRACT_FORMAT,
+            "case_id": self.case_id,
+            "as_of": self.as_of,
+            "key": self.key,
+            "tables": {name: data.decode("utf-8") for name, data in self.tables.items()},
+        }
+        return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CaseExtract:
+        """Read an extract file; ValueError (saying what is wrong) if it is not one."""
+        try:
+            loaded = json.loads(data)
+        except ValueError as exc:
+            raise ValueError(f"it is not JSON ({exc})") from None
+        if not isinstance(loaded, dict) or loaded.get("format") != EXTRACT_FORMAT:
+            raise ValueError(f"it is no case extract of format {EXTRACT_FORMAT}")
+        try:
+            tables = {str(n): str(t).encode("utf-8") for n, t in loaded["tables"].items()}
+            return cls(str(loaded["case_id"]), str(loaded["as_of"]), str(loaded["key"]), tables)
+        except (KeyError, AttributeError, TypeError) as exc:
+            raise ValueError(f"it lacks {exc}") from None
+
+    @property
+    def day(self) -> dt.date:
+        return dt.date.fromisoformat(self.as_of)
+
+    def records(self) -> CaseRecords:
+        """The case's records as the extract holds them (every date, not only up to its day)."""
+        tables = {
+            name.removesuffix(".csv"): list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+            for name, data in self.tables.items()
+        }
+        return CaseRecords.from_tables(self.case_id, tables)
+
+
+# -- the comparison -------------------------------------------------------------------------
+
+
+def compare(old: CaseRecords, new: CaseRecords) -> tuple[Change, ...]:
+    """Every difference between ``old`` and ``new``, in :data:`CHANGE_KINDS` order, events by date.
+
+    Both should be cut to the same day (:meth:`CaseRecords.as_of`).
+    """
+    changes: list[Change] = []
+    if old.case is not None and new.case is not None:
+        fields = _differences(old.case, new.case, CASE_FIELDS)
+        if fields:
+            changes.append(Change("case_changed", new.case, fields))
+    pairs, removed, added = match_events(old.events, new.events)
+    for before, after in pairs:
+        fields = _differences(before, after, EVENT_FIELDS)
+        if fields:
+            changes.append(Change("event_changed", after, fields))
+    changes += [Change("event_added", r) for r in added]
+    changes += [Change("event_removed", r) for r in removed]
+    for name, mine, theirs in (("added", new, old), ("removed", old, new)):
+        changes += [
+            Change(f"related_{name}", {"case_id": other, "relation": relation,
+                                       "inverse": "yes" if inverse else ""})
+            for other, relation, inverse in mine.related
+            if (other, relation, inverse) not in set(theirs.related)
+        ]  # fmt: skip
+        changes += [
+            Change(f"document_{name}", r)
+            for r in _unmatched(mine.documents, theirs.documents, DOCUMENT_FIELDS)
+        ]
+    return tuple(sorted(changes, key=_change_order))
+
+
+def _change_order(change: Change) -> tuple:
+    date = change.record.get("date") if change.kind != "case_changed" else None
+    start = PartialDate.parse(date).start if date else dt.date.min
+    return (CHANGE_KINDS.index(change.kind), start, change.record.get("title", ""),
+            change.record.get("case_id", ""))  # fmt: skip
+
+
+def _differences(old: Row, new: Row, names: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    return tuple((n, old.get(n, ""), new.get(n, "")) for n in names if old.get(n, "") != new.get(n, ""))
+
+
+def _unmatched(mine: Iterable[Row], theirs: Iterable[Row], names: tuple[str, ...]) -> list[Row]:
+    """The rows of ``mine`` left over when each row of ``theirs`` takes one equal to it."""
+    left: dict[tuple, int] = {}
+    for r in theirs:
+        key = tuple(r.get(n, "") for n in names)
+        left[key] = left.get(key, 0) + 1
+    found = []
+    for r in mine:
+        key = tuple(r.get(n, "") for n in names)
+        if left.get(key):
+            left[key] -= 1
+        else:
+            found.append(r)
+    return found
+
+
+def match_events(
+    old: Iterable[Row], new: Iterable[Row]
+) -> tuple[list[tuple[Row, Row]], list[Row], list[Row]]:
+    """Pair the events of ``old`` and ``new`` (see the module's docstring for the rule).
+
+    Returns the pairs (old, new), the events of ``old`` left unpaired (removed)
+    and those of ``new`` (added), each in file order.
+    """
+    old, new = list(old), list(new)
+    pairs: list[tuple[int, int]] = []
+    new_ids = {r["event_id"]: j for j, r in enumerate(new) if r.get("event_id")}
+    for i, r in enumerate(old):
+        if r.get("event_id") and r["event_id"] in new_ids:
+            pairs.append((i, new_ids[r["event_id"]]))
+    # An event with an id is that id; the passes pair only events of which one has none.
+    old_left = [i for i, r in enumerate(old) if not r.get("event_id")
+                or r["event_id"] not in new_ids]  # fmt: skip
+    taken = {j for _, j in pairs}
+    new_left = [j for j, r in enumerate(new) if j not in taken]
+    for names in EVENT_PASSES:
+        found = _pass(old, new, old_left, new_left, names)
+        pairs += found
+        done_old, done_new = {i for i, _ in found}, {j for _, j in found}
+        old_left = [i for i in old_left if i not in done_old]
+        new_left = [j for j in new_left if j not in done_new]
+    pairs.sort()
+    return ([(old[i], new[j]) for i, j in pairs], [old[i] for i in old_left],
+            [new[j] for j in new_left])  # fmt: skip
+
+
+def _pass(old, new, old_left, new_left, names) -> list[tuple[int, int]]:
+    """One pass: pair events equal in ``names``, the closest first, then in file order."""
+    candidates = []
+    by_key: dict[tuple, list[int]] = {}
+    for j in new_left:
+        by_key.setdefault(tuple(new[j].get(n, "") for n in names), []).append(j)
+    for i in old_left:
+        for j in by_key.get(tuple(old[i].get(n, "") for n in names), ()):
+            if old[i].get("event_id") and new[j].get("event_id"):
+                continue  # two ids that differ are two events
+            candidates.append((len(_differences(old[i], new[j], EVENT_FIELDS)), i, j))
+    pairs, used_old, used_new = [], set(), set()
+    for _, i, j in sorted(candidates):
+        if i not in used_old and j not in used_new:
+            pairs.append((i, j))
+            used_old.add(i)
+            used_new.add(j)
+    return pairs
+
+
+# -- the earlier dossier --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The earlier dossier a dossier is compared with: its case extract, None when it had none.
+
+    None means the earlier output folder has no dossier of the case: the case is new in the
+    comparison.
+    """
+
+    extract: CaseExtract | None
+
+
+def read_baseline(folder: str | Path, case_id: str) -> Baseline:
+    """The dossier of ``case_id`` in the earlier output ``folder``, found by its extract's case ID.
+
+    Raises
+    ------
+    ParameterError
+        ``folder`` is no folder, or an extract in it for this case cannot be read.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ParameterError(
+            f"compare_with = {str(folder)!r} is no folder: give an earlier output folder"
+        )
+    for path in sorted(folder.glob(f"*/{EXTRACT_FILE}")):
+        try:
+            extract = CaseExtract.from_bytes(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"compare_with: {path} cannot be read: {exc}") from None
+        if extract.case_id == case_id:
+            return Baseline(extract)
+    return Baseline(None)

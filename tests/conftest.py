@@ -194,6 +194,18 @@ def sample_dossier_en(tmp_path_factory: pytest.TempPathFactory) -> RenderedDossi
 
 
 @pytest.fixture(scope="session")
+def big_dossier(tmp_path_factory: pytest.TempPathFactory) -> RenderedDossier:
+    """The one case of `dossier demo-data --cases 1 --events-per-case 500`, in Swedish."""
+    from dossier.data.synthetic import generate
+
+    data = tmp_path_factory.mktemp("big-data")
+    generate(data, cases=1, events_per_case=500, seed=1)
+    with (data / "cases.csv").open(encoding="utf-8") as cases:
+        case_id = cases.readlines()[1].split(",")[0]
+    return render_dossier(tmp_path_factory, case_id, data=data)
+
+
+@pytest.fixture(scope="session")
 def related_dossier_pdfa(tmp_path_factory: pytest.TempPathFactory) -> RenderedDossier:
     """RUN/136/2022 (the case with decision § 224) in Swedish, as PDF/A with its data attached."""
     return render_dossier(tmp_path_factory, RELATED_CASE, lang="sv", pdfa=True)

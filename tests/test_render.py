@@ -125,6 +125,21 @@ def test_every_page_is_numbered_and_headed_with_the_case(request, lang, page_wor
         assert f"{SAMPLE_CASE} · {SAMPLE_TITLE}" in flat, f"no running header on page {number}"
 
 
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_the_summary_of_a_500_event_case_fits_one_page(big_dossier):
+    """Issue 13 point 6: the summary once listed every decision over five pages."""
+    pages = [" ".join(page.split()) for page in big_dossier.pdf_pages]
+    summary = [n for n, page in enumerate(pages) if "Beslutssammanfattning" in page]
+    assert len(summary) == 1
+    page = pages[summary[0]]
+    # The latest five decisions, then how many more the history holds, then the figures.
+    assert re.search(r"\d+ tidigare beslut finns i ”Ärendets historik”\.", page), page
+    assert "Ärendet i siffror" in page and "Nästa sammanträde" in page
+    decisions = page.split("Beslut Datum Typ Forum Paragraf Händelse")[1].split("tidigare beslut")[0]
+    assert len(re.findall(r"\b20\d\d\b", decisions)) == 5
+
+
 @pytest.mark.parametrize("lang", ["sv", "en"])
 @pytest.mark.kernel
 @pytest.mark.xdist_group("render")

@@ -7,6 +7,7 @@ white, how big a lane is, how labels wrap and how the date axis is ticked.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from babel.dates import format_date
 from matplotlib.axes import Axes
 from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 from matplotlib.ticker import Formatter, FuncFormatter, Locator, NullLocator
 
 from ..data.dates import LOCALES
@@ -158,19 +161,49 @@ def halo_style(size: float) -> dict:
     return {"marker": "o", "ms": size * 1.9, "mfc": YELLOW, "mec": BLACK, "mew": 0.6}
 
 
-class BracketHandler(HandlerBase):
-    """Draws the legend key of an imprecise date as the bracket the lanes show."""
+class KeyHandler(HandlerBase):
+    """A legend key drawn as the lanes draw its notation, styled like the legend's handle.
+
+    Subclasses give :meth:`shape`, the key in the legend box ``(x, y, width, height)``;
+    its first artist takes the handle's colours and lines.
+    """
 
     def create_artists(
         self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans
     ):
-        # Flat and wide, as in the lanes: a hollow square key (Beredning) is as tall as wide.
-        x0, x1 = -xdescent, -xdescent + width
-        low, high = -ydescent + 0.3 * height, -ydescent + 0.5 * height
-        bracket = Line2D([x0, x0, x1, x1], [high, low, low, high], transform=trans)
-        bracket.update_from(orig_handle)
-        bracket.set_transform(trans)
-        return [bracket]
+        artists = self.shape(-xdescent, -ydescent, width, height)
+        artists[0].update_from(orig_handle)
+        for artist in artists:
+            artist.set_transform(trans)
+        return artists
+
+    def shape(self, x: float, y: float, width: float, height: float) -> list:
+        raise NotImplementedError
+
+
+class BracketHandler(KeyHandler):
+    """An imprecise date: flat and wide, as in the lanes (the Beredning square is as tall as wide)."""
+
+    def shape(self, x, y, width, height):
+        low, high = y + 0.3 * height, y + 0.5 * height
+        return [Line2D([x, x, x + width, x + width], [high, low, low, high])]
+
+
+class BarHandler(KeyHandler):
+    """A period: a thin bar, as the lanes draw it (not a block)."""
+
+    def shape(self, x, y, width, height):
+        return [Rectangle((x, y + 0.25 * height), width, 0.5 * height)]
+
+
+class CountHandler(KeyHandler):
+    """A count: the grey box with a number in it, as in a crowded lane."""
+
+    def shape(self, x, y, width, height):
+        box = Rectangle((x, y - 0.15 * height), width, 1.3 * height)
+        number = Text(x + width / 2, y + height / 2, "3", ha="center", va="center",
+                      fontsize=COUNT_SIZE)  # fmt: skip
+        return [box, number]
 
 
 class Shown(Locator):
@@ -233,8 +266,8 @@ class TimeScale:
             real += [low, high]
             shown += [at, at + width]
             at += width + BREAK_SHARE * total
-        self.real = np.array(real)
-        self.shown = np.array(shown)
+        self.real = real
+        self.shown = shown
 
     @property
     def breaks(self) -> list[tuple[float, float]]:
@@ -242,10 +275,20 @@ class TimeScale:
         return [(a[1], b[0]) for a, b in zip(self.stretches, self.stretches[1:], strict=False)]
 
     def forward(self, x):
-        return _through(x, self.real, self.shown)
+        return self._through(x, self.real, self.shown)
 
     def inverse(self, x):
-        return _through(x, self.shown, self.real)
+        return self._through(x, self.shown, self.real)
+
+    def _through(self, x, knots, values):
+        if len(self.stretches) == 1:
+            return x
+        if isinstance(x, float | int):
+            # One position at a time while laying out: no array for a single number.
+            i = min(max(bisect.bisect_right(knots, x) - 1, 0), len(knots) - 2)
+            k0, k1, v0, v1 = knots[i], knots[i + 1], values[i], values[i + 1]
+            return float(v0 + (x - k0) * (v1 - v0) / (k1 - k0))
+        return _through(x, np.asarray(knots), np.asarray(values))
 
 
 def _through(x, knots, values):

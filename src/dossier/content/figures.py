@@ -63,7 +63,9 @@ from .figure_style import (
     TRACK,
     WIDTH,
     YELLOW,
+    BarHandler,
     BracketHandler,
+    CountHandler,
     Shown,
     TimeScale,
     crowded,
@@ -235,6 +237,15 @@ def _alt_event(case_file: CaseFile, event: Event, lang: str, named_kind: bool = 
     return f"{when} ({', '.join(where)})" if where else when
 
 
+def _day_number(day: dt.date) -> float:
+    """``matplotlib.dates.date2num`` of a date, without its datetime round trip (500 events)."""
+    return day.toordinal() + _EPOCH
+
+
+#: date2num(day) - day.toordinal(): matplotlib's epoch, read once.
+_EPOCH = float(mdates.date2num(dt.date(2000, 1, 1))) - dt.date(2000, 1, 1).toordinal()
+
+
 def _stretches(case_file: CaseFile, as_of: dt.date) -> list[tuple[float, float]]:
     """The spans of time the axis shows: the case's activity and the as-of day.
 
@@ -243,9 +254,9 @@ def _stretches(case_file: CaseFile, as_of: dt.date) -> list[tuple[float, float]]
     as a break, so a case quiet for years before its day is not drawn as
     empty years.
     """
-    day = mdates.date2num(as_of)
+    day = _day_number(as_of)
     spans = sorted(
-        (mdates.date2num(e.start), mdates.date2num(e.end) + 1) for e in case_file.events
+        (_day_number(e.start), _day_number(e.end) + 1) for e in case_file.events
     )
     first = spans[0][0] if spans else day
     whole = max([day + 1] + [end for _, end in spans]) - first
@@ -416,6 +427,7 @@ class _Timeline:
         self.figure = Figure(figsize=(WIDTH, 4))
         # Agg measures text, so wrapping and label thinning use real font metrics.
         self.renderer = FigureCanvasAgg(self.figure).get_renderer()
+        self.measured: dict[tuple[str, float], tuple[float, float]] = {}
         self.scale = TimeScale(_stretches(case_file, as_of))
         self.low, self.high = self.scale.real[0], self.scale.real[-1]
         lane_of = {fid: index for index, (fid, _) in enumerate(lanes(case_file, lang))}
@@ -435,8 +447,8 @@ class _Timeline:
     # Placing -----------------------------------------------------------------
 
     def _place(self, event: Event, lane: int) -> _Mark:
-        start = mdates.date2num(event.start)
-        end = mdates.date2num(event.end) + 1
+        start = _day_number(event.start)
+        end = _day_number(event.end) + 1
         if event.is_period:
             x, span = start, (start, end)
         elif event.date.precision == "day":
@@ -524,7 +536,7 @@ class _Timeline:
                                 self.lang)  # fmt: skip
         # Ticks only where time is shown, and none right of the as-of line: the dossier
         # knows nothing after it.
-        last = mdates.date2num(self.as_of)
+        last = _day_number(self.as_of)
         shown = [(low, min(high, last)) for low, high in self.scale.stretches if low <= last]
         ax.xaxis.set_major_locator(Shown(ax.xaxis.get_major_locator(), shown, one_each=True))
         ax.xaxis.set_minor_locator(Shown(ax.xaxis.get_minor_locator(), shown))
@@ -563,8 +575,8 @@ class _Timeline:
         ax.set_axisbelow(True)
         if self.since is not None and self.since <= self.as_of:
             # New since --since, up to the day: the band ends on the as-of line.
-            start = max(mdates.date2num(self.since), self.low)
-            end = mdates.date2num(self.as_of)
+            start = max(_day_number(self.since), self.low)
+            end = _day_number(self.as_of)
             ax.axvspan(start, end, color=YELLOW, alpha=0.14, lw=0, zorder=0.2, gid="since")
             ax.axvline(start, color=GREY, lw=0.6, ls=(0, (1, 1.5)), zorder=0.6)
 
@@ -727,7 +739,7 @@ class _Timeline:
         """A grey box per month, quarter or year of a crowded lane, with its count in it."""
         half = COUNT_ROW * 0.4
         for count in self.counts:
-            start, end = mdates.date2num(count.start), mdates.date2num(count.end)
+            start, end = _day_number(count.start), _day_number(count.end)
             ax.add_patch(Rectangle(
                 (start, count.y - half), end - start, 2 * half, fc=COUNT_FILL, ec=COUNT_EDGE,
                 lw=0.4, zorder=1.8, gid="event-count",
@@ -744,9 +756,14 @@ class _Timeline:
 
     def _text_box(self, words: str, size: float) -> tuple[float, float]:
         """Width and height of ``words`` in inches."""
-        prop = FontProperties(family=RC["font.family"], size=size)
-        width, height, _ = self.renderer.get_text_width_height_descent(words, prop, ismath=False)
-        return width / self.figure.dpi, height / self.figure.dpi
+        key = (words, size)
+        if key not in self.measured:
+            prop = FontProperties(family=RC["font.family"], size=size)
+            width, height, _ = self.renderer.get_text_width_height_descent(
+                words, prop, ismath=False
+            )
+            self.measured[key] = (width / self.figure.dpi, height / self.figure.dpi)
+        return self.measured[key]
 
     def _free(self, box: Box, others: Sequence[Box] = ()) -> bool:
         """Whether a label box clears every placed label and ``others``."""
@@ -766,7 +783,7 @@ class _Timeline:
         return (x - half, x + half, y - half, y + half)
 
     def _draw_as_of(self, ax: Axes) -> None:
-        x = mdates.date2num(self.as_of)
+        x = _day_number(self.as_of)
         ax.axvline(x, color=BLACK, lw=1.0, ls=(0, (4, 2)), zorder=3.5, gid="as-of")
         words = text("phrase.as_of_line", self.lang, date=format_day(self.as_of, self.lang))
         # The label sits above the lanes, on whichever side of the line has more room.
@@ -842,6 +859,7 @@ class _Timeline:
         handler_map: dict[Artist, HandlerBase] = {}
         if any(m.event.is_period for m in marks):
             bar = Patch(fc=tint(GREY), ec="#4D4D4D", lw=0.5)
+            handler_map[bar] = BarHandler()
             notation.append((bar, text("legend.period", self.lang)))
         if any(m.span is not None and not m.event.is_period for m in marks):
             bracket = Line2D([], [], color="#333333", lw=0.8)
@@ -850,6 +868,7 @@ class _Timeline:
         buckets = dict.fromkeys(count.bucket for count in self.counts)
         for bucket in buckets:
             box = Patch(fc=COUNT_FILL, ec=COUNT_EDGE, lw=0.4)
+            handler_map[box] = CountHandler()
             notation.append((box, text(f"legend.count_{bucket}", self.lang)))
         if self.scale.breaks:
             pause = Line2D([], [], color=GREY, lw=0.6, ls=(0, (2, 2)))

@@ -353,7 +353,7 @@ def test_an_option_added_to_render_options_reaches_the_notebook_and_both_keys(tm
     # The options as they are: the notebook's parameters, and the export's in the manifest.
     job = prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day, timeout=5))
     assert job.parameters == {"case_id": "A/1/2020", "lang": "sv", "as_of": "2023-06-01",
-                              "since": None, "inactive_months": 6}  # fmt: skip
+                              "since": None, "inactive_months": 6, "since_meeting": None}  # fmt: skip
     assert (job.manifest["formats"], job.manifest["pdfa"]) == (["html", "pdf"], False)
     assert job.key == prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day)).key
 
@@ -1123,7 +1123,8 @@ def test_is_current_needs_this_case_this_key_and_every_file_as_recorded(tmp_path
     job = prepare_job(load(data), "A/1/2020", data, options)
     folder = tmp_path / "out" / job.slug
     folder.mkdir(parents=True)
-    contents = {f"{job.slug}.ipynb": b"{}", f"{job.slug}.html": b"<html></html>"}
+    contents = {f"{job.slug}.ipynb": b"{}", f"{job.slug}.html": b"<html></html>",
+                "case-extract.json": b"{}"}  # fmt: skip
     for name, content in contents.items():
         (folder / name).write_bytes(content)
     records = {name: {"size": len(c), "sha256": hashlib.sha256(c).hexdigest()}

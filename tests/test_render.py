@@ -512,7 +512,7 @@ def test_notebook_has_one_parameters_cell_with_the_documented_defaults():
     }
     assert defaults | {"data_dir": None} == {
         "case_id": "RUN/168/2020", "lang": "sv", "as_of": None, "since": None,
-        "inactive_months": 6, "data_dir": None,
+        "inactive_months": 6, "data_dir": None, "since_meeting": None, "compare_with": None,
     }  # fmt: skip
 
 

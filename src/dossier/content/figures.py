@@ -82,7 +82,8 @@ from .figure_style import (
 
 
 def timeline(
-    case_file: CaseFile, *, as_of: dt.date, since: dt.date | None = None, lang: str = "sv"
+    case_file: CaseFile, *, as_of: dt.date, since: dt.date | None = None, lang: str = "sv",
+    changed: ChangeMarks | None = None,
 ) -> Figure:
     """Draw the case's timeline: one lane per forum, one marker per event.
 
@@ -99,6 +100,9 @@ def timeline(
         highlights nothing.
     lang
         ``"sv"`` or ``"en"``: the language of labels, legend and month names.
+    changed
+        Events added or changed since an earlier dossier, marked with a square
+        (:func:`draw_change_marks`); None marks none.
 
     Returns
     -------
@@ -114,7 +118,9 @@ def timeline(
     """
     check_language(lang)
     with figure_style():
-        return _Timeline(_on(case_file, as_of), as_of, since, lang).draw()
+        timeline = _Timeline(_on(case_file, as_of), as_of, since, lang)
+        timeline.changed = changed
+        return timeline.draw()
 
 
 def _on(case_file: CaseFile, as_of: dt.date) -> CaseFile:
@@ -123,13 +129,14 @@ def _on(case_file: CaseFile, as_of: dt.date) -> CaseFile:
 
 
 def timeline_svg(
-    case_file: CaseFile, *, as_of: dt.date, since: dt.date | None = None, lang: str = "sv"
+    case_file: CaseFile, *, as_of: dt.date, since: dt.date | None = None, lang: str = "sv",
+    changed: ChangeMarks | None = None,
 ) -> str:
     """The timeline as SVG text, byte-identical for the same input.
 
     Parameters
     ----------
-    case_file, as_of, since, lang
+    case_file, as_of, since, lang, changed
         As for :func:`timeline`.
 
     Returns
@@ -139,7 +146,7 @@ def timeline_svg(
         creation date is written and element ids do not vary between runs.
     """
     with figure_style():
-        figure = timeline(case_file, as_of=as_of, since=since, lang=lang)
+        figure = timeline(case_file, as_of=as_of, since=since, lang=lang, changed=changed)
         out = io.StringIO()
         figure.savefig(out, format="svg", metadata={"Date": None})
     return out.getvalue()
@@ -414,8 +421,36 @@ def _capital(words: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+@dataclass(frozen=True)
+class ChangeMarks:
+    """The events to mark as added or changed since an earlier dossier, and the legend's words."""
+
+    #: Each event as (event_id, date, kind, forum_id, title), as the records give them.
+    events: frozenset[tuple[str, str, str, str, str]]
+    legend: str
+
+    def marks(self, event: Event) -> bool:
+        key = (event.event_id, event.date.isoformat(), event.kind, event.forum_id, event.title)
+        return key in self.events
+
+
+def change_mark_style(size: float) -> dict:
+    # A square outline round the marker: a shape, so it reads in greyscale and beside the halo.
+    return {"marker": "s", "ms": size * 2.2, "mfc": "none", "mec": BLACK, "mew": 1.0}
+
+
+def draw_change_marks(ax: Axes, marks: Sequence, changed: ChangeMarks | None, size: float) -> None:
+    """Square the markers of the events added or changed since the earlier dossier."""
+    chosen = [m for m in marks if changed is not None and changed.marks(m.event)]
+    if chosen:
+        ax.plot([m.x for m in chosen], [m.y for m in chosen], ls="none",
+                **change_mark_style(size), zorder=4.6, gid="changed")  # fmt: skip
+
+
 class _Timeline:
     """One drawing of one case; a class only to share the measurements between steps."""
+
+    changed: ChangeMarks | None = None
 
     def __init__(
         self, case_file: CaseFile, as_of: dt.date, since: dt.date | None, lang: str
@@ -528,6 +563,7 @@ class _Timeline:
         marks, self.counts = self._marks()
         self._draw_spans(ax, marks)
         self._draw_markers(ax, marks)
+        draw_change_marks(ax, marks, self.changed, self.marker_size)
         self.label_boxes: list[Box] = []
         self._draw_counts(ax)
         self._draw_as_of(ax)
@@ -877,6 +913,9 @@ class _Timeline:
             halo = Line2D([], [], ls="none", **halo_style(MARKER_SIZE))
             new = text("phrase.new_since", self.lang, date=format_day(self.since, self.lang))
             notation.append((halo, new))
+        if self.changed is not None and any(self.changed.marks(m.event) for m in marks):
+            square = Line2D([], [], ls="none", **change_mark_style(MARKER_SIZE * 0.6))
+            notation.append((square, self.changed.legend))
         if notation:
             handles, labels = zip(*notation, strict=True)
             labels = [_capital(words) for words in labels]

@@ -12,12 +12,12 @@ import base64
 from dataclasses import dataclass, field
 
 from ..catalogue import Source, Words, label, text
-from ..data.dates import PartialDate
+from ..data.dates import PartialDate, format_day
 from ..data.model import Event
 from ..resources import toolkit_fingerprint
 from .analysis import forums_involved, is_new
 from .context import CaseDossier, open_case
-from .figures import timeline_alt, timeline_svg
+from .figures import ChangeMarks, timeline_alt, timeline_svg
 from .pages import macros
 
 __all__ = [
@@ -94,13 +94,25 @@ def summary(d: CaseDossier) -> Html:
 
 def figure(d: CaseDossier) -> Html:
     """The timeline, embedded as an SVG image with alt text."""
-    svg = timeline_svg(d.case_file, as_of=d.as_of, since=d.since, lang=d.lang)
+    svg = timeline_svg(d.case_file, as_of=d.as_of, since=d.since, lang=d.lang,
+                       changed=change_marks(d))  # fmt: skip
     view = {
         "heading": text("heading.timeline", d.lang),
         "svg_base64": base64.b64encode(svg.encode("utf-8")).decode("ascii"),
         "alt": timeline_alt(d.case_file, as_of=d.as_of, lang=d.lang),
     }
     return Html(_macros().figure(view))
+
+
+def change_marks(d: CaseDossier) -> ChangeMarks | None:
+    """The events added or changed since the earlier dossier, for the timeline to mark."""
+    if d.baseline is None or d.baseline.extract is None:
+        return None
+    fields = ("event_id", "date", "kind", "forum_id", "title")
+    events = frozenset(tuple(c.record.get(f, "") for f in fields) for c in d.changes
+                       if c.kind in ("event_added", "event_changed"))  # fmt: skip
+    day = format_day(d.baseline.extract.day, d.lang)
+    return ChangeMarks(events, text("legend.changed", d.lang, date=day))
 
 
 def history(d: CaseDossier) -> Html:

@@ -344,6 +344,14 @@ WORDS: dict[str, tuple[str, str]] = {
         "Ärendet avslutades efter den {as_of}; den dagen var det pågående.",
         "The case was closed after {as_of}; on that day it was open.",
     ),
+    # Case notebooks and what render says it does (issue 12)
+    "batch.own_cell": ("1 egen cell", "1 own cell"),
+    "batch.own_cells": ("{n} egna celler", "{n} own cells"),
+    "stage.reading": ("Läser data i {data} …", "Reading the data in {data} …"),
+    "stage.running": ("Kör notebooken {notebook} …", "Running the notebook {notebook} …"),
+    "stage.html": ("Skriver HTML …", "Writing the HTML …"),
+    "stage.pdf": ("Skriver PDF …", "Writing the PDF …"),
+    "stage.written": ("Klart: {folder}", "Written to {folder}"),
 }
 
 

@@ -31,7 +31,9 @@ from .options import (
     MAX_WORKERS,
     add_data_option,
     add_inactive_months_option,
+    add_notebooks_option,
     iso_day,
+    notebooks_folder,
     seconds,
     whole_number,
     worker_count,
@@ -138,6 +140,7 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
         help="the date the dossiers speak for (default today)",
     )
     add_inactive_months_option(mail)
+    add_notebooks_option(mail)
     mail.add_argument(
         "--workers",
         type=worker_count,
@@ -227,6 +230,7 @@ def run_mail(args: argparse.Namespace) -> int:
             lang=args.lang,
             as_of=args.as_of or dt.date.today(),
             inactive_months=args.inactive_months,
+            notebooks=notebooks_folder(args.notebooks),
         )
         delivery = mail_dossiers(
             args.case_ids,

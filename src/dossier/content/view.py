@@ -364,3 +364,12 @@ def _later(case_file: CaseFile, lang: str) -> Words | None:
     if case_file.case.summary:
         later = Words([later, " ", words("phrase.later_summary", lang)])
     return later
+
+
+def event_when(event: Event, lang: str) -> str:
+    """An event's date as the dossier writes it: a period's end, or "pågår" while it runs."""
+    if event.running:
+        return f"{event.date.format(lang)} – {text('phrase.ongoing', lang)}"
+    if event.end_date:
+        return f"{event.date.format(lang)} – {event.end_date.format(lang)}"
+    return event.date.format(lang)

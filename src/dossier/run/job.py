@@ -163,8 +163,9 @@ class DossierJob:
     manifest: dict = field(repr=False)
     #: Where the case stands, as the dossier says it (:meth:`Words.pairs`), for the index pages.
     sentence: list = field(default_factory=list, repr=False)
-    #: The notebook to run: the case's own, or the template.
-    notebook: Path = field(default_factory=notebook_path)
+    #: The case's own notebook as bytes, so that a worker on any machine runs it; None for the
+    #: template (the worker's own, as for every other file of the toolkit).
+    case_notebook: bytes | None = field(default=None, repr=False)
 
     @property
     def parameters(self) -> dict[str, object]:
@@ -210,7 +211,11 @@ def prepare_job(
     parameters = {"case_id": case_id, **options.settings(PARAMETER)}
     toolkit = toolkit_fingerprint()
     notebook = notebook_for(options.notebooks, slugify(case_id))
-    record = notebook_record(notebook)
+    try:
+        notebook_bytes = notebook.read_bytes()  # once: what is hashed is what runs
+    except OSError as exc:
+        raise ParameterError(f"{notebook}: cannot read it ({exc.strerror})") from None
+    record = notebook_record(notebook, notebook_bytes)
     key = dossier_key(slice_files | notes, parameters, toolkit, options, record["sha256"])
     manifest = {
         "case_id": case_id,
@@ -228,8 +233,9 @@ def prepare_job(
     }
     view = case_dossier(registry, case_id, as_of=options.day, lang=options.lang,
                         since=options.since, inactive_months=options.inactive_months).view  # fmt: skip
+    own = notebook_bytes if record["case_notebook"] else None
     return DossierJob(case_id, manifest["slug"], case.title, options, extract, key, manifest,
-                      view.sentence.pairs(), notebook)  # fmt: skip
+                      view.sentence.pairs(), own)  # fmt: skip
 
 
 def dossier_key(
@@ -284,9 +290,13 @@ def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) 
             (extract / name).write_bytes(data)
         files = DossierFiles.in_folder(folder, job.slug, job.options.formats)
         parameters = {**job.parameters, "data_dir": str(extract)}
-        stage("running", notebook=job.notebook.name)
+        notebook = notebook_path()
+        if job.case_notebook is not None:
+            notebook = scratch / f"{job.slug}.case.ipynb"
+            notebook.write_bytes(job.case_notebook)
+        stage("running", notebook=Path(job.manifest["notebook"]["path"]).name)
         try:
-            nb = run_notebook(job.notebook, files.notebook, parameters, kernel=kernel,
+            nb = run_notebook(notebook, files.notebook, parameters, kernel=kernel,
                               timeout=job.options.timeout)  # fmt: skip
         except NotebookFailed as exc:
             executed = files.notebook.read_bytes() if files.notebook.exists() else None

@@ -49,22 +49,25 @@ def notebook_for(folder: str | Path | None, slug: str) -> Path:
     return notebook_path()
 
 
-def analyst_cells(path: Path) -> int:
-    """How many cells of the notebook at ``path`` are the analyst's own (see the module's docstring)."""
+def analyst_cells(path: Path, data: bytes | None = None) -> int:
+    """How many cells of the notebook at ``path`` are the analyst's own (see the module's docstring).
+
+    ``data``: the notebook's bytes as read already.
+    """
     try:
-        cells = json.loads(path.read_bytes())["cells"]
+        cells = json.loads(path.read_bytes() if data is None else data)["cells"]
         return sum(1 for cell in cells if not _tags(cell) & (PARAMETER_TAGS | {STANDARD_TAG}))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ParameterError(f"{path}: not a Jupyter notebook ({exc}); open and save it in JupyterLab") from exc
 
 
-def notebook_record(path: Path) -> dict[str, object]:
-    """What a dossier's manifest says of the notebook it was rendered from."""
+def notebook_record(path: Path, data: bytes) -> dict[str, object]:
+    """What a dossier's manifest says of the notebook at ``path``, whose bytes are ``data``."""
     return {
         "path": str(path),
         "case_notebook": path != notebook_path(),
-        "sha256": notebook_hash(path),
-        "analyst_cells": analyst_cells(path),
+        "sha256": notebook_hash(path, data),
+        "analyst_cells": analyst_cells(path, data),
     }
 
 

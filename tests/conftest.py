@@ -422,3 +422,40 @@ def short_tmp() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="dossier-test-", dir="/tmp"))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- A case notebook with the analyst's own cells (issue 12) ----------------------------------
+
+#: The analyst's remark and the first words her own code cell shows, in the case notebook below.
+REMARK = "Analytikerns anmärkning: remissvaren från kommunerna väntas i augusti."
+OWN_ANALYSIS = "Egen analys:"
+
+
+def add_own_cells(path: Path) -> None:
+    """Put a Markdown remark and a code cell of the analyst's into the case notebook at
+    ``path``, right after the place the notebook marks for them, as she would in JupyterLab."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    nb = nbformat.read(path, as_version=4)
+    place = next(i for i, c in enumerate(nb.cells) if c.get("id") == "your-cells")
+    code = ("from IPython.display import Markdown\n\nevents = case.events\n"
+            f"Markdown(f\"{OWN_ANALYSIS} {{len(events[events.precision != 'day'])}} händelser utan känd dag\")")  # fmt: skip
+    nb.cells[place + 1 : place + 1] = [new_markdown_cell(REMARK), new_code_cell(code)]
+    nbformat.write(nb, path)
+
+
+def save_as_lab_does(path: Path) -> None:
+    """Write outputs, execution counts and Lab's metadata into the notebook at ``path``, as a
+    save in JupyterLab after running it does."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(nb.cells, 1):
+        cell.metadata["jupyter"] = {"source_hidden": False}
+        cell.metadata["collapsed"] = False
+        if cell.cell_type == "code":
+            cell.execution_count = number
+            cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>ran</p>"})]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nbformat.write(nb, path)

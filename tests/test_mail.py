@@ -740,3 +740,33 @@ def test_a_letter_never_attaches_a_file_its_manifest_does_not_vouch_for(out, dam
         MailError, match=r"RUN/168/2020: the dossier in .* does not match its manifest"
     ):
         case_letter(registry, [CASE], {CASE: files}, **common)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_the_analysts_remark_reaches_the_mail_of_her_case_only(tmp_path, capsys, monkeypatch, smtp_server):
+    """Her case notebook's remark is in the PDF mailed for that case, not in the other case's."""
+    import subprocess
+
+    from conftest import REMARK, add_own_cells, joined
+
+    notebooks = tmp_path / "notebooks"
+    code, stdout, _ = run(capsys, "notebook", CASE, "--dir", str(notebooks), "--data", str(SAMPLE_DATA))
+    assert code == 0
+    add_own_cells(Path(stdout.strip()))
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server("starttls")
+    out = tmp_path / "dossiers"
+    code, _, stderr = run(capsys, *mail_args(out, CASE, "RUN/136/2022", "--notebooks", str(notebooks)),
+                          *server.options())  # fmt: skip
+    assert code == 0, stderr
+    (envelope,) = server.received
+    found = {name.split()[0]: pdf for name, pdf in attachments(parse(envelope.content)).items()}
+    assert sorted(found) == ["RUN-136-2022", "RUN-168-2020"]
+
+    def text_of(pdf: bytes) -> str:
+        done = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True)
+        return joined(done.stdout.decode("utf-8"))
+
+    assert joined(REMARK) in text_of(found["RUN-168-2020"])
+    assert joined(REMARK) not in text_of(found["RUN-136-2022"])

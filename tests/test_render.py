@@ -190,7 +190,7 @@ def test_executed_notebook_ran_every_cell_with_the_parameters(sample_dossier_sv)
     assert f'case_id = "{SAMPLE_CASE}"' in injected[0].source
     assert f'as_of = "{AS_OF}"' in injected[0].source
     sections = code[code.index(injected[0]) + 1 :]
-    assert len(sections) == 9
+    assert len(sections) == 3  # opening, record, closing: the standard sections by block
     for cell in sections:
         assert cell.execution_count is not None
         assert [o.output_type for o in cell.outputs] == ["execute_result"], cell.source
@@ -568,3 +568,64 @@ def test_bad_parameter_stops_the_notebook_right_after_the_parameters(
     assert evalue in errors[0].evalue
     assert not [o for c in code[: injected + 1] for o in c.outputs if o.output_type == "error"]
     assert all(c.execution_count is None for c in code[injected + 2 :])
+
+
+# --- What render says as it goes -------------------------------------------------------------
+
+
+@pytest.mark.kernel
+def test_render_says_each_stage_on_stderr_and_the_files_on_stdout(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["render", SAMPLE_CASE, "--out", str(out), "--as-of", AS_OF, "--lang", "en"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    folder = out / slugify(SAMPLE_CASE)
+    assert captured.err.splitlines() == [
+        f"Reading the data in {REPO / 'data' / 'sample'} …",
+        "Running the notebook case_dossier.ipynb …",
+        "Writing the HTML …",
+        "Writing the PDF …",
+        f"Written to {folder}",
+    ]
+    assert [Path(line).parent for line in captured.out.split()] == [folder] * 4
+
+
+def test_render_on_a_terminal_shows_a_bar_that_ends_with_the_last_stage():
+    import fcntl
+    import os
+    import struct
+    import termios
+
+    from dossier.run.render import STAGES, stage_reporter
+
+    leader, follower = os.openpty()
+    # A terminal 100 columns wide (a new pseudo-terminal has none, and a bar then has no room).
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    with open(follower, "w", encoding="utf-8", closefd=True) as terminal:
+        stage, finish = stage_reporter("sv", terminal)
+        stage("reading", data="/data")
+        stage("running", notebook="RUN-168-2020.ipynb")
+        stage("html")
+        stage("pdf")
+        stage("written", folder="/ut/RUN-168-2020")
+        finish()
+    shown = b""
+    while chunk := _read_available(leader):
+        shown += chunk
+    os.close(leader)
+    screen = shown.decode("utf-8")
+    assert "Läser data i /data …" in screen and "Kör notebooken RUN-168-2020.ipynb …" in screen
+    assert "Klart: /ut/RUN-168-2020" in screen and f"{len(STAGES)}/{len(STAGES)}" in screen
+
+
+def _read_available(fd: int) -> bytes:
+    """What the terminal holds now; b"" once it holds nothing (its writer has closed)."""
+    import os
+    import select
+
+    if not select.select([fd], [], [], 0)[0]:
+        return b""
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the follower is closed and all was read
+        return b""

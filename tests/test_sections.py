@@ -123,3 +123,33 @@ def test_text_from_the_data_is_escaped(tmp_path, write_data, valid_csv):
 def test_a_day_the_dossier_cannot_speak_for_is_refused(parameters, said):
     with pytest.raises(ParameterError, match=re.escape(said)):
         show.open_case("RUN/168/2020", data_dir=SAMPLE, **parameters)
+
+
+# -- the standard sections by block, as case notebooks call them, and their look in JupyterLab --
+
+
+def test_each_block_is_its_sections_in_order_after_one_lab_style(recent):
+    for name, block in (("opening", show.opening), ("record", show.record), ("closing", show.closing)):
+        markup = block(recent)
+        sections = "\n".join(section(recent) for section in show.STANDARD_SECTIONS[name])
+        assert markup == show.lab_style() + sections
+        assert "&lt;" not in markup.split("</style>", 1)[1][:200]  # the sections are markup, not text
+
+
+def test_the_lab_style_undoes_labs_table_and_list_rules_inside_the_sections_only(recent):
+    style = re.fullmatch(r"<style>\n(.*)\n</style>", show.lab_style(), re.S).group(1)
+    rules = dict(re.findall(r"^(.+?) \{ (.+) \}$", style, re.M))
+    assert len(rules) == len(style.splitlines())  # one rule a line, each read here
+    # Scoped to JupyterLab's rendered HTML: no element of the dossier's page or PDF has these classes.
+    assert all(selector.startswith(".jp-RenderedHTMLCommon.jp-RenderedHTML ") for selector in rules)
+    assert all(re.search(r"\b(section|\.dossier-header)\b", selector) for selector in rules)
+    declarations = {s.split(" ", 1)[1]: dict(d.split(": ") for d in body.rstrip(";").split("; "))
+                    for s, body in rules.items()}  # fmt: skip
+    cells = declarations[":is(.dossier-header, section) :is(th, td, tr)"]
+    assert cells["text-align"] == "left"  # Lab right-aligns table cells
+    assert declarations["section ol.points"]["list-style"] == "none"  # the points carry their numbers
+    assert declarations["section.timeline figure img"]["width"] == "100%"
+    # The points do carry their own numbers, once each.
+    summary = show.summary(recent)
+    assert re.findall(r'<span class="point-number">(\d+)\.</span>', summary) == ["1", "2"]
+    assert 'class="dossier-header"' in show.header(recent) and '<section class="timeline"' in show.figure(recent)

@@ -454,6 +454,14 @@ WORDS: dict[str, tuple[str, str]] = {
         "ny eller ändrad sedan dossiern per den {date}", "added or changed since the dossier as of {date}"
     ),
     "pack.news": ("Nytt och ändrat", "New and changed"),
+    # Case notebooks and what render says it does (issue 12)
+    "batch.own_cell": ("1 egen cell", "1 own cell"),
+    "batch.own_cells": ("{n} egna celler", "{n} own cells"),
+    "stage.reading": ("Läser data i {data} …", "Reading the data in {data} …"),
+    "stage.running": ("Kör notebooken {notebook} …", "Running the notebook {notebook} …"),
+    "stage.html": ("Skriver HTML …", "Writing the HTML …"),
+    "stage.pdf": ("Skriver PDF …", "Writing the PDF …"),
+    "stage.written": ("Klart: {folder}", "Written to {folder}"),
 }
 
 

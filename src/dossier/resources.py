@@ -65,14 +65,15 @@ def toolkit_fingerprint() -> dict[str, str]:
     }
 
 
-def notebook_hash(path: Path) -> str:
+def notebook_hash(path: Path, data: bytes | None = None) -> str:
     """SHA-256 of what a notebook does: each cell's type and source, in order.
 
     Outputs, execution counts and the metadata JupyterLab writes on every save
-    are left out, so saving a notebook in Lab never makes a dossier stale.
+    are left out, so saving a notebook in Lab never makes a dossier stale. ``data``: the
+    notebook's bytes as read already (``path`` then only names it in an error).
     """
     try:
-        cells = json.loads(path.read_bytes())["cells"]
+        cells = json.loads(path.read_bytes() if data is None else data)["cells"]
         content = [[cell["cell_type"], _source(cell["source"])] for cell in cells]
     except (ValueError, KeyError, TypeError) as exc:
         raise ParameterError(f"{path}: not a Jupyter notebook ({exc}); open and save it in JupyterLab") from exc

@@ -1,6 +1,6 @@
 """The ``dossier`` command line: parses arguments and hands over; no logic lives here.
 
-One module per command (``render``, ``batch``, ``mail``, and ``data`` for
+One module per command (``render``, ``batch``, ``mail``, ``notebook``, and ``data`` for
 ``check``, ``init-mapping`` and ``demo-data``); the options they share in
 ``options``. May import every stage; nothing imports it.
 """
@@ -22,6 +22,7 @@ from ..errors import DossierError, Stopped
 from .batch import run_batch
 from .data import run_check, run_demo_data, run_init_mapping
 from .mail import add_mail_parser, run_mail
+from .notebook import add_notebook_parser, run_notebook
 from .options import (
     MAX_WORKERS,
     add_data_option,
@@ -54,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_data_option(render)
     add_render_options(render)
+    render.add_argument("--quiet", action="store_true",
+                        help="say nothing while rendering (by default: each stage on stderr, "
+                             "or a progress bar on a terminal)")  # fmt: skip
 
     batch = commands.add_parser(
         "batch", help="render many dossiers in parallel; skip unchanged ones"
@@ -101,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=1, help="random seed; the same seed gives the same files"
     )
     add_mail_parser(commands)
+    add_notebook_parser(commands)
 
     init_mapping = commands.add_parser(
         "init-mapping", help="write a starter dossier.toml for an export with its own headers"
@@ -119,6 +124,7 @@ COMMANDS = {
     "demo-data": run_demo_data,
     "mail": run_mail,
     "init-mapping": run_init_mapping,
+    "notebook": run_notebook,
 }
 
 

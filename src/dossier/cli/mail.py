@@ -22,7 +22,9 @@ from .options import (
     add_compare_option,
     add_data_option,
     add_inactive_months_option,
+    add_notebooks_option,
     iso_day,
+    notebooks_folder,
     seconds,
     whole_number,
     worker_count,
@@ -130,6 +132,7 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
     )
     add_inactive_months_option(mail)
     add_compare_option(mail)
+    add_notebooks_option(mail)
     mail.add_argument(
         "--workers",
         type=worker_count,
@@ -230,6 +233,7 @@ def run_mail(args: argparse.Namespace) -> int:
             as_of=args.as_of or dt.date.today(),
             inactive_months=args.inactive_months,
             compare_with=args.compare_with,
+            notebooks=notebooks_folder(args.notebooks),
         )
         delivery = mail_dossiers(
             args.case_ids,

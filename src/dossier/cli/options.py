@@ -6,9 +6,11 @@ import argparse
 import contextlib
 import datetime as dt
 import math
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import ParameterError
 from ..run.job import MAX_INACTIVE_MONTHS, MAX_TIMEOUT
 
 #: The most dossiers rendered at once: each worker holds a kernel of a few hundred MB.
@@ -61,6 +63,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write PDF/A-3a (archival, tagged as PDF/UA-1) with the case's data and manifest.json attached",
     )
+    add_notebooks_option(parser)
     parser.add_argument("--timeout", type=seconds(MAX_TIMEOUT), default=600, metavar="SECONDS",
                         help="seconds a dossier's notebook may run before it is stopped and the dossier fails "
                              f"(default 600, at most {MAX_TIMEOUT:g})")  # fmt: skip
@@ -75,6 +78,57 @@ def add_compare_option(parser: argparse.ArgumentParser) -> None:
         help="an earlier output folder (last meeting's, say): each dossier lists what changed in "
         "its case's records since that folder's dossier of the case",
     )
+def add_notebooks_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--notebooks", default=None, metavar="DIR",
+        help="folder of case notebooks: a case with DIR/<case>.ipynb (made by `dossier notebook`) "
+             "renders from it, any other from the template (default: [notebooks] folder in "
+             "./dossier.toml, else notebooks/cases here if it exists)",
+    )  # fmt: skip
+
+
+def notebooks_folder(option: str | None, *, must_exist: bool = True) -> Path | None:
+    """The case notebooks' folder: ``--notebooks``, else ``folder`` of the ``[notebooks]`` table
+    in ``dossier.toml`` of the current folder (relative to that file), else ``notebooks/cases``
+    here; None when none is given and the default is not there (every case: the template).
+
+    Raises ParameterError for a folder given (option or file) that is not there, when
+    ``must_exist``: ``dossier notebook`` makes it instead.
+    """
+    from ..run.notebooks import DEFAULT_FOLDER
+
+    if option is not None:
+        folder, given = Path(option).expanduser(), f"--notebooks {option}"
+    else:
+        folder, given = _configured_folder()
+        if folder is None:
+            return DEFAULT_FOLDER.resolve() if DEFAULT_FOLDER.is_dir() or not must_exist else None
+    if must_exist and not folder.is_dir():
+        raise ParameterError(
+            f"{given}: no such folder (make a case notebook there with "
+            f"`dossier notebook CASE_ID --dir {folder}`, or leave the option out)"
+        )
+    return folder.resolve()
+
+
+def _configured_folder() -> tuple[Path | None, str]:
+    """The folder ``[notebooks] folder`` of ./dossier.toml names, and where it says so."""
+    path = Path("dossier.toml")
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, ""
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ParameterError(f"{path.resolve()}: cannot read it ({exc})") from None
+    table = document.get("notebooks")
+    if table is None:
+        return None, ""
+    if not isinstance(table, dict) or not isinstance(table.get("folder"), str) or set(table) != {"folder"}:
+        raise ParameterError(
+            f'{path.resolve()}: [notebooks] takes one setting, folder = "notebooks/cases" '
+            "(the case notebooks' folder, relative to this file)"
+        )
+    return path.resolve().parent / table["folder"], f"{path.resolve()} [notebooks] folder"
 
 
 def add_inactive_months_option(parser: argparse.ArgumentParser) -> None:
@@ -154,6 +208,7 @@ def render_options(args: argparse.Namespace):
         lang=args.lang, as_of=args.as_of or dt.date.today(), since=args.since,
         inactive_months=args.inactive_months, formats=args.format, pdfa=args.pdfa, timeout=args.timeout,
         compare_with=args.compare_with,
+        notebooks=notebooks_folder(args.notebooks),
     )  # fmt: skip
 
 

@@ -8,11 +8,16 @@ from .options import render_options
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from ..run.render import build_dossier
+    from ..run.render import build_dossier, stage_reporter
 
-    files = build_dossier(
-        args.case_id, data_dir=args.data, out_dir=args.out, options=render_options(args)
-    )
+    options = render_options(args)
+    stage, finish = (None, lambda: None) if args.quiet else stage_reporter(options.lang)
+    try:
+        files = build_dossier(
+            args.case_id, data_dir=args.data, out_dir=args.out, options=options, stage=stage
+        )
+    finally:
+        finish()
     for path in (files.html, files.pdf, files.notebook, files.manifest):
         if path is not None:
             print(path)

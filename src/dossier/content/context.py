@@ -22,9 +22,12 @@ from ..data.validate import load
 from ..errors import ParameterError
 from ..resources import data_dir as resolve_data_dir
 from .analysis import DecisionSummary, summarise
+from .frames import decisions_frame, events_frame, forums_frame
 from .view import CaseView, case_view
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..data.model import CaseFile, Registry
 
 
@@ -50,6 +53,23 @@ class CaseDossier:
     @property
     def case(self):
         return self.case_file.case
+
+    # The case as tables for the analyst's own cells (see dossier.content.frames).
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every event up to the day: dates as ``start``, ``end``, ``precision``, ``label``."""
+        return events_frame(self.case_file, self.lang)
+
+    @property
+    def decisions(self) -> pd.DataFrame:
+        """Every decision up to the day, as the decision summary lists them."""
+        return decisions_frame(self.summary.decisions, self.lang)
+
+    @property
+    def forums(self) -> pd.DataFrame:
+        """Each forum that handled the case: how often, first and last time."""
+        return forums_frame(self.case_file, self.lang)
 
 
 def parse_day(value: object, name: str) -> dt.date | None:

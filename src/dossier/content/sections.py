@@ -19,10 +19,12 @@ from .analysis import forums_involved, is_new
 from .context import CaseDossier, open_case
 from .figures import ChangeMarks, timeline_alt, timeline_svg
 from .pages import macros
+from .view import event_when
 
 __all__ = [
-    "Html", "changes", "documents", "figure", "forums", "header", "history", "notes", "open_case",
-    "provenance", "related", "summary",
+    "STANDARD_SECTIONS", "Html", "changes", "closing", "documents", "figure", "forums", "header",
+    "history", "lab_style", "notes", "open_case", "opening", "provenance", "record", "related",
+    "summary",
 ]  # fmt: skip
 
 
@@ -59,11 +61,7 @@ def _row(*cells, new: bool = False) -> dict:
 
 def _when(event: Event, lang: str) -> str:
     """An event's date as the data gives it; a period's end, or "pågår" while it runs."""
-    if event.running:
-        return f"{event.date.format(lang)} – {text('phrase.ongoing', lang)}"
-    if event.end_date:
-        return f"{event.date.format(lang)} – {event.end_date.format(lang)}"
-    return event.date.format(lang)
+    return event_when(event, lang)
 
 
 def _last(date: PartialDate | None, lang: str) -> str:
@@ -235,3 +233,46 @@ def changes(d: CaseDossier) -> Html:
         return Html("")
     labels = {"possibly_new": text("heading.possibly_new", d.lang)}
     return Html(_macros().changes(view, labels))
+# -- the standard sections in blocks, for case notebooks --------------------------------------
+#
+# A notebook calls one function per block, never a section by name: a section added to a block
+# here, or one fixed, reaches every notebook (the template and each case's own) without an edit
+# to them. Between the blocks lie the places for the analyst's own cells.
+
+#: The standard sections in the dossier's order, block by block.
+STANDARD_SECTIONS: dict[str, tuple] = {
+    "opening": (header, summary, changes),
+    "record": (figure, history, forums, related, documents, notes),
+    "closing": (provenance,),
+}
+
+
+def opening(d: CaseDossier) -> Html:
+    """The standard sections that open the dossier: the header, the decision summary, and what
+    is new and what changed (when asked for)."""
+    return _block(d, "opening")
+
+
+def record(d: CaseDossier) -> Html:
+    """The case's record: timeline, history, forums, related cases, documents, data notes."""
+    return _block(d, "record")
+
+
+def closing(d: CaseDossier) -> Html:
+    """The standard sections that close the dossier: provenance."""
+    return _block(d, "closing")
+
+
+def _block(d: CaseDossier, name: str) -> Html:
+    return Html(lab_style() + "\n".join(section(d) for section in STANDARD_SECTIONS[name]))
+
+
+def lab_style() -> str:
+    """A ``<style>`` that makes the sections read in JupyterLab as in the dossier.
+
+    Lab's stylesheet right-aligns table cells and numbers list items; the dossier's
+    own page sets neither, and its points carry their own numbers. Every rule is
+    scoped to a section inside Lab's rendered HTML (``.jp-RenderedHTMLCommon``),
+    so the dossier's page, its PDF and the analyst's own outputs are untouched.
+    """
+    return str(_macros().lab_style())  # str: Markup would escape the sections added to it

@@ -567,3 +567,10 @@ def _field_value(case_file: CaseFile, name: str, value: str, lang: str) -> Words
     if name in ("forum_id", "owner_forum_id"):
         return Words([Source(case_file.forum_name(value))])
     return Words(["”" if lang == "sv" else "“", Source(value), "”"])
+def event_when(event: Event, lang: str) -> str:
+    """An event's date as the dossier writes it: a period's end, or "pågår" while it runs."""
+    if event.running:
+        return f"{event.date.format(lang)} – {text('phrase.ongoing', lang)}"
+    if event.end_date:
+        return f"{event.date.format(lang)} – {event.end_date.format(lang)}"
+    return event.date.format(lang)

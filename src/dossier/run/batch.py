@@ -441,7 +441,8 @@ def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
 def _written(job: DossierJob, rendered: RenderedDossier, out: Path) -> DossierResult:
     """Write a render's outcome into ``out`` (see :func:`~dossier.run.output.publish`); its result."""
     result = DossierResult(job.case_id, job.slug, job.title, Status.FAILED, rendered.seconds,
-                           key=job.key, sentence=job.sentence, news=job.news)  # fmt: skip
+                           key=job.key, sentence=job.sentence, news=job.news,
+                           analyst_cells=job.manifest["notebook"]["analyst_cells"])  # fmt: skip
     try:
         result.outputs = publish(out, rendered).outputs
     except RenderError as exc:
@@ -462,8 +463,9 @@ def _skipped(case_id: str, slug: str, title: str, key: str, out: Path,
         return None
     manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
     outputs = DossierFiles.in_folder(folder, slug, manifest["formats"]).outputs
+    analyst_cells = (manifest.get("notebook") or {}).get("analyst_cells", 0)
     return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key, sentence=sentence,
-                         news=news)  # fmt: skip
+                         news=news, analyst_cells=analyst_cells)  # fmt: skip
 
 
 # -- what a batch leaves behind ---------------------------------------------------------------
@@ -481,12 +483,16 @@ def batch_key(
     included), the mapping file given with ``--mapping``, how the cases were
     chosen, the options that change a dossier, and the notebook, templates and
     toolkit version. When it equals the last batch's key, nothing can have
-    changed, and :func:`unchanged_batch` finishes without reading the data.
+    changed, and :func:`unchanged_batch` finishes without reading the data. The case
+    notebooks count by what they do (cell types and sources), not as saved.
     """
+    from .notebooks import folder_hashes
+
     settings = {
         "selection": selection,
         "options": options.settings(PARAMETER, EXPORT),
         "toolkit": toolkit_fingerprint(),
+        "notebooks": folder_hashes(options.notebooks),
     }
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8"))
     if options.compare_with is not None:

@@ -20,7 +20,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +30,7 @@ from ..data.contract import EXTRACT_NOTES, EXTRACT_SOURCES
 from ..errors import NotebookFailed, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 from .lifetime import private_dir
+from .notebooks import notebook_for, notebook_record
 
 if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
     from ..data.model import Registry
@@ -40,6 +41,15 @@ if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to
 MAX_TIMEOUT = 86_400.0
 #: The longest ``--inactive-months``: a hundred years, well inside the dates Python can count.
 MAX_INACTIVE_MONTHS = 1200
+
+
+#: Told as each stage of a render begins: its name (``reading``, ``running``, ``html``, ``pdf``,
+#: ``written``) and what the catalogue's ``stage.<name>`` fills in.
+Stage = Callable[..., None]
+
+
+def _quiet(name: str, **fields: object) -> None:
+    pass
 
 
 #: What an option of :class:`RenderOptions` is for, as its field's metadata ``role`` says. A
@@ -73,6 +83,9 @@ class RenderOptions:
     since_meeting: dt.date | None = None
     #: ``--compare-with``: an earlier output folder; list what changed since its dossier.
     compare_with: Path | None = field(default=None, metadata={"role": BASELINE})
+    #: The folder of case notebooks: a case with ``<slug>.ipynb`` there renders from it, any
+    #: other from the template. Not in the key itself: the notebook's hash is (see prepare_job).
+    notebooks: Path | None = field(default=None, metadata={"role": RUN})
 
     def __post_init__(self) -> None:
         if self.as_of is None:  # one day for the whole run, even one that passes midnight
@@ -173,6 +186,9 @@ class DossierJob:
     baseline: bytes | None = field(default=None, repr=False)
     #: What is new and what changed, one line each (:meth:`CaseView.news_pairs`), for the index pages.
     news: list = field(default_factory=list, repr=False)
+    #: The case's own notebook as bytes, so that a worker on any machine runs it; None for the
+    #: template (the worker's own, as for every other file of the toolkit).
+    case_notebook: bytes | None = field(default=None, repr=False)
 
     @property
     def parameters(self) -> dict[str, object]:
@@ -220,7 +236,13 @@ def prepare_job(
     baseline = baseline_extract(options.compare_with, case_id, slug)
     # The earlier dossier's extract, not its folder's name, says what the comparison shows.
     compared = {} if options.compare_with is None else {BASELINE_KEY: baseline or b""}
-    key = dossier_key(slice_files | notes | compared, parameters, toolkit, options)
+    notebook = notebook_for(options.notebooks, slug)
+    try:
+        notebook_bytes = notebook.read_bytes()  # once: what is hashed is what runs
+    except OSError as exc:
+        raise ParameterError(f"{notebook}: cannot read it ({exc.strerror})") from None
+    record = notebook_record(notebook, notebook_bytes)
+    key = dossier_key(slice_files | notes | compared, parameters, toolkit, options, record["sha256"])
     manifest = {
         "case_id": case_id,
         "slug": slug,
@@ -231,6 +253,7 @@ def prepare_job(
         "sources": sources,
         "case_rows": slice_rows,
         "toolkit": toolkit,
+        "notebook": record,
         "packages": package_versions(),
         **options.settings(EXPORT),
     }
@@ -238,7 +261,8 @@ def prepare_job(
         manifest["compare_with"] = baseline_record(options.compare_with, baseline)
     view = open_dossier(registry, case_id, options, baseline).view
     return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
-                      view.sentence.pairs(), baseline, view.news_pairs())  # fmt: skip
+                      view.sentence.pairs(), baseline, view.news_pairs(),
+                      notebook_bytes if record["case_notebook"] else None)  # fmt: skip
 
 
 def open_dossier(registry: Registry, case_id: str, options: RenderOptions,
@@ -332,17 +356,20 @@ def baseline_record(folder: Path, baseline: bytes | None) -> dict[str, object]:
 
 
 def dossier_key(
-    slice_files: dict[str, bytes], parameters: dict, toolkit: dict, options: RenderOptions
+    slice_files: dict[str, bytes], parameters: dict, toolkit: dict, options: RenderOptions,
+    notebook_sha256: str,
 ) -> str:
     """The incremental key: equal keys mean the same dossier would come out.
 
     Made from the case's own slice of the data (not the whole export's hashes,
     so a change elsewhere does not re-render this case), the notebook's
     parameters, the options of the export (formats, PDF/A), and the notebook,
-    template and toolkit version.
+    template and toolkit version, and the notebook it runs (the case's own or the template;
+    its cells' types and sources only, so a save in JupyterLab changes nothing).
     """
     digest = hashlib.sha256()
-    settings = {"parameters": parameters, "toolkit": toolkit, **options.settings(EXPORT)}
+    settings = {"parameters": parameters, "toolkit": toolkit, "notebook": notebook_sha256,
+                **options.settings(EXPORT)}  # fmt: skip
     digest.update(json.dumps(settings, sort_keys=True).encode("utf-8"))
     for name in sorted(slice_files):
         digest.update(b"\0" + name.encode("utf-8") + b"\0" + slice_files[name])
@@ -359,15 +386,17 @@ def is_current(job: DossierJob, out_dir: Path) -> bool:
     return current_files(Path(out_dir) / job.slug, job.case_id, job.key) is not None
 
 
-def render_job(job: DossierJob, kernel: WarmKernel) -> RenderedDossier:
+def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) -> RenderedDossier:
     """Render ``job`` with ``kernel`` into a scratch folder of this machine; return its files.
 
     Runs wherever the kernel is (this process, a worker process, a Dask worker
     on another machine) and writes nothing into the output folder: the process
     that holds the folder's lock puts the files there
     (:func:`~dossier.run.output.publish`). A failing notebook is no exception
-    here: the result says why, and carries the executed notebook.
+    here: the result says why, and carries the executed notebook. ``stage``, if
+    given, is told as each stage begins (see :data:`Stage`).
     """
+    stage = stage or _quiet
     from .execute import run_notebook
 
     with scratch_folder() as scratch:
@@ -380,14 +409,19 @@ def render_job(job: DossierJob, kernel: WarmKernel) -> RenderedDossier:
         parameters = {**job.parameters, "data_dir": str(extract)}
         if job.options.compare_with is not None:
             parameters["compare_with"] = str(_baseline_folder(scratch, job))
+        notebook = notebook_path()
+        if job.case_notebook is not None:
+            notebook = scratch / f"{job.slug}.case.ipynb"
+            notebook.write_bytes(job.case_notebook)
+        stage("running", notebook=Path(job.manifest["notebook"]["path"]).name)
         try:
-            nb = run_notebook(notebook_path(), files.notebook, parameters, kernel=kernel,
+            nb = run_notebook(notebook, files.notebook, parameters, kernel=kernel,
                               timeout=job.options.timeout)  # fmt: skip
         except NotebookFailed as exc:
             executed = files.notebook.read_bytes() if files.notebook.exists() else None
             return RenderedDossier(job.case_id, job.slug, job.options.formats, error=str(exc),
                                    notebook=executed)  # fmt: skip
-        _export(nb, files, job)
+        _export(nb, files, job, stage)
         written = {path.name: path.read_bytes() for path in folder.iterdir()}
     return RenderedDossier(job.case_id, job.slug, job.options.formats, written)
 
@@ -411,12 +445,13 @@ def case_extract(job: DossierJob) -> bytes:
     return CaseExtract(job.case_id, job.manifest["as_of"], job.key, tables).to_bytes()
 
 
-def _export(nb, files: DossierFiles, job: DossierJob) -> None:
+def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
     """The executed notebook ``nb`` as HTML and PDF, and the manifest that records them."""
     from .export import html_document, write_pdf
     from .manifest import MANIFEST_FILE, file_record
 
     options = job.options
+    stage("html")
     html = html_document(nb, lang=options.lang, case_id=job.case_id, title=job.title)
     manifest = dict(job.manifest)
     records = manifest["files"] = {files.notebook.name: file_record(files.notebook.read_bytes())}
@@ -427,6 +462,7 @@ def _export(nb, files: DossierFiles, job: DossierJob) -> None:
         records[files.html.name] = file_record(files.html.read_bytes())
         manifest["html_sha256"] = records[files.html.name]["sha256"]
     if files.pdf is not None:
+        stage("pdf")
         attachments = None
         if options.pdfa:
             slice_files = {

@@ -9,17 +9,28 @@ folder into place in one rename. The batch runs the same job functions.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
+from ..catalogue import text
 from ..data.validate import load
 from ..resources import data_dir as resolve_data_dir
 from ..resources import notebook_path
-from .job import DossierFiles, DossierJob, RenderOptions, prepare_job, render_job, slugify
+from .job import (
+    DossierFiles,
+    DossierJob,
+    RenderOptions,
+    Stage,
+    prepare_job,
+    render_job,
+    slugify,
+)
 from .kernel import WarmKernel, ready_kernel
 from .output import check_out, claim_folders, output_lock, publish
 
-__all__ = ["DossierFiles", "RenderOptions", "build_dossier", "run_job", "slugify"]
+__all__ = ["DossierFiles", "RenderOptions", "build_dossier", "run_job", "slugify", "stage_reporter"]
 
 
 def build_dossier(
@@ -28,6 +39,7 @@ def build_dossier(
     data_dir: str | Path | None = None,
     out_dir: str | Path = "dossiers",
     options: RenderOptions | None = None,
+    stage: Stage | None = None,
 ) -> DossierFiles:
     """Render the dossier of ``case_id`` into ``out_dir/<slug>/``.
 
@@ -40,7 +52,10 @@ def build_dossier(
     out_dir
         The output folder; the dossier goes into its own sub-folder named by the slug.
     options
-        Language, dates, formats; defaults to Swedish, today, HTML and PDF.
+        Language, dates, formats, the case notebooks' folder; defaults to Swedish, today,
+        HTML and PDF, the template.
+    stage
+        Told as each stage begins (:data:`~dossier.run.job.Stage`), e.g. :func:`stage_reporter`'s.
 
     Raises
     ------
@@ -60,20 +75,26 @@ def build_dossier(
     check_out(out)
     kernel = WarmKernel.start(cwd=notebook_path().parent)
     tools = None
+    stage = stage or (lambda name, **fields: None)
     try:
+        stage("reading", data=data)
         job = prepare_job(load(data), case_id, data, options)
         tools = _prepare_tools(options)
         with output_lock(out):
             claim_folders([case_id], out)
             kernel = ready_kernel(notebook_path().parent, kernel)  # one retry, as in a batch
-            return run_job(job, out, kernel)
+            files = run_job(job, out, kernel, stage)
+            stage("written", folder=files.folder)
+            return files
     finally:
         if tools is not None:
             tools.join()
         kernel.shutdown()
 
 
-def run_job(job: DossierJob, out_dir: str | Path, kernel: WarmKernel) -> DossierFiles:
+def run_job(
+    job: DossierJob, out_dir: str | Path, kernel: WarmKernel, stage: Stage | None = None
+) -> DossierFiles:
     """Render ``job`` with ``kernel`` into ``out_dir/<slug>/``: whole or not at all.
 
     Raises
@@ -82,7 +103,7 @@ def run_job(job: DossierJob, out_dir: str | Path, kernel: WarmKernel) -> Dossier
         The notebook or an export failed; the executed notebook is kept as
         ``<slug>.failed.ipynb`` in ``out_dir``.
     """
-    return publish(Path(out_dir), render_job(job, kernel))
+    return publish(Path(out_dir), render_job(job, kernel, stage))
 
 
 def _prepare_tools(options: RenderOptions) -> threading.Thread:
@@ -108,3 +129,33 @@ def _prepare_tools(options: RenderOptions) -> threading.Thread:
     thread = threading.Thread(target=prepare, name="dossier-prepare-tools", daemon=True)
     thread.start()
     return thread
+
+
+def stage_reporter(lang: str, stream=None) -> tuple[Stage, Callable[[], None]]:
+    """What ``dossier render`` says as it goes: a bar on a terminal, one line per stage otherwise.
+
+    Returns the stage callback and the function that closes the bar. The words are the
+    catalogue's ``stage.<name>`` in ``lang``; they go to ``stream`` (default: stderr as it is
+    when called), never to stdout, which lists the files written.
+    """
+    stream = stream if stream is not None else sys.stderr
+    if stream.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(STAGES), file=stream, bar_format="{l_bar}{bar}| {n}/{total}",
+                   dynamic_ncols=True, leave=False)  # fmt: skip
+
+        def advance(name: str, **fields: object) -> None:
+            bar.n = STAGES.index(name) + 1
+            bar.set_description_str(text(f"stage.{name}", lang, **fields))
+
+        return advance, bar.close
+
+    def line(name: str, **fields: object) -> None:
+        print(text(f"stage.{name}", lang, **fields), file=stream, flush=True)
+
+    return line, lambda: None
+
+
+#: The stages of a render, in order.
+STAGES = ("reading", "running", "html", "pdf", "written")

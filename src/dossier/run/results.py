@@ -35,6 +35,8 @@ class DossierResult:
     sentence: list = field(default_factory=list)
     #: What is new and what changed, one line each (:meth:`~dossier.content.view.CaseView.news_pairs`).
     news: list = field(default_factory=list)
+    #: The analyst's own cells in the case notebook it was rendered from (0: none, or the template).
+    analyst_cells: int = 0
 
 
 @dataclass
@@ -65,8 +67,9 @@ def index_page(results: list[DossierResult], folder: Path, lang: str, *, title: 
     for r in results:
         links = [(name.upper() if name in ("html", "pdf") else name, os.path.relpath(path, folder))
                  for name, path in r.outputs.items() if name in ("html", "pdf", "notebook")]  # fmt: skip
-        row = {"case_id": r.case_id, "title": Source(r.title), "sentence": r.sentence, "news": r.news, "status": r.status,
-               "status_label": text(f"batch.{r.status}", lang), "links": links, "error": r.error or ""}  # fmt: skip
+        row = {"case_id": r.case_id, "title": Source(r.title), "sentence": r.sentence, "news": r.news,
+               "status": r.status, "status_label": text(f"batch.{r.status}", lang), "links": links,
+               "error": r.error or "", "own_cells": _own_cells(r, lang)}  # fmt: skip
         if items is not None:
             row["item"] = items.get(r.case_id, "")
         rows.append(row)
@@ -80,6 +83,12 @@ def index_page(results: list[DossierResult], folder: Path, lang: str, *, title: 
         "columns": columns, "counts": counts, "pack": pack, "pack_label": text("batch.pack", lang),
     }  # fmt: skip
     return render_page("batch/index.html.j2", view)
+
+
+def _own_cells(result: DossierResult, lang: str) -> str:
+    """The index's mark of a dossier that carries the analyst's own cells; empty for none."""
+    n = result.analyst_cells
+    return "" if not n else text("batch.own_cell" if n == 1 else "batch.own_cells", lang, n=n)
 
 
 def _count(results: list[DossierResult], status: Status) -> int:

@@ -1,0 +1,145 @@
+"""Case notebooks: a case's own copy of the template, where the analyst keeps her cells.
+
+``dossier notebook CASE_ID`` writes ``<folder>/<slug>.ipynb`` from the template
+with the case's parameters set (:func:`create_case_notebook`). It holds the
+standard sections by reference: its cells call one :mod:`dossier.sections`
+function per block of sections (``show.opening``, ``show.record``,
+``show.closing``), so a section added to the package, or fixed, reaches every
+case notebook without an edit. Every cell it is made with carries the tag
+``dossier``; a cell without it (and not the parameters) is the analyst's own,
+and renders into the dossier where she put it.
+
+``render``, ``batch`` and ``mail`` render a case from its own notebook when the
+notebooks folder holds one, from the template otherwise (:func:`notebook_for`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from ..errors import ParameterError
+from ..resources import notebook_hash, notebook_path
+
+#: Where case notebooks are kept, under the project's folder, unless told otherwise.
+DEFAULT_FOLDER = Path("notebooks") / "cases"
+#: The tag of every cell a case notebook is made with; the analyst's own cells lack it.
+STANDARD_TAG = "dossier"
+#: Tags of cells that hold parameters: the template's, and the one papermill injects.
+PARAMETER_TAGS = {"parameters", "injected-parameters"}
+
+
+def case_notebook_path(folder: str | Path, slug: str) -> Path:
+    """Where the case notebook of the case of ``slug`` is (or would be) in ``folder``.
+
+    ``slug`` is the case ID as a file name (:func:`~dossier.run.job.slugify`), as the
+    case's dossier folder is named: ``RUN/168/2020`` has ``RUN-168-2020.ipynb``.
+    """
+    return Path(folder) / f"{slug}.ipynb"
+
+
+def notebook_for(folder: str | Path | None, slug: str) -> Path:
+    """The notebook that renders the case of ``slug``: its own in ``folder``, else the template."""
+    if folder is not None:
+        own = case_notebook_path(folder, slug)
+        if own.is_file():
+            return own.resolve()
+    return notebook_path()
+
+
+def analyst_cells(path: Path, data: bytes | None = None) -> int:
+    """How many cells of the notebook at ``path`` are the analyst's own (see the module's docstring).
+
+    ``data``: the notebook's bytes as read already.
+    """
+    try:
+        cells = json.loads(path.read_bytes() if data is None else data)["cells"]
+        return sum(1 for cell in cells if not _tags(cell) & (PARAMETER_TAGS | {STANDARD_TAG}))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ParameterError(f"{path}: not a Jupyter notebook ({exc}); open and save it in JupyterLab") from exc
+
+
+def notebook_record(path: Path, data: bytes) -> dict[str, object]:
+    """What a dossier's manifest says of the notebook at ``path``, whose bytes are ``data``."""
+    return {
+        "path": str(path),
+        "case_notebook": path != notebook_path(),
+        "sha256": notebook_hash(path, data),
+        "analyst_cells": analyst_cells(path, data),
+    }
+
+
+def folder_hashes(folder: str | Path | None) -> dict[str, str]:
+    """The hash (:func:`~dossier.resources.notebook_hash`) of each case notebook in ``folder``, by name.
+
+    What a batch's key needs to know of the case notebooks: a remark added to one makes the
+    batch look again, and a save in JupyterLab (outputs only) does not.
+    """
+    if folder is None or not Path(folder).is_dir():
+        return {}
+    return {path.name: notebook_hash(path) for path in sorted(Path(folder).glob("*.ipynb"))}
+
+
+def create_case_notebook(
+    case_id: str, slug: str, folder: str | Path, *, data_dir: Path, project: str | Path = ".",
+    force: bool = False,
+) -> tuple[Path, bool]:
+    """Write the case notebook of ``case_id`` into ``folder`` from the template.
+
+    Parameters
+    ----------
+    case_id, slug
+        The case's registry number (it must be in the data: the caller checks) and its slug.
+    folder
+        The notebooks folder; made if missing.
+    data_dir
+        The data folder. Inside ``project`` (default: the current folder) it is written
+        relative to ``folder``, the notebook's own folder, where JupyterLab starts the
+        notebook's kernel: the project may move as a whole. Outside it, it is written
+        absolute. (A render gives the notebook the case's extract instead.)
+    force
+        Replace a case notebook that is there already (the analyst's cells in it are lost).
+
+    Returns
+    -------
+    The notebook's path, and whether it was written (False: one was there and is left alone).
+    """
+    path = case_notebook_path(folder, slug)
+    if path.exists() and not force:
+        return path, False
+    template = json.loads(notebook_path().read_bytes())
+    data = Path(data_dir).resolve()
+    if data.is_relative_to(Path(project).resolve()):  # the project moves as a whole
+        data = Path(os.path.relpath(data, Path(folder).resolve()))
+    values = {"case_id": case_id, "data_dir": data.as_posix()}
+    for cell in template["cells"]:
+        if "parameters" in _tags(cell):
+            cell["source"] = _set_parameters(_text(cell["source"]), values)
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(template, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    part.replace(path)  # whole or not at all
+    return path, True
+
+
+def _set_parameters(source: str, values: dict[str, str]) -> str:
+    """The parameters cell's ``source`` with ``values`` set, each line's comment kept."""
+    for name, value in values.items():
+        pattern = re.compile(rf"^{name} = [^#\n]*?(\s*#.*)?$", re.MULTILINE)
+        if not pattern.search(source):
+            raise ParameterError(f"{notebook_path()}: its parameters cell has no {name} = …; restore it")
+        literal = f"{name} = {json.dumps(value, ensure_ascii=False)}"
+        source = pattern.sub(lambda m, literal=literal: literal + (m.group(1) or ""), source)
+    return source
+
+
+def _tags(cell: dict) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def _text(source: str | list[str]) -> str:
+    return source if isinstance(source, str) else "".join(source)

@@ -64,7 +64,8 @@ def test_the_case_notebook_is_the_template_with_the_case_parameters_set(tmp_path
     # Inside the project, the data folder is written relative to the notebook's own folder,
     # where JupyterLab starts its kernel.
     assert parameters(path) == {"case_id": "A/1/2020", "data_dir": "../../data", "lang": "sv",
-                                "as_of": None, "since": None, "inactive_months": 6}  # fmt: skip
+                                "as_of": None, "since": None, "inactive_months": 6,
+                                "since_meeting": None, "compare_with": None}  # fmt: skip
     assert (path.parent / "../../data").resolve() == data.resolve()
     nb, template = nbformat.read(path, as_version=4), nbformat.read(REPO / "notebooks" / "case_dossier.ipynb", as_version=4)
     nbformat.validate(nb)

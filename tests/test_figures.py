@@ -564,6 +564,10 @@ def test_a_crowded_lane_counts_its_events_per_quarter_and_loses_none(demo_case):
     assert "Antal övriga händelser i kvartalet" in legend_texts(fig, "legend-notation")
     boxes = [p for p in ax.patches if p.get_gid() == "event-count"]
     assert len(boxes) == len(counts) >= 8  # every box holds two digits, and says its count
+    low, _ = ax.get_xlim()
+    last = max(e.end for e in d.case_file.events)
+    assert all(low <= b.get_x() and b.get_x() + b.get_width() <= mdates.date2num(last) + 92
+               for b in boxes)  # fmt: skip
     # Nothing is lost: each event is either counted or drawn as its own marker.
     counted = sum(int(t.get_text()) for t in counts)
     markers = sum(

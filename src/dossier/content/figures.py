@@ -738,8 +738,13 @@ class _Timeline:
     def _draw_counts(self, ax: Axes) -> None:
         """A grey box per month, quarter or year of a crowded lane, with its count in it."""
         half = COUNT_ROW * 0.4
+        last = _day_number(self.as_of) + 1
         for count in self.counts:
             start, end = _day_number(count.start), _day_number(count.end)
+            # A quarter may begin before the axis or run past the day or into a break:
+            # its box covers only the time the axis shows up to the as-of line.
+            low, high = next((a, b) for a, b in self.scale.stretches if start < b)
+            start, end = max(start, low), min(end, high, last)
             ax.add_patch(Rectangle(
                 (start, count.y - half), end - start, 2 * half, fc=COUNT_FILL, ec=COUNT_EDGE,
                 lw=0.4, zorder=1.8, gid="event-count",

@@ -269,6 +269,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Därefter inga händelser fram till den {date}; den tiden är utelämnad ur tidsaxeln.",
         "No events after that until {date}; that time is left out of the time axis.",
     ),
+    "phrase.timeline_alt_pause": (
+        "Inga händelser mellan {start} och {end}; den tiden är utelämnad ur tidsaxeln.",
+        "No events between {start} and {end}; that time is left out of the time axis.",
+    ),
     "phrase.timeline_alt_history": (
         "Alla händelser står i tabellen ”{history}”.",
         "Every event is listed in the table “{history}”.",

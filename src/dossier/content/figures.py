@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -177,8 +178,7 @@ def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> st
     first = min(events, key=lambda e: e.start)
     last = max(events, key=lambda e: e.end)
     start = first.date.format(lang)
-    # A period still running on the day ends there.
-    end = last.last_date.format(lang) if last.last_date else format_day(as_of, lang)
+    end = _alt_end(last, as_of, lang)
     forums = len({e.forum_id for e in events if e.forum_id})
     if len(events) == 1:
         span = f"{start} – {end}" if first.is_period else start
@@ -190,12 +190,27 @@ def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> st
         sentences = [text(key, lang, case_id=case_id, n=len(events), forums=forums, start=start,
                           end=end)]  # fmt: skip
         sentences += _alt_details(case_file, lang)
+    stretches = _stretches(case_file, as_of)
+    for (_, after), (before, _) in itertools.pairwise(stretches):
+        # A break between events: the last event before it and the first after it (a
+        # break before the day alone is told with the day, below).
+        later = [e for e in events if _day_number(e.start) > before]
+        if later:
+            ended = max((e for e in events if _day_number(e.end) < after), key=lambda e: e.end)
+            sentences.append(text("phrase.timeline_alt_pause", lang,
+                                  start=_alt_end(ended, as_of, lang),
+                                  end=later[0].date.format(lang)))  # fmt: skip
     if as_of > last.end:
-        key = "phrase.timeline_alt_break" if len(_stretches(case_file, as_of)) > 1 else (
-            "phrase.timeline_alt_as_of")  # fmt: skip
+        alone = len(stretches) > 1 and stretches[-1][0] > _day_number(last.end)
+        key = "phrase.timeline_alt_break" if alone else "phrase.timeline_alt_as_of"
         sentences.append(text(key, lang, date=format_day(as_of, lang)))
     sentences.append(text("phrase.timeline_alt_history", lang, history=text("heading.history", lang)))
     return " ".join(sentences)
+
+
+def _alt_end(event: Event, as_of: dt.date, lang: str) -> str:
+    """When an event ends, as the source gives it; a period still running ends on the day."""
+    return event.last_date.format(lang) if event.last_date else format_day(as_of, lang)
 
 
 #: The text alternative names this many forums and decisions, the busiest and the latest.
@@ -814,7 +829,9 @@ class _Timeline:
         size = 7 if len(self.lanes) <= 16 else 6.5
         offset = self.marker_size * KIND_STYLES["decided"].scale / 2 + 1.0
         pad = 1.0 / 72
-        markers = [self._marker_box(m) for m in marks]
+        # The forum names end 6 points left of the lanes: a label may not reach them.
+        names = (-WIDTH, -4 / 72, -WIDTH, 2 * self.lanes_height)
+        markers = [self._marker_box(m) for m in marks] + [names]
         # Lane by lane, left to right; a label that would touch another label or a
         # marker is left out (the history table lists every paragraph).
         for index in sorted(range(len(marks)), key=lambda i: (marks[i].lane, marks[i].x)):

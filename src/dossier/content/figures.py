@@ -1,13 +1,19 @@
 """The dossier's timeline: one lane per forum, one marker shape per event kind.
 
 The figure is made for an A4 page that is often printed in black and white:
-shapes carry the event kind (colour only repeats it), periods are bars,
-dates known only to the month or year are drawn as bracketed spans, decisions
-carry their protocol paragraph, and the "as of" date is a labelled line.
-Nothing is drawn after that line: the case file comes cut to its day
-(:meth:`~dossier.data.model.CaseFile.as_of`), so a period still running ends
-on it, a year-only event in its year reaches no further, and the date axis
-has no tick beyond it.
+shapes carry the event kind (colour only repeats it), periods are bars (those
+that overlap in one forum each in a sub-lane of their own), dates known only
+to the month or year are drawn as flat brackets under their marker, decisions
+carry their protocol paragraph where it fits, and the "as of" date is a
+labelled line. Nothing is drawn after that line: the case file comes cut to
+its day (:meth:`~dossier.data.model.CaseFile.as_of`), so a period still
+running ends on it, a year-only event in its year reaches no further, and the
+date axis has no tick beyond it.
+
+Big cases stay readable: forum names wrap in full (their lane grows), a lane
+too crowded for its markers counts its events per month, quarter or year, and
+years without any event are cut out of the axis and drawn as a break.
+:func:`timeline_alt` says in words what the figure shows.
 
 Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas,
 never through pyplot, so no GUI backend is touched and nothing is shared
@@ -445,9 +451,10 @@ class _Timeline:
         self.measured: dict[tuple[str, float], tuple[float, float]] = {}
         self.scale = TimeScale(_stretches(case_file, as_of))
         self.low, self.high = self.scale.real[0], self.scale.real[-1]
-        lane_of = {fid: index for index, (fid, _) in enumerate(lanes(case_file, lang))}
+        named = lanes(case_file, lang)
+        lane_of = {fid: index for index, (fid, _) in enumerate(named)}
         self.placed = [self._place(event, lane_of[event.forum_id]) for event in case_file.events]
-        self.lanes = self._lanes(lanes(case_file, lang))
+        self.lanes = self._lanes(named)
 
     # Measuring ---------------------------------------------------------------
 

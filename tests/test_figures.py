@@ -562,7 +562,7 @@ def test_a_crowded_lane_counts_its_events_per_quarter_and_loses_none(demo_case):
     ax = fig.axes[0]
     counts = [t for t in ax.texts if t.get_gid() == "event-count-label"]
     assert counts, "the busiest forum is drawn as counts"
-    assert "Antal övriga händelser i kvartalet" in legend_texts(fig, "legend-notation")
+    assert "Händelser i kvartalet som inte visas var för sig" in legend_texts(fig, "legend-notation")
     boxes = [p for p in ax.patches if p.get_gid() == "event-count"]
     assert len(boxes) == len(counts) >= 8  # every box holds two digits, and says its count
     low, _ = ax.get_xlim()

@@ -254,9 +254,18 @@ WORDS: dict[str, tuple[str, str]] = {
         "1 tidigare beslut finns i ”{history}”.",
         "1 earlier decision is listed in “{history}”.",
     ),
-    "legend.count_month": ("antal övriga händelser i månaden", "other events in the month"),
-    "legend.count_quarter": ("antal övriga händelser i kvartalet", "other events in the quarter"),
-    "legend.count_year": ("antal övriga händelser under året", "other events in the year"),
+    "legend.count_month": (
+        "händelser i månaden som inte visas var för sig",
+        "events in the month not drawn one by one",
+    ),
+    "legend.count_quarter": (
+        "händelser i kvartalet som inte visas var för sig",
+        "events in the quarter not drawn one by one",
+    ),
+    "legend.count_year": (
+        "händelser under året som inte visas var för sig",
+        "events in the year not drawn one by one",
+    ),
     "legend.break": ("uppehåll utan händelser (axeln bruten)", "no events (axis broken)"),
     "phrase.timeline_alt_busiest": ("Flest händelser: {forums}.", "Most events: {forums}."),
     "phrase.timeline_alt_decisions": ("Beslut ({n}): {decisions}.", "Decisions ({n}): {decisions}."),

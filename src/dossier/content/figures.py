@@ -320,6 +320,8 @@ class _Lane:
     top: float = -0.5
     #: "month", "quarter" or "year" when the lane is too crowded to draw each event.
     bucket: str | None = None
+    #: Whether its decisions, too crowded for their stars, are counted with the rest.
+    decisions_counted: bool = False
 
     @property
     def centre(self) -> float:
@@ -631,13 +633,23 @@ class _Timeline:
         # Wide enough for a decision's star, which is the largest marker.
         return self.marker_size / 72 * 1.35 * self.per_inch
 
+    def _crowded(self, points: Sequence[_Mark]) -> bool:
+        """Whether more than a few of these markers (sorted) find no room in a lane's rows."""
+        xs = [float(self.scale.forward(m.x)) for m in points]
+        return crowded(xs, self._gap()) > max(2, len(points) // 10)
+
     def _find_crowded(self) -> None:
-        """Lanes whose markers find no room in their rows count their events instead."""
+        """Lanes whose markers find no room in their rows count their events instead.
+
+        Decisions keep their stars unless they too are crowded; then they are
+        counted with the rest (the history lists every paragraph).
+        """
         for index, lane in enumerate(self.lanes):
             points = self._points(index)
-            xs = [float(self.scale.forward(m.x)) for m in points]
-            if crowded(xs, self._gap()) > max(2, len(points) // 10):
+            if self._crowded(points):
                 lane.bucket = self._bucket()
+                left = [m for m in points if not self._groups(m, lane.bucket)]
+                lane.decisions_counted = self._crowded(left)
 
     def _marks(self) -> tuple[list[_Mark], list[_Count]]:
         """Where each event is drawn, and the counts that stand for a crowded lane's events."""
@@ -646,9 +658,9 @@ class _Timeline:
         for index, lane in enumerate(self.lanes):
             points = self._points(index)
             if lane.bucket:
-                grouped = [m for m in points if self._groups(m, lane.bucket)]
-                counts += self._counts(index, lane.count_y, grouped, lane.bucket)
-                points = [m for m in points if not self._groups(m, lane.bucket)]
+                counted = [m for m in points if self._groups(m, lane.bucket, lane.decisions_counted)]
+                counts += self._counts(index, lane.count_y, counted, lane.bucket)
+                points = [m for m in points if m not in counted]
             rows = marker_rows([float(self.scale.forward(m.x)) for m in points], self._gap())
             # Single markers keep the lane's first row; counts and stacked periods go
             # under it, each in its own row, so no bar or box runs through a marker.
@@ -672,15 +684,15 @@ class _Timeline:
         return "year"
 
     @staticmethod
-    def _groups(mark: _Mark, bucket: str) -> bool:
+    def _groups(mark: _Mark, bucket: str, decisions: bool = False) -> bool:
         """Whether a crowded lane counts this event rather than drawing it.
 
-        Decisions keep their stars and periods their bars; a date is counted only
-        in a bucket that holds its whole span, so no day, month or quarter is
-        made up for it.
+        Periods keep their bars, and decisions their stars unless ``decisions``;
+        a date is counted only in a bucket that holds its whole span, so no day,
+        month or quarter is made up for it.
         """
         event = mark.event
-        if event.kind == "decided" or event.is_period:
+        if event.is_period or (event.kind == "decided" and not decisions):
             return False
         precision = event.date.precision
         return precision == "day" or (precision == "month" and bucket != "month") or bucket == "year"

@@ -630,3 +630,13 @@ def test_years_without_events_between_two_busy_spells_are_cut_out_and_told():
         alt
     )
     assert "No events after that" not in alt and "As of 1 December 2020." in alt
+
+
+def test_many_overlapping_periods_stay_apart_and_the_figure_fits_a_page():
+    rows = [(f"{2010 + i % 10}", "2023", "prepared", "RUN", f"Utredning {i}", "") for i in range(60)]
+    fig = timeline(make_case_file(rows), as_of=AS_OF)
+    bars = [p for p in fig.axes[0].patches if p.get_gid() == "period"]
+    spans = sorted((p.get_y(), p.get_y() + p.get_height()) for p in bars)
+    assert len(spans) == 60
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert fig.get_figheight() < 6

@@ -68,6 +68,7 @@ from .figure_style import (
     ROW_OFFSETS,
     TOP,
     TRACK,
+    TRACKS_HEIGHT,
     WIDTH,
     YELLOW,
     BarHandler,
@@ -343,13 +344,19 @@ class _Lane:
 
     def track_y(self, track: int) -> float:
         below = self.top + 1 + (COUNT_ROW if self.bucket else 0)
-        return below + (track - 0.25) * TRACK
+        return below + (track - 0.25) * self.track_step
+
+    @property
+    def track_step(self) -> float:
+        """Distance between its sub-lanes, in lanes: closer when there are many."""
+        return min(TRACK, TRACKS_HEIGHT / self.tracks)
 
     @property
     def units(self) -> float:
         """Height in lanes for its parts, before its name is measured."""
         return (
-            1 + (COUNT_ROW if self.bucket else 0) + (TRACK * self.tracks if self.tracks > 1 else 0)
+            1 + (COUNT_ROW if self.bucket else 0)
+            + (self.track_step * self.tracks if self.tracks > 1 else 0)
         )
 
 
@@ -724,11 +731,13 @@ class _Timeline:
             periods = [m for m in marks if m.event.is_period and kind_of(m.event) == kind]
             if periods:
                 style = KIND_STYLES[kind]
+                bar = 0.2 * size / MARKER_SIZE
                 ax.barh(
                     [m.y for m in periods],
                     [m.span[1] - m.span[0] for m in periods],
                     left=[m.span[0] for m in periods],
-                    height=0.2 * size / MARKER_SIZE,
+                    # Sub-lanes packed closer get thinner bars, so each stays apart.
+                    height=[min(bar, 0.7 * self.lanes[m.lane].track_step) for m in periods],
                     color=tint(style.colour),
                     edgecolor="#4D4D4D",
                     linewidth=0.5,

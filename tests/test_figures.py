@@ -550,8 +550,9 @@ def test_paragraph_labels_of_500_events_never_overlap(which, request):
         if a[2].overlaps(b[2]) and "decision-label" in (a[0], b[0])
     ]
     assert crossing == []
-    # Nor do they run into the date axis's labels.
+    # Nor do they run into the date axis's labels or the forum names.
     ticks = [t.get_window_extent() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    ticks += [t.get_window_extent() for t in fig.axes[0].get_yticklabels()]
     assert not any(box.overlaps(tick) for _, _, box in labels for tick in ticks)
 
 
@@ -561,9 +562,13 @@ def test_a_crowded_lane_counts_its_events_per_quarter_and_loses_none(demo_case):
     ax = fig.axes[0]
     counts = [t for t in ax.texts if t.get_gid() == "event-count-label"]
     assert counts, "the busiest forum is drawn as counts"
-    assert "Antal övriga händelser i kvartalet" in legend_texts(fig, "legend-notation")
+    assert "Händelser i kvartalet som inte visas var för sig" in legend_texts(fig, "legend-notation")
     boxes = [p for p in ax.patches if p.get_gid() == "event-count"]
     assert len(boxes) == len(counts) >= 8  # every box holds two digits, and says its count
+    low, _ = ax.get_xlim()
+    last = max(e.end for e in d.case_file.events)
+    assert all(low <= b.get_x() and b.get_x() + b.get_width() <= mdates.date2num(last) + 92
+               for b in boxes)  # fmt: skip
     # Nothing is lost: each event is either counted or drawn as its own marker.
     counted = sum(int(t.get_text()) for t in counts)
     markers = sum(
@@ -600,3 +605,38 @@ def test_the_axis_spans_the_activity_and_breaks_over_years_without_events(demo_c
     # The sample's own day follows its last event closely: no break there.
     sample = timeline(sample_case(), as_of=AS_OF)
     assert not [p for p in sample.axes[0].patches if p.get_gid() == "axis-break"]
+
+
+def test_years_without_events_between_two_busy_spells_are_cut_out_and_told():
+    rows = [
+        ("2012-03-04", "", "registered", "", "Registrerat", ""),
+        ("2012-09-10", "", "decided", "RUN", "Beslut", "§ 12"),
+        ("2013", "", "prepared", "RD", "Utredning", ""),
+        ("2019-02-01", "", "discussed", "RUN", "Diskussion", ""),
+        ("2020-10-20", "", "decided", "RUN", "Beslut igen", "§ 140"),
+    ]
+    case_file = make_case_file(rows)
+    fig = timeline(case_file, as_of=dt.date(2020, 12, 1), lang="en")
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    years = {t.get_text() for t in ax.get_xticklabels() if t.get_text()}
+    assert {"2013", "2019", "2020"} <= years
+    assert not years & {"2015", "2016", "2017", "2018"}
+    (cut,) = [p for p in ax.patches if p.get_gid() == "axis-break"]
+    assert cut.get_x() < mdates.date2num(dt.date(2015, 1, 1))
+    assert cut.get_x() + cut.get_width() > mdates.date2num(dt.date(2018, 12, 1))
+    alt = timeline_alt(case_file, as_of=dt.date(2020, 12, 1), lang="en")
+    assert "No events between 2013 and 1 February 2019; that time is left out of the time axis." in (
+        alt
+    )
+    assert "No events after that" not in alt and "As of 1 December 2020." in alt
+
+
+def test_many_overlapping_periods_stay_apart_and_the_figure_fits_a_page():
+    rows = [(f"{2010 + i % 10}", "2023", "prepared", "RUN", f"Utredning {i}", "") for i in range(60)]
+    fig = timeline(make_case_file(rows), as_of=AS_OF)
+    bars = [p for p in fig.axes[0].patches if p.get_gid() == "period"]
+    spans = sorted((p.get_y(), p.get_y() + p.get_height()) for p in bars)
+    assert len(spans) == 60
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert fig.get_figheight() < 6

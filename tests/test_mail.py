@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import re
 import shutil
 import socket
 import ssl
@@ -770,3 +771,22 @@ def test_the_analysts_remark_reaches_the_mail_of_her_case_only(tmp_path, capsys,
 
     assert joined(REMARK) in text_of(found["RUN-168-2020"])
     assert joined(REMARK) not in text_of(found["RUN-136-2022"])
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("render")
+def test_the_letter_of_a_500_event_case_lists_the_latest_five_decisions(big_dossier):
+    """The mail says what the dossier's summary says: five decisions, then how many more."""
+    from dossier.data.validate import load
+    from dossier.share.letter import case_letter
+
+    d = big_dossier
+    files = {"pdf": str(d.files.pdf), "manifest": str(d.files.manifest)}
+    letter = case_letter(load(d.data), [d.case_id], {d.case_id: files}, lang="sv",
+                         as_of=dt.date.fromisoformat(AS_OF), attach="pdf", subject=None,
+                         inactive_months=6)  # fmt: skip
+    decisions = letter.text.split("\nBeslut\n")[1].split("\n\n")[0]
+    lines = decisions.splitlines()
+    assert len([line for line in lines if line.startswith("- ")]) == 5
+    assert re.fullmatch(r"\d+ tidigare beslut finns i ”Ärendets historik”\.", lines[-1]), lines
+    assert lines[-1] in letter.html

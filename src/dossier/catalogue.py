@@ -259,34 +259,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "phrase.new_since": ("nytt sedan den {date}", "new since {date}"),
     "legend.period": ("period (från – till)", "period (from – to)"),
     "legend.imprecise": ("känt till månad eller år", "known to the month or year"),
-    # Big cases: what the summary and the timeline leave to the history (issue 13)
-    "phrase.earlier_decision_one": (
-        "1 tidigare beslut finns i ”{history}”.",
-        "1 earlier decision is listed in “{history}”.",
-    ),
-    "legend.count_month": ("antal övriga händelser i månaden", "other events in the month"),
-    "legend.count_quarter": ("antal övriga händelser i kvartalet", "other events in the quarter"),
-    "legend.count_year": ("antal övriga händelser under året", "other events in the year"),
-    "legend.break": ("uppehåll utan händelser (axeln bruten)", "no events (axis broken)"),
-    "phrase.timeline_alt_busiest": ("Flest händelser: {forums}.", "Most events: {forums}."),
-    "phrase.timeline_alt_decisions": ("Beslut ({n}): {decisions}.", "Decisions ({n}): {decisions}."),
-    "phrase.timeline_alt_latest_decisions": (
-        "Beslut ({n}), de senaste: {decisions}.",
-        "Decisions ({n}), the latest: {decisions}.",
-    ),
-    "phrase.timeline_alt_latest": ("Senaste händelse: {event}.", "Latest event: {event}."),
-    "phrase.timeline_alt_break": (
-        "Därefter inga händelser fram till den {date}; den tiden är utelämnad ur tidsaxeln.",
-        "No events after that until {date}; that time is left out of the time axis.",
-    ),
-    "phrase.timeline_alt_history": (
-        "Alla händelser står i tabellen ”{history}”.",
-        "Every event is listed in the table “{history}”.",
-    ),
-    "phrase.earlier_decisions": (
-        "{n} tidigare beslut finns i ”{history}”.",
-        "{n} earlier decisions are listed in “{history}”.",
-    ),
     # Batches and meeting packs
     "batch.title": ("Dossierer", "Dossiers"),
     "batch.done": ("klar", "done"),
@@ -462,6 +434,48 @@ WORDS: dict[str, tuple[str, str]] = {
     "stage.html": ("Skriver HTML …", "Writing the HTML …"),
     "stage.pdf": ("Skriver PDF …", "Writing the PDF …"),
     "stage.written": ("Klart: {folder}", "Written to {folder}"),
+    # The timeline and big cases (issue 13 points 3, 6): the figure's legend and text
+    # alternative, and what the summary leaves to the history
+    "phrase.earlier_decision_one": (
+        "1 tidigare beslut finns i ”{history}”.",
+        "1 earlier decision is listed in “{history}”.",
+    ),
+    "legend.count_month": (
+        "händelser i månaden som inte visas var för sig",
+        "events in the month not drawn one by one",
+    ),
+    "legend.count_quarter": (
+        "händelser i kvartalet som inte visas var för sig",
+        "events in the quarter not drawn one by one",
+    ),
+    "legend.count_year": (
+        "händelser under året som inte visas var för sig",
+        "events in the year not drawn one by one",
+    ),
+    "legend.break": ("uppehåll utan händelser (axeln bruten)", "no events (axis broken)"),
+    "phrase.timeline_alt_busiest": ("Flest händelser: {forums}.", "Most events: {forums}."),
+    "phrase.timeline_alt_decisions": ("Beslut ({n}): {decisions}.", "Decisions ({n}): {decisions}."),
+    "phrase.timeline_alt_latest_decisions": (
+        "Beslut ({n}), de senaste: {decisions}.",
+        "Decisions ({n}), the latest: {decisions}.",
+    ),
+    "phrase.timeline_alt_latest": ("Senaste händelse: {event}.", "Latest event: {event}."),
+    "phrase.timeline_alt_break": (
+        "Därefter inga händelser fram till den {date}; den tiden är utelämnad ur tidsaxeln.",
+        "No events after that until {date}; that time is left out of the time axis.",
+    ),
+    "phrase.timeline_alt_pause": (
+        "Inga händelser mellan {start} och {end}; den tiden är utelämnad ur tidsaxeln.",
+        "No events between {start} and {end}; that time is left out of the time axis.",
+    ),
+    "phrase.timeline_alt_history": (
+        "Alla händelser står i tabellen ”{history}”.",
+        "Every event is listed in the table “{history}”.",
+    ),
+    "phrase.earlier_decisions": (
+        "{n} tidigare beslut finns i ”{history}”.",
+        "{n} earlier decisions are listed in “{history}”.",
+    ),
 }
 
 

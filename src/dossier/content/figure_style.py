@@ -85,8 +85,10 @@ EDGE = 0.08
 MARKER_SIZE = 6.5
 #: Vertical offsets (in lanes) for markers that would sit on top of each other.
 ROW_OFFSETS = (0.0, -0.24, 0.24)
-#: Distance (in lanes) between the sub-lanes of periods that overlap in one forum.
+#: Distance (in lanes) between the sub-lanes of periods that overlap in one forum; a forum's
+#: sub-lanes take at most TRACKS_HEIGHT lanes, closer together (and their bars thinner) if need be.
 TRACK = 0.3
+TRACKS_HEIGHT = 3.0
 #: A stretch without events this long (days), and this share of the case's span, is cut out
 #: of the axis and drawn as a break.
 QUIET_DAYS = 365

@@ -1,13 +1,19 @@
 """The dossier's timeline: one lane per forum, one marker shape per event kind.
 
 The figure is made for an A4 page that is often printed in black and white:
-shapes carry the event kind (colour only repeats it), periods are bars,
-dates known only to the month or year are drawn as bracketed spans, decisions
-carry their protocol paragraph, and the "as of" date is a labelled line.
-Nothing is drawn after that line: the case file comes cut to its day
-(:meth:`~dossier.data.model.CaseFile.as_of`), so a period still running ends
-on it, a year-only event in its year reaches no further, and the date axis
-has no tick beyond it.
+shapes carry the event kind (colour only repeats it), periods are bars (those
+that overlap in one forum each in a sub-lane of their own), dates known only
+to the month or year are drawn as flat brackets under their marker, decisions
+carry their protocol paragraph where it fits, and the "as of" date is a
+labelled line. Nothing is drawn after that line: the case file comes cut to
+its day (:meth:`~dossier.data.model.CaseFile.as_of`), so a period still
+running ends on it, a year-only event in its year reaches no further, and the
+date axis has no tick beyond it.
+
+Big cases stay readable: forum names wrap in full (their lane grows), a lane
+too crowded for its markers counts its events per month, quarter or year, and
+years without any event are cut out of the axis and drawn as a break.
+:func:`timeline_alt` says in words what the figure shows.
 
 Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas,
 never through pyplot, so no GUI backend is touched and nothing is shared
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -61,6 +68,7 @@ from .figure_style import (
     ROW_OFFSETS,
     TOP,
     TRACK,
+    TRACKS_HEIGHT,
     WIDTH,
     YELLOW,
     BarHandler,
@@ -184,8 +192,7 @@ def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> st
     first = min(events, key=lambda e: e.start)
     last = max(events, key=lambda e: e.end)
     start = first.date.format(lang)
-    # A period still running on the day ends there.
-    end = last.last_date.format(lang) if last.last_date else format_day(as_of, lang)
+    end = _alt_end(last, as_of, lang)
     forums = len({e.forum_id for e in events if e.forum_id})
     if len(events) == 1:
         span = f"{start} – {end}" if first.is_period else start
@@ -197,12 +204,27 @@ def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> st
         sentences = [text(key, lang, case_id=case_id, n=len(events), forums=forums, start=start,
                           end=end)]  # fmt: skip
         sentences += _alt_details(case_file, lang)
+    stretches = _stretches(case_file, as_of)
+    for (_, after), (before, _) in itertools.pairwise(stretches):
+        # A break between events: the last event before it and the first after it (a
+        # break before the day alone is told with the day, below).
+        later = [e for e in events if _day_number(e.start) > before]
+        if later:
+            ended = max((e for e in events if _day_number(e.end) < after), key=lambda e: e.end)
+            sentences.append(text("phrase.timeline_alt_pause", lang,
+                                  start=_alt_end(ended, as_of, lang),
+                                  end=later[0].date.format(lang)))  # fmt: skip
     if as_of > last.end:
-        key = "phrase.timeline_alt_break" if len(_stretches(case_file, as_of)) > 1 else (
-            "phrase.timeline_alt_as_of")  # fmt: skip
+        alone = len(stretches) > 1 and stretches[-1][0] > _day_number(last.end)
+        key = "phrase.timeline_alt_break" if alone else "phrase.timeline_alt_as_of"
         sentences.append(text(key, lang, date=format_day(as_of, lang)))
     sentences.append(text("phrase.timeline_alt_history", lang, history=text("heading.history", lang)))
     return " ".join(sentences)
+
+
+def _alt_end(event: Event, as_of: dt.date, lang: str) -> str:
+    """When an event ends, as the source gives it; a period still running ends on the day."""
+    return event.last_date.format(lang) if event.last_date else format_day(as_of, lang)
 
 
 #: The text alternative names this many forums and decisions, the busiest and the latest.
@@ -306,6 +328,8 @@ class _Lane:
     top: float = -0.5
     #: "month", "quarter" or "year" when the lane is too crowded to draw each event.
     bucket: str | None = None
+    #: Whether its decisions, too crowded for their stars, are counted with the rest.
+    decisions_counted: bool = False
 
     @property
     def centre(self) -> float:
@@ -327,13 +351,19 @@ class _Lane:
 
     def track_y(self, track: int) -> float:
         below = self.top + 1 + (COUNT_ROW if self.bucket else 0)
-        return below + (track - 0.25) * TRACK
+        return below + (track - 0.25) * self.track_step
+
+    @property
+    def track_step(self) -> float:
+        """Distance between its sub-lanes, in lanes: closer when there are many."""
+        return min(TRACK, TRACKS_HEIGHT / self.tracks)
 
     @property
     def units(self) -> float:
         """Height in lanes for its parts, before its name is measured."""
         return (
-            1 + (COUNT_ROW if self.bucket else 0) + (TRACK * self.tracks if self.tracks > 1 else 0)
+            1 + (COUNT_ROW if self.bucket else 0)
+            + (self.track_step * self.tracks if self.tracks > 1 else 0)
         )
 
 
@@ -465,9 +495,10 @@ class _Timeline:
         self.measured: dict[tuple[str, float], tuple[float, float]] = {}
         self.scale = TimeScale(_stretches(case_file, as_of))
         self.low, self.high = self.scale.real[0], self.scale.real[-1]
-        lane_of = {fid: index for index, (fid, _) in enumerate(lanes(case_file, lang))}
+        named = lanes(case_file, lang)
+        lane_of = {fid: index for index, (fid, _) in enumerate(named)}
         self.placed = [self._place(event, lane_of[event.forum_id]) for event in case_file.events]
-        self.lanes = self._lanes(lanes(case_file, lang))
+        self.lanes = self._lanes(named)
 
     # Measuring ---------------------------------------------------------------
 
@@ -645,13 +676,23 @@ class _Timeline:
         # Wide enough for a decision's star, which is the largest marker.
         return self.marker_size / 72 * 1.35 * self.per_inch
 
+    def _crowded(self, points: Sequence[_Mark]) -> bool:
+        """Whether more than a few of these markers (sorted) find no room in a lane's rows."""
+        xs = [float(self.scale.forward(m.x)) for m in points]
+        return crowded(xs, self._gap()) > max(2, len(points) // 10)
+
     def _find_crowded(self) -> None:
-        """Lanes whose markers find no room in their rows count their events instead."""
+        """Lanes whose markers find no room in their rows count their events instead.
+
+        Decisions keep their stars unless they too are crowded; then they are
+        counted with the rest (the history lists every paragraph).
+        """
         for index, lane in enumerate(self.lanes):
             points = self._points(index)
-            xs = [float(self.scale.forward(m.x)) for m in points]
-            if crowded(xs, self._gap()) > max(2, len(points) // 10):
+            if self._crowded(points):
                 lane.bucket = self._bucket()
+                left = [m for m in points if not self._groups(m, lane.bucket)]
+                lane.decisions_counted = self._crowded(left)
 
     def _marks(self) -> tuple[list[_Mark], list[_Count]]:
         """Where each event is drawn, and the counts that stand for a crowded lane's events."""
@@ -660,9 +701,9 @@ class _Timeline:
         for index, lane in enumerate(self.lanes):
             points = self._points(index)
             if lane.bucket:
-                grouped = [m for m in points if self._groups(m, lane.bucket)]
-                counts += self._counts(index, lane.count_y, grouped, lane.bucket)
-                points = [m for m in points if not self._groups(m, lane.bucket)]
+                counted = [m for m in points if self._groups(m, lane.bucket, lane.decisions_counted)]
+                counts += self._counts(index, lane.count_y, counted, lane.bucket)
+                points = [m for m in points if m not in counted]
             rows = marker_rows([float(self.scale.forward(m.x)) for m in points], self._gap())
             # Single markers keep the lane's first row; counts and stacked periods go
             # under it, each in its own row, so no bar or box runs through a marker.
@@ -686,15 +727,15 @@ class _Timeline:
         return "year"
 
     @staticmethod
-    def _groups(mark: _Mark, bucket: str) -> bool:
+    def _groups(mark: _Mark, bucket: str, decisions: bool = False) -> bool:
         """Whether a crowded lane counts this event rather than drawing it.
 
-        Decisions keep their stars and periods their bars; a date is counted only
-        in a bucket that holds its whole span, so no day, month or quarter is
-        made up for it.
+        Periods keep their bars, and decisions their stars unless ``decisions``;
+        a date is counted only in a bucket that holds its whole span, so no day,
+        month or quarter is made up for it.
         """
         event = mark.event
-        if event.kind == "decided" or event.is_period:
+        if event.is_period or (event.kind == "decided" and not decisions):
             return False
         precision = event.date.precision
         return precision == "day" or (precision == "month" and bucket != "month") or bucket == "year"
@@ -726,11 +767,13 @@ class _Timeline:
             periods = [m for m in marks if m.event.is_period and kind_of(m.event) == kind]
             if periods:
                 style = KIND_STYLES[kind]
+                bar = 0.2 * size / MARKER_SIZE
                 ax.barh(
                     [m.y for m in periods],
                     [m.span[1] - m.span[0] for m in periods],
                     left=[m.span[0] for m in periods],
-                    height=0.2 * size / MARKER_SIZE,
+                    # Sub-lanes packed closer get thinner bars, so each stays apart.
+                    height=[min(bar, 0.7 * self.lanes[m.lane].track_step) for m in periods],
                     color=tint(style.colour),
                     edgecolor="#4D4D4D",
                     linewidth=0.5,
@@ -774,8 +817,13 @@ class _Timeline:
     def _draw_counts(self, ax: Axes) -> None:
         """A grey box per month, quarter or year of a crowded lane, with its count in it."""
         half = COUNT_ROW * 0.4
+        last = _day_number(self.as_of) + 1
         for count in self.counts:
             start, end = _day_number(count.start), _day_number(count.end)
+            # A quarter may begin before the axis or run past the day or into a break:
+            # its box covers only the time the axis shows up to the as-of line.
+            low, high = next((a, b) for a, b in self.scale.stretches if start < b)
+            start, end = max(start, low), min(end, high, last)
             ax.add_patch(Rectangle(
                 (start, count.y - half), end - start, 2 * half, fc=COUNT_FILL, ec=COUNT_EDGE,
                 lw=0.4, zorder=1.8, gid="event-count",
@@ -845,7 +893,9 @@ class _Timeline:
         size = 7 if len(self.lanes) <= 16 else 6.5
         offset = self.marker_size * KIND_STYLES["decided"].scale / 2 + 1.0
         pad = 1.0 / 72
-        markers = [self._marker_box(m) for m in marks]
+        # The forum names end 6 points left of the lanes: a label may not reach them.
+        names = (-WIDTH, -4 / 72, -WIDTH, 2 * self.lanes_height)
+        markers = [self._marker_box(m) for m in marks] + [names]
         # Lane by lane, left to right; a label that would touch another label or a
         # marker is left out (the history table lists every paragraph).
         for index in sorted(range(len(marks)), key=lambda i: (marks[i].lane, marks[i].x)):

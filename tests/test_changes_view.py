@@ -28,6 +28,7 @@ def keep_extract(data: Path, out: Path, as_of: str = AS_OF) -> Path:
     tables, _ = case_slice_csv(load(data), CASE)
     (out / SLUG).mkdir(parents=True)
     (out / SLUG / EXTRACT_FILE).write_bytes(CaseExtract(CASE, as_of, "f" * 64, tables).to_bytes())
+    (out / SLUG / "manifest.json").write_text("{}", encoding="utf-8")
     return out
 
 
@@ -107,3 +108,30 @@ def test_since_meeting_says_the_meeting_and_counts_from_the_day_after(data):
     assert [str(x).rsplit(": ", 1)[1] for x in case.view.news.lines] == ["Dagen efter"]
     with pytest.raises(ParameterError, match="since_meeting"):
         open_case(CASE, data_dir=data, as_of=AS_OF, since="2023-01-01", since_meeting="2023-03-14")
+
+
+def test_the_baseline_enters_the_dossiers_key_and_the_batchs(data, tmp_path):
+    import datetime as dt
+
+    from dossier.run.batch import batch_key
+    from dossier.run.job import RenderOptions, prepare_job
+
+    one = keep_extract(data, tmp_path / "one")
+    same = keep_extract(data, tmp_path / "same")  # another folder, the same extract
+    other = keep_extract(data, tmp_path / "other", as_of="2023-05-01")
+    registry = load(data)
+    selection = {"case_ids": [CASE], "meeting": None, "all_open": False, "cases_file": None}
+
+    def keys(folder):
+        options = RenderOptions(as_of=dt.date(2023, 6, 1), compare_with=folder)
+        job = prepare_job(registry, CASE, data, options)
+        return job.key, batch_key(data, selection, options), job.manifest.get("compare_with")
+
+    (key_one, batch_one, recorded), (key_same, batch_same, _) = keys(one), keys(same)
+    assert (key_one, batch_one) == (key_same, batch_same)
+    assert recorded == {"folder": str(one), "key": "f" * 64, "as_of": AS_OF}
+    key_other, batch_other, _ = keys(other)
+    key_none, batch_none, nothing = keys(None)
+    assert len({key_one, key_other, key_none}) == 3
+    assert len({batch_one, batch_other, batch_none}) == 3
+    assert nothing is None

@@ -4,8 +4,9 @@ The data contract as data (``contract``), partial dates (``dates``), reading a
 data folder exactly as exported (``sources``: which file is which table; one CSV
 file in ``csv_file``, one workbook's sheet in ``xlsx``), the contract's checks
 (``checks``) and the load that runs them (``validate``), the case model
-(``model``), the ``check`` report (``report``) and synthetic data for tests and
-benchmarks (``synthetic``).
+(``model``), the ``check`` report (``report``), synthetic data for tests and
+benchmarks (``synthetic``), and what changed in a case's records between two
+dossiers (``changes``).
 
 An export with its own headers is translated into the contract by the mapping
 layer, one module per step:

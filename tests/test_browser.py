@@ -110,7 +110,7 @@ def test_sample_dossier_opens_offline_and_shows_title_and_timeline(sample_dossie
     assert title.is_visible()
     assert title.inner_text() == "Länsgemensam påverkansagenda"
     assert page.title() == "RUN/168/2020 – Länsgemensam påverkansagenda"
-    headings = page.locator("h2").all_inner_texts()
+    headings = page.locator("section > h2").all_inner_texts()
     assert headings == [
         "Beslutssammanfattning", "Tidslinje", "Ärendets historik", "Forum",
         "Relaterade ärenden", "Handlingar", "Anmärkningar om underlaget", "Ursprung",

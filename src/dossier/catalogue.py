@@ -98,6 +98,8 @@ TERMINOLOGY: tuple[Term, ...] = (
     Term("field.responsible", "Ansvarig", "Handled by"),
     Term("field.paragraph", "Paragraf", "§",
          "the minutes' paragraph; the sign is kept, as in Nordic and EU minutes"),
+    # The dossier page's table of contents (issue 13)
+    Term("heading.contents", "Innehåll", "Contents"),
 )  # fmt: skip
 
 #: key -> (Swedish, English)
@@ -344,6 +346,9 @@ WORDS: dict[str, tuple[str, str]] = {
         "Ärendet avslutades efter den {as_of}; den dagen var det pågående.",
         "The case was closed after {as_of}; on that day it was open.",
     ),
+    # The meeting pack's index page (issue 13)
+    "pack.open_html": ("Läs dossiern", "Read the dossier"),
+    "pack.open_pdf": ("Dossiern som PDF", "The dossier as PDF"),
 }
 
 

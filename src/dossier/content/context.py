@@ -11,9 +11,11 @@ parameter stops there with one clear message, before any section is drawn.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ..catalogue import check_language
 from ..data.dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
@@ -39,6 +41,8 @@ class CaseDossier:
     since: dt.date | None
     inactive_months: int
     parameters: dict[str, object]
+    #: Relative links to the dossiers of related cases in the same output folder, by case ID.
+    related_dossiers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def case(self):
@@ -71,8 +75,12 @@ def case_dossier(
     lang: str = "sv",
     since: dt.date | None = None,
     inactive_months: int = 6,
+    related_dossiers: Mapping[str, str] | None = None,
 ) -> CaseDossier:
     """The case ``case_id`` as it stood on ``as_of``, measured and put in words.
+
+    ``related_dossiers`` gives, by case ID, a relative link to a related case's
+    dossier where one is beside this one (see :func:`check_related_dossiers`).
 
     Raises
     ------
@@ -91,7 +99,8 @@ def case_dossier(
         "inactive_months": inactive_months,
     }
     view = case_view(case_file, summary, lang, since)
-    return CaseDossier(case_file, summary, view, lang, as_of, since, inactive_months, parameters)
+    return CaseDossier(case_file, summary, view, lang, as_of, since, inactive_months, parameters,
+                       dict(related_dossiers or {}))  # fmt: skip
 
 
 def open_case(
@@ -102,6 +111,7 @@ def open_case(
     as_of: str | dt.date | None = None,
     since: str | dt.date | None = None,
     inactive_months: int = 6,
+    related_dossiers: Mapping[str, str] | None = None,
 ) -> CaseDossier:
     """Check the notebook's parameters, load the data and open the case as of its day.
 
@@ -119,6 +129,10 @@ def open_case(
         Highlight events from this date on (``YYYY-MM-DD``); None for none.
     inactive_months
         Flag the case as inactive after this many months without an event.
+    related_dossiers
+        Case ID -> relative link (``../RUN-136-2022/RUN-136-2022.html``) to the
+        dossier of a related case in the same output folder; ``dossier render``
+        fills it in. None for no links.
 
     Raises
     ------
@@ -140,7 +154,34 @@ def open_case(
             f"since = {since!r} is after as_of = {day.isoformat()!r}: a dossier knows nothing "
             "after its day; give a since on or before it"
         )
+    links = check_related_dossiers(related_dossiers)
     registry = load(resolve_data_dir(data_dir))
-    return case_dossier(
-        registry, case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months
-    )
+    return case_dossier(registry, case_id, as_of=day, lang=lang, since=since_day,
+                        inactive_months=inactive_months, related_dossiers=links)  # fmt: skip
+
+
+def check_related_dossiers(value: object) -> dict[str, str]:
+    """The ``related_dossiers`` parameter, checked: case IDs to relative links, nothing else.
+
+    A link must stay a path relative to the dossier (no scheme, host or leading ``/``),
+    so a parameter can never make the page point elsewhere.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ParameterError(
+            f"related_dossiers = {value!r} must map case IDs to relative links, "
+            "e.g. {'RUN/136/2022': '../RUN-136-2022/RUN-136-2022.html'}"
+        )
+    for case_id, href in value.items():
+        if not (isinstance(case_id, str) and isinstance(href, str) and _relative(href)):
+            raise ParameterError(
+                f"related_dossiers[{case_id!r}] = {href!r}: give a relative link to the "
+                "related case's dossier, e.g. '../RUN-136-2022/RUN-136-2022.html'"
+            )
+    return dict(value)
+
+
+def _relative(href: str) -> bool:
+    parts = urlsplit(href)
+    return bool(href) and not parts.scheme and not parts.netloc and not href.startswith("/")

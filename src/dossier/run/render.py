@@ -61,7 +61,7 @@ def build_dossier(
     kernel = WarmKernel.start(cwd=notebook_path().parent)
     tools = None
     try:
-        job = prepare_job(load(data), case_id, data, options)
+        job = prepare_job(load(data), case_id, data, options, out=out)
         tools = _prepare_tools(options)
         with output_lock(out):
             claim_folders([case_id], out)

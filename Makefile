@@ -7,7 +7,10 @@ CASE ?= RUN/168/2020
 # The sample is told by a memo of spring 2023: the demo shows the case as it stood then.
 AS_OF ?= 2023-06-01
 
-.PHONY: demo test lint lab hooks bench clean
+# axe-core, the accessibility checker the browser tests run in Chromium (npm, once per clone).
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+
+.PHONY: demo test lint lab hooks bench clean pictures
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +18,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Without npm the accessibility tests skip (CI, where .ci/run installs npm, fails them instead).
+$(AXE):
+	@if command -v npm >/dev/null; then \
+		npm install --prefix .cache/axe --no-save --no-audit --no-fund --silent axe-core@4; \
+	else echo "npm not found: the accessibility tests will skip (apt-get install npm)"; fi
+
 demo: $(STAMP)
 	@echo "Rendering the sample case $(CASE) as of $(AS_OF) into dossiers/ ..."
 	$(BIN)/dossier render "$(CASE)" --out dossiers --as-of $(AS_OF)
 	@echo "To render it as of today: $(BIN)/dossier render \"$(CASE)\" --out dossiers (or make demo AS_OF=$$(date +%F))"
 
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
@@ -47,5 +56,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_batch.py
 
+# The README's pictures (docs/): the meeting pack's cover and a dossier at a phone's width.
+pictures: $(STAMP)
+	$(BIN)/python docs/pictures.py
+
 clean:
-	rm -rf $(VENV) dossiers .pytest_cache
+	rm -rf $(VENV) dossiers .pytest_cache .cache

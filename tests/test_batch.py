@@ -167,12 +167,15 @@ def assert_whole(out: Path, case_id: str, key: str, formats: tuple[str, ...] = (
 
 
 def current_keys(
-    data: Path, cases: list[str], formats: tuple[str, ...] = ("html",)
+    data: Path, cases: list[str], out: Path, formats: tuple[str, ...] = ("html",)
 ) -> dict[str, str]:
-    """The key each case's dossier should carry for ``data`` as it is now."""
+    """The key each case's dossier in ``out`` should carry for ``data`` as it is now.
+
+    A key holds the links to related cases' dossiers beside it: those in ``out`` now.
+    """
     registry = load(data)
     options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF), formats=formats)
-    return {c: prepare_job(registry, c, data, options).key for c in cases}
+    return {c: prepare_job(registry, c, data, options, out=out, rendering=cases).key for c in cases}
 
 
 class IndexPage(HTMLParser):
@@ -353,7 +356,8 @@ def test_an_option_added_to_render_options_reaches_the_notebook_and_both_keys(tm
     # The options as they are: the notebook's parameters, and the export's in the manifest.
     job = prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day, timeout=5))
     assert job.parameters == {"case_id": "A/1/2020", "lang": "sv", "as_of": "2023-06-01",
-                              "since": None, "inactive_months": 6, "since_meeting": None}  # fmt: skip
+                              "since": None, "inactive_months": 6, "since_meeting": None,
+                              "related_dossiers": {}}  # fmt: skip
     assert (job.manifest["formats"], job.manifest["pdfa"]) == (["html", "pdf"], False)
     assert job.key == prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day)).key
 
@@ -593,8 +597,8 @@ def test_first_run_renders_every_case_whole(incremental):
     assert run.status == 0, run.stderr
     assert set(run.statuses().values()) == {"done"}
     assert [d["case_id"] for d in run.report["dossiers"]] == incremental.cases
-    keys = current_keys(incremental.original, incremental.cases)
     out = run.out
+    keys = current_keys(incremental.original, incremental.cases, out)
     for case_id in incremental.cases:
         entry = run.dossier(case_id)
         slug = slugify(case_id)
@@ -649,7 +653,7 @@ def test_a_dossier_with_a_zero_byte_or_truncated_file_is_rendered_again(incremen
     assert run.status == 0, run.stderr
     damaged = incremental.cases[4:6]
     assert run.statuses() == {c: "done" if c in damaged else "skipped" for c in incremental.cases}
-    keys = current_keys(incremental.original, damaged)
+    keys = current_keys(incremental.original, damaged, run.out)
     for case_id in damaged:
         slug = slugify(case_id)
         assert (run.out / slug / f"{slug}.html").read_bytes() == incremental.first_html[case_id]
@@ -695,7 +699,7 @@ def test_a_changed_case_title_re_renders_the_case_and_the_cases_that_show_it(inc
         encoding="utf-8"
     )
     assert "Ett nytt namn på ärendet" in related
-    keys = current_keys(incremental.data, [incremental.a, incremental.b])
+    keys = current_keys(incremental.data, [incremental.a, incremental.b], out)
     for case_id, key in keys.items():
         assert_whole(out, case_id, key)
 
@@ -846,7 +850,7 @@ def test_a_batch_killed_halfway_finishes_on_the_next_run_with_every_dossier_whol
     assert sorted(c for c, s in statuses.items() if s == "skipped") == sorted(
         c for c in cases if slugify(c) in {p.name for p in rendered}
     )
-    keys = current_keys(data, cases)
+    keys = current_keys(data, cases, out)
     for case_id in cases:
         assert_whole(out, case_id, keys[case_id])
     assert staging_leftovers(out) == []
@@ -964,19 +968,44 @@ def test_the_meeting_pack_is_tagged_pdf_ua_in_the_batchs_language(
     assert conformance(pack_path(meeting_batch), "ua1") == []
 
 
+def agenda_items(path: Path) -> list[dict]:
+    """The agenda on a meeting pack's index page: each item's words as read, and its links."""
+    import html
+
+    page = path.read_text(encoding="utf-8")
+    return [
+        {"text": " ".join(html.unescape(re.sub(r"<[^>]+>", " ", block)).split()),
+         "links": re.findall(r'href="([^"]+)"', block)}
+        for block in re.findall(r'<li id="item-\d+">(.*?)</li>', page, re.S)
+    ]  # fmt: skip
+
+
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
-def test_the_meeting_index_links_every_agenda_item(meeting_batch):
+def test_the_meeting_index_is_the_agenda_with_each_case_in_a_sentence(meeting_batch):
+    from dossier.content.context import case_dossier
+
     folder = meeting_batch.out / f"meeting-{slugify(MEETING)}"
-    page = index_page(folder / "index.html")
-    assert page.scripts == 0
-    for item, case_id, _ in AGENDA:
-        row = page.row(case_id)
-        assert row["cells"][0] == item
-        assert "klar" in row["cells"]
-        assert {href.rsplit(".", 1)[1] for href in row["links"]} == {"html", "pdf", "ipynb"}
-        for href in row["links"]:
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in page
+    assert f"<h1>Ärendeunderlag: {MEETING_TITLE}</h1>" in page
+    assert f'<a href="{slugify(MEETING)}.pdf">' in page
+    items = agenda_items(folder / "index.html")
+    assert len(items) == len(AGENDA)
+    registry = load(SAMPLE_DATA)
+    for (item, case_id, title), shown in zip(AGENDA, items, strict=True):
+        assert shown["text"].startswith(f"Punkt {item} {title} {case_id} ")
+        view = case_dossier(registry, case_id, as_of=dt.date.fromisoformat(AS_OF), lang="sv").view
+        assert str(view.sentence) in shown["text"]
+        assert [href.rsplit(".", 1)[1] for href in shown["links"]] == ["html", "pdf"]
+        for href in shown["links"]:
             assert (folder / href).resolve().is_file(), href
+    assert "Förslag: Regiondirektörens förslag (exempel)" in items[0]["text"]
+    assert "Förslag" not in items[1]["text"]  # the agenda names no proposal for item 8
+    # How each render went is the batch's index and report to say, not the agenda's.
+    assert "oförändrad" not in page and "ipynb" not in page and "klara," not in page
+    batch_index = index_page(meeting_batch.out / "index.html")
+    assert {batch_index.row(c)["cells"][2] for _, c, _ in AGENDA} == {"klar"}
 
 
 # -- Dask -------------------------------------------------------------------------------------
@@ -1004,7 +1033,7 @@ def assert_rendered_as_first(incremental: Incremental, run: Run, cases: list[str
     """Every case of ``run`` done, its dossier whole and its HTML the first local run's."""
     assert run.status == 0, run.stderr
     assert run.statuses() == dict.fromkeys(cases, "done")
-    keys = current_keys(incremental.original, cases)
+    keys = current_keys(incremental.original, cases, run.out)
     for case_id in cases:
         assert_whole(run.out, case_id, keys[case_id])
         slug = slugify(case_id)
@@ -1153,9 +1182,9 @@ def test_an_html_only_meeting_batch_makes_the_index_and_no_pdf(tmp_path):
     pack = tmp_path / "out" / f"meeting-{MEETING}"
     assert sorted(p.name for p in pack.iterdir()) == ["index.html"]
     assert run.report["meeting_pack"] == {"index": str(pack / "index.html")}
-    page = index_page(pack / "index.html")
-    assert page.row("RUN/168/2020")["cells"][0] == "7"
-    assert page.row("RUN/136/2022")["links"][0] == "../RUN-136-2022/RUN-136-2022.html"
+    items = agenda_items(pack / "index.html")
+    assert [item["text"].split()[:2] for item in items] == [["Punkt", "7"], ["Punkt", "8"]]
+    assert items[1]["links"] == ["../RUN-136-2022/RUN-136-2022.html"]
 
 
 # -- stopped: Ctrl-C, SIGTERM, SIGKILL -------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import random
 import re
@@ -638,5 +639,5 @@ def test_many_overlapping_periods_stay_apart_and_the_figure_fits_a_page():
     bars = [p for p in fig.axes[0].patches if p.get_gid() == "period"]
     spans = sorted((p.get_y(), p.get_y() + p.get_height()) for p in bars)
     assert len(spans) == 60
-    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
     assert fig.get_figheight() < 6

@@ -70,8 +70,8 @@ def test_the_mail_says_what_the_dossier_says(spoken):
     }
     points = [fold(p) for p in re.findall(r"<li[^>]*>(.*?)</li>", summary, re.S)]
     rows = [
-        [fold(cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
-        for row in re.findall(r"<tr><td>.*?</tr>", summary, re.S)
+        [fold(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr><td[^>]*>.*?</tr>", summary, re.S)
     ]
     assert "Regiondirektörens förslag" in said["pending"] and len(points) == 2 and len(rows) == 2
     assert said["sentence"].startswith("Open since 2020. Pending proposal")

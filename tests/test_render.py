@@ -238,6 +238,7 @@ def test_manifest_says_what_went_in(sample_dossier_sv):
     assert manifest["as_of"] == AS_OF
     assert manifest["parameters"] == {
         "case_id": SAMPLE_CASE, "lang": "sv", "as_of": AS_OF, "since": None, "inactive_months": 6,
+        "related_dossiers": {},  # rendered alone: no related case's dossier beside it
     }  # fmt: skip
     assert manifest["data_dir"] == str(SAMPLE_DATA.resolve())
 
@@ -513,6 +514,7 @@ def test_notebook_has_one_parameters_cell_with_the_documented_defaults():
     assert defaults | {"data_dir": None} == {
         "case_id": "RUN/168/2020", "lang": "sv", "as_of": None, "since": None,
         "inactive_months": 6, "data_dir": None, "since_meeting": None, "compare_with": None,
+        "related_dossiers": {},
     }  # fmt: skip
 
 

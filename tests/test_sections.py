@@ -153,3 +153,42 @@ def test_the_lab_style_undoes_labs_table_and_list_rules_inside_the_sections_only
     summary = show.summary(recent)
     assert re.findall(r'<span class="point-number">(\d+)\.</span>', summary) == ["1", "2"]
     assert 'class="dossier-header"' in show.header(recent) and '<section class="timeline"' in show.figure(recent)
+
+
+def history_columns(markup: str) -> list[str]:
+    head = re.search(r"<thead>(.*?)</thead>", markup, re.S)
+    assert head
+    return [visible(cell) for cell in re.findall(r"<th[^>]*>(.*?)</th>", head.group(1), re.S)]
+
+
+def test_the_history_leaves_out_a_column_that_is_empty_in_every_row(
+    recent, tmp_path, write_data, valid_csv
+):
+    # The sample's events name no paragraph: no "Paragraf" column, the event's text has its room.
+    history = show.history(recent)
+    assert history_columns(history) == ["Datum", "Typ", "Forum", "Händelse"]
+    assert all(len(re.findall(r"<td\b", row)) == 4 for row in re.findall(r"<tr.*?</tr>", history, re.S)[1:])
+    # An export that gives one event's paragraph has the column, empty in the other rows.
+    events = valid_csv["events"] + "e4,A/2/2021,2021-04-01,,discussed,N,Diskussion,,,,\n"
+    data = write_data(tmp_path / "data", events=events)
+    with_paragraph = show.history(show.open_case("A/2/2021", data_dir=data, as_of="2023-06-01"))
+    assert history_columns(with_paragraph) == ["Datum", "Typ", "Forum", "Händelse", "Paragraf"]
+    assert "§ 12" in visible(with_paragraph)
+
+
+def test_a_related_case_links_to_its_dossier_only_when_given_one(tmp_path, write_data):
+    data = write_data(tmp_path / "data")
+    plain = show.related(show.open_case("A/2/2021", data_dir=data, as_of="2023-06-01"))
+    assert "A/1/2020" in visible(plain) and "<a " not in plain
+    link = "../A-1-2020/A-1-2020.html"
+    linked = show.related(show.open_case("A/2/2021", data_dir=data, as_of="2023-06-01",
+                                         related_dossiers={"A/1/2020": link}))  # fmt: skip
+    assert f'<a href="{link}">A/1/2020</a>' in linked
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "https://example.se/x.html", "/etc/x.html", "", 7])
+def test_a_link_to_a_related_dossier_must_be_relative(tmp_path, write_data, link):
+    data = write_data(tmp_path / "data")
+    with pytest.raises(ParameterError, match=r"related_dossiers\['A/1/2020'\] = .*: give a relative link"):
+        show.open_case("A/2/2021", data_dir=data, as_of="2023-06-01",
+                       related_dossiers={"A/1/2020": link})  # fmt: skip

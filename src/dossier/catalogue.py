@@ -108,6 +108,8 @@ TERMINOLOGY: tuple[Term, ...] = (
          "Changes in the records since the dossier as of {date}",
          "corrections to the registry's records, not what happened in the case"),
     Term("heading.changes_new_case", "Ändringar i underlaget", "Changes in the records"),
+    # The dossier page's table of contents (issue 13)
+    Term("heading.contents", "Innehåll", "Contents"),
 )  # fmt: skip
 
 #: key -> (Swedish, English)
@@ -476,6 +478,9 @@ WORDS: dict[str, tuple[str, str]] = {
         "{n} tidigare beslut finns i ”{history}”.",
         "{n} earlier decisions are listed in “{history}”.",
     ),
+    # The meeting pack's index page (issue 13)
+    "pack.open_html": ("Läs dossiern", "Read the dossier"),
+    "pack.open_pdf": ("Dossiern som PDF", "The dossier as PDF"),
 }
 
 

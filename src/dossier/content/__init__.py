@@ -6,7 +6,8 @@ and figures a reader sees, built once for every output (``view``), the case
 as every output opens it (``context``), the timeline (``figures``; its look,
 marker shapes and axis in ``figure_style``), the
 sections each notebook cell shows (``sections``) and the HTML templates they
-fill (``pages``). Nothing here starts a kernel, writes a dossier or sends a
+fill (``pages``), and a meeting's agenda with each item's case in a sentence,
+as the meeting pack and its mail show it (``agenda``). Nothing here starts a kernel, writes a dossier or sends a
 mail.
 
 May import: ``data`` and the top-level ``errors``, ``catalogue`` and

@@ -11,9 +11,11 @@ parameter stops there with one clear message, before any section is drawn.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ..catalogue import check_language
 from ..data.changes import Baseline, CaseRecords, Change, compare, read_baseline
@@ -49,6 +51,8 @@ class CaseDossier:
     baseline: Baseline | None = None
     #: What differs in the case's records between ``baseline`` and now, up to the day.
     changes: tuple[Change, ...] = ()
+    #: Relative links to the dossiers of related cases in the same output folder, by case ID.
+    related_dossiers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def case(self):
@@ -100,12 +104,15 @@ def case_dossier(
     inactive_months: int = 6,
     since_meeting: dt.date | None = None,
     baseline: Baseline | None = None,
+    related_dossiers: Mapping[str, str] | None = None,
 ) -> CaseDossier:
     """The case ``case_id`` as it stood on ``as_of``, measured and put in words.
 
     ``since`` marks events from that day on as new (``since_meeting``: the
     forum's previous meeting, the day before ``since``); ``baseline`` is the
     earlier dossier whose records this one's are compared with.
+    ``related_dossiers`` gives, by case ID, a relative link to a related case's
+    dossier where one is beside this one (see :func:`check_related_dossiers`).
 
     Raises
     ------
@@ -135,7 +142,7 @@ def case_dossier(
     view = case_view(case_file, summary, lang, since, since_meeting=since_meeting,
                      baseline=baseline, changes=changes)  # fmt: skip
     return CaseDossier(case_file, summary, view, lang, as_of, since, inactive_months, parameters,
-                       since_meeting, baseline, changes)  # fmt: skip
+                       since_meeting, baseline, changes, dict(related_dossiers or {}))  # fmt: skip
 
 
 def case_records(registry: Registry, case_id: str) -> CaseRecords:
@@ -156,6 +163,7 @@ def open_case(
     inactive_months: int = 6,
     since_meeting: str | dt.date | None = None,
     compare_with: str | Path | None = None,
+    related_dossiers: Mapping[str, str] | None = None,
 ) -> CaseDossier:
     """Check the notebook's parameters, load the data and open the case as of its day.
 
@@ -179,6 +187,10 @@ def open_case(
     compare_with
         An earlier output folder: list what changed in the case's records since its
         dossier of the case; None for no comparison.
+    related_dossiers
+        Case ID -> relative link (``../RUN-136-2022/RUN-136-2022.html``) to the
+        dossier of a related case in the same output folder; ``dossier render``
+        fills it in. None for no links.
 
     Raises
     ------
@@ -209,8 +221,36 @@ def open_case(
             "after its day; give a since on or before it"
         )
     baseline = read_baseline(compare_with, str(case_id)) if compare_with else None
+    links = check_related_dossiers(related_dossiers)
     registry = load(resolve_data_dir(data_dir))
     return case_dossier(
         registry, case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months,
-        since_meeting=meeting_day, baseline=baseline,
+        since_meeting=meeting_day, baseline=baseline, related_dossiers=links,
     )  # fmt: skip
+
+
+def check_related_dossiers(value: object) -> dict[str, str]:
+    """The ``related_dossiers`` parameter, checked: case IDs to relative links, nothing else.
+
+    A link must stay a path relative to the dossier (no scheme, host or leading ``/``),
+    so a parameter can never make the page point elsewhere.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ParameterError(
+            f"related_dossiers = {value!r} must map case IDs to relative links, "
+            "e.g. {'RUN/136/2022': '../RUN-136-2022/RUN-136-2022.html'}"
+        )
+    for case_id, href in value.items():
+        if not (isinstance(case_id, str) and isinstance(href, str) and _relative(href)):
+            raise ParameterError(
+                f"related_dossiers[{case_id!r}] = {href!r}: give a relative link to the "
+                "related case's dossier, e.g. '../RUN-136-2022/RUN-136-2022.html'"
+            )
+    return dict(value)
+
+
+def _relative(href: str) -> bool:
+    parts = urlsplit(href)
+    return bool(href) and not parts.scheme and not parts.netloc and not href.startswith("/")

@@ -10,13 +10,23 @@ use it without importing the dossier's figures.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cache
 
 import jinja2
 from markupsafe import Markup, escape
 
-from ..catalogue import SOURCE_LANG, Source, Words
+from ..catalogue import SOURCE_LANG, Source, Words, text
 from ..resources import template_dir
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A table cell that links to another page: ``text`` (shown as :func:`say` shows it), ``href``."""
+
+    text: object
+    href: str
 
 
 def say(value: object, lang: str) -> Markup:
@@ -47,6 +57,7 @@ def environment() -> jinja2.Environment:
     env.filters["say"] = say
     # A table cell is one text, or lines (a list) of which the first is the heading.
     env.tests["lines"] = lambda value: isinstance(value, list)
+    env.tests["link"] = lambda value: isinstance(value, Link)
     return env
 
 
@@ -58,3 +69,28 @@ def render_page(name: str, view: dict) -> str:
 def macros(name: str):
     """The macros of template ``name``, callable from Python."""
     return environment().get_template(name).module
+
+
+#: A section as the section macros write it: its id, then its heading (already escaped).
+_SECTION = re.compile(r'<section class="[^"]*" id="([^"]+)">\s*<h2>(.*?)</h2>', re.DOTALL)
+
+
+def with_contents(page: str, lang: str) -> str:
+    """``page`` with a table of contents (a ``nav`` linking each section) after its header.
+
+    The sections are read from the page itself, so the contents list what the
+    notebook's cells showed, in their order, also when a reader adds or drops a cell.
+    A page with fewer than two sections is returned as it is.
+    """
+    sections = [(id_, Markup(heading)) for id_, heading in _SECTION.findall(page)]
+    if len(sections) < 2:
+        return page
+    nav = macros("sections/sections.html.j2").contents(
+        {"heading": text("heading.contents", lang), "sections": sections}
+    )
+    header_end = page.find("</header>")
+    if header_end >= 0:
+        at = header_end + len("</header>")
+    else:  # no header cell: the contents open the page
+        at = page.find(">", page.find("<main")) + 1
+    return f"{page[:at]}\n{nav}{page[at:]}"

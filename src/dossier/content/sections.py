@@ -9,7 +9,7 @@ the data can become markup.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..catalogue import Source, Words, label, text
 from ..data.dates import PartialDate, format_day
@@ -18,7 +18,7 @@ from ..resources import toolkit_fingerprint
 from .analysis import forums_involved, is_new
 from .context import CaseDossier, open_case
 from .figures import ChangeMarks, timeline_alt, timeline_svg
-from .pages import macros
+from .pages import Link, macros
 from .view import event_when
 
 __all__ = [
@@ -45,6 +45,18 @@ class Part:
     rows: list[dict]
     empty: str = ""
     heading: str = ""
+    #: Each column's field name, given to its cells as their class (for the stylesheet).
+    keys: list[str] = field(default_factory=list)
+
+    def without_empty_columns(self) -> Part:
+        """The table without the columns that are empty in every row (none when it has no rows)."""
+        if not self.rows:
+            return self
+        kept = [i for i in range(len(self.columns))
+                if any(row["cells"][i] != "" for row in self.rows)]  # fmt: skip
+        rows = [row | {"cells": [row["cells"][i] for i in kept]} for row in self.rows]
+        keys = [self.keys[i] for i in kept] if self.keys else []
+        return Part([self.columns[i] for i in kept], rows, self.empty, self.heading, keys)
 
 
 @dataclass
@@ -56,7 +68,7 @@ class TableSection:
 
 
 def _row(*cells, new: bool = False) -> dict:
-    return {"cells": [c if isinstance(c, list | str) else str(c) for c in cells], "new": new}
+    return {"cells": [c if isinstance(c, list | str | Link) else str(c) for c in cells], "new": new}
 
 
 def _when(event: Event, lang: str) -> str:
@@ -149,11 +161,15 @@ def forums(d: CaseDossier) -> Html:
 
 
 def related(d: CaseDossier) -> Html:
-    """Cases linked to this one, in both directions, with their status on the day."""
+    """Cases linked to this one, in both directions, with their status on the day.
+
+    A case whose dossier is in the same output folder links to it (``d.related_dossiers``).
+    """
     lang = d.lang
     rows = [
         _row(
-            r.case_id,
+            Link(r.case_id, d.related_dossiers[r.case_id])
+            if r.case_id in d.related_dossiers else r.case_id,
             Source(r.title),
             label("relation_inverse" if r.inverse else "relation", r.relation, lang),
             label("status", r.status, lang),
@@ -210,7 +226,8 @@ def provenance(d: CaseDossier) -> Html:
 
 
 def _table(section: TableSection) -> Html:
-    return Html(_macros().table_section(section))
+    parts = [part.without_empty_columns() for part in section.parts]
+    return Html(_macros().table_section(replace(section, parts=parts)))
 
 
 def _one_table(lang: str, section: str, fields: tuple[str, ...], rows: list[dict],
@@ -220,7 +237,7 @@ def _one_table(lang: str, section: str, fields: tuple[str, ...], rows: list[dict
     return _table(
         TableSection(
             text(f"heading.{section}", lang), section, lang,
-            [Part(columns, rows, text(empty, lang))],
+            [Part(columns, rows, text(empty, lang), keys=list(fields))],
         )
     )  # fmt: skip
 

@@ -98,10 +98,13 @@ class CaseView:
     #: What changed since an earlier dossier (:func:`changes_view`); None without one.
     changes: ChangesView | None = None
 
+    def news_lines(self) -> tuple[Words, ...]:
+        """What is new and what changed, one line each, as the dossier's sections say them."""
+        return (*(self.news.lines if self.news else ()), *(self.changes.lines if self.changes else ()))
+
     def news_pairs(self) -> list[list]:
-        """The new events and the changes, one line each as :meth:`Words.pairs`, for the index pages."""
-        lines = [*(self.news.lines if self.news else ()), *(self.changes.lines if self.changes else ())]
-        return [line.pairs() for line in lines]
+        """:meth:`news_lines` as :meth:`Words.pairs`, for the index pages (JSON in the report)."""
+        return [line.pairs() for line in self.news_lines()]
 
 
 def case_view(

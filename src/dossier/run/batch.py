@@ -312,7 +312,8 @@ def run_batch(
     options = meeting_options(registry, meeting, options)
     with output_lock(out):
         claim_folders(case_ids, out)
-        jobs = [prepare_job(registry, case_id, data_dir, options) for case_id in case_ids]
+        jobs = [prepare_job(registry, case_id, data_dir, options, out=out, rendering=case_ids)
+                for case_id in case_ids]  # fmt: skip
         results: dict[str, DossierResult] = {}
         pending = []
         for job in jobs:

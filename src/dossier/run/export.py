@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..catalogue import text
+from ..content.pages import with_contents
 from ..resources import template_dir
 
 #: One user at a time of the HTML exporter, and of WeasyPrint: :func:`prepare` may run in a
@@ -96,7 +97,7 @@ def html_document(nb, *, lang: str, case_id: str, title: str) -> str:
     }
     with _HTML_LOCK:
         body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    return body
+    return with_contents(body, lang)
 
 
 def lay_out(html: str, *, stylesheets: Iterable[str] = ()):

@@ -20,7 +20,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -217,9 +217,21 @@ class RenderedDossier:
 
 
 def prepare_job(
-    registry: Registry, case_id: str, data_dir: Path, options: RenderOptions
+    registry: Registry,
+    case_id: str,
+    data_dir: Path,
+    options: RenderOptions,
+    *,
+    out: Path | None = None,
+    rendering: Collection[str] = (),
 ) -> DossierJob:
-    """Cut the case's extract and compute its key; raises UnknownCaseError for an unknown case."""
+    """Cut the case's extract and compute its key; raises UnknownCaseError for an unknown case.
+
+    With ``out``, the dossier links to the dossiers of its related cases that will be
+    beside it there: those of ``rendering`` (the cases rendered with it) and those already
+    in ``out`` (:func:`dossier_links`). The links are part of the key:
+    a dossier is rendered again when a related case's dossier comes or goes.
+    """
     case = registry.case(case_id)
     from ..data.validate import notes_json
     from .manifest import case_slice_csv, package_versions
@@ -232,6 +244,10 @@ def prepare_job(
     notes = {EXTRACT_NOTES: notes_json(registry.notes.get(case_id, []), case_id)}
     extract = slice_files | notes | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
     parameters = {"case_id": case_id, **options.settings(PARAMETER)}
+    related = [r.case_id for r in registry.related_cases(case_id)]
+    parameters["related_dossiers"] = (
+        {} if out is None else dossier_links(related, Path(out), rendering, options.formats)
+    )
     toolkit = toolkit_fingerprint()
     baseline = baseline_extract(options.compare_with, case_id, slug)
     # The earlier dossier's extract, not its folder's name, says what the comparison shows.
@@ -283,6 +299,13 @@ def open_dossier(registry: Registry, case_id: str, options: RenderOptions,
         since_meeting=options.since_meeting, inactive_months=options.inactive_months,
         baseline=compared,
     )  # fmt: skip
+
+
+def dossier_view(registry: Registry, case_id: str, options: RenderOptions):
+    """The case's :class:`~dossier.content.view.CaseView` as its dossier with ``options`` has it,
+    compared with the earlier dossier of ``options.compare_with`` when there is one."""
+    baseline = baseline_extract(options.compare_with, case_id, slugify(case_id))
+    return open_dossier(registry, case_id, options, baseline).view
 
 
 #: In a job's key, the place of the earlier dossier's case extract.
@@ -353,6 +376,33 @@ def baseline_record(folder: Path, baseline: bytes | None) -> dict[str, object]:
     extract = CaseExtract.from_bytes(baseline) if baseline else None
     return {"folder": str(folder), "key": extract.key if extract else None,
             "as_of": extract.as_of if extract else None}  # fmt: skip
+
+
+def dossier_links(
+    case_ids: Iterable[str], out: Path, rendering: Collection[str], formats: Collection[str]
+) -> dict[str, str]:
+    """Links from a dossier in ``out`` to the HTML dossiers of ``case_ids`` beside it, by case ID.
+
+    Each dossier has its own folder in ``out`` (``out/<slug>/<slug>.html``), so a link
+    is ``../<slug>/<slug>.html``; it holds from a meeting pack's folder too, which sits
+    beside them. A case gets a link when its dossier will be there once this run is
+    done: it is among ``rendering`` (the cases rendered in the same run, in the same
+    ``formats``), or ``out`` already holds its HTML dossier. None without HTML.
+    """
+    from .manifest import file_names, read_manifest
+
+    if "html" not in formats:
+        return {}
+    links = {}
+    for case_id in case_ids:
+        slug = slugify(case_id)
+        name = file_names(slug, ("html",))["html"]
+        beside = (read_manifest(out / slug) or {}).get("case_id") == case_id and (
+            out / slug / name
+        ).is_file()
+        if case_id in rendering or beside:
+            links[case_id] = f"../{slug}/{name}"
+    return links
 
 
 def dossier_key(

@@ -8,6 +8,7 @@ from its HTML with the pack's page numbers; the tagged pages are then bound into
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -16,12 +17,12 @@ from itertools import accumulate
 from pathlib import Path
 
 from ..catalogue import text
+from ..content.agenda import Agenda, AgendaEntry, meeting_agenda
 from ..content.pages import render_page
-from ..data.dates import format_day
 from ..data.model import Registry
 from ..errors import RenderError
 from .export import html_document, lay_out, page_content, write_document
-from .job import baseline_extract, open_dossier, slugify
+from .job import dossier_view, slugify
 from .output import swap_into_place
 
 #: Layouts of the pack before its page numbers must have settled. A dossier takes as many
@@ -55,16 +56,16 @@ class PackedDossier:
 def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> dict[str, str]:
     """Write ``meeting-<slug>/index.html`` and ``meeting-<slug>/<slug>.pdf`` beside the dossiers.
 
-    With ``--format html`` there are no dossier PDFs, and the pack is the index page alone.
-    An item whose dossier failed is listed on the cover as missing and left out of the PDF.
+    Both show the meeting's agenda (:func:`~dossier.content.agenda.meeting_agenda`): the
+    index page for reading on screen, with a link to each dossier; the PDF's cover, with the
+    page where each dossier starts. With ``--format html`` there are no dossier PDFs, and
+    the pack is the index page alone. An item whose dossier failed is listed as missing
+    and left out of the PDF; how each dossier's render went is the batch's report to tell.
     """
-    from .results import index_page
-
     lang = options.lang
-    meeting = registry.meeting(meeting_id)
-    forum = registry.forum(meeting.forum_id)
-    forum_name = forum.name if forum else meeting.forum_id
-    items = registry.agenda_items(meeting_id=meeting_id)
+    agenda = meeting_agenda(registry, meeting_id, lang=lang, as_of=options.day,
+                            inactive_months=options.inactive_months,
+                            view_of=lambda case_id: dossier_view(registry, case_id, options))  # fmt: skip
     results = {r.case_id: r for r in report.results}
     slug = slugify(meeting_id)
     out = Path(report.out_dir)
@@ -72,49 +73,29 @@ def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> 
     staging = Path(tempfile.mkdtemp(prefix=f".meeting-{slug}.", suffix=".tmp", dir=out))
     staging.chmod(0o755)
     try:
-        when = format_day(meeting.day, lang) + (f" {meeting.time}" if meeting.time else "")
-        title = text("pack.title", lang, meeting=meeting.title or f"{forum_name} {when}")
-        pdf = (
-            staging / f"{slug}.pdf" if "pdf" in options.formats else None
-        )  # HTML-only: no PDFs to bind
-        if pdf is not None:
-            dossiers = []
-            rows = []
-            for item in items:
-                result = results.get(item.case_id)
-                # Where the case stands on the pack's day, in the words of its dossier and the mail.
-                baseline = baseline_extract(options.compare_with, item.case_id,
-                                            slugify(item.case_id))  # fmt: skip
-                view = open_dossier(registry, item.case_id, options, baseline).view
-                item_title = item.title or view.title
-                printed = result is not None and Path(result.outputs.get("pdf", "")).is_file()
-                if printed:
-                    dossiers.append(_packed(item.item, item_title, result, lang))
-                rows.append(
-                    {"item": item.item, "case_id": item.case_id, "title": item_title,
-                     "sentence": view.sentence, "news": view.news_pairs(), "proposal": item.proposal,
-                     "anchor": dossiers[-1].anchor if printed else None,
-                     "note": "" if printed else text("pack.missing", lang)}
-                )  # fmt: skip
-            facts = [(text("field.forum", lang), forum_name), (text("field.date", lang), when)]
-            if meeting.location:
-                facts.append((text("field.location", lang), meeting.location))
+        pdf = staging / f"{slug}.pdf" if "pdf" in options.formats else None
+        if pdf is not None:  # HTML-only: no PDFs to bind
+            dossiers = {
+                entry.case_id: _packed(entry, results[entry.case_id], lang)
+                for entry in agenda.items
+                if entry.case_id in results
+                and Path(results[entry.case_id].outputs.get("pdf", "")).is_file()
+            }
 
             def cover(first_pages: dict[str, int]) -> str:
-                return render_page("pack/cover.html.j2", {
-                    "lang": lang, "title": title, "facts": facts,
-                    "agenda_heading": text("pack.agenda", lang),
-                    "proposal_label": text("field.proposal", lang),
+                rows = [
+                    {"entry": entry, "anchor": dossiers[entry.case_id].anchor,
+                     "page": first_pages[dossiers[entry.case_id].anchor]}
+                    if entry.case_id in dossiers else {"entry": entry, "anchor": None, "page": ""}
+                    for entry in agenda.items
+                ]  # fmt: skip
+                return render_page("pack/cover.html.j2", _agenda_view(agenda) | {
                     "columns": [text(f"field.{k}", lang) for k in ("item", "case_id", "title", "page")],
-                    "rows": [row | {"page": first_pages.get(row["anchor"], "")} for row in rows],
+                    "rows": rows,
                 })  # fmt: skip
 
-            write_pack_pdf(pdf, cover, dossiers, lang=lang, pdfa=options.pdfa)
-        agenda_results = [results[item.case_id] for item in items if item.case_id in results]
-        page = index_page(
-            agenda_results, final, lang, title=title, subtitle=f"{forum_name}, {when}",
-            items={item.case_id: item.item for item in items}, pack=pdf.name if pdf else None,
-        )  # fmt: skip
+            write_pack_pdf(pdf, cover, list(dossiers.values()), lang=lang, pdfa=options.pdfa)
+        page = agenda_page(agenda, results, final, pack=pdf.name if pdf else None)
         (staging / "index.html").write_text(page, encoding="utf-8")
         swap_into_place(staging, final)
     finally:
@@ -125,7 +106,46 @@ def build_meeting_pack(registry: Registry, meeting_id: str, report, options) -> 
     return pack
 
 
-def _packed(item: str, title: str, result, lang: str) -> PackedDossier:
+def agenda_page(agenda: Agenda, results: dict, folder: Path, *, pack: str | None) -> str:
+    """The pack's index page: the meeting's agenda, each item's case in a sentence, its links.
+
+    Parameters
+    ----------
+    agenda
+        The meeting's agenda.
+    results
+        The batch's results by case ID: where each dossier's files are.
+    folder
+        The folder the page is written to: its links are relative to it.
+    pack
+        The pack PDF's file name in ``folder``; None when there is none.
+    """
+    lang = agenda.lang
+    links = {}
+    for entry in agenda.items:
+        outputs = results[entry.case_id].outputs if entry.case_id in results else {}
+        links[entry.case_id] = [
+            (text(f"pack.open_{kind}", lang), os.path.relpath(outputs[kind], folder))
+            for kind in ("html", "pdf")
+            if kind in outputs and Path(outputs[kind]).is_file()
+        ]
+    return render_page("pack/index.html.j2", _agenda_view(agenda) | {
+        "links": links, "pack": pack, "pack_label": text("batch.pack", lang),
+        "item_label": text("field.item", lang),
+    })  # fmt: skip
+
+
+def _agenda_view(agenda: Agenda) -> dict:
+    """What the cover and the index page both show of the agenda, and their words."""
+    lang = agenda.lang
+    return {
+        "agenda": agenda, "lang": lang, "title": agenda.title,
+        "agenda_heading": text("pack.agenda", lang),
+        "proposal_label": text("field.proposal", lang), "missing": text("pack.missing", lang),
+    }  # fmt: skip
+
+
+def _packed(entry: AgendaEntry, result, lang: str) -> PackedDossier:
     """A rendered dossier, ready for the pack: its HTML and how many pages it takes."""
     from pypdf import PdfReader
 
@@ -137,7 +157,7 @@ def _packed(item: str, title: str, result, lang: str) -> PackedDossier:
         nb = nbformat.read(result.outputs["notebook"], as_version=4)
         html = html_document(nb, lang=lang, case_id=result.case_id, title=result.title)
     pages = len(PdfReader(result.outputs["pdf"]).pages)
-    return PackedDossier(item, result.case_id, title, result.slug, html, pages)
+    return PackedDossier(entry.item, result.case_id, str(entry.title), result.slug, html, pages)
 
 
 def write_pack_pdf(

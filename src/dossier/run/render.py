@@ -78,7 +78,7 @@ def build_dossier(
     stage = stage or (lambda name, **fields: None)
     try:
         stage("reading", data=data)
-        job = prepare_job(load(data), case_id, data, options)
+        job = prepare_job(load(data), case_id, data, options, out=out)
         tools = _prepare_tools(options)
         with output_lock(out):
             claim_folders([case_id], out)

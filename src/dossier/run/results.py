@@ -60,28 +60,21 @@ class BatchReport:
 
 
 
-def index_page(results: list[DossierResult], folder: Path, lang: str, *, title: str | None = None,
-               subtitle: str = "", items: dict[str, str] | None = None, pack: str | None = None) -> str:  # fmt: skip
-    """A self-contained page listing dossiers with their status and links (relative to ``folder``)."""
+def index_page(results: list[DossierResult], folder: Path, lang: str) -> str:
+    """The batch's page: each dossier with how its render went and links (relative to ``folder``)."""
     rows = []
     for r in results:
         links = [(name.upper() if name in ("html", "pdf") else name, os.path.relpath(path, folder))
                  for name, path in r.outputs.items() if name in ("html", "pdf", "notebook")]  # fmt: skip
-        row = {"case_id": r.case_id, "title": Source(r.title), "sentence": r.sentence, "news": r.news,
-               "status": r.status, "status_label": text(f"batch.{r.status}", lang), "links": links,
-               "error": r.error or "", "own_cells": _own_cells(r, lang)}  # fmt: skip
-        if items is not None:
-            row["item"] = items.get(r.case_id, "")
-        rows.append(row)
+        rows.append({"case_id": r.case_id, "title": Source(r.title), "sentence": r.sentence,
+                     "news": r.news, "status": r.status,
+                     "status_label": text(f"batch.{r.status}", lang), "links": links,
+                     "error": r.error or "", "own_cells": _own_cells(r, lang)})  # fmt: skip
     columns = [text(f"field.{k}", lang) for k in ("case_id", "title", "status", "files")]
-    if items is not None:
-        columns.insert(0, text("field.item", lang))
     counts = text("batch.counts", lang, done=_count(results, Status.DONE), skipped=_count(results, Status.SKIPPED),
                   failed=_count(results, Status.FAILED))  # fmt: skip
-    view = {
-        "lang": lang, "title": title or text("batch.title", lang), "subtitle": subtitle, "rows": rows,
-        "columns": columns, "counts": counts, "pack": pack, "pack_label": text("batch.pack", lang),
-    }  # fmt: skip
+    view = {"lang": lang, "title": text("batch.title", lang), "rows": rows, "columns": columns,
+            "counts": counts}  # fmt: skip
     return render_page("batch/index.html.j2", view)
 
 

@@ -26,7 +26,6 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from ..catalogue import Source
 from ..errors import HeaderError, MailError, ParameterError
 
 if TYPE_CHECKING:
@@ -186,11 +185,10 @@ def case_view(
     ``options``, what is new and what changed as well (``since``, ``compare_with``).
     """
     from ..content.context import case_dossier
-    from ..run.job import baseline_extract, open_dossier, slugify
+    from ..run.job import dossier_view
 
     if options is not None:
-        baseline = baseline_extract(options.compare_with, case_id, slugify(case_id))
-        return open_dossier(registry, case_id, options, baseline).view
+        return dossier_view(registry, case_id, options)
     return case_dossier(
         registry, case_id, as_of=as_of, lang=lang, inactive_months=inactive_months
     ).view
@@ -290,38 +288,28 @@ def meeting_letter(
     dossier instead; ``"both"`` all of them.
     """
     from ..catalogue import text
-    from ..data.dates import format_day
+    from ..content.agenda import meeting_agenda
     from ..run.job import slugify
 
-    meeting = registry.meeting(meeting_id)
-    forum = registry.forum(meeting.forum_id)
-    forum_name = forum.name if forum else meeting.forum_id
-    when = format_day(meeting.day, lang) + (f" {meeting.time}" if meeting.time else "")
-    title = text("pack.title", lang, meeting=meeting.title or f"{forum_name} {when}")
-    facts = [(text("field.forum", lang), forum_name), (text("field.date", lang), when)]
-    if meeting.location:
-        facts.append((text("field.location", lang), meeting.location))
-    agenda = []
+    view_of = None
+    if options is not None:
+        from ..run.job import dossier_view
+
+        def view_of(case_id: str) -> CaseView:
+            return dossier_view(registry, case_id, options)
+
+    agenda = meeting_agenda(registry, meeting_id, lang=lang, as_of=as_of, view_of=view_of)
     attachments = []
     slug = slugify(meeting_id)
     if attach in ("pdf", "both"):
-        name = attachment_name(slug, f"{forum_name} {meeting.day.isoformat()}", "pdf")
+        meeting = registry.meeting(meeting_id)
+        name = attachment_name(slug, f"{agenda.forum} {meeting.day.isoformat()}", "pdf")
         attachments.append(_file_attachment(pack_pdf, name, "pdf"))
-    for item in registry.agenda_items(meeting_id=meeting_id):
-        view = case_view(registry, item.case_id, lang=lang, as_of=as_of, options=options)
-        agenda.append(
-            {
-                "item": item.item,
-                "case_id": item.case_id,
-                "title": Source(item.title) if item.title else view.title,
-                "sentence": view.sentence,
-                "news": news_lines(view),
-            }
-        )
-        if attach in ("html", "both"):
-            attachments += _dossier_files(
-                item.case_id, slugify(item.case_id), view.title, files[item.case_id], "html"
-            )
+    if attach in ("html", "both"):
+        for entry in agenda.items:
+            attachments += _dossier_files(entry.case_id, slugify(entry.case_id), entry.view.title,
+                                          files[entry.case_id], "html")  # fmt: skip
+    title = str(agenda.title)
     view = {
         "lang": lang,
         "intro": text("mail.intro_meeting", lang),
@@ -329,17 +317,12 @@ def meeting_letter(
         "subject": header_text(
             subject or text("mail.subject_meeting", lang, meeting_id=meeting_id, title=title)
         ),
-        "meeting": {"title": title, "facts": facts, "agenda": agenda},
+        "meeting": agenda,
         "attachments": [a.filename for a in attachments],
         "footer": _footer(lang, as_of),
         **_labels(lang),
     }
     return _letter(view, attachments, lang, f"meeting-{slug}")
-
-
-def news_lines(view: CaseView) -> list:
-    """What is new and what changed, one line each, as the dossier says them."""
-    return [*(view.news.lines if view.news else ()), *(view.changes.lines if view.changes else ())]
 
 
 def news_sections(view: CaseView) -> list[tuple[str, tuple]]:
@@ -410,14 +393,15 @@ def plain_text(view: dict) -> str:
     out = [para(view["intro"]), ""]
     meeting = view["meeting"]
     if meeting:
-        out += [meeting["title"], "-" * min(len(meeting["title"]), 76)]
-        out += [f"{name}: {value}" for name, value in meeting["facts"]]
+        title = str(meeting.title)
+        out += [title, "-" * min(len(title), 76)]
+        out += [f"{name}: {value}" for name, value in meeting.facts]
         out += ["", view["agenda_heading"], ""]
-        for row in meeting["agenda"]:
+        for entry in meeting.items:
             out += [
-                para(header_text(f"{row['item']}. {row['case_id']} – {row['title']}")),
-                para(str(row["sentence"]), "   "),
-                *(para(f"- {line}", "   ") for line in row["news"]),
+                para(header_text(f"{entry.item}. {entry.case_id} – {entry.title}")),
+                para(str(entry.sentence), "   "),
+                *(para(f"- {line}", "   ") for line in entry.news),
                 "",
             ]
     for case in view["cases"]:

@@ -1,0 +1,117 @@
+"""A meeting's agenda as a reader sees it: the meeting, then each item's case in a sentence.
+
+The meeting pack's cover, its index page and the meeting mail all show a meeting
+through :class:`Agenda`, built once by :func:`meeting_agenda`, so they name the
+meeting and say each case alike. Each :class:`AgendaEntry` holds its case's
+:class:`~dossier.content.view.CaseView` as of the pack's day: what the dossier,
+the mail and the index pages say of the case is said from that one view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..catalogue import Source, Words, text, words
+from ..data.dates import format_day
+from .context import case_dossier
+from .view import CaseView, Fact
+
+if TYPE_CHECKING:
+    from ..data.model import Registry
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaEntry:
+    """One agenda item: its number, its case and what it is about.
+
+    Attributes
+    ----------
+    item
+        The item's number as the agenda gives it ("7").
+    title
+        The item's title on the agenda, or the case's title when the agenda gives none.
+    proposal
+        The proposal put to the meeting as the agenda names it; None when it names none.
+    view
+        The case as of the agenda's day, in the agenda's language.
+    """
+
+    item: str
+    case_id: str
+    title: Source
+    proposal: Source | None
+    view: CaseView
+
+    @property
+    def sentence(self) -> Words:
+        """Where the case stands, as its dossier's summary says it."""
+        return self.view.sentence
+
+    @property
+    def news(self) -> tuple[Words, ...]:
+        """What is new and what changed in the case, one line each (none when not asked for)."""
+        return self.view.news_lines()
+
+
+@dataclass(frozen=True, slots=True)
+class Agenda:
+    """A meeting and its items in agenda order, as of one day, in one language.
+
+    Attributes
+    ----------
+    title
+        "Ärendeunderlag: <the meeting's title>" (or its forum and day when it has no title).
+    forum, when
+        The forum's name; the meeting's day and time ("13 juni 2023 09:00").
+    facts
+        Forum, day and time, and the place when the data gives one, as (label, value).
+    """
+
+    meeting_id: str
+    lang: str
+    as_of: dt.date
+    title: Words
+    forum: Source
+    when: str
+    facts: tuple[Fact, ...]
+    items: tuple[AgendaEntry, ...]
+
+
+def meeting_agenda(
+    registry: Registry, meeting_id: str, *, lang: str, as_of: dt.date, inactive_months: int = 6,
+    view_of: Callable[[str], CaseView] | None = None,
+) -> Agenda:
+    """The agenda of ``meeting_id``, each case opened as of ``as_of`` (:func:`case_dossier`).
+
+    ``view_of`` opens a case as its dossier does when the dossiers say more than the
+    case as of the day (what is new, what changed: ``dossier.run.job.dossier_view``).
+
+    Raises
+    ------
+    UnknownCaseError
+        When an item names a case the registry does not hold.
+    """
+    meeting = registry.meeting(meeting_id)
+    forum_record = registry.forum(meeting.forum_id)
+    forum = Source(forum_record.name if forum_record else meeting.forum_id)
+    when = format_day(meeting.day, lang) + (f" {meeting.time}" if meeting.time else "")
+    name = Source(meeting.title) if meeting.title else Words([forum, " ", when])
+    facts = [(text("field.forum", lang), Words([forum])), (text("field.date", lang), Words([when]))]
+    if meeting.location:
+        facts.append((text("field.location", lang), Words([Source(meeting.location)])))
+    entries = []
+    for item in registry.agenda_items(meeting_id=meeting_id):
+        if view_of is not None:
+            view = view_of(item.case_id)
+        else:
+            view = case_dossier(registry, item.case_id, as_of=as_of, lang=lang,
+                                inactive_months=inactive_months).view  # fmt: skip
+        entries.append(AgendaEntry(
+            item.item, item.case_id, Source(item.title) if item.title else view.title,
+            Source(item.proposal) if item.proposal else None, view,
+        ))  # fmt: skip
+    return Agenda(meeting_id, lang, as_of, words("pack.title", lang, meeting=name), forum, when,
+                  tuple(facts), tuple(entries))  # fmt: skip

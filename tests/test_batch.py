@@ -565,6 +565,7 @@ def test_first_run_renders_every_case_whole(incremental):
             "html": str(out / slug / f"{slug}.html"),
             "notebook": str(out / slug / f"{slug}.ipynb"),
             "manifest": str(out / slug / "manifest.json"),
+            "extract": str(out / slug / "case-extract.json"),
         }
         assert entry["error"] is None and entry["seconds"] > 0
     # The last run rendered nothing of these: their files are still the first run's.

@@ -15,7 +15,15 @@ from pathlib import Path
 from ..data.validate import load
 from ..resources import data_dir as resolve_data_dir
 from ..resources import notebook_path
-from .job import DossierFiles, DossierJob, RenderOptions, prepare_job, render_job, slugify
+from .job import (
+    DossierFiles,
+    DossierJob,
+    RenderOptions,
+    check_baseline_apart,
+    prepare_job,
+    render_job,
+    slugify,
+)
 from .kernel import WarmKernel, ready_kernel
 from .output import check_out, claim_folders, output_lock, publish
 
@@ -58,6 +66,7 @@ def build_dossier(
     data = resolve_data_dir(data_dir)
     out = Path(out_dir)
     check_out(out)
+    check_baseline_apart(options, out)
     kernel = WarmKernel.start(cwd=notebook_path().parent)
     tools = None
     try:

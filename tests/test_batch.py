@@ -149,7 +149,8 @@ def assert_whole(out: Path, case_id: str, key: str, formats: tuple[str, ...] = (
     """The dossier of ``case_id`` is all there, its files agree with its manifest and ``key``."""
     slug = slugify(case_id)
     folder = out / slug
-    names = {f"{slug}.{fmt}" for fmt in formats} | {f"{slug}.ipynb", "manifest.json"}
+    names = {f"{slug}.{fmt}" for fmt in formats} | {f"{slug}.ipynb", "manifest.json",
+                                                   "case-extract.json"}  # fmt: skip
     assert {p.name for p in folder.iterdir()} == names
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["case_id"] == case_id
@@ -607,6 +608,7 @@ def test_first_run_renders_every_case_whole(incremental):
             "html": str(out / slug / f"{slug}.html"),
             "notebook": str(out / slug / f"{slug}.ipynb"),
             "manifest": str(out / slug / "manifest.json"),
+            "extract": str(out / slug / "case-extract.json"),
         }
         assert entry["error"] is None and entry["seconds"] > 0
     # The last run rendered nothing of these: their files are still the first run's.

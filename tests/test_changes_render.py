@@ -238,3 +238,9 @@ def test_a_bad_compare_with_stops_every_command_naming_the_argument(tmp_path, ca
             assert f"--compare-with {folder}" in err and said in err, err
             assert "Traceback" not in err
     assert not out.exists() or not any(out.glob(f"*/{SLUG}.html"))
+    # The folder being written is no earlier one: its dossiers would be compared with themselves.
+    (old / "case-extract.json").write_text("{}", encoding="utf-8")
+    for command in (["render", CASE], ["batch", CASE], ["mail", CASE, "--to", TO, "--from", SENDER]):
+        code, _, err = run(capsys, *command, "--out", tmp_path / "old", "--compare-with",
+                           tmp_path / "old" / ".." / "old")  # fmt: skip
+        assert code == 2 and "is the --out folder" in err, (command, err)

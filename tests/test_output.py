@@ -207,8 +207,9 @@ def test_a_full_disk_gives_exit_2_and_leaves_the_last_dossier_and_report_whole(
     assert "Traceback" not in done.stderr
     # The first batch's dossier, report and index page, as they were, and nothing half-written.
     before = (tmp_path / "before").read_text(encoding="utf-8")
-    assert before.count("\n") == 5 and (tmp_path / "after").read_text(encoding="utf-8") == before
+    assert before.count("\n") == 6 and (tmp_path / "after").read_text(encoding="utf-8") == before
     assert sorted((tmp_path / "files").read_text(encoding="utf-8").split()) == [
-        "./.dossier.lock", f"./{SLUG}", *(f"./{SLUG}/{n}" for n in (f"{SLUG}.html", f"{SLUG}.ipynb", "manifest.json")),
+        "./.dossier.lock", f"./{SLUG}", *(f"./{SLUG}/{n}" for n in (f"{SLUG}.html", f"{SLUG}.ipynb", "case-extract.json",
+                                                      "manifest.json")),
         "./batch-report.json", "./index.html",
     ]  # fmt: skip

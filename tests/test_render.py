@@ -170,12 +170,12 @@ def test_pdf_is_a4_with_one_bookmark_per_section(request, lang):
 
 @pytest.mark.kernel
 @pytest.mark.xdist_group("render")
-def test_dossier_folder_holds_exactly_the_four_files(sample_dossier_sv):
+def test_dossier_folder_holds_exactly_the_five_files(sample_dossier_sv):
     out, slug = sample_dossier_sv.out, "RUN-168-2020"
     # The lock file stays: removing it would race with the next run that takes it.
     assert sorted(p.name for p in out.iterdir()) == [".dossier.lock", slug]
     assert sorted(p.name for p in (out / slug).iterdir()) == sorted(
-        [f"{slug}.html", f"{slug}.pdf", f"{slug}.ipynb", "manifest.json"]
+        [f"{slug}.html", f"{slug}.pdf", f"{slug}.ipynb", "manifest.json", "case-extract.json"]
     )
     assert sample_dossier_sv.files.pdf.read_bytes().startswith(b"%PDF-")
 
@@ -238,7 +238,7 @@ def test_manifest_says_what_went_in(sample_dossier_sv):
     assert manifest["as_of"] == AS_OF
     assert manifest["parameters"] == {
         "case_id": SAMPLE_CASE, "lang": "sv", "as_of": AS_OF, "since": None, "inactive_months": 6,
-        "related_dossiers": {},  # rendered alone: no related case's dossier beside it
+        "since_meeting": None, "related_dossiers": {},  # rendered alone: no related case's dossier beside it
     }  # fmt: skip
     assert manifest["data_dir"] == str(SAMPLE_DATA.resolve())
 
@@ -279,7 +279,7 @@ def test_manifest_says_what_went_in(sample_dossier_sv):
     files = sample_dossier_sv.files
     assert manifest["files"] == {
         path.name: {"size": path.stat().st_size, "sha256": sha256(path)}
-        for path in (files.html, files.pdf, files.notebook)
+        for path in (files.html, files.pdf, files.notebook, files.extract)
     }
 
 
@@ -334,7 +334,9 @@ def test_failed_render_keeps_the_old_dossier_and_the_evidence(tmp_path):
     options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF), formats=("html",))
     build_dossier(case_id, data_dir=SAMPLE_DATA, out_dir=out, options=options)
     before = {p.name: p.read_bytes() for p in (out / slug).iterdir()}
-    assert sorted(before) == sorted([f"{slug}.html", f"{slug}.ipynb", "manifest.json"])
+    assert sorted(before) == sorted(
+        [f"{slug}.html", f"{slug}.ipynb", "manifest.json", "case-extract.json"]
+    )
 
     # The notebook reads the job's case extract, not the source folder. A corrupt extract
     # (a worker's full disk, a bug in cutting it) makes the notebook's first real cell fail.

@@ -47,7 +47,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         type=iso_day,
         default=None,
         metavar="YYYY-MM-DD",
-        help="highlight events from this date on",
+        help="list and highlight the events from this date on, up to --as-of",
     )
     add_compare_option(parser)
     parser.add_argument(

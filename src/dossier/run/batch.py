@@ -39,6 +39,7 @@ from .job import (
     DossierJob,
     RenderedDossier,
     RenderOptions,
+    check_baseline_apart,
     prepare_job,
     render_job,
 )
@@ -308,6 +309,7 @@ def run_batch(
         Called after each dossier with its result, the number finished and the total.
     """
     out = Path(out_dir)
+    check_baseline_apart(options, out)
     started = time.perf_counter()
     options = meeting_options(registry, meeting, options)
     with output_lock(out):
@@ -404,6 +406,7 @@ def render_batch(
     data = resolve_data_dir(data_dir)
     out = Path(out_dir)
     check_out(out)
+    check_baseline_apart(options, out)
     # A --cases-file that cannot be read is refused here, before the output folder is locked.
     listed = read_case_list(cases_file) if cases_file is not None else None
     selection = {"case_ids": list(case_ids), "meeting": meeting, "all_open": all_open,

@@ -341,6 +341,16 @@ def check_baseline_folder(folder: str | Path) -> Path:
     return folder
 
 
+def check_baseline_apart(options: RenderOptions, out: Path) -> None:
+    """Refuse ``--compare-with`` the very folder being written: each run would compare the
+    dossiers with themselves, and their keys (which hold the baseline) would never settle."""
+    if options.compare_with is not None and options.compare_with.resolve() == Path(out).resolve():
+        raise ParameterError(
+            f"--compare-with {options.compare_with} is the --out folder: give an earlier output "
+            "folder (last meeting's, say), or another --out"
+        )
+
+
 def baseline_extract(folder: Path | None, case_id: str, slug: str) -> bytes | None:
     """The case extract of ``case_id``'s dossier in the earlier output folder; None if it has none.
 

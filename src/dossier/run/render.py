@@ -23,6 +23,7 @@ from .job import (
     DossierJob,
     RenderOptions,
     Stage,
+    check_baseline_apart,
     prepare_job,
     render_job,
     slugify,
@@ -73,6 +74,7 @@ def build_dossier(
     data = resolve_data_dir(data_dir)
     out = Path(out_dir)
     check_out(out)
+    check_baseline_apart(options, out)
     kernel = WarmKernel.start(cwd=notebook_path().parent)
     tools = None
     stage = stage or (lambda name, **fields: None)

@@ -106,7 +106,7 @@ def mail_dossiers(
     from ..data.validate import load
     from ..resources import data_dir as resolve_data_dir
     from ..run.batch import meeting_options, run_batch, select_cases
-    from ..run.job import RenderOptions
+    from ..run.job import RenderOptions, check_baseline_apart
     from ..run.output import output_lock
 
     if case_ids and meeting:
@@ -126,6 +126,7 @@ def mail_dossiers(
     if attach not in ATTACH_CHOICES:
         raise ParameterError(f"--attach {attach!r}: use {', '.join(ATTACH_CHOICES)}")
     options = options or RenderOptions()
+    check_baseline_apart(options, Path(out_dir))
     data = resolve_data_dir(data_dir)
     registry = load(data)
     chosen = select_cases(registry, case_ids, meeting=meeting)

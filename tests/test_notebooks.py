@@ -274,3 +274,14 @@ def test_batch_marks_the_dossier_with_her_cells_and_a_save_in_lab_renders_nothin
     assert changed.returncode == 0, changed.stderr
     assert "1 done, 1 skipped, 0 failed" in changed.stdout
     assert "Och en rad till." in (out / SLUG / f"{SLUG}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.kernel
+def test_a_damaged_case_notebook_is_refused_by_name_before_anything_renders(tmp_path, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    (notebooks / f"{SLUG}.ipynb").write_text('{"cells": [', encoding="utf-8")  # a save cut short
+    code, out, err = run(capsys, "render", SAMPLE_CASE, "--notebooks", notebooks, "--out", tmp_path / "out", "--quiet")
+    assert code == 2 and out == ""
+    assert f"{notebooks / SLUG}.ipynb: not a Jupyter notebook" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / SLUG).exists()

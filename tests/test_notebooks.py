@@ -212,6 +212,10 @@ def test_render_puts_the_remark_into_this_case_dossier_only(project, tmp_path, c
         "path": str(case_notebook), "case_notebook": True,
         "sha256": notebook_hash(case_notebook), "analyst_cells": 2,
     }  # fmt: skip
+    # The provenance names the notebook each dossier was rendered from.
+    assert notebook_hash(case_notebook) in html
+    assert notebook_hash(notebook_path()) not in html
+    assert notebook_hash(notebook_path()) in (other / f"{RELATED_SLUG}.html").read_text(encoding="utf-8")
     assert json.loads((other / "manifest.json").read_text())["notebook"] == {
         "path": str(notebook_path()), "case_notebook": False,
         "sha256": notebook_hash(notebook_path()), "analyst_cells": 0,

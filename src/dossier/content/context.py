@@ -11,11 +11,13 @@ parameter stops there with one clear message, before any section is drawn.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
+from ..data.contract import EXTRACT_NOTEBOOK
 from ..data.dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
 from ..data.validate import load
 from ..errors import ParameterError
@@ -42,6 +44,9 @@ class CaseDossier:
     since: dt.date | None
     inactive_months: int
     parameters: dict[str, object]
+    #: The hash of the notebook that renders it, when it runs from a case extract (a render);
+    #: None elsewhere (the provenance then names the template's).
+    notebook_sha256: str | None = None
 
     @property
     def case(self):
@@ -160,7 +165,18 @@ def open_case(
             f"since = {since!r} is after as_of = {day.isoformat()!r}: a dossier knows nothing "
             "after its day; give a since on or before it"
         )
-    registry = load(resolve_data_dir(data_dir))
-    return case_dossier(
-        registry, case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months
+    folder = resolve_data_dir(data_dir)
+    opened = case_dossier(
+        load(folder), case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months
     )
+    return replace(opened, notebook_sha256=_rendered_notebook(folder))
+
+
+def _rendered_notebook(folder: Path) -> str | None:
+    """The hash of the notebook a render runs, as its case extract says; None outside a render."""
+    try:
+        return json.loads((folder / EXTRACT_NOTEBOOK).read_bytes())["sha256"]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ParameterError(f"{folder / EXTRACT_NOTEBOOK}: damaged ({exc}); render the dossier again") from exc

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
-from ..data.contract import EXTRACT_NOTES, EXTRACT_SOURCES
+from ..data.contract import EXTRACT_NOTEBOOK, EXTRACT_NOTES, EXTRACT_SOURCES
 from ..errors import NotebookFailed, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 from .lifetime import private_dir
@@ -233,6 +233,7 @@ def prepare_job(
     }
     view = case_dossier(registry, case_id, as_of=options.day, lang=options.lang,
                         since=options.since, inactive_months=options.inactive_months).view  # fmt: skip
+    extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"]}).encode()
     own = notebook_bytes if record["case_notebook"] else None
     return DossierJob(case_id, manifest["slug"], case.title, options, extract, key, manifest,
                       view.sentence.pairs(), own)  # fmt: skip
@@ -326,7 +327,7 @@ def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
         attachments = None
         if options.pdfa:
             slice_files = {
-                n: d for n, d in job.extract.items() if n not in (EXTRACT_SOURCES, EXTRACT_NOTES)
+                n: d for n, d in job.extract.items() if n not in (EXTRACT_SOURCES, EXTRACT_NOTES, EXTRACT_NOTEBOOK)
             }
             # The manifest inside the PDF records every file but the PDF: none holds its own hash.
             attachments = slice_files | {MANIFEST_FILE: _manifest_bytes(manifest)}

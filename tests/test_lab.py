@@ -173,3 +173,71 @@ def test_the_case_notebook_runs_top_to_bottom_from_its_folder_in_a_jupyter_serve
     # The analyst's own code cell ran there too, with the case's DataFrames.
     assert any(OWN_ANALYSIS in data.get("text/markdown", "") for data in shown)
     assert REMARK in [c.source for c in nb.cells if c.cell_type == "markdown"]
+
+
+# -- JupyterLab itself, in Chromium ------------------------------------------------------------
+
+CHROMIUM = Path(os.environ.get("DOSSIER_TEST_CHROMIUM", "/usr/bin/chromium"))
+#: Where to keep the screenshot besides the test's folder: the README's picture is made this way.
+PICTURE = os.environ.get("DOSSIER_LAB_PICTURE")
+
+
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"needs Debian's Chromium at {CHROMIUM}")
+def test_the_case_notebook_reads_in_jupyterlab_as_in_the_dossier(project, server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{server.url}/lab/tree/cases/{SLUG}.ipynb?token={server.token}")
+            # Lab starts the notebook's kernel, or asks which one (a dialog) when it cannot tell.
+            dialog, idle = page.locator(".jp-Dialog"), page.get_by_text("Python 3 (ipykernel) | Idle")
+            dialog.or_(idle).first.wait_for(timeout=180_000)
+            if dialog.is_visible():
+                dialog.get_by_role("button", name="Select", exact=True).click()
+            idle.wait_for(timeout=180_000)
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            # The last section's output: every cell before it has run.
+            page.wait_for_selector(".jp-OutputArea-output section.provenance", state="attached", timeout=300_000)
+
+            assert page.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+            cell = "section.history td"
+            assert page.eval_on_selector(cell, "e => getComputedStyle(e).textAlign") == "left"
+            # Outside the dossier's sections Lab's own rule stands: the style is scoped.
+            outside = page.evaluate("""() => {
+                const output = document.querySelector('.jp-OutputArea-output section.history').parentElement;
+                const table = document.createElement('table');
+                table.innerHTML = '<tbody><tr><td>x</td></tr></tbody>';
+                output.appendChild(table);
+                const align = getComputedStyle(table.querySelector('td')).textAlign;
+                table.remove();
+                return align;
+            }""")  # fmt: skip
+            assert outside == "right"
+            points = "section.summary ol.points"
+            assert page.eval_on_selector(points, "e => getComputedStyle(e).listStyleType") == "none"
+            numbers = page.locator(f"{points} li").all_text_contents()
+            assert [text.split(".")[0] for text in numbers] == ["1", "2"]  # each point numbered once
+            width = page.eval_on_selector("section.timeline figure img", "e => e.getBoundingClientRect().width")
+            assert width >= 600
+
+            # The picture: her remark between the summary and the timeline.
+            page.keyboard.press("Control+b")  # the file browser folded away
+            news = page.get_by_role("button", name="No", exact=True)
+            if news.count():
+                news.first.click()  # Lab's question about its news, out of the picture
+                news.first.wait_for(state="detached")
+            remark = page.locator(".jp-RenderedMarkdown p", has_text=REMARK)
+            remark.scroll_into_view_if_needed()
+            page.mouse.wheel(0, -350)
+            remark.wait_for()
+            shot = page.screenshot(path=str(tmp_path / "lab.png"))
+            assert shot.startswith(b"\x89PNG")
+            if PICTURE:
+                Path(PICTURE).write_bytes(shot)
+        finally:
+            browser.close()

@@ -213,6 +213,10 @@ def test_render_puts_the_remark_into_this_case_dossier_only(project, tmp_path, c
         "path": str(case_notebook), "case_notebook": True,
         "sha256": notebook_hash(case_notebook), "analyst_cells": 2,
     }  # fmt: skip
+    # The provenance names the notebook each dossier was rendered from.
+    assert notebook_hash(case_notebook) in html
+    assert notebook_hash(notebook_path()) not in html
+    assert notebook_hash(notebook_path()) in (other / f"{RELATED_SLUG}.html").read_text(encoding="utf-8")
     assert json.loads((other / "manifest.json").read_text())["notebook"] == {
         "path": str(notebook_path()), "case_notebook": False,
         "sha256": notebook_hash(notebook_path()), "analyst_cells": 0,
@@ -275,3 +279,14 @@ def test_batch_marks_the_dossier_with_her_cells_and_a_save_in_lab_renders_nothin
     assert changed.returncode == 0, changed.stderr
     assert "1 done, 1 skipped, 0 failed" in changed.stdout
     assert "Och en rad till." in (out / SLUG / f"{SLUG}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.kernel
+def test_a_damaged_case_notebook_is_refused_by_name_before_anything_renders(tmp_path, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    (notebooks / f"{SLUG}.ipynb").write_text('{"cells": [', encoding="utf-8")  # a save cut short
+    code, out, err = run(capsys, "render", SAMPLE_CASE, "--notebooks", notebooks, "--out", tmp_path / "out", "--quiet")
+    assert code == 2 and out == ""
+    assert f"{notebooks / SLUG}.ipynb: not a Jupyter notebook" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / SLUG).exists()

@@ -11,14 +11,16 @@ parameter stops there with one clear message, before any section is drawn.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..catalogue import check_language
 from ..data.changes import Baseline, CaseRecords, Change, compare, read_baseline
+from ..data.contract import EXTRACT_NOTEBOOK
 from ..data.dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
 from ..data.validate import load
 from ..errors import ParameterError
@@ -53,6 +55,9 @@ class CaseDossier:
     changes: tuple[Change, ...] = ()
     #: Relative links to the dossiers of related cases in the same output folder, by case ID.
     related_dossiers: Mapping[str, str] = field(default_factory=dict)
+    #: The hash of the notebook that renders it, when it runs from a case extract (a render);
+    #: None elsewhere (the provenance then names the template's).
+    notebook_sha256: str | None = None
 
     @property
     def case(self):
@@ -222,11 +227,12 @@ def open_case(
         )
     baseline = read_baseline(compare_with, str(case_id)) if compare_with else None
     links = check_related_dossiers(related_dossiers)
-    registry = load(resolve_data_dir(data_dir))
-    return case_dossier(
-        registry, case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months,
+    folder = resolve_data_dir(data_dir)
+    opened = case_dossier(
+        load(folder), case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months,
         since_meeting=meeting_day, baseline=baseline, related_dossiers=links,
     )  # fmt: skip
+    return replace(opened, notebook_sha256=_rendered_notebook(folder))
 
 
 def check_related_dossiers(value: object) -> dict[str, str]:
@@ -254,3 +260,13 @@ def check_related_dossiers(value: object) -> dict[str, str]:
 def _relative(href: str) -> bool:
     parts = urlsplit(href)
     return bool(href) and not parts.scheme and not parts.netloc and not href.startswith("/")
+
+
+def _rendered_notebook(folder: Path) -> str | None:
+    """The hash of the notebook a render runs, as its case extract says; None outside a render."""
+    try:
+        return json.loads((folder / EXTRACT_NOTEBOOK).read_bytes())["sha256"]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ParameterError(f"{folder / EXTRACT_NOTEBOOK}: damaged ({exc}); render the dossier again") from exc

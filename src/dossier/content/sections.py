@@ -215,7 +215,7 @@ def provenance(d: CaseDossier) -> Html:
         settings.append(_row(text("field.later", lang), d.view.later))
     settings += [
         _row(text("field.version", lang), fingerprint["version"]),
-        _row(text("field.notebook", lang), fingerprint["notebook_sha256"]),
+        _row(text("field.notebook", lang), d.notebook_sha256 or fingerprint["notebook_sha256"]),
         _row(text("field.template", lang), fingerprint["template_sha256"]),
     ]
     setting_columns = [text("field.parameter", lang), text("field.value", lang)]

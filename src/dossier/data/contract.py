@@ -70,6 +70,9 @@ EXTRACT_SOURCES = "sources.json"
 #: In a case extract, the case's data notes as the whole export gives them: their rows are
 #: the export's, which the extract's own rows are not.
 EXTRACT_NOTES = "notes.json"
+#: In a case extract, the notebook the render runs (the case's own or the template): its name
+#: and hash, which the dossier's provenance names.
+EXTRACT_NOTEBOOK = "notebook.json"
 
 CASE_REF = ("cases", "case_id")
 FORUM_REF = ("forums", "forum_id")

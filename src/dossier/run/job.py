@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
-from ..data.contract import EXTRACT_NOTES, EXTRACT_SOURCES
+from ..data.contract import EXTRACT_NOTEBOOK, EXTRACT_NOTES, EXTRACT_SOURCES
 from ..errors import NotebookFailed, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 from .lifetime import private_dir
@@ -276,6 +276,7 @@ def prepare_job(
     if options.compare_with is not None:
         manifest["compare_with"] = baseline_record(options.compare_with, baseline)
     view = open_dossier(registry, case_id, options, baseline).view
+    extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"]}).encode()
     return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
                       view.sentence.pairs(), baseline, view.news_pairs(),
                       notebook_bytes if record["case_notebook"] else None)  # fmt: skip
@@ -501,8 +502,13 @@ def case_extract(job: DossierJob) -> bytes:
     """The case extract the dossier keeps beside its manifest: the slice of each table, as CSV."""
     from ..data.changes import CaseExtract
 
-    tables = {n: d for n, d in job.extract.items() if n not in (EXTRACT_SOURCES, EXTRACT_NOTES)}
-    return CaseExtract(job.case_id, job.manifest["as_of"], job.key, tables).to_bytes()
+    return CaseExtract(job.case_id, job.manifest["as_of"], job.key, table_files(job.extract)).to_bytes()
+
+
+def table_files(extract: dict[str, bytes]) -> dict[str, bytes]:
+    """The contract CSV files of a job's extract: the case's slice of each table, without the
+    records of where the data came from, its notes and the notebook."""
+    return {n: d for n, d in extract.items() if n not in (EXTRACT_SOURCES, EXTRACT_NOTES, EXTRACT_NOTEBOOK)}
 
 
 def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
@@ -525,9 +531,7 @@ def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
         stage("pdf")
         attachments = None
         if options.pdfa:
-            slice_files = {
-                n: d for n, d in job.extract.items() if n not in (EXTRACT_SOURCES, EXTRACT_NOTES)
-            }
+            slice_files = table_files(job.extract)
             # The manifest inside the PDF records every file but the PDF: none holds its own hash.
             attachments = slice_files | {MANIFEST_FILE: _manifest_bytes(manifest)}
         write_pdf(html, files.pdf, pdfa=options.pdfa, attachments=attachments)

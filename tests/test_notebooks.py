@@ -65,7 +65,8 @@ def test_the_case_notebook_is_the_template_with_the_case_parameters_set(tmp_path
     # where JupyterLab starts its kernel.
     assert parameters(path) == {"case_id": "A/1/2020", "data_dir": "../../data", "lang": "sv",
                                 "as_of": None, "since": None, "inactive_months": 6,
-                                "since_meeting": None, "compare_with": None}  # fmt: skip
+                                "since_meeting": None, "compare_with": None,
+                                "related_dossiers": {}}  # fmt: skip
     assert (path.parent / "../../data").resolve() == data.resolve()
     nb, template = nbformat.read(path, as_version=4), nbformat.read(REPO / "notebooks" / "case_dossier.ipynb", as_version=4)
     nbformat.validate(nb)
@@ -99,6 +100,40 @@ def test_a_section_added_to_a_block_reaches_a_notebook_that_calls_the_block(monk
     monkeypatch.setitem(show.STANDARD_SECTIONS, "opening", (*show.STANDARD_SECTIONS["opening"], changes))
     after = show.opening(case)
     assert after.startswith(before) and after.endswith('<section class="changes"><h2>Ändringar</h2></section>')
+
+
+def test_a_render_takes_the_standard_cells_from_the_template_as_it_is_now(tmp_path, monkeypatch, capsys):
+    """A case notebook made from an older template (its opening cell calls open_case without a
+    parameter added since, its record block is missing) renders with today's standard cells,
+    her cells where she put them and the case's parameters."""
+    from dossier.run.notebooks import STANDARD_TAG, as_rendered
+
+    monkeypatch.chdir(tmp_path)
+    data = write_data_folder(tmp_path / "data")
+    code, out, _ = run(capsys, "notebook", "A/1/2020", "--data", data)
+    assert code == 0
+    path = Path(out.strip())
+    mine = json.loads(path.read_text(encoding="utf-8"))
+    cells = mine["cells"]
+    opening = next(c for c in cells if c.get("id") == "opening")
+    opening["source"] = "case = show.open_case(case_id, data_dir=data_dir)\nshow.opening(case)"
+    cells[:] = [c for c in cells if c.get("id") != "record"]  # an older template had no such block
+    remark = {"cell_type": "markdown", "id": "my-remark", "metadata": {}, "source": "Min anmärkning."}
+    cells.insert(cells.index(opening) + 1, remark)
+    late = {"cell_type": "markdown", "id": "my-last", "metadata": {}, "source": "Sist."}
+    cells.append(late)
+
+    rendered = json.loads(as_rendered(json.dumps(mine).encode()))["cells"]
+    template = nbformat.read(REPO / "notebooks" / "case_dossier.ipynb", as_version=4).cells
+    standard = [c for c in rendered if STANDARD_TAG in c["metadata"].get("tags", [])]
+    assert [(c["id"], "".join(c["source"])) for c in standard] == [
+        (c.id, c.source) for c in template if STANDARD_TAG in c.metadata.get("tags", [])
+    ]
+    ids = [c["id"] for c in rendered]
+    assert ids.index("my-remark") == ids.index("opening") + 1  # where she put it
+    assert ids[-1] == "my-last"
+    (params,) = [c for c in rendered if "parameters" in c["metadata"].get("tags", [])]
+    assert 'case_id = "A/1/2020"' in "".join(params["source"])
 
 
 def test_data_outside_the_project_is_written_absolute(tmp_path, monkeypatch, capsys):

@@ -30,7 +30,7 @@ from ..data.contract import EXTRACT_NOTEBOOK, EXTRACT_NOTES, EXTRACT_SOURCES
 from ..errors import NotebookFailed, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 from .lifetime import private_dir
-from .notebooks import notebook_for, notebook_record
+from .notebooks import as_rendered, notebook_for, notebook_record
 
 if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
     from ..data.model import Registry
@@ -473,7 +473,7 @@ def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) 
         notebook = notebook_path()
         if job.case_notebook is not None:
             notebook = scratch / f"{job.slug}.case.ipynb"
-            notebook.write_bytes(job.case_notebook)
+            notebook.write_bytes(as_rendered(job.case_notebook))
         stage("running", notebook=Path(job.manifest["notebook"]["path"]).name)
         try:
             nb = run_notebook(notebook, files.notebook, parameters, kernel=kernel,

@@ -126,6 +126,38 @@ def create_case_notebook(
     return path, True
 
 
+def as_rendered(case_notebook: bytes) -> bytes:
+    """The case notebook as a render runs it: its standard cells as the template has them now.
+
+    A case notebook keeps a copy of the template's standard cells (tagged ``dossier``) so that
+    it runs in JupyterLab as it lies. A render takes each of them from the current template
+    instead, so that what the template's cells gain later (a parameter handed to
+    ``open_case``, a block of sections) reaches every case's dossier without an edit to her
+    notebook. Her own cells keep their places: each follows the standard cell it followed in
+    her notebook (one whose cell the template no longer has goes at the end, never lost);
+    the parameters cell keeps the case's values.
+    """
+    cells = json.loads(case_notebook)["cells"]
+    template = json.loads(notebook_path().read_bytes())
+    own: dict[str | None, list[dict]] = {}
+    parameters, anchor = None, None
+    for cell in cells:
+        tags = _tags(cell)
+        if "parameters" in tags:
+            parameters = cell
+        elif STANDARD_TAG in tags:
+            anchor = cell.get("id")
+        else:
+            own.setdefault(anchor, []).append(cell)
+    merged = list(own.pop(None, []))
+    for cell in template["cells"]:
+        merged.append(parameters if parameters is not None and "parameters" in _tags(cell) else cell)
+        merged += own.pop(cell.get("id"), [])
+    for rest in own.values():
+        merged += rest
+    return (json.dumps(template | {"cells": merged}, indent=1, ensure_ascii=False) + "\n").encode()
+
+
 def _set_parameters(source: str, values: dict[str, str]) -> str:
     """The parameters cell's ``source`` with ``values`` set, each line's comment kept."""
     for name, value in values.items():

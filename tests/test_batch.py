@@ -36,6 +36,7 @@ import pytest
 from processes import MARK, alive_after, family, marked_after, wait_for_path
 from pypdf import PdfReader
 
+from dossier.data.changes import EXTRACT_FILE
 from dossier.data.text import read_case_list
 from dossier.data.validate import load
 from dossier.errors import OutputLockedError, ParameterError, UnknownCaseError
@@ -374,7 +375,7 @@ def test_a_batch_with_nothing_changed_reads_no_data_and_imports_no_pandas(tmp_pa
     entries = []
     for case_id in cases:  # each dossier as a render leaves it
         job = prepare_job(registry, case_id, data, options)
-        contents = {f"{job.slug}.html": b"<html></html>", f"{job.slug}.ipynb": b"{}"}
+        contents = {f"{job.slug}.html": b"<html></html>", f"{job.slug}.ipynb": b"{}", EXTRACT_FILE: b"{}"}
         (out / job.slug).mkdir(parents=True)
         for name, content in contents.items():
             (out / job.slug / name).write_bytes(content)

@@ -148,7 +148,7 @@ def test_a_read_only_out_is_refused_with_exit_2_and_nothing_written(tmp_path, pr
         echo "* batch into a read-only folder: $?"
         "$2" -m dossier.cli batch "$3" --out "$1/new" --as-of "$4" --format html
         echo "* batch into a new folder on a read-only disk: $?"
-        "$2" -m dossier.cli render "$3" --out "$1/out" --as-of "$4" --format html
+        "$2" -m dossier.cli render "$3" --out "$1/out" --as-of "$4" --format html --quiet
         echo "* render into a read-only folder: $?"
         echo "* files: $(find "$1" -mindepth 1 | wc -l)"
         find "$1" -mindepth 1
@@ -187,7 +187,7 @@ def test_a_full_disk_gives_exit_2_and_leaves_the_last_dossier_and_report_whole(
         echo "* the same batch on a full disk: $?"
         "$2" -m dossier.cli batch "$3" --out "$1/out" --as-of "$4" --format html --force
         echo "* batch --force on a full disk: $?"
-        "$2" -m dossier.cli render "$3" --out "$1/out" --as-of "$4" --format html
+        "$2" -m dossier.cli render "$3" --out "$1/out" --as-of "$4" --format html --quiet
         echo "* render on a full disk: $?"
         (cd "$1/out" && sha256sum RUN-168-2020/* batch-report.json index.html) > "$5/after"
         (cd "$1/out" && find . -mindepth 1) > "$5/files"

@@ -43,7 +43,12 @@ from .job import (
     prepare_job,
     render_job,
 )
-from .lifetime import end_with_parent, remove_private_dir_now, signals_blocked
+from .lifetime import (
+    end_with_parent,
+    remove_abandoned_dirs,
+    remove_private_dir_now,
+    signals_blocked,
+)
 from .manifest import MANIFEST_FILE, current_files
 from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
 from .results import BatchReport, DossierResult, Status, index_page
@@ -235,6 +240,9 @@ class LocalExecutor:
             with contextlib.suppress(OSError, ValueError):
                 process.terminate()  # SIGTERM: see _end_worker_now
         self.close()
+        # A worker ended before it could remove its private folder (SIGTERM while it started,
+        # before its handler was set) leaves it behind, unlocked now that the worker is gone.
+        remove_abandoned_dirs()
 
 
 class DaskExecutor:

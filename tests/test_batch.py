@@ -1212,26 +1212,11 @@ def stopped_batch(
     tmp_path: Path, tmp: Path, stop: Callable[[subprocess.Popen], None]
 ) -> StoppedBatch:
     """Run a batch of 8 cases on 2 workers with ``tmp`` for its TMPDIR, ``stop`` it once its
-    first dossier is in place, and wait until it has ended.
-
-    The batch cannot end on its own before it is stopped, however busy the machine: the
-    cases after the first two render from case notebooks with a cell that waits forever.
-    """
-    from dossier.run.notebooks import create_case_notebook
-
+    first dossier is in place, and wait until it has ended."""
     data = demo_data(tmp_path / "data", cases=8, seed=3)
     out, mark = tmp_path / "out", uuid.uuid4().hex
-    notebooks = tmp_path / "notebooks"
-    for case_id in case_ids(data)[2:]:
-        path, _ = create_case_notebook(case_id, slugify(case_id), notebooks, data_dir=data)
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        notebook["cells"].append({"cell_type": "code", "id": "wait", "metadata": {}, "outputs": [],
-                                  "execution_count": None,
-                                  "source": "import threading\nthreading.Event().wait()"})  # fmt: skip
-        path.write_text(json.dumps(notebook), encoding="utf-8")
     command = dossier_command("batch", *case_ids(data), "--data", data, "--out", out,
-                              "--as-of", AS_OF, "--format", "html", "--workers", "2",
-                              "--notebooks", notebooks)  # fmt: skip
+                              "--as-of", AS_OF, "--format", "html", "--workers", "2")  # fmt: skip
     # A session of its own, as a terminal's foreground group: Ctrl-C reaches every process in it.
     # Its stderr is a file: a pipe would stay open as long as any process left behind.
     with (tmp_path / "stderr").open("w+", encoding="utf-8") as stderr:

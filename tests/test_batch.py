@@ -1269,9 +1269,6 @@ def assert_all_ended_and_nothing_written_after(run: StoppedBatch) -> None:
 
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
-@pytest.mark.skip(reason="known bug, open under issue 9: in a full parallel run a batch sometimes "
-                  "misses the Ctrl-C sent to its process group (it then runs on; with the waiting "
-                  "cells below it never ends); SIGTERM and SIGKILL below are not affected")
 def test_ctrl_c_stops_a_batch_with_one_line_and_leaves_no_process(tmp_path, short_tmp):
     run = stopped_batch(tmp_path, short_tmp, lambda process: os.killpg(process.pid, signal.SIGINT))
     assert_all_ended_and_nothing_written_after(run)

@@ -13,9 +13,35 @@ from pathlib import Path
 import pytest
 from processes import gone_within
 
-from dossier.run.lifetime import remove_abandoned_dirs, signals_blocked
+from dossier.run.lifetime import as_completed, remove_abandoned_dirs, signals_blocked
 
 linux = pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+
+#: Waits in as_completed for a future that never completes, its main thread deaf to SIGINT: only
+#: another thread can take the Ctrl-C, sent once the main thread calls ``select`` to sleep.
+DEAF_MAIN_THREAD = textwrap.dedent("""
+    import os, signal, sys, threading
+    from concurrent.futures import Future
+    from dossier.run.lifetime import as_completed
+
+    sleeping = threading.Event()
+    def ctrl_c_from_another_thread():
+        sleeping.wait()
+        os.kill(os.getpid(), signal.SIGINT)  # the system hands it to this thread: main blocks it
+    def watch(frame, event, arg):
+        if event == "c_call" and getattr(arg, "__name__", "") == "select":
+            sys.setprofile(None)
+            sleeping.set()
+    threading.Thread(target=ctrl_c_from_another_thread, daemon=True).start()
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
+    sys.setprofile(watch)
+    try:
+        for future in as_completed([Future(), Future()]):
+            print("completed?", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    assert signal.set_wakeup_fd(-1) == -1  # the wait gave back the wakeup file it took
+""")
 
 CHILD = textwrap.dedent("""
     import os, signal, sys
@@ -24,6 +50,33 @@ CHILD = textwrap.dedent("""
     print(os.getpid(), flush=True)
     sys.stdin.read()  # lives until its stdin closes, or the signal comes
 """)
+
+
+def test_a_signal_that_another_thread_takes_still_ends_the_wait_for_dossiers():
+    """The lost Ctrl-C of a batch: the main thread asleep on a lock never learnt of it."""
+    done = subprocess.run([sys.executable, "-c", DEAF_MAIN_THREAD], capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (0, "interrupted\n", "")
+
+
+def test_the_wait_for_dossiers_yields_each_as_it_completes_in_any_thread():
+    import threading
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    early, late, never_waited = Future(), Future(), []
+    early.set_result("early")
+    with ThreadPoolExecutor(1) as pool:
+        waiting = as_completed([late, early])
+        assert next(waiting).result() == "early"
+        pool.submit(late.set_result, "late")
+        assert next(waiting).result() == "late"
+        assert list(waiting) == []
+        # Outside the main thread it is the standard library's wait.
+        thread = threading.Thread(target=lambda: never_waited.extend(as_completed([early])))
+        thread.start()
+        thread.join()
+    assert never_waited == [early]
+    assert signal.set_wakeup_fd(-1) == -1
 
 
 @linux

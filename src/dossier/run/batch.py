@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
 from multiprocessing import get_context, util
 from pathlib import Path
@@ -44,6 +44,7 @@ from .job import (
     render_job,
 )
 from .lifetime import (
+    as_completed,
     end_with_parent,
     remove_abandoned_dirs,
     remove_private_dir_now,
@@ -264,10 +265,8 @@ class DaskExecutor:
 
     def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
         """Render ``jobs`` on the cluster; the files come back here, so no disk is shared."""
-        from distributed import as_completed as dask_completed
-
         futures = {self.client.submit(render_in_worker, job, pure=False): job for job in jobs}
-        for future in dask_completed(futures):
+        for future in as_completed(futures):
             job = futures.pop(future)
             try:
                 yield job, future.result()

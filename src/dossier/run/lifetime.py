@@ -10,6 +10,11 @@ Signals are blocked while a process is forked or spawned
 (:func:`signals_blocked`): the new process starts with them blocked and
 unblocks them once it has set what they do, so that none lands before.
 
+A batch waits for its dossiers with :func:`as_completed`, which a signal
+always wakes: the system may hand a process's Ctrl-C to any of its threads
+(the libraries' threads among them), and a main thread asleep on a lock
+sleeps on through a signal that another thread took.
+
 What a process keeps on disk while it works (its kernels' connection files and
 sockets, a render's scratch folder) goes in a folder of its own
 (:func:`private_dir`), removed as the process ends, or by the next process
@@ -23,13 +28,17 @@ import contextlib
 import ctypes
 import fcntl
 import os
+import queue
+import select
 import shutil
 import signal
 import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent import futures as _futures
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 #: prctl's option that sets the signal a process gets when its parent ends (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
@@ -64,6 +73,86 @@ def signals_blocked(signals: Iterable[int]) -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class _Future(Protocol):
+    def add_done_callback(self, fn, /) -> None: ...
+
+
+F = TypeVar("F", bound=_Future)
+
+
+def as_completed(pending: Iterable[F]) -> Iterator[F]:
+    """Each of ``pending`` as it completes, as :func:`concurrent.futures.as_completed` yields
+    them, but a signal to this process (Ctrl-C, SIGTERM) ends the wait at once.
+
+    Python runs a signal's handler in the main thread, and a main thread asleep
+    on a lock wakes only for a signal the system gave to that thread: one that
+    another thread took, or that came just before it fell asleep, waits until
+    the next future completes, and with a dossier that does not end, for ever.
+    Here the main thread sleeps in ``select`` on a pipe that both the completed
+    futures and the signals write to (:func:`signal.set_wakeup_fd`, the self-pipe
+    that asyncio uses). Outside the main thread, or where another wakeup file is
+    set (an event loop's), this is :func:`concurrent.futures.as_completed`.
+    Works with any future that takes done callbacks (Dask's too).
+    """
+    pending = set(pending)
+    if threading.current_thread() is not threading.main_thread():
+        yield from _futures.as_completed(pending)
+        return
+    wakeup = _Wakeup()
+    try:
+        previous = signal.set_wakeup_fd(wakeup.write, warn_on_full_buffer=False)
+        if previous != -1:
+            signal.set_wakeup_fd(previous)
+            yield from _futures.as_completed(pending)
+            return
+        try:
+            for future in list(pending):
+                future.add_done_callback(wakeup.completed)
+            while pending:
+                select.select([wakeup.read], [], [])  # a signal's handler runs past here
+                for future in wakeup.drain():
+                    pending.discard(future)
+                    yield future
+        finally:
+            signal.set_wakeup_fd(-1)
+    finally:
+        wakeup.close()
+
+
+class _Wakeup:
+    """A pipe that wakes the waiting main thread, and the futures completed since it last woke."""
+
+    def __init__(self) -> None:
+        self.read, self.write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._open = True
+
+    def completed(self, future: object) -> None:
+        """A future's done callback, in whatever thread completes it."""
+        self.done.put(future)
+        with self._lock:
+            if self._open:  # never a write to a descriptor closed, and perhaps reused since
+                with contextlib.suppress(BlockingIOError):  # full: it wakes the reader anyway
+                    os.write(self.write, b"\0")
+
+    def drain(self) -> list:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self.read, 4096):
+                pass
+        completed = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                completed.append(self.done.get_nowait())
+        return completed
+
+    def close(self) -> None:
+        with self._lock:
+            self._open = False
+            os.close(self.read)
+            os.close(self.write)
 
 
 # -- a process's private folder -----------------------------------------------------------------

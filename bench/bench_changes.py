@@ -15,8 +15,9 @@ On synthetic data from ``dossier demo-data`` with a meeting of RUN added whose a
    (b) the same batch again: one dossier done, the others skipped, the pack made again;
    (s) ``dossier render CASE --compare-with last`` of that case into a folder of its own.
 
-Each configuration of ``--formats`` is measured so: HTML and PDF (the meeting pack's PDF is
-laid out again whole: the batch's report tells its seconds apart), and HTML alone. Prints
+Each configuration of ``--formats`` is measured so: HTML and PDF (the meeting pack's PDF
+binds the dossiers' PDFs; the batch's report tells the seconds before the pack apart), and
+HTML alone. Prints
 the seconds of each round, the medians and the ratio b/s (target < 2×).
 A benchmark is not a test: it exits 0 whether or not the target is met (1 only when a
 measured command fails).

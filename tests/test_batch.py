@@ -936,6 +936,41 @@ def test_the_meeting_pack_numbers_its_pages_through_from_the_cover_on(meeting_ba
 
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
+def test_a_meeting_batch_with_one_case_changed_renders_it_alone_and_binds_the_pack_again(
+    tmp_path,
+):
+    """The dossier that did not change is bound into the new pack as it is, renumbered."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DATA, data)
+    out = tmp_path / "out"
+    first = batch(out, "--meeting", MEETING, "--workers", "2", data=data)
+    assert first.status == 0, first.stderr
+    (_, kept, _), (_, changed, _) = AGENDA
+    kept_pdf = out / slugify(kept) / f"{slugify(kept)}.pdf"
+    written = kept_pdf.stat().st_mtime_ns
+    columns, rows = read_table(data / "events.csv")
+    next(r for r in rows if r["case_id"] == changed)["title"] = "Rättad rubrik i ärendet"
+    write_table(data / "events.csv", columns, rows)
+
+    again = batch(out, "--meeting", MEETING, "--workers", "2", data=data)
+    assert again.status == 0, again.stderr
+    assert again.report["counts"] == {"done": 1, "skipped": 1, "failed": 0}
+    assert kept_pdf.stat().st_mtime_ns == written
+    path = pack_path(again)
+    pages = len(PdfReader(path).pages)
+    texts = [" ".join(pdf_text(path, n).split()) for n in range(1, pages + 1)]
+    assert [re.findall(r"Sida (\d+) av (\d+)", t) for t in texts] == [
+        [(str(n), str(pages))] for n in range(1, pages + 1)
+    ]
+    assert pages == 1 + sum(len(PdfReader(out / slugify(c) / f"{slugify(c)}.pdf").pages)
+                            for _, c, _ in AGENDA)  # fmt: skip
+    kept_text = squeeze(" ".join(pdf_text(kept_pdf, n) for n in range(1, 3)))
+    assert squeeze(kept) in squeeze(texts[1]) and squeeze(texts[1])[:200] in kept_text
+    assert "Rättadrubrikiärendet" in squeeze(" ".join(texts))
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
 def test_the_meeting_pack_cover_names_forum_date_and_agenda(meeting_batch):
     from dossier.content.context import case_dossier
 

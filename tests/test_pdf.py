@@ -119,13 +119,15 @@ def small_dossier(case_id: str, title: str, sections: int) -> str:
     return html_document(nb, lang="sv", case_id=case_id, title=title)
 
 
-def cover_with_links(first_pages: dict[str, int]) -> str:
+def cover_with_links(dossiers: list[PackedDossier]) -> str:
+    """A cover that links to each dossier, and gives its first page as the pack's does."""
     rows = "".join(
-        f'<li><a href="#{anchor}">{anchor}</a> sida {page}</li>'
-        for anchor, page in first_pages.items()
+        f'<li><a href="#{d.anchor}">{d.slug}</a> sida <a class="page" href="#{d.anchor}"></a></li>'
+        for d in dossiers
     )
     return (
         '<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>Samlad PDF</title>'
+        "<style>a.page::after { content: target-counter(attr(href), page); }</style>"
         f"</head><body><h1 style='bookmark-level: none'>Dagordning</h1><ul>{rows}</ul></body></html>"
     )
 
@@ -156,14 +158,14 @@ def link_targets(path: Path, page: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def small_pack(tmp_path_factory) -> tuple[Path, list[PackedDossier]]:
-    dossiers = [
-        # The pages each dossier is said to take are wrong on purpose: the pack lays them
-        # out again until the numbers settle.
-        PackedDossier("7", "A/1/2020", "Första", "A-1-2020", small_dossier("A/1/2020", "Första", 3), 1),
-        PackedDossier("8", "A/2/2021", "Andra", "A-2-2021", small_dossier("A/2/2021", "Andra", 2), 2),
-    ]  # fmt: skip
-    path = tmp_path_factory.mktemp("pack") / "pack.pdf"
-    write_pack_pdf(path, cover_with_links, dossiers, lang="sv")
+    folder = tmp_path_factory.mktemp("pack")
+    dossiers = []
+    for item, case_id, title, sections in (("7", "A/1/2020", "Första", 3), ("8", "A/2/2021", "Andra", 2)):
+        slug = case_id.replace("/", "-")
+        write_pdf(small_dossier(case_id, title, sections), folder / f"{slug}.pdf")
+        dossiers.append(PackedDossier(item, case_id, title, slug, folder / f"{slug}.pdf"))
+    path = folder / "pack.pdf"
+    write_pack_pdf(path, cover_with_links(dossiers), dossiers, lang="sv")
     return path, dossiers
 
 
@@ -186,13 +188,67 @@ def test_the_pack_nests_each_dossiers_sections_under_its_agenda_item(small_pack,
     ]
 
 
+def page_image(path: Path, page: int, folder: Path):
+    """Page ``page`` of the PDF as poppler draws it (60 dpi), as a Pillow image."""
+    from PIL import Image
+
+    prefix = folder / f"{path.stem}-{page}"
+    subprocess.run(["pdftoppm", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile",
+                    "-png", str(path), str(prefix)], check=True)  # fmt: skip
+    return Image.open(f"{prefix}.png").convert("RGB")
+
+
+def test_a_dossier_in_the_pack_looks_as_its_own_pdf_but_for_its_page_number(small_pack, tmp_path):
+    """Bound as it is: each page drawn as in the dossier's own PDF, only the number changed."""
+    from PIL import ImageChops
+
+    path, dossiers = small_pack
+    for own_page, pack_page in ((1, 2), (3, 4)):
+        own = page_image(dossiers[0].pdf, own_page, tmp_path)
+        packed = page_image(path, pack_page, tmp_path)
+        assert own.size == packed.size
+        left, top, right, _ = ImageChops.difference(own, packed).getbbox()
+        # 18 mm of bottom margin at 60 dpi: the page number's line, and nothing above it.
+        assert top > own.size[1] - 18 / 25.4 * 60
+        # Its digits alone, at the right: "Sida" and "av" stand where they stood.
+        assert left > own.size[0] / 2 and right - left < own.size[0] / 10
+
+
+def test_a_pdf_without_its_own_page_number_is_not_bound(tmp_path):
+    """A page without a number to replace would carry two numbers, or none: the pack stops."""
+    from dossier.errors import RenderError
+
+    bare = tmp_path / "A-1-2020.pdf"
+    no_number = "<style>@page { @bottom-right { content: none !important; } }</style></head>"
+    write_pdf(small_dossier("A/1/2020", "Första", 1).replace("</head>", no_number, 1), bare)
+    dossier = PackedDossier("7", "A/1/2020", "Första", "A-1-2020", bare)
+    with pytest.raises(RenderError, match=r"A-1-2020\.pdf: a page without its page number"):
+        write_pack_pdf(tmp_path / "pack.pdf", cover_with_links([dossier]), [dossier], lang="sv")
+    assert not (tmp_path / "pack.pdf").exists()
+
+
+def test_the_dossiers_are_readied_for_the_pack_in_a_process_of_their_own(small_pack, tmp_path):
+    """Readied while a batch renders: their pages without numbers; one that fails is left out."""
+    from dossier.run.bind import Unnumbering
+
+    _, dossiers = small_pack
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7 cut short")
+    readied = Unnumbering([dossiers[0].pdf, broken]).result()
+    assert list(readied) == [dossiers[0].pdf]
+    (tmp_path / "readied.pdf").write_bytes(readied[dossiers[0].pdf])
+    texts = page_texts(tmp_path / "readied.pdf")
+    assert len(texts) == 3 and all("Sida" not in text for text in texts)
+    assert [f"Text {n} i A/1/2020" in text for n, text in enumerate(texts, start=1)] == [True] * 3
+
+
 def test_the_packs_links_lead_to_their_own_dossier(small_pack):
     path, _ = small_pack
     where = destinations(path)
     assert where["item:A-1-2020"] == 2 and where["item:A-2-2021"] == 5
     # Both dossiers have a section "s1": each one's link goes to its own.
     assert where["A-1-2020:s1"] == 2 and where["A-2-2021:s1"] == 5
-    assert link_targets(path, 1) == ["item:A-1-2020", "item:A-2-2021"]
+    assert list(dict.fromkeys(link_targets(path, 1))) == ["item:A-1-2020", "item:A-2-2021"]
     assert set(link_targets(path, 6)) == {"A-2-2021:s1"}
 
 

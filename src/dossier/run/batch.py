@@ -30,6 +30,7 @@ from ..errors import ParameterError, RenderError
 
 if TYPE_CHECKING:
     from ..data.model import Registry
+    from .kernel import WarmKernel
 
 from ..resources import toolkit_fingerprint
 from .job import (
@@ -246,6 +247,46 @@ class LocalExecutor:
         remove_abandoned_dirs()
 
 
+class ThisProcess:
+    """The one dossier of a batch that has one to render, rendered in the batch's own process.
+
+    As ``dossier render`` renders it: no worker to start and load the libraries into
+    again, and the dossier's kernel warms while the exporters get ready. A meeting's
+    batch in which one case changed costs so little more than that case's render.
+    """
+
+    def __init__(self, kernel: WarmKernel | None = None) -> None:
+        self.kernel = kernel  # started while the batch cut its jobs, if it was
+
+    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
+        from ..resources import notebook_path
+        from .execute import prepare, skip_iri_checks
+        from .export import prepare as prepare_exports
+        from .kernel import WarmKernel, ready_kernel
+
+        (job,) = jobs
+        started = time.perf_counter()
+        kernel, self.kernel = self.kernel or WarmKernel.start(notebook_path().parent), None
+        try:
+            skip_iri_checks()
+            prepare()
+            prepare_exports(job.options.formats, job.options.lang)
+            kernel = ready_kernel(notebook_path().parent, kernel)
+            rendered = render_job(job, kernel)
+        except Exception as exc:  # reported as a worker reports it: the batch goes on
+            rendered = _failed(job, f"{type(exc).__name__}: {exc}")
+        finally:
+            kernel.shutdown()
+        yield job, replace(rendered, seconds=round(time.perf_counter() - started, 3))
+
+    def close(self) -> None:
+        if self.kernel is not None:  # not taken: there was no dossier to render after all
+            self.kernel.shutdown()
+            self.kernel = None
+
+    stop = close  # a kernel it took ended with the render
+
+
 class DaskExecutor:
     """Workers of a Dask distributed cluster (``pip install 'dossier[dask]'``)."""
 
@@ -321,30 +362,52 @@ def run_batch(
     options = meeting_options(registry, meeting, options)
     with output_lock(out):
         claim_folders(case_ids, out)
-        jobs = [prepare_job(registry, case_id, data_dir, options, out=out, rendering=case_ids)
-                for case_id in case_ids]  # fmt: skip
-        results: dict[str, DossierResult] = {}
-        pending = []
-        for job in jobs:
-            skipped = None if force else _skipped(job.case_id, job.slug, job.title, job.key, out,
-                                                  job.sentence, job.news)  # fmt: skip
-            if skipped is None:
-                pending.append(job)
-                continue
-            results[job.case_id] = skipped
-            if progress:
-                progress(skipped, len(results), len(jobs))
-        if pending:
-            pool = _executor(executor, scheduler, workers or os.cpu_count() or 1, len(pending))
-            try:
-                for job, rendered in pool.results(pending):
-                    results[job.case_id] = result = _written(job, rendered, out)
-                    if progress:
-                        progress(result, len(results), len(jobs))
-            except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
-                pool.stop()
-                raise
-            pool.close()
+        # One dossier to render is rendered in this process (ThisProcess), with a kernel that
+        # warms up while the jobs are cut; it goes if more than one is to be rendered.
+        ahead = executor == "local" and (not force or len(case_ids) == 1)
+        here = ThisProcess(_kernel_ahead() if ahead else None)
+        unnumbering = None
+        try:
+            views: dict = {}  # each case as its dossier shows it, for the meeting pack
+            jobs = [prepare_job(registry, case_id, data_dir, options, out=out,
+                                rendering=case_ids, views=views)
+                    for case_id in case_ids]  # fmt: skip
+            results: dict[str, DossierResult] = {}
+            pending = []
+            for job in jobs:
+                skipped = None if force else _skipped(job.case_id, job.slug, job.title, job.key,
+                                                      out, job.sentence, job.news)  # fmt: skip
+                if skipped is None:
+                    pending.append(job)
+                    continue
+                results[job.case_id] = skipped
+                if progress:
+                    progress(skipped, len(results), len(jobs))
+            ready = [Path(r.outputs["pdf"]) for r in results.values() if "pdf" in r.outputs]
+            if meeting is not None and "pdf" in options.formats and ready:
+                from .bind import Unnumbering
+
+                unnumbering = Unnumbering(ready)  # the pack's pages, while the rest renders
+            if pending:
+                pool = here if executor == "local" and len(pending) == 1 else _executor(
+                    executor, scheduler, workers or os.cpu_count() or 1, len(pending))  # fmt: skip
+                if pool is not here:
+                    here.close()  # the kernel started ahead is not needed
+                try:
+                    for job, rendered in pool.results(pending):
+                        results[job.case_id] = result = _written(job, rendered, out)
+                        if progress:
+                            progress(result, len(results), len(jobs))
+                except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
+                    pool.stop()
+                    raise
+                pool.close()
+        except BaseException:
+            if unnumbering is not None:
+                unnumbering.stop()
+            raise
+        finally:
+            here.close()
         ordered = [results[job.case_id] for job in jobs]
         report = BatchReport(
             ordered, round(time.perf_counter() - started, 3), out, batch_key=batch_key
@@ -353,9 +416,18 @@ def run_batch(
             from .pack import build_meeting_pack
 
             with writing_into(out):
-                report.meeting_pack = build_meeting_pack(registry, meeting, report, options)
+                report.meeting_pack = build_meeting_pack(registry, meeting, report, options,
+                                                         views, unnumbering)  # fmt: skip
         write_report(report, options.lang)
     return report
+
+
+def _kernel_ahead():
+    """A kernel started now, to render the batch's one dossier with (see :class:`ThisProcess`)."""
+    from ..resources import notebook_path
+    from .kernel import WarmKernel
+
+    return WarmKernel.start(notebook_path().parent)
 
 
 def meeting_options(registry: Registry, meeting: str | None, options: RenderOptions) -> RenderOptions:

@@ -224,8 +224,12 @@ def prepare_job(
     *,
     out: Path | None = None,
     rendering: Collection[str] = (),
+    views: dict | None = None,
 ) -> DossierJob:
     """Cut the case's extract and compute its key; raises UnknownCaseError for an unknown case.
+
+    ``views``, if given, gets the case's :class:`~dossier.content.view.CaseView` under its
+    case ID, for what else shows the case as its dossier does (a meeting pack's agenda).
 
     With ``out``, the dossier links to the dossiers of its related cases that will be
     beside it there: those of ``rendering`` (the cases rendered with it) and those already
@@ -276,6 +280,8 @@ def prepare_job(
     if options.compare_with is not None:
         manifest["compare_with"] = baseline_record(options.compare_with, baseline)
     view = open_dossier(registry, case_id, options, baseline).view
+    if views is not None:
+        views[case_id] = view
     extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"]}).encode()
     return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
                       view.sentence.pairs(), baseline, view.news_pairs(),

@@ -229,17 +229,41 @@ def test_a_pdf_without_its_own_page_number_is_not_bound(tmp_path):
 
 def test_the_dossiers_are_readied_for_the_pack_in_a_process_of_their_own(small_pack, tmp_path):
     """Readied while a batch renders: their pages without numbers; one that fails is left out."""
-    from dossier.run.bind import Unnumbering
+    from dossier.run.bind import PackAhead
 
     _, dossiers = small_pack
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.7 cut short")
-    readied = Unnumbering([dossiers[0].pdf, broken]).result()
+    ahead = PackAhead([dossiers[0].pdf, broken], None)
+    readied = ahead.unnumbered()
+    ahead.close()
     assert list(readied) == [dossiers[0].pdf]
     (tmp_path / "readied.pdf").write_bytes(readied[dossiers[0].pdf])
     texts = page_texts(tmp_path / "readied.pdf")
     assert len(texts) == 3 and all("Sida" not in text for text in texts)
     assert [f"Text {n} i A/1/2020" in text for n, text in enumerate(texts, start=1)] == [True] * 3
+
+
+def test_the_front_laid_out_ahead_is_taken_only_for_the_same_pack(small_pack, tmp_path):
+    """Laid out while a batch renders, as if its dossiers keep their pages: the pack is the
+    same with it as without; a pack whose front differs lays its own out."""
+    from dossier.run.bind import PackAhead
+    from dossier.run.pack import _front
+
+    path, dossiers = small_pack
+    cover = cover_with_links(dossiers)
+    document, style = _front(cover, dossiers, "sv")
+    ahead = PackAhead([], (document, style, False))
+    try:
+        assert ahead.front(document, style, True) is None  # PDF/A asked for: not the same
+        assert ahead.front(document.replace("Dagordning", "Ärenden"), style, False) is None
+        _, pages = ahead.front(document, style, False)
+        assert pages == 1 + 3 + 2
+        write_pack_pdf(tmp_path / "pack.pdf", cover, dossiers, lang="sv", ahead=ahead)
+    finally:
+        ahead.close()
+    assert page_texts(tmp_path / "pack.pdf") == page_texts(path)
+    assert destinations(tmp_path / "pack.pdf") == destinations(path)
 
 
 def test_the_packs_links_lead_to_their_own_dossier(small_pack):

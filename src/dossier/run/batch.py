@@ -267,6 +267,9 @@ class ThisProcess:
         (job,) = jobs
         started = time.perf_counter()
         kernel, self.kernel = self.kernel or WarmKernel.start(notebook_path().parent), None
+        # As from a worker, the outcome is the report's to tell: no library's log records.
+        quiet = logging.NullHandler()
+        logging.getLogger().addHandler(quiet)
         try:
             skip_iri_checks()
             prepare()
@@ -277,6 +280,7 @@ class ThisProcess:
             rendered = _failed(job, f"{type(exc).__name__}: {exc}")
         finally:
             kernel.shutdown()
+            logging.getLogger().removeHandler(quiet)
         yield job, replace(rendered, seconds=round(time.perf_counter() - started, 3))
 
     def close(self) -> None:
@@ -364,9 +368,9 @@ def run_batch(
         claim_folders(case_ids, out)
         # One dossier to render is rendered in this process (ThisProcess), with a kernel that
         # warms up while the jobs are cut; it goes if more than one is to be rendered.
-        ahead = executor == "local" and (not force or len(case_ids) == 1)
-        here = ThisProcess(_kernel_ahead() if ahead else None)
-        unnumbering = None
+        early = executor == "local" and (not force or len(case_ids) == 1)
+        here = ThisProcess(_kernel_ahead() if early else None)
+        ahead = None
         try:
             views: dict = {}  # each case as its dossier shows it, for the meeting pack
             jobs = [prepare_job(registry, case_id, data_dir, options, out=out,
@@ -383,11 +387,14 @@ def run_batch(
                 results[job.case_id] = skipped
                 if progress:
                     progress(skipped, len(results), len(jobs))
-            ready = [Path(r.outputs["pdf"]) for r in results.values() if "pdf" in r.outputs]
-            if meeting is not None and "pdf" in options.formats and ready:
-                from .bind import Unnumbering
+            if meeting is not None and "pdf" in options.formats and pending:
+                from .pack import pack_ahead
 
-                unnumbering = Unnumbering(ready)  # the pack's pages, while the rest renders
+                ahead = pack_ahead(  # the pack's parts, made while the dossiers render
+                    registry, meeting, options, views, {j.case_id: j.slug for j in jobs},
+                    {c: Path(r.outputs["pdf"]) for c, r in results.items() if "pdf" in r.outputs},
+                    {j.case_id: out / j.slug / f"{j.slug}.pdf" for j in pending},
+                )  # fmt: skip
             if pending:
                 pool = here if executor == "local" and len(pending) == 1 else _executor(
                     executor, scheduler, workers or os.cpu_count() or 1, len(pending))  # fmt: skip
@@ -403,8 +410,8 @@ def run_batch(
                     raise
                 pool.close()
         except BaseException:
-            if unnumbering is not None:
-                unnumbering.stop()
+            if ahead is not None:
+                ahead.close()
             raise
         finally:
             here.close()
@@ -415,9 +422,13 @@ def run_batch(
         if meeting is not None:
             from .pack import build_meeting_pack
 
-            with writing_into(out):
-                report.meeting_pack = build_meeting_pack(registry, meeting, report, options,
-                                                         views, unnumbering)  # fmt: skip
+            try:
+                with writing_into(out):
+                    report.meeting_pack = build_meeting_pack(registry, meeting, report, options,
+                                                             views, ahead)  # fmt: skip
+            finally:
+                if ahead is not None:
+                    ahead.close()
         write_report(report, options.lang)
     return report
 

@@ -17,6 +17,7 @@ copied over, and only what must change for the pack is changed.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -193,50 +194,76 @@ def unnumbered(path: Path) -> bytes:
         return data.getvalue()
 
 
-class Unnumbering:
-    """:func:`unnumbered` of each of ``paths``, in a process of its own, started at once.
+class PackAhead:
+    """What the meeting pack needs, made in a process of its own while the batch renders.
 
-    A batch renders its dossiers meanwhile, and spends much of that time waiting for
-    their kernels: the dossiers that did not change are readied for the meeting pack on
-    another core. The process ignores Ctrl-C and ends with the batch (it is the batch
-    that stops); :meth:`result` gives what it readied, and nothing if it failed: the
-    pack then readies them itself, and says why one cannot be.
+    A batch that renders spends most of its time waiting for kernels; meanwhile this
+    process readies on another core the dossiers that did not change (:func:`unnumbered`)
+    and lays out the pack's front (its cover and numbered pages) as the pack will ask for
+    it, if the dossiers being rendered keep their number of pages. The pack takes what
+    matches what it needs (:meth:`front`, :meth:`unnumbered`) and makes the rest itself.
+    The process ignores Ctrl-C and ends with the batch: it is the batch that stops.
     """
 
-    def __init__(self, paths: Sequence[Path]) -> None:
-        self.paths = list(paths)
+    def __init__(self, paths: Sequence[Path], front: tuple[str, str, bool] | None) -> None:
+        self.paths, self.front_job = list(paths), front
         self.folder = Path(tempfile.mkdtemp(prefix="pack-", dir=private_dir()))
-        command = [sys.executable, "-m", __name__, str(os.getpid()), str(self.folder),
-                   *map(str, self.paths)]  # fmt: skip
+        job = {"batch": os.getpid(), "paths": [str(p) for p in self.paths], "front": front}
+        (self.folder / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        command = [sys.executable, "-m", __name__, str(self.folder)]
         with signals_blocked([signal.SIGINT, signal.SIGTERM]):  # none lands before it is ready
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def result(self) -> dict[Path, bytes]:
+    def front(self, document: str, style: str, pdfa: bool) -> tuple[bytes, int] | None:
+        """The front laid out ahead, and its pages, if it was laid out from the same."""
+        self.process.wait()
+        if self.front_job is None or tuple(self.front_job) != (document, style, pdfa):
+            return None
+        with contextlib.suppress(OSError, ValueError):
+            pages = int((self.folder / "front.pages").read_text(encoding="ascii"))
+            return (self.folder / "front.pdf").read_bytes(), pages
+        return None
+
+    def unnumbered(self) -> dict[Path, bytes]:
+        """The PDFs readied ahead (:func:`unnumbered`), by path: those that could be."""
         self.process.wait()
         done = {}
         for number, path in enumerate(self.paths):
             with contextlib.suppress(OSError):
                 done[path] = (self.folder / f"{number}.pdf").read_bytes()
-        shutil.rmtree(self.folder, ignore_errors=True)
         return done
 
-    def stop(self) -> None:
+    def close(self) -> None:
+        """End the process if it runs still, and remove what it made."""
         self.process.kill()
         self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _unnumber(batch: int, folder: Path, paths: list[str]) -> None:
-    """The process of :class:`Unnumbering`: each PDF readied as ``<number>.pdf`` in ``folder``."""
+def _work_ahead(folder: Path) -> None:
+    """The process of :class:`PackAhead`: its job from ``folder``, its results into it, each
+    written whole or not at all (a file appears only by its final name)."""
+    job = json.loads((folder / "job.json").read_text(encoding="utf-8"))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT, signal.SIGTERM])
-    end_with_parent(signal.SIGKILL, batch)
-    for number, path in enumerate(paths):
+    end_with_parent(signal.SIGKILL, job["batch"])
+
+    def write(name: str, data: bytes) -> None:
+        (folder / f"{name}.part").write_bytes(data)
+        (folder / f"{name}.part").rename(folder / name)
+
+    if job["front"]:
+        from .export import lay_out, write_document
+
+        document, style, pdfa = job["front"]
+        with contextlib.suppress(Exception):  # the pack lays it out itself, and says what fails
+            front = lay_out(document, stylesheets=[style])
+            write("front.pdf", write_document(front, None, pdfa=pdfa))
+            write("front.pages", str(len(front.pages)).encode("ascii"))
+    for number, path in enumerate(job["paths"]):
         with contextlib.suppress(Exception):  # the pack tries again, and says why it cannot
-            data = unnumbered(Path(path))
-            (folder / f"{number}.part").write_bytes(data)
-            (folder / f"{number}.part").rename(folder / f"{number}.pdf")  # whole or not at all
+            write(f"{number}.pdf", unnumbered(Path(path)))
 
 
 def _drop_page_numbers(pdf, path: Path) -> None:
@@ -470,4 +497,4 @@ def _copied(pack, source, item, prefix: str):
 
 
 if __name__ == "__main__":
-    _unnumber(int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:])
+    _work_ahead(Path(sys.argv[1]))

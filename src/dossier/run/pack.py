@@ -21,7 +21,7 @@ from ..content.agenda import Agenda, meeting_agenda
 from ..content.pages import render_page
 from ..data.model import Registry
 from ..resources import template_dir
-from .bind import Part, Unnumbering, bind, page_count
+from .bind import PackAhead, Part, bind, page_count
 from .export import lay_out, page_content, write_document
 from .job import dossier_view, slugify
 from .output import swap_into_place
@@ -58,7 +58,7 @@ def build_meeting_pack(
     report,
     options,
     views: dict | None = None,
-    unnumbering: Unnumbering | None = None,
+    ahead: PackAhead | None = None,
 ) -> dict[str, str]:
     """Write ``meeting-<slug>/index.html`` and ``meeting-<slug>/<slug>.pdf`` beside the dossiers.
 
@@ -68,14 +68,11 @@ def build_meeting_pack(
     the pack is the index page alone. An item whose dossier failed is listed as missing
     and left out of the PDF; how each dossier's render went is the batch's report to tell.
     ``views`` holds the cases as the batch's jobs saw them (see
-    :func:`~dossier.run.job.prepare_job`); a case not in it is read again. ``unnumbering``
-    has readied some dossiers' PDFs for the pack meanwhile.
+    :func:`~dossier.run.job.prepare_job`); a case not in it is read again. ``ahead`` is
+    what was made for the pack while the batch rendered (:func:`pack_ahead`).
     """
     lang = options.lang
-    agenda = meeting_agenda(registry, meeting_id, lang=lang, as_of=options.day,
-                            inactive_months=options.inactive_months,
-                            view_of=lambda case_id: (views or {}).get(case_id)
-                            or dossier_view(registry, case_id, options))  # fmt: skip
+    agenda = _agenda(registry, meeting_id, options, views)
     results = {r.case_id: r for r in report.results}
     slug = slugify(meeting_id)
     out = Path(report.out_dir)
@@ -85,26 +82,11 @@ def build_meeting_pack(
     try:
         pdf = staging / f"{slug}.pdf" if "pdf" in options.formats else None
         if pdf is not None:  # HTML-only: no PDFs to bind
-            dossiers = {
-                entry.case_id: PackedDossier(entry.item, entry.case_id, str(entry.title),
-                                             results[entry.case_id].slug,
-                                             Path(results[entry.case_id].outputs["pdf"]))
-                for entry in agenda.items
-                if entry.case_id in results
-                and Path(results[entry.case_id].outputs.get("pdf", "")).is_file()
-            }  # fmt: skip
-
-            rows = [
-                {"entry": entry, "anchor": dossiers[entry.case_id].anchor
-                 if entry.case_id in dossiers else None}
-                for entry in agenda.items
-            ]  # fmt: skip
-            cover = render_page("pack/cover.html.j2", _agenda_view(agenda) | {
-                "columns": [text(f"field.{k}", lang) for k in ("item", "case_id", "title", "page")],
-                "rows": rows,
-            })  # fmt: skip
-            write_pack_pdf(pdf, cover, list(dossiers.values()), lang=lang, pdfa=options.pdfa,
-                           unnumbered=unnumbering.result() if unnumbering else None)  # fmt: skip
+            pdfs = {case_id: Path(r.outputs["pdf"]) for case_id, r in results.items()
+                    if Path(r.outputs.get("pdf", "")).is_file()}  # fmt: skip
+            dossiers = _packed(agenda, pdfs, {r.case_id: r.slug for r in results.values()})
+            write_pack_pdf(pdf, _cover(agenda, dossiers), dossiers, lang=lang,
+                           pdfa=options.pdfa, ahead=ahead)  # fmt: skip
         page = agenda_page(agenda, results, final, pack=pdf.name if pdf else None)
         (staging / "index.html").write_text(page, encoding="utf-8")
         swap_into_place(staging, final)
@@ -114,6 +96,55 @@ def build_meeting_pack(
     if pdf is not None:
         pack["pdf"] = str(final / pdf.name)
     return pack
+
+
+def pack_ahead(registry: Registry, meeting_id: str, options, views: dict, slugs: dict,
+               done: dict, rendering: dict) -> PackAhead | None:  # fmt: skip
+    """Start making the meeting pack's parts while the batch renders (see
+    :class:`~dossier.run.bind.PackAhead`).
+
+    Parameters
+    ----------
+    slugs
+        Each case's slug, by case ID.
+    done
+        The PDFs of the dossiers that will not change, by case ID.
+    rendering
+        The PDFs that the dossiers being rendered will replace, by case ID: the front is
+        laid out as if they keep their pages (it is not when one of them has no PDF yet).
+
+    Returns None when there is nothing to make ahead.
+    """
+    agenda = _agenda(registry, meeting_id, options, views)
+    front = None
+    if all(path.is_file() for path in rendering.values()):
+        dossiers = _packed(agenda, done | rendering, slugs)
+        front = (*_front(_cover(agenda, dossiers), dossiers, options.lang), options.pdfa)
+    return PackAhead(list(done.values()), front) if done or front else None
+
+
+def _agenda(registry: Registry, meeting_id: str, options, views: dict | None) -> Agenda:
+    return meeting_agenda(registry, meeting_id, lang=options.lang, as_of=options.day,
+                          inactive_months=options.inactive_months,
+                          view_of=lambda case_id: (views or {}).get(case_id)
+                          or dossier_view(registry, case_id, options))  # fmt: skip
+
+
+def _packed(agenda: Agenda, pdfs: dict[str, Path], slugs: dict[str, str]) -> list[PackedDossier]:
+    """The agenda's dossiers that have a PDF (``pdfs``, by case ID), in agenda order."""
+    return [PackedDossier(entry.item, entry.case_id, str(entry.title), slugs[entry.case_id],
+                          pdfs[entry.case_id])
+            for entry in agenda.items if entry.case_id in pdfs]  # fmt: skip
+
+
+def _cover(agenda: Agenda, dossiers: list[PackedDossier]) -> str:
+    """The pack's cover: the meeting, and its agenda with links to the dossiers it holds."""
+    anchors = {dossier.case_id: dossier.anchor for dossier in dossiers}
+    rows = [{"entry": entry, "anchor": anchors.get(entry.case_id)} for entry in agenda.items]
+    return render_page("pack/cover.html.j2", _agenda_view(agenda) | {
+        "columns": [text(f"field.{k}", agenda.lang) for k in ("item", "case_id", "title", "page")],
+        "rows": rows,
+    })  # fmt: skip
 
 
 def agenda_page(agenda: Agenda, results: dict, folder: Path, *, pack: str | None) -> str:
@@ -162,7 +193,7 @@ def write_pack_pdf(
     *,
     lang: str,
     pdfa: bool = False,
-    unnumbered: dict[Path, bytes] | None = None,
+    ahead: PackAhead | None = None,
 ) -> None:
     """Write the cover and the dossiers as one tagged PDF whose pages are numbered through.
 
@@ -184,25 +215,35 @@ def write_pack_pdf(
         The language of the page numbers' words ("Sida 3 av 9").
     pdfa
         PDF/A-3a as well as PDF/UA-1 (see :func:`~dossier.run.export.write_document`).
-    unnumbered
-        Dossiers' PDFs readied for the pack already, by path (see :func:`~dossier.run.bind.bind`).
+    ahead
+        What was made for the pack while the batch rendered: taken where it matches.
 
     Raises
     ------
     RenderError
         When a dossier's PDF has no page number of its own to replace.
     """
-    counts = [page_count(dossier.pdf) for dossier in dossiers]
+    document, style = _front(cover, dossiers, lang)
+    made = ahead.front(document, style, pdfa) if ahead else None
+    if made is None:
+        front = lay_out(document, stylesheets=[style])
+        made = write_document(front, None, pdfa=pdfa), len(front.pages)
+    data, pages = made
+    counted = sum(page_count(dossier.pdf) for dossier in dossiers)
+    bind(data, pages - counted, [dossier.part for dossier in dossiers], path,
+         ahead.unnumbered() if ahead else None)  # fmt: skip
+
+
+def _front(cover: str, dossiers: list[PackedDossier], lang: str) -> tuple[str, str]:
+    """The HTML and CSS of the pack's front: the cover, then an empty page for each page of
+    the dossiers (see :func:`write_pack_pdf`)."""
     pages = "".join(
         f'<div class="{PAGE_CLASS}" id="{html.escape(dossier.anchor)}"></div>'
-        + f'<div class="{PAGE_CLASS}"></div>' * (count - 1)
-        for dossier, count in zip(dossiers, counts, strict=True)
+        + f'<div class="{PAGE_CLASS}"></div>' * (page_count(dossier.pdf) - 1)
+        for dossier in dossiers
     )
     before, end, after = cover.rpartition("</body>")
-    document = before + pages + end + after if end else cover + pages
-    front = lay_out(document, stylesheets=[_front_style(lang)])  # see _front_style
-    bind(write_document(front, None, pdfa=pdfa), len(front.pages) - sum(counts),
-         [dossier.part for dossier in dossiers], path, unnumbered)  # fmt: skip
+    return (before + pages + end + after if end else cover + pages), _front_style(lang)
 
 
 #: The class of the empty pages that stand for the dossiers' pages behind the cover.

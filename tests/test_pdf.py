@@ -286,6 +286,22 @@ def test_the_pack_is_one_tagged_document_in_the_packs_language(small_pack, tagge
     assert conformance(path, "ua1") == []
 
 
+def test_a_pdfa_pack_of_pdfa_dossiers_is_pdf_a_3a_and_pdf_ua_1(tmp_path, tagged_pdf, conformance):
+    """``--pdfa``: the dossiers bound as they are, their data attached to each, and the pack."""
+    dossiers = []
+    for item, case_id, sections in (("7", "A/1/2020", 2), ("8", "A/2/2021", 1)):
+        slug = case_id.replace("/", "-")
+        write_pdf(small_dossier(case_id, "Första", sections), tmp_path / f"{slug}.pdf", pdfa=True,
+                  attachments={"manifest.json": b"{}"})  # fmt: skip
+        dossiers.append(PackedDossier(item, case_id, "Första", slug, tmp_path / f"{slug}.pdf"))
+    path = tmp_path / "pack.pdf"
+    write_pack_pdf(path, cover_with_links(dossiers), dossiers, lang="sv", pdfa=True)
+    assert tagged_pdf(path).xmp == {"pdfuaid:part": "1", "pdfaid:part": "3", "pdfaid:conformance": "A"}
+    assert [f"Sida {n} av 4" in page for n, page in enumerate(page_texts(path), start=1)] == [True] * 4
+    assert conformance(path, "3a") == []
+    assert conformance(path, "ua1") == []
+
+
 def test_an_item_whose_dossier_failed_is_on_the_cover_and_not_in_the_pack(
     tmp_path, write_data, valid_csv, tagged_pdf
 ):

@@ -43,6 +43,7 @@ from .job import (
     check_baseline_apart,
     prepare_job,
     render_job,
+    slugify,
 )
 from .lifetime import (
     as_completed,
@@ -367,8 +368,10 @@ def run_batch(
     with output_lock(out):
         claim_folders(case_ids, out)
         # One dossier to render is rendered in this process (ThisProcess), with a kernel that
-        # warms up while the jobs are cut; it goes if more than one is to be rendered.
-        early = executor == "local" and (not force or len(case_ids) == 1)
+        # warms up while the jobs are cut, when that is likely: a batch into a folder that
+        # holds its dossiers already. The kernel goes if more than one is to be rendered.
+        early = executor == "local" and (len(case_ids) == 1 or (not force and any(
+            (out / slugify(case_id) / MANIFEST_FILE).is_file() for case_id in case_ids)))  # fmt: skip
         here = ThisProcess(_kernel_ahead() if early else None)
         ahead = None
         try:

@@ -15,6 +15,10 @@ import psutil
 
 #: Seconds a run may take in these tests before it counts as hung.
 HUNG = 300
+#: Put before a command that is to hear Ctrl-C: it starts with SIGINT as a terminal gives it.
+#: A shell starts a background job (``make test &``, a CI runner's) with SIGINT ignored, and
+#: every process started below it inherits that (Python leaves an ignored SIGINT ignored).
+FROM_A_TERMINAL = ["env", "--default-signal=INT"]
 
 
 def wait_for_path(folder: Path, pattern: str, process: subprocess.Popen | None = None) -> Path:

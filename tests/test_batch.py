@@ -33,7 +33,7 @@ from typing import TypeVar
 
 import psutil
 import pytest
-from processes import MARK, alive_after, family, marked_after, wait_for_path
+from processes import FROM_A_TERMINAL, MARK, alive_after, family, marked_after, wait_for_path
 from pypdf import PdfReader
 
 from dossier.data.changes import EXTRACT_FILE
@@ -1270,7 +1270,8 @@ def stopped_batch(
     # A session of its own, as a terminal's foreground group: Ctrl-C reaches every process in it.
     # Its stderr is a file: a pipe would stay open as long as any process left behind.
     with (tmp_path / "stderr").open("w+", encoding="utf-8") as stderr:
-        process = subprocess.Popen(command, cwd=REPO, start_new_session=True, stderr=stderr,
+        process = subprocess.Popen([*FROM_A_TERMINAL, *command], cwd=REPO,
+                                   start_new_session=True, stderr=stderr,
                                    stdout=subprocess.DEVNULL,
                                    env={**os.environ, "TMPDIR": str(tmp), MARK: mark})  # fmt: skip
         try:

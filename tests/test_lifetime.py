@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from processes import gone_within
+from processes import FROM_A_TERMINAL, gone_within
 
 from dossier.run.lifetime import as_completed, remove_abandoned_dirs, signals_blocked
 
@@ -54,8 +54,8 @@ CHILD = textwrap.dedent("""
 
 def test_a_signal_that_another_thread_takes_still_ends_the_wait_for_dossiers():
     """The lost Ctrl-C of a batch: the main thread asleep on a lock never learnt of it."""
-    done = subprocess.run([sys.executable, "-c", DEAF_MAIN_THREAD], capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    done = subprocess.run([*FROM_A_TERMINAL, sys.executable, "-c", DEAF_MAIN_THREAD],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert (done.returncode, done.stdout, done.stderr) == (0, "interrupted\n", "")
 
 

@@ -252,7 +252,7 @@ def test_the_front_laid_out_ahead_is_taken_only_for_the_same_pack(small_pack, tm
 
     path, dossiers = small_pack
     cover = cover_with_links(dossiers)
-    document, style = _front(cover, dossiers, "sv")
+    document, style = _front(cover, dossiers, [3, 2], "sv")
     ahead = PackAhead([], (document, style, False))
     try:
         assert ahead.front(document, style, True) is None  # PDF/A asked for: not the same

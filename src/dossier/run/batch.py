@@ -43,7 +43,6 @@ from .job import (
     check_baseline_apart,
     prepare_job,
     render_job,
-    slugify,
 )
 from .lifetime import (
     as_completed,
@@ -187,16 +186,24 @@ def render_in_worker(job: DossierJob) -> RenderedDossier:
     batch, which writes them into the output folder: a worker needs no disk of its own
     but a temporary folder.
     """
+    return _rendered(job, _take_spare(), then=_start_spare)
+
+
+def _rendered(
+    job: DossierJob, spare: WarmKernel | None, then: Callable[[], None] = lambda: None
+) -> RenderedDossier:
+    """Render ``job`` with ``spare`` (or a new kernel if it is gone), ``then`` once the kernel
+    has answered; the outcome, timed. A failure is reported, not raised: the batch goes on."""
     from ..resources import notebook_path
     from .kernel import ready_kernel
 
     started = time.perf_counter()
     kernel = None
     try:
-        kernel = ready_kernel(notebook_path().parent, _take_spare())
-        _start_spare()
+        kernel = ready_kernel(notebook_path().parent, spare)
+        then()
         rendered = render_job(job, kernel)
-    except Exception as exc:  # a worker must report, not die: the batch goes on
+    except Exception as exc:
         rendered = _failed(job, f"{type(exc).__name__}: {exc}")
     finally:
         if kernel is not None:
@@ -256,40 +263,36 @@ class ThisProcess:
     batch in which one case changed costs so little more than that case's render.
     """
 
-    def __init__(self, kernel: WarmKernel | None = None) -> None:
-        self.kernel = kernel  # started while the batch cut its jobs, if it was
-
     def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
         from ..resources import notebook_path
         from .execute import prepare, skip_iri_checks
         from .export import prepare as prepare_exports
-        from .kernel import WarmKernel, ready_kernel
+        from .kernel import WarmKernel
 
         (job,) = jobs
-        started = time.perf_counter()
-        kernel, self.kernel = self.kernel or WarmKernel.start(notebook_path().parent), None
+        kernel = WarmKernel.start(notebook_path().parent)
         # As from a worker, the outcome is the report's to tell: no library's log records.
         quiet = logging.NullHandler()
         logging.getLogger().addHandler(quiet)
         try:
-            skip_iri_checks()
-            prepare()
-            prepare_exports(job.options.formats, job.options.lang)
-            kernel = ready_kernel(notebook_path().parent, kernel)
-            rendered = render_job(job, kernel)
-        except Exception as exc:  # reported as a worker reports it: the batch goes on
-            rendered = _failed(job, f"{type(exc).__name__}: {exc}")
+            try:
+                # A failure here repeats in the render itself, which reports it.
+                with contextlib.suppress(Exception):
+                    skip_iri_checks()
+                    prepare()
+                    prepare_exports(job.options.formats, job.options.lang)
+            except BaseException:  # Ctrl-C meanwhile: the kernel goes too
+                kernel.shutdown()
+                raise
+            rendered = _rendered(job, kernel)
         finally:
-            kernel.shutdown()
             logging.getLogger().removeHandler(quiet)
-        yield job, replace(rendered, seconds=round(time.perf_counter() - started, 3))
+        yield job, rendered
 
     def close(self) -> None:
-        if self.kernel is not None:  # not taken: there was no dossier to render after all
-            self.kernel.shutdown()
-            self.kernel = None
+        pass  # its kernel ends with its render
 
-    stop = close  # a kernel it took ended with the render
+    stop = close
 
 
 class DaskExecutor:
@@ -367,12 +370,6 @@ def run_batch(
     options = meeting_options(registry, meeting, options)
     with output_lock(out):
         claim_folders(case_ids, out)
-        # One dossier to render is rendered in this process (ThisProcess), with a kernel that
-        # warms up while the jobs are cut, when that is likely: a batch into a folder that
-        # holds its dossiers already. The kernel goes if more than one is to be rendered.
-        early = executor == "local" and (len(case_ids) == 1 or (not force and any(
-            (out / slugify(case_id) / MANIFEST_FILE).is_file() for case_id in case_ids)))  # fmt: skip
-        here = ThisProcess(_kernel_ahead() if early else None)
         ahead = None
         try:
             views: dict = {}  # each case as its dossier shows it, for the meeting pack
@@ -399,10 +396,9 @@ def run_batch(
                     {j.case_id: out / j.slug / f"{j.slug}.pdf" for j in pending},
                 )  # fmt: skip
             if pending:
-                pool = here if executor == "local" and len(pending) == 1 else _executor(
+                # One dossier to render is rendered in this process (ThisProcess).
+                pool = ThisProcess() if executor == "local" and len(pending) == 1 else _executor(
                     executor, scheduler, workers or os.cpu_count() or 1, len(pending))  # fmt: skip
-                if pool is not here:
-                    here.close()  # the kernel started ahead is not needed
                 try:
                     for job, rendered in pool.results(pending):
                         results[job.case_id] = result = _written(job, rendered, out)
@@ -416,8 +412,6 @@ def run_batch(
             if ahead is not None:
                 ahead.close()
             raise
-        finally:
-            here.close()
         ordered = [results[job.case_id] for job in jobs]
         report = BatchReport(
             ordered, round(time.perf_counter() - started, 3), out, batch_key=batch_key
@@ -434,14 +428,6 @@ def run_batch(
                     ahead.close()
         write_report(report, options.lang)
     return report
-
-
-def _kernel_ahead():
-    """A kernel started now, to render the batch's one dossier with (see :class:`ThisProcess`)."""
-    from ..resources import notebook_path
-    from .kernel import WarmKernel
-
-    return WarmKernel.start(notebook_path().parent)
 
 
 def meeting_options(registry: Registry, meeting: str | None, options: RenderOptions) -> RenderOptions:

@@ -119,7 +119,8 @@ def pack_ahead(registry: Registry, meeting_id: str, options, views: dict, slugs:
     front = None
     if all(path.is_file() for path in rendering.values()):
         dossiers = _packed(agenda, done | rendering, slugs)
-        front = (*_front(_cover(agenda, dossiers), dossiers, options.lang), options.pdfa)
+        counts = [page_count(dossier.pdf) for dossier in dossiers]
+        front = (*_front(_cover(agenda, dossiers), dossiers, counts, options.lang), options.pdfa)
     return PackAhead(list(done.values()), front) if done or front else None
 
 
@@ -223,24 +224,26 @@ def write_pack_pdf(
     RenderError
         When a dossier's PDF has no page number of its own to replace.
     """
-    document, style = _front(cover, dossiers, lang)
+    counts = [page_count(dossier.pdf) for dossier in dossiers]
+    document, style = _front(cover, dossiers, counts, lang)
     made = ahead.front(document, style, pdfa) if ahead else None
     if made is None:
         front = lay_out(document, stylesheets=[style])
         made = write_document(front, None, pdfa=pdfa), len(front.pages)
     data, pages = made
-    counted = sum(page_count(dossier.pdf) for dossier in dossiers)
-    bind(data, pages - counted, [dossier.part for dossier in dossiers], path,
+    bind(data, pages - sum(counts), [dossier.part for dossier in dossiers], path,
          ahead.unnumbered() if ahead else None)  # fmt: skip
 
 
-def _front(cover: str, dossiers: list[PackedDossier], lang: str) -> tuple[str, str]:
-    """The HTML and CSS of the pack's front: the cover, then an empty page for each page of
-    the dossiers (see :func:`write_pack_pdf`)."""
+def _front(
+    cover: str, dossiers: list[PackedDossier], counts: list[int], lang: str
+) -> tuple[str, str]:
+    """The HTML and CSS of the pack's front: the cover, then an empty page for each of the
+    ``counts`` pages of the dossiers (see :func:`write_pack_pdf`)."""
     pages = "".join(
         f'<div class="{PAGE_CLASS}" id="{html.escape(dossier.anchor)}"></div>'
-        + f'<div class="{PAGE_CLASS}"></div>' * (page_count(dossier.pdf) - 1)
-        for dossier in dossiers
+        + f'<div class="{PAGE_CLASS}"></div>' * (count - 1)
+        for dossier, count in zip(dossiers, counts, strict=True)
     )
     before, end, after = cover.rpartition("</body>")
     return (before + pages + end + after if end else cover + pages), _front_style(lang)

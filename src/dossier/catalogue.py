@@ -356,6 +356,55 @@ WORDS: dict[str, tuple[str, str]] = {
         "Ärendet avslutades efter den {as_of}; den dagen var det pågående.",
         "The case was closed after {as_of}; on that day it was open.",
     ),
+    # Faults confined to a case's rows (data.faults): what was left out, and why
+    "note.row_left_out": (
+        "Raden är utelämnad ur underlaget: {reason}.",
+        "The row is left out of the dossier: {reason}.",
+    ),
+    "note.value_left_out": (
+        "Värdet är utelämnat ur underlaget: {reason}.",
+        "The value is left out of the dossier: {reason}.",
+    ),
+    "note.agenda_item_empty": (
+        "Dagordningspunkten saknar nummer.",
+        "The agenda item has no number.",
+    ),
+    "note.related_unusable": (
+        "Kopplingen till ärende {case} är utelämnad: det ärendets egen rad i diariet är felaktig.",
+        "The link to case {case} is left out: that case's own row in the registry is faulty.",
+    ),
+    "note.reason_empty": (
+        "kolumnen {column} är tom men måste fyllas i",
+        "column {column} is empty but must be filled in",
+    ),
+    "note.reason_date": (
+        "{column} ”{value}” är inget datum",
+        "{column} “{value}” is not a date",
+    ),
+    "note.reason_years": (
+        "{column} ”{value}” ligger utanför åren 1000–9999",
+        "{column} “{value}” lies outside the years 1000–9999",
+    ),
+    "note.reason_int": (
+        "{column} ”{value}” är inget heltal",
+        "{column} “{value}” is not a whole number",
+    ),
+    "note.reason_code": (
+        "{column} ”{value}” är inget känt värde",
+        "{column} “{value}” is not a known value",
+    ),
+    "note.reason_unique": (
+        "{column} ”{value}” finns redan på en tidigare rad",
+        "{column} “{value}” is already used by an earlier row",
+    ),
+    "note.reason_reference": (
+        "{column} ”{value}” finns inte i {target}",
+        "{column} “{value}” is not in {target}",
+    ),
+    "note.reason_period": (
+        "{column} ”{value}” ligger före periodens början",
+        "{column} “{value}” lies before the period's start",
+    ),
     # What is new since a day, and what changed since an earlier dossier (content.view)
     "phrase.since_meeting": ("förra sammanträdet ({date})", "the last meeting ({date})"),
     "phrase.no_new": ("Inga nya händelser.", "No new events."),

@@ -22,10 +22,12 @@ INT_SHAPE = r"-?[0-9]+"
 BEYOND_YEARS = r"(?:0[0-9]{3}|[0-9]{5,})(?:-[0-9]{2}(?:-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2})?)?)?"
 
 
-def _faults(table: Table, frame: pd.DataFrame, mask, column: str, expected: str) -> list[Fault]:
+def _faults(
+    table: Table, frame: pd.DataFrame, mask, column: str, expected: str, code: str
+) -> list[Fault]:
     bad = frame.loc[mask, [ROW, column]]
     return [
-        Fault(table.file, int(row), column, value, expected)
+        Fault(table.file, int(row), column, value, expected, code)
         for row, value in bad.itertuples(index=False)
     ]
 
@@ -36,7 +38,8 @@ def check_table(table: Table, frame: pd.DataFrame) -> list[Fault]:
         values = frame[column.name]
         empty = values == ""
         if column.required:
-            faults += _faults(table, frame, empty, column.name, "is empty; this column is required")
+            faults += _faults(table, frame, empty, column.name, "is empty; this column is required",
+                              "empty")  # fmt: skip
         faults += check_values(table, frame, column, values, empty)
         if column.unique:
             repeated = values.duplicated(keep="first") & ~empty
@@ -44,7 +47,7 @@ def check_table(table: Table, frame: pd.DataFrame) -> list[Fault]:
                 first = frame.loc[~empty].drop_duplicates(column.name).set_index(column.name)[ROW]
                 for row, value in frame.loc[repeated, [ROW, column.name]].itertuples(index=False):
                     faults.append(Fault(table.file, int(row), column.name, value,
-                                        f"repeats row {int(first[value])}; {column.name} must be unique"))  # fmt: skip
+                                        f"repeats row {int(first[value])}; {column.name} must be unique", "unique"))  # fmt: skip
     return faults
 
 
@@ -64,16 +67,17 @@ def check_values(
             )
             bad = ~empty & ~(shaped & days.notna()) & ~beyond
             expected = "is not a date and time (use YYYY-MM-DD or YYYY-MM-DD HH:MM)"
-        return _faults(table, frame, bad, name, expected) + _faults(
-            table, frame, beyond, name, OUTSIDE_YEARS
+        return _faults(table, frame, bad, name, expected, "date") + _faults(
+            table, frame, beyond, name, OUTSIDE_YEARS, "years"
         )
     if column.type == "int":
         return _faults(
-            table, frame, ~empty & ~values.str.fullmatch(INT_SHAPE), name, "is not a whole number"
+            table, frame, ~empty & ~values.str.fullmatch(INT_SHAPE), name, "is not a whole number",
+            "int",
         )
     if column.type == "code":
         return _faults(table, frame, ~empty & ~values.isin(column.codes), name,
-                       f"is not a known {name} (use one of: {', '.join(column.codes)})")  # fmt: skip
+                       f"is not a known {name} (use one of: {', '.join(column.codes)})", "code")  # fmt: skip
     return []
 
 
@@ -113,6 +117,7 @@ def check_periods(table: Table, frame: pd.DataFrame, start: str, end: str) -> li
             end,
             to,
             f"is before {start} {since!r}; a period cannot end before it starts",
+            "period",
         )
         for row, since, to in rows.itertuples(index=False)
     ]
@@ -131,5 +136,6 @@ def check_references(tables: dict[str, pd.DataFrame]) -> list[Fault]:
             missing = (values != "") & ~values.isin(known)
             target = TABLE[target_table].file
             faults += _faults(table, frame, missing, column.name,
-                              f"is not a {target_column} in {target} (add it there or correct the reference)")  # fmt: skip
+                              f"is not a {target_column} in {target} (add it there or correct the reference)",
+                              "reference")  # fmt: skip
     return faults

@@ -1,15 +1,18 @@
-"""The short report `dossier check` prints for a data folder that passes."""
+"""The short report `dossier check` prints for a data folder that can be used."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+from ..errors import DataError
 from .model import Registry
 
 
 def check_report(registry: Registry, lang: str = "en") -> str:
     """Rows per file, cases by status and every data note, as plain text."""
-    lines = [f"Data folder OK: {registry.sources[0].path.parent if registry.sources else '?'}", ""]
+    folder = registry.sources[0].path.parent if registry.sources else "?"
+    head = "Data folder OK" if not registry.faults else "Data folder usable, faulty rows left out"
+    lines = [f"{head}: {folder}", ""]
     lines.append("Rows per file:")
     width = max(len(source.path.name) for source in registry.sources)
     for source in registry.sources:
@@ -34,4 +37,17 @@ def check_report(registry: Registry, lang: str = "en") -> str:
             where = f"{note.file} row {note.row}" if note.row else note.file
             lines.append(f"  {case_id}: {note.text(lang)} [{where}]")
             shown += 1
+    return "\n".join(lines)
+
+
+def faults_report(registry: Registry) -> str:
+    """Every fault confined to a case's rows, as ``check`` lists faults, and what they cost."""
+    lines = [str(DataError(list(registry.faults))), "Each of these faults costs only its rows: "
+             "render and batch leave them out, and name them in their case's data notes."]  # fmt: skip
+    if registry.unusable:
+        shown = ", ".join(sorted(registry.unusable)[:20])
+        more = f" and {len(registry.unusable) - 20:,} more" if len(registry.unusable) > 20 else ""
+        lines.append(f"{len(registry.unusable):,} case(s) cannot be rendered until their own row in "
+                     f"cases.csv is corrected: {shown}{more}.")  # fmt: skip
+    lines.append("Correct the rows in the export; --strict refuses the folder for any fault.")
     return "\n".join(lines)

@@ -2,7 +2,9 @@
 
 Every fault is collected before anything is raised, so a user fixes her export
 once, not once per fault. Checks are vectorised: a million events are checked
-in seconds. Legal but odd data becomes :class:`DataNote` s, not faults.
+in seconds. Legal but odd data becomes :class:`DataNote` s, not faults. A fault
+confined to one case's rows costs only those rows (:mod:`dossier.data.faults`),
+unless the load is ``strict``.
 """
 
 from __future__ import annotations
@@ -18,18 +20,20 @@ from ..errors import DataError, Fault
 from .checks import check_periods, check_references, check_table, span_end, span_start
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, ROW, TABLE, TABLES
 from .dates import PartialDate
+from .faults import contain, of_the_folder
 from .model import DataNote, Registry
 from .sources import Sources, described_sources, is_case_extract, read_sources
 
 
-def load(data_dir: str | Path) -> Registry:
-    """Read and check a data directory; raise DataError listing every fault.
+def load(data_dir: str | Path, *, strict: bool = False) -> Registry:
+    """Read and check a data directory; raise DataError listing every fault of the folder.
 
-    A case extract (see :func:`~dossier.data.sources.is_case_extract`) reports the files it
+    Faults confined to one case's rows cost only those rows (see :func:`validate`);
+    ``strict`` refuses the folder for any fault. A case extract (see :func:`~dossier.data.sources.is_case_extract`) reports the files it
     was cut from as its sources (``sources.json``), and the data notes the whole export gave
     (``notes.json``).
     """
-    registry = validate(read_sources(data_dir))
+    registry = validate(read_sources(data_dir), strict=strict)
     if is_case_extract(Path(data_dir)):
         described = described_sources(Path(data_dir) / EXTRACT_SOURCES)
         notes = read_notes(Path(data_dir) / EXTRACT_NOTES)
@@ -37,8 +41,15 @@ def load(data_dir: str | Path) -> Registry:
     return registry
 
 
-def validate(sources: Sources) -> Registry:
-    """Check ``sources`` against the contract; return the registry or raise DataError."""
+def validate(sources: Sources, *, strict: bool = False) -> Registry:
+    """Check ``sources`` against the contract; return the registry or raise DataError.
+
+    DataError lists every fault when one of them is a fault of the folder (in forums.csv or
+    meetings.csv, which many cases share), or any at all when ``strict``. Otherwise the
+    faulty rows are left out (:func:`~dossier.data.faults.contain`): the registry lists
+    the faults (:attr:`Registry.faults`), names each in its case's data notes, and knows
+    the cases whose own row is faulty (:attr:`Registry.unusable`).
+    """
     tables = sources.tables
     faults: list[Fault] = []
     for table in TABLES:
@@ -46,13 +57,20 @@ def validate(sources: Sources) -> Registry:
     faults += check_references(tables)
     faults += check_periods(TABLE["events"], tables["events"], "date", "end_date")
     faults += check_periods(TABLE["cases"], tables["cases"], "opened", "closed")
-    if faults:
-        faults.sort(key=lambda f: ([t.file for t in TABLES].index(f.file), f.row or 0))
+    faults.sort(key=lambda f: ([t.file for t in TABLES].index(f.file), f.row or 0))
+    if faults and (strict or of_the_folder(faults)):
         raise DataError(faults)
+    contained = contain(tables, faults) if faults else None
+    if contained is not None:
+        tables = contained.tables
     files = {source.table: source.path.name for source in sources.files}
+    notes = data_notes(tables["cases"], tables["events"], files)
+    for case_id, left_out in (contained.notes if contained else {}).items():
+        notes[case_id] = notes.get(case_id, []) + left_out
     return Registry(
-        **tables, notes=data_notes(tables["cases"], tables["events"], files), sources=sources.files
-    )
+        **tables, notes=notes, sources=sources.files, faults=tuple(faults),
+        unusable=contained.unusable if contained else {},
+    )  # fmt: skip
 
 
 def data_notes(

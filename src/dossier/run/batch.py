@@ -1,10 +1,11 @@
 """Render many dossiers at once: parallel, incremental, crash-safe; and the meeting pack.
 
-The data is loaded and checked once, in this process; each dossier becomes a
-small :class:`~dossier.run.job.DossierJob` that a worker process renders with a
-fresh kernel, started ahead of need while the previous dossier runs. A dossier
-whose key is unchanged is skipped; a failing one is reported and the batch
-goes on.
+The data is loaded and checked once, in this process, and the cases chosen
+(:mod:`dossier.run.selection`); each dossier becomes a small
+:class:`~dossier.run.job.DossierJob` that a worker (:mod:`dossier.run.workers`)
+renders with a fresh kernel. A dossier whose key is unchanged is skipped; a
+failing one, or one whose own row in the data is faulty, is reported and the
+batch goes on.
 """
 
 from __future__ import annotations
@@ -13,24 +14,18 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import logging
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
-from multiprocessing import get_context, util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ParameterError, RenderError
+from ..errors import RenderError, UnusableCaseError
 
 if TYPE_CHECKING:
     from ..data.model import Registry
-    from .kernel import WarmKernel
 
 from ..resources import toolkit_fingerprint
 from .job import (
@@ -42,293 +37,14 @@ from .job import (
     RenderOptions,
     check_baseline_apart,
     prepare_job,
-    render_job,
-)
-from .lifetime import (
-    as_completed,
-    end_with_parent,
-    remove_abandoned_dirs,
-    remove_private_dir_now,
-    signals_blocked,
+    slugify,
 )
 from .manifest import MANIFEST_FILE, current_files
 from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
 from .results import BatchReport, DossierResult, Status, index_page
+from .workers import ThisProcess, executor_for
 
 REPORT_FILE = "batch-report.json"
-
-
-def select_cases(
-    registry: Registry,
-    case_ids: Iterable[str] = (),
-    *,
-    meeting: str | None = None,
-    all_open: bool = False,
-) -> list[str]:
-    """The cases to render, in order and without repeats; raise for unknown IDs or meeting.
-
-    ``case_ids`` are those named on the command line followed by those of a
-    ``--cases-file`` (:func:`~dossier.data.text.read_case_list`).
-    """
-    chosen = list(case_ids)
-    if meeting is not None:
-        if registry.meeting(meeting) is None:
-            known = (
-                ", ".join(sorted(registry.meetings["meeting_id"])[:10]) or "none in meetings.csv"
-            )
-            raise ParameterError(f"--meeting {meeting!r} is not in meetings.csv (known: {known})")
-        chosen += [item.case_id for item in registry.agenda_items(meeting_id=meeting)]
-    if all_open:
-        chosen += list(registry.cases.loc[registry.cases["status"] == "open", "case_id"])
-    if not chosen:
-        raise ParameterError(
-            "no cases chosen: give CASE_IDs, --meeting, --all-open or --cases-file"
-        )
-    for case_id in chosen:
-        registry.case(case_id)  # UnknownCaseError names the closest IDs
-    return list(dict.fromkeys(chosen))
-
-
-# -- workers ----------------------------------------------------------------------------------
-
-# The next kernels of this worker process, warming up: one per thread that renders (a Dask
-# worker may run several tasks at once), each taken by exactly one dossier.
-_spares: list = []
-_spares_lock = threading.Lock()
-_template = None
-
-
-def _worker_start(batch: int) -> None:
-    """Make this process a worker of the batch whose process id is ``batch``.
-
-    Ctrl-C in the terminal is for the batch: a worker ignores SIGINT (it is
-    started with SIGINT blocked, so that none lands before) and ends, with its
-    kernels, when the batch sends it SIGTERM. A batch that is killed takes its
-    workers with it at once: nothing is written after it is gone.
-    """
-    from .execute import skip_iri_checks
-    from .export import prepare
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # for its template and kernels too
-    signal.signal(signal.SIGTERM, _end_worker_now)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
-    end_with_parent(signal.SIGKILL, batch)
-    # A worker reports through its results, never on the terminal: the libraries' log records
-    # (a kernel gone at Ctrl-C, a cell interrupted) would only scatter tracebacks there.
-    logging.getLogger().addHandler(logging.NullHandler())
-    skip_iri_checks()
-    _kernel_template()  # it imports the kernels' libraries while the exporters get ready
-    prepare()
-    _start_spare()
-    # Process pools end workers with os._exit: only multiprocessing's finalizers still run.
-    util.Finalize(None, _stop_worker, exitpriority=10)
-
-
-def _kernel_template():
-    """This worker's kernel template (see :mod:`dossier.run.kernel_template`); None where kernels
-    cannot be forked. One per worker process, for as long as it lives: a Dask worker's
-    kernels may belong to several batches at once."""
-    global _template
-    from ..resources import notebook_path
-    from .kernel_template import KernelTemplate, can_fork_kernels
-
-    with _spares_lock:
-        if _template is None and can_fork_kernels():
-            _template = KernelTemplate(notebook_path().parent)
-        return _template
-
-
-def _start_spare() -> None:
-    from ..resources import notebook_path
-    from .kernel import WarmKernel
-
-    try:
-        kernel = WarmKernel.start(notebook_path().parent, template=_kernel_template())
-    except Exception:  # the next dossier starts its own kernel, with a retry
-        return
-    with _spares_lock:
-        _spares.append(kernel)
-
-
-def _take_spare():
-    with _spares_lock:
-        return _spares.pop() if _spares else None
-
-
-def _stop_spares() -> None:
-    """Stop the kernels kept warm for a next dossier (none that renders one)."""
-    while (kernel := _take_spare()) is not None:
-        kernel.shutdown()
-
-
-def _end_worker_now(signum: int, _frame: object) -> None:
-    """SIGTERM: the batch stops. The dossier being rendered is left unfinished."""
-    from .kernel import end_kernels_now
-
-    end_kernels_now()  # the template ends with this process (see kernel_template)
-    remove_private_dir_now()  # the kernels' files, and the render's scratch folder
-    os._exit(128 + signum)
-
-
-def _stop_worker() -> None:
-    global _template
-    _stop_spares()
-    with _spares_lock:
-        template, _template = _template, None
-    if template is not None:
-        template.close()
-
-
-def render_in_worker(job: DossierJob) -> RenderedDossier:
-    """Render one job with a fresh kernel; start the next kernel first so it warms meanwhile.
-
-    Returns the dossier's files (or why it failed) to the process that runs the
-    batch, which writes them into the output folder: a worker needs no disk of its own
-    but a temporary folder.
-    """
-    return _rendered(job, _take_spare(), then=_start_spare)
-
-
-def _rendered(
-    job: DossierJob, spare: WarmKernel | None, then: Callable[[], None] = lambda: None
-) -> RenderedDossier:
-    """Render ``job`` with ``spare`` (or a new kernel if it is gone), ``then`` once the kernel
-    has answered; the outcome, timed. A failure is reported, not raised: the batch goes on."""
-    from ..resources import notebook_path
-    from .kernel import ready_kernel
-
-    started = time.perf_counter()
-    kernel = None
-    try:
-        kernel = ready_kernel(notebook_path().parent, spare)
-        then()
-        rendered = render_job(job, kernel)
-    except Exception as exc:
-        rendered = _failed(job, f"{type(exc).__name__}: {exc}")
-    finally:
-        if kernel is not None:
-            kernel.shutdown()
-    return replace(rendered, seconds=round(time.perf_counter() - started, 3))
-
-
-def _failed(job: DossierJob, error: str) -> RenderedDossier:
-    return RenderedDossier(job.case_id, job.slug, job.options.formats, error=error)
-
-
-def _lost(job: DossierJob, exc: BaseException) -> RenderedDossier:
-    """The outcome of a job whose worker died under it (killed, out of memory, a crash)."""
-    return _failed(job, f"the worker rendering it was lost: {type(exc).__name__}: {exc}")
-
-
-class LocalExecutor:
-    """Worker processes on this machine (spawned: no state shared with this process)."""
-
-    def __init__(self, workers: int) -> None:
-        self.pool = ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_worker_start,
-            initargs=(os.getpid(),),
-        )  # fmt: skip
-
-    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
-        """Render ``jobs``; yield each with its outcome as it comes, in the order they finish."""
-        with signals_blocked([signal.SIGINT]):  # the workers it starts begin with SIGINT blocked
-            futures = {self.pool.submit(render_in_worker, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures.pop(future)  # the dossier's bytes are let go once it is written
-            try:
-                yield job, future.result()
-            except Exception as exc:  # BrokenProcessPool: a worker died, the batch goes on
-                yield job, _lost(job, exc)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def stop(self) -> None:
-        """End the workers now, and their kernels (Ctrl-C, SIGTERM); wait until they have."""
-        # The pool has no public way to end its workers before Python 3.14's terminate_workers.
-        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
-            with contextlib.suppress(OSError, ValueError):
-                process.terminate()  # SIGTERM: see _end_worker_now
-        self.close()
-        # A worker ended before it could remove its private folder (SIGTERM while it started,
-        # before its handler was set) leaves it behind, unlocked now that the worker is gone.
-        remove_abandoned_dirs()
-
-
-class ThisProcess:
-    """The one dossier of a batch that has one to render, rendered in the batch's own process.
-
-    As ``dossier render`` renders it: no worker to start and load the libraries into
-    again, and the dossier's kernel warms while the exporters get ready. A meeting's
-    batch in which one case changed costs so little more than that case's render.
-    """
-
-    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
-        from ..resources import notebook_path
-        from .execute import prepare, skip_iri_checks
-        from .export import prepare as prepare_exports
-        from .kernel import WarmKernel
-
-        (job,) = jobs
-        kernel = WarmKernel.start(notebook_path().parent)
-        # As from a worker, the outcome is the report's to tell: no library's log records.
-        quiet = logging.NullHandler()
-        logging.getLogger().addHandler(quiet)
-        try:
-            try:
-                # A failure here repeats in the render itself, which reports it.
-                with contextlib.suppress(Exception):
-                    skip_iri_checks()
-                    prepare()
-                    prepare_exports(job.options.formats, job.options.lang)
-            except BaseException:  # Ctrl-C meanwhile: the kernel goes too
-                kernel.shutdown()
-                raise
-            rendered = _rendered(job, kernel)
-        finally:
-            logging.getLogger().removeHandler(quiet)
-        yield job, rendered
-
-    def close(self) -> None:
-        pass  # its kernel ends with its render
-
-    stop = close
-
-
-class DaskExecutor:
-    """Workers of a Dask distributed cluster (``pip install 'dossier[dask]'``)."""
-
-    def __init__(self, scheduler: str) -> None:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise ParameterError(
-                "--executor dask needs Dask: pip install 'dossier[dask]'"
-            ) from None
-        try:
-            self.client = Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise ParameterError(
-                f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
-            ) from None
-
-    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
-        """Render ``jobs`` on the cluster; the files come back here, so no disk is shared."""
-        futures = {self.client.submit(render_in_worker, job, pure=False): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures.pop(future)
-            try:
-                yield job, future.result()
-            except Exception as exc:  # a worker lost for good: the batch goes on
-                yield job, _lost(job, exc)
-
-    def close(self) -> None:
-        # The workers outlive the batch: stop the kernels they keep warm for a next dossier.
-        with contextlib.suppress(Exception):
-            self.client.run(_stop_spares)
-        self.client.close()
-
-    stop = close  # a task that runs goes on to its end: the batch no longer waits for it
 
 
 # -- the batch --------------------------------------------------------------------------------
@@ -348,6 +64,7 @@ def run_batch(
     meeting: str | None = None,
     progress: Callable[[DossierResult, int, int], None] | None = None,
     batch_key: str | None = None,
+    given: tuple[list[str], list[str]] = ([], []),
 ) -> BatchReport:
     """Render ``case_ids`` into ``out_dir``: skip unchanged ones, go on past failures.
 
@@ -363,6 +80,9 @@ def run_batch(
         Also assemble the meeting pack of this meeting (index page and one PDF).
     progress
         Called after each dossier with its result, the number finished and the total.
+    given
+        What the report says of the case IDs given: those not in the data, and those taken
+        for another but for letter case (:class:`~dossier.run.selection.Selection`).
     """
     out = Path(out_dir)
     check_baseline_apart(options, out)
@@ -373,20 +93,8 @@ def run_batch(
         ahead = None
         try:
             views: dict = {}  # each case as its dossier shows it, for the meeting pack
-            jobs = [prepare_job(registry, case_id, data_dir, options, out=out,
-                                rendering=case_ids, views=views)
-                    for case_id in case_ids]  # fmt: skip
-            results: dict[str, DossierResult] = {}
-            pending = []
-            for job in jobs:
-                skipped = None if force else _skipped(job.case_id, job.slug, job.title, job.key,
-                                                      out, job.sentence, job.news)  # fmt: skip
-                if skipped is None:
-                    pending.append(job)
-                    continue
-                results[job.case_id] = skipped
-                if progress:
-                    progress(skipped, len(results), len(jobs))
+            jobs, pending, results = _prepared(case_ids, registry, data_dir, options, out,
+                                               force=force, views=views, progress=progress)  # fmt: skip
             if meeting is not None and "pdf" in options.formats and pending:
                 from .pack import pack_ahead
 
@@ -397,13 +105,13 @@ def run_batch(
                 )  # fmt: skip
             if pending:
                 # One dossier to render is rendered in this process (ThisProcess).
-                pool = ThisProcess() if executor == "local" and len(pending) == 1 else _executor(
+                pool = ThisProcess() if executor == "local" and len(pending) == 1 else executor_for(
                     executor, scheduler, workers or os.cpu_count() or 1, len(pending))  # fmt: skip
                 try:
                     for job, rendered in pool.results(pending):
                         results[job.case_id] = result = _written(job, rendered, out)
                         if progress:
-                            progress(result, len(results), len(jobs))
+                            progress(result, len(results), len(case_ids))
                 except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
                     pool.stop()
                     raise
@@ -412,10 +120,9 @@ def run_batch(
             if ahead is not None:
                 ahead.close()
             raise
-        ordered = [results[job.case_id] for job in jobs]
-        report = BatchReport(
-            ordered, round(time.perf_counter() - started, 3), out, batch_key=batch_key
-        )
+        ordered = [results[case_id] for case_id in case_ids]
+        report = BatchReport(ordered, round(time.perf_counter() - started, 3), out,
+                             batch_key=batch_key, unknown=given[0], notes=given[1])  # fmt: skip
         if meeting is not None:
             from .pack import build_meeting_pack
 
@@ -428,6 +135,34 @@ def run_batch(
                     ahead.close()
         write_report(report, options.lang)
     return report
+
+
+def _prepared(
+    case_ids: list[str], registry: Registry, data_dir: Path, options: RenderOptions, out: Path,
+    *, force: bool, views: dict, progress: Callable[[DossierResult, int, int], None] | None,
+) -> tuple[list[DossierJob], list[DossierJob], dict[str, DossierResult]]:
+    """Each case's job, those of them to render, and the results of the cases that need no
+    render: their dossier is current (skipped), or their own row is faulty (failed, alone)."""
+    results: dict[str, DossierResult] = {}
+    jobs, pending = [], []
+    for case_id in case_ids:
+        try:
+            job = prepare_job(registry, case_id, data_dir, options, out=out, rendering=case_ids,
+                              views=views)  # fmt: skip
+        except UnusableCaseError as exc:
+            results[case_id] = DossierResult(case_id, slugify(case_id), "", Status.FAILED,
+                                             error=str(exc))  # fmt: skip
+        else:
+            jobs.append(job)
+            skipped = None if force else _skipped(case_id, job.slug, job.title, job.key, out,
+                                                  job.sentence, job.news)  # fmt: skip
+            if skipped is None:
+                pending.append(job)
+                continue
+            results[case_id] = skipped
+        if progress:
+            progress(results[case_id], len(results), len(case_ids))
+    return jobs, pending, results
 
 
 def meeting_options(registry: Registry, meeting: str | None, options: RenderOptions) -> RenderOptions:
@@ -459,6 +194,7 @@ def render_batch(
     executor: str = "local",
     scheduler: str | None = None,
     progress: Callable[[DossierResult, int, int], None] | None = None,
+    strict: bool = False,
 ) -> BatchReport:
     """``dossier batch``: choose the cases, and render those whose dossier is not current.
 
@@ -468,6 +204,10 @@ def render_batch(
     ``meeting``, ``all_open`` and ``cases_file``, as :func:`select_cases`), and
     :func:`run_batch` renders them. The other parameters are :func:`run_batch`'s;
     ``mapping`` is the ``--mapping`` file, if one was given.
+
+    A case ID given that is not in the data is listed in the report (:attr:`BatchReport.unknown`,
+    with where it was given) and the others render; a fault confined to a case's rows
+    costs only those rows. ``strict`` refuses both, as DataError and UnknownCaseError.
 
     Raises
     ------
@@ -479,17 +219,19 @@ def render_batch(
     DataError, UnknownCaseError, ParameterError
         Before any dossier is rendered.
     """
-    from ..data.text import read_case_list
+    from ..data.text import read_case_lines
     from ..resources import data_dir as resolve_data_dir
+    from .selection import choose_cases, named_cases
 
     data = resolve_data_dir(data_dir)
     out = Path(out_dir)
     check_out(out)
     check_baseline_apart(options, out)
     # A --cases-file that cannot be read is refused here, before the output folder is locked.
-    listed = read_case_list(cases_file) if cases_file is not None else None
+    lines = read_case_lines(cases_file) if cases_file is not None else None
+    listed = [case_id for _, case_id in lines] if lines is not None else None
     selection = {"case_ids": list(case_ids), "meeting": meeting, "all_open": all_open,
-                 "cases_file": listed}  # fmt: skip
+                 "cases_file": listed, "strict": strict}  # fmt: skip
     # Taken before the export is hashed or read, so that a second batch into a folder stops at
     # once; a folder that does not exist yet is made (and locked) only once the data is good.
     with output_lock(out) if out.is_dir() else contextlib.nullcontext():
@@ -498,27 +240,17 @@ def render_batch(
         if report is None:
             from ..data.validate import load  # pandas: only when there is something to render
 
-            registry = load(data)
-            chosen = select_cases(registry, [*case_ids, *(listed or ())], meeting=meeting,
-                                  all_open=all_open)  # fmt: skip
+            registry = load(data, strict=strict)
+            named = named_cases(case_ids, cases_file, lines or ())
+            chosen = choose_cases(registry, named, meeting=meeting, all_open=all_open,
+                                  strict=strict)  # fmt: skip
             report = run_batch(
-                chosen, registry=registry, data_dir=data, out_dir=out, options=options,
+                chosen.case_ids, registry=registry, data_dir=data, out_dir=out, options=options,
                 workers=workers, force=force, executor=executor, scheduler=scheduler,
                 meeting=meeting, progress=progress, batch_key=key,
+                given=(chosen.unknown, chosen.notes),
             )  # fmt: skip
     return report
-
-
-def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
-    if kind == "dask":
-        if not scheduler:
-            raise ParameterError(
-                "--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)"
-            )
-        return DaskExecutor(scheduler)
-    if kind != "local":
-        raise ParameterError(f"--executor {kind!r}: use local or dask")
-    return LocalExecutor(max(1, min(workers, jobs)))
 
 
 def _written(job: DossierJob, rendered: RenderedDossier, out: Path) -> DossierResult:
@@ -601,7 +333,7 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     """The last batch again, all skipped, if its key is ``key`` and its dossiers are all current.
 
     Returns None (render as usual) when the key differs, the last batch had
-    failures, a meeting pack is missing, or any dossier is no longer current
+    failures or case IDs to tell of, a meeting pack is missing, or any dossier is no longer current
     (see :func:`~dossier.run.manifest.current_files`).
     """
     out = Path(out_dir)
@@ -610,6 +342,8 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     except (OSError, ValueError):
         return None
     if last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
+        return None
+    if last.get("unknown") or last.get("notes"):  # said again, from the data
         return None
     try:
         results = [_skipped(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"],
@@ -635,6 +369,8 @@ def write_report(report: BatchReport, lang: str) -> None:
         "seconds": report.seconds,
         "counts": {s: report.count(s) for s in Status},
         "meeting_pack": report.meeting_pack,
+        "unknown": report.unknown,
+        "notes": report.notes,
         "dossiers": [asdict(r) for r in report.results],
     }
     # Both or neither: a full disk leaves the last batch's report and index page as they were.

@@ -41,6 +41,7 @@ def build_dossier(
     out_dir: str | Path = "dossiers",
     options: RenderOptions | None = None,
     stage: Stage | None = None,
+    strict: bool = False,
 ) -> DossierFiles:
     """Render the dossier of ``case_id`` into ``out_dir/<slug>/``.
 
@@ -57,11 +58,16 @@ def build_dossier(
         HTML and PDF, the template.
     stage
         Told as each stage begins (:data:`~dossier.run.job.Stage`), e.g. :func:`stage_reporter`'s.
+    strict
+        Refuse the data folder for any fault; by default a fault confined to a case's rows
+        costs only those rows (:mod:`dossier.data.faults`).
 
     Raises
     ------
     DataError, UnknownCaseError, ParameterError
         Before anything is written.
+    UnusableCaseError
+        The case's own row in cases.csv is faulty; before anything is written.
     OutputLockedError
         When a batch is writing to the same output folder.
     OutputError
@@ -80,7 +86,7 @@ def build_dossier(
     stage = stage or (lambda name, **fields: None)
     try:
         stage("reading", data=data)
-        job = prepare_job(load(data), case_id, data, options, out=out)
+        job = prepare_job(load(data, strict=strict), case_id, data, options, out=out)
         tools = _prepare_tools(options)
         with output_lock(out):
             claim_folders([case_id], out)

@@ -47,6 +47,10 @@ class BatchReport:
     meeting_pack: dict[str, str] | None = None
     #: The whole batch's key (see batch_key): the export, the selection, the options, the toolkit.
     batch_key: str | None = None
+    #: The case IDs given that are not in the data, each with where it was given.
+    unknown: list[str] = field(default_factory=list)
+    #: The case IDs given that were taken for another but for letter case.
+    notes: list[str] = field(default_factory=list)
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)

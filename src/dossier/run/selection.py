@@ -1,0 +1,120 @@
+"""Which cases a batch renders: named on the command line or in a ``--cases-file``, a meeting's
+agenda, every open case.
+
+A case ID that is not in the data is named with where it was given ("cases.txt line 3")
+and the rest render; one that matches a case but for letter case (``run/168/2020``) is
+taken, with a note. A case whose own row is faulty is chosen as any other, and fails alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ParameterError, UnknownCaseError
+
+if TYPE_CHECKING:
+    from ..data.model import Registry
+
+#: Where a case ID named as an argument was given.
+COMMAND_LINE = "command line"
+
+
+@dataclass
+class Selection:
+    """The cases chosen, in order and without repeats, and what was said of the IDs given."""
+
+    case_ids: list[str]
+    #: One line per case ID given that is not in the data, with where it was given.
+    unknown: list[str] = field(default_factory=list)
+    #: One line per case ID taken for another that differs only in letter case.
+    notes: list[str] = field(default_factory=list)
+
+
+def named_cases(case_ids: Iterable[str], cases_file: str | Path | None = None,
+                lines: Iterable[tuple[int, str]] = ()) -> list[tuple[str, str]]:  # fmt: skip
+    """Each case ID given with where: the command line's, then ``cases_file``'s ``lines``."""
+    named = [(COMMAND_LINE, case_id) for case_id in case_ids]
+    return named + [(f"{cases_file} line {number}", case_id) for number, case_id in lines]
+
+
+def choose_cases(
+    registry: Registry,
+    named: Iterable[tuple[str, str]] = (),
+    *,
+    meeting: str | None = None,
+    all_open: bool = False,
+    strict: bool = False,
+) -> Selection:
+    """The cases to render: those ``named`` (where, case ID), then the meeting's and the open ones.
+
+    Raises
+    ------
+    UnknownCaseError
+        A named case ID is not in the data and ``strict`` is set, or no named one is and
+        nothing else is chosen; the message lists every unknown ID with where it was given.
+    ParameterError
+        The meeting is not in meetings.csv, or nothing is chosen at all.
+    """
+    selection = Selection([])
+    for where, case_id in named:
+        found = _found(registry, case_id)
+        if found is None:
+            message = _unknown_message(registry, case_id)
+            selection.unknown.append(message if where == COMMAND_LINE else f"{where}: {message}")
+            continue
+        if found != case_id:
+            selection.notes.append(f"{where}: {case_id!r} is taken as {found!r} (the same case "
+                                   "ID but for letter case)")  # fmt: skip
+        selection.case_ids.append(found)
+    if meeting is not None:
+        selection.case_ids += _agenda(registry, meeting)
+    if all_open:
+        open_cases = registry.cases.loc[registry.cases["status"] == "open", "case_id"]
+        selection.case_ids += list(open_cases)
+        selection.case_ids += [c for c, u in registry.unusable.items() if u.status == "open"]
+    if selection.unknown and (strict or not selection.case_ids):
+        raise UnknownCaseError("\n".join(selection.unknown))
+    if not selection.case_ids:
+        raise ParameterError("no cases chosen: give CASE_IDs, --meeting, --all-open or --cases-file")
+    selection.case_ids = list(dict.fromkeys(selection.case_ids))
+    return selection
+
+
+def select_cases(
+    registry: Registry,
+    case_ids: Iterable[str] = (),
+    *,
+    meeting: str | None = None,
+    all_open: bool = False,
+) -> list[str]:
+    """The cases to render, in order and without repeats; raise for unknown IDs or meeting
+    (:func:`choose_cases`, strict)."""
+    named = named_cases(case_ids)
+    return choose_cases(registry, named, meeting=meeting, all_open=all_open, strict=True).case_ids
+
+
+def _found(registry: Registry, case_id: str) -> str | None:
+    """``case_id`` as the data has it: itself, or the one case it names but for letter case."""
+    if registry.has_case(case_id) or case_id in registry.unusable:
+        return case_id
+    folded = case_id.casefold()
+    matches = [c for c in [*registry.case_ids, *registry.unusable] if c.casefold() == folded]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _unknown_message(registry: Registry, case_id: str) -> str:
+    from ..data.model import unknown_case_message
+
+    return unknown_case_message(case_id, registry.case_ids)
+
+
+def _agenda(registry: Registry, meeting: str) -> list[str]:
+    """The cases on ``meeting``'s agenda in agenda order, then those whose own row is faulty."""
+    if registry.meeting(meeting) is None:
+        known = ", ".join(sorted(registry.meetings["meeting_id"])[:10]) or "none in meetings.csv"
+        raise ParameterError(f"--meeting {meeting!r} is not in meetings.csv (known: {known})")
+    on_agenda = [item.case_id for item in registry.agenda_items(meeting_id=meeting)]
+    return on_agenda + [c for c, u in registry.unusable.items() if meeting in u.meetings]

@@ -1,0 +1,290 @@
+"""The processes that render a batch's dossiers: worker processes on this machine, a Dask
+cluster's workers, or, for a batch of one dossier, the batch's own process.
+
+Each renders :class:`~dossier.run.job.DossierJob` s with a fresh kernel, started ahead of
+need while the previous dossier runs, and returns each outcome (the dossier's files, or
+why it failed) to the batch (:mod:`dossier.run.batch`), which writes them. A failure is
+reported, never raised: the batch goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from multiprocessing import get_context, util
+from typing import TYPE_CHECKING
+
+from ..errors import ParameterError
+from .job import DossierJob, RenderedDossier, render_job
+from .lifetime import (
+    as_completed,
+    end_with_parent,
+    remove_abandoned_dirs,
+    remove_private_dir_now,
+    signals_blocked,
+)
+
+if TYPE_CHECKING:
+    from .kernel import WarmKernel
+
+
+# -- workers ----------------------------------------------------------------------------------
+
+# The next kernels of this worker process, warming up: one per thread that renders (a Dask
+# worker may run several tasks at once), each taken by exactly one dossier.
+_spares: list = []
+_spares_lock = threading.Lock()
+_template = None
+
+
+def _worker_start(batch: int) -> None:
+    """Make this process a worker of the batch whose process id is ``batch``.
+
+    Ctrl-C in the terminal is for the batch: a worker ignores SIGINT (it is
+    started with SIGINT blocked, so that none lands before) and ends, with its
+    kernels, when the batch sends it SIGTERM. A batch that is killed takes its
+    workers with it at once: nothing is written after it is gone.
+    """
+    from .execute import skip_iri_checks
+    from .export import prepare
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # for its template and kernels too
+    signal.signal(signal.SIGTERM, _end_worker_now)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    end_with_parent(signal.SIGKILL, batch)
+    # A worker reports through its results, never on the terminal: the libraries' log records
+    # (a kernel gone at Ctrl-C, a cell interrupted) would only scatter tracebacks there.
+    logging.getLogger().addHandler(logging.NullHandler())
+    skip_iri_checks()
+    _kernel_template()  # it imports the kernels' libraries while the exporters get ready
+    prepare()
+    _start_spare()
+    # Process pools end workers with os._exit: only multiprocessing's finalizers still run.
+    util.Finalize(None, _stop_worker, exitpriority=10)
+
+
+def _kernel_template():
+    """This worker's kernel template (see :mod:`dossier.run.kernel_template`); None where kernels
+    cannot be forked. One per worker process, for as long as it lives: a Dask worker's
+    kernels may belong to several batches at once."""
+    global _template
+    from ..resources import notebook_path
+    from .kernel_template import KernelTemplate, can_fork_kernels
+
+    with _spares_lock:
+        if _template is None and can_fork_kernels():
+            _template = KernelTemplate(notebook_path().parent)
+        return _template
+
+
+def _start_spare() -> None:
+    from ..resources import notebook_path
+    from .kernel import WarmKernel
+
+    try:
+        kernel = WarmKernel.start(notebook_path().parent, template=_kernel_template())
+    except Exception:  # the next dossier starts its own kernel, with a retry
+        return
+    with _spares_lock:
+        _spares.append(kernel)
+
+
+def _take_spare():
+    with _spares_lock:
+        return _spares.pop() if _spares else None
+
+
+def _stop_spares() -> None:
+    """Stop the kernels kept warm for a next dossier (none that renders one)."""
+    while (kernel := _take_spare()) is not None:
+        kernel.shutdown()
+
+
+def _end_worker_now(signum: int, _frame: object) -> None:
+    """SIGTERM: the batch stops. The dossier being rendered is left unfinished."""
+    from .kernel import end_kernels_now
+
+    end_kernels_now()  # the template ends with this process (see kernel_template)
+    remove_private_dir_now()  # the kernels' files, and the render's scratch folder
+    os._exit(128 + signum)
+
+
+def _stop_worker() -> None:
+    global _template
+    _stop_spares()
+    with _spares_lock:
+        template, _template = _template, None
+    if template is not None:
+        template.close()
+
+
+def render_in_worker(job: DossierJob) -> RenderedDossier:
+    """Render one job with a fresh kernel; start the next kernel first so it warms meanwhile.
+
+    Returns the dossier's files (or why it failed) to the process that runs the
+    batch, which writes them into the output folder: a worker needs no disk of its own
+    but a temporary folder.
+    """
+    return _rendered(job, _take_spare(), then=_start_spare)
+
+
+def _rendered(
+    job: DossierJob, spare: WarmKernel | None, then: Callable[[], None] = lambda: None
+) -> RenderedDossier:
+    """Render ``job`` with ``spare`` (or a new kernel if it is gone), ``then`` once the kernel
+    has answered; the outcome, timed. A failure is reported, not raised: the batch goes on."""
+    from ..resources import notebook_path
+    from .kernel import ready_kernel
+
+    started = time.perf_counter()
+    kernel = None
+    try:
+        kernel = ready_kernel(notebook_path().parent, spare)
+        then()
+        rendered = render_job(job, kernel)
+    except Exception as exc:
+        rendered = _failed(job, f"{type(exc).__name__}: {exc}")
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
+    return replace(rendered, seconds=round(time.perf_counter() - started, 3))
+
+
+def _failed(job: DossierJob, error: str) -> RenderedDossier:
+    return RenderedDossier(job.case_id, job.slug, job.options.formats, error=error)
+
+
+def _lost(job: DossierJob, exc: BaseException) -> RenderedDossier:
+    """The outcome of a job whose worker died under it (killed, out of memory, a crash)."""
+    return _failed(job, f"the worker rendering it was lost: {type(exc).__name__}: {exc}")
+
+
+class LocalExecutor:
+    """Worker processes on this machine (spawned: no state shared with this process)."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_worker_start,
+            initargs=(os.getpid(),),
+        )  # fmt: skip
+
+    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
+        """Render ``jobs``; yield each with its outcome as it comes, in the order they finish."""
+        with signals_blocked([signal.SIGINT]):  # the workers it starts begin with SIGINT blocked
+            futures = {self.pool.submit(render_in_worker, job): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures.pop(future)  # the dossier's bytes are let go once it is written
+            try:
+                yield job, future.result()
+            except Exception as exc:  # BrokenProcessPool: a worker died, the batch goes on
+                yield job, _lost(job, exc)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def stop(self) -> None:
+        """End the workers now, and their kernels (Ctrl-C, SIGTERM); wait until they have."""
+        # The pool has no public way to end its workers before Python 3.14's terminate_workers.
+        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, ValueError):
+                process.terminate()  # SIGTERM: see _end_worker_now
+        self.close()
+        # A worker ended before it could remove its private folder (SIGTERM while it started,
+        # before its handler was set) leaves it behind, unlocked now that the worker is gone.
+        remove_abandoned_dirs()
+
+
+class ThisProcess:
+    """The one dossier of a batch that has one to render, rendered in the batch's own process.
+
+    As ``dossier render`` renders it: no worker to start and load the libraries into
+    again, and the dossier's kernel warms while the exporters get ready. A meeting's
+    batch in which one case changed costs so little more than that case's render.
+    """
+
+    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
+        from ..resources import notebook_path
+        from .execute import prepare, skip_iri_checks
+        from .export import prepare as prepare_exports
+        from .kernel import WarmKernel
+
+        (job,) = jobs
+        kernel = WarmKernel.start(notebook_path().parent)
+        # As from a worker, the outcome is the report's to tell: no library's log records.
+        quiet = logging.NullHandler()
+        logging.getLogger().addHandler(quiet)
+        try:
+            try:
+                # A failure here repeats in the render itself, which reports it.
+                with contextlib.suppress(Exception):
+                    skip_iri_checks()
+                    prepare()
+                    prepare_exports(job.options.formats, job.options.lang)
+            except BaseException:  # Ctrl-C meanwhile: the kernel goes too
+                kernel.shutdown()
+                raise
+            rendered = _rendered(job, kernel)
+        finally:
+            logging.getLogger().removeHandler(quiet)
+        yield job, rendered
+
+    def close(self) -> None:
+        pass  # its kernel ends with its render
+
+    stop = close
+
+
+class DaskExecutor:
+    """Workers of a Dask distributed cluster (``pip install 'dossier[dask]'``)."""
+
+    def __init__(self, scheduler: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ParameterError(
+                "--executor dask needs Dask: pip install 'dossier[dask]'"
+            ) from None
+        try:
+            self.client = Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise ParameterError(
+                f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
+            ) from None
+
+    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
+        """Render ``jobs`` on the cluster; the files come back here, so no disk is shared."""
+        futures = {self.client.submit(render_in_worker, job, pure=False): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures.pop(future)
+            try:
+                yield job, future.result()
+            except Exception as exc:  # a worker lost for good: the batch goes on
+                yield job, _lost(job, exc)
+
+    def close(self) -> None:
+        # The workers outlive the batch: stop the kernels they keep warm for a next dossier.
+        with contextlib.suppress(Exception):
+            self.client.run(_stop_spares)
+        self.client.close()
+
+    stop = close  # a task that runs goes on to its end: the batch no longer waits for it
+
+
+def executor_for(kind: str, scheduler: str | None, workers: int, jobs: int):
+    """The executor of ``kind`` (``local`` or ``dask``) for ``jobs`` dossiers."""
+    if kind == "dask":
+        if not scheduler:
+            raise ParameterError(
+                "--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)"
+            )
+        return DaskExecutor(scheduler)
+    if kind != "local":
+        raise ParameterError(f"--executor {kind!r}: use local or dask")
+    return LocalExecutor(max(1, min(workers, jobs)))

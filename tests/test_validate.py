@@ -146,7 +146,7 @@ def test_each_fault_costs_its_row_its_case_or_the_folder(
         # A relation shows in both its cases' dossiers: both are told.
         told = set(line.split(",")[:2]) if table == "relations" else {case_id}
         told &= set(registry.case_ids)
-        assert noted == dict.fromkeys(told, [f"{table}.csv, row {row}"])
+        assert noted == {key: [f"{table}.csv, row {row}"] for key in told}
     # The other cases keep all their rows; one related to a case that is gone is told why.
     faulty = set(line.split(",")[:2]) if table == "relations" else {case_id}
     for other in set(registry.case_ids) - faulty:

@@ -60,14 +60,15 @@ def choose_cases(
     """
     selection = Selection([])
     for where, case_id in named:
-        found = _found(registry, case_id)
-        if found is None:
-            message = _unknown_message(registry, case_id)
-            selection.unknown.append(message if where == COMMAND_LINE else f"{where}: {message}")
+        matches = _matches(registry, case_id)
+        prefix = "" if where == COMMAND_LINE else f"{where}: "  # an argument is its own place
+        if len(matches) != 1:
+            selection.unknown.append(prefix + _unknown_message(registry, case_id, matches))
             continue
+        (found,) = matches
         if found != case_id:
-            selection.notes.append(f"{where}: {case_id!r} is taken as {found!r} (the same case "
-                                   "ID but for letter case)")  # fmt: skip
+            selection.notes.append(f"{prefix}{case_id!r} is taken as {found!r} (the same case ID "
+                                   "but for letter case)")  # fmt: skip
         selection.case_ids.append(found)
     if meeting is not None:
         selection.case_ids += _agenda(registry, meeting)
@@ -96,18 +97,20 @@ def select_cases(
     return choose_cases(registry, named, meeting=meeting, all_open=all_open, strict=True).case_ids
 
 
-def _found(registry: Registry, case_id: str) -> str | None:
-    """``case_id`` as the data has it: itself, or the one case it names but for letter case."""
+def _matches(registry: Registry, case_id: str) -> list[str]:
+    """``case_id`` as the data has it: itself, else the cases it names but for letter case."""
     if registry.has_case(case_id) or case_id in registry.unusable:
-        return case_id
+        return [case_id]
     folded = case_id.casefold()
-    matches = [c for c in [*registry.case_ids, *registry.unusable] if c.casefold() == folded]
-    return matches[0] if len(matches) == 1 else None
+    return [c for c in [*registry.case_ids, *registry.unusable] if c.casefold() == folded]
 
 
-def _unknown_message(registry: Registry, case_id: str) -> str:
+def _unknown_message(registry: Registry, case_id: str, matches: list[str]) -> str:
     from ..data.model import unknown_case_message
 
+    if matches:
+        return (f"case {case_id!r} is not in cases.csv; but for letter case it is each of "
+                f"{', '.join(matches)}: give the one meant as cases.csv writes it")  # fmt: skip
     return unknown_case_message(case_id, registry.case_ids)
 
 

@@ -170,3 +170,17 @@ def test_rendering_a_case_whose_own_row_is_faulty_fails_alone_with_exit_1(
         "YYYY)); correct that row (the other cases render)\n"
     )
     assert not (out / "A-3-2022").exists()
+
+
+def test_an_agenda_item_without_a_number_stays_on_the_agenda_unnumbered(tmp_path, write_data, valid_csv):
+    from dossier.content.context import case_dossier
+
+    registry = load(write_data(tmp_path, agenda=valid_csv["agenda"] + "M1,,A/2/2021,,\n"))
+    assert [(a.item, a.case_id) for a in registry.agenda_items(meeting_id="M1")] == [
+        ("7", "A/1/2020"), ("", "A/2/2021"),
+    ]  # fmt: skip
+    view = case_dossier(registry, "A/2/2021", as_of=dt.date(2024, 6, 1), lang="sv").view
+    assert str(view.next_meeting) == "Nämnden, 13 juni 2024 kl. 09:00"
+    assert [n.text("sv") for n in registry.case_notes("A/2/2021")] == [
+        "Dagordningspunkten saknar nummer."
+    ]

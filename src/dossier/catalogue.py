@@ -369,6 +369,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "Dagordningspunkten saknar nummer.",
         "The agenda item has no number.",
     ),
+    "phrase.next_meeting_unnumbered": ("{forum}, {when}", "{forum}, {when}"),
     "note.related_unusable": (
         "Kopplingen till ärende {case} är utelämnad: det ärendets egen rad i diariet är felaktig.",
         "The link to case {case} is left out: that case's own row in the registry is faulty.",

@@ -146,6 +146,11 @@ def _value_only(table: str, faults: list[Fault]) -> bool:
     return all((table, fault.column) in VALUE_ONLY for fault in faults)
 
 
+def costs_a_value(fault: Fault) -> bool:
+    """Whether ``fault`` costs only a value, its row kept (:data:`VALUE_ONLY`)."""
+    return confined(fault) and (_TABLE_OF_FILE[fault.file], fault.column) in VALUE_ONLY
+
+
 def _note(code: str, fault: Fault, table: str = "cases") -> DataNote:
     """The data note of ``fault``: its file and row, and why in the reader's words."""
     if (table, fault.column) == ("agenda", "item"):

@@ -20,7 +20,7 @@ from ..errors import DataError, Fault
 from .checks import check_periods, check_references, check_table, span_end, span_start
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, ROW, TABLE, TABLES
 from .dates import PartialDate
-from .faults import contain, of_the_folder
+from .faults import contain, costs_a_value, of_the_folder
 from .model import DataNote, Registry
 from .sources import Sources, described_sources, is_case_extract, read_sources
 
@@ -29,12 +29,19 @@ def load(data_dir: str | Path, *, strict: bool = False) -> Registry:
     """Read and check a data directory; raise DataError listing every fault of the folder.
 
     Faults confined to one case's rows cost only those rows (see :func:`validate`);
-    ``strict`` refuses the folder for any fault. A case extract (see :func:`~dossier.data.sources.is_case_extract`) reports the files it
-    was cut from as its sources (``sources.json``), and the data notes the whole export gave
-    (``notes.json``).
+    ``strict`` refuses the folder for any fault. A case extract (see
+    :func:`~dossier.data.sources.is_case_extract`) holds no faulty row; it reports the files
+    it was cut from as its sources (``sources.json``), and the data notes the whole export
+    gave (``notes.json``).
     """
     registry = validate(read_sources(data_dir), strict=strict)
     if is_case_extract(Path(data_dir)):
+        # Cut from a checked registry, it holds no faulty row: only values kept as they were
+        # (an agenda item without a number), which its notes name already. Any other fault is
+        # damage, and fails the render.
+        damage = [fault for fault in registry.faults if not costs_a_value(fault)]
+        if damage:
+            raise DataError(damage)
         described = described_sources(Path(data_dir) / EXTRACT_SOURCES)
         notes = read_notes(Path(data_dir) / EXTRACT_NOTES)
         registry = replace(registry, sources=described, notes=notes)

@@ -134,6 +134,7 @@ def test_a_meeting_batch_over_faulty_data_renders_every_case_it_can(tmp_path, fa
     statuses = {d["case_id"]: d["status"] for d in report["dossiers"]}
     assert statuses == {"A/1/2020": "done", "A/2/2021": "done", "A/3/2022": "failed"}
     failed = next(d for d in report["dossiers"] if d["case_id"] == "A/3/2022")
+    assert failed["title"] == "Trasigt ärende"
     assert failed["error"].startswith(
         "case 'A/3/2022' cannot be rendered: its own row in cases.csv is faulty (cases.csv row 4, "
         "column opened: 'maj 2022' is not a date"
@@ -184,3 +185,12 @@ def test_an_agenda_item_without_a_number_stays_on_the_agenda_unnumbered(tmp_path
     assert [n.text("sv") for n in registry.case_notes("A/2/2021")] == [
         "Dagordningspunkten saknar nummer."
     ]
+
+
+@pytest.mark.parametrize("command", [["render", "A/1/2020", "--quiet"], ["mail", "A/1/2020", "--to", "a@example.se"]])
+def test_strict_refuses_any_fault_before_anything_renders(tmp_path, faulty_meeting, capsys, command):
+    out = tmp_path / "out"
+    assert main([*command, "--data", str(faulty_meeting), "--out", str(out), "--strict"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dossier: 3 faults in the source data:\n  cases.csv row 4, column opened")
+    assert not (out / "A-1-2020").exists()

@@ -108,3 +108,16 @@ def test_a_batch_with_an_unknown_line_in_its_cases_file_renders_the_rest(tmp_pat
         "A/2/2021?\n"
     )
     assert not (tmp_path / "strict").exists()
+
+
+def test_a_case_whose_own_row_is_faulty_is_chosen_to_fail_alone(tmp_path, write_data, valid_csv):
+    """As an open case, as an item of its meeting, or by its ID: the batch lists it as failed."""
+    registry = load(write_data(
+        tmp_path, cases=valid_csv["cases"] + "A/3/2022,Trasigt,maj 2022,open,,,,\n",
+        agenda=valid_csv["agenda"] + "M1,9,A/3/2022,,\n",
+    ))  # fmt: skip
+    assert list(registry.unusable) == ["A/3/2022"]
+    assert choose_cases(registry, all_open=True).case_ids == ["A/1/2020", "A/3/2022"]
+    assert choose_cases(registry, meeting="M1").case_ids == ["A/1/2020", "A/3/2022"]
+    chosen = choose_cases(registry, named_cases(["a/3/2022"]))
+    assert (chosen.case_ids, chosen.unknown) == (["A/3/2022"], [])

@@ -42,6 +42,8 @@ class UnusableCase:
     faults: tuple[Fault, ...]
     status: str = ""
     meetings: tuple[str, ...] = ()
+    #: Its title as its row gives it (perhaps empty), for the lists that name it.
+    title: str = ""
 
     def message(self) -> str:
         """Why the case cannot be rendered, and the fix."""
@@ -106,7 +108,8 @@ def _cases(tables: dict[str, pd.DataFrame], faulted: dict[int, list[Fault]],
     for case_id, group in cases.loc[gone & (cases["case_id"] != "")].groupby("case_id", sort=False):
         found = tuple(f for row in group[ROW] for f in faulted.get(int(row), ()))
         meetings = tuple(on_agenda.get(case_id, ()))
-        unusable[case_id] = UnusableCase(case_id, found, group["status"].iloc[0], meetings)
+        first = group.iloc[0]
+        unusable[case_id] = UnusableCase(case_id, found, first["status"], meetings, first["title"])
     kept = cases.loc[~gone].copy()
     at = kept[ROW].isin(list(value_only))
     case_of = dict(zip(kept.loc[at, ROW], kept.loc[at, "case_id"], strict=True))

@@ -150,7 +150,8 @@ def _prepared(
             job = prepare_job(registry, case_id, data_dir, options, out=out, rendering=case_ids,
                               views=views)  # fmt: skip
         except UnusableCaseError as exc:
-            results[case_id] = DossierResult(case_id, slugify(case_id), "", Status.FAILED,
+            results[case_id] = DossierResult(case_id, slugify(case_id),
+                                             registry.unusable[case_id].title, Status.FAILED,
                                              error=str(exc))  # fmt: skip
         else:
             jobs.append(job)

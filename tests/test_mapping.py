@@ -248,7 +248,7 @@ def test_contract_files_are_read_as_they_are(tmp_path, write_data, valid_csv):
     # A contract file keeps the contract's codes: a Swedish label there is a fault, as ever.
     events = valid_csv["events"].replace("decided", "Beslutad")
     with pytest.raises(DataError) as exc:
-        load(write_data(tmp_path, events=events))
+        load(write_data(tmp_path, events=events), strict=True)
     assert [(f.file, f.row, f.column, f.value) for f in exc.value.faults] == [
         ("events.csv", 4, "kind", "Beslutad")
     ]
@@ -388,7 +388,7 @@ def test_a_mapped_date_outside_the_years_read_says_so(export, capsys):
     documents.write_text(documents.read_text(encoding="utf-8").replace("30.05.2022", "01.01.0001"),
                          encoding="utf-8")  # fmt: skip
     edit_events(export, {(4, "Händelsedatum"): "0001-01-01"})
-    status, out, err = check_exit(export, capsys)
+    status, out, err = check_exit(export, capsys, "--strict")
     assert (status, out) == (2, "")
     years = "is outside the years dossier reads, 1000 to 9999: correct it, or leave the cell empty"
     assert f"handlingar.csv row 2, column Datum (date): '01.01.0001' {years}" in err
@@ -427,7 +427,7 @@ def test_an_unknown_date_format_key_value(export):
 
 def test_a_date_in_none_of_the_formats(export, capsys):
     edit_events(export, {(4, "Händelsedatum"): "2022/05/30", (5, "Händelsedatum"): "31.02.2022"})
-    status, out, err = check_exit(export, capsys)
+    status, out, err = check_exit(export, capsys, "--strict")
     assert (status, out) == (2, "")
     head = (
         "is not a date in the contract's form (YYYY-MM-DD, YYYY-MM or YYYY) "

@@ -43,6 +43,10 @@ class Fault:
     #: ``unique``, ``reference``, ``period``), for a reader's words; empty for a fault of the
     #: folder or its files, which no row holds alone.
     code: str = ""
+    #: The contract's table and column of a fault in a row (``file`` and ``column`` name them
+    #: as the export does, which a mapping file may translate); empty for a fault of the folder.
+    table: str = ""
+    contract_column: str = ""
 
     def __str__(self) -> str:
         where = self.file

@@ -20,6 +20,19 @@ DATETIME_SHAPE = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}(?:[ T](?:[01][0-9]|2[0-3]):[0
 INT_SHAPE = r"-?[0-9]+"
 #: A date or date and time in the contract's form but for its year ("0001-01-01", "12024-05").
 BEYOND_YEARS = r"(?:0[0-9]{3}|[0-9]{5,})(?:-[0-9]{2}(?:-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2})?)?)?"
+#: The tables whose rows belong to a case (by ``case_id``), besides cases.csv itself.
+CASE_ROWS = ("events", "agenda", "relations", "documents")
+
+
+def confined(fault: Fault) -> bool:
+    """Whether ``fault`` lies in one row of a case's: not in forums.csv or meetings.csv, which
+    many cases share, and not in a file as a whole (see :mod:`dossier.data.faults`)."""
+    return bool(fault.code) and fault.row is not None and fault.table in ("cases", *CASE_ROWS)
+
+
+def of_the_folder(faults: list[Fault]) -> list[Fault]:
+    """The faults that stop the whole folder: those not confined to one case's rows."""
+    return [fault for fault in faults if not confined(fault)]
 
 
 def _faults(
@@ -27,7 +40,7 @@ def _faults(
 ) -> list[Fault]:
     bad = frame.loc[mask, [ROW, column]]
     return [
-        Fault(table.file, int(row), column, value, expected, code)
+        Fault(table.file, int(row), column, value, expected, code, table.name, column)
         for row, value in bad.itertuples(index=False)
     ]
 
@@ -47,7 +60,8 @@ def check_table(table: Table, frame: pd.DataFrame) -> list[Fault]:
                 first = frame.loc[~empty].drop_duplicates(column.name).set_index(column.name)[ROW]
                 for row, value in frame.loc[repeated, [ROW, column.name]].itertuples(index=False):
                     faults.append(Fault(table.file, int(row), column.name, value,
-                                        f"repeats row {int(first[value])}; {column.name} must be unique", "unique"))  # fmt: skip
+                                        f"repeats row {int(first[value])}; {column.name} must be unique",
+                                        "unique", table.name, column.name))  # fmt: skip
     return faults
 
 
@@ -118,6 +132,8 @@ def check_periods(table: Table, frame: pd.DataFrame, start: str, end: str) -> li
             to,
             f"is before {start} {since!r}; a period cannot end before it starts",
             "period",
+            table.name,
+            end,
         )
         for row, since, to in rows.itertuples(index=False)
     ]

@@ -19,15 +19,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..errors import Fault
+from .checks import CASE_ROWS, confined
 from .contract import ROW, TABLE, TABLES
 from .model import DataNote
 
-#: The tables whose rows belong to a case (by ``case_id``), besides cases.csv itself.
-CASE_ROWS = ("events", "agenda", "relations", "documents")
 #: Faults that cost a value, not its row: the case still renders without its closing date or
 #: owner forum, and an agenda item without a number is still on its meeting's agenda.
 VALUE_ONLY = {("cases", "closed"), ("cases", "owner_forum_id"), ("agenda", "item")}
-_TABLE_OF_FILE = {table.file: table.name for table in TABLES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,42 +60,37 @@ class Contained:
     unusable: dict[str, UnusableCase]
 
 
-def confined(fault: Fault) -> bool:
-    """Whether ``fault`` lies in one row of a case's (not in forums, meetings, or the files)."""
-    table = _TABLE_OF_FILE.get(fault.file)
-    return bool(fault.code) and fault.row is not None and table in ("cases", *CASE_ROWS)
-
-
-def of_the_folder(faults: list[Fault]) -> list[Fault]:
-    """The faults that stop the whole folder: those not confined to one case's rows."""
-    return [fault for fault in faults if not confined(fault)]
-
-
-def contain(tables: dict[str, pd.DataFrame], faults: list[Fault]) -> Contained:
+def contain(
+    tables: dict[str, pd.DataFrame], faults: list[Fault], files: dict[str, str] | None = None
+) -> Contained:
     """Leave out the rows (or values) that ``faults``, each :func:`confined`, are in.
 
     Every fault in a row of a case that renders becomes one of its data notes; the rows of
     a case that cannot be rendered (:class:`UnusableCase`) go with it, and a relation to it
-    is left out of the other case with a note that says why.
+    is left out of the other case with a note that says why. ``files`` names the file each
+    table was read from (an export's own, when mapped), for the notes.
     """
+    files = {table.name: table.file for table in TABLES} | (files or {})
     rows: dict[str, dict[int, list[Fault]]] = defaultdict(lambda: defaultdict(list))
     for fault in faults:
-        rows[_TABLE_OF_FILE[fault.file]][fault.row].append(fault)
+        rows[fault.table][fault.row].append(fault)
     tables = dict(tables)
     notes: dict[str, list[DataNote]] = defaultdict(list)
-    tables["cases"], unusable = _cases(tables, rows["cases"], notes)
+    tables["cases"], unusable = _cases(tables, rows["cases"], notes, files)
     known = set(tables["cases"]["case_id"])
     for name in CASE_ROWS:
-        tables[name] = _case_rows(name, tables[name], rows[name], set(unusable), known, notes)
+        tables[name] = _case_rows(name, tables[name], rows[name], set(unusable), known,
+                                  notes, files)  # fmt: skip
     return Contained(tables, dict(notes), unusable)
 
 
 def _cases(tables: dict[str, pd.DataFrame], faulted: dict[int, list[Fault]],
-           notes: dict[str, list[DataNote]]) -> tuple[pd.DataFrame, dict[str, UnusableCase]]:  # fmt: skip
+           notes: dict[str, list[DataNote]], files: dict[str, str],
+           ) -> tuple[pd.DataFrame, dict[str, UnusableCase]]:  # fmt: skip
     cases = tables["cases"]
     if not faulted:
         return cases, {}
-    value_only = {row for row, found in faulted.items() if _value_only("cases", found)}
+    value_only = {row for row, found in faulted.items() if all(map(costs_a_value, found))}
     bad = cases[ROW].isin([row for row in faulted if row not in value_only])
     ids = set(cases.loc[bad, "case_id"]) - {""}
     # Every row of such an ID goes: of two rows with one ID, neither is surely the case.
@@ -114,54 +107,51 @@ def _cases(tables: dict[str, pd.DataFrame], faulted: dict[int, list[Fault]],
     at = kept[ROW].isin(list(value_only))
     case_of = dict(zip(kept.loc[at, ROW], kept.loc[at, "case_id"], strict=True))
     for column in ("closed", "owner_forum_id"):
-        blank = [row for row in case_of for fault in faulted[row] if fault.column == column]
+        blank = [row for row in case_of for f in faulted[row] if f.contract_column == column]
         kept.loc[kept[ROW].isin(blank), column] = ""
     for row, case_id in case_of.items():
-        notes[case_id].extend(_note("value_left_out", fault) for fault in faulted[row])
+        notes[case_id].extend(_note("value_left_out", fault, files) for fault in faulted[row])
     return kept, unusable
 
 
 def _case_rows(name: str, frame: pd.DataFrame, faulted: dict[int, list[Fault]], gone: set[str],
-               known: set[str], notes: dict[str, list[DataNote]]) -> pd.DataFrame:  # fmt: skip
+               known: set[str], notes: dict[str, list[DataNote]], files: dict[str, str],
+               ) -> pd.DataFrame:  # fmt: skip
     """``frame`` without its faulty rows and those of the cases ``gone``; a note for each
     fault to the ``known`` cases it was in."""
     owners = ["case_id", "related_case_id"] if name == "relations" else ["case_id"]
     of_gone = frame[owners].isin(gone).any(axis=1)
-    keep_values = {row for row, found in faulted.items() if _value_only(name, found)}
+    keep_values = {row for row, found in faulted.items() if all(map(costs_a_value, found))}
     bad = frame[ROW].isin([row for row in faulted if row not in keep_values])
     told = frame.loc[frame[ROW].isin(list(faulted)), [ROW, *owners]]
     for row, *cases in told.itertuples(index=False):
         code = "value_left_out" if row in keep_values else "row_left_out"
         for case_id in dict.fromkeys(cases):
             if case_id in known:
-                notes[case_id].extend(_note(code, fault, name) for fault in faulted[row])
+                notes[case_id].extend(_note(code, fault, files) for fault in faulted[row])
     if name == "relations":
         # A relation to a case that cannot be rendered is left out of the other case, said so.
         for owner, other in (("case_id", "related_case_id"), ("related_case_id", "case_id")):
             lost = frame[~bad & frame[other].isin(gone) & frame[owner].isin(known)]
             for row, case_id, related in lost[[ROW, owner, other]].itertuples(index=False):
                 notes[case_id].append(DataNote("related_unusable", (("case", related),),
-                                               TABLE[name].file, int(row)))  # fmt: skip
+                                               files[name], int(row)))  # fmt: skip
     return frame.loc[~(bad | of_gone)]
-
-
-def _value_only(table: str, faults: list[Fault]) -> bool:
-    return all((table, fault.column) in VALUE_ONLY for fault in faults)
 
 
 def costs_a_value(fault: Fault) -> bool:
     """Whether ``fault`` costs only a value, its row kept (:data:`VALUE_ONLY`)."""
-    return confined(fault) and (_TABLE_OF_FILE[fault.file], fault.column) in VALUE_ONLY
+    return confined(fault) and (fault.table, fault.contract_column) in VALUE_ONLY
 
 
-def _note(code: str, fault: Fault, table: str = "cases") -> DataNote:
+def _note(code: str, fault: Fault, files: dict[str, str]) -> DataNote:
     """The data note of ``fault``: its file and row, and why in the reader's words."""
-    if (table, fault.column) == ("agenda", "item"):
+    if (fault.table, fault.contract_column) == ("agenda", "item"):
         return DataNote("agenda_item_empty", (), fault.file, fault.row)
     target = ""
     if fault.code == "reference":
-        references = TABLE[table].column(fault.column).references
-        target = TABLE[references[0]].file if references else ""
+        references = TABLE[fault.table].column(fault.contract_column).references
+        target = files[references[0]] if references else ""
     fields = (("reason", fault.code), ("column", fault.column or ""), ("value", fault.value or ""),
               ("target", target))  # fmt: skip
     return DataNote(code, fields, fault.file, fault.row)

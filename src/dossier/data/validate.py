@@ -17,10 +17,17 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, Fault
-from .checks import check_periods, check_references, check_table, span_end, span_start
+from .checks import (
+    check_periods,
+    check_references,
+    check_table,
+    of_the_folder,
+    span_end,
+    span_start,
+)
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, ROW, TABLE, TABLES
 from .dates import PartialDate
-from .faults import contain, costs_a_value, of_the_folder
+from .faults import contain, costs_a_value
 from .model import DataNote, Registry
 from .sources import Sources, described_sources, is_case_extract, read_sources
 
@@ -34,7 +41,7 @@ def load(data_dir: str | Path, *, strict: bool = False) -> Registry:
     it was cut from as its sources (``sources.json``), and the data notes the whole export
     gave (``notes.json``).
     """
-    registry = validate(read_sources(data_dir), strict=strict)
+    registry = validate(read_sources(data_dir, strict=strict), strict=strict)
     if is_case_extract(Path(data_dir)):
         # Cut from a checked registry, it holds no faulty row: only values kept as they were
         # (an agenda item without a number), which its notes name already. Any other fault is
@@ -58,19 +65,13 @@ def validate(sources: Sources, *, strict: bool = False) -> Registry:
     the cases whose own row is faulty (:attr:`Registry.unusable`).
     """
     tables = sources.tables
-    faults: list[Fault] = []
-    for table in TABLES:
-        faults += check_table(table, tables[table.name])
-    faults += check_references(tables)
-    faults += check_periods(TABLE["events"], tables["events"], "date", "end_date")
-    faults += check_periods(TABLE["cases"], tables["cases"], "opened", "closed")
-    faults.sort(key=lambda f: ([t.file for t in TABLES].index(f.file), f.row or 0))
+    faults = _faults(sources)
     if faults and (strict or of_the_folder(faults)):
         raise DataError(faults)
-    contained = contain(tables, faults) if faults else None
+    files = {source.table: source.path.name for source in sources.files}
+    contained = contain(tables, faults, files) if faults else None
     if contained is not None:
         tables = contained.tables
-    files = {source.table: source.path.name for source in sources.files}
     notes = data_notes(tables["cases"], tables["events"], files)
     for case_id, left_out in (contained.notes if contained else {}).items():
         notes[case_id] = notes.get(case_id, []) + left_out
@@ -78,6 +79,33 @@ def validate(sources: Sources, *, strict: bool = False) -> Registry:
         **tables, notes=notes, sources=sources.files, faults=tuple(faults),
         unusable=contained.unusable if contained else {},
     )  # fmt: skip
+
+
+def _faults(sources: Sources) -> list[Fault]:
+    """Every fault of the tables, in the contract's file order, then by row.
+
+    The tables read through a mapping file were checked as they were read, and their faults
+    named in the export's terms (:attr:`Sources.faults`): their own rows are not checked
+    again, and a fault found both ways is told once, as the export names it.
+    """
+    tables = sources.tables
+    faults: list[Fault] = list(sources.faults)
+    for table in TABLES:
+        if table.name not in sources.mapped:
+            faults += check_table(table, tables[table.name])
+    faults += check_references(tables)
+    for name, start, end in (("events", "date", "end_date"), ("cases", "opened", "closed")):
+        if name not in sources.mapped:
+            faults += check_periods(TABLE[name], tables[name], start, end)
+    told = set()
+    once = []
+    for fault in faults:
+        place = (fault.table, fault.row, fault.contract_column, fault.code)
+        if place not in told:
+            told.add(place)
+            once.append(fault)
+    order = {table.name: number for number, table in enumerate(TABLES)}
+    return sorted(once, key=lambda f: (order[f.table], f.row or 0))
 
 
 def data_notes(

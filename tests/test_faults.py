@@ -17,6 +17,7 @@ from test_batch import read_table, write_table
 from dossier.cli import main
 from dossier.data.synthetic import generate
 from dossier.data.validate import load
+from dossier.errors import DataError
 from dossier.run.job import RenderOptions, prepare_job
 
 REPO = Path(__file__).resolve().parents[1]
@@ -226,3 +227,29 @@ def test_an_export_read_through_a_mapping_file_has_its_faults_contained_in_its_o
     edit_events(export, {(5, "Åtgärd"): "Konstig"})
     assert main(["check", "--data", str(export)]) == 2
     assert "'Konstig' is a kind label with no mapping" in capsys.readouterr().err
+
+
+def test_a_fault_most_rows_of_a_file_share_is_a_fault_of_the_folder(tmp_path, write_data, valid_csv):
+    """Dates written day first all through events.csv are the export's fault: exit 2, as any
+    fault of the folder, not every event left out."""
+    events = valid_csv["events"].replace(",2021-03-01,", ",01.03.2021,").replace(",2020-05-30,", ",30.05.2020,")
+    folder = write_data(tmp_path, events=events + "e4,A/1/2020,30.05.2022,,other,,T,,,,\n")
+    with pytest.raises(DataError) as exc:
+        load(folder)
+    assert [(f.row, f.column) for f in exc.value.faults] == [(2, "date"), (4, "date"), (5, "date")]
+    # Half the rows or fewer: each costs its row.
+    folder = write_data(tmp_path / "two", events=valid_csv["events"] + "e4,A/1/2020,30.05.2022,,other,,T,,,,\n")
+    assert [f.row for f in load(folder).faults] == [5]
+
+
+def test_a_strict_batch_refuses_the_data_a_lenient_batch_rendered(tmp_path, faulty_meeting):
+    """Nothing changed but --strict: the batch reads the data again, and refuses it."""
+    out = tmp_path / "out"
+    args = ("batch", "A/1/2020", "--data", faulty_meeting, "--out", out, "--as-of", "2024-06-01",
+            "--format", "html")  # fmt: skip
+    assert dossier(*args).returncode == 0
+    again = dossier(*args)
+    assert again.returncode == 0 and "0 done, 1 skipped" in again.stdout
+    strict = dossier(*args, "--strict")
+    assert strict.returncode == 2
+    assert strict.stderr.startswith("dossier: 3 faults in the source data:\n")

@@ -7,6 +7,8 @@ folder; :mod:`dossier.data.mapping` runs them over a translated export.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -30,9 +32,17 @@ def confined(fault: Fault) -> bool:
     return bool(fault.code) and fault.row is not None and fault.table in ("cases", *CASE_ROWS)
 
 
-def of_the_folder(faults: list[Fault]) -> list[Fault]:
-    """The faults that stop the whole folder: those not confined to one case's rows."""
-    return [fault for fault in faults if not confined(fault)]
+def of_the_folder(
+    faults: list[Fault], tables: dict[str, pd.DataFrame] | None = None
+) -> list[Fault]:
+    """The faults that stop the whole folder: those not confined to one case's rows, and
+    those that more than half the rows of their table in ``tables`` share, two or more: a
+    column in another format is the export's fault, not each row's."""
+    shared = Counter((f.table, f.contract_column, f.code) for f in faults if confined(f))
+    rows = {name: len(frame) for name, frame in (tables or {}).items()}
+    wide = {kind for kind, n in shared.items() if n >= 2 and 2 * n > rows.get(kind[0], n)}
+    return [f for f in faults
+            if not confined(f) or (f.table, f.contract_column, f.code) in wide]  # fmt: skip
 
 
 def _faults(

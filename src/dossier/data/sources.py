@@ -263,7 +263,7 @@ def read_sources(
     :func:`~dossier.data.validate.validate` to contain.
     """
     reading = read_folder(data_dir, mapping)
-    if reading.faults and (strict or of_the_folder(reading.faults)):
+    if reading.faults and (strict or of_the_folder(reading.faults, reading.sources.tables)):
         raise DataError(reading.faults)
     return replace(reading.sources, faults=tuple(reading.faults))
 

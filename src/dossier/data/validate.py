@@ -66,7 +66,7 @@ def validate(sources: Sources, *, strict: bool = False) -> Registry:
     """
     tables = sources.tables
     faults = _faults(sources)
-    if faults and (strict or of_the_folder(faults)):
+    if faults and (strict or of_the_folder(faults, tables)):
         raise DataError(faults)
     files = {source.table: source.path.name for source in sources.files}
     contained = contain(tables, faults, files) if faults else None

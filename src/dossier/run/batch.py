@@ -232,7 +232,9 @@ def render_batch(
     lines = read_case_lines(cases_file) if cases_file is not None else None
     listed = [case_id for _, case_id in lines] if lines is not None else None
     selection = {"case_ids": list(case_ids), "meeting": meeting, "all_open": all_open,
-                 "cases_file": listed, "strict": strict}  # fmt: skip
+                 "cases_file": listed}  # fmt: skip
+    if strict:  # a strict batch over faulty data is refused, where the last one rendered
+        selection["strict"] = True
     # Taken before the export is hashed or read, so that a second batch into a folder stops at
     # once; a folder that does not exist yet is made (and locked) only once the data is good.
     with output_lock(out) if out.is_dir() else contextlib.nullcontext():

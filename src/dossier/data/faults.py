@@ -6,9 +6,10 @@ know. Such a fault costs only the rows it is in (:func:`contain`): the row is le
 of its case's dossier and named in the case's data notes. A fault in a case's own row
 (cases.csv) costs that case, which fails alone (:class:`UnusableCase`); a faulty closing
 date or owner forum costs only that value. A fault in forums.csv or meetings.csv, which
-many cases share, is a fault of the folder, as is every fault of reading (a missing
-file, an unreadable header, a wrong encoding, a missing required column): those stop
-the folder (:func:`of_the_folder`).
+many cases share, is a fault of the folder, as is one that most rows of a file share (a
+column in another format), and every fault of reading (a missing file, an unreadable
+header, a wrong encoding, a missing required column): those stop the folder
+(:func:`~dossier.data.checks.of_the_folder`).
 """
 
 from __future__ import annotations

@@ -107,15 +107,7 @@ def run_batch(
                 # One dossier to render is rendered in this process (ThisProcess).
                 pool = ThisProcess() if executor == "local" and len(pending) == 1 else executor_for(
                     executor, scheduler, workers or os.cpu_count() or 1, len(pending))  # fmt: skip
-                try:
-                    for job, rendered in pool.results(pending):
-                        results[job.case_id] = result = _written(job, rendered, out)
-                        if progress:
-                            progress(result, len(results), len(case_ids))
-                except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
-                    pool.stop()
-                    raise
-                pool.close()
+                _render(pending, pool, out, results, progress, len(case_ids))
         except BaseException:
             if ahead is not None:
                 ahead.close()
@@ -135,6 +127,20 @@ def run_batch(
                     ahead.close()
         write_report(report, options.lang)
     return report
+
+
+def _render(pending: list[DossierJob], pool, out: Path, results: dict[str, DossierResult],
+            progress: Callable[[DossierResult, int, int], None] | None, total: int) -> None:  # fmt: skip
+    """Render ``pending`` with ``pool``, writing each dossier into ``out`` as it comes."""
+    try:
+        for job, rendered in pool.results(pending):
+            results[job.case_id] = result = _written(job, rendered, out)
+            if progress:
+                progress(result, len(results), total)
+    except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
+        pool.stop()
+        raise
+    pool.close()
 
 
 def _prepared(

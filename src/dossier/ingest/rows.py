@@ -1,0 +1,80 @@
+"""What the readers share: rows collected per contract table, source dates, the import log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from ..data.contract import TABLE, TABLES
+from ..data.dates import FIRST_YEAR, LAST_YEAR
+
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MINUTE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})")
+
+
+def day(value: object) -> str | None:
+    """The day a source's date or date-time names, as ``YYYY-MM-DD``; None if it names none.
+
+    The day is the one written in the source (its own time zone), never moved to UTC.
+    """
+    if not isinstance(value, str):
+        return None
+    match = _DAY.match(value.strip())
+    if not match:
+        return None
+    try:
+        parsed = dt.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+    return parsed.isoformat() if FIRST_YEAR <= parsed.year <= LAST_YEAR else None
+
+
+def minute(value: object) -> str | None:
+    """A date-time as ``YYYY-MM-DD HH:MM`` (the source's own clock), or its day alone."""
+    found = day(value)
+    if found is None:
+        return None
+    match = _MINUTE.match(value.strip())  # type: ignore[union-attr]
+    return f"{found} {match.group(2)}:{match.group(3)}" if match else found
+
+
+def text(value: object) -> str:
+    """A source value as one clean string ('' for none): whitespace kept inside, trimmed outside."""
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return str(value).replace("\x00", "").strip()
+
+
+@dataclass
+class ImportLog:
+    """What an import left out or merged, and why: each entry names the source object."""
+
+    left_out: list[dict[str, str]] = field(default_factory=list)
+    merged: list[dict[str, str]] = field(default_factory=list)
+
+    def leave_out(self, what: str, source: str, reason: str) -> None:
+        self.left_out.append({"what": what, "source": source, "reason": reason})
+
+    def merge(self, what: str, source: str, reason: str) -> None:
+        self.merged.append({"what": what, "source": source, "reason": reason})
+
+
+@dataclass
+class Rows:
+    """Rows for each contract table, as text, in the contract's column order."""
+
+    tables: dict[str, list[dict[str, str]]] = field(
+        default_factory=lambda: {table.name: [] for table in TABLES}
+    )
+    log: ImportLog = field(default_factory=ImportLog)
+
+    def add(self, table: str, **values: object) -> None:
+        columns = TABLE[table].column_names
+        unknown = set(values) - set(columns)
+        if unknown:
+            raise KeyError(f"{table} has no column {sorted(unknown)}")
+        self.tables[table].append({name: text(values.get(name)) for name in columns})
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in self.tables.items()}

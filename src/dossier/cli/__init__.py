@@ -1,9 +1,8 @@
 """The ``dossier`` command line: parses arguments and hands over; no logic lives here.
 
 One module per command (``render``, ``batch``, ``mail``, ``notebook``, ``ingest`` for
-``import``, and ``data`` for
-``check``, ``init-mapping`` and ``demo-data``); the options they share in
-``options``. May import every stage; nothing imports it.
+``import``, and ``data`` for ``check``, ``init-mapping`` and ``demo-data``); the options
+they share in ``options``. May import every stage; nothing imports it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,236 @@
+"""``dossier import oparl``: a local OParl server's body read into a data folder, in full and then
+only what changed; a busy, refusing or foreign server; an import stopped half way."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from oparl_server import OParlData, OParlServer, city
+
+from dossier.cli import main
+from dossier.ingest.oparl import import_oparl
+from dossier.ingest.oparl_client import ClientSettings
+from dossier.ingest.oparl_map import RESULT_KINDS, first_match
+
+FAST = ClientSettings(backoff=0.01, retries=3, timeout=10)
+TODAY = dt.date(2026, 12, 1)
+
+
+def rows(folder: Path, table: str) -> list[dict[str, str]]:
+    with open(folder / f"{table}.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def described(folder: Path) -> dict:
+    return json.loads((folder / "import.json").read_text(encoding="utf-8"))
+
+
+def snapshot_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def server():
+    data = OParlData(page_size=5)
+    served = OParlServer(data)
+    city(data, papers=24, meetings=10, items=6)
+    with served as url:
+        yield data, url
+
+
+def test_a_body_is_read_page_after_page_into_a_checked_data_folder(server, tmp_path, capsys):
+    data, url = server
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    papers = sorted(data.objects["paper"].values(), key=lambda p: p["id"])
+    # Every page of every list was asked for, by links.next.
+    assert sum("/body/1/paper?page=" in r for r in data.requests) == -(-len(papers) // 5) - 1
+    cases = {row["case_id"]: row for row in rows(out, "cases")}
+    first = papers[0]
+    assert cases[first["reference"]]["title"] == first["name"]
+    assert cases[first["reference"]]["opened"] == first["date"]
+    assert cases[first["reference"]]["responsible"] == "Dezernat III – Planen und Bauen"
+    events = [e for e in rows(out, "events") if e["case_id"] == first["reference"]]
+    consultation = first["consultation"][0]
+    meeting = data.objects["meeting"][consultation["meeting"]]
+    item = next(i for i in meeting["agendaItem"] if i["id"] == consultation["agendaItem"])
+    event = next(e for e in events if e["event_id"] == consultation["id"])
+    assert event["date"] == meeting["start"][:10]
+    assert event["decision_ref"] == item["number"]
+    assert event["kind"] == first_match(item["result"], RESULT_KINDS, "other")
+    forum = data.objects["organization"][meeting["organization"][0]]["shortName"]
+    assert {"meeting_id": f"{forum} {meeting['start'][:10]}", "item": item["number"],
+            "case_id": first["reference"], "title": item["name"], "proposal": ""} in rows(out, "agenda")
+    assert any(r["link"] == first["mainFile"]["accessUrl"] for r in rows(out, "documents"))
+    assert (out / "dossier.toml").read_text(encoding="utf-8").endswith('[data]\nlang = "de"\n')
+    report = described(out)
+    assert report["standard"] == "OParl" and report["version"] == "1.1" and report["read"] == "full"
+    assert report["counts"]["cases"] == len(papers)
+    capsys.readouterr()
+    assert main(["check", "--data", str(out)]) == 0
+    assert f"Data folder OK: {out}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("result, kind", [
+    ("ungeändert beschlossen", "decided"), ("abgelehnt", "decided"), ("vertagt", "tabled"),
+    ("zurückverwiesen an den Ausschuss", "referred_back"), ("zur Kenntnis genommen", "presented"),
+    ("einstimmig empfohlen", "proposal"), ("zurückgezogen", "withdrawn"), ("Sonstiges", "other"),
+])  # fmt: skip
+def test_an_agenda_items_result_gives_the_events_kind(result, kind):
+    assert first_match(result, RESULT_KINDS, "other") == kind
+
+
+def test_a_busy_server_is_asked_again(server, tmp_path):
+    data, url = server
+    busy = "/oparl/body/1/paper?page=2"
+    data.fail_once.add(busy)
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    assert data.requests.count(busy) == 2
+    assert described(out)["retried"] == 1
+    assert len(rows(out, "cases")) == len(data.objects["paper"])
+
+
+def test_the_second_import_takes_in_only_what_changed(server, tmp_path):
+    data, url = server
+    out = tmp_path / "city"
+    import_oparl(url, out, settings=FAST, progress=False, today=TODAY)
+    before = {row["case_id"]: row for row in rows(out, "cases")}
+    papers = sorted(data.objects["paper"].values(), key=lambda p: p["id"])
+    changed, gone = papers[1], papers[2]
+    data.put("paper", {**changed, "name": "Neuer Titel der Vorlage"})
+    data.delete("paper", gone["id"])
+    data.requests.clear()
+    import_oparl(url, out, settings=FAST, progress=False, today=TODAY)
+    # Only the changes were asked for, and only they came.
+    lists = [r for r in data.requests if "/body/1/" in r]
+    assert lists and all("modified_since=" in r for r in lists)
+    assert described(out)["read"].startswith("changes since ")
+    after = {row["case_id"]: row for row in rows(out, "cases")}
+    assert after[changed["reference"]]["title"] == "Neuer Titel der Vorlage"
+    assert gone["reference"] not in after
+    assert not any(e["case_id"] == gone["reference"] for e in rows(out, "events"))
+    for case_id in set(after) - {changed["reference"]}:
+        assert after[case_id] == before[case_id]
+
+
+def test_an_oparl_1_0_server_is_read_in_full_every_time(tmp_path):
+    data = OParlData(version="1.0", page_size=5)
+    with OParlServer(data) as url:
+        city(data, papers=8, meetings=4, items=4)
+        out = tmp_path / "city"
+        import_oparl(url, out, settings=FAST, progress=False, today=TODAY)
+        gone = sorted(data.objects["paper"])[0]
+        reference = data.objects["paper"][gone]["reference"]
+        del data.objects["paper"][gone]  # a 1.0 server may simply drop it
+        data.requests.clear()
+        import_oparl(url, out, settings=FAST, progress=False, today=TODAY)
+    assert not any("modified_since" in r for r in data.requests)
+    assert described(out)["version"] == "1.0" and described(out)["read"] == "full"
+    assert reference not in {row["case_id"] for row in rows(out, "cases")}
+
+
+def test_what_real_data_repeats_or_lacks_is_merged_or_left_out_with_a_note(server, tmp_path):
+    data, url = server
+    papers = sorted(data.objects["paper"].values(), key=lambda p: p["id"])
+    papers[0]["reference"] = ""
+    papers[1]["consultation"].append(dict(papers[1]["consultation"][0]))
+    papers[2]["date"] = None
+    papers[4]["reference"] = papers[3]["reference"]
+    consultation = papers[10]["consultation"][0]
+    meeting = data.objects["meeting"][consultation["meeting"]]
+    numbered = next(i for i in meeting["agendaItem"] if i["id"] == consultation["agendaItem"])
+    numbered["number"] = ""
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    report = described(out)
+    left_out = {(e["source"], e["reason"]) for e in report["left_out"]}
+    assert (papers[0]["id"], "it has no reference (the case ID)") in left_out
+    assert (papers[2]["id"], "it has no date") in left_out
+    assert any(s == papers[4]["id"] and "is that of" in r for s, r in left_out)
+    merged = {(e["source"], e["reason"]) for e in report["merged"]}
+    assert (papers[1]["consultation"][0]["id"], "listed twice in its paper; taken once") in merged
+    assert any(s == numbered["id"] and "no number" in r for s, r in merged)
+    assert sum(e["event_id"] == papers[1]["consultation"][0]["id"] for e in rows(out, "events")) == 1
+    assert main(["check", "--data", str(out)]) in (0, 1)
+
+
+def test_a_server_that_does_not_speak_oparl_is_named_and_nothing_is_written(server, tmp_path, capsys):
+    _, url = server
+    foreign = url + "not-oparl"
+    assert main(["import", "oparl", foreign, "--out", str(tmp_path / "city"), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert foreign in error and "not OParl" in error and "text/html" in error
+    assert not (tmp_path / "city").exists()
+    assert main(["import", "oparl", url + "nowhere", "--out", str(tmp_path / "city")]) == 2
+    assert "refused (HTTP 404" in capsys.readouterr().err
+
+
+def test_a_failed_import_leaves_the_previous_folder_as_it_was(server, tmp_path, capsys):
+    data, url = server
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    before = snapshot_of(out)
+    data.put("paper", {**next(iter(data.objects["paper"].values())), "name": "Geändert"})
+    always_busy = OParlData(page_size=5)
+    with OParlServer(always_busy) as busy_url:
+        always_busy.fail_once.update({"/oparl/"})
+        assert main(["import", "oparl", busy_url, "--out", str(out), "--retries", "0", "--quiet"]) == 2
+    assert "no answer after 1 tries (last: HTTP 503" in capsys.readouterr().err
+    assert snapshot_of(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["city"]
+
+
+def test_an_interrupted_import_leaves_the_previous_folder_as_it_was(server, tmp_path):
+    data, url = server
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    before = snapshot_of(out)
+    data.put("paper", {**next(iter(data.objects["paper"].values())), "name": "Geändert"})
+    data.hold = "/oparl/body/1/paper"
+    run = subprocess.Popen([sys.executable, "-m", "dossier.cli", "import", "oparl", url, "--out", str(out),
+                            "--quiet"], stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    try:
+        while not data.waiting.wait(0.5):  # the import is asking for the papers: stop it there
+            assert run.poll() is None, run.stderr.read()
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(60) == 128 + signal.SIGTERM
+    finally:
+        data.release.set()
+        if run.poll() is None:
+            run.kill()
+    assert "dossier: terminated" in run.stderr.read()
+    assert snapshot_of(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["city"]
+
+
+def test_a_folder_that_fails_while_written_leaves_the_previous_one(server, tmp_path, monkeypatch, capsys):
+    from dossier.ingest import folder
+
+    _, url = server
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    before = snapshot_of(out)
+    write_into = folder._write_into
+
+    def disk_full_at_the_end(staging, *args):
+        write_into(staging, *args)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(folder, "_write_into", disk_full_at_the_end)
+    assert main(["import", "oparl", url, "--out", str(out), "--quiet"]) == 2
+    assert f"{out}: cannot write the data folder (No space left on device)" in capsys.readouterr().err
+    assert snapshot_of(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["city"]
+
+
+def test_an_out_folder_that_an_import_did_not_write_is_refused(server, tmp_path, capsys):
+    _, url = server
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["import", "oparl", url, "--out", str(tmp_path / "mine"), "--quiet"]) == 2
+    assert "holds files that `dossier import` did not write" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]

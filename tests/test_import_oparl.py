@@ -18,7 +18,8 @@ from oparl_server import OParlData, OParlServer, city
 from dossier.cli import main
 from dossier.ingest.oparl import import_oparl
 from dossier.ingest.oparl_client import ClientSettings
-from dossier.ingest.oparl_map import RESULT_KINDS, first_match
+from dossier.ingest.oparl_map import RESULT_KINDS
+from dossier.ingest.rows import first_match
 
 FAST = ClientSettings(backoff=0.01, retries=3, timeout=10)
 TODAY = dt.date(2026, 12, 1)
@@ -214,13 +215,13 @@ def test_a_folder_that_fails_while_written_leaves_the_previous_one(server, tmp_p
     _, url = server
     out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
     before = snapshot_of(out)
-    write_into = folder._write_into
+    finish = folder._finish
 
     def disk_full_at_the_end(staging, *args):
-        write_into(staging, *args)
+        finish(staging, *args)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(folder, "_write_into", disk_full_at_the_end)
+    monkeypatch.setattr(folder, "_finish", disk_full_at_the_end)
     assert main(["import", "oparl", url, "--out", str(out), "--quiet"]) == 2
     assert f"{out}: cannot write the data folder (No space left on device)" in capsys.readouterr().err
     assert snapshot_of(out) == before

@@ -10,16 +10,16 @@ replaced) is tidied, or put back, by the next import into the same folder.
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..data.contract import MAPPING_FILE, TABLE
+from ..data.contract import MAPPING_FILE
 from ..errors import OutputError, ParameterError
 from .rows import Rows
 
@@ -33,10 +33,8 @@ _BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 @dataclass
 class Imported:
-    """An import's result: the rows, where they came from, the data's language, what to keep."""
+    """What an import says besides its rows: the data's language, what to keep for the next one."""
 
-    rows: Rows
-    source: dict[str, object]
     lang: str | None = None
     #: Where ``lang`` comes from, for ``import.json`` ("--data-lang", the server's Content-Language…).
     lang_from: str = ""
@@ -69,11 +67,13 @@ def previous_state(out: Path, name: str) -> bytes | None:
         return None
 
 
-def write_folder(out: Path, imported: Imported, description: dict[str, object]) -> Path:
-    """Write ``imported`` as the data folder ``out``, replacing the previous one whole.
+@contextlib.contextmanager
+def staged(out: Path) -> Iterator[tuple[Path, Rows]]:
+    """A hidden sibling of ``out`` to write the new folder into, and the rows that go there.
 
-    ``description`` becomes ``import.json`` (the counts are added). Raises OutputError
-    when ``out`` is a file, or a folder holding anything but an earlier import.
+    Whatever ends the ``with`` block without :func:`publish` (an error, Ctrl-C) removes the
+    sibling and leaves ``out`` as it was. Raises OutputError when ``out`` is a file, or a
+    folder holding anything but an earlier import.
     """
     out = Path(out).absolute()
     _recover(out)
@@ -83,24 +83,30 @@ def write_folder(out: Path, imported: Imported, description: dict[str, object]) 
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-{os.getpid()}-", dir=out.parent))
     except OSError as exc:
         raise OutputError(f"{out.parent}: cannot write the data folder there ({exc.strerror})") from None
+    rows = None
     try:
-        _write_into(staging, imported, description)
-        _replace(out, staging)
+        rows = Rows(staging)
+        yield staging, rows
     except OSError as exc:
         raise OutputError(f"{out}: cannot write the data folder ({exc.strerror or exc})") from None
     finally:
+        if rows is not None:
+            rows.close()
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish(out: Path, staging: Path, rows: Rows, imported: Imported,
+            description: dict[str, object]) -> Path:  # fmt: skip
+    """Finish the folder in ``staging`` (``import.json``, ``dossier.toml``, the state) and put it
+    in place of ``out``, whole; ``description`` becomes ``import.json`` with the counts added."""
+    out = Path(out).absolute()
+    rows.close()
+    _finish(staging, rows, imported, description)
+    _replace(out, staging)
     return out
 
 
-def _write_into(folder: Path, imported: Imported, description: dict[str, object]) -> None:
-    rows = imported.rows
-    for name, table_rows in rows.tables.items():
-        table = TABLE[name]
-        with open(folder / table.file, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(table.column_names)
-            writer.writerows([row[column] for column in table.column_names] for row in table_rows)
+def _finish(folder: Path, rows: Rows, imported: Imported, description: dict[str, object]) -> None:
     described = {
         **description,
         "counts": rows.counts(),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SourceError
-from .folder import Imported, previous_state, write_folder
+from .folder import Imported, previous_state, publish, staged
 from .oparl_client import ClientSettings, OParlClient, check_url
 from .oparl_map import to_rows
 
@@ -241,7 +241,6 @@ def import_oparl(url: str, out: Path, *, body: str | None = None, data_lang: str
             snapshot, mode = read_body(client, chosen, version, previous, shown)
         finally:
             shown.close()
-        rows = to_rows(snapshot.objects, today or dt.date.today())
         lang, lang_from = _language(data_lang, client.content_language)
         described = {
             "standard": "OParl", "version": version, "source": url, "body": chosen["id"],
@@ -251,8 +250,10 @@ def import_oparl(url: str, out: Path, *, body: str | None = None, data_lang: str
         }  # fmt: skip
     print(f"dossier import: read {', '.join(f'{n} {k}' for k, n in shown.counts.items())} "
           f"({mode}; {client.requests} requests, {client.retried} retried)", file=sys.stderr)  # fmt: skip
-    imported = Imported(rows, described, lang, lang_from, {STATE_FILE: snapshot.to_bytes()})
-    return write_folder(out, imported, described)
+    with staged(out) as (staging, rows):
+        to_rows(snapshot.objects, today or dt.date.today(), rows)
+        imported = Imported(lang, lang_from, {STATE_FILE: snapshot.to_bytes()})
+        return publish(out, staging, rows, imported, described)
 
 
 def _language(given: str | None, served: str | None) -> tuple[str, str]:

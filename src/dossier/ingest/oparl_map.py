@@ -13,9 +13,8 @@ else changed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
-from .rows import Rows, day, minute, text
+from .rows import Rows, day, first_match, minute, text
 
 #: An agenda item's result, by a word it holds (lower case), to the event's kind; first match wins.
 RESULT_KINDS: tuple[tuple[str, str], ...] = (
@@ -77,11 +76,6 @@ MAIN_FILE_TYPES: tuple[tuple[str, str], ...] = (
 CLOSING_KINDS = ("decided", "withdrawn", "closed")
 
 
-def first_match(value: str, table: Iterable[tuple[str, str]], default: str) -> str:
-    folded = value.casefold()
-    return next((kind for word, kind in table if word in folded), default)
-
-
 def _urls(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -92,10 +86,10 @@ def _urls(value: object) -> list[str]:
 
 
 class _Mapping:
-    def __init__(self, objects: dict[str, dict[str, dict]], today: dt.date) -> None:
+    def __init__(self, objects: dict[str, dict[str, dict]], today: dt.date, rows: Rows) -> None:
         self.objects = objects
         self.today = today.isoformat()
-        self.rows = Rows()
+        self.rows = rows
         self.log = self.rows.log
         self.forum_of: dict[str, str] = {}
         self.meeting_of: dict[str, str] = {}
@@ -152,6 +146,7 @@ class _Mapping:
             else:
                 found.append((forum, when, meeting["id"], meeting))
         taken: set[str] = set()
+        self.meeting_order: dict[str, int] = {}
         for forum, when, url, meeting in sorted(found):
             meeting_id = base = f"{forum} {when[:10]}"
             number = 1
@@ -160,6 +155,7 @@ class _Mapping:
                 meeting_id = f"{base}-{number}"
             taken.add(meeting_id)
             self.meeting_of[url] = meeting_id
+            self.meeting_order[meeting_id] = len(self.meeting_order)
             state = "cancelled" if meeting.get("cancelled") else ("held" if when[:10] < self.today else "planned")
             location = meeting.get("location")
             self.rows.add("meetings", meeting_id=meeting_id, forum_id=forum, date=when,
@@ -279,7 +275,7 @@ class _Mapping:
                     self.rows.add("relations", case_id=case_id, related_case_id=other, relation=relation)
 
     def agenda(self) -> None:
-        order = {m: i for i, m in enumerate(r["meeting_id"] for r in self.rows.tables["meetings"])}
+        order = self.meeting_order
         items = []
         for url, meeting_id in self.meeting_of.items():
             for place, item in enumerate(self.objects["meeting"][url].get("agendaItem") or [], start=1):
@@ -300,6 +296,6 @@ class _Mapping:
             self.rows.add("agenda", **row)
 
 
-def to_rows(objects: dict[str, dict[str, dict]], today: dt.date) -> Rows:
-    """The contract's rows for a body's ``objects`` (by list and id), as of ``today``."""
-    return _Mapping(objects, today).run()
+def to_rows(objects: dict[str, dict[str, dict]], today: dt.date, rows: Rows | None = None) -> Rows:
+    """The contract's rows for a body's ``objects`` (by list and id), as of ``today``, added to ``rows``."""
+    return _Mapping(objects, today, rows if rows is not None else Rows()).run()

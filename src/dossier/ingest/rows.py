@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
 
 from ..data.contract import TABLE, TABLES
 from ..data.dates import FIRST_YEAR, LAST_YEAR
@@ -39,6 +43,12 @@ def minute(value: object) -> str | None:
     return f"{found} {match.group(2)}:{match.group(3)}" if match else found
 
 
+def first_match(value: str, table: Iterable[tuple[str, str]], default: str) -> str:
+    """What ``table`` gives for the first of its words that ``value`` holds (case-folded), else ``default``."""
+    folded = value.casefold()
+    return next((kind for word, kind in table if word in folded), default)
+
+
 def text(value: object) -> str:
     """A source value as one clean string ('' for none): whitespace kept inside, trimmed outside."""
     if value is None or isinstance(value, (dict, list)):
@@ -60,21 +70,41 @@ class ImportLog:
         self.merged.append({"what": what, "source": source, "reason": reason})
 
 
-@dataclass
 class Rows:
-    """Rows for each contract table, as text, in the contract's column order."""
+    """Rows for each contract table, as text in the contract's column order, written as they come.
 
-    tables: dict[str, list[dict[str, str]]] = field(
-        default_factory=lambda: {table.name: [] for table in TABLES}
-    )
-    log: ImportLog = field(default_factory=ImportLog)
+    Into ``folder`` (one CSV file per table, UTF-8) when one is given, so that a reader of a
+    large delivery keeps no row in memory; kept in :attr:`tables` otherwise.
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.log = ImportLog()
+        self.tables: dict[str, list[dict[str, str]]] = {table.name: [] for table in TABLES}
+        self._counts = dict.fromkeys(self.tables, 0)
+        self._files: dict[str, TextIO] = {}
+        self._writers: dict[str, Any] = {}
+        if folder is not None:
+            for table in TABLES:
+                handle = open(folder / table.file, "w", encoding="utf-8", newline="")  # noqa: SIM115
+                self._files[table.name] = handle
+                self._writers[table.name] = csv.writer(handle, lineterminator="\n")
+                self._writers[table.name].writerow(table.column_names)
 
     def add(self, table: str, **values: object) -> None:
         columns = TABLE[table].column_names
         unknown = set(values) - set(columns)
         if unknown:
             raise KeyError(f"{table} has no column {sorted(unknown)}")
-        self.tables[table].append({name: text(values.get(name)) for name in columns})
+        self._counts[table] += 1
+        if self._writers:
+            self._writers[table].writerow([text(values.get(name)) for name in columns])
+        else:
+            self.tables[table].append({name: text(values.get(name)) for name in columns})
 
     def counts(self) -> dict[str, int]:
-        return {name: len(rows) for name, rows in self.tables.items()}
+        return dict(self._counts)
+
+    def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+        self._files.clear()

@@ -235,3 +235,28 @@ def test_an_out_folder_that_an_import_did_not_write_is_refused(server, tmp_path,
     assert main(["import", "oparl", url, "--out", str(tmp_path / "mine"), "--quiet"]) == 2
     assert "holds files that `dossier import` did not write" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.kernel
+def test_an_imported_city_renders_and_the_next_batch_renders_only_what_changed(server, tmp_path):
+    data, url = server
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    chosen = [row["case_id"] for row in rows(out, "cases")][:3]
+    batch = ["batch", *chosen, "--data", str(out), "--out", str(tmp_path / "dossiers"),
+             "--format", "html", "--workers", "1", "--as-of", TODAY.isoformat()]  # fmt: skip
+
+    def statuses() -> dict[str, str]:
+        report = json.loads((tmp_path / "dossiers" / "batch-report.json").read_text(encoding="utf-8"))
+        return {d["case_id"]: d["status"] for d in report["dossiers"]}
+
+    assert main(batch) == 0
+    assert set(statuses().values()) == {"done"}
+    page = next((tmp_path / "dossiers").glob("*/*.html")).read_text(encoding="utf-8")
+    assert "Dezernat III – Planen und Bauen" in page
+    paper = next(p for p in data.objects["paper"].values() if p["reference"] == chosen[1])
+    data.put("paper", {**paper, "name": "Sanierung der Grundschule Nord, zweiter Bauabschnitt"})
+    import_oparl(url, out, settings=FAST, progress=False, today=TODAY)
+    assert main(batch) == 0
+    assert statuses() == {chosen[0]: "skipped", chosen[1]: "done", chosen[2]: "skipped"}
+    changed = (tmp_path / "dossiers" / chosen[1].replace("/", "-") / f"{chosen[1].replace('/', '-')}.html")
+    assert "zweiter Bauabschnitt" in changed.read_text(encoding="utf-8")

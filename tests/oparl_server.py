@@ -12,9 +12,10 @@ import datetime as dt
 import json
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 LISTS = ("organization", "meeting", "paper")
 
@@ -38,6 +39,8 @@ class OParlData:
     release: threading.Event = field(default_factory=threading.Event)
     requests: list[str] = field(default_factory=list)
     base: str = ""
+    #: Seconds the server takes to answer each request, as a real one building its pages does.
+    latency: float = 0.0
 
     def schema(self, kind: str) -> str:
         return f"https://schema.oparl.org/{self.version}/{kind}"
@@ -77,7 +80,7 @@ class OParlData:
             found = [o for o in found if dt.datetime.fromisoformat(o["modified"]) >= limit]
         pages = max(1, -(-len(found) // self.page_size))
         data = found[(number - 1) * self.page_size : number * self.page_size]
-        query_tail = f"&modified_since={since}" if since else ""
+        query_tail = f"&modified_since={quote(since, safe='')}" if since else ""
         links = {"first": self.url(f"body/1/{kind}?page=1{query_tail}")}
         if number < pages:
             links["next"] = self.url(f"body/1/{kind}?page={number + 1}{query_tail}")
@@ -103,6 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
         if data.hold and self.path.startswith(data.hold):
             data.waiting.set()
             data.release.wait()
+        if data.latency:
+            time.sleep(data.latency)
         path = parts.path.removeprefix("/oparl/").rstrip("/")
         query = parse_qs(parts.query)
         if path in ("", "/oparl"):
@@ -170,15 +175,18 @@ SUBJECTS = ("Bebauungsplan Nr. {n} „Am Mühlenbach“", "Sanierung der Grundsc
 
 
 def city(data: OParlData, *, papers: int, meetings: int, items: int = 20, seed: int = 1,
-         start: dt.date = dt.date(2019, 1, 14)) -> OParlData:  # fmt: skip
+         start: dt.date = dt.date(2019, 1, 14), end: dt.date = dt.date(2026, 1, 12),
+         dated_after_decision: bool = True) -> OParlData:  # fmt: skip
     """Fill ``data`` with a city's records in the shape of real OParl data.
 
-    ``meetings`` meetings of the organisations, weekly from ``start``, ``items`` agenda items
-    each (the first one with ``max(items, 60)``); ``papers`` papers, each consulted in one to
-    three meetings in order (the last decides), a main file and at times an attachment, some
-    related to an earlier paper. Real data's faults are in it too: a paper without a
-    reference, a consultation listed twice, agenda items without a number, a paper dated
-    after its decision.
+    ``meetings`` meetings of the organisations from ``start`` to ``end``, ``items`` agenda
+    items each; ``papers`` papers, each consulted in one to three meetings in order (the last
+    decides), a main file and at times an attachment, some related to an earlier paper. The
+    council's meeting on ``end`` (``meeting/1``) has 60 items: the 60 latest papers, each
+    recommended by a committee before, are decided there (without results when ``end`` is
+    after today: the meeting is ahead). Real data's faults are in it too: a paper without a
+    reference, a consultation listed twice, agenda items without a number, and (unless
+    ``dated_after_decision`` is false) a paper dated after its decision.
     """
     rng = random.Random(seed)
     when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -190,8 +198,8 @@ def city(data: OParlData, *, papers: int, meetings: int, items: int = 20, seed: 
     gremien = [o for o in orgs if o["organizationType"] == "Gremium"]
     slots: list[tuple[dict, dict]] = []
     for number in range(1, meetings + 1):
-        org = gremien[number % len(gremien)]
-        day = start + dt.timedelta(days=7 * (number // len(gremien)) + number % 5)
+        org = gremien[0] if number == 1 else gremien[number % len(gremien)]
+        day = end if number == 1 else start + dt.timedelta(days=(number - 1) * (end - start).days // meetings)
         meeting = {"id": data.url(f"meeting/{number}"), "name": f"{number}. Sitzung des Gremiums {org['shortName']}",
                    "start": f"{day.isoformat()}T17:00:00+01:00", "end": f"{day.isoformat()}T19:30:00+01:00",
                    "organization": [org["id"]], "location": {"description": "Rathaus, Ratssaal"},
@@ -203,7 +211,9 @@ def city(data: OParlData, *, papers: int, meetings: int, items: int = 20, seed: 
             meeting["agendaItem"].append(item)
             slots.append((meeting, item))
         data.put("meeting", meeting, when)
-    meetings_in_order = sorted(data.objects["meeting"].values(), key=lambda m: (m["start"], m["id"]))
+    council = data.objects["meeting"][data.url("meeting/1")]
+    meetings_in_order = sorted((m for m in data.objects["meeting"].values() if m is not council),
+                               key=lambda m: (m["start"], m["id"]))  # fmt: skip
     free = {m["id"]: [i for i in m["agendaItem"]] for m in meetings_in_order}
     for number in range(1, papers + 1):
         year = 2019 + number * 6 // max(papers, 1)
@@ -241,10 +251,31 @@ def city(data: OParlData, *, papers: int, meetings: int, items: int = 20, seed: 
                 "role": "Entscheidung" if last else "Vorberatung", "authoritative": last})  # fmt: skip
         first_day = first_day or start.isoformat()
         day = dt.date.fromisoformat(first_day) - dt.timedelta(days=rng.randint(7, 30))
-        if number % 1013 == 0:
+        if dated_after_decision and number % 1013 == 0:
             day = dt.date.fromisoformat(first_day) + dt.timedelta(days=3)  # dated after its meeting
         paper["date"] = day.isoformat()
         if number % 997 == 0:
             paper["consultation"].append(dict(paper["consultation"][0]))  # listed twice
         data.put("paper", paper, when)
+    _council_decides(data, council, end)
     return data
+
+
+def _council_decides(data: OParlData, council: dict, end: dt.date) -> None:
+    """The 60 latest papers decided at the council's meeting, recommended by a committee before."""
+    ahead = end > dt.date.today()
+    latest = sorted((p for p in data.objects["paper"].values() if p["consultation"]),
+                    key=lambda p: (p["consultation"][-1]["meeting"] and
+                                   data.objects["meeting"][p["consultation"][-1]["meeting"]]["start"], p["id"]))  # fmt: skip
+    for paper, item in zip(reversed(latest), council["agendaItem"], strict=False):
+        last = paper["consultation"][-1]
+        last.update(role="Vorberatung", authoritative=False)
+        meeting = data.objects["meeting"][last["meeting"]]
+        before = next(i for i in meeting["agendaItem"] if i["id"] == last["agendaItem"])
+        before["result"] = "einstimmig empfohlen"
+        item.update(name=paper["name"], consultation=data.url(f"consultation/{paper['id'].rsplit('/', 1)[-1]}-rat"))
+        if not ahead:
+            item["result"] = "ungeändert beschlossen"
+        paper["consultation"].append({"id": item["consultation"], "paper": paper["id"], "meeting": council["id"],
+                                      "agendaItem": item["id"], "organization": council["organization"],
+                                      "role": "Entscheidung", "authoritative": True})  # fmt: skip

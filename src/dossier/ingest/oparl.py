@@ -83,7 +83,8 @@ class Snapshot:
     def to_bytes(self) -> bytes:
         document = {"body": self.body, "version": self.version, "started": self.started,
                     "objects": {kind: list(found.values()) for kind, found in self.objects.items()}}  # fmt: skip
-        return gzip.compress(json.dumps(document, ensure_ascii=False).encode("utf-8"), compresslevel=3)
+        encoded = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return gzip.compress(encoded, compresslevel=1)
 
     @classmethod
     def from_bytes(cls, content: bytes) -> Snapshot | None:

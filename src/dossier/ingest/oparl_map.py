@@ -95,6 +95,9 @@ class _Mapping:
         self.meeting_of: dict[str, str] = {}
         self.case_of: dict[str, str] = {}  # paper URL → case ID
         self.paper_of_consultation: dict[str, str] = {}
+        self.agenda_item = {item["id"]: item for meeting in objects["meeting"].values()
+                            for item in meeting.get("agendaItem") or []
+                            if isinstance(item, dict) and isinstance(item.get("id"), str)}  # fmt: skip
 
     def run(self) -> Rows:
         self.forums()
@@ -234,8 +237,7 @@ class _Mapping:
         if meeting.get("cancelled"):
             self.log.leave_out("consultation", consultation["id"], "its meeting was cancelled")
             return None
-        item = next((i for i in meeting.get("agendaItem") or [] if isinstance(i, dict)
-                     and i.get("id") == consultation.get("agendaItem")), {})  # fmt: skip
+        item = self.agenda_item.get(text(consultation.get("agendaItem")), {})
         result = text(item.get("result"))
         kind = (first_match(result, RESULT_KINDS, "other") if result
                 else first_match(text(consultation.get("role")), ROLE_KINDS, "discussed"))  # fmt: skip

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..data.contract import TABLE, TABLES
+from ..data.contract import TABLES
 from ..data.dates import FIRST_YEAR, LAST_YEAR
 
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _MINUTE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})")
 
 
-def day(value: object) -> str | None:
-    """The day a source's date or date-time names, as ``YYYY-MM-DD``; None if it names none.
-
-    The day is the one written in the source (its own time zone), never moved to UTC.
-    """
-    if not isinstance(value, str):
-        return None
+@functools.lru_cache(maxsize=65536)
+def _day(value: str) -> str | None:
     match = _DAY.match(value.strip())
     if not match:
         return None
@@ -32,6 +28,14 @@ def day(value: object) -> str | None:
     except ValueError:
         return None
     return parsed.isoformat() if FIRST_YEAR <= parsed.year <= LAST_YEAR else None
+
+
+def day(value: object) -> str | None:
+    """The day a source's date or date-time names, as ``YYYY-MM-DD``; None if it names none.
+
+    The day is the one written in the source (its own time zone), never moved to UTC.
+    """
+    return _day(value) if isinstance(value, str) else None
 
 
 def minute(value: object) -> str | None:
@@ -51,6 +55,8 @@ def first_match(value: str, table: Iterable[tuple[str, str]], default: str) -> s
 
 def text(value: object) -> str:
     """A source value as one clean string ('' for none): whitespace kept inside, trimmed outside."""
+    if type(value) is str:
+        return (value.replace("\x00", "") if "\x00" in value else value).strip()
     if value is None or isinstance(value, (dict, list)):
         return ""
     return str(value).replace("\x00", "").strip()
@@ -68,6 +74,10 @@ class ImportLog:
 
     def merge(self, what: str, source: str, reason: str) -> None:
         self.merged.append({"what": what, "source": source, "reason": reason})
+
+
+_COLUMNS = {table.name: table.column_names for table in TABLES}
+_COLUMN_SETS = {name: frozenset(columns) for name, columns in _COLUMNS.items()}
 
 
 class Rows:
@@ -91,10 +101,9 @@ class Rows:
                 self._writers[table.name].writerow(table.column_names)
 
     def add(self, table: str, **values: object) -> None:
-        columns = TABLE[table].column_names
-        unknown = set(values) - set(columns)
-        if unknown:
-            raise KeyError(f"{table} has no column {sorted(unknown)}")
+        columns = _COLUMNS[table]
+        if not values.keys() <= _COLUMN_SETS[table]:
+            raise KeyError(f"{table} has no column {sorted(set(values) - _COLUMN_SETS[table])}")
         self._counts[table] += 1
         if self._writers:
             self._writers[table].writerow([text(values.get(name)) for name in columns])

@@ -73,26 +73,54 @@ def prune(obj: dict, fields: tuple[str, ...]) -> dict:
 
 @dataclass
 class Snapshot:
-    """What was read of one body: its objects by list and id, and when that read began."""
+    """What was read of one body: its objects by list and id, and when that read began.
+
+    Kept as gzipped JSON lines: a header (``body``, ``version``, ``started``), then one line
+    per object. The next import appends a gzip member of its own header and changes (an
+    object, or ``{"k": kind, "d": id}`` for one deleted) to the bytes it read, so a small
+    change costs a small write; once the lines are more than twice the objects, it is
+    written anew.
+    """
 
     body: str
     version: str
     started: str
     objects: dict[str, dict[str, dict]] = field(default_factory=lambda: {n: {} for n in LISTS})
+    #: Lines of the kept bytes this snapshot was read from (0: read from the server in full).
+    lines: int = 0
+    #: What this read changed, as lines to append: (kind, object or None, id).
+    changes: list[tuple[str, dict | None, str]] = field(default_factory=list)
 
-    def to_bytes(self) -> bytes:
-        document = {"body": self.body, "version": self.version, "started": self.started,
-                    "objects": {kind: list(found.values()) for kind, found in self.objects.items()}}  # fmt: skip
-        encoded = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return gzip.compress(encoded, compresslevel=1)
+    def header(self) -> bytes:
+        return _line({"body": self.body, "version": self.version, "started": self.started})
+
+    def to_bytes(self, previous: bytes | None = None) -> bytes:
+        """The snapshot to keep: ``previous`` with this read's changes appended, or written anew."""
+        live = sum(len(found) for found in self.objects.values())
+        if previous and self.lines and self.lines + len(self.changes) <= 2 * live + 100:
+            added = [_line({"k": k, "o": obj} if obj is not None else {"k": k, "d": ident})
+                     for k, obj, ident in self.changes]  # fmt: skip
+            return previous + gzip.compress(self.header() + b"".join(added), compresslevel=1)
+        lines = [_line({"k": kind, "o": obj}) for kind, found in self.objects.items() for obj in found.values()]
+        return gzip.compress(self.header() + b"".join(lines), compresslevel=1)
 
     @classmethod
     def from_bytes(cls, content: bytes) -> Snapshot | None:
         try:
-            document = json.loads(gzip.decompress(content))
-            objects = {kind: {obj["id"]: obj for obj in document["objects"][kind]} for kind in LISTS}
-            return cls(document["body"], document["version"], document["started"], objects)
-        except (OSError, ValueError, KeyError, TypeError, EOFError):
+            lines = gzip.decompress(content).splitlines()
+            head = json.loads(lines[0])
+            snapshot = cls(head["body"], head["version"], head["started"], lines=len(lines))
+            objects = snapshot.objects
+            for raw in lines[1:]:
+                entry = json.loads(raw)
+                if "started" in entry:
+                    snapshot.started = entry["started"]
+                elif "o" in entry:
+                    objects[entry["k"]][entry["o"]["id"]] = entry["o"]
+                else:
+                    objects[entry["k"]].pop(entry["d"], None)
+            return snapshot
+        except (OSError, ValueError, KeyError, TypeError, EOFError, IndexError, AttributeError):
             return None  # unreadable: the import reads the body in full
 
     def take(self, kind: str, obj: object) -> None:
@@ -101,8 +129,14 @@ class Snapshot:
             return
         if obj.get("deleted"):
             self.objects[kind].pop(obj["id"], None)
+            self.changes.append((kind, None, obj["id"]))
         else:
-            self.objects[kind][obj["id"]] = prune(obj, KEEP[kind])
+            kept = self.objects[kind][obj["id"]] = prune(obj, KEEP[kind])
+            self.changes.append((kind, kept, obj["id"]))
+
+
+def _line(document: dict) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
 def object_type(obj: dict, url: str) -> tuple[str, str]:
@@ -191,7 +225,7 @@ def read_body(client: OParlClient, body: dict, version: str, previous: Snapshot 
                    and previous.version == version == "1.1")  # fmt: skip
     snapshot = Snapshot(body["id"], version, started)
     if incremental:
-        snapshot.objects = previous.objects  # type: ignore[union-attr]
+        snapshot.objects, snapshot.lines = previous.objects, previous.lines  # type: ignore[union-attr]
     params = {"modified_since": previous.started} if incremental else None  # type: ignore[union-attr]
 
     stop, failures = threading.Event(), []
@@ -238,7 +272,8 @@ def import_oparl(url: str, out: Path, *, body: str | None = None, data_lang: str
     with OParlClient(settings) as client:
         try:
             chosen, version = find_body(client, url, body)
-            previous = Snapshot.from_bytes(previous_state(out, STATE_FILE) or b"")
+            kept = previous_state(out, STATE_FILE)
+            previous = Snapshot.from_bytes(kept or b"")
             snapshot, mode = read_body(client, chosen, version, previous, shown)
         finally:
             shown.close()
@@ -253,7 +288,7 @@ def import_oparl(url: str, out: Path, *, body: str | None = None, data_lang: str
           f"({mode}; {client.requests} requests, {client.retried} retried)", file=sys.stderr)  # fmt: skip
     with staged(out) as (staging, rows):
         to_rows(snapshot.objects, today or dt.date.today(), rows)
-        imported = Imported(lang, lang_from, {STATE_FILE: snapshot.to_bytes()})
+        imported = Imported(lang, lang_from, {STATE_FILE: snapshot.to_bytes(kept)})
         return publish(out, staging, rows, imported, described)
 
 

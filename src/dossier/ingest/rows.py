@@ -105,10 +105,11 @@ class Rows:
         if not values.keys() <= _COLUMN_SETS[table]:
             raise KeyError(f"{table} has no column {sorted(set(values) - _COLUMN_SETS[table])}")
         self._counts[table] += 1
+        row = [text(values[name]) if name in values else "" for name in columns]
         if self._writers:
-            self._writers[table].writerow([text(values.get(name)) for name in columns])
+            self._writers[table].writerow(row)
         else:
-            self.tables[table].append({name: text(values.get(name)) for name in columns})
+            self.tables[table].append(dict(zip(columns, row, strict=True)))
 
     def counts(self) -> dict[str, int]:
         return dict(self._counts)

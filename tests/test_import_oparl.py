@@ -260,3 +260,13 @@ def test_an_imported_city_renders_and_the_next_batch_renders_only_what_changed(s
     assert statuses() == {chosen[0]: "skipped", chosen[1]: "done", chosen[2]: "skipped"}
     changed = (tmp_path / "dossiers" / chosen[1].replace("/", "-") / f"{chosen[1].replace('/', '-')}.html")
     assert "zweiter Bauabschnitt" in changed.read_text(encoding="utf-8")
+
+
+def test_a_language_the_server_gives_is_taken_only_when_it_is_a_language_tag(tmp_path):
+    from dossier.ingest.oparl import _language
+
+    assert _language(None, "de-DE") == ("de-DE", "the server's Content-Language")
+    assert _language(None, 'de"\n[mail]\nhost = "evil"')[0] == "de"
+    assert _language("sv", "de") == ("sv", "--data-lang")
+    assert main(["import", "oparl", "http://127.0.0.1:9/", "--out", str(tmp_path / "x"),
+                 "--data-lang", "deutsch!"]) == 2  # fmt: skip

@@ -16,7 +16,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from ..errors import SourceError
-from .folder import Imported, publish, staged
+from .folder import Imported, is_language_tag, publish, staged
 from .rows import Rows, day, first_match, text
 from .xml_stream import attribute, child, child_text, children, local, namespace, stream
 
@@ -338,7 +338,7 @@ def import_fgs(path: Path, out: Path, *, data_lang: str | None = None) -> Path:
         collector = _Collector(rows)
         read = [_read_file(file, collector) for file in files]
         collector.finish()
-        declared = {str(f["lang"]) for f in read if f["lang"]}
+        declared = {str(f["lang"]) for f in read if is_language_tag(f["lang"])}
         if data_lang:
             lang, lang_from = data_lang, "--data-lang"
         elif len(declared) == 1:

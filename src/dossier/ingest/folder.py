@@ -42,17 +42,23 @@ class Imported:
     state: dict[str, bytes] = field(default_factory=dict)
 
 
-def language_tag(value: str) -> str:
-    """``value`` checked as a BCP 47 language tag (``de``, ``sv``, ``de-CH``); raise ParameterError."""
+def is_language_tag(value: object) -> bool:
+    """True for a BCP 47 language tag whose language Babel knows (``de``, ``sv``, ``de-CH``)."""
     from babel import Locale, UnknownLocaleError
 
-    tag = value.strip()
-    if _BCP47.fullmatch(tag):
-        try:
-            Locale.parse(tag.split("-")[0].lower())
-            return tag
-        except (UnknownLocaleError, ValueError):
-            pass
+    if not isinstance(value, str) or not _BCP47.fullmatch(value):
+        return False
+    try:
+        Locale.parse(value.split("-")[0].lower())
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
+
+
+def language_tag(value: str) -> str:
+    """``value`` checked as a BCP 47 language tag (``de``, ``sv``, ``de-CH``); raise ParameterError."""
+    if is_language_tag(value.strip()):
+        return value.strip()
     raise ParameterError(
         f"--data-lang {value!r} is not a language tag: use BCP 47, e.g. de, sv, en or de-CH"
     )
@@ -117,10 +123,10 @@ def _finish(folder: Path, rows: Rows, imported: Imported, description: dict[str,
     (folder / IMPORT_FILE).write_text(
         json.dumps(described, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
-    if imported.lang:
+    if imported.lang and is_language_tag(imported.lang):
         (folder / MAPPING_FILE).write_text(
             "# Written by `dossier import`: the language of the source's own text (BCP 47).\n"
-            f'[data]\nlang = "{imported.lang}"\n',
+            f"[data]\nlang = {json.dumps(imported.lang)}\n",
             encoding="utf-8",
         )
     if imported.state:

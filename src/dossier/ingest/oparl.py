@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SourceError
-from .folder import Imported, previous_state, publish, staged
+from .folder import Imported, is_language_tag, previous_state, publish, staged
 from .oparl_client import ClientSettings, OParlClient, check_url
 from .oparl_map import to_rows
 
@@ -295,6 +295,6 @@ def import_oparl(url: str, out: Path, *, body: str | None = None, data_lang: str
 def _language(given: str | None, served: str | None) -> tuple[str, str]:
     if given:
         return given, "--data-lang"
-    if served:
+    if served and is_language_tag(served):
         return served, "the server's Content-Language"
     return "de", "assumed: OParl is the standard of German councils (give --data-lang to say otherwise)"

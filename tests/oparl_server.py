@@ -33,6 +33,14 @@ class OParlData:
     page_size: int = 20
     #: Paths (with query) answered 503 once each.
     fail_once: set[str] = field(default_factory=set)
+    #: The status ``fail_once`` answers with (503, 429, …).
+    fail_status: int = 503
+    #: Paths whose connection is dropped, without an answer, once each.
+    drop_once: set[str] = field(default_factory=set)
+    #: The most requests that were under way at once.
+    most_at_once: int = 0
+    _at_once: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     #: A path whose answer waits for ``release``; ``waiting`` is set when it is asked.
     hold: str | None = None
     waiting: threading.Event = field(default_factory=threading.Event)
@@ -97,12 +105,27 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        data = self.data
+        with data._lock:
+            data._at_once += 1
+            data.most_at_once = max(data.most_at_once, data._at_once)
+        try:
+            self._answer()
+        finally:
+            with data._lock:
+                data._at_once -= 1
+
+    def _answer(self) -> None:
         parts = urlsplit(self.path)
         data = self.data
         data.requests.append(self.path)
+        if self.path in data.drop_once:
+            data.drop_once.discard(self.path)
+            self.close_connection = True
+            return
         if self.path in data.fail_once:
             data.fail_once.discard(self.path)
-            return self._send(503, b"busy", "text/plain", {"Retry-After": "0"})
+            return self._send(data.fail_status, b"busy", "text/plain", {"Retry-After": "0"})
         if data.hold and self.path.startswith(data.hold):
             data.waiting.set()
             data.release.wait()

@@ -88,14 +88,65 @@ def test_an_agenda_items_result_gives_the_events_kind(result, kind):
     assert first_match(result, RESULT_KINDS, "other") == kind
 
 
-def test_a_busy_server_is_asked_again(server, tmp_path):
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_busy_server_is_asked_again(server, tmp_path, status):
     data, url = server
     busy = "/oparl/body/1/paper?page=2"
     data.fail_once.add(busy)
+    data.fail_status = status
     out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
     assert data.requests.count(busy) == 2
     assert described(out)["retried"] == 1
     assert len(rows(out, "cases")) == len(data.objects["paper"])
+
+
+def test_a_dropped_connection_is_asked_again(server, tmp_path):
+    data, url = server
+    dropped = "/oparl/body/1/meeting"
+    data.drop_once.add(dropped)
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    assert data.requests.count(dropped) == 2
+    assert described(out)["retried"] == 1
+    assert len(rows(out, "meetings")) == len(data.objects["meeting"])
+
+
+def test_no_more_requests_are_under_way_at_once_than_the_cap(server, tmp_path):
+    data, url = server
+    data.latency = 0.05  # each answer takes a while: the three lists' readers overlap
+    import_oparl(url, tmp_path / "one", settings=ClientSettings(parallel=1), progress=False, today=TODAY)
+    assert data.most_at_once == 1
+    data.most_at_once = 0
+    import_oparl(url, tmp_path / "three", settings=ClientSettings(parallel=3), progress=False, today=TODAY)
+    assert data.most_at_once <= 3
+
+
+def test_on_a_terminal_a_progress_bar_counts_what_was_read(server, tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    _, url = server
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal's size
+    run = subprocess.run([sys.executable, "-m", "dossier.cli", "import", "oparl", url, "--out",
+                          str(tmp_path / "city")], stderr=follower, stdout=subprocess.PIPE, timeout=120)  # fmt: skip
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert run.returncode == 0
+    screen = shown.decode("utf-8", "replace")
+    papers, meetings = len(server[0].objects["paper"]), len(server[0].objects["meeting"])
+    assert "OParl" in screen and f"paper {papers}" in screen and f"meeting {meetings}" in screen
+    assert f"/{papers + meetings + 9}" in screen  # the total, from each list's totalElements
 
 
 def test_the_second_import_takes_in_only_what_changed(server, tmp_path):

@@ -212,28 +212,7 @@ def city(data: OParlData, *, papers: int, meetings: int, items: int = 20, seed: 
     ``dated_after_decision`` is false) a paper dated after its decision.
     """
     rng = random.Random(seed)
-    when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    orgs = []
-    for number, (short, name, kind, classification) in enumerate(ORGANISATIONS, start=1):
-        orgs.append(data.put("organization", {"id": data.url(f"organization/{number}"), "name": name,
-                                              "shortName": short, "organizationType": kind,
-                                              "classification": classification}, when))  # fmt: skip
-    gremien = [o for o in orgs if o["organizationType"] == "Gremium"]
-    slots: list[tuple[dict, dict]] = []
-    for number in range(1, meetings + 1):
-        org = gremien[0] if number == 1 else gremien[number % len(gremien)]
-        day = end if number == 1 else start + dt.timedelta(days=(number - 1) * (end - start).days // meetings)
-        meeting = {"id": data.url(f"meeting/{number}"), "name": f"{number}. Sitzung des Gremiums {org['shortName']}",
-                   "start": f"{day.isoformat()}T17:00:00+01:00", "end": f"{day.isoformat()}T19:30:00+01:00",
-                   "organization": [org["id"]], "location": {"description": "Rathaus, Ratssaal"},
-                   "cancelled": number % 97 == 0, "agendaItem": []}  # fmt: skip
-        for place in range(1, (max(items, 60) if number == 1 else items) + 1):
-            item = {"id": data.url(f"agendaitem/{number}-{place}"), "meeting": meeting["id"],
-                    "number": "" if (number * place) % 211 == 0 else f"Ö {place}",
-                    "name": "", "public": True}  # fmt: skip
-            meeting["agendaItem"].append(item)
-            slots.append((meeting, item))
-        data.put("meeting", meeting, when)
+    orgs = _calendar(data, meetings, items, start, end)
     council = data.objects["meeting"][data.url("meeting/1")]
     meetings_in_order = sorted((m for m in data.objects["meeting"].values() if m is not council),
                                key=lambda m: (m["start"], m["id"]))  # fmt: skip
@@ -279,9 +258,35 @@ def city(data: OParlData, *, papers: int, meetings: int, items: int = 20, seed: 
         paper["date"] = day.isoformat()
         if number % 997 == 0:
             paper["consultation"].append(dict(paper["consultation"][0]))  # listed twice
-        data.put("paper", paper, when)
+        data.put("paper", paper, WHEN)
     _council_decides(data, council, end)
     return data
+
+
+WHEN = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def _calendar(data: OParlData, meetings: int, items: int, start: dt.date, end: dt.date) -> list[dict]:
+    """The organisations, and their meetings with empty agenda items; the organisations."""
+    orgs = []
+    for number, (short, name, kind, classification) in enumerate(ORGANISATIONS, start=1):
+        orgs.append(data.put("organization", {"id": data.url(f"organization/{number}"), "name": name,
+                                              "shortName": short, "organizationType": kind,
+                                              "classification": classification}, WHEN))  # fmt: skip
+    gremien = [o for o in orgs if o["organizationType"] == "Gremium"]
+    for number in range(1, meetings + 1):
+        org = gremien[0] if number == 1 else gremien[number % len(gremien)]
+        day = end if number == 1 else start + dt.timedelta(days=(number - 1) * (end - start).days // meetings)
+        meeting = {"id": data.url(f"meeting/{number}"), "name": f"{number}. Sitzung des Gremiums {org['shortName']}",
+                   "start": f"{day.isoformat()}T17:00:00+01:00", "end": f"{day.isoformat()}T19:30:00+01:00",
+                   "organization": [org["id"]], "location": {"description": "Rathaus, Ratssaal"},
+                   "cancelled": number % 97 == 0, "agendaItem": []}  # fmt: skip
+        for place in range(1, (max(items, 60) if number == 1 else items) + 1):
+            meeting["agendaItem"].append({"id": data.url(f"agendaitem/{number}-{place}"), "meeting": meeting["id"],
+                                          "number": "" if (number * place) % 211 == 0 else f"Ö {place}",
+                                          "name": "", "public": True})  # fmt: skip
+        data.put("meeting", meeting, WHEN)
+    return orgs
 
 
 def _council_decides(data: OParlData, council: dict, end: dt.date) -> None:

@@ -70,6 +70,8 @@ def test_a_body_is_read_page_after_page_into_a_checked_data_folder(server, tmp_p
     assert {"meeting_id": f"{forum} {meeting['start'][:10]}", "item": item["number"],
             "case_id": first["reference"], "title": item["name"], "proposal": ""} in rows(out, "agenda")
     assert any(r["link"] == first["mainFile"]["accessUrl"] for r in rows(out, "documents"))
+    states = {r["meeting_id"]: r["state"] for r in rows(out, "meetings")}
+    assert states[f"{forum} {meeting['start'][:10]}"] == ("cancelled" if meeting["cancelled"] else "held")
     assert (out / "dossier.toml").read_text(encoding="utf-8").endswith('[data]\nlang = "de"\n')
     report = described(out)
     assert report["standard"] == "OParl" and report["version"] == "1.1" and report["read"] == "full"
@@ -321,3 +323,15 @@ def test_a_language_the_server_gives_is_taken_only_when_it_is_a_language_tag(tmp
     assert _language("sv", "de") == ("sv", "--data-lang")
     assert main(["import", "oparl", "http://127.0.0.1:9/", "--out", str(tmp_path / "x"),
                  "--data-lang", "deutsch!"]) == 2  # fmt: skip
+
+
+def test_a_meetings_state_is_what_the_server_says_else_its_day_tells(server, tmp_path):
+    data, url = server
+    meetings = sorted((m for m in data.objects["meeting"].values() if not m["cancelled"]), key=lambda m: m["id"])
+    meetings[0]["meetingState"] = "eingeladen"
+    meetings[1]["meetingState"] = "durchgeführt"
+    meetings[2]["cancelled"] = True
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    by_title = {r["title"]: r["state"] for r in rows(out, "meetings")}
+    assert [by_title[m["name"]] for m in meetings[:4]] == [
+        "planned", "held", "cancelled", "held" if meetings[3]["start"][:10] < TODAY.isoformat() else "planned"]

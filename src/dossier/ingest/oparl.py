@@ -41,8 +41,8 @@ KEEP: dict[str, tuple[str, ...]] = {
     "paper": ("id", "type", "name", "reference", "date", "publishedDate", "paperType",
               "relatedPaper", "superordinatedPaper", "underDirectionOf", "mainFile",
               "auxiliaryFile", "consultation", "modified", "deleted"),
-    "meeting": ("id", "type", "name", "start", "end", "cancelled", "organization", "location",
-                "agendaItem", "modified", "deleted"),
+    "meeting": ("id", "type", "name", "start", "end", "cancelled", "meetingState", "organization",
+                "location", "agendaItem", "modified", "deleted"),
     "organization": ("id", "type", "name", "shortName", "organizationType", "classification",
                      "modified", "deleted"),
 }  # fmt: skip

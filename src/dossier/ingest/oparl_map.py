@@ -72,6 +72,10 @@ MAIN_FILE_TYPES: tuple[tuple[str, str], ...] = (
     ("vorlage", "proposal"), ("antrag", "proposal"), ("anfrage", "letter"),
     ("mitteilung", "report"), ("bericht", "report"),
 )  # fmt: skip
+#: A meeting's ``meetingState`` (OParl recommends terminiert, eingeladen, durchgeführt) to its state.
+MEETING_STATES: tuple[tuple[str, str], ...] = (
+    ("durchgeführt", "held"), ("terminiert", "planned"), ("eingeladen", "planned"),
+)
 #: Event kinds after which a paper's case counts as closed.
 CLOSING_KINDS = ("decided", "withdrawn", "closed")
 
@@ -159,7 +163,9 @@ class _Mapping:
             taken.add(meeting_id)
             self.meeting_of[url] = meeting_id
             self.meeting_order[meeting_id] = len(self.meeting_order)
-            state = "cancelled" if meeting.get("cancelled") else ("held" if when[:10] < self.today else "planned")
+            state = "cancelled" if meeting.get("cancelled") else first_match(
+                text(meeting.get("meetingState")), MEETING_STATES,
+                "held" if when[:10] < self.today else "planned")  # fmt: skip
             location = meeting.get("location")
             self.rows.add("meetings", meeting_id=meeting_id, forum_id=forum, date=when,
                           title=text(meeting.get("name")), state=state,

@@ -165,3 +165,14 @@ def test_a_delivery_streams_through_in_the_memory_of_one_case(tmp_path):
     base = int(subprocess.run([sys.executable, "-c", baseline], capture_output=True, text=True, check=True).stdout)
     assert len(rows(tmp_path / "data", "cases")) == 16_000
     assert peak - base < size / 4, f"read {size / 1e6:.0f} MB in {(peak - base) / 1e6:.0f} MB more than at rest"
+
+
+@pytest.mark.kernel
+def test_a_dossier_renders_from_an_imported_fgs_delivery(tmp_path):
+    out = imported(FIXTURES / "fgs1_namespaced.xml", tmp_path / "data", "--quiet")
+    assert main(["render", "RUN/168/2020", "--data", str(out), "--out", str(tmp_path / "dossiers"),
+                 "--format", "html", "--as-of", "2023-06-01", "--quiet"]) == 0  # fmt: skip
+    page = (tmp_path / "dossiers" / "RUN-168-2020" / "RUN-168-2020.html").read_text(encoding="utf-8")
+    for seen in ("Länsgemensam påverkansagenda", "Protokollsutdrag RUN 2021-02-18 § 12",
+                 "Anna Åberg, Avdelningen för regional utveckling", "RUN/136/2022"):
+        assert seen in page

@@ -335,3 +335,18 @@ def test_a_meetings_state_is_what_the_server_says_else_its_day_tells(server, tmp
     by_title = {r["title"]: r["state"] for r in rows(out, "meetings")}
     assert [by_title[m["name"]] for m in meetings[:4]] == [
         "planned", "held", "cancelled", "held" if meetings[3]["start"][:10] < TODAY.isoformat() else "planned"]
+
+
+def test_a_system_of_several_bodies_asks_which_one(tmp_path):
+    from dossier.errors import SourceError
+    from dossier.ingest.oparl import _choose
+
+    bodies = [{"id": "https://ris.example/oparl/body/1", "shortName": "Stadt", "name": "Stadt Musterstadt"},
+              {"id": "https://ris.example/oparl/body/2", "shortName": "Kreis", "name": "Kreis Muster"}]  # fmt: skip
+    assert _choose(bodies, "kreis", "URL") is bodies[1]
+    assert _choose(bodies, "1", "URL") is bodies[0]
+    assert _choose(bodies, "https://ris.example/oparl/body/2", "URL") is bodies[1]
+    with pytest.raises(SourceError, match=r"URL: choose one with --body of its 2 bodies: Stadt \(https://ris"):
+        _choose(bodies, None, "URL")
+    with pytest.raises(SourceError, match="--body 'Land' names none of its 2 bodies"):
+        _choose(bodies, "Land", "URL")

@@ -47,7 +47,9 @@ def add_import_parser(commands) -> argparse.ArgumentParser:
         sub.add_argument("--data-lang", default=None, metavar="TAG",
                          help="the language of the source's own text, BCP 47 (de, sv, de-CH); "
                               "default: what the source says, else the standard's country's")  # fmt: skip
-        sub.add_argument("--quiet", action="store_true", help="no progress bar")
+        sub.add_argument("--quiet", action="store_true",
+                         help="say nothing on stderr but errors (by default: a progress bar on a "
+                              "terminal, and a line on what was read)")  # fmt: skip
     return parser
 
 
@@ -66,6 +68,6 @@ def run_import(args: argparse.Namespace) -> int:
     else:
         from ..ingest.fgs import import_fgs
 
-        written = import_fgs(Path(args.path), out, data_lang=lang)
+        written = import_fgs(Path(args.path), out, data_lang=lang, progress=not args.quiet)
     print(written)
     return 0

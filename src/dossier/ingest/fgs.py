@@ -319,8 +319,10 @@ def _read_file(path: Path, collector: _Collector) -> dict[str, object]:
             "cases": cases, "lang": attribute(root, "lang")}  # fmt: skip
 
 
-def import_fgs(path: Path, out: Path, *, data_lang: str | None = None) -> Path:
+def import_fgs(path: Path, out: Path, *, data_lang: str | None = None, progress: bool = True) -> Path:
     """Import the FGS/ERMS delivery at ``path`` (an XML file, or a folder of them) into ``out``.
+
+    With ``progress``, a line on what was read (stderr).
 
     Raises SourceError for a file that is not FGS/ERMS, broken, or declares entities, and
     OutputError for an ``out`` that cannot take the folder; ``out`` then stays as it was.
@@ -348,6 +350,7 @@ def import_fgs(path: Path, out: Path, *, data_lang: str | None = None) -> Path:
         described = {"standard": "FGS Ärendehantering", "source": str(path), "imported_at": started,
                      "files": read}  # fmt: skip
         counts = rows.counts()
-        print(f"dossier import: read {len(files)} file(s): {counts['cases']} cases, {counts['events']} events",
-              file=sys.stderr)  # fmt: skip
+        if progress:
+            print(f"dossier import: read {len(files)} file(s): {counts['cases']} cases, "
+                  f"{counts['events']} events", file=sys.stderr)  # fmt: skip
         return publish(out, staging, rows, Imported(lang, lang_from), described)

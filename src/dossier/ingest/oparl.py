@@ -265,6 +265,9 @@ def import_oparl(url: str, out: Path, *, body: str | None = None, data_lang: str
                  today: dt.date | None = None) -> Path:  # fmt: skip
     """Import the OParl body at ``url`` into the data folder ``out``; its path.
 
+    With ``progress``, a bar on a terminal while the lists are read and a line on what was
+    read at the end (stderr).
+
     Raises SourceError for a server that refuses or is not OParl, OutputError for an
     ``out`` that cannot take the folder; in both cases ``out`` stays as it was.
     """
@@ -284,8 +287,9 @@ def import_oparl(url: str, out: Path, *, body: str | None = None, data_lang: str
             "received": {kind: len(found) for kind, found in snapshot.objects.items()},
             "requests": client.requests, "retried": client.retried,
         }  # fmt: skip
-    print(f"dossier import: read {', '.join(f'{n} {k}' for k, n in shown.counts.items())} "
-          f"({mode}; {client.requests} requests, {client.retried} retried)", file=sys.stderr)  # fmt: skip
+    if progress:
+        print(f"dossier import: read {', '.join(f'{n} {k}' for k, n in shown.counts.items())} "
+              f"({mode}; {client.requests} requests, {client.retried} retried)", file=sys.stderr)  # fmt: skip
     with staged(out) as (staging, rows):
         to_rows(snapshot.objects, today or dt.date.today(), rows)
         imported = Imported(lang, lang_from, {STATE_FILE: snapshot.to_bytes(kept)})

@@ -49,6 +49,8 @@ class OParlData:
     base: str = ""
     #: Seconds the server takes to answer each request, as a real one building its pages does.
     latency: float = 0.0
+    #: Seconds the server's clock (its Date header) is ahead of this machine's (behind: negative).
+    clock: float = 0.0
 
     def schema(self, kind: str) -> str:
         return f"https://schema.oparl.org/{self.version}/{kind}"
@@ -103,6 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return super().date_time_string(time.time() + self.data.clock if timestamp is None else timestamp)
 
     def do_GET(self) -> None:
         data = self.data

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from oparl_server import OParlData, OParlServer, city
@@ -350,3 +351,47 @@ def test_a_system_of_several_bodies_asks_which_one(tmp_path):
         _choose(bodies, None, "URL")
     with pytest.raises(SourceError, match="--body 'Land' names none of its 2 bodies"):
         _choose(bodies, "Land", "URL")
+
+
+def test_changes_are_asked_for_by_the_servers_clock_not_this_machines(server, tmp_path):
+    data, url = server
+    data.clock = -3600.0  # the server's clock is an hour behind
+    here = dt.datetime.now(dt.UTC)
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    started = dt.datetime.fromisoformat(described(out)["imported_at"])
+    assert started < here - dt.timedelta(minutes=30)
+    data.requests.clear()
+    import_oparl(url, out, settings=FAST, progress=False, today=TODAY)
+    asked = next(r for r in data.requests if "modified_since=" in r)
+    assert asked.endswith("modified_since=" + quote(started.isoformat(), safe=""))
+
+
+def test_kept_state_that_cannot_be_read_means_a_full_read(server, tmp_path):
+    from dossier.ingest.oparl import STATE_FILE, Snapshot
+
+    data, url = server
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    assert Snapshot.from_bytes(b"not gzip") is None
+    (out / ".import" / STATE_FILE).write_bytes(b"\x1f\x8b broken")
+    data.requests.clear()
+    import_oparl(url, out, settings=FAST, progress=False, today=TODAY)
+    assert described(out)["read"] == "full" and not any("modified_since" in r for r in data.requests)
+
+
+def test_the_kept_state_grows_by_the_changes_and_is_written_anew_when_it_has_grown_twice(server, tmp_path):
+    from dossier.ingest.oparl import STATE_FILE, Snapshot
+
+    data, url = server
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    state = out / ".import" / STATE_FILE
+    sizes, live = [state.stat().st_size], sum(len(v) for v in data.objects.values())
+    paper = sorted(data.objects["paper"])[0]
+    for round_ in range(2 * live // len(data.objects["paper"]) + 3):
+        for url_ in sorted(data.objects["paper"]):
+            data.put("paper", {**data.objects["paper"][url_], "name": f"Runde {round_}"})
+        import_oparl(url, out, settings=FAST, progress=False, today=TODAY)
+        sizes.append(state.stat().st_size)
+        kept = Snapshot.from_bytes(state.read_bytes())
+        assert kept is not None and kept.objects["paper"][paper]["name"] == f"Runde {round_}"
+        assert kept.lines <= 2 * live + 100 + len(data.objects["paper"]) + 2
+    assert sizes[1] > sizes[0] and min(sizes[2:]) < max(sizes)  # appended, then written anew

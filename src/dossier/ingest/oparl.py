@@ -220,7 +220,8 @@ class _Progress:
 def read_body(client: OParlClient, body: dict, version: str, previous: Snapshot | None,
               progress: _Progress) -> tuple[Snapshot, str]:  # fmt: skip
     """The body's objects now, and how they were read (``full`` or ``changes since …``)."""
-    started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    # The server's clock, where it tells it: objects are modified by its time, not this machine's.
+    started = (client.server_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0).isoformat()
     incremental = (previous is not None and previous.body == body["id"]
                    and previous.version == version == "1.1")  # fmt: skip
     snapshot = Snapshot(body["id"], version, started)

@@ -9,6 +9,9 @@ requests are under way at once, whatever the number of threads asking.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import email.utils
 import threading
 import time
 from collections.abc import Iterator
@@ -60,6 +63,8 @@ class OParlClient:
         self.requests = 0
         self.retried = 0
         self.content_language: str | None = None
+        #: The server's clock (its ``Date`` header) at its latest answer: what ``modified_since`` compares with.
+        self.server_time: dt.datetime | None = None
         self._slots = threading.Semaphore(self.settings.parallel)
         self._count = threading.Lock()
         self._http = httpx.Client(
@@ -123,6 +128,8 @@ class OParlClient:
             ) from None
         if not isinstance(found, dict):
             raise SourceError(f"{url}: the answer is not OParl (JSON, but not an object)")
+        with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
+            self.server_time = email.utils.parsedate_to_datetime(response.headers["Date"])
         if language := response.headers.get("Content-Language"):
             self.content_language = language.split(",")[0].strip()
         return found

@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oparl_server import OParlData, OParlServer, city
 
 from dossier.cli import main
@@ -395,3 +397,35 @@ def test_the_kept_state_grows_by_the_changes_and_is_written_anew_when_it_has_gro
         assert kept is not None and kept.objects["paper"][paper]["name"] == f"Runde {round_}"
         assert kept.lines <= 2 * live + 100 + len(data.objects["paper"]) + 2
     assert sizes[1] > sizes[0] and min(sizes[2:]) < max(sizes)  # appended, then written anew
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                    max_leaves=6)  # fmt: skip
+
+
+SMALL_CITY = OParlData(base="http://x")
+city(SMALL_CITY, papers=4, meetings=3, items=3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_objects_of_any_shape_are_mapped_or_left_out_never_a_traceback(draw):
+    """Whatever type a field has (a number for a string, an object for a URL), the mapping goes on."""
+    import copy
+
+    from dossier.ingest.oparl import KEEP, prune
+    from dossier.ingest.oparl_map import to_rows
+
+    data = OParlData(base="http://x", objects=copy.deepcopy(SMALL_CITY.objects))
+    for kind in ("paper", "meeting", "organization"):
+        for obj in data.objects[kind].values():
+            for name in draw.draw(st.lists(st.sampled_from(KEEP[kind][2:]), max_size=3), label=kind):
+                obj[name] = draw.draw(JSON, label=name)
+    for obj in data.objects["meeting"].values():
+        for item in obj.get("agendaItem") or [] if isinstance(obj.get("agendaItem"), list) else []:
+            if isinstance(item, dict) and draw.draw(st.booleans(), label="spoil item"):
+                item[draw.draw(st.sampled_from(("number", "name", "result", "consultation")))] = draw.draw(JSON)
+    objects = {kind: {o["id"]: prune(o, KEEP[kind]) for o in found.values()} for kind, found in data.objects.items()}
+    rows = to_rows(objects, TODAY)
+    assert rows.counts()["cases"] <= 4

@@ -80,6 +80,11 @@ MEETING_STATES: tuple[tuple[str, str], ...] = (
 CLOSING_KINDS = ("decided", "withdrawn", "closed")
 
 
+def _list(value: object) -> list:
+    """A list field as a list; anything else (a wrong type in real data) as none."""
+    return value if isinstance(value, list) else []
+
+
 def _urls(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -100,7 +105,7 @@ class _Mapping:
         self.case_of: dict[str, str] = {}  # paper URL → case ID
         self.paper_of_consultation: dict[str, str] = {}
         self.agenda_item = {item["id"]: item for meeting in objects["meeting"].values()
-                            for item in meeting.get("agendaItem") or []
+                            for item in _list(meeting.get("agendaItem"))
                             if isinstance(item, dict) and isinstance(item.get("id"), str)}  # fmt: skip
 
     def run(self) -> Rows:
@@ -191,7 +196,7 @@ class _Mapping:
 
     def _consultations(self, paper: dict) -> list[dict]:
         seen: dict[str, dict] = {}
-        for item in paper.get("consultation") or []:
+        for item in _list(paper.get("consultation")):
             if isinstance(item, str):
                 self.log.leave_out("consultation", item, "the paper gives it only as a URL")
                 continue
@@ -258,7 +263,7 @@ class _Mapping:
     def _documents(self, case_id: str, paper: dict, opened: str | None) -> None:
         main_type = first_match(text(paper.get("paperType")), MAIN_FILE_TYPES, "other")
         files = [(paper.get("mainFile"), main_type)]
-        files += [(f, "attachment") for f in paper.get("auxiliaryFile") or []]
+        files += [(f, "attachment") for f in _list(paper.get("auxiliaryFile"))]
         for file, doc_type in files:
             if not isinstance(file, dict):
                 continue
@@ -286,7 +291,7 @@ class _Mapping:
         order = self.meeting_order
         items = []
         for url, meeting_id in self.meeting_of.items():
-            for place, item in enumerate(self.objects["meeting"][url].get("agendaItem") or [], start=1):
+            for place, item in enumerate(_list(self.objects["meeting"][url].get("agendaItem")), start=1):
                 if not isinstance(item, dict):
                     continue
                 paper = self.paper_of_consultation.get(text(item.get("consultation")))

@@ -155,7 +155,7 @@ def find_body(client: OParlClient, url: str, choice: str | None) -> tuple[dict, 
     start = client.get(check_url(url))
     version, kind = object_type(start, url)
     if kind == "Body":
-        return start, version
+        return _with_id(start, url), version
     if kind != "System":
         raise SourceError(f"{url}: an OParl {kind}, not a System or Body: give the System or Body URL")
     if isinstance(start.get("oparlVersion"), str) and (found := re.search(r"1\.\d", start["oparlVersion"])):
@@ -167,7 +167,13 @@ def find_body(client: OParlClient, url: str, choice: str | None) -> tuple[dict, 
             bodies.extend(body for body in data if isinstance(body, dict))
     elif isinstance(listed, list):
         bodies = [client.get(item) if isinstance(item, str) else item for item in listed]
-    return _choose(bodies, choice, url), version
+    return _with_id(_choose([b for b in bodies if isinstance(b, dict)], choice, url), url), version
+
+
+def _with_id(body: dict, url: str) -> dict:
+    if not isinstance(body.get("id"), str):
+        raise SourceError(f"{url}: the OParl body has no id (an OParl object has one)")
+    return body
 
 
 def _choose(bodies: list[dict], choice: str | None, url: str) -> dict:

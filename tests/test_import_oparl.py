@@ -168,6 +168,8 @@ def test_the_second_import_takes_in_only_what_changed(server, tmp_path):
     # Only the changes were asked for, and only they came.
     lists = [r for r in data.requests if "/body/1/" in r]
     assert lists and all("modified_since=" in r for r in lists)
+    # The body is asked for at its own URL; the system and its list of bodies are not asked again.
+    assert "/oparl/body/1" in data.requests and not {"/oparl/", "/oparl/bodies"} & set(data.requests)
     assert described(out)["read"].startswith("changes since ")
     after = {row["case_id"]: row for row in rows(out, "cases")}
     assert after[changed["reference"]]["title"] == "Neuer Titel der Vorlage"

@@ -90,9 +90,12 @@ class Snapshot:
     lines: int = 0
     #: What this read changed, as lines to append: (kind, object or None, id).
     changes: list[tuple[str, dict | None, str]] = field(default_factory=list)
+    #: The URL the import started from (a System's or the Body's).
+    source: str = ""
 
     def header(self) -> bytes:
-        return _line({"body": self.body, "version": self.version, "started": self.started})
+        return _line({"body": self.body, "version": self.version, "started": self.started,
+                      "source": self.source})
 
     def to_bytes(self, previous: bytes | None = None) -> bytes:
         """The snapshot to keep: ``previous`` with this read's changes appended, or written anew."""
@@ -109,12 +112,13 @@ class Snapshot:
         try:
             lines = gzip.decompress(content).splitlines()
             head = json.loads(lines[0])
-            snapshot = cls(head["body"], head["version"], head["started"], lines=len(lines))
+            snapshot = cls(head["body"], head["version"], head["started"], lines=len(lines),
+                           source=head.get("source", ""))
             objects = snapshot.objects
             for raw in lines[1:]:
                 entry = json.loads(raw)
                 if "started" in entry:
-                    snapshot.started = entry["started"]
+                    snapshot.started, snapshot.source = entry["started"], entry.get("source", "")
                 elif "o" in entry:
                     objects[entry["k"]][entry["o"]["id"]] = entry["o"]
                 else:
@@ -168,6 +172,18 @@ def find_body(client: OParlClient, url: str, choice: str | None) -> tuple[dict, 
     elif isinstance(listed, list):
         bodies = [client.get(item) if isinstance(item, str) else item for item in listed]
     return _with_id(_choose([b for b in bodies if isinstance(b, dict)], choice, url), url), version
+
+
+def _body_again(client: OParlClient, previous: Snapshot | None, url: str,
+                choice: str | None) -> tuple[dict, str] | None:  # fmt: skip
+    """The body the last import from ``url`` read, asked for at its own URL (an OParl id is
+    one), when no other body is chosen: the system and its bodies need not be asked again."""
+    if previous is None or previous.source != url or (choice and choice.casefold() not in (previous.body.casefold(),
+                                                                 previous.body.rstrip("/").rsplit("/", 1)[-1].casefold())):  # fmt: skip
+        return None
+    found = client.get(previous.body)
+    version, kind = object_type(found, previous.body)
+    return (found, version) if kind == "Body" and found.get("id") == previous.body else None
 
 
 def _with_id(body: dict, url: str) -> dict:
@@ -224,13 +240,13 @@ class _Progress:
 
 
 def read_body(client: OParlClient, body: dict, version: str, previous: Snapshot | None,
-              progress: _Progress) -> tuple[Snapshot, str]:  # fmt: skip
+              progress: _Progress, source: str = "") -> tuple[Snapshot, str]:  # fmt: skip
     """The body's objects now, and how they were read (``full`` or ``changes since …``)."""
     # The server's clock, where it tells it: objects are modified by its time, not this machine's.
     started = (client.server_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0).isoformat()
     incremental = (previous is not None and previous.body == body["id"]
                    and previous.version == version == "1.1")  # fmt: skip
-    snapshot = Snapshot(body["id"], version, started)
+    snapshot = Snapshot(body["id"], version, started, source=source)
     if incremental:
         snapshot.objects, snapshot.lines = previous.objects, previous.lines  # type: ignore[union-attr]
     params = {"modified_since": previous.started} if incremental else None  # type: ignore[union-attr]
@@ -281,10 +297,10 @@ def import_oparl(url: str, out: Path, *, body: str | None = None, data_lang: str
     shown = _Progress(progress)
     with OParlClient(settings) as client:
         try:
-            chosen, version = find_body(client, url, body)
             kept = previous_state(out, STATE_FILE)
             previous = Snapshot.from_bytes(kept or b"")
-            snapshot, mode = read_body(client, chosen, version, previous, shown)
+            chosen, version = _body_again(client, previous, url, body) or find_body(client, url, body)
+            snapshot, mode = read_body(client, chosen, version, previous, shown, url)
         finally:
             shown.close()
         lang, lang_from = _language(data_lang, client.content_language)

@@ -431,3 +431,21 @@ def test_objects_of_any_shape_are_mapped_or_left_out_never_a_traceback(draw):
     objects = {kind: {o["id"]: prune(o, KEEP[kind]) for o in found.values()} for kind, found in data.objects.items()}
     rows = to_rows(objects, TODAY)
     assert rows.counts()["cases"] <= 4
+
+
+def test_what_a_killed_import_left_is_tidied_or_put_back_by_the_next(server, tmp_path):
+    from dossier.ingest.folder import previous_state
+
+    _, url = server
+    out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    before = snapshot_of(out)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    dead = int(gone.stdout)
+    # Killed between its two renames: the previous folder set aside, the new one not yet in place;
+    # and killed while writing: its half-written sibling.
+    out.rename(tmp_path / f".city.previous-{dead}")
+    (tmp_path / f".city.import-{dead}-x1").mkdir()
+    assert previous_state(out, "oparl.json.gz") is not None  # put back as it was
+    assert snapshot_of(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["city"]

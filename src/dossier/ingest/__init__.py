@@ -6,7 +6,7 @@ and why, ``dossier.toml`` with the data's language), whole or not at all:
 
 - ``oparl_client``: a polite, resilient HTTP client for OParl servers (httpx);
 - ``oparl``: OParl 1.0 and 1.1, from a System or Body URL, in full or only the
-  changes since the last import (``oparl_state`` keeps what was read);
+  changes since the last import (its ``Snapshot`` keeps what was read);
 - ``oparl_map``: OParl objects to contract rows;
 - ``xml_stream``: XML read safely and as a stream (defusedxml), element helpers;
 - ``fgs``: FGS Ärendehantering 1.0 and 2.0 (CITS ERMS 2.x) to contract rows;

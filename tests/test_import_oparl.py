@@ -449,3 +449,54 @@ def test_what_a_killed_import_left_is_tidied_or_put_back_by_the_next(server, tmp
     assert previous_state(out, "oparl.json.gz") is not None  # put back as it was
     assert snapshot_of(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["city"]
+
+
+def test_a_body_in_the_specifications_shape_becomes_these_rows(tmp_path):
+    data = OParlData(page_size=2)
+    with OParlServer(data) as url:
+        fixture = (Path(__file__).parent / "fixtures" / "oparl" / "body.json").read_text(encoding="utf-8")
+        for kind, objects in json.loads(fixture.replace("BASE", data.base)).items():
+            if kind in data.objects:
+                data.objects[kind] = {obj["id"]: obj for obj in objects}
+        out = import_oparl(url, tmp_path / "city", settings=FAST, progress=False, today=TODAY)
+    base = data.base + "/oparl"
+    assert rows(out, "forums") == [
+        {"forum_id": "StEA", "name": "Ausschuss für Stadtentwicklung", "kind": "committee", "organisation": "",
+         "chair": "", "description": "Ausschuss"},
+        {"forum_id": "Rat", "name": "Rat der Stadt", "kind": "council", "organisation": "", "chair": "",
+         "description": "Rat"},
+        {"forum_id": "61", "name": "Amt für Stadtplanung", "kind": "administration", "organisation": "",
+         "chair": "", "description": "Amt"}]  # fmt: skip
+    assert [(m["meeting_id"], m["date"], m["state"], m["location"]) for m in rows(out, "meetings")] == [
+        ("Rat 2024-04-18", "2024-04-18 16:00", "held", ""), ("Rat 2024-05-16", "2024-05-16 16:00", "cancelled", ""),
+        ("StEA 2024-03-12", "2024-03-12 17:00", "held", "Rathaus, Raum 101")]  # fmt: skip
+    assert rows(out, "cases") == [
+        {"case_id": "0815/2024", "title": "Bebauungsplan Nr. 112 „Am Mühlenbach“", "opened": "2024-02-28",
+         "status": "closed", "closed": "2024-04-18", "owner_forum_id": "Rat", "responsible": "Amt für Stadtplanung",
+         "summary": ""},
+        {"case_id": "0816/2024", "title": "Änderungsantrag zum Bebauungsplan Nr. 112", "opened": "2024-03-05",
+         "status": "open", "closed": "", "owner_forum_id": "", "responsible": "", "summary": ""}]  # fmt: skip
+    events = [(e["event_id"].removeprefix(base), e["date"], e["kind"], e["forum_id"], e["decision_ref"])
+              for e in rows(out, "events")]  # fmt: skip
+    assert events == [
+        ("/paper/4711", "2024-02-28", "registered", "", ""),
+        ("/consultation/5001", "2024-03-12", "proposal", "StEA", "Ö 2"),
+        ("/consultation/5002", "2024-04-18", "decided", "Rat", "Ö 7"),
+        ("/paper/4712", "2024-03-05", "registered", "", ""),
+        ("/consultation/5101", "2024-03-12", "tabled", "StEA", ""),
+    ]
+    assert [(a["meeting_id"], a["item"], a["case_id"]) for a in rows(out, "agenda")] == [
+        ("Rat 2024-04-18", "Ö 7", "0815/2024"), ("StEA 2024-03-12", "Ö 2", "0815/2024"),
+        ("StEA 2024-03-12", "3", "0816/2024")]  # fmt: skip
+    assert rows(out, "relations") == [{"case_id": "0816/2024", "related_case_id": "0815/2024", "relation": "depends_on"}]
+    assert [(d["title"], d["doc_type"], d["link"].removeprefix(base)) for d in rows(out, "documents")] == [
+        ("Beschlussvorlage 0815/2024", "proposal", "/file/7001/access"),
+        ("Anlage 1: Planzeichnung", "attachment", "/file/7002/access")]  # fmt: skip
+    report = described(out)
+    assert {(e["source"].removeprefix(base), e["reason"]) for e in report["left_out"]} == {
+        ("/paper/4713", "it has no reference (the case ID)"),
+        (f"/paper/4711 → {base}/paper/4000", "the related paper is not among the imported cases")}
+    assert {(e["source"].removeprefix(base), e["reason"]) for e in report["merged"]} == {
+        ("/consultation/5001", "listed twice in its paper; taken once"),
+        ("/agendaitem/281-3", "it has no number; its place on the agenda (3) is used")}
+    assert main(["check", "--data", str(out)]) == 0

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_on_a_terminal
 
 from dossier.cli import main
 
@@ -176,3 +177,12 @@ def test_a_dossier_renders_from_an_imported_fgs_delivery(tmp_path):
     for seen in ("Länsgemensam påverkansagenda", "Protokollsutdrag RUN 2021-02-18 § 12",
                  "Anna Åberg, Avdelningen för regional utveckling", "RUN/136/2022"):
         assert seen in page
+
+
+def test_on_a_terminal_a_bar_shows_the_bytes_read(tmp_path):
+    source = FIXTURES / "fgs1_namespaced.xml"
+    status, screen = run_on_a_terminal(["import", "fgs", str(source), "--out", str(tmp_path / "data")])
+    assert status == 0
+    assert "FGS: 100%" in screen and "read 1 file(s): 2 cases" in screen
+    status, screen = run_on_a_terminal(["import", "fgs", str(source), "--out", str(tmp_path / "data"), "--quiet"])
+    assert status == 0 and screen == ""

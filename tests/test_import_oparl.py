@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from conftest import run_on_a_terminal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oparl_server import OParlData, OParlServer, city
@@ -126,29 +127,9 @@ def test_no_more_requests_are_under_way_at_once_than_the_cap(server, tmp_path):
 
 
 def test_on_a_terminal_a_progress_bar_counts_what_was_read(server, tmp_path):
-    import fcntl
-    import pty
-    import struct
-    import termios
-
     _, url = server
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal's size
-    run = subprocess.run([sys.executable, "-m", "dossier.cli", "import", "oparl", url, "--out",
-                          str(tmp_path / "city")], stderr=follower, stdout=subprocess.PIPE, timeout=120)  # fmt: skip
-    os.close(follower)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
-    assert run.returncode == 0
-    screen = shown.decode("utf-8", "replace")
+    status, screen = run_on_a_terminal(["import", "oparl", url, "--out", str(tmp_path / "city")])
+    assert status == 0
     papers, meetings = len(server[0].objects["paper"]), len(server[0].objects["meeting"])
     assert "OParl" in screen and f"paper {papers}" in screen and f"meeting {meetings}" in screen
     assert f"/{papers + meetings + 9}" in screen  # the total, from each list's totalElements

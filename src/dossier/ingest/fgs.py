@@ -294,8 +294,8 @@ class _Collector:
         return self.rows
 
 
-def _read_file(path: Path, collector: _Collector) -> dict[str, object]:
-    units = stream(path, UNITS)
+def _read_file(path: Path, collector: _Collector, bar=None) -> dict[str, object]:
+    units = stream(path, UNITS, bar.update if bar is not None else None)
     root, _ = next(units)
     name = local(root.tag)
     if name not in ("Leveransobjekt", "erms"):
@@ -309,6 +309,8 @@ def _read_file(path: Path, collector: _Collector) -> dict[str, object]:
         if tag == case_unit and (fgs1 or attribute(elem, "aggregationType") == "caseFile"):
             collector.take(fgs1_case(elem) if fgs1 else erms_case(elem), path.name)
             cases += 1
+            if bar is not None and cases % 100 == 0:
+                bar.set_postfix_str(f"{collector.rows.counts()['cases']} cases", refresh=False)
         elif tag == item_unit and not inside:
             collector.log.leave_out("document", f"{path.name}: {child_text(elem, 'ArkivobjektID') or child_text(elem, 'objectId')}",
                                     "it belongs to no case")  # fmt: skip
@@ -319,10 +321,19 @@ def _read_file(path: Path, collector: _Collector) -> dict[str, object]:
             "cases": cases, "lang": attribute(root, "lang")}  # fmt: skip
 
 
+def _bar(total: int):
+    """A bar of the bytes read on a terminal (with the cases read), or None elsewhere."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="B", unit_scale=True, desc="FGS", file=sys.stderr)
+
+
 def import_fgs(path: Path, out: Path, *, data_lang: str | None = None, progress: bool = True) -> Path:
     """Import the FGS/ERMS delivery at ``path`` (an XML file, or a folder of them) into ``out``.
 
-    With ``progress``, a line on what was read (stderr).
+    With ``progress``, a bar of the bytes read on a terminal and a line on what was read (stderr).
 
     Raises SourceError for a file that is not FGS/ERMS, broken, or declares entities, and
     OutputError for an ``out`` that cannot take the folder; ``out`` then stays as it was.
@@ -338,7 +349,12 @@ def import_fgs(path: Path, out: Path, *, data_lang: str | None = None, progress:
         raise SourceError(f"{path}: the folder holds no .xml file")
     with staged(out) as (staging, rows):
         collector = _Collector(rows)
-        read = [_read_file(file, collector) for file in files]
+        bar = _bar(sum(file.stat().st_size for file in files)) if progress else None
+        try:
+            read = [_read_file(file, collector, bar) for file in files]
+        finally:
+            if bar is not None:
+                bar.close()
         collector.finish()
         declared = {str(f["lang"]) for f in read if is_language_tag(f["lang"])}
         if data_lang:

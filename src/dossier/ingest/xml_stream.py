@@ -10,8 +10,9 @@ with or without a namespace reads the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -49,23 +50,29 @@ def attribute(elem: Element | None, name: str) -> str:
     return next((v.strip() for k, v in elem.attrib.items() if local(k) == name), "")
 
 
-def stream(path: Path, units: frozenset[str]) -> Iterator[tuple[Element, list[Element]]]:
+class _Counted:
+    """A binary file that says how many bytes have been read from it (for a progress bar)."""
+
+    def __init__(self, handle: BinaryIO, on_read: Callable[[int], None]) -> None:
+        self._handle, self._on_read = handle, on_read
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._handle.read(size)
+        self._on_read(len(chunk))
+        return chunk
+
+
+def stream(path: Path, units: frozenset[str],
+           on_read: Callable[[int], None] | None = None) -> Iterator[tuple[Element, list[Element]]]:  # fmt: skip
     """The root element, then each element named in ``units`` once it is complete, with its
     ancestors (root first): who has read a unit removes it from its parent to free it.
+    ``on_read`` is told the bytes read, as they are read.
 
     Raises SourceError naming the file for XML that is broken or declares entities.
     """
-    stack: list[Element] = []
     try:
-        for event, elem in iterparse(str(path), events=("start", "end")):
-            if event == "start":
-                stack.append(elem)
-                if len(stack) == 1:
-                    yield elem, []
-                continue
-            stack.pop()
-            if local(elem.tag) in units and stack:
-                yield elem, stack
+        with open(path, "rb") as handle:
+            yield from _elements(_Counted(handle, on_read) if on_read else handle, units)
     except DefusedXmlException as exc:
         raise SourceError(
             f"{path}: the XML declares entities or an external reference ({type(exc).__name__}); it "
@@ -77,3 +84,16 @@ def stream(path: Path, units: frozenset[str]) -> Iterator[tuple[Element, list[El
         raise SourceError(f"{path} line {line}: not well-formed XML ({exc})") from None
     except OSError as exc:
         raise SourceError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def _elements(source: object, units: frozenset[str]) -> Iterator[tuple[Element, list[Element]]]:
+    stack: list[Element] = []
+    for event, elem in iterparse(source, events=("start", "end")):
+        if event == "start":
+            stack.append(elem)
+            if len(stack) == 1:
+                yield elem, []
+            continue
+        stack.pop()
+        if local(elem.tag) in units and stack:
+            yield elem, stack

@@ -253,3 +253,16 @@ def test_a_strict_batch_refuses_the_data_a_lenient_batch_rendered(tmp_path, faul
     strict = dossier(*args, "--strict")
     assert strict.returncode == 2
     assert strict.stderr.startswith("dossier: 3 faults in the source data:\n")
+
+
+def test_rendering_a_case_with_rows_left_out_says_so_as_it_goes(tmp_path, faulty_meeting, capsys):
+    out = tmp_path / "out"
+    status = main(["render", "A/2/2021", "--data", str(faulty_meeting), "--out", str(out),
+                   "--format", "html"])  # fmt: skip
+    assert status == 0
+    err = capsys.readouterr().err
+    assert (
+        "En rad eller ett värde ur underlaget är utelämnat för fel; dossiern anger det under "
+        "Anmärkningar om underlaget.\n"
+    ) in err
+    assert "Dagordningspunkten saknar nummer." in (out / "A-2-2021" / "A-2-2021.html").read_text(encoding="utf-8")

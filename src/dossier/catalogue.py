@@ -370,6 +370,18 @@ WORDS: dict[str, tuple[str, str]] = {
         "The agenda item has no number.",
     ),
     "phrase.next_meeting_unnumbered": ("{forum}, {when}", "{forum}, {when}"),
+    "stage.left_out_one": (
+        "En rad eller ett värde ur underlaget är utelämnat för fel; dossiern anger det under "
+        "{heading}.",
+        "One row or value of the data is left out for a fault; the dossier names it under "
+        "{heading}.",
+    ),
+    "stage.left_out": (
+        "{n} rader eller värden ur underlaget är utelämnade för fel i dem; dossiern anger dem "
+        "under {heading}.",
+        "{n} rows or values of the data are left out for faults in them; the dossier names them "
+        "under {heading}.",
+    ),
     "note.related_unusable": (
         "Kopplingen till ärende {case} är utelämnad: det ärendets egen rad i diariet är felaktig.",
         "The link to case {case} is left out: that case's own row in the registry is faulty.",

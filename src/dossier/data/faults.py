@@ -27,6 +27,8 @@ from .model import DataNote
 #: Faults that cost a value, not its row: the case still renders without its closing date or
 #: owner forum, and an agenda item without a number is still on its meeting's agenda.
 VALUE_ONLY = {("cases", "closed"), ("cases", "owner_forum_id"), ("agenda", "item")}
+#: The codes of the data notes that name what a fault cost a case.
+LEFT_OUT = ("row_left_out", "value_left_out", "agenda_item_empty", "related_unusable")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..catalogue import text
+from ..data.faults import LEFT_OUT
 from ..data.validate import load
 from ..resources import data_dir as resolve_data_dir
 from ..resources import notebook_path
@@ -86,7 +87,12 @@ def build_dossier(
     stage = stage or (lambda name, **fields: None)
     try:
         stage("reading", data=data)
-        job = prepare_job(load(data, strict=strict), case_id, data, options, out=out)
+        registry = load(data, strict=strict)
+        job = prepare_job(registry, case_id, data, options, out=out)
+        left_out = [n for n in registry.case_notes(case_id) if n.code in LEFT_OUT]
+        if left_out:
+            name = "left_out_one" if len(left_out) == 1 else "left_out"
+            stage(name, n=len(left_out), heading=text("heading.notes", options.lang))
         tools = _prepare_tools(options)
         with output_lock(out):
             claim_folders([case_id], out)
@@ -154,6 +160,9 @@ def stage_reporter(lang: str, stream=None) -> tuple[Stage, Callable[[], None]]:
                    dynamic_ncols=True, leave=False)  # fmt: skip
 
         def advance(name: str, **fields: object) -> None:
+            if name not in STAGES:  # a note along the way, not a stage: a line above the bar
+                bar.write(text(f"stage.{name}", lang, **fields), file=stream)
+                return
             bar.n = STAGES.index(name) + 1
             bar.set_description_str(text(f"stage.{name}", lang, **fields))
 
@@ -165,5 +174,6 @@ def stage_reporter(lang: str, stream=None) -> tuple[Stage, Callable[[], None]]:
     return line, lambda: None
 
 
-#: The stages of a render, in order.
+#: The stages of a render, in order. Besides them, ``left_out`` (``left_out_one``) tells how
+#: many of the case's rows or values its data notes name as left out for a fault.
 STAGES = ("reading", "running", "html", "pdf", "written")

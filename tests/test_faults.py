@@ -132,6 +132,10 @@ def test_a_meeting_batch_over_faulty_data_renders_every_case_it_can(tmp_path, fa
                    "--as-of", "2024-06-01", "--format", "html", "--workers", "2")  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "dossier: 3 faults in the data cost only their rows, in 3 cases: each dossier's data notes "
+        "name its own; `dossier check` lists them all"
+    )
     report = json.loads((out / "batch-report.json").read_text(encoding="utf-8"))
     statuses = {d["case_id"]: d["status"] for d in report["dossiers"]}
     assert statuses == {"A/1/2020": "done", "A/2/2021": "done", "A/3/2022": "failed"}

@@ -51,3 +51,16 @@ def faults_report(registry: Registry) -> str:
                      f"cases.csv is corrected: {shown}{more}.")  # fmt: skip
     lines.append("Correct the rows in the export; --strict refuses the folder for any fault.")
     return "\n".join(lines)
+
+
+def faults_line(registry: Registry) -> str | None:
+    """One line on what the data's faults cost, for a run that renders; None without faults."""
+    if not registry.faults:
+        return None
+    from .faults import LEFT_OUT
+
+    cases = {c for c, notes in registry.notes.items() if any(n.code in LEFT_OUT for n in notes)}
+    n, m = len(registry.faults), len(cases | set(registry.unusable))
+    return (f"{n:,} fault{'s' if n != 1 else ''} in the data cost only their rows, in {m:,} "
+            f"case{'s' if m != 1 else ''}: each dossier's data notes name its own; "
+            "`dossier check` lists them all")  # fmt: skip

@@ -81,8 +81,9 @@ def run_batch(
     progress
         Called after each dossier with its result, the number finished and the total.
     given
-        What the report says of the case IDs given: those not in the data, and those taken
-        for another but for letter case (:class:`~dossier.run.selection.Selection`).
+        What the report tells besides the dossiers: the case IDs given that are not in the
+        data, and its notes (IDs taken for another but for letter case, what faults in the
+        data cost).
     """
     out = Path(out_dir)
     check_baseline_apart(options, out)
@@ -247,12 +248,14 @@ def render_batch(
         key = batch_key(data, selection, options, Path(mapping) if mapping else None)
         report = None if force else unchanged_batch(out, key, options.lang, progress)
         if report is None:
+            from ..data.report import faults_line
             from ..data.validate import load  # pandas: only when there is something to render
 
             registry = load(data, strict=strict)
             named = named_cases(case_ids, cases_file, lines or ())
             chosen = choose_cases(registry, named, meeting=meeting, all_open=all_open,
                                   strict=strict)  # fmt: skip
+            chosen.notes += filter(None, [faults_line(registry)])
             report = run_batch(
                 chosen.case_ids, registry=registry, data_dir=data, out_dir=out, options=options,
                 workers=workers, force=force, executor=executor, scheduler=scheduler,
@@ -342,8 +345,9 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     """The last batch again, all skipped, if its key is ``key`` and its dossiers are all current.
 
     Returns None (render as usual) when the key differs, the last batch had
-    failures or case IDs to tell of, a meeting pack is missing, or any dossier is no longer current
-    (see :func:`~dossier.run.manifest.current_files`).
+    failures or anything to tell again (case IDs, faults in the data), a meeting
+    pack is missing, or any dossier is no longer current (see
+    :func:`~dossier.run.manifest.current_files`).
     """
     out = Path(out_dir)
     try:

@@ -49,7 +49,8 @@ class BatchReport:
     batch_key: str | None = None
     #: The case IDs given that are not in the data, each with where it was given.
     unknown: list[str] = field(default_factory=list)
-    #: The case IDs given that were taken for another but for letter case.
+    #: What the batch tells besides its dossiers: the case IDs given that were taken for
+    #: another but for letter case, and what faults in the data cost.
     notes: list[str] = field(default_factory=list)
 
     def count(self, status: Status) -> int:

@@ -121,3 +121,17 @@ def test_a_case_whose_own_row_is_faulty_is_chosen_to_fail_alone(tmp_path, write_
     assert choose_cases(registry, meeting="M1").case_ids == ["A/1/2020", "A/3/2022"]
     chosen = choose_cases(registry, named_cases(["a/3/2022"]))
     assert (chosen.case_ids, chosen.unknown) == (["A/3/2022"], [])
+
+
+def test_a_long_list_of_unknown_ids_is_told_quickly(tmp_path, registry):
+    """The first unknown IDs are told the IDs nearest them; the rest only that they are unknown."""
+    from dossier.run.selection import NEAR_LIMIT
+
+    named = named_cases([f"A/1/19{n:02d}" for n in range(NEAR_LIMIT + 2)] + ["A/1/2020"])
+    chosen = choose_cases(registry, named)
+    assert chosen.case_ids == ["A/1/2020"]
+    assert all("did you mean" in line for line in chosen.unknown[:NEAR_LIMIT])
+    assert chosen.unknown[NEAR_LIMIT:] == [
+        f"case 'A/1/19{n:02d}' is not in cases.csv; `dossier check` lists the data's cases"
+        for n in (NEAR_LIMIT, NEAR_LIMIT + 1)
+    ]

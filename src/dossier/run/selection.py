@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 #: Where a case ID named as an argument was given.
 COMMAND_LINE = "command line"
+#: The unknown case IDs that are told the known IDs nearest them: the rest only that they are
+#: unknown (a long list of IDs from another registry would otherwise take minutes).
+NEAR_LIMIT = 20
 
 
 @dataclass
@@ -59,11 +62,17 @@ def choose_cases(
         The meeting is not in meetings.csv, or nothing is chosen at all.
     """
     selection = Selection([])
+    by_letters: dict[str, list[str]] | None = None  # made once, if an ID is not found as given
     for where, case_id in named:
-        matches = _matches(registry, case_id)
+        if registry.has_case(case_id) or case_id in registry.unusable:
+            matches = [case_id]
+        else:
+            by_letters = by_letters if by_letters is not None else _by_letters(registry)
+            matches = by_letters.get(case_id.casefold(), [])
         prefix = "" if where == COMMAND_LINE else f"{where}: "  # an argument is its own place
         if len(matches) != 1:
-            selection.unknown.append(prefix + _unknown_message(registry, case_id, matches))
+            near = len(selection.unknown) < NEAR_LIMIT
+            selection.unknown.append(prefix + _unknown_message(registry, case_id, matches, near))
             continue
         (found,) = matches
         if found != case_id:
@@ -97,21 +106,23 @@ def select_cases(
     return choose_cases(registry, named, meeting=meeting, all_open=all_open, strict=True).case_ids
 
 
-def _matches(registry: Registry, case_id: str) -> list[str]:
-    """``case_id`` as the data has it: itself, else the cases it names but for letter case."""
-    if registry.has_case(case_id) or case_id in registry.unusable:
-        return [case_id]
-    folded = case_id.casefold()
-    return [c for c in [*registry.case_ids, *registry.unusable] if c.casefold() == folded]
+def _by_letters(registry: Registry) -> dict[str, list[str]]:
+    """Every case ID by its letters without their case (``casefold``)."""
+    found: dict[str, list[str]] = {}
+    for case_id in [*registry.case_ids, *registry.unusable]:
+        found.setdefault(case_id.casefold(), []).append(case_id)
+    return found
 
 
-def _unknown_message(registry: Registry, case_id: str, matches: list[str]) -> str:
+def _unknown_message(registry: Registry, case_id: str, matches: list[str], near: bool) -> str:
+    """Why ``case_id`` is not taken; with the IDs ``near`` it, if asked (each costs a pass
+    over every case ID)."""
     from ..data.model import unknown_case_message
 
     if matches:
         return (f"case {case_id!r} is not in cases.csv; but for letter case it is each of "
                 f"{', '.join(matches)}: give the one meant as cases.csv writes it")  # fmt: skip
-    return unknown_case_message(case_id, registry.case_ids)
+    return unknown_case_message(case_id, registry.case_ids if near else [])
 
 
 def _agenda(registry: Registry, meeting: str) -> list[str]:

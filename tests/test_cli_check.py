@@ -72,6 +72,7 @@ def test_check_lists_faults_confined_to_cases_and_exits_1(tmp_path, write_data, 
     assert "1 case(s) cannot be rendered until their own row in cases.csv is corrected: A/3/2022." in err
     assert "--strict refuses the folder" in err
     assert out.startswith("Data folder usable, faulty rows left out: ")
+    assert "Cases by status: closed 1, open 1; 1 more whose own row is faulty\n" in out
     assert "A/1/2020: The row is left out of the dossier: date “2022-13” is not a date. [events.csv row 5]" in out
     assert ("A/2/2021: The row is left out of the dossier: event_id “e2” is already used by an "
             "earlier row. [events.csv row 6]") in out  # fmt: skip

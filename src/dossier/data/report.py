@@ -19,9 +19,10 @@ def check_report(registry: Registry, lang: str = "en") -> str:
         detail = f"{source.encoding}, '{source.delimiter}'"
         lines.append(f"  {source.path.name:<{width}}  {source.rows:>9,}  ({detail})")
     statuses = Counter(registry.cases["status"])
+    faulty = f"; {len(registry.unusable):,} more whose own row is faulty" if registry.unusable else ""
     lines += [
         "",
-        "Cases by status: " + ", ".join(f"{s} {n:,}" for s, n in sorted(statuses.items())),
+        "Cases by status: " + ", ".join(f"{s} {n:,}" for s, n in sorted(statuses.items())) + faulty,
     ]
     total = sum(len(notes) for notes in registry.notes.values())
     lines += [

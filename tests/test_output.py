@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from processes import dossier
 
 from dossier.errors import OutputError
 from dossier.run.output import claim_folders
@@ -21,12 +22,6 @@ REPO = Path(__file__).resolve().parents[1]
 AS_OF = "2023-06-01"
 #: Seconds a command may take in these tests before it counts as hung.
 LIMIT = 300
-
-
-def dossier(*args: str | Path) -> subprocess.CompletedProcess:
-    """``dossier ARGS`` as a user runs it: a child process."""
-    return subprocess.run([sys.executable, "-m", "dossier.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=LIMIT, cwd=REPO)  # fmt: skip
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ means a bug.
     ├── DataError            bad source data (carries every fault at once)
     ├── UnknownCaseError     a case ID that is not in the data
     ├── ParameterError       a bad option or notebook parameter
+    │   └── CaseNotebookError    a case's own notebook cannot be used (a batch goes on)
     ├── RenderError          a notebook or export failed
     ├── OutputLockedError    another batch writes to the same folder
     ├── OutputError          the output folder cannot take the dossiers
@@ -74,6 +75,13 @@ class UnknownCaseError(DossierError):
 
 class ParameterError(DossierError):
     """Raised when an option or notebook parameter has a value that cannot be used."""
+
+
+class CaseNotebookError(ParameterError):
+    """Raised when a case's own notebook cannot be used: unreadable, not a notebook, another case's.
+
+    A render stops; a batch counts that case as failed and goes on with the others.
+    """
 
 
 class RenderError(DossierError):

@@ -1,5 +1,8 @@
 """What text a file holds: its encoding, and a list of case IDs (``--cases-file``).
 
+Also how a file the user names is read at all (:func:`read_regular`): only a regular
+file, and no more of it than a limit, so that a pipe or a device never hangs or floods a run.
+
 Kept apart from :mod:`.csv_file` so that what only needs to read a text file
 (a batch checking whether anything changed) does not import pandas.
 """
@@ -7,6 +10,8 @@ Kept apart from :mod:`.csv_file` so that what only needs to read a text file
 from __future__ import annotations
 
 import codecs
+import os
+import stat
 from pathlib import Path
 
 from ..errors import ParameterError
@@ -52,6 +57,31 @@ def _looks_utf16(sample: bytes) -> bool:
     )
 
 
+def read_regular(path: str | Path, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, if it holds at most ``limit`` of them.
+
+    A pipe (which would block for ever), a device (``/dev/zero`` never ends), a folder:
+    each is refused before a byte is read, links followed. Raises OSError as ``open`` does,
+    and ValueError saying what is wrong with a file that opens but cannot be taken.
+    """
+    # O_NONBLOCK: opening a pipe with no writer does not wait for one.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(fd, "rb") as file:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a pipe or a device"
+            raise ValueError(f"is {kind}, not a file")
+        raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise ValueError(f"is larger than {size_text(limit)}")
+    return raw
+
+
+def size_text(size: int) -> str:
+    """A limit in bytes as a person says it: ``16 MiB``, ``512 KiB``."""
+    return f"{size // 2**20} MiB" if size >= 2**20 else f"{size // 2**10} KiB"
+
+
 # -- a list of cases ---------------------------------------------------------------------------
 
 #: The largest list of case IDs read (``--cases-file``): a million IDs fit well within it.
@@ -71,12 +101,12 @@ def read_case_list(path: str | Path) -> list[str]:
         return ParameterError(f"--cases-file {path}: {problem}")
 
     try:
-        with open(path, "rb") as file:
+        with open(path, "rb") as file:  # a pipe too: --cases-file <(grep … list.txt)
             raw = file.read(CASE_LIST_LIMIT + 1)
     except OSError as exc:
         raise refuse(exc.strerror or str(exc)) from None
     if len(raw) > CASE_LIST_LIMIT:
-        raise refuse(f"is larger than {CASE_LIST_LIMIT // 2**20} MiB; a list of case IDs, one per "
+        raise refuse(f"is larger than {size_text(CASE_LIST_LIMIT)}; a list of case IDs, one per "
                      "line, is far smaller: is it the right file?")  # fmt: skip
     try:
         encoding = detect_encoding(raw)

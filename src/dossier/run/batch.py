@@ -26,7 +26,7 @@ from multiprocessing import get_context, util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ParameterError, RenderError
+from ..errors import CaseNotebookError, ParameterError, RenderError
 
 if TYPE_CHECKING:
     from ..data.model import Registry
@@ -43,6 +43,7 @@ from .job import (
     check_baseline_apart,
     prepare_job,
     render_job,
+    slugify,
 )
 from .lifetime import (
     as_completed,
@@ -373,10 +374,10 @@ def run_batch(
         ahead = None
         try:
             views: dict = {}  # each case as its dossier shows it, for the meeting pack
-            jobs = [prepare_job(registry, case_id, data_dir, options, out=out,
-                                rendering=case_ids, views=views)
-                    for case_id in case_ids]  # fmt: skip
-            results: dict[str, DossierResult] = {}
+            jobs, results = _prepared(registry, case_ids, data_dir, options, out, views)
+            for result in results.values():
+                if progress:
+                    progress(result, len(results), len(case_ids))
             pending = []
             for job in jobs:
                 skipped = None if force else _skipped(job.case_id, job.slug, job.title, job.key,
@@ -386,7 +387,7 @@ def run_batch(
                     continue
                 results[job.case_id] = skipped
                 if progress:
-                    progress(skipped, len(results), len(jobs))
+                    progress(skipped, len(results), len(case_ids))
             if meeting is not None and "pdf" in options.formats and pending:
                 from .pack import pack_ahead
 
@@ -403,7 +404,7 @@ def run_batch(
                     for job, rendered in pool.results(pending):
                         results[job.case_id] = result = _written(job, rendered, out)
                         if progress:
-                            progress(result, len(results), len(jobs))
+                            progress(result, len(results), len(case_ids))
                 except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
                     pool.stop()
                     raise
@@ -412,7 +413,7 @@ def run_batch(
             if ahead is not None:
                 ahead.close()
             raise
-        ordered = [results[job.case_id] for job in jobs]
+        ordered = [results[case_id] for case_id in case_ids]
         report = BatchReport(
             ordered, round(time.perf_counter() - started, 3), out, batch_key=batch_key
         )
@@ -428,6 +429,20 @@ def run_batch(
                     ahead.close()
         write_report(report, options.lang)
     return report
+
+
+def _prepared(registry: Registry, case_ids: Sequence[str], data_dir: Path, options: RenderOptions,
+              out: Path, views: dict) -> tuple[list[DossierJob], dict[str, DossierResult]]:  # fmt: skip
+    """The jobs of ``case_ids``, and a failed result for each case whose own notebook is unusable."""
+    jobs, failed = [], {}
+    for case_id in case_ids:
+        try:
+            jobs.append(prepare_job(registry, case_id, data_dir, options, out=out,
+                                    rendering=case_ids, views=views))  # fmt: skip
+        except CaseNotebookError as exc:
+            failed[case_id] = DossierResult(case_id, slugify(case_id), registry.case(case_id).title,
+                                            Status.FAILED, error=str(exc))  # fmt: skip
+    return jobs, failed
 
 
 def meeting_options(registry: Registry, meeting: str | None, options: RenderOptions) -> RenderOptions:

@@ -30,7 +30,7 @@ from ..data.contract import EXTRACT_NOTEBOOK, EXTRACT_NOTES, EXTRACT_SOURCES
 from ..errors import NotebookFailed, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 from .lifetime import private_dir
-from .notebooks import as_rendered, notebook_for, notebook_record
+from .notebooks import as_rendered, notebook_for, notebook_record, read_case_notebook
 
 if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
     from ..data.model import Registry
@@ -257,10 +257,11 @@ def prepare_job(
     # The earlier dossier's extract, not its folder's name, says what the comparison shows.
     compared = {} if options.compare_with is None else {BASELINE_KEY: baseline or b""}
     notebook = notebook_for(options.notebooks, slug)
-    try:
-        notebook_bytes = notebook.read_bytes()  # once: what is hashed is what runs
-    except OSError as exc:
-        raise ParameterError(f"{notebook}: cannot read it ({exc.strerror})") from None
+    # Read once: what is hashed is what runs.
+    if notebook == notebook_path():
+        notebook_bytes = notebook.read_bytes()
+    else:
+        notebook_bytes = read_case_notebook(notebook, case_id)
     record = notebook_record(notebook, notebook_bytes)
     key = dossier_key(slice_files | notes | compared, parameters, toolkit, options, record["sha256"])
     manifest = {

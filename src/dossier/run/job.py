@@ -369,17 +369,16 @@ def baseline_extract(folder: Path | None, case_id: str, slug: str) -> bytes | No
     """
     if folder is None:
         return None
-    from ..data.changes import EXTRACT_FILE, CaseExtract
+    from ..data.changes import EXTRACT_FILE, CaseExtract, read_extract_file
 
     path = folder / slug / EXTRACT_FILE
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
+        data = read_extract_file(path)
+        if data is None:
+            return None
+        extract = CaseExtract.from_bytes(data)
     except OSError as exc:
         raise ParameterError(f"--compare-with {folder}: cannot read {path}: {exc.strerror}") from None
-    try:
-        extract = CaseExtract.from_bytes(data)
     except ValueError as exc:
         raise ParameterError(
             f"--compare-with {folder}: {path} is damaged: {exc}; render that folder again"

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
+import unicodedata
 from pathlib import Path
 
 from ..errors import ParameterError
@@ -80,6 +82,39 @@ def read_regular(path: str | Path, limit: int) -> bytes:
 def size_text(size: int) -> str:
     """A limit in bytes as a person says it: ``16 MiB``, ``512 KiB``."""
     return f"{size // 2**20} MiB" if size >= 2**20 else f"{size // 2**10} KiB"
+
+
+# -- characters that make text print as other text -------------------------------------------
+
+#: Unicode categories of characters a reader does not see as such: controls (line breaks
+#: among them), format characters (bidi overrides and isolates, zero-width ones) and the line
+#: and paragraph separators. In an ID, one makes it print as another ID, or as two lines.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+#: Text of printable ASCII alone, which hides nothing.
+PLAIN_ASCII = r"[\x20-\x7e]*"
+#: The bidi controls (embeddings, overrides, isolates, marks): they turn the text around them.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def hidden_character(text: str) -> str | None:
+    """The first character of ``text`` a reader would not see as such, by code point and name
+    (``U+202E RIGHT-TO-LEFT OVERRIDE``); None when there is none."""
+    if re.fullmatch(PLAIN_ASCII, text):
+        return None
+    for char in text:
+        if unicodedata.category(char) in HIDDEN_CATEGORIES:
+            return code_point(char)
+    return None
+
+
+def code_point(char: str) -> str:
+    """``U+202E RIGHT-TO-LEFT OVERRIDE``: a character as a message names it."""
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` without the bidi controls, which would make it read as other text."""
+    return BIDI_CONTROLS.sub("", text)
 
 
 # -- a list of cases ---------------------------------------------------------------------------

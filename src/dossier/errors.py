@@ -13,7 +13,7 @@ means a bug.
     │   └── CaseNotebookError    a case's own notebook cannot be used (a batch goes on)
     ├── RenderError          a notebook or export failed
     ├── OutputLockedError    another batch writes to the same folder
-    ├── OutputError          the output folder cannot take the dossiers
+    ├── OutputError          the output (or temporary) folder cannot take the dossiers
     └── MailError            a message could not be built or sent
         └── HeaderError      a header would say other than what was meant
 
@@ -102,7 +102,8 @@ class OutputError(DossierError):
     """Raised when the output folder cannot take what a run would write into it.
 
     A folder that would hold two cases' dossiers; an ``--out`` that is a file,
-    read-only or on a full disk. Nothing is left half-written.
+    read-only or on a full disk; a full temporary folder, where a render works.
+    Nothing is left half-written.
     """
 
 

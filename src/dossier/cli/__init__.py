@@ -29,6 +29,7 @@ from .options import (
     add_render_options,
     mapping_option,
     positive,
+    scheduler_address,
     worker_count,
 )
 from .render import run_render
@@ -90,9 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="local",
         help="local worker processes (default) or a Dask cluster",
     )
-    batch.add_argument(
-        "--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://10.0.0.5:8786"
-    )
+    batch.add_argument("--scheduler", metavar="ADDRESS", type=scheduler_address,
+                       help="the Dask scheduler, e.g. tcp://10.0.0.5:8786")  # fmt: skip
 
     demo = commands.add_parser(
         "demo-data", help="write a synthetic data folder for tests and benchmarks"
@@ -132,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..run.execute import skip_iri_checks
 
     skip_iri_checks()
+    _speak_any_encoding()
     # The interpreter's last garbage collection walks every object only to free memory the
     # operating system takes back at exit anyway (about 0.3 s after a render).
     atexit.register(gc.freeze)
@@ -151,6 +152,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dossier: {'interrupted' if signum == signal.SIGINT else 'terminated'}",
               file=sys.stderr)  # fmt: skip
         return 128 + signum
+
+
+def _speak_any_encoding() -> None:
+    """A terminal or pipe that takes no å (``PYTHONIOENCODING=ascii``, ``LANG=C`` on an old
+    system) gets ``\xe5`` for it rather than a traceback instead of the whole message."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):  # replaced, or closed
+            stream.reconfigure(errors="backslashreplace")
 
 
 @contextlib.contextmanager

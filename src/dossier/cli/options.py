@@ -201,6 +201,21 @@ def seconds(high: float) -> Callable[[str], float]:
     return parse
 
 
+#: The address schemes a Dask scheduler is reached by (distributed's comm backends).
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def scheduler_address(value: str) -> str:
+    """``--scheduler``: ``tcp://HOST:PORT`` (or another of :data:`SCHEDULER_SCHEMES`), or ``HOST:PORT``."""
+    scheme, sep, rest = value.partition("://")
+    if (sep and scheme.lower() not in SCHEDULER_SCHEMES) or not (rest if sep else value).strip():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a Dask scheduler's address: use tcp://HOST:PORT "
+            f"(or {', '.join(s + '://' for s in SCHEDULER_SCHEMES[1:])})"
+        )
+    return value
+
+
 def render_options(args: argparse.Namespace):
     from ..run.job import RenderOptions
 

@@ -26,7 +26,7 @@ from multiprocessing import get_context, util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import CaseNotebookError, ParameterError, RenderError
+from ..errors import CaseNotebookError, DossierError, ParameterError, RenderError
 
 if TYPE_CHECKING:
     from ..data.model import Registry
@@ -205,7 +205,7 @@ def _rendered(
         then()
         rendered = render_job(job, kernel)
     except Exception as exc:
-        rendered = _failed(job, f"{type(exc).__name__}: {exc}")
+        rendered = _failed(job, str(exc) if isinstance(exc, DossierError) else f"{type(exc).__name__}: {exc}")
     finally:
         if kernel is not None:
             kernel.shutdown()
@@ -308,7 +308,7 @@ class DaskExecutor:
             ) from None
         try:
             self.client = Client(scheduler, timeout="10s")
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: an address distributed cannot parse
             raise ParameterError(
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
             ) from None

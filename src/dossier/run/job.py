@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import re
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
 from ..data.contract import EXTRACT_NOTEBOOK, EXTRACT_NOTES, EXTRACT_SOURCES
-from ..errors import NotebookFailed, ParameterError
+from ..errors import NotebookFailed, OutputError, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 from .lifetime import private_dir
 from .notebooks import as_rendered, notebook_for, notebook_record, read_case_notebook
@@ -560,11 +561,17 @@ def scratch_folder() -> Iterator[Path]:
     worker's private folder (:func:`~dossier.run.lifetime.private_dir`), at once
     when the batch stops the worker, else at the next run's start.
     """
-    folder = Path(tempfile.mkdtemp(prefix="render-", dir=private_dir()))
     try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(prefix="render-", dir=private_dir()))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise OutputError(f"the temporary folder {tempfile.gettempdir()} is full (a render works "
+                          "there): free some space in it, or set TMPDIR to a folder with room") from None  # fmt: skip
 
 
 def slugify(case_id: str) -> str:

@@ -150,12 +150,16 @@ def write_files(contents: dict[Path, str | bytes]) -> None:
 
 
 def check_out(out: Path) -> None:
-    """Refuse at once an ``--out`` that is a file or lies under one (it would fail only later)."""
-    for folder in (out, *out.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise OutputError(_not_a_folder(out, folder))
-            return
+    """Refuse at once an ``--out`` that is a file or lies under one, or that no file system
+    takes (a name too long): it would fail only later."""
+    try:
+        for folder in (out, *out.parents):
+            if folder.exists():
+                if not folder.is_dir():
+                    raise OutputError(_not_a_folder(out, folder))
+                return
+    except OSError as exc:
+        raise output_error(out, exc) from None
 
 
 @contextlib.contextmanager
@@ -170,6 +174,12 @@ def writing_into(out: Path) -> Iterator[None]:
 def output_error(out: Path, exc: OSError) -> OutputError:
     """The message for a failure to write into the output folder ``out``."""
     where = exc.filename or out
+    if exc.errno == errno.ENAMETOOLONG:
+        shown = str(out) if len(str(out)) <= 80 else f"{str(out)[:80]}… ({len(str(out)):,} characters)"
+        return OutputError(
+            f"--out {shown}: the path, or a name in it, is longer than the file system takes "
+            f"(a name at most {NAME_MAX} bytes, the whole path {PATH_MAX}); give a shorter one"
+        )
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return OutputError(
             f"--out {out}: the disk is full; nothing was left half-written:"
@@ -187,6 +197,10 @@ def output_error(out: Path, exc: OSError) -> OutputError:
         file = next((f for f in (out, *out.parents) if f.exists() and not f.is_dir()), where)
         return OutputError(_not_a_folder(out, file))
     return OutputError(f"--out {out}: cannot write {where}: {exc.strerror}")
+
+
+#: The longest name of one file or folder, and the longest path, Linux takes (in bytes).
+NAME_MAX, PATH_MAX = 255, 4096
 
 
 def _not_a_folder(out: Path, file: str | Path) -> str:

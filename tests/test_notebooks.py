@@ -392,3 +392,45 @@ def test_a_notebook_made_before_cases_were_named_is_of_the_case_its_parameters_n
     assert read_case_notebook(own, SAMPLE_CASE)
     with pytest.raises(CaseNotebookError, match="is the notebook of case 'RUN/168/2020'"):
         read_case_notebook(own, RELATED_CASE)
+
+
+# -- a notebooks folder as an attacker leaves it: refused by name, never a hang ---------------
+
+
+def _template_with(**changes) -> bytes:
+    from dossier.resources import notebook_path
+
+    return json.dumps(json.loads(notebook_path().read_bytes()) | changes).encode()
+
+
+NOTEBOOK_ATTACKS = {
+    "folder": (lambda path: path.mkdir(), "Is a directory"),
+    "dangling-link": (lambda path: path.symlink_to(path.parent / "gone.ipynb"), "a link to nothing"),
+    "pipe": (lambda path: os.mkfifo(path), "is a pipe or a device"),
+    "deep": (lambda path: path.write_bytes(b"[" * 100_000 + b"]" * 100_000), "nested too deeply"),
+    "metadata-string": (lambda path: path.write_bytes(_template_with(metadata="x")), "'x' is not of type 'object'"),
+    "cells-a-number": (lambda path: path.write_bytes(_template_with(cells=5)), "not a Jupyter notebook"),
+    "too-large": (lambda path: path.write_bytes(b"") or os.truncate(path, 65 * 2**20), "larger than 64 MiB"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["render", "batch"])
+@pytest.mark.parametrize("attack", NOTEBOOK_ATTACKS)
+def test_a_case_notebook_that_cannot_be_used_is_refused_by_name(tmp_path, command, attack):
+    make, said = NOTEBOOK_ATTACKS[attack]
+    notebooks, out = tmp_path / "notebooks", tmp_path / "out"
+    notebooks.mkdir()
+    make(notebooks / f"{SLUG}.ipynb")
+    finished = dossier(command, SAMPLE_CASE, "--notebooks", notebooks, "--out", out, "--format", "html",
+                       timeout=120)  # fmt: skip
+    refused(finished, str(notebooks / f"{SLUG}.ipynb"), said)
+    assert not (out / SLUG).exists()
+
+
+def test_a_pipe_among_the_case_notebooks_never_hangs_a_batch(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    os.mkfifo(notebooks / "utkast.ipynb")
+    finished = dossier("batch", SAMPLE_CASE, "--notebooks", notebooks, "--out", tmp_path / "out",
+                       timeout=120)  # fmt: skip
+    refused(finished, str(notebooks / "utkast.ipynb"), "is a pipe or a device")

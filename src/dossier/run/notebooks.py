@@ -77,15 +77,16 @@ def read_case_notebook(path: Path, case_id: str | None = None) -> bytes:
     except OSError as exc:
         problem = "a link to nothing" if path.is_symlink() else exc.strerror
         raise CaseNotebookError(f"{path}: cannot read it ({problem}); remove it or make it the "
-                             f"case's notebook again with `dossier notebook`") from None  # fmt: skip
+                                f"case's notebook again with `dossier notebook`") from None  # fmt: skip
     except ValueError as exc:
-        raise CaseNotebookError(f"{path}: {exc}; a case notebook is a file of at most "
-                             f"{size_text(NOTEBOOK_LIMIT)}: remove it or clear its outputs") from None  # fmt: skip
+        raise CaseNotebookError(f"{path}: {exc}; a case notebook is a notebook file of at most "
+                                f"{size_text(NOTEBOOK_LIMIT)}: save it without its outputs, or "
+                                "remove it") from None  # fmt: skip
     notebook = parsed_notebook(path, raw)
     if case_id is not None and (named := notebook_case(path, notebook)) != case_id:
         raise CaseNotebookError(f"{path}: is the notebook of case {named!r}, not of {case_id!r}, "
-                             "whose file name is the same; keep one of them in another folder "
-                             "(--notebooks DIR)")  # fmt: skip
+                                "whose file name is the same; keep one of them in another folder "
+                                "(--notebooks DIR)")  # fmt: skip
     return raw
 
 
@@ -97,10 +98,12 @@ def parsed_notebook(path: Path, raw: bytes) -> dict:
         notebook = json.loads(raw)
         nbformat.validate(notebook, version=4)
         return notebook
-    except (ValueError, RecursionError, nbformat.ValidationError) as exc:
+    # nbformat's checks meet a crafted notebook with TypeError and kin, before they say why.
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError,
+            nbformat.ValidationError) as exc:  # fmt: skip
         problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).partition("\n")[0]
         raise CaseNotebookError(f"{path}: not a Jupyter notebook ({problem}); open and save it in "
-                             "JupyterLab, or make it again with `dossier notebook`") from None  # fmt: skip
+                                "JupyterLab, or make it again with `dossier notebook`") from None  # fmt: skip
 
 
 def notebook_case(path: Path, notebook: dict) -> str:
@@ -120,7 +123,7 @@ def notebook_case(path: Path, notebook: dict) -> str:
                 if isinstance(value, str):
                     return value
     raise CaseNotebookError(f"{path}: names no case (no case_id in its parameters cell); make it "
-                         "again with `dossier notebook CASE_ID`")  # fmt: skip
+                            "again with `dossier notebook CASE_ID`")  # fmt: skip
 
 
 def analyst_cells(path: Path, data: bytes | None = None) -> int:

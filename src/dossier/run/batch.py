@@ -52,7 +52,7 @@ from .lifetime import (
     remove_private_dir_now,
     signals_blocked,
 )
-from .manifest import MANIFEST_FILE, current_files
+from .manifest import current_files, read_manifest, read_record
 from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
 from .results import BatchReport, DossierResult, Status, index_page
 
@@ -559,9 +559,10 @@ def _skipped(case_id: str, slug: str, title: str, key: str, out: Path,
     folder = out / slug
     if current_files(folder, case_id, key) is None:
         return None
-    manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
+    manifest = read_manifest(folder) or {}  # current_files has read it whole
     outputs = DossierFiles.in_folder(folder, slug, manifest["formats"]).outputs
-    analyst_cells = (manifest.get("notebook") or {}).get("analyst_cells", 0)
+    notebook = manifest.get("notebook")
+    analyst_cells = notebook.get("analyst_cells", 0) if isinstance(notebook, dict) else 0
     return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key, sentence=sentence,
                          news=news, analyst_cells=analyst_cells)  # fmt: skip
 
@@ -620,19 +621,16 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     (see :func:`~dossier.run.manifest.current_files`).
     """
     out = Path(out_dir)
-    try:
-        last = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
-        return None
-    try:
+    last = read_record(out / REPORT_FILE)
+    try:  # the report is the user's file now: anything in it may be other than written
+        if last is None or last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
+            return None
         results = [_skipped(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"],
                             d.get("news", [])) for d in last["dossiers"]]  # fmt: skip
-    except (KeyError, TypeError):
-        return None
-    pack = last.get("meeting_pack")
-    if None in results or (pack and not all(Path(p).is_file() for p in pack.values())):
+        pack = last.get("meeting_pack")
+        if None in results or (pack and not all(Path(p).is_file() for p in pack.values())):
+            return None
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
     with output_lock(out):
         report = BatchReport(results, 0.0, out, pack, batch_key=key)

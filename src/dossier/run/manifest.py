@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..data.changes import EXTRACT_FILE
+from ..data.text import read_regular
 
 if TYPE_CHECKING:  # pandas: not for checking a dossier, which a batch of unchanged cases does
     from ..data.model import Registry
@@ -72,13 +73,28 @@ def file_record(data: bytes) -> dict[str, object]:
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+#: The largest record of its own the tool reads back from an output folder (a manifest, a
+#: batch's report): a few KiB, a few MiB for a batch of thousands.
+RECORD_LIMIT = 64 * 2**20
+
+
+def read_record(path: Path) -> dict | None:
+    """The JSON object the tool wrote at ``path``; None if it is not there or not as written.
+
+    An output folder is the user's: what is there may be anything. Only a regular file
+    of at most :data:`RECORD_LIMIT` is read, and a record that is damaged, nested too
+    deeply or no JSON object counts as none (its dossier or batch is made again).
+    """
+    try:
+        record = json.loads(read_regular(path, RECORD_LIMIT))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def read_manifest(folder: Path) -> dict | None:
     """The manifest of the dossier in ``folder``; None if there is none or it is no JSON object."""
-    try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, dict) else None
+    return read_record(folder / MANIFEST_FILE)
 
 
 def current_files(folder: Path, case_id: str, key: str | None = None) -> dict[str, bytes] | None:

@@ -27,7 +27,22 @@ them into something else:
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+
+def shown(text: str) -> str:
+    """``text`` quoted as a message shows it, so that two texts that print alike read apart.
+
+    As ``repr`` does (a control or bidi character by its escape), and a character that
+    Unicode writes otherwise as well (``A`` + U+030A prints as ``Å`` just as U+00C5 does;
+    U+212B ANGSTROM SIGN too) by its code point: ``'RUN/A\\u030a/1'``.
+    """
+    return "".join(
+        f"\\u{ord(char):04x}" if unicodedata.combining(char) or unicodedata.normalize("NFC", char) != char
+        else char
+        for char in repr(text)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +61,7 @@ class Fault:
             where += f" row {self.row}"
         if self.column:
             where += f", column {self.column}"
-        found = f": {self.value!r}" if self.value is not None else ""
+        found = f": {shown(self.value)}" if self.value is not None else ""
         return f"{where}{found} {self.expected}".rstrip()
 
 

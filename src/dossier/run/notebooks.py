@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 from ..data.text import read_regular, size_text
-from ..errors import CaseNotebookError, ParameterError
+from ..errors import CaseNotebookError, ParameterError, shown
 from ..resources import notebook_hash, notebook_path
 
 #: Where case notebooks are kept, under the project's folder, unless told otherwise.
@@ -84,7 +84,7 @@ def read_case_notebook(path: Path, case_id: str | None = None) -> bytes:
                                 "remove it") from None  # fmt: skip
     notebook = parsed_notebook(path, raw)
     if case_id is not None and (named := notebook_case(path, notebook)) != case_id:
-        raise CaseNotebookError(f"{path}: is the notebook of case {named!r}, not of {case_id!r}, "
+        raise CaseNotebookError(f"{path}: is the notebook of case {shown(named)}, not of {shown(case_id)}, "
                                 "whose file name is the same; keep one of them in another folder "
                                 "(--notebooks DIR)")  # fmt: skip
     return raw
@@ -230,8 +230,8 @@ def _check_replaceable(path: Path, case_id: str) -> None:
     except (OSError, ValueError, ParameterError):
         return  # not a notebook that names a case: --force may replace it
     if named != case_id:
-        raise ParameterError(f"{path}: is the notebook of case {named!r}, whose file name is the "
-                             f"same as {case_id!r}'s; it is left as it is, --force or not: keep "
+        raise ParameterError(f"{path}: is the notebook of case {shown(named)}, whose file name is the "
+                             f"same as {shown(case_id)}'s; it is left as it is, --force or not: keep "
                              "this case's notebook in another folder (--dir)")  # fmt: skip
 
 

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..errors import OutputError, OutputLockedError, RenderError
+from ..errors import OutputError, OutputLockedError, RenderError, shown
 from .job import DossierFiles, RenderedDossier, slugify
 from .manifest import read_manifest
 
@@ -44,11 +44,11 @@ def claim_folders(case_ids: Iterable[str], out: Path) -> None:
         slug = slugify(case_id)
         first = claimed.setdefault(slug, case_id)
         if first != case_id:
-            collisions.append(f"{first!r} and {case_id!r} would both be written to {out / slug}")
+            collisions.append(f"{shown(first)} and {shown(case_id)} would both be written to {out / slug}")
             continue
         owner = (read_manifest(out / slug) or {}).get("case_id")
         if owner is not None and owner != case_id:
-            collisions.append(f"{case_id!r} would replace the dossier of {owner!r} in {out / slug}")
+            collisions.append(f"{shown(case_id)} would replace the dossier of {shown(str(owner))} in {out / slug}")
     if collisions:
         lines = "\n".join(f"  {line}" for line in collisions)
         count = len(collisions)

@@ -176,3 +176,10 @@ def test_a_full_temporary_folder_is_said_so(full_temporary_folder, tmp_path):
     refused(dossier("render", CASE, "--out", out, "--format", "html", env=env),
             f"the temporary folder {full_temporary_folder} is full", "TMPDIR")  # fmt: skip
     assert not (out / "RUN-168-2020").exists()
+
+
+@pytest.mark.parametrize("cases", [[CASE], ["--cases-file", "/dev/null"]], ids=["case-ids", "cases-file"])
+def test_a_meeting_batch_takes_no_case_ids_as_mail_does(cases, tmp_path):
+    out = tmp_path / "out"
+    refused(dossier("batch", *cases, "--meeting", "RUN-2023-06", "--out", out), "--meeting", "not both")
+    assert not out.exists()

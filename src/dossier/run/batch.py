@@ -497,6 +497,9 @@ def render_batch(
     from ..data.text import read_case_list
     from ..resources import data_dir as resolve_data_dir
 
+    if meeting is not None and (case_ids or cases_file is not None):
+        raise ParameterError("give CASE_IDs (or --cases-file) or --meeting, not both (a meeting "
+                             "renders its agenda, in agenda order, and its pack)")  # fmt: skip
     data = resolve_data_dir(data_dir)
     out = Path(out_dir)
     check_out(out)

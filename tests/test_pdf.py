@@ -11,6 +11,7 @@ kernel, and on the sample meeting in test_batch.py.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -331,3 +332,31 @@ def test_an_item_whose_dossier_failed_is_on_the_cover_and_not_in_the_pack(
     assert tagged_pdf(Path(pack["pdf"])).outline == [
         ("7. A/1/2020 – Första ärendet", [("Avsnitt 1", []), ("Avsnitt 2", [])])
     ]
+
+
+def _crafted(kind: str, good: Path, path: Path) -> None:
+    """A dossier's PDF as someone may leave it in the output folder."""
+    import pikepdf
+
+    if kind == "malformed":
+        path.write_bytes(b"%PDF-1.7\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+    elif kind == "not-a-pdf":
+        path.write_bytes(b"not a PDF at all")
+    else:
+        with pikepdf.open(good) as pdf:
+            if kind == "untagged":
+                del pdf.Root.StructTreeRoot
+            pdf.save(path, encryption=pikepdf.Encryption(owner="o", user="u") if kind == "encrypted" else None)
+
+
+@pytest.mark.parametrize("kind", ["malformed", "not-a-pdf", "encrypted", "untagged"])
+def test_a_dossier_pdf_the_pack_cannot_bind_is_named(small_pack, tmp_path, kind):
+    from dossier.errors import OutputError
+
+    _, dossiers = small_pack
+    bad = tmp_path / "A-1-2020.pdf"
+    _crafted(kind, dossiers[0].pdf, bad)
+    crafted = [PackedDossier("7", "A/1/2020", "Första", "A-1-2020", bad), dossiers[1]]
+    with pytest.raises(OutputError, match=rf"^{re.escape(str(bad))}: this PDF cannot be bound .*batch --force"):
+        write_pack_pdf(tmp_path / "pack.pdf", cover_with_links(crafted), crafted, lang="sv")
+    assert not (tmp_path / "pack.pdf").exists()

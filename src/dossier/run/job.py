@@ -521,7 +521,7 @@ def table_files(extract: dict[str, bytes]) -> dict[str, bytes]:
 def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
     """The executed notebook ``nb`` as HTML and PDF, and the manifest that records them."""
     from .export import html_document, write_pdf
-    from .manifest import MANIFEST_FILE, file_record
+    from .manifest import MANIFEST_FILE, file_record, spreadsheet_safe
 
     options = job.options
     stage("html")
@@ -538,7 +538,8 @@ def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
         stage("pdf")
         attachments = None
         if options.pdfa:
-            slice_files = table_files(job.extract)
+            # Attached for a person to open, in a spreadsheet as likely as not.
+            slice_files = {name: spreadsheet_safe(data) for name, data in table_files(job.extract).items()}
             # The manifest inside the PDF records every file but the PDF: none holds its own hash.
             attachments = slice_files | {MANIFEST_FILE: _manifest_bytes(manifest)}
         write_pdf(html, files.pdf, pdfa=options.pdfa, attachments=attachments)

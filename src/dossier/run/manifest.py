@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import platform
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import metadata
@@ -45,6 +46,30 @@ def frame_csv(frame) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(frame.columns)
     writer.writerows(frame.itertuples(index=False, name=None))
+    return buffer.getvalue().encode("utf-8")
+
+
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"): a cell of
+#: source text such as ``=HYPERLINK("http://…","Bilaga")`` would run when the file is opened.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A number, which a leading sign does not make a formula.
+_NUMBER = re.compile(r"[-+]?[0-9]+(?:[.,][0-9]+)?")
+
+
+def spreadsheet_safe(data: bytes) -> bytes:
+    """Contract CSV ``data`` as a spreadsheet may open it: no cell read as a formula.
+
+    As OWASP advises, a cell that begins as a formula does gets a ``'`` before it (a
+    spreadsheet shows the text as written), and every cell is quoted. Numbers stay as they are.
+    """
+    rows = csv.reader(io.StringIO(data.decode("utf-8")))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        writer.writerow(
+            "'" + cell if cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell) else cell
+            for cell in row
+        )
     return buffer.getvalue().encode("utf-8")
 
 

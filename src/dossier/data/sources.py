@@ -81,7 +81,7 @@ def described_sources(path: Path) -> tuple[SourceFile, ...]:
             )
             for d in described
         )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         problem = exc.strerror if isinstance(exc, OSError) else exc
         raise DataError([Fault(str(path), expected=(
             f"is not a case extract's list of source files ({problem}); {path.parent} holds "

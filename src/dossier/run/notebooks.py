@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 
 from ..data.text import read_regular, size_text
@@ -96,7 +97,9 @@ def parsed_notebook(path: Path, raw: bytes) -> dict:
 
     try:
         notebook = json.loads(raw)
-        nbformat.validate(notebook, version=4)
+        with warnings.catch_warnings():  # cells without ids: nbformat mends them, and warns
+            warnings.simplefilter("ignore")
+            nbformat.validate(notebook, version=4)
         return notebook
     # nbformat's checks meet a crafted notebook with TypeError and kin, before they say why.
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError,

@@ -105,13 +105,19 @@ def a_file(tmp_path) -> Path:
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["render", CASE, "--out", "a" * 300], ["--out aaaa", "longer than the file system takes"]),
-        (["batch", CASE, "--out", "/".join(["b" * 200] * 25)], ["--out bbbb", "4096"]),
+        (["render", CASE, "--out", "a" * 300], ["--out aaaa", "(300 characters)", "a name of 300 bytes"]),
+        (["batch", CASE, "--out", "/".join(["b" * 200] * 25)], ["--out bbbb", "4,095"]),
+        *[([*command, option, "c" * 300], [f"{option} cccc", "255 for one name"])
+          for command, option in ((["batch", CASE], "--notebooks"), (["render", CASE], "--compare-with"),
+                                  (["check"], "--data"), (["batch", CASE], "--mapping"),
+                                  (["batch"], "--cases-file"), (["notebook", CASE], "--dir"),
+                                  (["demo-data"], "--out"), ([*MAIL, "--send"], "--ca-file"))],
         (["batch", CASE, "--executor", "dask", "--scheduler", "foo://x:1"],
          ["--scheduler", "'foo://x:1'", "tcp://HOST:PORT"]),
         (["batch", CASE, "--executor", "dask", "--scheduler", "x"], ["--scheduler x", "port"]),
     ],
-    ids=["out-300", "out-past-path-max", "scheduler-scheme", "scheduler-no-port"],
+    ids=["out-300", "out-past-path-max", "notebooks", "compare-with", "data", "mapping", "cases-file",
+         "dir", "demo-data-out", "ca-file", "scheduler-scheme", "scheduler-no-port"],
 )  # fmt: skip
 def test_an_option_no_file_system_or_cluster_takes_is_refused(args, named, tmp_path):
     refused(dossier(*args), *named)

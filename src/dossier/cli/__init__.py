@@ -27,6 +27,7 @@ from .options import (
     MAX_WORKERS,
     add_data_option,
     add_render_options,
+    check_path_lengths,
     mapping_option,
     positive,
     scheduler_address,
@@ -100,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--cases", type=positive, default=100, help="number of cases (default 100)")
     demo.add_argument("--events-per-case", type=positive, default=20, metavar="M",
                       help="events in each case (default 20)")  # fmt: skip
-    demo.add_argument("--out", required=True, help="folder to write the CSV files to (created)")
+    demo.add_argument("--out", required=True, metavar="DIR",
+                      help="folder to write the CSV files to (created)")  # fmt: skip
     demo.add_argument(
         "--seed", type=int, default=1, help="random seed; the same seed gives the same files"
     )
@@ -136,8 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The interpreter's last garbage collection walks every object only to free memory the
     # operating system takes back at exit anyway (about 0.3 s after a render).
     atexit.register(gc.freeze)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
+        check_path_lengths(parser, args)
         with _sigterm_stops(), mapping_option(args):
             status = COMMANDS[args.command](args)
         sys.stdout.flush()  # here, not at exit: a reader that has gone is met inside the try

@@ -216,6 +216,18 @@ def scheduler_address(value: str) -> str:
     return value
 
 
+def check_path_lengths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a path option (``DIR``, ``FILE``) no file system takes, naming the option, before
+    the command starts: any use of the path would fail, wherever it is first met."""
+    from ..run.output import shortened, too_long
+
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for action in commands.choices[args.command]._actions:
+        value = getattr(args, action.dest, None)
+        if action.metavar in ("DIR", "FILE") and isinstance(value, str | Path) and (problem := too_long(value)):
+            raise ParameterError(f"{action.option_strings[0]} {shortened(value)}: {problem}; give a shorter one")
+
+
 def render_options(args: argparse.Namespace):
     from ..run.job import RenderOptions
 

@@ -175,11 +175,7 @@ def output_error(out: Path, exc: OSError) -> OutputError:
     """The message for a failure to write into the output folder ``out``."""
     where = exc.filename or out
     if exc.errno == errno.ENAMETOOLONG:
-        shown = str(out) if len(str(out)) <= 80 else f"{str(out)[:80]}… ({len(str(out)):,} characters)"
-        return OutputError(
-            f"--out {shown}: the path, or a name in it, is longer than the file system takes "
-            f"(a name at most {NAME_MAX} bytes, the whole path {PATH_MAX}); give a shorter one"
-        )
+        return OutputError(f"--out {shortened(out)}: {too_long(out) or TOO_LONG}; give a shorter one")
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return OutputError(
             f"--out {out}: the disk is full; nothing was left half-written:"
@@ -201,6 +197,28 @@ def output_error(out: Path, exc: OSError) -> OutputError:
 
 #: The longest name of one file or folder, and the longest path, Linux takes (in bytes).
 NAME_MAX, PATH_MAX = 255, 4096
+TOO_LONG = (f"a path, or a name in it, is longer than the file system takes (a name {NAME_MAX} "
+            f"bytes, a path {PATH_MAX - 1:,})")  # fmt: skip
+
+
+def too_long(path: str | Path) -> str | None:
+    """What makes ``path`` longer than the file system takes (as a message says it), or None.
+
+    Told before anything is read or written: otherwise the first ``stat`` fails, wherever it is.
+    """
+    raw = os.fsencode(os.path.abspath(path))
+    longest = max(raw.split(b"/"), key=len)
+    if len(longest) > NAME_MAX:
+        return f"holds a name of {len(longest):,} bytes; a file system takes {NAME_MAX} for one name"
+    if len(raw) >= PATH_MAX:
+        return f"is {len(raw):,} bytes long as a whole path; a file system takes {PATH_MAX - 1:,}"
+    return None
+
+
+def shortened(path: str | Path) -> str:
+    """``path`` as a message shows it: a very long one cut, with its length."""
+    text = str(path)
+    return text if len(text) <= 80 else f"{text[:80]}… ({len(text):,} characters)"
 
 
 def _not_a_folder(out: Path, file: str | Path) -> str:

@@ -221,8 +221,12 @@ def check_path_lengths(parser: argparse.ArgumentParser, args: argparse.Namespace
     the command starts: any use of the path would fail, wherever it is first met."""
     from ..run.output import shortened, too_long
 
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for action in commands.choices[args.command]._actions:
+    actions = []
+    while parser is not None:  # the command's parser, and its sub-command's (import oparl)
+        actions += parser._actions
+        chosen = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        parser = chosen.choices.get(getattr(args, chosen.dest, None)) if chosen else None
+    for action in actions:
         value = getattr(args, action.dest, None)
         if action.metavar in ("DIR", "FILE") and isinstance(value, str | Path) and (problem := too_long(value)):
             raise ParameterError(f"{action.option_strings[0]} {shortened(value)}: {problem}; give a shorter one")

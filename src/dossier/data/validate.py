@@ -105,7 +105,8 @@ def _faults(sources: Sources) -> list[Fault]:
             told.add(place)
             once.append(fault)
     order = {table.name: number for number, table in enumerate(TABLES)}
-    return sorted(once, key=lambda f: (order[f.table], f.row or 0))
+    order |= {table.file: number for number, table in enumerate(TABLES)}  # a fault of no row's kind
+    return sorted(once, key=lambda f: (order[f.table] if f.table else order.get(f.file, 0), f.row or 0))
 
 
 def data_notes(
@@ -174,7 +175,7 @@ def read_notes(path: Path) -> dict[str, list[DataNote]]:
             )
             notes[d["case_id"]].append(DataNote(d["code"], fields, d["file"], d["row"]))
         return dict(notes)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise DataError(
             [Fault(path.name, expected="is not a valid list of data notes (render the case anew)")]
         ) from None

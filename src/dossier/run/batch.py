@@ -22,7 +22,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import RenderError, UnusableCaseError
+from ..errors import CaseNotebookError, ParameterError, RenderError, UnusableCaseError
 
 if TYPE_CHECKING:
     from ..data.model import Registry
@@ -39,7 +39,7 @@ from .job import (
     prepare_job,
     slugify,
 )
-from .manifest import MANIFEST_FILE, current_files
+from .manifest import current_files, read_manifest, read_record
 from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
 from .results import BatchReport, DossierResult, Status, index_page
 from .workers import ThisProcess, executor_for
@@ -149,16 +149,18 @@ def _prepared(
     *, force: bool, views: dict, progress: Callable[[DossierResult, int, int], None] | None,
 ) -> tuple[list[DossierJob], list[DossierJob], dict[str, DossierResult]]:
     """Each case's job, those of them to render, and the results of the cases that need no
-    render: their dossier is current (skipped), or their own row is faulty (failed, alone)."""
+    render: their dossier is current (skipped), or their own row or notebook is unusable
+    (failed, alone)."""
     results: dict[str, DossierResult] = {}
     jobs, pending = [], []
     for case_id in case_ids:
         try:
             job = prepare_job(registry, case_id, data_dir, options, out=out, rendering=case_ids,
                               views=views)  # fmt: skip
-        except UnusableCaseError as exc:
-            results[case_id] = DossierResult(case_id, slugify(case_id),
-                                             registry.unusable[case_id].title, Status.FAILED,
+        except (UnusableCaseError, CaseNotebookError) as exc:  # its own row or notebook
+            title = (registry.unusable[case_id].title if case_id in registry.unusable
+                     else registry.case(case_id).title)  # fmt: skip
+            results[case_id] = DossierResult(case_id, slugify(case_id), title, Status.FAILED,
                                              error=str(exc))  # fmt: skip
         else:
             jobs.append(job)
@@ -231,6 +233,9 @@ def render_batch(
     from ..resources import data_dir as resolve_data_dir
     from .selection import choose_cases, named_cases
 
+    if meeting is not None and (case_ids or cases_file is not None):
+        raise ParameterError("give CASE_IDs (or --cases-file) or --meeting, not both (a meeting "
+                             "renders its agenda, in agenda order, and its pack)")  # fmt: skip
     data = resolve_data_dir(data_dir)
     out = Path(out_dir)
     check_out(out)
@@ -288,9 +293,10 @@ def _skipped(case_id: str, slug: str, title: str, key: str, out: Path,
     folder = out / slug
     if current_files(folder, case_id, key) is None:
         return None
-    manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
+    manifest = read_manifest(folder) or {}  # current_files has read it whole
     outputs = DossierFiles.in_folder(folder, slug, manifest["formats"]).outputs
-    analyst_cells = (manifest.get("notebook") or {}).get("analyst_cells", 0)
+    notebook = manifest.get("notebook")
+    analyst_cells = notebook.get("analyst_cells", 0) if isinstance(notebook, dict) else 0
     return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key, sentence=sentence,
                          news=news, analyst_cells=analyst_cells)  # fmt: skip
 
@@ -350,21 +356,18 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     :func:`~dossier.run.manifest.current_files`).
     """
     out = Path(out_dir)
-    try:
-        last = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
-        return None
-    if last.get("unknown") or last.get("notes"):  # said again, from the data
-        return None
-    try:
+    last = read_record(out / REPORT_FILE)
+    try:  # the report is the user's file now: anything in it may be other than written
+        if last is None or last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
+            return None
+        if last.get("unknown") or last.get("notes"):  # said again, from the data
+            return None
         results = [_skipped(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"],
                             d.get("news", [])) for d in last["dossiers"]]  # fmt: skip
-    except (KeyError, TypeError):
-        return None
-    pack = last.get("meeting_pack")
-    if None in results or (pack and not all(Path(p).is_file() for p in pack.values())):
+        pack = last.get("meeting_pack")
+        if None in results or (pack and not all(Path(p).is_file() for p in pack.values())):
+            return None
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
     with output_lock(out):
         report = BatchReport(results, 0.0, out, pack, batch_key=key)

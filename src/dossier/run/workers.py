@@ -21,7 +21,7 @@ from dataclasses import replace
 from multiprocessing import get_context, util
 from typing import TYPE_CHECKING
 
-from ..errors import ParameterError
+from ..errors import DossierError, ParameterError
 from .job import DossierJob, RenderedDossier, render_job
 from .lifetime import (
     as_completed,
@@ -150,7 +150,7 @@ def _rendered(
         then()
         rendered = render_job(job, kernel)
     except Exception as exc:
-        rendered = _failed(job, f"{type(exc).__name__}: {exc}")
+        rendered = _failed(job, str(exc) if isinstance(exc, DossierError) else f"{type(exc).__name__}: {exc}")
     finally:
         if kernel is not None:
             kernel.shutdown()
@@ -253,7 +253,7 @@ class DaskExecutor:
             ) from None
         try:
             self.client = Client(scheduler, timeout="10s")
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: an address distributed cannot parse
             raise ParameterError(
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
             ) from None

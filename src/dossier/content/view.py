@@ -569,7 +569,7 @@ def _field_value(case_file: CaseFile, name: str, value: str, lang: str) -> Words
         return Words([label("status", value, lang)])
     if name in ("forum_id", "owner_forum_id"):
         return Words([Source(case_file.forum_name(value))])
-    return Words(["”" if lang == "sv" else "“", Source(value), "”"])
+    return words("phrase.quoted", lang, text=Source(value))
 def event_when(event: Event, lang: str) -> str:
     """An event's date as the dossier writes it: a period's end, or "pågår" while it runs."""
     if event.running:

@@ -29,7 +29,7 @@ OUTSIDE_YEARS = f"is outside {YEARS}: correct it, or leave the cell empty if the
 OUT_OF_RANGE = f"is outside {YEARS}"
 
 #: Babel locale for each dossier language; English dossiers use day-month-year.
-LOCALES = {"sv": "sv_SE", "en": "en_GB"}
+LOCALES = {"sv": "sv_SE", "en": "en_GB", "de": "de_DE"}
 
 
 @total_ordering

@@ -25,11 +25,18 @@ from . import de, en, sv
 LANGUAGES = ("sv", "en", "de")
 #: Each language's module: its reviewed ``TERMS`` and its other ``WORDS``.
 _MODULES = {"sv": sv, "en": en, "de": de}
-#: The tool's own messages (progress on stderr, errors, help) are in English, whatever the
-#: dossier's language: errors name files, rows and columns alike for every reader.
-TOOL_LANG = "en"
-#: The language of the registry's own text (titles, descriptions, names).
-SOURCE_LANG = "sv"
+#: The tool's own messages (progress on stderr, errors, help) are in English whatever the
+#: dossier's language (the README says so): one rule, and an error names files, rows and
+#: columns alike for every analyst. ``--lang`` is the reader's language, not the tool's.
+TOOL_WORDS: dict[str, str] = {
+    # What render says it does, stage by stage (dossier.run.render.stage_reporter)
+    "stage.reading": "Reading the data in {data} …",
+    "stage.running": "Running the notebook {notebook} …",
+    "stage.html": "Writing the HTML …",
+    "stage.pdf": "Writing the PDF …",
+    "stage.written": "Written to {folder}",
+}
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +118,11 @@ def text(key: str, lang: str = "sv", /, **fields: object) -> str:
     """The catalogue's text for ``key`` in ``lang``, with ``fields`` filled in."""
     words = WORDS[key][LANGUAGES.index(check_language(lang))]
     return words.format(**fields) if fields else words
+
+
+def tool_text(key: str, /, **fields: object) -> str:
+    """The tool's own message for ``key`` (:data:`TOOL_WORDS`), with ``fields`` filled in."""
+    return TOOL_WORDS[key].format(**fields)
 
 
 def words(key: str, lang: str = "sv", /, **fields: object) -> Words:

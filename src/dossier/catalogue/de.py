@@ -272,14 +272,9 @@ WORDS: dict[str, str] = {
     "change_field.case.summary": "Zusammenfassung",
     "legend.changed": "neu oder geändert seit dem Dossier vom {date}",
     "pack.news": "Neu und geändert",
-    # Case notebooks and what render says it does
+    # Case notebooks
     "batch.own_cell": "1 eigene Zelle",
     "batch.own_cells": "{n} eigene Zellen",
-    "stage.reading": "Lese die Daten in {data} …",
-    "stage.running": "Führe das Notebook {notebook} aus …",
-    "stage.html": "Schreibe das HTML …",
-    "stage.pdf": "Schreibe das PDF …",
-    "stage.written": "Geschrieben nach {folder}",
     # The timeline and big cases: the figure's legend and text alternative, and what the
     # summary leaves to the history
     "phrase.earlier_decision_one": "1 früherer Beschluss steht im „{history}“.",

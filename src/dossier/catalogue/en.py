@@ -270,14 +270,9 @@ WORDS: dict[str, str] = {
     "change_field.case.summary": "Summary",
     "legend.changed": "added or changed since the dossier as of {date}",
     "pack.news": "New and changed",
-    # Case notebooks and what render says it does
+    # Case notebooks
     "batch.own_cell": "1 own cell",
     "batch.own_cells": "{n} own cells",
-    "stage.reading": "Reading the data in {data} …",
-    "stage.running": "Running the notebook {notebook} …",
-    "stage.html": "Writing the HTML …",
-    "stage.pdf": "Writing the PDF …",
-    "stage.written": "Written to {folder}",
     # The timeline and big cases: the figure's legend and text
     # alternative, and what the summary leaves to the history
     "phrase.earlier_decision_one": "1 earlier decision is listed in “{history}”.",

@@ -270,14 +270,9 @@ WORDS: dict[str, str] = {
     "change_field.case.summary": "Sammanfattning",
     "legend.changed": "ny eller ändrad sedan sammanställningen per den {date}",
     "pack.news": "Nytt och ändrat",
-    # Case notebooks and what render says it does
+    # Case notebooks
     "batch.own_cell": "1 egen cell",
     "batch.own_cells": "{n} egna celler",
-    "stage.reading": "Läser data i {data} …",
-    "stage.running": "Kör notebooken {notebook} …",
-    "stage.html": "Skriver HTML …",
-    "stage.pdf": "Skriver PDF …",
-    "stage.written": "Klart: {folder}",
     # The timeline and big cases: the figure's legend and text
     # alternative, and what the summary leaves to the history
     "phrase.earlier_decision_one": "1 tidigare beslut finns i ”{history}”.",

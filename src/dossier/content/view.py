@@ -4,7 +4,7 @@ The dossier's sections, the mail, the batch and pack index pages and the
 notebook all show a case through :class:`CaseView`, so they say it in the same
 words. Sentences are :class:`~dossier.catalogue.Words`: catalogue text with the
 data's own text kept apart as :class:`~dossier.catalogue.Source`, which a page
-in English marks ``lang="sv"``.
+marks with the data's own language (``[data] lang``).
 
 A date is shown as the data gives it ("maj 2020", "2023"); one whose span
 runs past the dossier's day says so where a sentence rests on it ("2023,
@@ -97,6 +97,8 @@ class CaseView:
     news: NewsView | None = None
     #: What changed since an earlier dossier (:func:`changes_view`); None without one.
     changes: ChangesView | None = None
+    #: The language of the data's own text (:class:`Source`), "" when the data does not say.
+    source_lang: str = ""
 
     def news_lines(self) -> tuple[Words, ...]:
         """What is new and what changed, one line each, as the dossier's sections say them."""
@@ -158,6 +160,7 @@ def case_view(
     counts = [part.count for part in (news, compared) if part is not None]
     return CaseView(
         lang=lang,
+        source_lang=case_file.source_lang,
         as_of=day,
         case_id=case.case_id,
         title=Source(case.title),

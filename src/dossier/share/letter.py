@@ -258,6 +258,7 @@ def case_letter(
         intro = text("mail.intro_cases", lang, n=len(cases))
     view = {
         "lang": lang,
+        "source_lang": registry.source_lang,
         "subject": header_text(subject or default_subject),
         "intro": intro,
         "cases": cases,
@@ -312,6 +313,7 @@ def meeting_letter(
     title = str(agenda.title)
     view = {
         "lang": lang,
+        "source_lang": registry.source_lang,
         "intro": text("mail.intro_meeting", lang),
         "cases": [],
         "subject": header_text(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +126,40 @@ def test_an_unknown_language_is_a_parameter_error():
     assert check_language("de") == "de"
     with pytest.raises(ParameterError, match="unknown language 'fr': use one of sv, en, de"):
         text("heading.timeline", "fr")
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+#: A row of a terminology table: | `key` | word | why |
+TABLE_ROW = re.compile(r"^\| `([a-z_.]+)` \| (.*?) \| (.*?) \|$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_catalogue_follows_the_reviewed_terminology_table_in_docs(lang):
+    table = (DOCS / f"terminology.{lang}.md").read_text(encoding="utf-8")
+    reviewed = [(key, word, why.strip()) for key, word, why in TABLE_ROW.findall(table)]
+    catalogue = [(term.key, term.word, term.why) for term in TERMINOLOGY[lang]]
+    assert sorted(reviewed) == sorted(catalogue)
+    assert len(reviewed) == len({key for key, _, _ in reviewed}), "a key twice in the table"
+    # The terms a reader decides by are all in it, in every language.
+    for group in ("kind", "forum_kind", "status", "state"):
+        codes = {key for key in WORDS if key.startswith(f"{group}.")}
+        assert codes <= {key for key, _, _ in reviewed}, group
+    assert {f"count.{kind}" for kind in ("discussed", "referred_back", "tabled", "deferred")} <= {
+        key for key, _, _ in reviewed
+    }
+
+
+def test_the_swedish_reads_as_a_registrar_writes_and_the_english_kinds_differ():
+    assert text("field.time_open", "sv") == "Handläggningstid"
+    assert text("count.deferred", "sv") == "Antal gånger uppskjutet"
+    # Event kinds are nouns, as the others are.
+    assert [label("kind", k, "sv") for k in ("registered", "deferred", "closed")] == [
+        "registrering", "uppskov", "avslut"
+    ]
+    swedish = " ".join(sv for sv, _, _ in WORDS.values())
+    assert "dossiern" not in swedish and "Tid öppet" not in swedish and "gjord med dossier" not in swedish
+    # The two kinds that put a matter off read apart in English and German.
+    for lang in ("en", "de"):
+        tabled, deferred = (text(f"count.{kind}", lang) for kind in ("tabled", "deferred"))
+        assert len({tabled, deferred} | {"Times postponed"}) == 3
+    assert text("activity.ago", "sv", length="3 månader") == "Senaste händelse för 3 månader sedan."

@@ -60,15 +60,28 @@ TERMS: dict[str, tuple[str, str]] = {
     "heading.possibly_new": ("Möglicherweise neu", "dated only to a month or year that holds the day: neither new nor old for certain"),
     "heading.changes": ("Änderungen in den Daten seit dem Dossier vom {date}", "corrections to the registry's records, not what happened in the matter"),
     "heading.changes_new_case": ("Änderungen in den Daten", ""),
+    # Meetings, and the case in figures
+    "state.planned": ("geplant", ""),
+    "state.held": ("durchgeführt", ""),
+    "state.cancelled": ("abgesagt", ""),
+    "field.meeting": ("Sitzung", "a meeting of a council body"),
+    "field.item": ("Tagesordnungspunkt", "as German agendas number their items (TOP)"),
+    "field.proposal": ("Vorlage", "the paper put to the meeting for a decision"),
+    "field.next_meeting": ("Nächste Sitzung", ""),
+    "field.time_open": ("Bearbeitungsdauer", "from registration to closing, or to the day"),
+    "field.quiet": ("Längste Zeit ohne Ereignis", ""),
+    "field.opened": ("Registriert", ""),
+    "field.as_of": ("Stand", "the day the dossier speaks for"),
+    "count.discussed": ("Wie oft beraten", ""),
+    "count.referred_back": ("Wie oft zurückverwiesen", "zurückverwiesen: sent back for more work"),
+    "count.tabled": ("Wie oft vertagt", "vertagt: put off to a later meeting of the same body"),
+    "count.deferred": ("Wie oft zurückgestellt", "zurückgestellt: put off to a later time"),
     # The dossier page's table of contents
     "heading.contents": ("Inhalt", ""),
 }
 
 WORDS: dict[str, str] = {
     # Meeting states
-    "state.planned": "geplant",
-    "state.held": "durchgeführt",
-    "state.cancelled": "abgesagt",
     # Relations, read from the case's side and from the other case's side
     "relation.related": "verbundener Vorgang",
     "relation.continues": "setzt fort",
@@ -90,9 +103,7 @@ WORDS: dict[str, str] = {
     # Field labels
     "field.title": "Betreff",
     "field.status": "Status",
-    "field.opened": "Registriert",
     "field.closed": "Abgeschlossen",
-    "field.as_of": "Stand",
     "field.date": "Datum",
     "field.kind": "Art",
     "field.forum": "Gremium",
@@ -109,9 +120,6 @@ WORDS: dict[str, str] = {
     "field.sha256": "SHA-256",
     "field.parameter": "Parameter",
     "field.value": "Wert",
-    "field.time_open": "Bearbeitungsdauer",
-    "field.quiet": "Längste Zeit ohne Ereignis",
-    "field.next_meeting": "Nächste Sitzung",
     "field.since": "Neu seit",
     "field.later": "Datiert nach dem Stichtag des Dossiers",
     "field.version": "Version des Werkzeugs",
@@ -120,13 +128,8 @@ WORDS: dict[str, str] = {
     "field.template": "Vorlage des Dossiers (SHA-256)",
     "field.note": "Hinweis",
     "field.where": "Fundstelle",
-    "field.item": "Tagesordnungspunkt",
     "field.summary": "Zusammenfassung",
     # What the case in figures counts
-    "count.discussed": "Wie oft beraten",
-    "count.referred_back": "Wie oft zurückverwiesen",
-    "count.tabled": "Wie oft vertagt",
-    "count.deferred": "Wie oft zurückgestellt",
     "count.event_one": "1 Ereignis",
     "count.events": "{n} Ereignisse",
     "count.document_one": "1 Dokument",
@@ -194,8 +197,6 @@ WORDS: dict[str, str] = {
     "pack.agenda": "Tagesordnung",
     "pack.missing": "kein Dossier (siehe Bericht des Laufs)",
     "field.page": "Seite",
-    "field.proposal": "Vorlage",
-    "field.meeting": "Sitzung",
     "field.location": "Ort",
     # The sentence on where the case stands
     "status_sentence.open.year": "In Bearbeitung seit {opened}.",

@@ -58,15 +58,28 @@ TERMS: dict[str, tuple[str, str]] = {
     "heading.possibly_new": ("Possibly new", "dated only to a month or year that holds the day: neither new nor old for certain"),
     "heading.changes": ("Changes in the records since the dossier as of {date}", "corrections to the registry's records, not what happened in the case"),
     "heading.changes_new_case": ("Changes in the records", ""),
+    # Meetings, and the case in figures
+    "state.planned": ("planned", ""),
+    "state.held": ("held", ""),
+    "state.cancelled": ("cancelled", ""),
+    "field.meeting": ("Meeting", ""),
+    "field.item": ("Item", "the agenda item's number"),
+    "field.proposal": ("Proposal", ""),
+    "field.next_meeting": ("Next meeting", ""),
+    "field.time_open": ("Processing time", "handläggningstid: from registration to closing, or to the day"),
+    "field.quiet": ("Longest time without events", "the longest stretch in which the records show no event"),
+    "field.opened": ("Registered", ""),
+    "field.as_of": ("As of", ""),
+    "count.discussed": ("Times discussed", ""),
+    "count.referred_back": ("Times referred back", ""),
+    "count.tabled": ("Times adjourned", "bordlagt: put off to a later meeting of the same body"),
+    "count.deferred": ("Times deferred", "uppskov: put off to a later time; 'postponed' beside 'deferred' could not be told apart"),
     # The dossier page's table of contents
     "heading.contents": ("Contents", ""),
 }
 
 WORDS: dict[str, str] = {
     # Meeting states
-    "state.planned": "planned",
-    "state.held": "held",
-    "state.cancelled": "cancelled",
     # Relations, read from the case's side and from the other case's side
     "relation.related": "related case",
     "relation.continues": "continues",
@@ -88,9 +101,7 @@ WORDS: dict[str, str] = {
     # Field labels
     "field.title": "Title",
     "field.status": "Status",
-    "field.opened": "Registered",
     "field.closed": "Closed",
-    "field.as_of": "As of",
     "field.date": "Date",
     "field.kind": "Type",
     "field.forum": "Forum",
@@ -107,9 +118,6 @@ WORDS: dict[str, str] = {
     "field.sha256": "SHA-256",
     "field.parameter": "Parameter",
     "field.value": "Value",
-    "field.time_open": "Processing time",
-    "field.quiet": "Longest time without events",
-    "field.next_meeting": "Next meeting",
     "field.since": "New since",
     "field.later": "Dated after the dossier's day",
     "field.version": "Toolkit version",
@@ -118,13 +126,8 @@ WORDS: dict[str, str] = {
     "field.template": "Template (SHA-256)",
     "field.note": "Note",
     "field.where": "Where",
-    "field.item": "Item",
     "field.summary": "Summary",
     # What the case in figures counts
-    "count.discussed": "Times discussed",
-    "count.referred_back": "Times referred back",
-    "count.tabled": "Times adjourned",
-    "count.deferred": "Times deferred",
     "count.event_one": "1 event",
     "count.events": "{n} events",
     "count.document_one": "1 document",
@@ -192,8 +195,6 @@ WORDS: dict[str, str] = {
     "pack.agenda": "Agenda",
     "pack.missing": "no dossier (see the batch report)",
     "field.page": "Page",
-    "field.proposal": "Proposal",
-    "field.meeting": "Meeting",
     "field.location": "Location",
     # The sentence on where the case stands
     "status_sentence.open.year": "Open since {opened}.",

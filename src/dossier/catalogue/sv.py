@@ -58,15 +58,28 @@ TERMS: dict[str, tuple[str, str]] = {
     "heading.possibly_new": ("Kanske nytt", ""),
     "heading.changes": ("Ändringar i underlaget sedan sammanställningen per den {date}", "rättelser i diariets uppgifter, inte vad som hänt i ärendet"),
     "heading.changes_new_case": ("Ändringar i underlaget", ""),
+    # Meetings, and the case in figures
+    "state.planned": ("planerat", ""),
+    "state.held": ("genomfört", ""),
+    "state.cancelled": ("inställt", ""),
+    "field.meeting": ("Sammanträde", ""),
+    "field.item": ("Punkt", ""),
+    "field.proposal": ("Förslag", ""),
+    "field.next_meeting": ("Nästa sammanträde", ""),
+    "field.time_open": ("Handläggningstid", "tiden från registrering till avslut eller till dagen, som en registrator säger det"),
+    "field.quiet": ("Längsta uppehåll", ""),
+    "field.opened": ("Registrerat", ""),
+    "field.as_of": ("Gäller per", "den dag sammanställningen gäller för"),
+    "count.discussed": ("Antal gånger diskuterat", ""),
+    "count.referred_back": ("Antal gånger återremitterat", ""),
+    "count.tabled": ("Antal gånger bordlagt", "räknat som en registrator räknar: antal gånger, inte ett substantiv i plural"),
+    "count.deferred": ("Antal gånger uppskjutet", "uppskov räknat som antal gånger; skilt från bordläggning"),
     # The dossier page's table of contents
     "heading.contents": ("Innehåll", ""),
 }
 
 WORDS: dict[str, str] = {
     # Meeting states
-    "state.planned": "planerat",
-    "state.held": "genomfört",
-    "state.cancelled": "inställt",
     # Relations, read from the case's side and from the other case's side
     "relation.related": "relaterat ärende",
     "relation.continues": "fortsätter",
@@ -88,9 +101,7 @@ WORDS: dict[str, str] = {
     # Field labels
     "field.title": "Ärendemening",
     "field.status": "Status",
-    "field.opened": "Registrerat",
     "field.closed": "Avslutat",
-    "field.as_of": "Gäller per",
     "field.date": "Datum",
     "field.kind": "Typ",
     "field.forum": "Forum",
@@ -107,9 +118,6 @@ WORDS: dict[str, str] = {
     "field.sha256": "SHA-256",
     "field.parameter": "Parameter",
     "field.value": "Värde",
-    "field.time_open": "Handläggningstid",
-    "field.quiet": "Längsta uppehåll",
-    "field.next_meeting": "Nästa sammanträde",
     "field.since": "Nytt sedan",
     "field.later": "Daterat efter sammanställningens dag",
     "field.version": "Verktygsversion",
@@ -118,13 +126,8 @@ WORDS: dict[str, str] = {
     "field.template": "Mall (SHA-256)",
     "field.note": "Anmärkning",
     "field.where": "Var",
-    "field.item": "Punkt",
     "field.summary": "Sammanfattning",
     # What the case in figures counts
-    "count.discussed": "Antal gånger diskuterat",
-    "count.referred_back": "Antal gånger återremitterat",
-    "count.tabled": "Antal gånger bordlagt",
-    "count.deferred": "Antal gånger uppskjutet",
     "count.event_one": "1 händelse",
     "count.events": "{n} händelser",
     "count.document_one": "1 handling",
@@ -192,8 +195,6 @@ WORDS: dict[str, str] = {
     "pack.agenda": "Dagordning",
     "pack.missing": "sammanställning saknas (se körningens rapport)",
     "field.page": "Sida",
-    "field.proposal": "Förslag",
-    "field.meeting": "Sammanträde",
     "field.location": "Plats",
     # The sentence on where the case stands
     "status_sentence.open.year": "Pågående sedan {opened}.",

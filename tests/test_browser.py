@@ -350,3 +350,37 @@ def test_the_header_facts_stay_on_a_line_or_two_on_a_laptop(sample_dossier_sv, o
     )
     assert len(lines) > 10
     assert [(text, n) for text, n in lines if n > 2] == []
+
+
+@pytest.mark.parametrize("lang", ["sv", "en", "de"])
+def test_the_mail_body_reads_on_a_phone_without_scrolling_sideways(request, browser, tmp_path, lang):
+    """A politician opens the summary on a phone: the decisions are blocks, nothing is cut off."""
+    import datetime as dt
+
+    from conftest import AS_OF
+
+    from dossier.data.validate import load
+    from dossier.share.letter import case_letter
+
+    rendered = request.getfixturevalue(f"sample_dossier_{lang}")
+    files = {"pdf": str(rendered.files.pdf), "manifest": str(rendered.files.manifest)}
+    letter = case_letter(load(rendered.data), [rendered.case_id], {rendered.case_id: files},
+                         lang=lang, as_of=dt.date.fromisoformat(AS_OF), attach="pdf",
+                         subject=None, inactive_months=6)  # fmt: skip
+    body = tmp_path / "body.html"
+    body.write_text(letter.html, encoding="utf-8")
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(body.resolve().as_uri(), wait_until="load")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        # Nothing on the page reaches past the screen's edge, the decisions included.
+        right = page.evaluate(
+            "Math.max(...[...document.body.querySelectorAll('*')].map(e => e.getBoundingClientRect().right))"
+        )
+        assert right <= PHONE["width"]
+        assert page.locator("li", has_text="Regionala utvecklingsnämnden").count() >= 1
+    finally:
+        context.close()
+    # The plain text reads as lines a person writes: no run of placeholders.
+    assert not re.search(r"–, –|, –:", letter.text), letter.text

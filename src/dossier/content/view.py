@@ -55,6 +55,12 @@ class DecisionRow:
     paragraph: str
     title: Source
 
+    def details(self) -> Words:
+        """Kind, forum and paragraph on one line ("beslut · Regionala utvecklingsnämnden · § 224"),
+        leaving out what the records lack: for a list read on a phone or as plain text."""
+        return _joined([self.kind, *(part for part in (self.forum, self.paragraph) if part != "–")],
+                       " · ")  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class CaseView:

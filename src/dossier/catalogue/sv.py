@@ -184,7 +184,7 @@ WORDS: dict[str, str] = {
     "legend.period": "period (från – till)",
     "legend.imprecise": "känt till månad eller år",
     # Batches and meeting packs
-    "batch.title": "Ärendesammanställningar",
+    "batch.title": "Sammanställda ärenden",
     "batch.done": "klar",
     "batch.skipped": "oförändrad",
     "batch.failed": "misslyckades",

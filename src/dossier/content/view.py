@@ -134,7 +134,7 @@ def case_view(
     summary
         :func:`~dossier.content.analysis.summarise` of that case file.
     lang
-        ``"sv"`` or ``"en"``.
+        ``"sv"``, ``"en"`` or ``"de"``.
     since
         The day from which events are marked new, shown among the facts; None for none.
     since_meeting

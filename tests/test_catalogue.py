@@ -163,3 +163,13 @@ def test_the_swedish_reads_as_a_registrar_writes_and_the_english_kinds_differ():
         tabled, deferred = (text(f"count.{kind}", lang) for kind in ("tabled", "deferred"))
         assert len({tabled, deferred} | {"Times postponed"}) == 3
     assert text("activity.ago", "sv", length="3 månader") == "Senaste händelse för 3 månader sedan."
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"), [("sv", "1\xa0234 händelser"), ("en", "1,234 events"), ("de", "1.234 Ereignisse")]
+)
+def test_a_count_is_written_as_the_language_writes_numbers(lang, said):
+    assert text("count.events", lang, n=1234) == said
+    assert str(words("count.events", lang, n=1234)) == said
+    # A row number is a place in a file, not a count: as the spreadsheet shows it.
+    assert text("phrase.file_row", lang, file="events.csv", row=1234).endswith(" 1234")

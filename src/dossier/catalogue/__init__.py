@@ -25,6 +25,8 @@ from . import de, en, sv
 LANGUAGES = ("sv", "en", "de")
 #: Each language's module: its reviewed ``TERMS`` and its other ``WORDS``.
 _MODULES = {"sv": sv, "en": en, "de": de}
+#: Babel's locale for each language: its dates and numbers (English dossiers day-month-year).
+LOCALES = {"sv": "sv_SE", "en": "en_GB", "de": "de_DE"}
 #: The tool's own messages (progress on stderr, errors, help) are in English whatever the
 #: dossier's language (the README says so): one rule, and an error names files, rows and
 #: columns alike for every analyst. ``--lang`` is the reader's language, not the tool's.
@@ -115,9 +117,22 @@ def check_language(lang: str) -> str:
 
 
 def text(key: str, lang: str = "sv", /, **fields: object) -> str:
-    """The catalogue's text for ``key`` in ``lang``, with ``fields`` filled in."""
+    """The catalogue's text for ``key`` in ``lang``, with ``fields`` filled in.
+
+    A count (the field ``n``) is written as the language writes numbers, through Babel:
+    1 234 in Swedish, 1,234 in English, 1.234 in German.
+    """
     words = WORDS[key][LANGUAGES.index(check_language(lang))]
-    return words.format(**fields) if fields else words
+    return words.format(**_counted(fields, lang)) if fields else words
+
+
+def _counted(fields: dict[str, object], lang: str) -> dict[str, object]:
+    count = fields.get("n")
+    if not isinstance(count, int) or isinstance(count, bool) or abs(count) < 1000:
+        return fields
+    from babel.numbers import format_decimal
+
+    return {**fields, "n": format_decimal(count, locale=LOCALES[lang])}
 
 
 def tool_text(key: str, /, **fields: object) -> str:
@@ -128,6 +143,7 @@ def tool_text(key: str, /, **fields: object) -> str:
 def words(key: str, lang: str = "sv", /, **fields: object) -> Words:
     """Like :func:`text`, but source text filled in stays marked as :class:`Source`."""
     template = WORDS[key][LANGUAGES.index(check_language(lang))]
+    fields = _counted(fields, lang)
     parts: list[object] = []
     for literal, name, spec, _ in string.Formatter().parse(template):
         parts.append(literal)

@@ -176,3 +176,22 @@ def test_the_pdf_tags_carry_the_datas_language(tmp_path, sample_dossier_en, conf
     assert german.get("catalog:sv") == 1 and german.get("de", 0) > 10 and german.get("sv", 0) <= 1, german
     assert marked(files.html.read_text(encoding="utf-8"), TITLE) == {"de"}
     assert conformance(files.pdf, "ua1") == []
+
+
+def test_check_says_the_datas_language_or_how_to_give_it(tmp_path, capsys):
+    from dossier.cli import main
+
+    assert main(["check", "--data", str(SAMPLE_DATA)]) == 0
+    assert "Language of the data's text: sv" in capsys.readouterr().out
+    assert main(["check", "--data", str(sample_copy(tmp_path, None))]) == 0
+    assert 'unknown (say it in dossier.toml: [data] lang = "sv"' in capsys.readouterr().out
+
+
+def test_the_data_language_option_takes_a_language_tag_and_refuses_anything_else():
+    import argparse
+
+    from dossier.cli.options import language_tag
+
+    assert language_tag("de-AT") == "de-AT"
+    with pytest.raises(argparse.ArgumentTypeError, match="'German' is not a language tag"):
+        language_tag("German")

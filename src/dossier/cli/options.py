@@ -156,6 +156,15 @@ def iso_day(value: str) -> dt.date:
     return day
 
 
+def language_tag(value: str) -> str:
+    """The type of ``--data-lang``: a BCP 47 tag of a language CLDR knows (``sv``, ``de-AT``)."""
+    from ..data.language import EXPECTED_TAG, is_language_tag
+
+    if not is_language_tag(value):
+        raise argparse.ArgumentTypeError(f"{value!r} {EXPECTED_TAG}")
+    return value
+
+
 def formats(value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
     if not chosen or any(part not in ("html", "pdf") for part in chosen):

@@ -121,6 +121,23 @@ def test_golden_june_2023_in_english(sample):
     assert dict(view.figures)["Times adjourned"] == ("0",)
 
 
+def test_golden_june_2023_in_german(sample):
+    view = view_of(sample, "RUN/168/2020", "2023-06-01", "de")
+    assert str(view.sentence) == (
+        "In Bearbeitung seit 2020. Offener Beschlussvorschlag (Regiondirektörens förslag, 2023, "
+        f"möglicherweise nach dem 1. Juni 2023): {POINTS_SV} Letzter Beschluss: Ärendet hänsköts "
+        "ytterligare till sommaren 2023 (Zurückstellung, 2023, möglicherweise nach dem 1. Juni 2023)."
+    )
+    assert str(view.activity) == "Das letzte Ereignis liegt weniger als 6 Monate zurück."
+    assert figure(view, "Längste Zeit ohne Ereignis") == "keine Pause zwischen den Ereignissen"
+    assert figure(view, "Nächste Sitzung") == f"{EXAMPLE_MEETING}, 13. Juni 2023, 09:00 Uhr, TOP 7"
+    assert figure(view, "Bearbeitungsdauer") == "2–3 Jahre"
+    assert dict(view.figures)["Wie oft vertagt"] == ("0",)
+    assert [(d.date, d.kind) for d in view.decisions] == [
+        ("Mai 2022", "Zurückverweisung"), ("2023", "Zurückstellung"),
+    ]  # fmt: skip
+
+
 # Golden: the related review, RUN/136/2022
 
 
@@ -150,6 +167,16 @@ def test_golden_the_review_of_collaboration_forms(sample, day, sentence, quiet):
     assert (
         figure(view, "Nästa sammanträde") == f"{EXAMPLE_MEETING}, 13 juni 2023 kl. 09:00, punkt 8"
     )
+
+
+def test_golden_the_review_in_german(sample):
+    view = view_of(sample, "RUN/136/2022", "2023-06-01", "de")
+    assert str(view.sentence) == (
+        "In Bearbeitung seit 2022. Letzter Beschluss: Beslut om Länspartnerskapets presidium "
+        "(Länspartnerskapet, März 2023)."
+    )
+    assert str(view.activity) == "Das letzte Ereignis liegt 2–3 Monate zurück."
+    assert figure(view, "Längste Zeit ohne Ereignis") == "2–3 Monate (März 2023 bis 1. Juni 2023)"
 
 
 def test_golden_the_review_in_english(sample):

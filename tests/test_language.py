@@ -159,6 +159,20 @@ def structure_langs(path: Path) -> dict[str, int]:
     return found
 
 
+def test_text_of_an_unknown_language_is_tagged_undetermined_and_the_pdf_stays_pdf_ua(
+    tmp_path, conformance
+):
+    from dossier.run.export import lay_out, write_document
+
+    page = ('<!DOCTYPE html><html lang="sv"><head><title>Ärende</title></head><body>'
+            '<h1><span lang="">Haushaltssatzung</span></h1><p>Beslut om <span lang="de">Vorlage'
+            "</span> i nämnden.</p></body></html>")  # fmt: skip
+    pdf = tmp_path / "marked.pdf"
+    pdf.write_bytes(write_document(lay_out(page), None))
+    assert structure_langs(pdf) == {"catalog:sv": 1, "und": 1, "de": 1}
+    assert conformance(pdf, "ua1") == []
+
+
 @pytest.mark.kernel
 @pytest.mark.xdist_group("render")
 def test_the_pdf_tags_carry_the_datas_language(tmp_path, sample_dossier_en, conformance):

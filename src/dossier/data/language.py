@@ -6,7 +6,8 @@ tag: ``sv``, ``de``, ``en-GB``), so every page can mark that text with it and a
 screen reader reads a German title in German in a Swedish dossier.
 
 The rule without the setting: the data's language is unknown, and its text is
-marked as such (``lang=""``), never taken to be Swedish. The bundled sample says
+marked as such (``lang=""`` in HTML, ``und`` in the PDF's tags), never taken to
+be Swedish. The bundled sample says
 ``lang = "sv"``. ``dossier import`` writes the setting where the source says
 the language or the user gives ``--data-lang`` (:func:`setting_text`).
 """
@@ -25,7 +26,7 @@ from .mapping_file import key_lines
 #: The table of ``dossier.toml`` that describes the data, and its keys.
 TABLE = "data"
 KEYS = ("lang",)
-#: The language of data that does not say: unknown (HTML's and PDF's empty language).
+#: The language of data that does not say: unknown (HTML's empty language).
 UNKNOWN = ""
 #: A well-formed BCP 47 tag (RFC 5646): language, then script, region and variants.
 _TAG = re.compile(

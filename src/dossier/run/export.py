@@ -158,7 +158,8 @@ def _tag_languages() -> None:
     element per box (``weasyprint.pdf.tags._build_box_tree``, recursively through the
     module's name); wrapped here, an element whose HTML element has a ``lang`` (the
     data's own text, ``<span lang="de">``) gets it as ``/Lang``, which its children
-    inherit (ISO 32000-1, 14.9.2). Done once per process.
+    inherit (ISO 32000-1, 14.9.2); an unknown language (``lang=""``) is ``und``, BCP 47's
+    "undetermined". Done once per process.
     """
     import pydyf
     from weasyprint.formatting_structure import boxes
@@ -177,7 +178,8 @@ def _tag_languages() -> None:
             lang = own.element.get("lang")
         for element in build(box, parent, *args):
             if lang is not None:
-                element["Lang"] = pydyf.String(lang)
+                # HTML's lang="" (unknown) is "und" (undetermined) here: PDF/UA asks for a tag.
+                element["Lang"] = pydyf.String(lang or "und")
             yield element
 
     build_with_lang.carries_lang = True

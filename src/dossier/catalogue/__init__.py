@@ -40,7 +40,6 @@ TOOL_WORDS: dict[str, str] = {
 }
 
 
-
 @dataclass(frozen=True, slots=True)
 class Term:
     """One reviewed term in one language: its key, the word, and why it reads so."""
@@ -65,9 +64,9 @@ def _table(lang: str) -> dict[str, str]:
     return {**{key: word for key, (word, _) in module.TERMS.items()}, **module.WORDS}
 
 
+_TABLES = {lang: _table(lang) for lang in LANGUAGES}
 #: key -> the words in the order of :data:`LANGUAGES` (None where a language lacks the key:
 #: tests/test_catalogue.py finds it)
-_TABLES = {lang: _table(lang) for lang in LANGUAGES}
 WORDS: dict[str, tuple[str, ...]] = {
     key: tuple(_TABLES[lang].get(key) for lang in LANGUAGES) for key in _TABLES["sv"]
 }

@@ -209,3 +209,14 @@ def test_the_data_language_option_takes_a_language_tag_and_refuses_anything_else
     assert language_tag("de-AT") == "de-AT"
     with pytest.raises(argparse.ArgumentTypeError, match="'German' is not a language tag"):
         language_tag("German")
+
+
+def test_a_mapping_file_named_on_the_command_line_says_the_language_too(tmp_path):
+    from dossier.data.sources import using_mapping
+
+    data = sample_copy(tmp_path, None)
+    elsewhere = tmp_path / "mapping.toml"
+    elsewhere.write_text(setting_text("de"), encoding="utf-8")
+    with using_mapping(elsewhere):
+        assert load(data).source_lang == "de"
+    assert load(data).source_lang == ""

@@ -22,6 +22,7 @@ from pathlib import Path
 from ..errors import DataError, Fault
 from .contract import MAPPING_FILE
 from .mapping_file import key_lines
+from .sources import find_mapping
 
 #: The table of ``dossier.toml`` that describes the data, and its keys.
 TABLE = "data"
@@ -54,11 +55,13 @@ def is_language_tag(value: object) -> bool:
 def data_language(data_dir: str | Path) -> str:
     """The language of ``data_dir``'s text: ``[data] lang`` of its ``dossier.toml``, else unknown.
 
+    The file is the mapping file the folder is read through (``--mapping FILE`` where
+    given), else the folder's own ``dossier.toml`` (a case extract's carries the setting).
     Raises DataError naming the file, line and fix for a tag that is not one, or an
     unknown key in ``[data]``. A ``dossier.toml`` that cannot be read at all is left to
     the mapping file's reader, which names that fault; here it says nothing.
     """
-    path = Path(data_dir) / MAPPING_FILE
+    path = find_mapping(Path(data_dir)) or Path(data_dir) / MAPPING_FILE
     try:
         text = path.read_text(encoding="utf-8-sig")
         document = tomllib.loads(text)

@@ -264,6 +264,7 @@ def test_as_of_line_is_drawn_and_labelled():
     svg = timeline_svg(sample_case(), as_of=AS_OF, lang="en")
     assert 'id="as-of"' in svg
     assert "as of 14 June 2023" in svg
+    assert "Stand 14. Juni 2023" in timeline_svg(sample_case(), as_of=AS_OF, lang="de")
 
 
 def drawn_after(fig, day: dt.date) -> list[float]:
@@ -402,6 +403,14 @@ def test_alt_text_says_what_the_figure_shows_and_points_to_the_history():
     assert english.endswith(
         "As of 1 September 2023. Every event is listed in the table “Case history”."
     )
+    german = timeline_alt(sample_case(), as_of=dt.date(2023, 9, 1), lang="de")
+    assert german.startswith(
+        "Zeitleiste von RUN/168/2020: 17 Ereignisse in 9 Gremien, 2019 bis Juni 2023. "
+    )
+    assert "Beschlüsse (4), die letzten: März 2023 (Länspartnerskapet); Zurückstellung Januar 2023" in (
+        german
+    )
+    assert german.endswith("Stand 1. September 2023. Jedes Ereignis steht in der Tabelle „Verlauf“.")
 
 
 def test_alt_text_for_one_event_and_one_forum():

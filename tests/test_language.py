@@ -201,16 +201,6 @@ def test_check_says_the_datas_language_or_how_to_give_it(tmp_path, capsys):
     assert 'unknown (say it in dossier.toml: [data] lang = "sv"' in capsys.readouterr().out
 
 
-def test_the_data_language_option_takes_a_language_tag_and_refuses_anything_else():
-    import argparse
-
-    from dossier.cli.options import language_tag
-
-    assert language_tag("de-AT") == "de-AT"
-    with pytest.raises(argparse.ArgumentTypeError, match="'German' is not a language tag"):
-        language_tag("German")
-
-
 def test_a_mapping_file_named_on_the_command_line_says_the_language_too(tmp_path):
     from dossier.data.sources import using_mapping
 

@@ -183,7 +183,8 @@ class _Reader:
             # [mail] may share the file: `dossier mail` reads it from the operator's own dossier.toml
             # and ignores it in a data folder (dossier.share.outbox).
             # [notebooks] names the case notebooks' folder for the commands run in this folder.
-            # [data] describes the data (its language): dossier.data.language reads it.
+            # [data] says what the data is (its language, lang = "de"), as `dossier import` writes
+            # it: dossier.data.language reads and checks it.
             if key in ("date_formats", "data", "mail", "notebooks"):
                 continue
             if key not in TABLE:

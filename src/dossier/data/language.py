@@ -21,8 +21,6 @@ from pathlib import Path
 
 from ..errors import DataError, Fault
 from .contract import MAPPING_FILE
-from .mapping_file import key_lines
-from .sources import find_mapping
 
 #: The table of ``dossier.toml`` that describes the data, and its keys.
 TABLE = "data"
@@ -61,6 +59,10 @@ def data_language(data_dir: str | Path) -> str:
     unknown key in ``[data]``. A ``dossier.toml`` that cannot be read at all is left to
     the mapping file's reader, which names that fault; here it says nothing.
     """
+    # Here, not at the top: the batch checks a tag without reading any data (or pandas).
+    from .mapping_file import key_lines
+    from .sources import find_mapping
+
     path = find_mapping(Path(data_dir)) or Path(data_dir) / MAPPING_FILE
     try:
         text = path.read_text(encoding="utf-8-sig")

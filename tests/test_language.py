@@ -210,3 +210,18 @@ def test_a_mapping_file_named_on_the_command_line_says_the_language_too(tmp_path
     with using_mapping(elsewhere):
         assert load(data).source_lang == "de"
     assert load(data).source_lang == ""
+
+
+def test_a_starter_mapping_keeps_the_language_it_replaces_or_says_how_to_give_it(tmp_path):
+    from dossier.cli import main
+
+    export = tmp_path / "export"
+    shutil.copytree(Path(__file__).resolve().parent / "fixtures" / "registry_export", export)
+    assert data_language(export) == "sv"
+    assert main(["init-mapping", "--data", str(export), "--force"]) == 0
+    assert '[data]\nlang = "sv"  # kept' in (export / "dossier.toml").read_text(encoding="utf-8")
+    assert load(export).source_lang == "sv"
+    (export / "dossier.toml").unlink()
+    assert main(["init-mapping", "--data", str(export)]) == 0
+    assert '# lang = "sv"' in (export / "dossier.toml").read_text(encoding="utf-8")
+    assert load(export).source_lang == ""

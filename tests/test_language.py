@@ -225,3 +225,12 @@ def test_a_starter_mapping_keeps_the_language_it_replaces_or_says_how_to_give_it
     assert main(["init-mapping", "--data", str(export)]) == 0
     assert '# lang = "sv"' in (export / "dossier.toml").read_text(encoding="utf-8")
     assert load(export).source_lang == ""
+
+
+def test_a_written_batch_report_gives_the_datas_language_only_as_a_tag():
+    from dossier.run.results import BatchReport
+
+    assert BatchReport.language_of({"source_lang": "de"}) == "de"
+    assert BatchReport.language_of({"source_lang": '"><script>'}) == ""
+    assert BatchReport.language_of({"source_lang": ["sv"]}) == ""
+    assert BatchReport.language_of({}) == ""

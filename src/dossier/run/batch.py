@@ -636,7 +636,7 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
         return None
     with output_lock(out):
         report = BatchReport(results, 0.0, out, pack, batch_key=key,
-                             source_lang=_language(last.get("source_lang")))  # fmt: skip
+                             source_lang=BatchReport.language_of(last))  # fmt: skip
         for number, result in enumerate(results, start=1):
             if progress:
                 progress(result, number, len(results))
@@ -661,13 +661,6 @@ def write_report(report: BatchReport, lang: str) -> None:
             report.out_dir / "index.html": index_page(report.results, report.out_dir, lang,
                                                            report.source_lang),
         })  # fmt: skip
-
-
-def _language(value: object) -> str:
-    """The data's language as the last report says it: a language tag, else unknown."""
-    from ..data.language import UNKNOWN, is_language_tag
-
-    return value if is_language_tag(value) else UNKNOWN
 
 
 def summary_table(report: BatchReport) -> str:

@@ -50,6 +50,14 @@ class BatchReport:
     #: The language of the data's own text (BCP 47; "" unknown), for the index page's marks.
     source_lang: str = ""
 
+    @staticmethod
+    def language_of(report: dict) -> str:
+        """The data's language as a written report says it: a language tag, else unknown."""
+        from ..data.language import UNKNOWN, is_language_tag
+
+        value = report.get("source_lang")
+        return value if is_language_tag(value) else UNKNOWN
+
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)
 

@@ -266,7 +266,7 @@ def test_rendering_a_case_with_rows_left_out_says_so_as_it_goes(tmp_path, faulty
     assert status == 0
     err = capsys.readouterr().err
     assert (
-        "En rad eller ett värde ur underlaget är utelämnat för fel; dossiern anger det under "
+        "One row or value of the data is left out for a fault; the dossier names it under "
         "Anmärkningar om underlaget.\n"
     ) in err
     assert "Dagordningspunkten saknar nummer." in (out / "A-2-2021" / "A-2-2021.html").read_text(encoding="utf-8")

@@ -28,6 +28,7 @@ from .checks import (
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, ROW, TABLE, TABLES
 from .dates import PartialDate
 from .faults import contain, costs_a_value
+from .language import data_language
 from .model import DataNote, Registry
 from .sources import Sources, described_sources, is_case_extract, read_sources
 
@@ -41,7 +42,8 @@ def load(data_dir: str | Path, *, strict: bool = False) -> Registry:
     it was cut from as its sources (``sources.json``), and the data notes the whole export
     gave (``notes.json``).
     """
-    registry = validate(read_sources(data_dir, strict=strict), strict=strict)
+    registry = replace(validate(read_sources(data_dir, strict=strict), strict=strict),
+                       source_lang=data_language(data_dir))  # fmt: skip
     if is_case_extract(Path(data_dir)):
         # Cut from a checked registry, it holds no faulty row: only values kept as they were
         # (an agenda item without a number), which its notes name already. Any other fault is

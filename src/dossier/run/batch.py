@@ -115,7 +115,8 @@ def run_batch(
             raise
         ordered = [results[case_id] for case_id in case_ids]
         report = BatchReport(ordered, round(time.perf_counter() - started, 3), out,
-                             batch_key=batch_key, unknown=given[0], notes=given[1])  # fmt: skip
+                             batch_key=batch_key, source_lang=registry.source_lang,
+                             unknown=given[0], notes=given[1])  # fmt: skip
         if meeting is not None:
             from .pack import build_meeting_pack
 
@@ -370,7 +371,8 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     except (KeyError, TypeError, AttributeError, ValueError):
         return None
     with output_lock(out):
-        report = BatchReport(results, 0.0, out, pack, batch_key=key)
+        report = BatchReport(results, 0.0, out, pack, batch_key=key,
+                             source_lang=BatchReport.language_of(last))  # fmt: skip
         for number, result in enumerate(results, start=1):
             if progress:
                 progress(result, number, len(results))
@@ -385,6 +387,7 @@ def write_report(report: BatchReport, lang: str) -> None:
         "seconds": report.seconds,
         "counts": {s: report.count(s) for s in Status},
         "meeting_pack": report.meeting_pack,
+        "source_lang": report.source_lang,
         "unknown": report.unknown,
         "notes": report.notes,
         "dossiers": [asdict(r) for r in report.results],
@@ -393,7 +396,8 @@ def write_report(report: BatchReport, lang: str) -> None:
     with writing_into(report.out_dir):
         write_files({
             report.out_dir / REPORT_FILE: json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-            report.out_dir / "index.html": index_page(report.results, report.out_dir, lang),
+            report.out_dir / "index.html": index_page(report.results, report.out_dir, lang,
+                                                           report.source_lang),
         })  # fmt: skip
 
 

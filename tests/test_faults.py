@@ -270,3 +270,13 @@ def test_rendering_a_case_with_rows_left_out_says_so_as_it_goes(tmp_path, faulty
         "Anmärkningar om underlaget.\n"
     ) in err
     assert "Dagordningspunkten saknar nummer." in (out / "A-2-2021" / "A-2-2021.html").read_text(encoding="utf-8")
+
+
+def test_a_row_left_out_is_named_in_the_readers_language(tmp_path, write_data, valid_csv):
+    registry = load(write_data(tmp_path, events=valid_csv["events"] + "e4,A/1/2020,2022-13,,other,,T,,,,\n"))
+    (note,) = registry.case_notes("A/1/2020")
+    assert [(note.text(lang), note.where(lang)) for lang in ("sv", "en", "de")] == [
+        ("Raden är utelämnad ur underlaget: date ”2022-13” är inget datum.", "events.csv, rad 5"),
+        ("The row is left out of the dossier: date “2022-13” is not a date.", "events.csv, row 5"),
+        ("Die Zeile ist im Dossier ausgelassen: date „2022-13“ ist kein Datum.", "events.csv, Zeile 5"),
+    ]  # fmt: skip

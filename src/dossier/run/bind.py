@@ -36,6 +36,7 @@ import pikepdf
 
 from ..errors import RenderError
 from .lifetime import end_with_parent, private_dir, signals_blocked
+from .links import number_tree, page_links, without_actions, write_parent_tree
 
 #: The name each stamped page number goes by in its page's resources, with the page's number.
 NUMBER_XOBJECT = "/DossierPackPageNumber"
@@ -65,6 +66,7 @@ def bind(
     parts: Sequence[Part],
     path: Path,
     unnumbered: Mapping[Path, bytes] | None = None,
+    jumps: Mapping[str, str] | None = None,
 ) -> None:
     """Write the cover of ``front`` then each of ``parts`` as one tagged PDF at ``path``.
 
@@ -83,6 +85,10 @@ def bind(
         once, in the page's bottom margin, as WeasyPrint lays out a ``@page`` margin box.
     unnumbered
         Parts' PDFs without their page numbers already (:func:`unnumbered`), by path.
+    jumps
+        The links of the parts that lead to another part, each to the part's anchor: a
+        related case's dossier bound in the same pack. The parts' other links are kept only
+        where they open (:func:`~dossier.run.links.page_links`); nothing that runs is kept.
 
     Raises
     ------
@@ -91,7 +97,7 @@ def bind(
         page for each of their pages.
     """
     with pikepdf.open(BytesIO(front)) as pack:
-        binding = _Binding(pack, cover_pages, path)
+        binding = _Binding(pack, cover_pages, path, jumps or {})
         unnumbered = unnumbered or {}
         for part in parts:
             ready = unnumbered.get(part.path)
@@ -106,11 +112,11 @@ def bind(
 class _Binding:
     """The pack as its parts are bound into it: what its catalogue gets once all are in."""
 
-    def __init__(self, pack, cover_pages: int, path: Path) -> None:
-        self.pack, self.path = pack, path
+    def __init__(self, pack, cover_pages: int, path: Path, jumps: Mapping[str, str]) -> None:
+        self.pack, self.path, self.jumps = pack, path, jumps
         tree = pack.Root.StructTreeRoot
         self.document = tree.K[0]
-        self.parents = dict(_number_tree(tree.ParentTree))
+        self.parents = dict(number_tree(tree.ParentTree))
         self.destinations = dict(_destinations(pack))
         self.bookmarks: list = []
         self.stamps = iter(self._take_empty_pages(cover_pages))
@@ -135,7 +141,7 @@ class _Binding:
         """Bind the pages of ``source``, the PDF of ``part``, after those in the pack."""
         pack = self.pack
         tree = source.Root.StructTreeRoot
-        parents = dict(_number_tree(tree.ParentTree))
+        parents = dict(number_tree(tree.ParentTree))
         first = len(pack.pages)
         with warnings.catch_warnings():  # the named destinations are moved over below
             warnings.filterwarnings("ignore", "Copying pages from another Pdf")
@@ -144,7 +150,8 @@ class _Binding:
         for key, value in parents.items():
             self.parents[key + offset] = _copy(pack, source, value)
         for number, page in enumerate(pack.pages[first:], start=first + 1):
-            _renumber(page, offset, part.prefix)
+            _renumber(page, offset)
+            page_links(page, lambda name: part.prefix + name, self._jump, self.parents)
             form = next(self.stamps, None)
             if form is None:
                 raise RenderError(f"{self.path.name}: fewer page numbers than pages")
@@ -166,15 +173,17 @@ class _Binding:
         item.is_closed = True
         self.bookmarks.append(item)
 
+    def _jump(self, uri: str):
+        anchor = self.jumps.get(uri)
+        return ("dest", anchor) if anchor else None
+
     def close(self) -> None:
         """Write the parent tree, the named destinations and the bookmarks of all the parts."""
         if next(self.stamps, None) is not None:
             raise RenderError(f"{self.path.name}: more page numbers than pages")
         pack = self.pack
-        tree = pack.Root.StructTreeRoot
-        nums = [value for key in sorted(self.parents) for value in (key, self.parents[key])]
-        tree.ParentTree = pack.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
-        tree.ParentTreeNextKey = max(self.parents, default=-1) + 1
+        write_parent_tree(pack, self.parents)
+        without_actions(pack)
         names = pikepdf.NameTree.new(pack)
         for name in sorted(self.destinations):
             names[name] = self.destinations[name]
@@ -268,19 +277,9 @@ def _work_ahead(folder: Path) -> None:
 
 def _drop_page_numbers(pdf, path: Path) -> None:
     tree = pdf.Root.StructTreeRoot
-    parents, in_tree = dict(_number_tree(tree.ParentTree)), _in_tree(tree)
+    parents, in_tree = dict(number_tree(tree.ParentTree)), _in_tree(tree)
     for page in pdf.pages:
         _drop_page_number(pdf, page, parents, in_tree, path)
-
-
-def _number_tree(node) -> Iterator[tuple[int, object]]:
-    """The entries of a PDF number tree (a structure tree's parent tree), by key."""
-    nums = node.get("/Nums")
-    if nums is not None:
-        for index in range(0, len(nums) - 1, 2):
-            yield int(nums[index]), nums[index + 1]
-    for kid in node.get("/Kids", ()):
-        yield from _number_tree(kid)
 
 
 def _destinations(pdf) -> Iterator[tuple[str, object]]:
@@ -441,15 +440,13 @@ def _multiply(m, n) -> tuple[float, ...]:
             e * A + f * C + E, e * B + f * D + F)  # fmt: skip
 
 
-def _renumber(page, offset: int, prefix: str) -> None:
-    """A copied page's ties to the structure tree moved by ``offset``; its links' names prefixed."""
+def _renumber(page, offset: int) -> None:
+    """A copied page's ties to the structure tree moved by ``offset``."""
     if "/StructParents" in page.obj:
         page.obj.StructParents = int(page.obj.StructParents) + offset
     for annotation in page.obj.get("/Annots", ()):
-        if "/StructParent" in annotation:
+        if isinstance(annotation, pikepdf.Dictionary) and "/StructParent" in annotation:
             annotation.StructParent = int(annotation.StructParent) + offset
-        if isinstance(annotation.get("/Dest"), pikepdf.String):
-            annotation.Dest = pikepdf.String(prefix + str(annotation.Dest))
 
 
 def _stamp_form(page):

@@ -418,8 +418,16 @@ def dossier_links(
             out / slug / name
         ).is_file()
         if case_id in rendering or beside:
-            links[case_id] = f"../{slug}/{name}"
+            links[case_id] = dossier_href(slug)
     return links
+
+
+def dossier_href(slug: str) -> str:
+    """The link from one dossier (or a meeting pack's folder) to the HTML dossier ``slug``
+    beside it in the output folder: what a pack or a mail turns into a link of its own."""
+    from .manifest import file_names
+
+    return f"../{slug}/{file_names(slug, ('html',))['html']}"
 
 
 def dossier_key(

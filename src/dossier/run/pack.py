@@ -23,7 +23,7 @@ from ..data.model import Registry
 from ..resources import template_dir
 from .bind import PackAhead, Part, bind, page_count
 from .export import lay_out, page_content, write_document
-from .job import dossier_view, slugify
+from .job import dossier_href, dossier_view, slugify
 from .output import swap_into_place
 
 
@@ -231,8 +231,10 @@ def write_pack_pdf(
         front = lay_out(document, stylesheets=[style])
         made = write_document(front, None, pdfa=pdfa), len(front.pages)
     data, pages = made
+    # A related case bound in the pack is a jump to its first page; any other goes unlinked.
+    jumps = {dossier_href(dossier.slug): dossier.anchor for dossier in dossiers}
     bind(data, pages - sum(counts), [dossier.part for dossier in dossiers], path,
-         ahead.unnumbered() if ahead else None)  # fmt: skip
+         ahead.unnumbered() if ahead else None, jumps)  # fmt: skip
 
 
 def _front(

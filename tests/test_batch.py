@@ -606,10 +606,10 @@ def test_first_run_renders_every_case_whole(incremental):
         slug = slugify(case_id)
         assert entry["slug"] == slug
         assert entry["outputs"] == {
-            "html": str(out / slug / f"{slug}.html"),
-            "notebook": str(out / slug / f"{slug}.ipynb"),
-            "manifest": str(out / slug / "manifest.json"),
-            "extract": str(out / slug / "case-extract.json"),
+            "html": f"{slug}/{slug}.html",
+            "notebook": f"{slug}/{slug}.ipynb",
+            "manifest": f"{slug}/manifest.json",
+            "extract": f"{slug}/case-extract.json",
         }
         assert entry["error"] is None and entry["seconds"] > 0
     # The last run rendered nothing of these: their files are still the first run's.
@@ -815,8 +815,8 @@ def test_the_index_page_says_which_case_failed_and_why(failing_batch):
 def test_a_failed_case_leaves_its_executed_notebook_with_the_error(failing_batch):
     run, heavy, _ = failing_batch
     kept = run.dossier(heavy)["outputs"].get("notebook")
-    assert kept and Path(kept).parent == run.out and Path(kept).is_file()
-    cells = json.loads(Path(kept).read_text(encoding="utf-8"))["cells"]
+    assert kept and (run.out / kept).parent == run.out and (run.out / kept).is_file()
+    cells = json.loads((run.out / kept).read_text(encoding="utf-8"))["cells"]
     assert any(o.get("output_type") == "error" for c in cells for o in c.get("outputs", ()))
 
 
@@ -892,8 +892,8 @@ def test_the_meeting_batch_renders_the_agenda_in_order(meeting_batch):
     assert [d["case_id"] for d in meeting_batch.report["dossiers"]] == [c for _, c, _ in AGENDA]
     slug = slugify(MEETING)
     assert meeting_batch.report["meeting_pack"] == {
-        "index": str(meeting_batch.out / f"meeting-{slug}" / "index.html"),
-        "pdf": str(meeting_batch.out / f"meeting-{slug}" / f"{slug}.pdf"),
+        "index": f"meeting-{slug}/index.html",
+        "pdf": f"meeting-{slug}/{slug}.pdf",
     }
 
 
@@ -1219,7 +1219,7 @@ def test_an_html_only_meeting_batch_makes_the_index_and_no_pdf(tmp_path):
     assert run.status == 0, run.stderr
     pack = tmp_path / "out" / f"meeting-{MEETING}"
     assert sorted(p.name for p in pack.iterdir()) == ["index.html"]
-    assert run.report["meeting_pack"] == {"index": str(pack / "index.html")}
+    assert run.report["meeting_pack"] == {"index": f"meeting-{MEETING}/index.html"}
     items = agenda_items(pack / "index.html")
     assert [item["text"].split()[:2] for item in items] == [["Punkt", "7"], ["Punkt", "8"]]
     assert items[1]["links"] == ["../RUN-136-2022/RUN-136-2022.html"]

@@ -531,7 +531,7 @@ def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
     from .manifest import MANIFEST_FILE, file_record
 
     options = job.options
-    stage("html")
+    stage("html" if files.html is not None else "pdf")  # says only what it writes
     html = html_document(nb, lang=options.lang, case_id=job.case_id, title=job.title)
     manifest = dict(job.manifest)
     records = manifest["files"] = {files.notebook.name: file_record(files.notebook.read_bytes())}
@@ -542,7 +542,8 @@ def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
         records[files.html.name] = file_record(files.html.read_bytes())
         manifest["html_sha256"] = records[files.html.name]["sha256"]
     if files.pdf is not None:
-        stage("pdf")
+        if files.html is not None:
+            stage("pdf")
         attachments = None
         if options.pdfa:
             slice_files = table_files(job.extract)

@@ -8,11 +8,14 @@ sample meeting's batch and mail.
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
+from urllib.parse import quote
 
 import pikepdf
 import pytest
-from link_walker import pdf_dead_links
+from link_walker import html_dead_links, pdf_dead_links
+from test_mail import CASE, MEETING, attachments, html_part, mail_args, parse, rendered, run  # noqa: F401
 from test_pdf import cover_with_links, destinations, page_texts, small_dossier
 
 from dossier.run.export import write_pdf
@@ -106,3 +109,76 @@ def test_a_pack_of_links_that_went_is_still_one_tagged_document(tmp_path, confor
     path, _ = linked_pack(tmp_path, crafted=False)
     assert pdf_dead_links(path) == []
     assert conformance(path, "ua1") == []
+
+
+# -- the files of a mail -----------------------------------------------------------------------
+
+RELATED = "RUN/136/2022"
+
+
+@pytest.fixture
+def folder(rendered: Path, tmp_path: Path) -> Path:  # noqa: F811
+    """This test's own copy of the sample's rendered output folder (its dossiers current)."""
+    import shutil
+
+    return Path(shutil.copytree(rendered, tmp_path / "dossiers"))
+
+
+def walk_mail(path: Path) -> tuple[dict[str, bytes], list[str]]:
+    """A mail's attachments, and every link in them and in its body that cannot open."""
+    message = parse(path.read_bytes())
+    found = attachments(message)
+    sent = set(found)
+    dead = [f"body: {href}" for href in html_dead_links(html_part(message), sent)]
+    for name, data in found.items():
+        if name.endswith(".html"):
+            dead += [f"{name}: {href}" for href in html_dead_links(data.decode("utf-8"), sent)]
+        else:
+            dead += [f"{name}: {problem}" for problem in pdf_dead_links(data, sent)]
+    return found, dead
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_a_mail_of_related_cases_links_each_to_the_others_file_sent_with_it(folder, capsys):
+    code, stdout, stderr = run(capsys, *mail_args(folder, CASE, RELATED, "--attach", "both"))
+    assert code == 0, stderr
+    found, dead = walk_mail(Path(stdout.strip()))
+    assert len(found) == 4 and dead == []
+    name = {(n.split()[0], n.rsplit(".", 1)[1]): n for n in found}
+    page = found[name["RUN-168-2020", "html"]].decode("utf-8")
+    assert f'<a href="{quote(name["RUN-136-2022", "html"])}">{RELATED}</a>' in page
+    pdf = found[name["RUN-168-2020", "pdf"]]
+    with pikepdf.open(BytesIO(pdf)) as opened:
+        targets = {str(a.A.URI) for p in opened.pages for a in p.get("/Annots", ()) if "/A" in a}
+    assert targets == {quote(name["RUN-136-2022", "pdf"])}
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_a_mail_names_a_related_case_whose_dossier_it_does_not_send(folder, capsys):
+    code, stdout, stderr = run(capsys, *mail_args(folder, CASE, "--attach", "both"))
+    assert code == 0, stderr
+    found, dead = walk_mail(Path(stdout.strip()))
+    assert len(found) == 2 and dead == []
+    own_folder = folder / "RUN-168-2020"
+    page = next(data for n, data in found.items() if n.endswith(".html")).decode("utf-8")
+    own = (own_folder / "RUN-168-2020.html").read_text(encoding="utf-8")
+    assert "../RUN-136-2022/RUN-136-2022.html" in own  # in the folder, where it opens
+    assert page == own.replace('<a href="../RUN-136-2022/RUN-136-2022.html">', "<a>")
+    pdf = next(data for n, data in found.items() if n.endswith(".pdf"))
+    (folder / "sent.pdf").write_bytes(pdf)
+    assert page_texts(folder / "sent.pdf") == page_texts(own_folder / "RUN-168-2020.pdf")
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_a_meeting_mail_with_its_pack_and_dossiers_holds_no_dead_link(folder, capsys):
+    code, stdout, stderr = run(capsys, *mail_args(folder, "--meeting", MEETING, "--attach", "both"))
+    assert code == 0, stderr
+    found, dead = walk_mail(Path(stdout.strip()))
+    assert len(found) == 3 and dead == []
+    pack = next(data for n, data in found.items() if n.startswith(MEETING))
+    with pikepdf.open(BytesIO(pack)) as opened:
+        jumps = {str(a.Dest) for p in opened.pages for a in p.get("/Annots", ()) if "/Dest" in a}
+    assert {"item:RUN-168-2020", "item:RUN-136-2022"} <= jumps

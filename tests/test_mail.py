@@ -438,10 +438,27 @@ def test_english_message_with_pdf_and_html_attached(out, capsys):
     assert "Open since 2020." in html_part(message)
     # The English dossier is rendered first: mail goes through the same incremental batch.
     folder = out / "RUN-168-2020"
-    assert attachments(message) == {
-        f"RUN-168-2020 {TITLE}.pdf": (folder / "RUN-168-2020.pdf").read_bytes(),
-        f"RUN-168-2020 {TITLE}.html": (folder / "RUN-168-2020.html").read_bytes(),
-    }
+    found = attachments(message)
+    assert list(found) == [f"RUN-168-2020 {TITLE}.pdf", f"RUN-168-2020 {TITLE}.html"]
+    # As in the folder, but for the link to the related case's dossier, not sent with it.
+    html = (folder / "RUN-168-2020.html").read_text(encoding="utf-8")
+    assert '<a href="../RUN-136-2022/RUN-136-2022.html">' in html
+    assert found[f"RUN-168-2020 {TITLE}.html"].decode("utf-8") == html.replace(
+        '<a href="../RUN-136-2022/RUN-136-2022.html">', "<a>"
+    )
+    assert uris((folder / "RUN-168-2020.pdf").read_bytes()) == ["../RUN-136-2022/RUN-136-2022.html"]
+    assert uris(found[f"RUN-168-2020 {TITLE}.pdf"]) == []
+
+
+def uris(pdf: bytes) -> list[str]:
+    """The addresses the PDF's links open."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        return [str(a.A.URI) for page in opened.pages for a in page.get("/Annots", ())
+                if "/A" in a and "/URI" in a.A]  # fmt: skip
 
 
 @pytest.mark.kernel

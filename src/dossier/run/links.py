@@ -12,12 +12,14 @@ name of its dossier's file attached to the same message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from html.parser import HTMLParser
 from io import BytesIO
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pikepdf
+
+from .job import dossier_href
 
 #: The schemes a link may keep: they open from wherever the file is read.
 SCHEMES = ("http", "https", "mailto")
@@ -36,6 +38,33 @@ def opens_anywhere(href: str) -> bool:
     if parts.scheme.lower() == "mailto":
         return bool(parts.path)
     return parts.scheme.lower() in SCHEMES and bool(parts.netloc)
+
+
+def files_for_mail(files: Sequence[tuple[tuple[str, str] | None, str, bytes]]) -> list[bytes]:
+    """The files of one message, as they are sent: each a dossier's (its slug and kind,
+    ``"html"`` or ``"pdf"``) or another (None, left as it is), its attachment name, its
+    bytes. A dossier's link to a related case's dossier leads to that dossier's file sent
+    with it, by its attachment name (the same kind first), or goes; nothing else that cannot
+    open stays (:func:`html_for_mail`, :func:`pdf_for_mail`)."""
+    sent: dict[str, dict[str, str]] = {}
+    for dossier, name, _ in files:
+        if dossier is not None:
+            sent.setdefault(dossier_href(dossier[0]), {})[dossier[1]] = name
+    done = []
+    for dossier, _, data in files:
+        if dossier is None:
+            done.append(data)
+            continue
+        kind = dossier[1]
+
+        def attached(href: str, kind: str = kind) -> str | None:
+            names = sent.get(href, {})
+            name = names.get(kind) or next(iter(names.values()), None)
+            return quote(name) if name else None
+
+        done.append(html_for_mail(data.decode("utf-8"), attached).encode("utf-8") if kind == "html"
+                    else pdf_for_mail(data, attached))  # fmt: skip
+    return done
 
 
 # -- HTML ---------------------------------------------------------------------------------------
@@ -110,7 +139,7 @@ def pdf_for_mail(data: bytes, elsewhere: Callable[[str], str | None]) -> bytes:
     name or dropped), and nothing that runs (:func:`without_actions`)."""
     with pikepdf.open(BytesIO(data)) as pdf:
         parents = parent_tree(pdf)
-        before = dict(parents)
+        before, as_it_was = dict(parents), _links_of(pdf)
 
         def target(uri: str) -> Target:
             name = elsewhere(uri)
@@ -119,11 +148,26 @@ def pdf_for_mail(data: bytes, elsewhere: Callable[[str], str | None]) -> bytes:
         for page in pdf.pages:
             page_links(page, lambda name: name, target, parents)
         without_actions(pdf)
+        if _links_of(pdf) == as_it_was:
+            return data  # sent as it is in the output folder, byte for byte
         if parents != before:
             write_parent_tree(pdf, parents)
         out = BytesIO()
-        pdf.save(out, deterministic_id=True)
+        pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.disable)
         return out.getvalue()
+
+
+def _links_of(pdf) -> list:
+    """What :func:`pdf_for_mail` may change of ``pdf``, to tell whether it did."""
+    root = [key in pdf.Root for key in ("/AA", "/OpenAction")]
+    names = pdf.Root.get("/Names")
+    scripts = isinstance(names, pikepdf.Dictionary) and "/JavaScript" in names
+    pages = [
+        ("/AA" in page.obj, [a.unparse(resolved=True) if isinstance(a, pikepdf.Dictionary) else b""
+                             for a in page.obj.get("/Annots", ())])
+        for page in pdf.pages
+    ]  # fmt: skip
+    return [root, scripts, pages]
 
 
 def page_links(page, local: Callable[[str], str], elsewhere: Callable[[str], Target],

@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from email.errors import MessageError
 from email.headerregistry import Address
@@ -148,6 +148,8 @@ class Attachment:
     maintype: str
     subtype: str
     data: bytes = field(repr=False)
+    #: A dossier's file: its slug and kind (``"html"``, ``"pdf"``); None for another file.
+    dossier: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,7 @@ def case_letter(
                          inactive_months=inactive_months, options=options)  # fmt: skip
         cases.append(view)
         attachments += _dossier_files(case_id, slugify(case_id), view.title, files[case_id], attach)
+    attachments = _sent_together(attachments)
     first = cases[0]
     if len(cases) == 1:
         default_subject = text("mail.subject_case", lang, case_id=first.case_id, title=first.title)
@@ -309,6 +312,7 @@ def meeting_letter(
         for entry in agenda.items:
             attachments += _dossier_files(entry.case_id, slugify(entry.case_id), entry.view.title,
                                           files[entry.case_id], "html")  # fmt: skip
+    attachments = _sent_together(attachments)
     title = str(agenda.title)
     view = {
         "lang": lang,
@@ -358,9 +362,18 @@ def _dossier_files(
         )
     kinds = ("pdf", "html") if attach == "both" else (attach,)
     return [
-        _attachment(checked[Path(files[kind]).name], attachment_name(slug, title, kind), kind)
+        replace(_attachment(checked[Path(files[kind]).name], attachment_name(slug, title, kind), kind),
+                dossier=(slug, kind))
         for kind in kinds
     ]
+
+
+def _sent_together(attachments: list[Attachment]) -> list[Attachment]:
+    """The attachments with each dossier's links leading only where they open in the mail."""
+    from ..run.links import files_for_mail
+
+    sent = files_for_mail([(a.dossier, a.filename, a.data) for a in attachments])
+    return [replace(a, data=data) for a, data in zip(attachments, sent, strict=True)]
 
 
 def _file_attachment(path: str | Path, filename: str, kind: str) -> Attachment:

@@ -481,6 +481,22 @@ WORDS: dict[str, tuple[str, str]] = {
     # The meeting pack's index page (issue 13)
     "pack.open_html": ("Läs dossiern", "Read the dossier"),
     "pack.open_pdf": ("Dossiern som PDF", "The dossier as PDF"),
+    # A dossier's settings as its provenance names them: never the notebook's parameter names
+    "setting.case_id": ("Diarienummer", "Registration number"),
+    "setting.lang": ("Språk", "Language"),
+    "setting.as_of": ("Gäller per", "As of"),
+    "setting.since": ("Nytt från och med", "New from"),
+    "setting.inactive_months": (
+        "Inaktivt efter, månader utan händelse", "Inactive after, months without an event"
+    ),
+    "setting.since_meeting": ("Föregående sammanträde", "Previous meeting"),
+    "setting.compare_with": ("Jämförd med dossiern (nyckel, dag)", "Compared with the dossier (key, day)"),
+    # The provenance in one line: how a dossier bound in a meeting pack ends
+    "phrase.provenance_line": (
+        "Underlaget per {as_of}: data {data}, nyckel {key}.",
+        "Records as of {as_of}: data {data}, key {key}.",
+    ),
+    "phrase.provenance_line_no_key": ("Underlaget per {as_of}: data {data}.", "Records as of {as_of}: data {data}."),
 }
 
 

@@ -282,7 +282,8 @@ def prepare_job(
     view = open_dossier(registry, case_id, options, baseline).view
     if views is not None:
         views[case_id] = view
-    extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"]}).encode()
+    extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"],
+                                            "key": key}).encode()  # fmt: skip
     return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
                       view.sentence.pairs(), baseline, view.news_pairs(),
                       notebook_bytes if record["case_notebook"] else None)  # fmt: skip

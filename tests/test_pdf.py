@@ -106,9 +106,10 @@ def test_a_definition_list_grouped_in_divs_is_tagged_as_a_list_of_items(
 # --- The pack bound as one document, on small dossiers made by the real export ----------------
 
 
-def small_dossier(case_id: str, title: str, sections: int) -> str:
-    """A dossier's HTML through the dossier template: ``sections`` sections, one a page."""
-    body = "".join(
+def small_dossier(case_id: str, title: str, sections: int, body: str | None = None) -> str:
+    """A dossier's HTML through the dossier template: ``sections`` sections, one a page (or
+    ``body`` after its header)."""
+    body = body if body is not None else "".join(
         f'<section style="break-before: {"page" if n > 1 else "auto"}"><h2 id="s{n}">Avsnitt {n}</h2>'
         f'<p>Text {n} i {case_id}. <a href="#s1">Till avsnitt 1</a></p></section>'
         for n in range(1, sections + 1)
@@ -156,17 +157,25 @@ def link_targets(path: Path, page: int) -> list[str]:
         return [str(a.Dest) for a in annots if a.Subtype == "/Link"]
 
 
-@pytest.fixture(scope="module")
-def small_pack(tmp_path_factory) -> tuple[Path, list[PackedDossier]]:
-    folder = tmp_path_factory.mktemp("pack")
+def pack_of(folder: Path, items: list[tuple[str, str, str, str]]) -> tuple[Path, list[PackedDossier]]:
+    """Each (item, case ID, title, dossier HTML) printed to a PDF in ``folder``, and all bound
+    in a pack there (``pack.pdf``) behind a cover that links to each."""
     dossiers = []
-    for item, case_id, title, sections in (("7", "A/1/2020", "Första", 3), ("8", "A/2/2021", "Andra", 2)):
+    for item, case_id, title, page in items:
         slug = case_id.replace("/", "-")
-        write_pdf(small_dossier(case_id, title, sections), folder / f"{slug}.pdf")
+        write_pdf(page, folder / f"{slug}.pdf")
         dossiers.append(PackedDossier(item, case_id, title, slug, folder / f"{slug}.pdf"))
     path = folder / "pack.pdf"
     write_pack_pdf(path, cover_with_links(dossiers), dossiers, lang="sv")
     return path, dossiers
+
+
+@pytest.fixture(scope="module")
+def small_pack(tmp_path_factory) -> tuple[Path, list[PackedDossier]]:
+    return pack_of(tmp_path_factory.mktemp("pack"), [
+        (item, case_id, title, small_dossier(case_id, title, sections))
+        for item, case_id, title, sections in (("7", "A/1/2020", "Första", 3), ("8", "A/2/2021", "Andra", 2))
+    ])  # fmt: skip
 
 
 def test_the_pack_numbers_its_pages_through_from_the_cover_on(small_pack):

@@ -12,6 +12,10 @@ copied over, and only what must change for the pack is changed.
 - Its named destinations and the links to them take a prefix of the dossier's own, so
   that two dossiers' sections never share a name.
 - Its bookmarks go one level down, under the pack's bookmark for its agenda item.
+- Its page references (its contents list's numbers) give the pack's pages
+  (:mod:`dossier.run.references`).
+- Its links are kept only where they open once the pack leaves the output folder, and
+  nothing that runs is kept (:mod:`dossier.run.links`).
 """
 
 from __future__ import annotations
@@ -37,9 +41,21 @@ import pikepdf
 from ..errors import RenderError
 from .lifetime import end_with_parent, private_dir, signals_blocked
 from .links import number_tree, page_links, without_actions, write_parent_tree
+from .references import (
+    PAGE_ANCHOR,
+    Reference,
+    compressed,
+    form_of,
+    laid_out_numbers,
+    mcid_of,
+    multiply,
+    renumber_references,
+)
 
 #: The name each stamped page number goes by in its page's resources, with the page's number.
 NUMBER_XOBJECT = "/DossierPackPageNumber"
+#: The same for the pack's numbers in a dossier's page references (its contents list).
+REFERENCE_XOBJECT = "/DossierPackReference"
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,10 @@ class Part:
     bookmark: str
     #: The named destination of its first page (the cover's links lead there).
     anchor: str
+    #: Its page references (a contents list's numbers): the pack gives them its own numbers.
+    references: tuple[Reference, ...] = ()
+    #: The pages of it the pack binds, from its first (:func:`pages_for_pack`); None for all.
+    pages: int | None = None
 
 
 def page_count(path: Path) -> int:
@@ -106,7 +126,8 @@ def bind(
                     _drop_page_numbers(source, part.path)
                 binding.add(source, part)
         binding.close()
-        pack.save(path, deterministic_id=True)
+        # No cross-reference stream: its data may end in a CR too (see compressed).
+        pack.save(path, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.disable)
 
 
 class _Binding:
@@ -117,7 +138,8 @@ class _Binding:
         tree = pack.Root.StructTreeRoot
         self.document = tree.K[0]
         self.parents = dict(number_tree(tree.ParentTree))
-        self.destinations = dict(_destinations(pack))
+        self.destinations = {name: target for name, target in _destinations(pack)
+                             if not name.startswith(PAGE_ANCHOR)}  # fmt: skip
         self.bookmarks: list = []
         self.stamps = iter(self._take_empty_pages(cover_pages))
 
@@ -127,11 +149,15 @@ class _Binding:
         empty = list(self.pack.pages[cover_pages:])
         kids = self.document.K
         if cover_pages < 1 or len(kids) < len(empty) or not all(
-            kid.get("/S") == "/Div" and not kid.get("/K") for kid in kids[len(kids) - len(empty):]
+            kid.get("/S") == "/Div" for kid in kids[len(kids) - len(empty):]
         ):  # fmt: skip
             raise RenderError(f"{self.path.name}: the cover is not followed by its empty pages")
+        in_tree = _in_tree(self.pack.Root.StructTreeRoot)
         del kids[len(kids) - len(empty):]
-        stamps = [_stamp_form(page) for page in empty]
+        stamps = []
+        for page in empty:
+            numbers, rest = laid_out_numbers(self.pack, page, in_tree, self.parents)
+            stamps.append((form_of(self.pack, page, rest), numbers))
         for page in empty:
             self.parents.pop(int(page.obj.get("/StructParents", -1)), None)
         del self.pack.pages[cover_pages:]
@@ -140,8 +166,10 @@ class _Binding:
     def add(self, source, part: Part) -> None:
         """Bind the pages of ``source``, the PDF of ``part``, after those in the pack."""
         pack = self.pack
+        if part.pages is not None and part.pages < len(source.pages):
+            _leave_out(source, part.pages)
         tree = source.Root.StructTreeRoot
-        parents = dict(number_tree(tree.ParentTree))
+        parents = _parents_of_pages(source)
         first = len(pack.pages)
         with warnings.catch_warnings():  # the named destinations are moved over below
             warnings.filterwarnings("ignore", "Copying pages from another Pdf")
@@ -152,24 +180,32 @@ class _Binding:
         for number, page in enumerate(pack.pages[first:], start=first + 1):
             _renumber(page, offset)
             page_links(page, lambda name: part.prefix + name, self._jump, self.parents)
-            form = next(self.stamps, None)
+            form, numbers = next(self.stamps, (None, None))
             if form is None:
                 raise RenderError(f"{self.path.name}: fewer page numbers than pages")
+            found = [r for r in part.references if r.page == number - first - 1]
+            name = f"{REFERENCE_XOBJECT}{number}_"
+            if found and not renumber_references(pack, page, found, first + 1, numbers, name):
+                raise RenderError(f"{part.path}: its contents list does not match the pack's front")
             _stamp(pack, page, form, number)
         for kid in tree.K[0].K:
             kid = _copy(pack, source, kid)
             if isinstance(kid, pikepdf.Dictionary):
                 kid.P = self.document
             self.document.K.append(kid)
+        kept = {page.objgen for page in source.pages}
         for name, target in _destinations(source):
-            self.destinations[part.prefix + name] = _copy(pack, source, target)
+            if _page_of(target) in kept:
+                self.destinations[part.prefix + name] = _copy(pack, source, target)
         opening = pack.pages[first]
         self.destinations[part.anchor] = pikepdf.Array(
             [opening.obj, pikepdf.Name.XYZ, 0, opening.mediabox[3], 0]
         )
         item = pikepdf.OutlineItem(part.bookmark, destination=self.destinations[part.anchor])
+        names = dict(_destinations(source))
         with source.open_outline() as outline:
-            item.children.extend(_copied(pack, source, kid, part.prefix) for kid in outline.root)
+            item.children.extend(_copied(pack, source, kid, part.prefix) for kid in outline.root
+                                 if _page_of(names.get(str(kid.destination), kid.destination)) in kept)  # fmt: skip
         item.is_closed = True
         self.bookmarks.append(item)
 
@@ -192,6 +228,84 @@ class _Binding:
         pack.Root.Names.Dests = names.obj
         with pack.open_outline() as outline:
             outline.root.extend(self.bookmarks)
+
+
+#: The named place where a dossier's full provenance begins, on a page of its own in print
+#: (``sections.html.j2``, a table section's ``full`` part): a pack leaves those pages out.
+FULL_PROVENANCE = "provenance-full"
+
+
+def pages_for_pack(pdf) -> int:
+    """The pages of a dossier's PDF that a meeting pack binds, from its first: all but those
+    of its full provenance (from :data:`FULL_PROVENANCE` on), when nothing that has a
+    bookmark follows it. The dossier's one line of provenance stays, before them."""
+    pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
+    names = dict(_destinations(pdf))
+    start = pages.get(_page_of(names.get(FULL_PROVENANCE)))
+    if not start:
+        return len(pages)
+    with pdf.open_outline() as outline:
+        todo = list(outline.root)
+        while todo:
+            item = todo.pop()
+            todo.extend(item.children)
+            if pages.get(_page_of(names.get(str(item.destination), item.destination)), 0) >= start:
+                return len(pages)  # something of its own after the provenance: all of it
+    return start
+
+
+def _page_of(target) -> tuple | None:
+    """The page (its object's number) an explicit destination leads to; None for another."""
+    if isinstance(target, pikepdf.Array) and len(target) and isinstance(target[0], pikepdf.Dictionary):
+        return target[0].objgen
+    return None
+
+
+def _leave_out(pdf, pages: int) -> None:
+    """``pdf`` with only its first ``pages`` pages: what was on the others goes from its
+    structure tree, and elements left with nothing in them go too."""
+    dropped = {page.objgen for page in pdf.pages[pages:]}
+    tree = pdf.Root.StructTreeRoot
+    for element in list(_kids(tree.K)):
+        _prune(element, dropped, None)
+    del pdf.pages[pages:]
+
+
+def _kids(node) -> list:
+    return list(node) if isinstance(node, pikepdf.Array) else [node]
+
+
+def _prune(element, dropped: set, page) -> bool:
+    """Take out of ``element`` what is on ``dropped`` pages; whether anything is left."""
+    if not isinstance(element, pikepdf.Dictionary) or "/K" not in element:
+        return isinstance(element, pikepdf.Dictionary)
+    page = element.Pg.objgen if isinstance(element.get("/Pg"), pikepdf.Dictionary) else page
+    kids, kept = _kids(element.K), pikepdf.Array()
+    if not kids:
+        return True  # empty as it was made (a table's empty cell): not emptied here
+    for kid in kids:
+        if isinstance(kid, pikepdf.Dictionary) and "/S" not in kid:  # marked content, an object
+            on = kid.Pg.objgen if isinstance(kid.get("/Pg"), pikepdf.Dictionary) else page
+            keep = on not in dropped
+        elif isinstance(kid, pikepdf.Dictionary):
+            keep = _prune(kid, dropped, page)
+        else:
+            keep = page not in dropped
+        if keep:
+            kept.append(kid)
+    element.K = kept
+    return len(kept) > 0
+
+
+def _parents_of_pages(pdf) -> dict:
+    """The parent tree's entries of the pages of ``pdf`` and their annotations."""
+    parents = dict(number_tree(pdf.Root.StructTreeRoot.ParentTree))
+    keys = set()
+    for page in pdf.pages:
+        keys.add(int(page.obj.get("/StructParents", -1)))
+        keys.update(int(a.get("/StructParent", -1)) for a in page.obj.get("/Annots", ())
+                    if isinstance(a, pikepdf.Dictionary))  # fmt: skip
+    return {key: value for key, value in parents.items() if key in keys}
 
 
 def unnumbered(path: Path) -> bytes:
@@ -337,7 +451,7 @@ def _drop_page_number(pdf, page, parents: dict, in_tree: set, path: Path) -> Non
         if content is None:
             _drop_marked(page, marks)
             return
-    page.obj.Contents.write(content)
+    compressed(pdf, content, page.obj.Contents)
 
 
 def _page_number_marks(content, detached: set, half: float) -> list[int]:
@@ -353,11 +467,11 @@ def _page_number_marks(content, detached: set, half: float) -> list[int]:
         elif name == "Q" and matrices:
             matrix = matrices.pop()
         elif name == "cm":
-            matrix = _multiply(tuple(map(float, content[index].operands)), matrix)
-        elif name == "BDC" and _mcid(content[index].operands) in detached:
+            matrix = multiply(tuple(map(float, content[index].operands)), matrix)
+        elif name == "BDC" and mcid_of(content[index].operands) in detached:
             end, lowest = _sequence(content, names, index, matrix)
             if lowest < half:
-                marks.append(_mcid(content[index].operands))
+                marks.append(mcid_of(content[index].operands))
                 index = end
                 continue
         index += 1
@@ -386,7 +500,7 @@ def _cut(pdf, content: bytes, mcid: int) -> bytes | None:
         return None
     names = [str(instruction.operator) for instruction in cut]
     depths = list(accumulate({"BDC": 1, "BMC": 1, "EMC": -1}.get(n, 0) for n in names))
-    whole = names[-1:] == ["EMC"] and _mcid(cut[0].operands) == mcid
+    whole = names[-1:] == ["EMC"] and mcid_of(cut[0].operands) == mcid
     if not whole or depths[-1] != 0 or 0 in depths[:-1]:
         return None
     return content[:begin] + content[end:]
@@ -398,20 +512,12 @@ def _drop_marked(page, marks: list[int]) -> None:
     names = [str(instruction.operator) for instruction in content]
     kept, index = [], 0
     while index < len(content):
-        if names[index] == "BDC" and _mcid(content[index].operands) in marks:
+        if names[index] == "BDC" and mcid_of(content[index].operands) in marks:
             index, _ = _sequence(content, names, index, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0))
             continue
         kept.append(content[index])
         index += 1
-    page.obj.Contents.write(pikepdf.unparse_content_stream(kept))
-
-
-def _mcid(operands) -> int | None:
-    """The marked-content identifier of a BDC's operands (an inline property list)."""
-    if len(operands) == 2 and hasattr(operands[1], "get"):
-        mcid = operands[1].get("/MCID")
-        return None if mcid is None else int(mcid)
-    return None
+    compressed(page.obj.Contents.owner, pikepdf.unparse_content_stream(kept), page.obj.Contents)
 
 
 def _sequence(content, names: list[str], start: int, matrix) -> tuple[int, float]:
@@ -422,7 +528,7 @@ def _sequence(content, names: list[str], start: int, matrix) -> tuple[int, float
         name = names[index]
         depth += {"BDC": 1, "BMC": 1, "EMC": -1}.get(name, 0)
         if name == "cm":
-            matrix = _multiply(tuple(map(float, content[index].operands)), matrix)
+            matrix = multiply(tuple(map(float, content[index].operands)), matrix)
         elif name == "Tm":
             *_, e, f = map(float, content[index].operands)
             lowest = min(lowest, e * matrix[1] + f * matrix[3] + matrix[5])
@@ -430,14 +536,6 @@ def _sequence(content, names: list[str], start: int, matrix) -> tuple[int, float
         if depth == 0:
             break
     return index, lowest
-
-
-def _multiply(m, n) -> tuple[float, ...]:
-    """The matrix ``m`` then ``n`` (PDF's row-vector order: a point goes through m first)."""
-    a, b, c, d, e, f = m
-    A, B, C, D, E, F = n
-    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
-            e * A + f * C + E, e * B + f * D + F)  # fmt: skip
 
 
 def _renumber(page, offset: int) -> None:
@@ -449,18 +547,6 @@ def _renumber(page, offset: int) -> None:
             annotation.StructParent = int(annotation.StructParent) + offset
 
 
-def _stamp_form(page):
-    """What ``page`` shows, as a form to draw on another page: one artifact, unmarked inside."""
-    operations = [
-        instruction
-        for instruction in pikepdf.parse_content_stream(page)
-        if str(instruction.operator) not in ("BDC", "BMC", "EMC")
-    ]
-    page.contents_coalesce()
-    page.obj.Contents.write(pikepdf.unparse_content_stream(operations))
-    return page.as_form_xobject()
-
-
 def _stamp(pack, page, form, number: int) -> None:
     """Draw ``form`` (a page number) over ``page``, marked as a pagination artifact."""
     name = f"{NUMBER_XOBJECT}{number}"
@@ -468,9 +554,9 @@ def _stamp(pack, page, form, number: int) -> None:
     if "/XObject" not in resources:
         resources.XObject = pikepdf.Dictionary()
     resources.XObject[name] = form
-    page.contents_add(pack.make_stream(b"q\n"), prepend=True)
-    page.contents_add(pack.make_stream(
-        b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC " + name.encode() + b" Do EMC\n"
+    page.contents_add(compressed(pack, b"q\n"), prepend=True)
+    page.contents_add(compressed(
+        pack, b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC " + name.encode() + b" Do EMC\n"
     ))  # fmt: skip
 
 

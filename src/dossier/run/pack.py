@@ -13,7 +13,7 @@ import html
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..catalogue import text
@@ -21,10 +21,11 @@ from ..content.agenda import Agenda, meeting_agenda
 from ..content.pages import render_page
 from ..data.model import Registry
 from ..resources import template_dir
-from .bind import PackAhead, Part, bind, page_count
+from .bind import PackAhead, Part, bind, pages_for_pack
 from .export import lay_out, page_content, write_document
 from .job import dossier_href, dossier_view, slugify
 from .output import swap_into_place
+from .references import Reference, page_anchor, reference_marks, reference_style, references
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class PackedDossier:
     slug: str
     #: The dossier's own PDF: the pack binds its pages.
     pdf: Path
+    #: Its page references (:func:`~dossier.run.references.references`), once read.
+    references: tuple[Reference, ...] = ()
+    #: The pages of it the pack binds (:func:`~dossier.run.bind.pages_for_pack`), once read.
+    pages: int | None = None
 
     @property
     def bookmark(self) -> str:
@@ -49,7 +54,24 @@ class PackedDossier:
 
     @property
     def part(self) -> Part:
-        return Part(self.pdf, f"{self.slug}:", self.bookmark, self.anchor)
+        return Part(self.pdf, f"{self.slug}:", self.bookmark, self.anchor, self.references,
+                    self.pages)  # fmt: skip
+
+
+def layout(path: Path) -> tuple[int, tuple[Reference, ...]]:
+    """The pages of a dossier's PDF that the pack binds, and their page references."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        pages = pages_for_pack(pdf)
+        return pages, tuple(r for r in references(pdf) if r.page < pages and r.target <= pages)
+
+
+def read_layouts(dossiers: list[PackedDossier]) -> tuple[list[PackedDossier], list[int]]:
+    """The dossiers with what the pack binds of them read, and the pages of each."""
+    read = [(dossier, layout(dossier.pdf)) for dossier in dossiers]
+    return ([replace(d, references=refs, pages=pages) for d, (pages, refs) in read],
+            [pages for _, (pages, _) in read])  # fmt: skip
 
 
 def build_meeting_pack(
@@ -118,8 +140,7 @@ def pack_ahead(registry: Registry, meeting_id: str, options, views: dict, slugs:
     agenda = _agenda(registry, meeting_id, options, views)
     front = None
     if all(path.is_file() for path in rendering.values()):
-        dossiers = _packed(agenda, done | rendering, slugs)
-        counts = [page_count(dossier.pdf) for dossier in dossiers]
+        dossiers, counts = read_layouts(_packed(agenda, done | rendering, slugs))
         front = (*_front(_cover(agenda, dossiers), dossiers, counts, options.lang), options.pdfa)
     return PackAhead(list(done.values()), front) if done or front else None
 
@@ -224,7 +245,7 @@ def write_pack_pdf(
     RenderError
         When a dossier's PDF has no page number of its own to replace.
     """
-    counts = [page_count(dossier.pdf) for dossier in dossiers]
+    dossiers, counts = read_layouts(dossiers)
     document, style = _front(cover, dossiers, counts, lang)
     made = ahead.front(document, style, pdfa) if ahead else None
     if made is None:
@@ -243,9 +264,10 @@ def _front(
     """The HTML and CSS of the pack's front: the cover, then an empty page for each of the
     ``counts`` pages of the dossiers (see :func:`write_pack_pdf`)."""
     pages = "".join(
-        f'<div class="{PAGE_CLASS}" id="{html.escape(dossier.anchor)}"></div>'
-        + f'<div class="{PAGE_CLASS}"></div>' * (count - 1)
-        for dossier, count in zip(dossiers, counts, strict=True)
+        f'<div class="{PAGE_CLASS}" id="{html.escape(page_anchor(d.slug, d.anchor, page + 1))}">'
+        f"{reference_marks(d.slug, d.anchor, page, d.references)}</div>"
+        for d, count in zip(dossiers, counts, strict=True)
+        for page in range(count)
     )
     before, end, after = cover.rpartition("</body>")
     return (before + pages + end + after if end else cover + pages), _front_style(lang)
@@ -263,6 +285,6 @@ def _front_style(lang: str) -> str:
     return (
         dossier_pages
         + f"\n@page {{ @bottom-right {{ content: {page_content(lang)}; }} }}\n"
-        f".{PAGE_CLASS} {{ break-before: page; }}\n"
+        f".{PAGE_CLASS} {{ break-before: page; }}\n" + reference_style() +
         "html, body { background: none !important; }\n"
     )

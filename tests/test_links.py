@@ -111,6 +111,32 @@ def test_a_pack_of_links_that_went_is_still_one_tagged_document(tmp_path, confor
     assert conformance(path, "ua1") == []
 
 
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_crafted_dossier_pdf_in_the_output_folder_runs_nothing_in_the_pack(tmp_path):
+    """A dossier's PDF replaced in --out (its manifest made to vouch for it): the batch takes it
+    as current and binds it; the pack keeps none of what it would run."""
+    import json
+
+    from test_batch import batch
+
+    from dossier.run.manifest import file_record
+
+    first = batch(tmp_path / "out", "--meeting", MEETING, "--workers", "2")
+    assert first.status == 0, first.stderr
+    folder = tmp_path / "out" / "RUN-168-2020"
+    craft(folder / "RUN-168-2020.pdf")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["RUN-168-2020.pdf"] = file_record((folder / "RUN-168-2020.pdf").read_bytes())
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (tmp_path / "out" / "batch-report.json").unlink()  # not the same batch: the pack is bound again
+    again = batch(tmp_path / "out", "--meeting", MEETING, "--workers", "2")
+    assert again.status == 0, again.stderr
+    assert again.report["counts"]["skipped"] == 2
+    assert pdf_dead_links(folder / "RUN-168-2020.pdf")  # what was crafted is there
+    assert pdf_dead_links(tmp_path / "out" / again.report["meeting_pack"]["pdf"]) == []
+
+
 # -- the files of a mail -----------------------------------------------------------------------
 
 RELATED = "RUN/136/2022"

@@ -257,15 +257,17 @@ def test_the_front_laid_out_ahead_is_taken_only_for_the_same_pack(small_pack, tm
     """Laid out while a batch renders, as if its dossiers keep their pages: the pack is the
     same with it as without; a pack whose front differs lays its own out."""
     from dossier.run.bind import PackAhead
-    from dossier.run.pack import _front
+    from dossier.run.pack import _front, read_layouts
 
     path, dossiers = small_pack
     cover = cover_with_links(dossiers)
-    document, style = _front(cover, dossiers, [3, 2], "sv")
-    ahead = PackAhead([], (document, style, False))
+    document, style = _front(cover, *read_layouts(dossiers), "sv")
+    parts = [(d.slug, d.anchor, str(d.pdf)) for d in dossiers]
+    ahead = PackAhead([dossiers[0].pdf], {"cover": cover, "parts": parts, "lang": "sv", "pdfa": False})
     try:
         assert ahead.front(document, style, True) is None  # PDF/A asked for: not the same
         assert ahead.front(document.replace("Dagordning", "Ärenden"), style, False) is None
+        assert list(ahead.layouts()) == [dossiers[0].pdf]
         _, pages = ahead.front(document, style, False)
         assert pages == 1 + 3 + 2
         write_pack_pdf(tmp_path / "pack.pdf", cover, dossiers, lang="sv", ahead=ahead)

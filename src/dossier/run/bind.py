@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from itertools import accumulate
@@ -45,11 +45,14 @@ from .references import (
     PAGE_ANCHOR,
     Reference,
     compressed,
+    destinations,
     form_of,
     laid_out_numbers,
     mcid_of,
     multiply,
+    page_of,
     renumber_references,
+    saved,
 )
 
 #: The name each stamped page number goes by in its page's resources, with the page's number.
@@ -71,7 +74,8 @@ class Part:
     anchor: str
     #: Its page references (a contents list's numbers): the pack gives them its own numbers.
     references: tuple[Reference, ...] = ()
-    #: The pages of it the pack binds, from its first (:func:`pages_for_pack`); None for all.
+    #: The pages of it the pack binds, from its first
+    #: (:func:`~dossier.run.references.pages_for_pack`); None for all.
     pages: int | None = None
 
 
@@ -126,8 +130,7 @@ def bind(
                     _drop_page_numbers(source, part.path)
                 binding.add(source, part)
         binding.close()
-        # No cross-reference stream: its data may end in a CR too (see compressed).
-        pack.save(path, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+        path.write_bytes(saved(pack))
 
 
 class _Binding:
@@ -138,7 +141,7 @@ class _Binding:
         tree = pack.Root.StructTreeRoot
         self.document = tree.K[0]
         self.parents = dict(number_tree(tree.ParentTree))
-        self.destinations = {name: target for name, target in _destinations(pack)
+        self.destinations = {name: target for name, target in destinations(pack)
                              if not name.startswith(PAGE_ANCHOR)}  # fmt: skip
         self.bookmarks: list = []
         self.stamps = iter(self._take_empty_pages(cover_pages))
@@ -171,6 +174,8 @@ class _Binding:
         tree = source.Root.StructTreeRoot
         parents = _parents_of_pages(source)
         first = len(pack.pages)
+        pages = {page.objgen for page in source.pages}
+        places = {name for name, target in destinations(source) if page_of(target) in pages}
         with warnings.catch_warnings():  # the named destinations are moved over below
             warnings.filterwarnings("ignore", "Copying pages from another Pdf")
             pack.pages.extend(source.pages)
@@ -179,7 +184,8 @@ class _Binding:
             self.parents[key + offset] = _copy(pack, source, value)
         for number, page in enumerate(pack.pages[first:], start=first + 1):
             _renumber(page, offset)
-            page_links(page, lambda name: part.prefix + name, self._jump, self.parents)
+            page_links(page, lambda name: part.prefix + name if name in places else None,
+                       self._jump, self.parents)  # fmt: skip
             form, numbers = next(self.stamps, (None, None))
             if form is None:
                 raise RenderError(f"{self.path.name}: fewer page numbers than pages")
@@ -194,18 +200,18 @@ class _Binding:
                 kid.P = self.document
             self.document.K.append(kid)
         kept = {page.objgen for page in source.pages}
-        for name, target in _destinations(source):
-            if _page_of(target) in kept:
+        for name, target in destinations(source):
+            if page_of(target) in kept:
                 self.destinations[part.prefix + name] = _copy(pack, source, target)
         opening = pack.pages[first]
         self.destinations[part.anchor] = pikepdf.Array(
             [opening.obj, pikepdf.Name.XYZ, 0, opening.mediabox[3], 0]
         )
         item = pikepdf.OutlineItem(part.bookmark, destination=self.destinations[part.anchor])
-        names = dict(_destinations(source))
+        names = dict(destinations(source))
         with source.open_outline() as outline:
             item.children.extend(_copied(pack, source, kid, part.prefix) for kid in outline.root
-                                 if _page_of(names.get(str(kid.destination), kid.destination)) in kept)  # fmt: skip
+                                 if page_of(names.get(str(kid.destination), kid.destination)) in kept)  # fmt: skip
         item.is_closed = True
         self.bookmarks.append(item)
 
@@ -228,37 +234,6 @@ class _Binding:
         pack.Root.Names.Dests = names.obj
         with pack.open_outline() as outline:
             outline.root.extend(self.bookmarks)
-
-
-#: The named place where a dossier's full provenance begins, on a page of its own in print
-#: (``sections.html.j2``, a table section's ``full`` part): a pack leaves those pages out.
-FULL_PROVENANCE = "provenance-full"
-
-
-def pages_for_pack(pdf) -> int:
-    """The pages of a dossier's PDF that a meeting pack binds, from its first: all but those
-    of its full provenance (from :data:`FULL_PROVENANCE` on), when nothing that has a
-    bookmark follows it. The dossier's one line of provenance stays, before them."""
-    pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
-    names = dict(_destinations(pdf))
-    start = pages.get(_page_of(names.get(FULL_PROVENANCE)))
-    if not start:
-        return len(pages)
-    with pdf.open_outline() as outline:
-        todo = list(outline.root)
-        while todo:
-            item = todo.pop()
-            todo.extend(item.children)
-            if pages.get(_page_of(names.get(str(item.destination), item.destination)), 0) >= start:
-                return len(pages)  # something of its own after the provenance: all of it
-    return start
-
-
-def _page_of(target) -> tuple | None:
-    """The page (its object's number) an explicit destination leads to; None for another."""
-    if isinstance(target, pikepdf.Array) and len(target) and isinstance(target[0], pikepdf.Dictionary):
-        return target[0].objgen
-    return None
 
 
 def _leave_out(pdf, pages: int) -> None:
@@ -308,9 +283,12 @@ def _parents_of_pages(pdf) -> dict:
     return {key: value for key, value in parents.items() if key in keys}
 
 
-def unnumbered(path: Path) -> bytes:
-    """The PDF at ``path`` without its pages' numbers, ready for :func:`bind`."""
+def unnumbered(path: Path, pages: int | None = None) -> bytes:
+    """The PDF at ``path`` without its pages' numbers, ready for :func:`bind`; with
+    ``pages``, without those after its first ``pages`` as well (:class:`Part`)."""
     with pikepdf.open(path) as pdf:
+        if pages is not None and pages < len(pdf.pages):
+            _leave_out(pdf, pages)
         _drop_page_numbers(pdf, path)
         data = BytesIO()
         pdf.save(data)
@@ -321,14 +299,17 @@ class PackAhead:
     """What the meeting pack needs, made in a process of its own while the batch renders.
 
     A batch that renders spends most of its time waiting for kernels; meanwhile this
-    process readies on another core the dossiers that did not change (:func:`unnumbered`)
-    and lays out the pack's front (its cover and numbered pages) as the pack will ask for
-    it, if the dossiers being rendered keep their number of pages. The pack takes what
-    matches what it needs (:meth:`front`, :meth:`unnumbered`) and makes the rest itself.
-    The process ignores Ctrl-C and ends with the batch: it is the batch that stops.
+    process reads on another core what the pack needs of the dossiers that did not change
+    (:func:`~dossier.run.front.layout`, :meth:`layouts`) and readies them
+    (:func:`unnumbered`), and lays out the pack's front (its cover and numbered pages) as
+    the pack will ask for it, if the dossiers being rendered keep their pages. ``front``
+    says how: the cover's HTML (``cover``), each dossier's slug, first page's name and PDF
+    (``parts``), ``lang`` and ``pdfa``. The pack takes what matches what it needs
+    (:meth:`front`, :meth:`unnumbered`) and makes the rest itself. The process ignores
+    Ctrl-C and ends with the batch: it is the batch that stops.
     """
 
-    def __init__(self, paths: Sequence[Path], front: tuple[str, str, bool] | None) -> None:
+    def __init__(self, paths: Sequence[Path], front: dict | None) -> None:
         self.paths, self.front_job = list(paths), front
         self.folder = Path(tempfile.mkdtemp(prefix="pack-", dir=private_dir()))
         job = {"batch": os.getpid(), "paths": [str(p) for p in self.paths], "front": front}
@@ -341,12 +322,24 @@ class PackAhead:
     def front(self, document: str, style: str, pdfa: bool) -> tuple[bytes, int] | None:
         """The front laid out ahead, and its pages, if it was laid out from the same."""
         self.process.wait()
-        if self.front_job is None or tuple(self.front_job) != (document, style, pdfa):
+        if self.front_job is None or self.front_job["pdfa"] != pdfa:
             return None
         with contextlib.suppress(OSError, ValueError):
-            pages = int((self.folder / "front.pages").read_text(encoding="ascii"))
-            return (self.folder / "front.pdf").read_bytes(), pages
+            made = json.loads((self.folder / "front.json").read_text(encoding="utf-8"))
+            if made == {"document": document, "style": style}:
+                pages = int((self.folder / "front.pages").read_text(encoding="ascii"))
+                return (self.folder / "front.pdf").read_bytes(), pages
         return None
+
+    def layouts(self) -> dict[Path, tuple[int, tuple[Reference, ...]]]:
+        """What was read ahead of the dossiers that did not change, by path."""
+        self.process.wait()
+        done = {}
+        for number, path in enumerate(self.paths):
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                pages, found = json.loads((self.folder / f"{number}.json").read_text(encoding="utf-8"))
+                done[path] = (pages, tuple(Reference(*r) for r in found))
+        return done
 
     def unnumbered(self) -> dict[Path, bytes]:
         """The PDFs readied ahead (:func:`unnumbered`), by path: those that could be."""
@@ -376,17 +369,38 @@ def _work_ahead(folder: Path) -> None:
         (folder / f"{name}.part").write_bytes(data)
         (folder / f"{name}.part").rename(folder / name)
 
-    if job["front"]:
-        from .export import lay_out, write_document
+    from dataclasses import astuple
 
-        document, style, pdfa = job["front"]
+    from .front import layout
+
+    layouts = {}
+    for number, path in enumerate(job["paths"]):
+        with contextlib.suppress(Exception):  # the pack reads it again, and says what fails
+            layouts[path] = layout(Path(path))
+            pages, found = layouts[path]
+            write(f"{number}.json", json.dumps([pages, [astuple(r) for r in found]]).encode())
+    if job["front"]:
         with contextlib.suppress(Exception):  # the pack lays it out itself, and says what fails
-            front = lay_out(document, stylesheets=[style])
-            write("front.pdf", write_document(front, None, pdfa=pdfa))
-            write("front.pages", str(len(front.pages)).encode("ascii"))
+            _front_ahead(job["front"], layouts, write)
     for number, path in enumerate(job["paths"]):
         with contextlib.suppress(Exception):  # the pack tries again, and says why it cannot
-            write(f"{number}.pdf", unnumbered(Path(path)))
+            write(f"{number}.pdf", unnumbered(Path(path), layouts[path][0]))
+
+
+def _front_ahead(recipe: dict, layouts: dict, write) -> None:
+    """Lay out the pack's front as :class:`PackAhead`'s ``front`` says; ``write`` it."""
+    from .export import lay_out, write_document
+    from .front import front_document, layout
+
+    parts = []
+    for slug, anchor, path in recipe["parts"]:
+        pages, found = layouts[path] if path in layouts else layout(Path(path))
+        parts.append((slug, anchor, found, pages))
+    document, style = front_document(recipe["cover"], parts, recipe["lang"])
+    front = lay_out(document, stylesheets=[style])
+    write("front.pdf", write_document(front, None, pdfa=recipe["pdfa"]))
+    write("front.pages", str(len(front.pages)).encode("ascii"))
+    write("front.json", json.dumps({"document": document, "style": style}).encode("utf-8"))
 
 
 def _drop_page_numbers(pdf, path: Path) -> None:
@@ -394,12 +408,6 @@ def _drop_page_numbers(pdf, path: Path) -> None:
     parents, in_tree = dict(number_tree(tree.ParentTree)), _in_tree(tree)
     for page in pdf.pages:
         _drop_page_number(pdf, page, parents, in_tree, path)
-
-
-def _destinations(pdf) -> Iterator[tuple[str, object]]:
-    """The PDF's named destinations."""
-    if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names:
-        yield from pikepdf.NameTree(pdf.Root.Names.Dests).items()
 
 
 def _in_tree(tree) -> set:

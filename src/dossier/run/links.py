@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import pikepdf
 
 from .job import dossier_href
+from .references import destinations, saved
 
 #: The schemes a link may keep: they open from wherever the file is read.
 SCHEMES = ("http", "https", "mailto")
@@ -145,16 +146,15 @@ def pdf_for_mail(data: bytes, elsewhere: Callable[[str], str | None]) -> bytes:
             name = elsewhere(uri)
             return ("uri", name) if name else None
 
+        places = {name for name, _ in destinations(pdf)}
         for page in pdf.pages:
-            page_links(page, lambda name: name, target, parents)
+            page_links(page, lambda name: name if name in places else None, target, parents)
         without_actions(pdf)
         if _links_of(pdf) == as_it_was:
             return data  # sent as it is in the output folder, byte for byte
         if parents != before:
             write_parent_tree(pdf, parents)
-        out = BytesIO()
-        pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.disable)
-        return out.getvalue()
+        return saved(pdf)
 
 
 def _links_of(pdf) -> list:
@@ -170,11 +170,12 @@ def _links_of(pdf) -> list:
     return [root, scripts, pages]
 
 
-def page_links(page, local: Callable[[str], str], elsewhere: Callable[[str], Target],
+def page_links(page, local: Callable[[str], str | None], elsewhere: Callable[[str], Target],
                parents: dict) -> None:  # fmt: skip
     """Keep of the page's annotations only the links that open where the file is read.
 
-    A link to a named place (``/Dest``, or a ``GoTo`` action) leads to ``local(name)``; a
+    A link to a named place (``/Dest``, or a ``GoTo`` action) leads to ``local(name)``
+    (None: the file has no such place, and the link goes); a
     link to a page of the file is kept; one to an absolute web or mail address keeps its
     address; any other URI is given to ``elsewhere``. Every other action (JavaScript,
     ``/Launch``, a file, a form's submission), any annotation but a link, and the page's
@@ -224,7 +225,10 @@ def _link(annotation, local, elsewhere) -> bool:
     if "/A" in annotation:
         del annotation["/A"]
     if isinstance(destination, pikepdf.String | pikepdf.Name):
-        annotation.Dest = pikepdf.String(local(str(destination).lstrip("/")))
+        name = local(str(destination).lstrip("/"))
+        if name is None:  # a place the file does not have
+            return False
+        annotation.Dest = pikepdf.String(name)
         return True
     if isinstance(destination, pikepdf.Array) and len(destination) and (
         isinstance(destination[0], pikepdf.Dictionary) and destination[0].get("/Type") == "/Page"

@@ -9,7 +9,6 @@ so that a pack whose dossiers did not change costs little more than its cover.
 
 from __future__ import annotations
 
-import html
 import os
 import shutil
 import tempfile
@@ -20,12 +19,12 @@ from ..catalogue import text
 from ..content.agenda import Agenda, meeting_agenda
 from ..content.pages import render_page
 from ..data.model import Registry
-from ..resources import template_dir
-from .bind import PackAhead, Part, bind, pages_for_pack
-from .export import lay_out, page_content, write_document
+from .bind import PackAhead, Part, bind
+from .export import lay_out, write_document
+from .front import front_document, layout
 from .job import dossier_href, dossier_view, slugify
 from .output import swap_into_place
-from .references import Reference, page_anchor, reference_marks, reference_style, references
+from .references import Reference
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class PackedDossier:
     pdf: Path
     #: Its page references (:func:`~dossier.run.references.references`), once read.
     references: tuple[Reference, ...] = ()
-    #: The pages of it the pack binds (:func:`~dossier.run.bind.pages_for_pack`), once read.
+    #: The pages of it the pack binds (:func:`~dossier.run.references.pages_for_pack`), once read.
     pages: int | None = None
 
     @property
@@ -58,18 +57,12 @@ class PackedDossier:
                     self.pages)  # fmt: skip
 
 
-def layout(path: Path) -> tuple[int, tuple[Reference, ...]]:
-    """The pages of a dossier's PDF that the pack binds, and their page references."""
-    import pikepdf
-
-    with pikepdf.open(path) as pdf:
-        pages = pages_for_pack(pdf)
-        return pages, tuple(r for r in references(pdf) if r.page < pages and r.target <= pages)
-
-
-def read_layouts(dossiers: list[PackedDossier]) -> tuple[list[PackedDossier], list[int]]:
-    """The dossiers with what the pack binds of them read, and the pages of each."""
-    read = [(dossier, layout(dossier.pdf)) for dossier in dossiers]
+def read_layouts(dossiers: list[PackedDossier], known: dict | None = None,
+                 ) -> tuple[list[PackedDossier], list[int]]:  # fmt: skip
+    """The dossiers with what the pack binds of them read (:func:`~dossier.run.front.layout`,
+    or as ``known`` by path), and the pages of each."""
+    known = known or {}
+    read = [(d, known[d.pdf] if d.pdf in known else layout(d.pdf)) for d in dossiers]
     return ([replace(d, references=refs, pages=pages) for d, (pages, refs) in read],
             [pages for _, (pages, _) in read])  # fmt: skip
 
@@ -140,8 +133,9 @@ def pack_ahead(registry: Registry, meeting_id: str, options, views: dict, slugs:
     agenda = _agenda(registry, meeting_id, options, views)
     front = None
     if all(path.is_file() for path in rendering.values()):
-        dossiers, counts = read_layouts(_packed(agenda, done | rendering, slugs))
-        front = (*_front(_cover(agenda, dossiers), dossiers, counts, options.lang), options.pdfa)
+        dossiers = _packed(agenda, done | rendering, slugs)
+        front = {"cover": _cover(agenda, dossiers), "lang": options.lang, "pdfa": options.pdfa,
+                 "parts": [(d.slug, d.anchor, str(d.pdf)) for d in dossiers]}  # fmt: skip
     return PackAhead(list(done.values()), front) if done or front else None
 
 
@@ -245,7 +239,7 @@ def write_pack_pdf(
     RenderError
         When a dossier's PDF has no page number of its own to replace.
     """
-    dossiers, counts = read_layouts(dossiers)
+    dossiers, counts = read_layouts(dossiers, ahead.layouts() if ahead else None)
     document, style = _front(cover, dossiers, counts, lang)
     made = ahead.front(document, style, pdfa) if ahead else None
     if made is None:
@@ -261,30 +255,6 @@ def write_pack_pdf(
 def _front(
     cover: str, dossiers: list[PackedDossier], counts: list[int], lang: str
 ) -> tuple[str, str]:
-    """The HTML and CSS of the pack's front: the cover, then an empty page for each of the
-    ``counts`` pages of the dossiers (see :func:`write_pack_pdf`)."""
-    pages = "".join(
-        f'<div class="{PAGE_CLASS}" id="{html.escape(page_anchor(d.slug, d.anchor, page + 1))}">'
-        f"{reference_marks(d.slug, d.anchor, page, d.references)}</div>"
-        for d, count in zip(dossiers, counts, strict=True)
-        for page in range(count)
-    )
-    before, end, after = cover.rpartition("</body>")
-    return (before + pages + end + after if end else cover + pages), _front_style(lang)
-
-
-#: The class of the empty pages that stand for the dossiers' pages behind the cover.
-PAGE_CLASS = "pack-page"
-
-
-def _front_style(lang: str) -> str:
-    """CSS of the cover and the empty pages after it: the dossier's pages, numbered as in a
-    dossier but out of the pack's pages; no background, so that a page number drawn over a
-    dossier's page hides nothing of it."""
-    dossier_pages = (template_dir() / "dossier" / "dossier.css").read_text(encoding="utf-8")
-    return (
-        dossier_pages
-        + f"\n@page {{ @bottom-right {{ content: {page_content(lang)}; }} }}\n"
-        f".{PAGE_CLASS} {{ break-before: page; }}\n" + reference_style() +
-        "html, body { background: none !important; }\n"
-    )
+    """The HTML and CSS of the pack's front (see :func:`write_pack_pdf`)."""
+    parts = [(d.slug, d.anchor, d.references, count) for d, count in zip(dossiers, counts, strict=True)]
+    return front_document(cover, parts, lang)

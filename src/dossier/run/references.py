@@ -19,8 +19,9 @@ import html
 import math
 import re
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from io import BytesIO
 
 import pikepdf
 
@@ -71,11 +72,7 @@ def references(pdf) -> tuple[Reference, ...]:
     """The page references of ``pdf``: the text of each link to a named place that reads as
     the number of the page the place is on (a contents list's numbers)."""
     pages = {page.objgen: number for number, page in enumerate(pdf.pages, start=1)}
-    places = {}
-    if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names:
-        for name, target in pikepdf.NameTree(pdf.Root.Names.Dests).items():
-            if isinstance(target, pikepdf.Array) and len(target):
-                places[name] = pages.get(target[0].objgen)
+    places = {name: pages.get(page_of(target)) for name, target in destinations(pdf)}
     found = []
     for index, page in enumerate(pdf.pages):
         links = [(places.get(_place(a)), a.Rect) for a in page.obj.get("/Annots", ())
@@ -145,6 +142,44 @@ def reference_style() -> str:
         f".{REFERENCE_CLASS} {{ margin: 0; line-height: 1.2; }}\n"
         f".{REFERENCE_CLASS}::after {{ content: target-counter(attr(data-page url), page); }}\n"
     )
+
+
+def destinations(pdf) -> Iterator[tuple[str, object]]:
+    """The PDF's named destinations."""
+    if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names:
+        yield from pikepdf.NameTree(pdf.Root.Names.Dests).items()
+
+
+#: The named place where a dossier's full provenance begins, on a page of its own in print
+#: (``sections.html.j2``, a table section's ``full`` part): a pack leaves those pages out.
+FULL_PROVENANCE = "provenance-full"
+
+
+def pages_for_pack(pdf) -> int:
+    """The pages of a dossier's PDF that a meeting pack binds, from its first: all but those
+    of its full provenance (from :data:`FULL_PROVENANCE` on), when nothing that has a
+    bookmark follows it. The dossier's one line of provenance stays, before them."""
+    pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
+    names = dict(destinations(pdf))
+    start = pages.get(page_of(names.get(FULL_PROVENANCE)))
+    if not start:
+        return len(pages)
+    with pdf.open_outline() as outline:
+        todo = list(outline.root)
+        while todo:
+            item = todo.pop()
+            todo.extend(item.children)
+            if pages.get(page_of(names.get(str(item.destination), item.destination)), 0) >= start:
+                return len(pages)  # something of its own after the provenance: all of it
+    return start
+
+
+def page_of(target) -> tuple | None:
+    """The page (its object's number) an explicit destination leads to; None for another."""
+    if isinstance(target, pikepdf.Array) and len(target) and isinstance(target[0], pikepdf.Dictionary):
+        return target[0].objgen
+    return None
+
 
 
 # -- the binder's side ----------------------------------------------------------------------
@@ -279,6 +314,21 @@ def compressed(pdf, data: bytes, stream: pikepdf.Stream | None = None) -> pikepd
     else:
         stream.write(packed, filter=pikepdf.Name.FlateDecode)
     return stream
+
+
+def saved(pdf) -> bytes:
+    """``pdf`` as a file's bytes: compact (its object streams kept), unless a stream qpdf
+    compressed (an object stream, the cross-reference stream) ends in a CR (see
+    :func:`compressed`); then without object streams, which leaves none that qpdf made."""
+    out = BytesIO()
+    pdf.save(out, deterministic_id=True)
+    data = out.getvalue()
+    made_here = (data[data.rfind(b" obj", 0, end.start()):end.start()]
+                 for end in re.finditer(rb"\r\nendstream", data))  # fmt: skip
+    if any(b"/XRef" in head[:400] or b"/ObjStm" in head[:400] for head in made_here):
+        out = BytesIO()
+        pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    return out.getvalue()
 
 
 # -- reading a page's text --------------------------------------------------------------------

@@ -26,7 +26,7 @@ from multiprocessing import get_context, util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ParameterError, RenderError
+from ..errors import CaseNotebookError, DossierError, ParameterError, RenderError
 
 if TYPE_CHECKING:
     from ..data.model import Registry
@@ -42,6 +42,7 @@ from .job import (
     check_baseline_apart,
     prepare_job,
     render_job,
+    slugify,
 )
 from .lifetime import (
     as_completed,
@@ -201,7 +202,7 @@ def _rendered(
         then()
         rendered = render_job(job, kernel)
     except Exception as exc:
-        rendered = _failed(job, f"{type(exc).__name__}: {exc}")
+        rendered = _failed(job, str(exc) if isinstance(exc, DossierError) else f"{type(exc).__name__}: {exc}")
     finally:
         if kernel is not None:
             kernel.shutdown()
@@ -304,7 +305,7 @@ class DaskExecutor:
             ) from None
         try:
             self.client = Client(scheduler, timeout="10s")
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: an address distributed cannot parse
             raise ParameterError(
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
             ) from None
@@ -370,10 +371,10 @@ def run_batch(
         ahead = None
         try:
             views: dict = {}  # each case as its dossier shows it, for the meeting pack
-            jobs = [prepare_job(registry, case_id, data_dir, options, out=out,
-                                rendering=case_ids, views=views)
-                    for case_id in case_ids]  # fmt: skip
-            results: dict[str, DossierResult] = {}
+            jobs, results = _prepared(registry, case_ids, data_dir, options, out, views)
+            for result in results.values():
+                if progress:
+                    progress(result, len(results), len(case_ids))
             pending = []
             for job in jobs:
                 skipped = None if force else skipped_result(job.case_id, job.slug, job.title, job.key,
@@ -383,7 +384,7 @@ def run_batch(
                     continue
                 results[job.case_id] = skipped
                 if progress:
-                    progress(skipped, len(results), len(jobs))
+                    progress(skipped, len(results), len(case_ids))
             if meeting is not None and "pdf" in options.formats and pending:
                 from .pack import pack_ahead
 
@@ -400,7 +401,7 @@ def run_batch(
                     for job, rendered in pool.results(pending):
                         results[job.case_id] = result = _written(job, rendered, out)
                         if progress:
-                            progress(result, len(results), len(jobs))
+                            progress(result, len(results), len(case_ids))
                 except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
                     pool.stop()
                     raise
@@ -409,7 +410,7 @@ def run_batch(
             if ahead is not None:
                 ahead.close()
             raise
-        ordered = [results[job.case_id] for job in jobs]
+        ordered = [results[case_id] for case_id in case_ids]
         report = BatchReport(ordered, round(time.perf_counter() - started, 3), out,
                              batch_key=batch_key, as_of=options.day.isoformat())  # fmt: skip
         if meeting is not None:
@@ -424,6 +425,20 @@ def run_batch(
                     ahead.close()
         write_report(report, options.lang)
     return report
+
+
+def _prepared(registry: Registry, case_ids: Sequence[str], data_dir: Path, options: RenderOptions,
+              out: Path, views: dict) -> tuple[list[DossierJob], dict[str, DossierResult]]:  # fmt: skip
+    """The jobs of ``case_ids``, and a failed result for each case whose own notebook is unusable."""
+    jobs, failed = [], {}
+    for case_id in case_ids:
+        try:
+            jobs.append(prepare_job(registry, case_id, data_dir, options, out=out,
+                                    rendering=case_ids, views=views))  # fmt: skip
+        except CaseNotebookError as exc:
+            failed[case_id] = DossierResult(case_id, slugify(case_id), registry.case(case_id).title,
+                                            Status.FAILED, error=str(exc))  # fmt: skip
+    return jobs, failed
 
 
 def meeting_options(registry: Registry, meeting: str | None, options: RenderOptions) -> RenderOptions:
@@ -478,6 +493,9 @@ def render_batch(
     from ..data.text import read_case_list
     from ..resources import data_dir as resolve_data_dir
 
+    if meeting is not None and (case_ids or cases_file is not None):
+        raise ParameterError("give CASE_IDs (or --cases-file) or --meeting, not both (a meeting "
+                             "renders its agenda, in agenda order, and its pack)")  # fmt: skip
     data = resolve_data_dir(data_dir)
     out = Path(out_dir)
     check_out(out)

@@ -51,6 +51,7 @@ from .references import (
     mcid_of,
     multiply,
     page_of,
+    reading_part,
     renumber_references,
     saved,
 )
@@ -80,7 +81,7 @@ class Part:
 
 
 def page_count(path: Path) -> int:
-    with pikepdf.open(path) as pdf:
+    with reading_part(path), pikepdf.open(path) as pdf:
         return len(pdf.pages)
 
 
@@ -125,7 +126,7 @@ def bind(
         unnumbered = unnumbered or {}
         for part in parts:
             ready = unnumbered.get(part.path)
-            with pikepdf.open(part.path if ready is None else BytesIO(ready)) as source:
+            with reading_part(part.path), pikepdf.open(part.path if ready is None else BytesIO(ready)) as source:
                 if ready is None:
                     _drop_page_numbers(source, part.path)
                 binding.add(source, part)
@@ -286,7 +287,7 @@ def _parents_of_pages(pdf) -> dict:
 def unnumbered(path: Path, pages: int | None = None) -> bytes:
     """The PDF at ``path`` without its pages' numbers, ready for :func:`bind`; with
     ``pages``, without those after its first ``pages`` as well (:class:`Part`)."""
-    with pikepdf.open(path) as pdf:
+    with reading_part(path), pikepdf.open(path) as pdf:
         if pages is not None and pages < len(pdf.pages):
             _leave_out(pdf, pages)
         _drop_page_numbers(pdf, path)

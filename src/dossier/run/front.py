@@ -19,6 +19,7 @@ from .references import (
     Reference,
     page_anchor,
     pages_for_pack,
+    reading_part,
     reference_marks,
     reference_style,
     references,
@@ -29,7 +30,7 @@ def layout(path: Path) -> tuple[int, tuple[Reference, ...]]:
     """The pages of a dossier's PDF that the pack binds, and their page references."""
     import pikepdf
 
-    with pikepdf.open(path) as pdf:
+    with reading_part(path), pikepdf.open(path) as pdf:
         pages = pages_for_pack(pdf)
         return pages, tuple(r for r in references(pdf) if r.page < pages and r.target <= pages)
 

@@ -15,6 +15,7 @@ that reads as the number of the page that place is on, within the link's area.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 import re
@@ -22,8 +23,11 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
+from pathlib import Path
 
 import pikepdf
+
+from ..errors import OutputError, RenderError
 
 #: The class of the page numbers the front lays out for the dossiers' references.
 REFERENCE_CLASS = "pack-reference"
@@ -34,6 +38,27 @@ _ROOM = 40.0
 #: What marks the start or end of marked content.
 _MARKED = ("BDC", "BMC", "EMC")
 _IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+@contextlib.contextmanager
+def reading_part(path: Path) -> Iterator[None]:
+    """Name ``path`` in what a part's PDF raises as it is read: damaged, encrypted, untagged.
+
+    A dossier's PDF in the output folder is the user's file: it may be anything, and the
+    manifest that vouches for it too.
+    """
+    try:
+        yield
+    except RenderError:
+        raise
+    # pikepdf raises its own errors (PdfError, PasswordError, …) for a file it cannot read,
+    # and AttributeError or KeyError for a key the file lacks (an untagged PDF's /StructTreeRoot).
+    except (pikepdf.PikepdfError, AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise OutputError(
+            f"{path}: this PDF cannot be bound into the meeting pack ({type(exc).__name__}: "
+            f"{str(exc).removeprefix(f'{path}: ')}); it is damaged, encrypted or not the dossier's own: render the dossier "
+            "again (batch --force)"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .job import DossierFiles
-from .manifest import MANIFEST_FILE, current_files
+from .manifest import current_files, read_manifest, read_record
 from .output import output_lock, write_files, writing_into
 from .results import BatchReport, DossierResult, Status, index_page
 
@@ -27,13 +27,12 @@ def skipped_result(case_id: str, slug: str, title: str, key: str, out: Path,
     folder = out / slug
     if current_files(folder, case_id, key) is None:
         return None
-    manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
+    manifest = read_manifest(folder) or {}  # current_files has read it whole
     outputs = DossierFiles.in_folder(folder, slug, manifest["formats"]).outputs
-    analyst_cells = (manifest.get("notebook") or {}).get("analyst_cells", 0)
+    notebook = manifest.get("notebook")
+    analyst_cells = notebook.get("analyst_cells", 0) if isinstance(notebook, dict) else 0
     return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key, sentence=sentence,
                          news=news, analyst_cells=analyst_cells)  # fmt: skip
-
-
 
 
 def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> BatchReport | None:
@@ -44,22 +43,21 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     (see :func:`~dossier.run.manifest.current_files`).
     """
     out = Path(out_dir)
-    try:
-        last = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
-        return None
-    try:
+    last = read_record(out / REPORT_FILE)
+    try:  # the report is the user's file now: anything in it may be other than written
+        if last is None or last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
+            return None
         results = [skipped_result(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"],
-                            d.get("news", [])) for d in last["dossiers"]]  # fmt: skip
-    except (KeyError, TypeError):
-        return None
-    pack = in_folder(last.get("meeting_pack"), out)
-    if None in results or pack is False or (pack and not all(Path(p).is_file() for p in pack.values())):
+                                  d.get("news", [])) for d in last["dossiers"]]  # fmt: skip
+        pack = in_folder(last.get("meeting_pack"), out)
+        if None in results or pack is False or (
+            pack and not all(Path(p).is_file() for p in pack.values())
+        ):  # fmt: skip
+            return None
+        as_of = last.get("as_of") if isinstance(last.get("as_of"), str) else None
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
     with output_lock(out):
-        as_of = last.get("as_of") if isinstance(last.get("as_of"), str) else None
         report = BatchReport(results, 0.0, out, pack, batch_key=key, as_of=as_of)
         for number, result in enumerate(results, start=1):
             if progress:

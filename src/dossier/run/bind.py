@@ -157,10 +157,12 @@ class _Binding:
         ):  # fmt: skip
             raise RenderError(f"{self.path.name}: the cover is not followed by its empty pages")
         in_tree = _in_tree(self.pack.Root.StructTreeRoot)
+        marked = [bool(kid.get("/K")) for kid in kids[len(kids) - len(empty):]]  # numbers on it
         del kids[len(kids) - len(empty):]
         stamps = []
-        for page in empty:
-            numbers, rest = laid_out_numbers(self.pack, page, in_tree, self.parents)
+        for page, has_numbers in zip(empty, marked, strict=True):
+            numbers, rest = ({}, pikepdf.parse_content_stream(page)) if not has_numbers else (
+                laid_out_numbers(self.pack, page, in_tree, self.parents))  # fmt: skip
             stamps.append((form_of(self.pack, page, rest), numbers))
         for page in empty:
             self.parents.pop(int(page.obj.get("/StructParents", -1)), None)

@@ -150,8 +150,7 @@ class Attachment:
     maintype: str
     subtype: str
     data: bytes = field(repr=False)
-    #: A dossier's file: its slug and kind (``"html"``, ``"pdf"``); None for another file.
-    dossier: tuple[str, str] | None = None
+    dossier: tuple[str, str] | None = None  # a dossier's file: its slug and kind; None: another
 
 
 @dataclass(frozen=True)
@@ -250,8 +249,7 @@ def case_letter(
                          inactive_months=inactive_months, options=options)  # fmt: skip
         cases.append(view)
         attachments += _dossier_files(case_id, slugify(case_id), view.title, files[case_id], attach)
-    attachments = _sent_together(attachments)
-    first = cases[0]
+    attachments, first = _sent_together(attachments), cases[0]
     if len(cases) == 1:
         default_subject = text("mail.subject_case", lang, case_id=first.case_id, title=first.title)
         intro = text("mail.intro_case", lang)

@@ -412,7 +412,8 @@ def run_batch(
             raise
         ordered = [results[case_id] for case_id in case_ids]
         report = BatchReport(ordered, round(time.perf_counter() - started, 3), out,
-                             batch_key=batch_key, as_of=options.day.isoformat())  # fmt: skip
+                             batch_key=batch_key, as_of=options.day.isoformat(),
+                             source_lang=registry.source_lang)  # fmt: skip
         if meeting is not None:
             from .pack import build_meeting_pack
 

@@ -58,7 +58,8 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     except (KeyError, TypeError, AttributeError, ValueError):
         return None
     with output_lock(out):
-        report = BatchReport(results, 0.0, out, pack, batch_key=key, as_of=as_of)
+        report = BatchReport(results, 0.0, out, pack, batch_key=key, as_of=as_of,
+                             source_lang=BatchReport.language_of(last))  # fmt: skip
         for number, result in enumerate(results, start=1):
             if progress:
                 progress(result, number, len(results))
@@ -74,6 +75,7 @@ def write_report(report: BatchReport, lang: str) -> None:
         "seconds": report.seconds,
         "counts": {s: report.count(s) for s in Status},
         "meeting_pack": _relative(report.meeting_pack, report.out_dir),
+        "source_lang": report.source_lang,
         "dossiers": [asdict(r) | {"outputs": _relative(r.outputs, report.out_dir)}
                      for r in report.results],
     }

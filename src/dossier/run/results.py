@@ -50,6 +50,16 @@ class BatchReport:
     batch_key: str | None = None
     #: The day the dossiers speak for (``YYYY-MM-DD``).
     as_of: str | None = None
+    #: The language of the data's own text (BCP 47; "" unknown), for the index page's marks.
+    source_lang: str = ""
+
+    @staticmethod
+    def language_of(report: dict) -> str:
+        """The data's language as a written report says it: a language tag, else unknown."""
+        from ..data.language import UNKNOWN, is_language_tag
+
+        value = report.get("source_lang")
+        return value if is_language_tag(value) else UNKNOWN
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -86,7 +96,8 @@ def index_page(report: BatchReport, lang: str) -> str:
     as_of = None
     if report.as_of:
         as_of = text("date.day", lang, date=format_day(dt.date.fromisoformat(report.as_of), lang))
-    view = {"lang": lang, "title": text("batch.title", lang), "rows": rows, "columns": columns,
+    view = {"lang": lang, "source_lang": report.source_lang, "title": text("batch.title", lang),
+            "rows": rows, "columns": columns,
             "counts": counts, "as_of": as_of, "as_of_label": text("field.as_of", lang),
             "pack": pack}  # fmt: skip
     return render_page("batch/index.html.j2", view)

@@ -599,6 +599,15 @@ def test_render_says_each_stage_on_stderr_and_the_files_on_stdout(tmp_path, caps
     assert [Path(line).parent for line in captured.out.split()] == [folder] * 4
 
 
+@pytest.mark.kernel
+def test_render_of_the_pdf_alone_says_it_writes_the_pdf_alone(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["render", SAMPLE_CASE, "--out", str(out), "--as-of", AS_OF, "--format", "pdf"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.err.splitlines()[2:] == ["Writing the PDF …", f"Written to {out / slugify(SAMPLE_CASE)}"]
+
+
 def test_render_on_a_terminal_shows_a_bar_that_ends_with_the_last_stage():
     import fcntl
     import os

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +31,6 @@ from ..resources import toolkit_fingerprint
 from .job import (
     EXPORT,
     PARAMETER,
-    DossierFiles,
     DossierJob,
     RenderedDossier,
     RenderOptions,
@@ -39,13 +38,10 @@ from .job import (
     prepare_job,
     slugify,
 )
-from .manifest import current_files, read_manifest, read_record
-from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
-from .results import BatchReport, DossierResult, Status, index_page
+from .output import check_out, claim_folders, output_lock, publish, writing_into
+from .report import REPORT_FILE, skipped_result, unchanged_batch, write_report
+from .results import BatchReport, DossierResult, Status
 from .workers import ThisProcess, executor_for
-
-REPORT_FILE = "batch-report.json"
-
 
 # -- the batch --------------------------------------------------------------------------------
 
@@ -115,8 +111,9 @@ def run_batch(
             raise
         ordered = [results[case_id] for case_id in case_ids]
         report = BatchReport(ordered, round(time.perf_counter() - started, 3), out,
-                             batch_key=batch_key, source_lang=registry.source_lang,
-                             unknown=given[0], notes=given[1])  # fmt: skip
+                             batch_key=batch_key, as_of=options.day.isoformat(),
+                             source_lang=registry.source_lang, unknown=given[0],
+                             notes=given[1])  # fmt: skip
         if meeting is not None:
             from .pack import build_meeting_pack
 
@@ -165,8 +162,8 @@ def _prepared(
                                              error=str(exc))  # fmt: skip
         else:
             jobs.append(job)
-            skipped = None if force else _skipped(case_id, job.slug, job.title, job.key, out,
-                                                  job.sentence, job.news)  # fmt: skip
+            skipped = None if force else skipped_result(case_id, job.slug, job.title, job.key,
+                                                        out, job.sentence, job.news)  # fmt: skip
             if skipped is None:
                 pending.append(job)
                 continue
@@ -287,24 +284,6 @@ def _written(job: DossierJob, rendered: RenderedDossier, out: Path) -> DossierRe
     return result
 
 
-def _skipped(case_id: str, slug: str, title: str, key: str, out: Path,
-             sentence: list, news: list) -> DossierResult | None:  # fmt: skip
-    """The result of a dossier left as it is because it is current (see
-    :func:`~dossier.run.manifest.current_files`); None when it must be rendered."""
-    folder = out / slug
-    if current_files(folder, case_id, key) is None:
-        return None
-    manifest = read_manifest(folder) or {}  # current_files has read it whole
-    outputs = DossierFiles.in_folder(folder, slug, manifest["formats"]).outputs
-    notebook = manifest.get("notebook")
-    analyst_cells = notebook.get("analyst_cells", 0) if isinstance(notebook, dict) else 0
-    return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key, sentence=sentence,
-                         news=news, analyst_cells=analyst_cells)  # fmt: skip
-
-
-# -- what a batch leaves behind ---------------------------------------------------------------
-
-
 # -- nothing changed at all ------------------------------------------------------------------
 
 
@@ -346,59 +325,6 @@ def batch_key(
                 path.name.encode("utf-8") + b"\0" + hashlib.file_digest(handle, "sha256").digest()
             )
     return digest.hexdigest()
-
-
-def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> BatchReport | None:
-    """The last batch again, all skipped, if its key is ``key`` and its dossiers are all current.
-
-    Returns None (render as usual) when the key differs, the last batch had
-    failures or anything to tell again (case IDs, faults in the data), a meeting
-    pack is missing, or any dossier is no longer current (see
-    :func:`~dossier.run.manifest.current_files`).
-    """
-    out = Path(out_dir)
-    last = read_record(out / REPORT_FILE)
-    try:  # the report is the user's file now: anything in it may be other than written
-        if last is None or last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
-            return None
-        if last.get("unknown") or last.get("notes"):  # said again, from the data
-            return None
-        results = [_skipped(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"],
-                            d.get("news", [])) for d in last["dossiers"]]  # fmt: skip
-        pack = last.get("meeting_pack")
-        if None in results or (pack and not all(Path(p).is_file() for p in pack.values())):
-            return None
-    except (KeyError, TypeError, AttributeError, ValueError):
-        return None
-    with output_lock(out):
-        report = BatchReport(results, 0.0, out, pack, batch_key=key,
-                             source_lang=BatchReport.language_of(last))  # fmt: skip
-        for number, result in enumerate(results, start=1):
-            if progress:
-                progress(result, number, len(results))
-        write_report(report, lang)
-    return report
-
-
-def write_report(report: BatchReport, lang: str) -> None:
-    """``batch-report.json`` and ``index.html`` in the output folder."""
-    data = {
-        "batch_key": report.batch_key,
-        "seconds": report.seconds,
-        "counts": {s: report.count(s) for s in Status},
-        "meeting_pack": report.meeting_pack,
-        "source_lang": report.source_lang,
-        "unknown": report.unknown,
-        "notes": report.notes,
-        "dossiers": [asdict(r) for r in report.results],
-    }
-    # Both or neither: a full disk leaves the last batch's report and index page as they were.
-    with writing_into(report.out_dir):
-        write_files({
-            report.out_dir / REPORT_FILE: json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-            report.out_dir / "index.html": index_page(report.results, report.out_dir, lang,
-                                                           report.source_lang),
-        })  # fmt: skip
 
 
 def summary_table(report: BatchReport) -> str:

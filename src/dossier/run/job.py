@@ -288,7 +288,8 @@ def prepare_job(
     view = open_dossier(registry, case_id, options, baseline).view
     if views is not None:
         views[case_id] = view
-    extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"]}).encode()
+    extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"],
+                                            "key": key}).encode()  # fmt: skip
     return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
                       view.sentence.pairs(), baseline, view.news_pairs(),
                       notebook_bytes if record["case_notebook"] else None)  # fmt: skip
@@ -423,8 +424,16 @@ def dossier_links(
             out / slug / name
         ).is_file()
         if case_id in rendering or beside:
-            links[case_id] = f"../{slug}/{name}"
+            links[case_id] = dossier_href(slug)
     return links
+
+
+def dossier_href(slug: str) -> str:
+    """The link from one dossier (or a meeting pack's folder) to the HTML dossier ``slug``
+    beside it in the output folder: what a pack or a mail turns into a link of its own."""
+    from .manifest import file_names
+
+    return f"../{slug}/{file_names(slug, ('html',))['html']}"
 
 
 def dossier_key(
@@ -529,7 +538,7 @@ def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
     from .manifest import MANIFEST_FILE, file_record, spreadsheet_safe
 
     options = job.options
-    stage("html")
+    stage("html" if files.html is not None else "pdf")  # says only what it writes
     html = html_document(nb, lang=options.lang, case_id=job.case_id, title=job.title)
     manifest = dict(job.manifest)
     records = manifest["files"] = {files.notebook.name: file_record(files.notebook.read_bytes())}
@@ -540,7 +549,8 @@ def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
         records[files.html.name] = file_record(files.html.read_bytes())
         manifest["html_sha256"] = records[files.html.name]["sha256"]
     if files.pdf is not None:
-        stage("pdf")
+        if files.html is not None:
+            stage("pdf")
         attachments = None
         if options.pdfa:
             # Attached for a person to open, in a spreadsheet as likely as not.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -52,6 +53,8 @@ class BatchReport:
     #: What the batch tells besides its dossiers: the case IDs given that were taken for
     #: another but for letter case, and what faults in the data cost.
     notes: list[str] = field(default_factory=list)
+    #: The day the dossiers speak for (``YYYY-MM-DD``).
+    as_of: str | None = None
     #: The language of the data's own text (BCP 47; "" unknown), for the index page's marks.
     source_lang: str = ""
 
@@ -75,8 +78,12 @@ class BatchReport:
 
 
 
-def index_page(results: list[DossierResult], folder: Path, lang: str, source_lang: str = "") -> str:
-    """The batch's page: each dossier with how its render went and links (relative to ``folder``)."""
+def index_page(report: BatchReport, lang: str) -> str:
+    """The batch's page: the day its dossiers speak for, its meeting pack, each dossier with
+    how its render went and its links (relative to the output folder)."""
+    from ..data.dates import format_day
+
+    results, folder = report.results, report.out_dir
     rows = []
     for r in results:
         links = [(name.upper() if name in ("html", "pdf") else name, os.path.relpath(path, folder))
@@ -88,8 +95,16 @@ def index_page(results: list[DossierResult], folder: Path, lang: str, source_lan
     columns = [text(f"field.{k}", lang) for k in ("case_id", "title", "status", "files")]
     counts = text("batch.counts", lang, done=_count(results, Status.DONE), skipped=_count(results, Status.SKIPPED),
                   failed=_count(results, Status.FAILED))  # fmt: skip
-    view = {"lang": lang, "source_lang": source_lang, "title": text("batch.title", lang),
-            "rows": rows, "columns": columns, "counts": counts}  # fmt: skip
+    pack = [(text(label, lang), os.path.relpath(report.meeting_pack[kind], folder))
+            for kind, label in (("pdf", "batch.pack"), ("index", "pack.agenda"))
+            if kind in (report.meeting_pack or {})]  # fmt: skip
+    as_of = None
+    if report.as_of:
+        as_of = text("date.day", lang, date=format_day(dt.date.fromisoformat(report.as_of), lang))
+    view = {"lang": lang, "source_lang": report.source_lang, "title": text("batch.title", lang),
+            "rows": rows, "columns": columns,
+            "counts": counts, "as_of": as_of, "as_of_label": text("field.as_of", lang),
+            "pack": pack}  # fmt: skip
     return render_page("batch/index.html.j2", view)
 
 

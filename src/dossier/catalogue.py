@@ -436,6 +436,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "stage.html": ("Skriver HTML …", "Writing the HTML …"),
     "stage.pdf": ("Skriver PDF …", "Writing the PDF …"),
     "stage.written": ("Klart: {folder}", "Written to {folder}"),
+    "phrase.output_cut": (
+        "Cellens utdata kortades efter {size}; resten visas inte.",
+        "Output cut after {size}; the rest is not shown.",
+    ),
     # The timeline and big cases (issue 13 points 3, 6): the figure's legend and text
     # alternative, and what the summary leaves to the history
     "phrase.earlier_decision_one": (

@@ -1,4 +1,10 @@
-"""Shared fixtures: a small valid data folder that each test bends to show one behaviour."""
+"""Shared fixtures, constants and helpers: the one place for what more than one test module uses.
+
+A small valid data folder that each test bends to show one behaviour, the sample case and the
+day its dossiers speak for, dossiers rendered once per session, tagged PDFs read back, a mount
+namespace of the test's own, a case notebook with the analyst's cells, and a real SMTP server.
+A test module imports from here, never from another test module (test_architecture checks).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,17 @@ import json
 import os
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from functools import cached_property
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,6 +103,8 @@ def write_data() -> Callable[..., Path]:
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
 SAMPLE_CASE = "RUN/168/2020"
+#: The sample case's folder and file names in an output folder.
+SAMPLE_SLUG = "RUN-168-2020"
 RELATED_CASE = "RUN/136/2022"
 #: Every render in the tests speaks for this day, so its output does not change with the clock.
 AS_OF = "2023-06-01"
@@ -103,18 +117,18 @@ HOSTILE_TOKENS = (
     "'single'",
     "&amp; & ampersands",
 )
-HOSTILE = " ".join(HOSTILE_TOKENS)
+_HOSTILE = " ".join(HOSTILE_TOKENS)
 HOSTILE_CASE = "EVIL/<b>1</b>/2023"
 HOSTILE_FIELDS = {
-    "title": f"Titel {HOSTILE}",
-    "summary": f"Sammanfattning {HOSTILE}",
-    "responsible": f"Ansvarig {HOSTILE}",
-    "forum": f"Forum {HOSTILE}",
-    "event": f"Händelse {HOSTILE}",
-    "description": f"Beskrivning {HOSTILE}",
-    "point": f"Punkt {HOSTILE}",
-    "decision": f"Beslut {HOSTILE}",
-    "document": f"Handling {HOSTILE}",
+    "title": f"Titel {_HOSTILE}",
+    "summary": f"Sammanfattning {_HOSTILE}",
+    "responsible": f"Ansvarig {_HOSTILE}",
+    "forum": f"Forum {_HOSTILE}",
+    "event": f"Händelse {_HOSTILE}",
+    "description": f"Beskrivning {_HOSTILE}",
+    "point": f"Punkt {_HOSTILE}",
+    "decision": f"Beslut {_HOSTILE}",
+    "document": f"Handling {_HOSTILE}",
 }
 
 
@@ -217,7 +231,7 @@ def write_hostile_data(folder: Path) -> Path:
     f = HOSTILE_FIELDS
     rows = {
         "forums": [
-            {"forum_id": "EVIL", "name": f["forum"], "kind": "committee", "organisation": HOSTILE},
+            {"forum_id": "EVIL", "name": f["forum"], "kind": "committee", "organisation": _HOSTILE},
         ],
         "cases": [
             {"case_id": HOSTILE_CASE, "title": f["title"], "opened": "2023-01", "status": "open",
@@ -424,7 +438,7 @@ def short_tmp() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-# --- A case notebook with the analyst's own cells (issue 12) ----------------------------------
+# --- A case notebook with the analyst's own cells --------------------------------------------
 
 #: The analyst's remark and the first words her own code cell shows, in the case notebook below.
 REMARK = "Analytikerns anmärkning: remissvaren från kommunerna väntas i augusti."
@@ -459,3 +473,166 @@ def save_as_lab_does(path: Path) -> None:
             cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>ran</p>"})]
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     nbformat.write(nb, path)
+
+
+# --- The sample's records edited, and what a reader sees of a section ---------------------------
+
+
+def edit_events_csv(data: Path, *, remove=(), retitle=None, add=()) -> None:
+    path = data / "events.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    columns = list(rows[0])
+    rows = [r for r in rows if r["event_id"] not in remove]
+    for r in rows:
+        if retitle and r["event_id"] == retitle[0]:
+            r["title"] = retitle[1]
+    rows += [dict.fromkeys(columns, "") | row for row in add]
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+class Section(HTMLParser):
+    """The text of each list item of the element with ``id``, as a reader sees it."""
+
+    def __init__(self, id_: str) -> None:
+        super().__init__()
+        self.id, self.depth, self.items, self.heading, self.text = id_, 0, [], "", None
+        self.in_heading = False
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth:
+            self.depth += tag == "section"
+        elif dict(attrs).get("id") == self.id:
+            self.depth = 1
+        if self.depth and tag == "li":
+            self.text = ""
+        self.in_heading = bool(self.depth) and tag == "h2"
+
+    def handle_endtag(self, tag):
+        if self.depth and tag == "li":
+            self.items.append(self.text)
+            self.text = None
+        if self.depth and tag == "section":
+            self.depth -= 1
+        self.in_heading = False
+
+    def handle_data(self, data):
+        if self.text is not None:
+            self.text += data
+        if self.in_heading:
+            self.heading += data
+
+
+def section(html: str, id_: str) -> Section:
+    parser = Section(id_)
+    parser.feed(html)
+    return parser
+
+
+def pdftotext(path: Path) -> str:
+    """The text of the PDF at ``path`` as pdftotext extracts it (pages end with a form feed)."""
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                          check=True)  # fmt: skip
+    return done.stdout.decode("utf-8")
+
+
+# --- Mail: a real SMTP server on loopback, and the messages read back ---------------------------
+
+USER = "analytiker"
+PASSWORD = "Hemligt-lösen-7Qz!"  # grepped for in every output: it must never show
+MAIL_TO = "Anna Åberg <anna@example.se>"
+MAIL_FROM = "Analysenheten <analys@example.se>"
+
+
+@dataclass
+class SmtpServer:
+    """A running test SMTP server and what it received."""
+
+    port: int
+    ca_file: Path
+    tls: str
+    received: list = field(default_factory=list)
+    greetings: list = field(default_factory=list)  # every EHLO: a client that connected
+    logins: list = field(default_factory=list)  # every AUTH attempt, with what it carried
+
+    def options(self, *, user: str = USER) -> list[str]:
+        return ["--send", "--smtp-host", "127.0.0.1", "--smtp-port", str(self.port),
+                "--tls", self.tls, "--smtp-user", user, "--ca-file", str(self.ca_file)]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory):
+    """A CA made for the test, its PEM file, and a server certificate for 127.0.0.1."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return ca.issue_cert("127.0.0.1", "localhost"), ca_file
+
+
+@pytest.fixture
+def smtp_server(certificate) -> Iterator[Callable[..., SmtpServer]]:
+    """``smtp_server(tls="starttls"|"ssl", certificate=(cert, ca_file))``: a real SMTP server
+    on loopback with AUTH; by default with the test's own CA."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    controllers = []
+
+    def start(tls: str = "starttls", certificate=certificate) -> SmtpServer:
+        cert, ca_file = certificate
+        server = SmtpServer(free_port(), ca_file, tls)
+
+        class Handler:
+            async def handle_EHLO(self, smtp, session, envelope, hostname, responses):
+                server.greetings.append(hostname)
+                session.host_name = hostname  # the hook's duty, or the server forgets the EHLO
+                return responses
+
+            async def handle_DATA(self, smtp, session, envelope):
+                server.received.append(envelope)
+                return "250 2.0.0 Message accepted"
+
+        def authenticator(smtp, session, envelope, mechanism, auth_data):
+            server.logins.append(auth_data)
+            ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
+                  and auth_data.password == PASSWORD.encode())  # fmt: skip
+            return AuthResult(success=ok, handled=False)
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(context)
+        kwargs = {"auth_required": True, "authenticator": authenticator}
+        if tls == "ssl":
+            # TLS from the first byte; aiosmtpd only counts STARTTLS as TLS for its AUTH check.
+            kwargs |= {"ssl_context": context, "auth_require_tls": False}
+        else:
+            kwargs |= {"tls_context": context, "require_starttls": True}
+        controller = Controller(Handler(), hostname="127.0.0.1", port=server.port, **kwargs)
+        controller.start()
+        controllers.append(controller)
+        return server
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+def parse(data: bytes) -> EmailMessage:
+    return BytesParser(policy=policy.default).parsebytes(data)
+
+
+def text_part(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_part(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()

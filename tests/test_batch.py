@@ -33,6 +33,7 @@ from typing import TypeVar
 
 import psutil
 import pytest
+from conftest import AS_OF, REPO, SAMPLE_DATA
 from processes import FROM_A_TERMINAL, MARK, alive_after, family, marked_after, wait_for_path
 from pypdf import PdfReader
 
@@ -51,9 +52,6 @@ from dossier.run.batch import (
 from dossier.run.job import EXPORT, RUN, RenderOptions, is_current, prepare_job, slugify
 from dossier.run.output import output_lock
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = REPO / "data" / "sample"
-AS_OF = "2023-06-01"
 MEETING = "EXEMPEL-RUN-2023-06"
 MEETING_TITLE = "EXEMPEL (påhittat för demonstration): Regionala utvecklingsnämndens sammanträde"
 AGENDA = [

@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from conftest import AS_OF, SAMPLE_CASE, SAMPLE_DATA, joined
+from conftest import AS_OF, SAMPLE_CASE, SAMPLE_DATA, joined, pdftotext
+from conftest import SAMPLE_SLUG as SLUG
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from dossier.cli import main
@@ -27,7 +28,6 @@ from dossier.run.cell_output import (
 )
 from dossier.run.export import html_document, write_pdf
 
-SLUG = "RUN-168-2020"
 HER_PRINT = "Antal händelser utan känd dag: <b>7</b> & fler"
 STANDARD_PRINT = "the standard cell printed this"
 STDERR_TEXT, WARNING_TEXT = "written to standard error", "a warning of hers"
@@ -109,11 +109,6 @@ def pdf_links(path: Path) -> list[str]:
             for annotation in page.get("/Annots", [])
             if "/A" in annotation and "/URI" in annotation.A
         ]
-
-
-def pdf_text(path: Path) -> str:
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
-    return done.stdout.decode("utf-8")
 
 
 # -- Outputs counted as they arrive: no kernel ----------------------------------------------------
@@ -269,7 +264,7 @@ def test_her_print_reaches_the_html_and_the_pdf_and_nothing_else_printed_does(tm
         assert absent not in seen
     assert_safe(Page(html[html.index("<main"):]))
     pdf = out / SLUG / f"{SLUG}.pdf"
-    text = pdf_text(pdf)
+    text = pdftotext(pdf)
     assert joined(HER_PRINT) in joined(text)
     for absent in (STDERR_TEXT, WARNING_TEXT, STANDARD_PRINT, "alert("):
         assert joined(absent) not in joined(text)

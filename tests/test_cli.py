@@ -10,15 +10,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from dossier.cli import main
 from dossier.errors import ParameterError
 from dossier.share.outbox import smtp_settings
 
-REPO = Path(__file__).resolve().parents[1]
 CASE = "RUN/168/2020"
 MAIL = ["mail", CASE, "--to", "anna@example.se"]
 TOO_LONG = "9" * 400  # float() makes it inf; int(inf) was an OverflowError

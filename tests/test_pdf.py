@@ -15,12 +15,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_CASE
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from dossier.run.export import html_document, write_pdf
 from dossier.run.pack import PackedDossier, write_pack_pdf
 
-SAMPLE_CASE = "RUN/168/2020"
 SAMPLE_TITLE = "Länsgemensam påverkansagenda"
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import AS_OF, REPO, SAMPLE_CASE, SAMPLE_DATA
 from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
@@ -33,12 +34,8 @@ from dossier.run.job import prepare_job
 from dossier.run.kernel import WarmKernel
 from dossier.run.render import RenderOptions, build_dossier, run_job, slugify
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = REPO / "data" / "sample"
 NOTEBOOK = REPO / "notebooks" / "case_dossier.ipynb"
-SAMPLE_CASE = "RUN/168/2020"
 SAMPLE_TITLE = "Länsgemensam påverkansagenda"
-AS_OF = "2023-06-01"
 
 HEADINGS = {
     "sv": [

@@ -33,6 +33,30 @@ import pytest
 if TYPE_CHECKING:
     from dossier.run.render import DossierFiles
 
+#: Whether the tests run in CI (``CI`` set, as CI runners and ``.ci/run`` do): there a test that
+#: lacks what it needs (Chromium, axe-core, pdftotext, a mount namespace) fails, never skips.
+IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+#: Fixtures whose users carry a marker by that alone: the dossiers rendered once per session
+#: run a real kernel; a mount namespace of the test's own needs root. ``make test-fast``
+#: leaves out the kernel, browser and root tests.
+MARKED_FIXTURES = {
+    "sample_dossier_sv": "kernel",
+    "sample_dossier_en": "kernel",
+    "big_dossier": "kernel",
+    "related_dossier_pdfa": "kernel",
+    "hostile_dossier": "kernel",
+    "private_mounts": "root",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture in MARKED_FIXTURES:
+                item.add_marker(MARKED_FIXTURES[fixture])
+
+
 #: A small data folder that passes every check and gives no data notes.
 #: Row numbers as a spreadsheet shows them: the header is row 1, the first case row 2.
 VALID_CSV: dict[str, str] = {
@@ -418,7 +442,7 @@ def private_mounts() -> Callable[..., list[str]]:
         reason = "unshare is missing (apt-get install util-linux)"
     if reason:
         message = f"needs a mount namespace of its own (unshare --mount, as root): {reason}"
-        if os.environ.get("CI"):
+        if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
 

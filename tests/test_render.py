@@ -125,7 +125,7 @@ def test_every_page_is_numbered_and_headed_with_the_case(request, lang, page_wor
 @pytest.mark.kernel
 @pytest.mark.xdist_group("render")
 def test_the_summary_of_a_500_event_case_fits_one_page(big_dossier):
-    """Issue 13 point 6: the summary once listed every decision over five pages."""
+    """The summary lists the latest decisions, never every one of a long case."""
     pages = [" ".join(page.split()) for page in big_dossier.pdf_pages]
     summary = [n for n, page in enumerate(pages) if "Beslutssammanfattning" in page]
     assert len(summary) == 1

@@ -98,7 +98,7 @@ TERMINOLOGY: tuple[Term, ...] = (
     Term("field.responsible", "Ansvarig", "Handled by"),
     Term("field.paragraph", "Paragraf", "§",
          "the minutes' paragraph; the sign is kept, as in Nordic and EU minutes"),
-    # What is new and what changed (issue 14)
+    # What is new and what changed
     Term("heading.new_since_meeting", "Nytt sedan förra sammanträdet ({date})",
          "New since the last meeting ({date})", "the same forum's previous meeting in meetings.csv"),
     Term("heading.new_since", "Nytt sedan {date}", "New since {date}"),
@@ -108,7 +108,7 @@ TERMINOLOGY: tuple[Term, ...] = (
          "Changes in the records since the dossier as of {date}",
          "corrections to the registry's records, not what happened in the case"),
     Term("heading.changes_new_case", "Ändringar i underlaget", "Changes in the records"),
-    # The dossier page's table of contents (issue 13)
+    # The dossier page's table of contents
     Term("heading.contents", "Innehåll", "Contents"),
 )  # fmt: skip
 
@@ -428,7 +428,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "ny eller ändrad sedan dossiern per den {date}", "added or changed since the dossier as of {date}"
     ),
     "pack.news": ("Nytt och ändrat", "New and changed"),
-    # Case notebooks and what render says it does (issue 12)
+    # Case notebooks and what render says it does
     "batch.own_cell": ("1 egen cell", "1 own cell"),
     "batch.own_cells": ("{n} egna celler", "{n} own cells"),
     "stage.reading": ("Läser data i {data} …", "Reading the data in {data} …"),
@@ -440,7 +440,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "Cellens utdata kortades efter {size}; resten visas inte.",
         "Output cut after {size}; the rest is not shown.",
     ),
-    # The timeline and big cases (issue 13 points 3, 6): the figure's legend and text
+    # The timeline and big cases: the figure's legend and text
     # alternative, and what the summary leaves to the history
     "phrase.earlier_decision_one": (
         "1 tidigare beslut finns i ”{history}”.",
@@ -482,7 +482,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "{n} tidigare beslut finns i ”{history}”.",
         "{n} earlier decisions are listed in “{history}”.",
     ),
-    # The meeting pack's index page (issue 13)
+    # The meeting pack's index page
     "pack.open_html": ("Läs dossiern", "Read the dossier"),
     "pack.open_pdf": ("Dossiern som PDF", "The dossier as PDF"),
 }

@@ -107,7 +107,8 @@ def test_a_definition_list_grouped_in_divs_is_tagged_as_a_list_of_items(
 
 
 def small_dossier(case_id: str, title: str, sections: int) -> str:
-    """A dossier's HTML through the dossier template: ``sections`` sections, one a page."""
+    """A dossier's HTML through the dossier template: ``sections`` sections, one a page, as
+    the notebook's own cells (tagged ``dossier``) show them."""
     body = "".join(
         f'<section style="break-before: {"page" if n > 1 else "auto"}"><h2 id="s{n}">Avsnitt {n}</h2>'
         f'<p>Text {n} i {case_id}. <a href="#s1">Till avsnitt 1</a></p></section>'
@@ -115,8 +116,8 @@ def small_dossier(case_id: str, title: str, sections: int) -> str:
     )
     header = f'<p class="case-id">{case_id}</p><h1 class="case-title">{title}</h1>'
     output = new_output("execute_result", data={"text/html": header + body}, execution_count=1)
-    nb = new_notebook(cells=[new_code_cell("", outputs=[output], execution_count=1)])
-    return html_document(nb, lang="sv", case_id=case_id, title=title)
+    cell = new_code_cell("", outputs=[output], execution_count=1, metadata={"tags": ["dossier"]})
+    return html_document(new_notebook(cells=[cell]), lang="sv", case_id=case_id, title=title)
 
 
 def cover_with_links(dossiers: list[PackedDossier]) -> str:

@@ -167,8 +167,8 @@ def capped_client(base: type) -> type:
 
 #: Her HTML may link only to these; ``data:`` only for images (see :func:`_keep_url`).
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
-#: What her HTML keeps besides nh3's own safe list: classes and ids (Markdown's heading
-#: anchors, a table's class) and a table cell's span.
+#: What her HTML keeps besides nh3's own safe list, on any element: classes and ids
+#: (Markdown's heading anchors, a table's class), a language and a title.
 _EXTRA_ATTRIBUTES = {"*": {"class", "id", "lang", "title"}}
 
 

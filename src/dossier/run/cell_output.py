@@ -58,10 +58,14 @@ class OutputLimits:
 DEFAULT_LIMITS = OutputLimits()
 
 
-def _size(content: dict) -> int:
-    """About how many bytes an output's content holds (its text, or its data by type)."""
+def _size(content: dict, room: int) -> int:
+    """About how many bytes an output's content holds (its text, or its data by type).
+
+    A text longer than ``room`` characters is over it anyway: it is not encoded to count.
+    """
     if "text" in content:
-        return len(content["text"].encode("utf-8", "surrogatepass"))
+        text = content["text"]
+        return len(text) if len(text) > room else len(text.encode("utf-8", "surrogatepass"))
     data = content.get("data") or {}
     return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values()) + sum(
         len(line) for line in content.get("traceback") or ()
@@ -87,20 +91,20 @@ class OutputCounter:
 
         Marks ``cell`` with where its output was cut (see :func:`cut_at`).
         """
-        size = _size(content)
         stream = content.get("name") if msg_type == "stream" else None
         rooms = [(self.limits.cell - self._cells.get(index, 0), self.limits.cell),
                  (self.limits.notebook - self.total, self.limits.notebook)]  # fmt: skip
         if stream is not None:
             rooms.append((self.limits.stream - self._streams.get(index, 0), self.limits.stream))
         room, limit = min(rooms)
+        size = _size(content, max(room, 0))
         if size <= room:
             self._count(index, size, stream is not None)
             return content
         _mark_cut(cell, limit, stream)
         if stream is None or room <= 0:
             return None
-        kept = content["text"].encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore")
+        kept = content["text"][:room].encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore")
         self._count(index, room, True)
         return {**content, "text": kept}
 

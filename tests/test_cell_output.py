@@ -164,6 +164,13 @@ def test_her_print_shows_and_stderr_warnings_and_the_standard_cells_print_do_not
     assert STDERR_TEXT not in "".join(page.text) and STANDARD_PRINT not in "".join(page.text)
 
 
+def test_her_print_around_a_warning_is_one_text_and_a_progress_line_shows_its_end():
+    printed = her_cell("for …: print(…)", stream("stdout", "Start\n"), stream("stderr", WARNING_TEXT),
+                       stream("stdout", "10 %\r50 %\r100 %\nKlart\n"))  # fmt: skip
+    page = Page(html_document(new_notebook(cells=[printed]), lang="sv", case_id="A/1", title="T"))
+    assert page.pre == ["Start\n100 %\nKlart\n"]
+
+
 def test_her_print_is_text_not_markup():
     nb = new_notebook(cells=[her_cell("print(...)", stream("stdout", HER_PRINT + "\n"))])
     page = Page(html_document(nb, lang="sv", case_id="A/1", title="T"))

@@ -53,7 +53,7 @@ def page_content(lang: str, *, total: int | None = None) -> str:
 @cache
 def _exporter():
     from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor, TagRemovePreprocessor
 
     exporter = HTMLExporter(
         template_name="dossier",
@@ -68,6 +68,8 @@ def _exporter():
         TagRemovePreprocessor(remove_cell_tags={"remove-cell"}), enabled=True
     )
     exporter.register_preprocessor(shown_preprocessor(), enabled=True)
+    # What she printed around a warning is one text, and a progress line shows as it ended.
+    exporter.register_preprocessor(CoalesceStreamsPreprocessor(), enabled=True)
     return exporter
 
 

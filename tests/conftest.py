@@ -565,3 +565,30 @@ def text_part(message: EmailMessage) -> str:
 
 def html_part(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
+
+
+def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """``dossier ARGS`` with its stderr on a pseudo-terminal of 120 columns: its exit status and
+    what the terminal was sent (progress bars draw only on a terminal, and only with a width)."""
+    import fcntl
+    import pty
+    import struct
+    import sys
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    run = subprocess.run([sys.executable, "-m", "dossier.cli", *args], stderr=follower,
+                         stdout=subprocess.PIPE, timeout=300)  # fmt: skip
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is closed once all is read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return run.returncode, shown.decode("utf-8", "replace")

@@ -312,6 +312,24 @@ def hostile_tokens() -> tuple[str, ...]:
     return HOSTILE_TOKENS
 
 
+def small_dossier(case_id: str, title: str, sections: int) -> str:
+    """A dossier's HTML through the dossier template: ``sections`` sections, one a page, as
+    the notebook's own cells (tagged ``dossier``) show them."""
+    body = "".join(
+        f'<section style="break-before: {"page" if n > 1 else "auto"}"><h2 id="s{n}">Avsnitt {n}</h2>'
+        f'<p>Text {n} i {case_id}. <a href="#s1">Till avsnitt 1</a></p></section>'
+        for n in range(1, sections + 1)
+    )
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from dossier.run.export import html_document
+
+    header = f'<p class="case-id">{case_id}</p><h1 class="case-title">{title}</h1>'
+    output = new_output("execute_result", data={"text/html": header + body}, execution_count=1)
+    cell = new_code_cell("", outputs=[output], execution_count=1, metadata={"tags": ["dossier"]})
+    return html_document(new_notebook(cells=[cell]), lang="sv", case_id=case_id, title=title)
+
+
 # --- Tagged PDF, read back as a screen reader and an archive read it (pdf_structure.py) ------
 
 

@@ -111,7 +111,8 @@ def _worker_start(batch: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # for its template and kernels too
     signal.signal(signal.SIGTERM, _end_worker_now)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    if hasattr(signal, "pthread_sigmask"):  # blocked as it started (see lifetime.signals_blocked)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
     end_with_parent(signal.SIGKILL, batch)
     # A worker reports through its results, never on the terminal: the libraries' log records
     # (a kernel gone at Ctrl-C, a cell interrupted) would only scatter tracebacks there.

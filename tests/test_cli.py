@@ -56,7 +56,7 @@ def test_a_number_out_of_range_is_refused_as_it_is_read(args, option, allowed, t
 @pytest.mark.parametrize("timeout", ["nan", "1e300", "0"])
 def test_an_smtp_timeout_from_the_environment_is_checked_too(timeout):
     environ = {"DOSSIER_SMTP_HOST": "smtp.example.se", "DOSSIER_SMTP_TIMEOUT": timeout}
-    with pytest.raises(ParameterError, match=r"--smtp-timeout .*at most 3600"):
+    with pytest.raises(ParameterError, match=r"^DOSSIER_SMTP_TIMEOUT .*at most 3600"):
         smtp_settings({}, {}, environ)
 
 

@@ -317,6 +317,22 @@ def test_smtp_settings_options_win_over_dossier_toml_over_environment(tmp_path):
     assert smtp_settings({}, {}, {"DOSSIER_SMTP_HOST": "h.example"}).port == 587
 
 
+@pytest.mark.parametrize(("given", "named"), [
+    ({"DOSSIER_SMTP_PORT": "99999"}, "DOSSIER_SMTP_PORT 99999: use a port from 1 to 65535"),
+    ({"DOSSIER_SMTP_PORT": "smtp"}, "DOSSIER_SMTP_PORT 'smtp': give a port number"),
+    ({"DOSSIER_SMTP_TIMEOUT": "0"}, "DOSSIER_SMTP_TIMEOUT 0.0: use a number of seconds"),
+    ({"DOSSIER_SMTP_TIMEOUT": "soon"}, "DOSSIER_SMTP_TIMEOUT 'soon': give a number of seconds"),
+    ({"DOSSIER_SMTP_TLS": "maybe"}, "DOSSIER_SMTP_TLS 'maybe': use starttls"),
+    ({"DOSSIER_SMTP_CA_FILE": "/no/ca.pem"}, "DOSSIER_SMTP_CA_FILE /no/ca.pem: no such file"),
+])  # fmt: skip
+def test_a_bad_smtp_setting_from_the_environment_is_named_by_its_variable(given, named):
+    with pytest.raises(ParameterError) as refused:
+        smtp_settings({}, {}, {"DOSSIER_SMTP_HOST": "h.example", **given})
+    assert str(refused.value).startswith(named)
+    with pytest.raises(ParameterError, match=r"^port in the \[mail\] table of dossier.toml 0:"):
+        smtp_settings({}, {"host": "h.example", "port": 0}, {})
+
+
 def test_smtp_settings_refuse_a_password_in_a_file_or_a_user_without_one(tmp_path):
     (tmp_path / "dossier.toml").write_text('[mail]\npassword = "x"\n', encoding="utf-8")
     with pytest.raises(ParameterError, match="DOSSIER_SMTP_PASSWORD"):
@@ -603,6 +619,36 @@ def test_send_alone_sends_what_waits_in_the_outbox(out, capsys, monkeypatch, smt
     assert not list((out / "outbox").glob("*.eml"))
     code, _, stderr = run(capsys, "mail", "--out", str(out), *server.options())
     assert code == 0 and "nothing to send" in stderr and len(server.received) == 2
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_send_sends_only_the_messages_dossier_wrote_as_it_wrote_them(
+    out, capsys, monkeypatch, smtp_server
+):
+    assert run(capsys, *mail_args(out, CASE))[0] == 0
+    (draft,) = (out / "outbox").glob("*.eml")
+    foreign = out / "outbox" / "0-urgent.eml"
+    foreign.write_bytes(b"From: boss@example.se\r\nTo: victim@example.org\r\n"
+                        b"Subject: pay now\r\n\r\nPay.\r\n")  # fmt: skip
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    code, _, stderr = run(capsys, "mail", "--from", "x@example.se", "--out", str(out),
+                               *server.options())  # fmt: skip
+    assert code == 1
+    assert f"{foreign}: not sent: dossier mail did not write it" in stderr
+    assert "Traceback" not in stderr
+    assert [e.mail_from for e in server.received] == ["analys@example.se"]  # as recorded
+    assert [e.rcpt_tos for e in server.received] == [["anna@example.se"]]
+    assert foreign.is_file() and not draft.exists()
+
+    # A message of the tool's, changed after it was written, is refused as well.
+    assert run(capsys, *mail_args(out, "--meeting", MEETING))[0] == 0
+    (draft,) = set((out / "outbox").glob("*.eml")) - {foreign}
+    draft.write_bytes(draft.read_bytes().replace(b"To: ", b"Bcc: hidden@attacker.example\r\nTo: ", 1))
+    code, _, stderr = run(capsys, "mail", "--out", str(out), *server.options())
+    assert code == 1 and f"{draft}: not sent: it was changed since" in stderr
+    assert len(server.received) == 1 and draft.is_file()
 
 
 def assert_only_the_given_headers(raw: bytes) -> EmailMessage:

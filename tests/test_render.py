@@ -13,6 +13,7 @@ import hashlib
 import json
 import platform
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -633,3 +634,36 @@ def _read_available(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # EIO: the follower is closed and all was read
         return b""
+
+
+@pytest.mark.kernel
+def test_a_forum_name_of_20000_letters_renders_in_time_and_whole_in_the_tables(tmp_path):
+    """A name without a space as long as a forums.csv field may be: the figure cuts it (its
+    start and end), the tables give it whole, within the page, and the render ends within
+    the normal timeout."""
+    data = Path(shutil.copytree(SAMPLE_DATA, tmp_path / "data"))
+    name = "Nämndsammanträdesprotokollsförteckning" * 527  # 20,026 letters, no space
+    rows = read_rows(data / "forums.csv")
+    for row in rows:
+        if row["forum_id"] == "RUN":
+            row["name"] = name
+    with open(data / "forums.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "dossier.cli", "render", SAMPLE_CASE, "--data",
+                           data, "--out", out, "--as-of", AS_OF, "--quiet"],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pdf = out / "RUN-168-2020" / "RUN-168-2020.pdf"
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    # Every letter of each time the page shows the name is on the PDF's page: pdftotext reads
+    # none that runs off its edge (it reads the cells of a row, and the page's head and foot,
+    # in between, so the name is counted by its parts).
+    html = (out / "RUN-168-2020" / "RUN-168-2020.html").read_text(encoding="utf-8")
+    shown = re.sub(r"<[^>]*>", "", html.replace("<wbr>", "")).count(name)
+    assert shown >= 8  # the forums table, the case history, the decisions, the facts, …
+    part = "Nämndsammanträdesprotokollsförteckning"
+    assert squeeze(text).count(part) >= 0.95 * shown * name.count(part)

@@ -12,8 +12,11 @@ import datetime as dt
 import logging
 import re
 import shutil
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -22,6 +25,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from processes import FROM_A_TERMINAL, HUNG
 
 from dossier.cli import main
 from dossier.cli.mail import message_size
@@ -37,6 +41,7 @@ from dossier.share.letter import (
 )
 from dossier.share.outbox import (
     data_folder_warning,
+    queue,
     read_config,
     settings_folders,
     smtp_settings,
@@ -836,3 +841,49 @@ def test_the_letter_of_a_500_event_case_lists_the_latest_five_decisions(big_doss
     assert len([line for line in lines if line.startswith("- ")]) == 5
     assert re.fullmatch(r"\d+ tidigare beslut finns i ”Ärendets historik”\.", lines[-1]), lines
     assert lines[-1] in letter.html
+
+
+# -- a server that stops answering -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_while_a_server_hangs_stops_at_once_and_keeps_the_message(
+    tmp_path, signum
+):
+    """The server takes the message and never answers; the send is stopped there, the
+    message stays waiting in the outbox as it was, and nothing is said to the hung server."""
+    import asyncio
+    import threading
+
+    from aiosmtpd.controller import Controller
+
+    out = tmp_path / "out"
+    draft = EmailMessage()
+    draft["From"], draft["To"], draft["Subject"] = SENDER, TO, "Ärendet"
+    draft.set_content("Hej")
+    path, _ = queue(draft, "arendet", "0" * 64, out)
+    record = (out / "outbox" / ".record.json").read_bytes()
+    taken = threading.Event()
+
+    class Hung:
+        async def handle_DATA(self, server, session, envelope):
+            taken.set()
+            await asyncio.Event().wait()  # never answers
+
+    controller = Controller(Hung(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        process = subprocess.Popen([*FROM_A_TERMINAL, sys.executable, "-m", "dossier.cli", "mail",
+                                    "--send", "--out", out, "--smtp-host", "127.0.0.1",
+                                    "--smtp-port", str(controller.port), "--tls", "none",
+                                    "--smtp-timeout", "3600"],
+                                   stderr=subprocess.PIPE, text=True)  # fmt: skip
+        assert taken.wait(HUNG), "the message never reached the server"
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=HUNG)  # not the hour of --smtp-timeout
+    finally:
+        controller.stop()
+    assert process.returncode == 128 + signum
+    assert stderr == f"dossier: {'interrupted' if signum == signal.SIGINT else 'terminated'}\n"
+    assert path.is_file() and not (out / "sent").exists()
+    assert (out / "outbox" / ".record.json").read_bytes() == record

@@ -448,11 +448,13 @@ def send_messages(paths: Sequence[Path], settings: SmtpSettings, out_dir: Path) 
                         password,
                     )
                 )
-    finally:
-        try:
-            connection.quit()
-        except (OSError, smtplib.SMTPException):
-            connection.close()
+    except BaseException:  # Ctrl-C, SIGTERM: no goodbye to a server that may never answer it
+        connection.close()
+        raise
+    try:
+        connection.quit()
+    except (OSError, smtplib.SMTPException):
+        connection.close()
     return Delivery(tuple(sent), tuple(waiting), tuple(errors), tuple(notes))
 
 

@@ -68,7 +68,7 @@ def figure_seconds(data: Path) -> float:
     from dossier.content.figures import timeline_svg
     from dossier.data.validate import load
 
-    case_file = load(data).case(CASE)
+    case_file = load(data).case_file(CASE)
     started = time.perf_counter()
     timeline_svg(case_file, as_of=dt.date.fromisoformat(AS_OF))
     return time.perf_counter() - started

@@ -21,6 +21,7 @@ import pickle
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -1065,6 +1066,32 @@ def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_pat
         left = [p for w in workers for p in w.children(recursive=True) if is_kernel(p)]
     assert_rendered_as_first(incremental, run, cases)
     assert left == []  # the workers outlive the batch; the kernels they kept warm do not
+
+
+def test_a_scheduler_that_accepts_and_never_answers_is_named_within_its_timeout(tmp_path):
+    """A plain socket where the scheduler should be: it takes the connection and says nothing."""
+    from dossier.run.cluster import SCHEDULER_TIMEOUT
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        run = batch(tmp_path / "out", "RUN/168/2020", "--executor", "dask", "--scheduler", address)
+    assert run.status == 2
+    assert run.stderr == (f"dossier: --scheduler {address}: it did not answer within "
+                          f"{SCHEDULER_TIMEOUT:g} s; is a Dask scheduler running there?\n")  # fmt: skip
+    assert not (tmp_path / "out" / slugify("RUN/168/2020")).exists()
+
+
+def test_a_scheduler_without_workers_is_named_and_nothing_waits_for_ever(tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        run = batch(tmp_path / "out", "RUN/168/2020", "--executor", "dask", "--scheduler", address)
+    assert run.status == 2
+    assert f"dossier: --scheduler {address}: the Dask scheduler has no workers" in run.stderr
+    assert f"dask worker {address}" in run.stderr and "Traceback" not in run.stderr
 
 
 def assert_rendered_as_first(incremental: Incremental, run: Run, cases: list[str]) -> None:

@@ -4,7 +4,7 @@ One dossier as a unit of work and its key (``job``), kernels started ahead of
 need (``kernel``, ``kernel_template``) and processes that end together
 (``lifetime``), the notebook run through papermill
 (``execute``), HTML and PDF (``export``), the story of one dossier
-(``render``), many dossiers at once (``batch``) and what they did
+(``render``), many dossiers at once (``batch``, on a Dask cluster ``cluster``) and what they did
 (``results``), the meeting pack (``pack``), what went into each dossier and
 what came out (``manifest``), and the output folder: its lock, one folder per
 case, each written whole or not at all (``output``).

@@ -296,42 +296,6 @@ class ThisProcess:
     stop = close
 
 
-class DaskExecutor:
-    """Workers of a Dask distributed cluster (``pip install 'dossier[dask]'``)."""
-
-    def __init__(self, scheduler: str) -> None:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise ParameterError(
-                "--executor dask needs Dask: pip install 'dossier[dask]'"
-            ) from None
-        try:
-            self.client = Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise ParameterError(
-                f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
-            ) from None
-
-    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
-        """Render ``jobs`` on the cluster; the files come back here, so no disk is shared."""
-        futures = {self.client.submit(render_in_worker, job, pure=False): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures.pop(future)
-            try:
-                yield job, future.result()
-            except Exception as exc:  # a worker lost for good: the batch goes on
-                yield job, _lost(job, exc)
-
-    def close(self) -> None:
-        # The workers outlive the batch: stop the kernels they keep warm for a next dossier.
-        with contextlib.suppress(Exception):
-            self.client.run(_stop_spares)
-        self.client.close()
-
-    stop = close  # a task that runs goes on to its end: the batch no longer waits for it
-
-
 # -- the batch --------------------------------------------------------------------------------
 
 
@@ -516,7 +480,9 @@ def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
             raise ParameterError(
                 "--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)"
             )
-        return DaskExecutor(scheduler)
+        from .cluster import DaskExecutor
+
+        return DaskExecutor(scheduler, render_in_worker, _lost, _stop_spares)
     if kind != "local":
         raise ParameterError(f"--executor {kind!r}: use local or dask")
     return LocalExecutor(max(1, min(workers, jobs)))

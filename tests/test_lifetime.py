@@ -166,9 +166,9 @@ def test_a_temporary_folder_too_long_for_sockets_gives_way_to_tmp(tmp_path):
 WITHOUT_FCNTL = Path(__file__).parent / "fixtures" / "without_fcntl"
 
 
-def test_render_and_a_one_worker_batch_run_where_fcntl_and_forked_kernels_are_missing(tmp_path):
+def test_the_commands_run_where_fcntl_and_forked_kernels_are_missing(tmp_path):
     """As on Windows or macOS: no ``fcntl`` for dossier's own code, kernels started the
-    ordinary way (the switch for forked kernels off)."""
+    ordinary way (the switch for forked kernels off); check, notebook and mail too."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(WITHOUT_FCNTL), os.environ.get("PYTHONPATH")])),
            "DOSSIER_FAST_KERNELS": "0"}  # fmt: skip
     blocked = subprocess.run([sys.executable, "-c", "import dossier.run.output"], env=env,
@@ -188,3 +188,10 @@ def test_render_and_a_one_worker_batch_run_where_fcntl_and_forked_kernels_are_mi
                            env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert batch.returncode == 0, batch.stderr
     assert "2 done, 0 skipped, 0 failed" in batch.stdout
+    for command in (["check"], ["notebook", "RUN/168/2020", "--dir", tmp_path / "notebooks"],
+                    ["mail", "RUN/168/2020", "--to", "anna@example.se", "--out", tmp_path / "one",
+                     "--as-of", "2023-06-01", "--attach", "html"]):  # fmt: skip
+        done = subprocess.run([*dossier, *command], env=env, capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "one" / "outbox").glob("*.eml"))

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1092,6 +1093,35 @@ def test_a_scheduler_without_workers_is_named_and_nothing_waits_for_ever(tmp_pat
     assert run.status == 2
     assert f"dossier: --scheduler {address}: the Dask scheduler has no workers" in run.stderr
     assert f"dask worker {address}" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.kernel
+def test_dossiers_waiting_on_a_cluster_whose_workers_have_gone_fail_with_the_reason(tmp_path):
+    """The only worker leaves while the batch waits for its dossier: the batch does not wait
+    in silence for ever; once the cluster has had no worker for its limit, the dossier fails
+    naming the scheduler, and the batch ends."""
+    from distributed import Client, LocalCluster
+
+    from dossier.run.cluster import NO_WORKER_TIMEOUT
+
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        address = cluster.scheduler_address
+        command = dossier_command("batch", "RUN/168/2020", "--executor", "dask", "--scheduler",
+                                  address, "--data", SAMPLE_DATA, "--out", out, "--as-of", AS_OF)  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, cwd=REPO)  # fmt: skip
+        deadline = time.monotonic() + LIMIT
+        while not any(client.processing().values()):  # the dossier is on the worker
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+            time.sleep(0.05)
+        cluster.scale(0)  # the worker goes, its dossier unfinished
+        stdout, stderr = process.communicate(timeout=LIMIT)
+    assert process.returncode == 1, stderr
+    assert (f"the Dask scheduler {address} has had no worker for {NO_WORKER_TIMEOUT:g} s"
+            in stdout)  # fmt: skip
+    assert "0 done, 0 skipped, 1 failed" in stdout
 
 
 def assert_rendered_as_first(incremental: Incremental, run: Run, cases: list[str]) -> None:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
-from multiprocessing import get_context, util
+from multiprocessing import active_children, get_context, util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -247,7 +247,10 @@ class LocalExecutor:
     def stop(self) -> None:
         """End the workers now, and their kernels (Ctrl-C, SIGTERM); wait until they have."""
         # The pool has no public way to end its workers before Python 3.14's terminate_workers.
-        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+        # A worker that Ctrl-C caught as the pool started it is not in the pool's list yet, and
+        # the pool's shutdown would wait for it for ever: every child the pool started goes.
+        workers = {*(getattr(self.pool, "_processes", None) or {}).values(), *active_children()}
+        for process in workers:
             with contextlib.suppress(OSError, ValueError):
                 process.terminate()  # SIGTERM: see _end_worker_now
         self.close()

@@ -46,12 +46,11 @@ from dossier.run.batch import (
     BatchReport,
     DossierResult,
     batch_key,
-    progress_reporter,
     select_cases,
-    summary_table,
 )
 from dossier.run.job import EXPORT, RUN, RenderOptions, is_current, prepare_job, slugify
 from dossier.run.output import output_lock
+from dossier.run.results import progress_reporter, summary_table
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"

@@ -10,13 +10,11 @@ goes on.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -54,9 +52,7 @@ from .lifetime import (
 )
 from .manifest import current_files, read_manifest, read_record
 from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
-from .results import BatchReport, DossierResult, Status, index_page
-
-REPORT_FILE = "batch-report.json"
+from .results import REPORT_FILE, BatchReport, DossierResult, Status, index_page
 
 
 def select_cases(
@@ -629,51 +625,3 @@ def write_report(report: BatchReport, lang: str) -> None:
             report.out_dir / REPORT_FILE: json.dumps(data, indent=2, ensure_ascii=False) + "\n",
             report.out_dir / "index.html": index_page(report.results, report.out_dir, lang),
         })  # fmt: skip
-
-
-def summary_table(report: BatchReport) -> str:
-    """The plain-text table printed at the end of a batch."""
-    width = max([len(r.case_id) for r in report.results] + [7])
-    lines = [f"{'case':<{width}}  {'status':<8}  {'seconds':>7}  detail"]
-    for r in report.results:
-        detail = (
-            (r.error or "").splitlines()[0]
-            if r.error
-            else r.outputs.get("html") or r.outputs.get("pdf") or ""
-        )
-        lines.append(f"{r.case_id:<{width}}  {r.status:<8}  {r.seconds:>7.1f}  {detail}")
-    lines.append(
-        f"{report.count('done')} done, {report.count('skipped')} skipped, {report.count('failed')} failed "
-        f"in {report.seconds:.1f} s; report: {report.out_dir / REPORT_FILE}"
-    )
-    if report.meeting_pack:
-        pack = report.meeting_pack
-        lines.append(f"meeting pack: {pack.get('pdf') or pack['index']}")
-    return "\n".join(lines)
-
-
-def progress_reporter(total_hint: int, stream=None) -> tuple[Callable, Callable[[], None]]:
-    """A progress callback: a tqdm bar on a terminal, one log line per dossier otherwise."""
-    # sys.stderr as it is when called: a default bound at import would keep a stream since closed.
-    stream = stream if stream is not None else sys.stderr
-    if stream.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=total_hint, unit="dossier", file=stream, dynamic_ncols=True)
-        counts = dict.fromkeys(Status, 0)
-
-        def on_result(result: DossierResult, finished: int, total: int) -> None:
-            counts[result.status] += 1
-            bar.total = total
-            bar.set_postfix(counts, refresh=False)
-            bar.update(1)
-
-        return on_result, bar.close
-
-    def log_line(result: DossierResult, finished: int, total: int) -> None:
-        stamp = dt.datetime.now().strftime("%H:%M:%S")
-        detail = f" ({result.error.splitlines()[0]})" if result.error else ""
-        print(f"{stamp} [{finished}/{total}] {result.status} {result.case_id} {result.seconds:.1f} s{detail}",
-              file=stream, flush=True)  # fmt: skip
-
-    return log_line, lambda: None

@@ -667,3 +667,24 @@ def test_a_forum_name_of_20000_letters_renders_in_time_and_whole_in_the_tables(t
     assert shown >= 8  # the forums table, the case history, the decisions, the facts, …
     part = "Nämndsammanträdesprotokollsförteckning"
     assert squeeze(text).count(part) >= 0.95 * shown * name.count(part)
+
+
+@pytest.mark.kernel
+def test_a_render_stopped_at_its_timeout_says_one_line_and_no_library_log(tmp_path):
+    """A cell deaf to the deadline's interrupt has its kernel killed: the user reads why, once,
+    without papermill's "Kernel died while waiting for execute reply." above it."""
+    notebooks = tmp_path / "notebooks"
+    made = subprocess.run([sys.executable, "-m", "dossier.cli", "notebook", SAMPLE_CASE, "--dir",
+                           notebooks], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    path = Path(made.stdout.strip())
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(120)"))  # fmt: skip
+    nbformat.write(notebook, path)
+    done = subprocess.run([sys.executable, "-m", "dossier.cli", "render", SAMPLE_CASE, "--notebooks",
+                           notebooks, "--out", tmp_path / "out", "--as-of", AS_OF, "--timeout", "5",
+                           "--quiet"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"dossier: {SAMPLE_CASE}: the notebook ran longer than the timeout")
+    assert done.stderr.count("\n") == 1, done.stderr

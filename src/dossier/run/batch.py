@@ -39,6 +39,7 @@ from .job import (
     RenderedDossier,
     RenderOptions,
     check_baseline_apart,
+    libraries_quiet,
     prepare_job,
     render_job,
     slugify,
@@ -273,9 +274,7 @@ class ThisProcess:
         (job,) = jobs
         kernel = WarmKernel.start(notebook_path().parent)
         # As from a worker, the outcome is the report's to tell: no library's log records.
-        quiet = logging.NullHandler()
-        logging.getLogger().addHandler(quiet)
-        try:
+        with libraries_quiet():
             try:
                 # A failure here repeats in the render itself, which reports it.
                 with contextlib.suppress(Exception):
@@ -286,8 +285,6 @@ class ThisProcess:
                 kernel.shutdown()
                 raise
             rendered = _rendered(job, kernel)
-        finally:
-            logging.getLogger().removeHandler(quiet)
         yield job, rendered
 
     def close(self) -> None:

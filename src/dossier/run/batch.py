@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -223,6 +224,7 @@ class LocalExecutor:
     """Worker processes on this machine (spawned: no state shared with this process)."""
 
     def __init__(self, workers: int) -> None:
+        _quiet_resource_tracker()
         self.pool = ProcessPoolExecutor(
             workers, mp_context=get_context("spawn"), initializer=_worker_start,
             initargs=(os.getpid(),),
@@ -255,6 +257,26 @@ class LocalExecutor:
         # A worker ended before it could remove its private folder (SIGTERM while it started,
         # before its handler was set) leaves it behind, unlocked now that the worker is gone.
         remove_abandoned_dirs()
+
+
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker, if it does not run yet, without its warning.
+
+    The pool's queues are semaphores the tracker removes if the batch cannot (SIGKILL, out
+    of memory); it then warns of "leaked semaphore objects" on the user's terminal, about a
+    clean-up that is its ordinary work. A ``-W`` option given to it alone (it inherits
+    ``sys.warnoptions``; this process's filters are set already) keeps that off the terminal.
+    """
+    try:
+        from multiprocessing import resource_tracker
+    except ImportError:  # no such process where semaphores are not files (Windows)
+        return
+    quiet = "ignore:resource_tracker:UserWarning"
+    sys.warnoptions.append(quiet)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(quiet)
 
 
 class ThisProcess:

@@ -1417,3 +1417,17 @@ def test_a_killed_batch_takes_its_workers_and_kernels_with_it(tmp_path, short_tm
     # warning of "leaked semaphore objects", which it removes as its ordinary work.
     said = (tmp_path / "stderr").read_text(encoding="utf-8").splitlines()
     assert [line for line in said if not PROGRESS_LINE.match(line)] == []
+
+
+def test_a_worker_told_to_end_ends_even_if_its_handler_fails():
+    """SIGTERM in the middle of an import: the handler's own import fails, as if from the
+    interrupted import; a library taking that for its own optional import would go on."""
+    code = ("import signal, sys\n"
+            "sys.modules['dossier.run.kernel'] = None  # importing it raises ImportError\n"
+            "from dossier.run import batch\n"
+            "try:\n"
+            "    batch._end_worker_now(signal.SIGTERM, None)\n"
+            "except ImportError:\n"
+            "    print('went on')\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (128 + signal.SIGTERM, "")

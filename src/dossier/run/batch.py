@@ -162,12 +162,16 @@ def _stop_spares() -> None:
 
 
 def _end_worker_now(signum: int, _frame: object) -> None:
-    """SIGTERM: the batch stops. The dossier being rendered is left unfinished."""
-    from .kernel import end_kernels_now
+    """SIGTERM: the batch stops, the dossier being rendered unfinished. The worker ends whatever
+    happens here: in the middle of an import, an ImportError of this handler's would pass for
+    the interrupted code's own (a library's optional import), which would go on."""
+    try:
+        from .kernel import end_kernels_now
 
-    end_kernels_now()  # the template ends with this process (see kernel_template)
-    remove_private_dir_now()  # the kernels' files, and the render's scratch folder
-    os._exit(128 + signum)
+        end_kernels_now()  # the template ends with this process (see kernel_template)
+        remove_private_dir_now()  # the kernels' files, and the render's scratch folder
+    finally:
+        os._exit(128 + signum)
 
 
 def _stop_worker() -> None:

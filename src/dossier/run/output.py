@@ -303,8 +303,10 @@ def output_lock(out_dir: Path) -> Iterator[None]:
     handle = _open_lock(out_dir)
     try:
         if not try_lock(handle):
-            handle.seek(0)
-            holder = handle.read(200).decode("utf-8", "replace").strip() or "another process"
+            holder = "another process"
+            with contextlib.suppress(OSError):  # Windows refuses to read a locked file
+                handle.seek(0)
+                holder = handle.read(200).decode("utf-8", "replace").strip() or holder
             raise OutputLockedError(
                 f"{out_dir} is in use by {holder}; wait for it to finish or use another --out folder"
             ) from None

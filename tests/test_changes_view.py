@@ -49,8 +49,9 @@ def test_no_since_and_no_comparison_show_no_section(data):
 
 def test_the_same_records_say_no_changes(data, tmp_path):
     earlier = keep_extract(data, tmp_path / "earlier")
-    for lang, said in (("sv", "Inga ändringar sedan dossiern per den 1 juni 2023."),
-                       ("en", "No changes since the dossier as of 1 June 2023.")):  # fmt: skip
+    for lang, said in (("sv", "Inga ändringar sedan sammanställningen per den 1 juni 2023."),
+                       ("en", "No changes since the dossier as of 1 June 2023."),
+                       ("de", "Keine Änderungen seit dem Dossier vom 1. Juni 2023.")):  # fmt: skip
         case = open_case(CASE, data_dir=data, as_of=AS_OF, lang=lang, compare_with=earlier)
         html = show.changes(case)
         assert 'id="changes"' in html and said in html
@@ -63,7 +64,7 @@ def test_a_case_the_earlier_folder_lacks_is_new_in_the_comparison(data, tmp_path
     earlier.mkdir()
     case = open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=earlier)
     assert "Ärendet är nytt i den här jämförelsen" in show.changes(case)
-    assert "Nytt i jämförelsen med tidigare dossierer." in str(case.view.sentence)
+    assert "Nytt i jämförelsen med tidigare sammanställningar." in str(case.view.sentence)
 
 
 def test_the_timeline_squares_the_added_and_the_changed_events(data, tmp_path):
@@ -76,7 +77,7 @@ def test_the_timeline_squares_the_added_and_the_changed_events(data, tmp_path):
     svg = svg_of(show.figure(case))
     squares = re.search(r'<g id="changed">(.*?)</g>\s*</g>', svg, re.S).group(1)
     assert squares.count("<use ") == 2
-    assert "Ny eller ändrad sedan dossiern per den 1 juni 2023" in svg
+    assert "Ny eller ändrad sedan sammanställningen per den 1 juni 2023" in svg
 
 
 def test_a_date_known_to_the_month_is_possibly_new_and_not_counted(data):

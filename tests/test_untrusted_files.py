@@ -133,6 +133,14 @@ def test_a_case_notebook_is_taken_or_refused_by_name(tmp_path, data):
     notebook_hash(path, taken)
 
 
+def test_a_notebook_nested_too_deeply_for_its_own_message_is_refused_by_name(tmp_path):
+    """nbformat's message on such a notebook prints it, and that recursion is no traceback."""
+    path = tmp_path / f"{SLUG}.ipynb"
+    path.write_bytes(b'{"a": ' * 900 + b"1" + b"}" * 900)
+    with pytest.raises(DossierError, match="nested too deeply"):
+        read_case_notebook(path, CASE)
+
+
 VALID_MANIFEST = json.dumps({"case_id": CASE, "slug": SLUG, "key": "k", "formats": ["html"],
                              "files": {f"{SLUG}.html": {"size": 1, "sha256": "0" * 64}},
                              "notebook": {"analyst_cells": 1}}).encode()  # fmt: skip

@@ -179,7 +179,7 @@ def open_case(
     data_dir
         Folder of CSV files per the data contract; None for the bundled sample.
     lang
-        ``"sv"`` or ``"en"``.
+        ``"sv"``, ``"en"`` or ``"de"``.
     as_of
         The day the dossier speaks for (``YYYY-MM-DD``); None for today.
     since

@@ -203,6 +203,8 @@ class CaseFile:
     #: Events and documents dated after ``day``, left out.
     later_events: int = 0
     later_documents: int = 0
+    #: The language of the data's own text (BCP 47; "" unknown), as the registry says it.
+    source_lang: str = ""
 
     def forum_name(self, forum_id: str) -> str:
         forum = self.forums.get(forum_id)
@@ -302,6 +304,8 @@ class Registry:
     documents: pd.DataFrame
     notes: dict[str, list[DataNote]]
     sources: tuple[SourceFile, ...]
+    #: The language of the data's own text (BCP 47; "" unknown): dossier.data.language.
+    source_lang: str = ""
 
     @cached_property
     def _case_rows(self) -> dict[str, int]:
@@ -457,7 +461,7 @@ class Registry:
         forums = {f: forum for f in dict.fromkeys(forum_ids) if f and (forum := self.forum(f))}
         return CaseFile(
             case, events, forums, self.related_cases(case_id), self.case_documents(case_id),
-            agenda, self.case_notes(case_id), self.sources,
+            agenda, self.case_notes(case_id), self.sources, source_lang=self.source_lang,
         )  # fmt: skip
 
 

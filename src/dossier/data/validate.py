@@ -18,6 +18,7 @@ from ..errors import DataError, Fault
 from .checks import check_periods, check_references, check_table, span_end, span_start
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, ROW, TABLE, TABLES
 from .dates import PartialDate
+from .language import data_language
 from .model import DataNote, Registry
 from .sources import Sources, described_sources, is_case_extract, read_sources
 
@@ -29,7 +30,7 @@ def load(data_dir: str | Path) -> Registry:
     was cut from as its sources (``sources.json``), and the data notes the whole export gave
     (``notes.json``).
     """
-    registry = validate(read_sources(data_dir))
+    registry = replace(validate(read_sources(data_dir)), source_lang=data_language(data_dir))
     if is_case_extract(Path(data_dir)):
         described = described_sources(Path(data_dir) / EXTRACT_SOURCES)
         notes = read_notes(Path(data_dir) / EXTRACT_NOTES)

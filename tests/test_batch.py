@@ -21,9 +21,11 @@ import pickle
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,12 +46,11 @@ from dossier.run.batch import (
     BatchReport,
     DossierResult,
     batch_key,
-    progress_reporter,
     select_cases,
-    summary_table,
 )
 from dossier.run.job import EXPORT, RUN, RenderOptions, is_current, prepare_job, slugify
 from dossier.run.output import output_lock
+from dossier.run.results import progress_reporter, summary_table
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
@@ -1102,6 +1103,61 @@ def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_pat
     assert left == []  # the workers outlive the batch; the kernels they kept warm do not
 
 
+def test_a_scheduler_that_accepts_and_never_answers_is_named_within_its_timeout(tmp_path):
+    """A plain socket where the scheduler should be: it takes the connection and says nothing."""
+    from dossier.run.cluster import SCHEDULER_TIMEOUT
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        run = batch(tmp_path / "out", "RUN/168/2020", "--executor", "dask", "--scheduler", address)
+    assert run.status == 2
+    assert run.stderr == (f"dossier: --scheduler {address}: it did not answer within "
+                          f"{SCHEDULER_TIMEOUT:g} s; is a Dask scheduler running there?\n")  # fmt: skip
+    assert not (tmp_path / "out" / slugify("RUN/168/2020")).exists()
+
+
+def test_a_scheduler_without_workers_is_named_and_nothing_waits_for_ever(tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        run = batch(tmp_path / "out", "RUN/168/2020", "--executor", "dask", "--scheduler", address)
+    assert run.status == 2
+    assert f"dossier: --scheduler {address}: the Dask scheduler has no workers" in run.stderr
+    assert f"dask worker {address}" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.kernel
+def test_dossiers_waiting_on_a_cluster_whose_workers_have_gone_fail_with_the_reason(tmp_path):
+    """The only worker leaves while the batch waits for its dossier: the batch does not wait
+    in silence for ever; once the cluster has had no worker for its limit, the dossier fails
+    naming the scheduler, and the batch ends."""
+    from distributed import Client, LocalCluster
+
+    from dossier.run.cluster import NO_WORKER_TIMEOUT
+
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        address = cluster.scheduler_address
+        command = dossier_command("batch", "RUN/168/2020", "--executor", "dask", "--scheduler",
+                                  address, "--data", SAMPLE_DATA, "--out", out, "--as-of", AS_OF)  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, cwd=REPO)  # fmt: skip
+        deadline = time.monotonic() + LIMIT
+        while not any(client.processing().values()):  # the dossier is on the worker
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+            time.sleep(0.05)
+        cluster.scale(0)  # the worker goes, its dossier unfinished
+        stdout, stderr = process.communicate(timeout=LIMIT)
+    assert process.returncode == 1, stderr
+    assert (f"the Dask scheduler {address} has had no worker for {NO_WORKER_TIMEOUT:g} s"
+            in stdout)  # fmt: skip
+    assert "0 done, 0 skipped, 1 failed" in stdout
+
+
 def assert_rendered_as_first(incremental: Incremental, run: Run, cases: list[str]) -> None:
     """Every case of ``run`` done, its dossier whole and its HTML the first local run's."""
     assert run.status == 0, run.stderr
@@ -1368,3 +1424,21 @@ def test_a_killed_batch_takes_its_workers_and_kernels_with_it(tmp_path, short_tm
     run = stopped_batch(tmp_path, short_tmp, lambda process: process.send_signal(signal.SIGKILL))
     assert_all_ended_and_nothing_written_after(run)
     assert run.status == -signal.SIGKILL
+    # Nothing said on the terminal once every process has gone: not the resource tracker's
+    # warning of "leaked semaphore objects", which it removes as its ordinary work.
+    said = (tmp_path / "stderr").read_text(encoding="utf-8").splitlines()
+    assert [line for line in said if not PROGRESS_LINE.match(line)] == []
+
+
+def test_a_worker_told_to_end_ends_even_if_its_handler_fails():
+    """SIGTERM in the middle of an import: the handler's own import fails, as if from the
+    interrupted import; a library taking that for its own optional import would go on."""
+    code = ("import signal, sys\n"
+            "sys.modules['dossier.run.kernel'] = None  # importing it raises ImportError\n"
+            "from dossier.run import batch\n"
+            "try:\n"
+            "    batch._end_worker_now(signal.SIGTERM, None)\n"
+            "except ImportError:\n"
+            "    print('went on')\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (128 + signal.SIGTERM, "")

@@ -12,8 +12,11 @@ import datetime as dt
 import logging
 import re
 import shutil
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -22,6 +25,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from processes import FROM_A_TERMINAL, HUNG
 
 from dossier.cli import main
 from dossier.cli.mail import message_size
@@ -37,6 +41,7 @@ from dossier.share.letter import (
 )
 from dossier.share.outbox import (
     data_folder_warning,
+    queue,
     read_config,
     settings_folders,
     smtp_settings,
@@ -323,6 +328,22 @@ def test_smtp_settings_options_win_over_dossier_toml_over_environment(tmp_path):
     )  # fmt: skip
     assert PASSWORD not in repr(settings)
     assert smtp_settings({}, {}, {"DOSSIER_SMTP_HOST": "h.example"}).port == 587
+
+
+@pytest.mark.parametrize(("given", "named"), [
+    ({"DOSSIER_SMTP_PORT": "99999"}, "DOSSIER_SMTP_PORT 99999: use a port from 1 to 65535"),
+    ({"DOSSIER_SMTP_PORT": "smtp"}, "DOSSIER_SMTP_PORT 'smtp': give a port number"),
+    ({"DOSSIER_SMTP_TIMEOUT": "0"}, "DOSSIER_SMTP_TIMEOUT 0.0: use a number of seconds"),
+    ({"DOSSIER_SMTP_TIMEOUT": "soon"}, "DOSSIER_SMTP_TIMEOUT 'soon': give a number of seconds"),
+    ({"DOSSIER_SMTP_TLS": "maybe"}, "DOSSIER_SMTP_TLS 'maybe': use starttls"),
+    ({"DOSSIER_SMTP_CA_FILE": "/no/ca.pem"}, "DOSSIER_SMTP_CA_FILE /no/ca.pem: no such file"),
+])  # fmt: skip
+def test_a_bad_smtp_setting_from_the_environment_is_named_by_its_variable(given, named):
+    with pytest.raises(ParameterError) as refused:
+        smtp_settings({}, {}, {"DOSSIER_SMTP_HOST": "h.example", **given})
+    assert str(refused.value).startswith(named)
+    with pytest.raises(ParameterError, match=r"^port in the \[mail\] table of dossier.toml 0:"):
+        smtp_settings({}, {"host": "h.example", "port": 0}, {})
 
 
 def test_smtp_settings_refuse_a_password_in_a_file_or_a_user_without_one(tmp_path):
@@ -646,6 +667,36 @@ def test_send_alone_sends_what_waits_in_the_outbox(out, capsys, monkeypatch, smt
     assert code == 0 and "nothing to send" in stderr and len(server.received) == 2
 
 
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_send_sends_only_the_messages_dossier_wrote_as_it_wrote_them(
+    out, capsys, monkeypatch, smtp_server
+):
+    assert run(capsys, *mail_args(out, CASE))[0] == 0
+    (draft,) = (out / "outbox").glob("*.eml")
+    foreign = out / "outbox" / "0-urgent.eml"
+    foreign.write_bytes(b"From: boss@example.se\r\nTo: victim@example.org\r\n"
+                        b"Subject: pay now\r\n\r\nPay.\r\n")  # fmt: skip
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    code, _, stderr = run(capsys, "mail", "--from", "x@example.se", "--out", str(out),
+                               *server.options())  # fmt: skip
+    assert code == 1
+    assert f"{foreign}: not sent: dossier mail did not write it" in stderr
+    assert "Traceback" not in stderr
+    assert [e.mail_from for e in server.received] == ["analys@example.se"]  # as recorded
+    assert [e.rcpt_tos for e in server.received] == [["anna@example.se"]]
+    assert foreign.is_file() and not draft.exists()
+
+    # A message of the tool's, changed after it was written, is refused as well.
+    assert run(capsys, *mail_args(out, "--meeting", MEETING))[0] == 0
+    (draft,) = set((out / "outbox").glob("*.eml")) - {foreign}
+    draft.write_bytes(draft.read_bytes().replace(b"To: ", b"Bcc: hidden@attacker.example\r\nTo: ", 1))
+    code, _, stderr = run(capsys, "mail", "--out", str(out), *server.options())
+    assert code == 1 and f"{draft}: not sent: it was changed since" in stderr
+    assert len(server.received) == 1 and draft.is_file()
+
+
 def assert_only_the_given_headers(raw: bytes) -> EmailMessage:
     """No Cc or Bcc line in the head or any part, and no defect: the message as parsed."""
     head = raw[: raw.index(b"\r\n\r\n") + 2]
@@ -831,3 +882,49 @@ def test_the_letter_of_a_500_event_case_lists_the_latest_five_decisions(big_doss
     assert len([line for line in lines if line.startswith("- ")]) == 5
     assert re.fullmatch(r"\d+ tidigare beslut finns i ”Ärendets historik”\.", lines[-1]), lines
     assert lines[-1] in letter.html
+
+
+# -- a server that stops answering -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_while_a_server_hangs_stops_at_once_and_keeps_the_message(
+    tmp_path, signum
+):
+    """The server takes the message and never answers; the send is stopped there, the
+    message stays waiting in the outbox as it was, and nothing is said to the hung server."""
+    import asyncio
+    import threading
+
+    from aiosmtpd.controller import Controller
+
+    out = tmp_path / "out"
+    draft = EmailMessage()
+    draft["From"], draft["To"], draft["Subject"] = SENDER, TO, "Ärendet"
+    draft.set_content("Hej")
+    path, _ = queue(draft, "arendet", "0" * 64, out)
+    record = (out / "outbox" / ".record.json").read_bytes()
+    taken = threading.Event()
+
+    class Hung:
+        async def handle_DATA(self, server, session, envelope):
+            taken.set()
+            await asyncio.Event().wait()  # never answers
+
+    controller = Controller(Hung(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        process = subprocess.Popen([*FROM_A_TERMINAL, sys.executable, "-m", "dossier.cli", "mail",
+                                    "--send", "--out", out, "--smtp-host", "127.0.0.1",
+                                    "--smtp-port", str(controller.port), "--tls", "none",
+                                    "--smtp-timeout", "3600"],
+                                   stderr=subprocess.PIPE, text=True)  # fmt: skip
+        assert taken.wait(HUNG), "the message never reached the server"
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=HUNG)  # not the hour of --smtp-timeout
+    finally:
+        controller.stop()
+    assert process.returncode == 128 + signum
+    assert stderr == f"dossier: {'interrupted' if signum == signal.SIGINT else 'terminated'}\n"
+    assert path.is_file() and not (out / "sent").exists()
+    assert (out / "outbox" / ".record.json").read_bytes() == record

@@ -17,6 +17,7 @@ import datetime as dt
 import errno
 import hashlib
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -467,6 +468,22 @@ def is_current(job: DossierJob, out_dir: Path) -> bool:
     return current_files(Path(out_dir) / job.slug, job.case_id, job.key) is not None
 
 
+@contextlib.contextmanager
+def libraries_quiet() -> Iterator[None]:
+    """While a dossier renders, the libraries' log records reach no terminal.
+
+    Without a handler of its own, Python prints a library's warnings and errors on
+    stderr (papermill's "Kernel died while waiting for execute reply." for a cell
+    killed at its timeout, say); how the render went is the command's to tell, once.
+    """
+    quiet = logging.NullHandler()
+    logging.getLogger().addHandler(quiet)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(quiet)
+
+
 def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) -> RenderedDossier:
     """Render ``job`` with ``kernel`` into a scratch folder of this machine; return its files.
 
@@ -480,7 +497,7 @@ def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) 
     stage = stage or _quiet
     from .execute import run_notebook
 
-    with scratch_folder() as scratch:
+    with scratch_folder() as scratch, libraries_quiet():
         extract, folder = scratch / "extract", scratch / "dossier"
         extract.mkdir()
         folder.mkdir()

@@ -20,9 +20,6 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
@@ -128,6 +125,12 @@ def write_data() -> Callable[..., Path]:
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
 SAMPLE_CASE = "RUN/168/2020"
+#: The sample's meeting and its agenda: (item, case, title).
+SAMPLE_MEETING = "EXEMPEL-RUN-2023-06"
+SAMPLE_AGENDA = [
+    ("7", "RUN/168/2020", "Länsgemensam påverkansagenda"),
+    ("8", "RUN/136/2022", "Översyn av samverkansformer – information (exempel)"),
+]
 #: The sample case's folder and file names in an output folder.
 SAMPLE_SLUG = "RUN-168-2020"
 RELATED_CASE = "RUN/136/2022"
@@ -318,10 +321,10 @@ def hostile_tokens() -> tuple[str, ...]:
     return HOSTILE_TOKENS
 
 
-def small_dossier(case_id: str, title: str, sections: int) -> str:
-    """A dossier's HTML through the dossier template: ``sections`` sections, one a page, as
-    the notebook's own cells (tagged ``dossier``) show them."""
-    body = "".join(
+def small_dossier(case_id: str, title: str, sections: int, body: str | None = None) -> str:
+    """A dossier's HTML through the dossier template: ``sections`` sections, one a page (or
+    ``body`` after its header), as the notebook's own cells (tagged ``dossier``) show them."""
+    body = body if body is not None else "".join(
         f'<section style="break-before: {"page" if n > 1 else "auto"}"><h2 id="s{n}">Avsnitt {n}</h2>'
         f'<p>Text {n} i {case_id}. <a href="#s1">Till avsnitt 1</a></p></section>'
         for n in range(1, sections + 1)
@@ -579,18 +582,6 @@ def smtp_server(certificate) -> Iterator[Callable[..., SmtpServer]]:
         controller.stop()
 
 
-def parse(data: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(data)
-
-
-def text_part(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def html_part(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("html",)).get_content()
-
-
 def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
     """``dossier ARGS`` with its stderr on a pseudo-terminal of 120 columns: its exit status and
     what the terminal was sent (progress bars draw only on a terminal, and only with a width)."""
@@ -616,3 +607,34 @@ def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
         shown += chunk
     os.close(leader)
     return run.returncode, shown.decode("utf-8", "replace")
+
+
+def run_in_process(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """``dossier ARGS`` in this process: the exit status, stdout and stderr."""
+    from dossier.cli import main
+
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- Both sample cases and the sample meeting's pack, rendered once per module that asks
+
+
+def render_all(out: Path, data: Path, case_ids: list[str], meeting: str | None) -> Path:
+    from dossier.data.validate import load
+    from dossier.run.batch import run_batch
+    from dossier.run.job import RenderOptions
+
+    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF))
+    report = run_batch(case_ids, registry=load(data), data_dir=data, out_dir=out,
+                       options=options, workers=2, meeting=meeting)  # fmt: skip
+    assert not report.failed, [r.error for r in report.results]
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An output folder with both sample cases' dossiers and the sample meeting's pack."""
+    out = tmp_path_factory.mktemp("rendered") / "dossiers"
+    return render_all(out, SAMPLE_DATA, [SAMPLE_CASE, RELATED_CASE], SAMPLE_MEETING)

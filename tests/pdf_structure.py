@@ -1,13 +1,18 @@
 """A PDF read back as a screen reader and an archive read it: its tags, bookmarks, language,
 title, XMP identification and attachments (pikepdf), and a machine checker's verdict.
 
-Helpers of the ``tagged_pdf`` and ``conformance`` fixtures in conftest.py.
+Helpers of the ``tagged_pdf`` and ``conformance`` fixtures in conftest.py, and of the tests
+of meeting packs: small packs bound behind a cover, their pages' text, images and destinations.
 """
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from dossier.run.export import write_pdf
+from dossier.run.pack import PackedDossier, write_pack_pdf
 
 
 @dataclass(frozen=True)
@@ -104,3 +109,55 @@ def conformance_failures(path: Path, profile: str) -> list[str]:
     report = page.validate_pdf(path, profile=profile)
     failures = {f.rule_id: f"{f.rule_id}: {f.message}" for f in report.failures}
     return sorted(failures.values()) or ([] if report.is_compliant else ["not compliant"])
+
+
+def cover_with_links(dossiers: list[PackedDossier]) -> str:
+    """A cover that links to each dossier, and gives its first page as the pack's does."""
+    rows = "".join(
+        f'<li><a href="#{d.anchor}">{d.slug}</a> sida <a class="page" href="#{d.anchor}"></a></li>'
+        for d in dossiers
+    )
+    return (
+        '<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>Samlad PDF</title>'
+        "<style>a.page::after { content: target-counter(attr(href), page); }</style>"
+        f"</head><body><h1 style='bookmark-level: none'>Dagordning</h1><ul>{rows}</ul></body></html>"
+    )
+
+
+def page_texts(path: Path) -> list[str]:
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                          check=True)  # fmt: skip
+    return [" ".join(page.split()) for page in done.stdout.decode().rstrip("\f").split("\f")]
+
+
+def destinations(path: Path) -> dict[str, int]:
+    """Each named destination of the PDF: its page, counted from 1."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        pages = {page.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+        names = pikepdf.NameTree(pdf.Root.Names.Dests)
+        return {str(name): pages[dest[0].objgen] for name, dest in names.items()}
+
+
+def pack_of(folder: Path, items: list[tuple[str, str, str, str]]) -> tuple[Path, list[PackedDossier]]:
+    """Each (item, case ID, title, dossier HTML) printed to a PDF in ``folder``, and all bound
+    in a pack there (``pack.pdf``) behind a cover that links to each."""
+    dossiers = []
+    for item, case_id, title, page in items:
+        slug = case_id.replace("/", "-")
+        write_pdf(page, folder / f"{slug}.pdf")
+        dossiers.append(PackedDossier(item, case_id, title, slug, folder / f"{slug}.pdf"))
+    path = folder / "pack.pdf"
+    write_pack_pdf(path, cover_with_links(dossiers), dossiers, lang="sv")
+    return path, dossiers
+
+
+def page_image(path: Path, page: int, folder: Path):
+    """Page ``page`` of the PDF as poppler draws it (60 dpi), as a Pillow image."""
+    from PIL import Image
+
+    prefix = folder / f"{path.stem}-{page}"
+    subprocess.run(["pdftoppm", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile",
+                    "-png", str(path), str(prefix)], check=True)  # fmt: skip
+    return Image.open(f"{prefix}.png").convert("RGB")

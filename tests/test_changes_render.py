@@ -17,20 +17,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import (
-    AS_OF,
-    PASSWORD,
-    SAMPLE_DATA,
-    joined,
-    parse,
-    section,
-    text_part,
-)
+from conftest import AS_OF, PASSWORD, SAMPLE_DATA, joined, section
 from conftest import MAIL_FROM as SENDER
 from conftest import MAIL_TO as TO
 from conftest import SAMPLE_CASE as CASE
 from conftest import SAMPLE_SLUG as SLUG
 from conftest import edit_events_csv as edit_events
+from mails import parse, text_part
 
 from dossier.cli import main
 

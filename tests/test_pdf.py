@@ -15,11 +15,11 @@ import csv
 import io
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_CASE, joined, small_dossier
+from pdf_structure import cover_with_links, destinations, pack_of, page_image, page_texts
 
 from dossier.run.export import write_pdf
 from dossier.run.pack import PackedDossier, write_pack_pdf
@@ -109,35 +109,6 @@ def test_a_definition_list_grouped_in_divs_is_tagged_as_a_list_of_items(
 # --- The pack bound as one document, on small dossiers made by the real export ----------------
 
 
-def cover_with_links(dossiers: list[PackedDossier]) -> str:
-    """A cover that links to each dossier, and gives its first page as the pack's does."""
-    rows = "".join(
-        f'<li><a href="#{d.anchor}">{d.slug}</a> sida <a class="page" href="#{d.anchor}"></a></li>'
-        for d in dossiers
-    )
-    return (
-        '<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>Samlad PDF</title>'
-        "<style>a.page::after { content: target-counter(attr(href), page); }</style>"
-        f"</head><body><h1 style='bookmark-level: none'>Dagordning</h1><ul>{rows}</ul></body></html>"
-    )
-
-
-def page_texts(path: Path) -> list[str]:
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                          check=True)  # fmt: skip
-    return [" ".join(page.split()) for page in done.stdout.decode().rstrip("\f").split("\f")]
-
-
-def destinations(path: Path) -> dict[str, int]:
-    """Each named destination of the PDF: its page, counted from 1."""
-    import pikepdf
-
-    with pikepdf.open(path) as pdf:
-        pages = {page.objgen: number for number, page in enumerate(pdf.pages, start=1)}
-        names = pikepdf.NameTree(pdf.Root.Names.Dests)
-        return {str(name): pages[dest[0].objgen] for name, dest in names.items()}
-
-
 def link_targets(path: Path, page: int) -> list[str]:
     import pikepdf
 
@@ -148,15 +119,10 @@ def link_targets(path: Path, page: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def small_pack(tmp_path_factory) -> tuple[Path, list[PackedDossier]]:
-    folder = tmp_path_factory.mktemp("pack")
-    dossiers = []
-    for item, case_id, title, sections in (("7", "A/1/2020", "Första", 3), ("8", "A/2/2021", "Andra", 2)):
-        slug = case_id.replace("/", "-")
-        write_pdf(small_dossier(case_id, title, sections), folder / f"{slug}.pdf")
-        dossiers.append(PackedDossier(item, case_id, title, slug, folder / f"{slug}.pdf"))
-    path = folder / "pack.pdf"
-    write_pack_pdf(path, cover_with_links(dossiers), dossiers, lang="sv")
-    return path, dossiers
+    return pack_of(tmp_path_factory.mktemp("pack"), [
+        (item, case_id, title, small_dossier(case_id, title, sections))
+        for item, case_id, title, sections in (("7", "A/1/2020", "Första", 3), ("8", "A/2/2021", "Andra", 2))
+    ])  # fmt: skip
 
 
 def test_the_pack_numbers_its_pages_through_from_the_cover_on(small_pack):
@@ -176,16 +142,6 @@ def test_the_pack_nests_each_dossiers_sections_under_its_agenda_item(small_pack,
         ("7. A/1/2020 – Första", [("Avsnitt 1", []), ("Avsnitt 2", []), ("Avsnitt 3", [])]),
         ("8. A/2/2021 – Andra", [("Avsnitt 1", []), ("Avsnitt 2", [])]),
     ]
-
-
-def page_image(path: Path, page: int, folder: Path):
-    """Page ``page`` of the PDF as poppler draws it (60 dpi), as a Pillow image."""
-    from PIL import Image
-
-    prefix = folder / f"{path.stem}-{page}"
-    subprocess.run(["pdftoppm", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile",
-                    "-png", str(path), str(prefix)], check=True)  # fmt: skip
-    return Image.open(f"{prefix}.png").convert("RGB")
 
 
 def test_a_dossier_in_the_pack_looks_as_its_own_pdf_but_for_its_page_number(small_pack, tmp_path):
@@ -238,15 +194,17 @@ def test_the_front_laid_out_ahead_is_taken_only_for_the_same_pack(small_pack, tm
     """Laid out while a batch renders, as if its dossiers keep their pages: the pack is the
     same with it as without; a pack whose front differs lays its own out."""
     from dossier.run.bind import PackAhead
-    from dossier.run.pack import _front
+    from dossier.run.pack import _front, read_layouts
 
     path, dossiers = small_pack
     cover = cover_with_links(dossiers)
-    document, style = _front(cover, dossiers, [3, 2], "sv")
-    ahead = PackAhead([], (document, style, False))
+    document, style = _front(cover, *read_layouts(dossiers), "sv")
+    parts = [(d.slug, d.anchor, str(d.pdf)) for d in dossiers]
+    ahead = PackAhead([dossiers[0].pdf], {"cover": cover, "parts": parts, "lang": "sv", "pdfa": False})
     try:
         assert ahead.front(document, style, True) is None  # PDF/A asked for: not the same
         assert ahead.front(document.replace("Dagordning", "Ärenden"), style, False) is None
+        assert list(ahead.layouts()) == [dossiers[0].pdf]
         _, pages = ahead.front(document, style, False)
         assert pages == 1 + 3 + 2
         write_pack_pdf(tmp_path / "pack.pdf", cover, dossiers, lang="sv", ahead=ahead)

@@ -274,7 +274,7 @@ def test_periods_and_partial_dates_keep_a_case_active():
 
 
 def test_quiet_spells_name_their_ends_as_the_data_gives_them():
-    # The case: year-only events never give "31 december 2023".
+    # Year-only events never give "31 december 2023".
     cf = case_file(event("2020"), event("2023"), opened="2020", as_of=D(2026, 11, 29))
     quiet = analysis.longest_quiet_spell(cf)
     assert (quiet.after, quiet.before) == (PartialDate(2023), PartialDate(2026, 11, 29))

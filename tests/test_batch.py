@@ -12,12 +12,10 @@ import contextlib
 import csv
 import dataclasses
 import datetime as dt
-import fcntl
 import hashlib
 import io
 import json
 import os
-import pickle
 import re
 import shutil
 import signal
@@ -31,10 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TypeVar
 
 import psutil
 import pytest
+from batch_runs import Run, batch, built_once, demo_data, dossier_command, pack_path
+from conftest import AS_OF, REPO, SAMPLE_DATA
+from conftest import SAMPLE_AGENDA as AGENDA
+from conftest import SAMPLE_MEETING as MEETING
 from processes import FROM_A_TERMINAL, MARK, alive_after, family, marked_after, wait_for_path
 from pypdf import PdfReader
 
@@ -52,64 +53,12 @@ from dossier.run.job import EXPORT, RUN, RenderOptions, is_current, prepare_job,
 from dossier.run.output import output_lock
 from dossier.run.results import progress_reporter, summary_table
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = REPO / "data" / "sample"
-AS_OF = "2023-06-01"
-MEETING = "EXEMPEL-RUN-2023-06"
 MEETING_TITLE = "EXEMPEL (påhittat för demonstration): Regionala utvecklingsnämndens sammanträde"
-AGENDA = [
-    ("7", "RUN/168/2020", "Länsgemensam påverkansagenda"),
-    ("8", "RUN/136/2022", "Översyn av samverkansformer – information (exempel)"),
-]
 #: Seconds a batch may take in these tests before it counts as hung.
 LIMIT = 300
-T = TypeVar("T")
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Run:
-    """One ``dossier batch`` run: its exit status, output and the report it left (if any)."""
-
-    status: int
-    stdout: str
-    stderr: str
-    out: Path
-    report: dict
-    index: str
-
-    def statuses(self) -> dict[str, str]:
-        return {d["case_id"]: d["status"] for d in self.report["dossiers"]}
-
-    def dossier(self, case_id: str) -> dict:
-        return next(d for d in self.report["dossiers"] if d["case_id"] == case_id)
-
-
-def dossier_command(*args: str | Path) -> list[str]:
-    return [sys.executable, "-m", "dossier.cli", *map(str, args)]
-
-
-def batch(out: Path, *args: str | Path, data: Path = SAMPLE_DATA) -> Run:
-    """Run ``dossier batch`` as a user would: a child process, stderr not a terminal."""
-    command = dossier_command("batch", *args, "--data", data, "--out", out, "--as-of", AS_OF)
-    done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8",
-                          timeout=LIMIT, cwd=REPO)  # fmt: skip
-    # Read now what the run leaves: the next run into the same folder replaces it.
-    report_file, index_file = out / "batch-report.json", out / "index.html"
-    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
-    index = index_file.read_text(encoding="utf-8") if index_file.exists() else ""
-    return Run(done.returncode, done.stdout, done.stderr, out, report, index)
-
-
-def demo_data(folder: Path, cases: int, events: int = 4, seed: int = 2) -> Path:
-    subprocess.run(
-        dossier_command("demo-data", "--cases", cases, "--events-per-case", events,
-                        "--out", folder, "--seed", seed),
-        check=True, capture_output=True, timeout=LIMIT,
-    )  # fmt: skip
-    return folder
 
 
 def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -218,26 +167,7 @@ def index_page(path: Path | str) -> IndexPage:
     return IndexPage(path if isinstance(path, str) else path.read_text(encoding="utf-8"))
 
 
-def built_once(tmp_path_factory, name: str, build: Callable[[Path], T]) -> T:
-    """``build(folder)`` once per test session, by whichever xdist worker asks first.
 
-    The xdist group keeps these tests on one worker, but pytest 9.2 and pytest-xdist 3.8
-    ignore the group (pytest-xdist issue 1386): without this, every worker would render
-    the same batches again. The others wait for the first and read what it built.
-    """
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    built = root / f"batch-{name}.pickle"
-    with open(root / f"batch-{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if built.exists():
-            return pickle.loads(built.read_bytes())
-        folder = root / f"batch-{name}"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
-        value = build(folder)
-        built.write_bytes(pickle.dumps(value))
-        return value
 
 
 # -- choosing cases (no kernel) ---------------------------------------------------------------
@@ -932,9 +862,7 @@ def bound_pages(pdf: Path) -> int:
         return pages_for_pack(opened)
 
 
-def pack_path(run: Run) -> Path:
-    slug = slugify(MEETING)
-    return run.out / f"meeting-{slug}" / f"{slug}.pdf"
+
 
 
 @pytest.mark.kernel

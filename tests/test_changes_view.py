@@ -11,7 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_changes_render import CASE, SAMPLE_DATA, SLUG, edit_events, section
+from conftest import AS_OF, SAMPLE_DATA, section
+from conftest import SAMPLE_CASE as CASE
+from conftest import SAMPLE_SLUG as SLUG
+from conftest import edit_events_csv as edit_events
 
 from dossier import sections as show
 from dossier.content.context import open_case
@@ -19,8 +22,6 @@ from dossier.data.changes import EXTRACT_FILE, CaseExtract
 from dossier.data.validate import load
 from dossier.errors import ParameterError
 from dossier.run.manifest import case_slice_csv
-
-AS_OF = "2023-06-01"
 
 
 def keep_extract(data: Path, out: Path, as_of: str = AS_OF) -> Path:

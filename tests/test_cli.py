@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from processes import FROM_A_TERMINAL, dossier, refused
 
 from dossier.cli import main
 from dossier.errors import ParameterError
 from dossier.share.outbox import smtp_settings
 
-REPO = Path(__file__).resolve().parents[1]
 CASE = "RUN/168/2020"
 MAIL = ["mail", CASE, "--to", "anna@example.se"]
 TOO_LONG = "9" * 400  # float() makes it inf; int(inf) was an OverflowError

@@ -16,6 +16,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from conftest import AS_OF
 
 from dossier.cli import main
 from dossier.resources import sample_data_dir
@@ -24,7 +25,6 @@ pytestmark = [pytest.mark.kernel, pytest.mark.xdist_group("one-voice")]
 
 CASES = ("RUN/168/2020", "RUN/136/2022")
 MEETING = "EXEMPEL-RUN-2023-06"
-AS_OF = "2023-06-01"
 
 
 def fold(markup: str) -> str:

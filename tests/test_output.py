@@ -14,13 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import AS_OF, REPO
 from processes import dossier, refused
 
 from dossier.errors import OutputError
 from dossier.run.output import claim_folders, output_lock, swap_into_place, write_files
 
-REPO = Path(__file__).resolve().parents[1]
-AS_OF = "2023-06-01"
 #: Seconds a command may take in these tests before it counts as hung.
 LIMIT = 300
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import AS_OF, REPO, SAMPLE_CASE, SAMPLE_DATA
 from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
@@ -34,12 +35,8 @@ from dossier.run.job import prepare_job
 from dossier.run.kernel import WarmKernel
 from dossier.run.render import RenderOptions, build_dossier, run_job, slugify
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = REPO / "data" / "sample"
 NOTEBOOK = REPO / "notebooks" / "case_dossier.ipynb"
-SAMPLE_CASE = "RUN/168/2020"
 SAMPLE_TITLE = "Länsgemensam påverkansagenda"
-AS_OF = "2023-06-01"
 
 HEADINGS = {
     "sv": [
@@ -134,7 +131,7 @@ def test_every_page_is_numbered_and_headed_with_the_case(request, lang, page_wor
 @pytest.mark.kernel
 @pytest.mark.xdist_group("render")
 def test_the_summary_of_a_500_event_case_fits_one_page(big_dossier):
-    """Issue 13 point 6: the summary once listed every decision over five pages."""
+    """The summary lists the latest decisions, never every one of a long case."""
     pages = [" ".join(page.split()) for page in big_dossier.pdf_pages]
     summary = [n for n, page in enumerate(pages) if "Beslutssammanfattning" in page]
     assert len(summary) == 1

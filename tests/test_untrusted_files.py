@@ -193,7 +193,7 @@ def test_a_case_extracts_own_records_are_taken_or_refused_by_name(tmp_path, sour
 @pytest.fixture(scope="module")
 def dossier_pdf(tmp_path_factory) -> bytes:
     """A small tagged PDF as a dossier's is, its page numbered in the bottom margin."""
-    from test_pdf import small_dossier
+    from conftest import small_dossier
 
     from dossier.run.export import write_pdf
 

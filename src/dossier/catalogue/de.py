@@ -166,6 +166,7 @@ WORDS: dict[str, str] = {
     "phrase.file_row": "{file}, Zeile {row}",
     "phrase.ongoing": "laufend",
     "phrase.page": "Seite {page} von {pages}",
+    "phrase.output_cut": "Ausgabe der Zelle nach {size} gekürzt; der Rest wird nicht gezeigt.",
     "phrase.no_forum": "(kein Gremium)",
     "phrase.unknown_forum": "unbekanntes Gremium",
     # How active the case is

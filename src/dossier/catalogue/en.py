@@ -164,6 +164,7 @@ WORDS: dict[str, str] = {
     "phrase.file_row": "{file}, row {row}",
     "phrase.ongoing": "ongoing",
     "phrase.page": "Page {page} of {pages}",
+    "phrase.output_cut": "Output cut after {size}; the rest is not shown.",
     "phrase.no_forum": "(no forum)",
     "phrase.unknown_forum": "unknown forum",
     # How active the case is

@@ -164,6 +164,7 @@ WORDS: dict[str, str] = {
     "phrase.file_row": "{file}, rad {row}",
     "phrase.ongoing": "pågår",
     "phrase.page": "Sida {page} av {pages}",
+    "phrase.output_cut": "Cellens utdata kortades efter {size}; resten visas inte.",
     "phrase.no_forum": "(inget forum)",
     "phrase.unknown_forum": "okänt forum",
     # How active the case is

@@ -481,6 +481,19 @@ WORDS: dict[str, tuple[str, str]] = {
     # The meeting pack's index page (issue 13)
     "pack.open_html": ("Läs dossiern", "Read the dossier"),
     "pack.open_pdf": ("Dossiern som PDF", "The dossier as PDF"),
+    # The day a dossier and a meeting pack speak for: what changed since an earlier dossier,
+    # when an agenda is known, what happens next
+    "sentence.changes_since": (
+        "Sedan dossiern per den {date}: {counts}.", "Since the dossier as of {date}: {counts}."
+    ),
+    "changes.new_event_none": ("inga nya händelser", "no new events"),
+    "changes.new_event_one": ("1 ny händelse", "1 new event"),
+    "changes.new_event_many": ("{n} nya händelser", "{n} new events"),
+    "changes.other_news_one": ("1 annan ny uppgift", "1 other new detail"),
+    "changes.other_news_many": ("{n} andra nya uppgifter", "{n} other new details"),
+    "changes.correction_none": ("inga rättelser", "no corrections"),
+    "changes.correction_one": ("1 rättelse", "1 correction"),
+    "changes.correction_many": ("{n} rättelser", "{n} corrections"),
 }
 
 

@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..catalogue import Source, Words, label, text, words
-from ..data.changes import Baseline, Change
+from ..data.changes import Baseline, Change, Comparison
 from ..data.dates import PartialDate, format_day
 from ..data.model import CaseFile, Event
 from .analysis import COUNTED_KINDS, DecisionSummary, Inactivity, Months
@@ -115,7 +115,7 @@ def case_view(
     *,
     since_meeting: dt.date | None = None,
     baseline: Baseline | None = None,
-    changes: tuple[Change, ...] = (),
+    comparison: Comparison | None = None,
 ) -> CaseView:
     """Build the view of a case file cut to its day (:meth:`CaseFile.as_of`) and its summary.
 
@@ -131,9 +131,9 @@ def case_view(
         The day from which events are marked new, shown among the facts; None for none.
     since_meeting
         The forum's previous meeting's day, when ``since`` is the day after it.
-    baseline, changes
+    baseline, comparison
         The earlier dossier compared with, and what differs
-        (:func:`~dossier.data.changes.compare`); None and () for no comparison.
+        (:func:`~dossier.data.changes.comparison`); None for no comparison.
     """
     day = case_file.day
     case = case_file.case
@@ -153,7 +153,7 @@ def case_view(
     # Registered after the day: no time open, no quiet spell, nothing to measure yet.
     figures = _figures(summary, next_meeting, lang, measured=not case_file.unregistered)
     news = news_view(case_file, since, since_meeting, lang) if since else None
-    compared = changes_view(case_file, baseline, changes, lang) if baseline else None
+    compared = changes_view(case_file, baseline, comparison or Comparison(), lang) if baseline else None
     sentence = status_sentence(case_file, summary, lang)
     counts = [part.count for part in (news, compared) if part is not None]
     return CaseView(
@@ -509,9 +509,12 @@ def _record_line(case_file: CaseFile, row, lang: str) -> Words:
 
 
 def changes_view(
-    case_file: CaseFile, baseline: Baseline, changes: tuple[Change, ...], lang: str
+    case_file: CaseFile, baseline: Baseline, compared: Comparison, lang: str
 ) -> ChangesView:
-    """What changed since the earlier dossier, one line per change, in the reader's words."""
+    """What changed since the earlier dossier, one line per change, in the reader's words.
+
+    The sentence counts the new events and the corrections apart (:func:`changes_count`).
+    """
     extract = baseline.extract
     if extract is None:
         return ChangesView(
@@ -519,16 +522,33 @@ def changes_view(
             text("phrase.new_in_comparison", lang),
         )  # fmt: skip
     day = format_day(extract.day, lang)
-    count = words(
-        "sentence.changes_none" if not changes else "sentence.changes_one" if len(changes) == 1
-        else "sentence.changes_many", lang, n=len(changes), date=day,
-    )  # fmt: skip
     return ChangesView(
         text("heading.changes", lang, date=day),
-        tuple(change_line(case_file, c, lang) for c in changes),
-        count,
+        tuple(change_line(case_file, c, lang) for c in compared.changes),
+        changes_count(compared, day, lang),
         text("phrase.no_changes", lang, date=day),
     )
+
+
+def changes_count(compared: Comparison, day: str, lang: str) -> Words:
+    """"Sedan dossiern per den 1 juni 2022: 9 nya händelser, inga rättelser."; with nothing to
+    list, "Inga ändringar i underlaget sedan dossiern per den 1 juni 2022.".
+
+    The other news (a document filed, a period ended) are counted only where there is no
+    new event, so that the sentence never reads as if nothing had come.
+    """
+    if not compared.changes:
+        return words("sentence.changes_none", lang, date=day)
+    parts = [_counted_none(compared.new_events, "changes.new_event", lang)]
+    if compared.other_news and not compared.new_events:
+        parts.append(_counted_none(compared.other_news, "changes.other_news", lang))
+    parts.append(_counted_none(compared.corrections, "changes.correction", lang))
+    return words("sentence.changes_since", lang, date=day, counts=_joined(parts))
+
+
+def _counted_none(n: int, key: str, lang: str) -> str:
+    """"inga rättelser", "1 rättelse", "3 rättelser": ``key`` + ``_none``, ``_one``, ``_many``."""
+    return text(f"{key}_{'none' if n == 0 else 'one' if n == 1 else 'many'}", lang, n=n)
 
 
 def change_line(case_file: CaseFile, change: Change, lang: str) -> Words:

@@ -19,7 +19,7 @@ from .checks import check_periods, check_references, check_table, span_end, span
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, ROW, TABLE, TABLES
 from .dates import PartialDate
 from .model import DataNote, Registry
-from .sources import Sources, described_sources, is_case_extract, read_sources
+from .sources import Sources, described_sources, is_case_extract, read_sources, using_mapping
 
 
 def load(data_dir: str | Path) -> Registry:
@@ -35,6 +35,12 @@ def load(data_dir: str | Path) -> Registry:
         notes = read_notes(Path(data_dir) / EXTRACT_NOTES)
         registry = replace(registry, sources=described, notes=notes)
     return registry
+
+
+def read_contract_folder(folder: Path) -> Registry:
+    """Contract files as they are, whatever ``--mapping`` says: the records a dossier keeps."""
+    with using_mapping(None):
+        return validate(read_sources(folder))
 
 
 def validate(sources: Sources) -> Registry:

@@ -494,6 +494,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "changes.correction_none": ("inga rättelser", "no corrections"),
     "changes.correction_one": ("1 rättelse", "1 correction"),
     "changes.correction_many": ("{n} rättelser", "{n} corrections"),
+    "phrase.forum_meets": (
+        "{forum} sammanträder nästa gång {when}; ärendet är inte på någon publicerad dagordning.",
+        "{forum} next meets on {when}; the case is on no published agenda.",
+    ),
 }
 
 

@@ -330,12 +330,18 @@ def _about(case_file: CaseFile, event: Event, lang: str) -> Words:
 
 
 def _next_meeting(case_file: CaseFile, summary: DecisionSummary, lang: str) -> Words:
+    """The agenda item the case is on next; else its forum's coming meeting; else none known."""
     item = summary.next_meeting
+    if item is None and summary.next_sitting is not None:
+        meeting = summary.next_sitting
+        said = words("phrase.forum_meets", lang, forum=Source(case_file.forum_name(meeting.forum_id)),
+                     when=_meeting_when(meeting, lang))  # fmt: skip
+        # A made-up meeting says so before anything else about it: its title comes first.
+        return Words([Source(meeting.title), ": ", said]) if meeting.is_example else said
     if item is None:
         return words("phrase.no_next_meeting", lang)
     meeting = item.meeting
-    day = format_day(meeting.day, lang)
-    at = words("date.day_time", lang, day=day, time=meeting.time) if meeting.time else day
+    at = _meeting_when(meeting, lang)
     forum = case_file.forum_name(meeting.forum_id)
     who = Words([Source(forum)])
     if meeting.is_example:
@@ -344,6 +350,11 @@ def _next_meeting(case_file: CaseFile, summary: DecisionSummary, lang: str) -> W
         who = Words([Source(title)] if forum.casefold() in title.casefold()
                     else [Source(title), " (", Source(forum), ")"])  # fmt: skip
     return words("phrase.next_meeting", lang, forum=who, when=at, item=item.item)
+
+
+def _meeting_when(meeting, lang: str):
+    day = format_day(meeting.day, lang)
+    return words("date.day_time", lang, day=day, time=meeting.time) if meeting.time else day
 
 
 def _facts(case_file: CaseFile, lang: str, since: dt.date | None) -> tuple[Fact, ...]:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
-from ..data.contract import EXTRACT_NOTEBOOK, EXTRACT_NOTES, EXTRACT_SOURCES
+from ..data.contract import EXTRACT_NOTEBOOK, EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE
 from ..errors import NotebookFailed, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 from .lifetime import private_dir
@@ -246,6 +246,8 @@ def prepare_job(
                for s in registry.sources]  # fmt: skip
     # The notes name the export's file and row; a note's row moves only when its own does.
     notes = {EXTRACT_NOTES: notes_json(registry.notes.get(case_id, []), case_id)}
+    # When meetings and agendas are known travels with the extract (and enters the key).
+    notes[MAPPING_FILE] = registry.calendar.to_toml()
     extract = slice_files | notes | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
     parameters = {"case_id": case_id, **options.settings(PARAMETER)}
     related = [r.case_id for r in registry.related_cases(case_id)]
@@ -513,8 +515,9 @@ def case_extract(job: DossierJob) -> bytes:
 
 def table_files(extract: dict[str, bytes]) -> dict[str, bytes]:
     """The contract CSV files of a job's extract: the case's slice of each table, without the
-    records of where the data came from, its notes and the notebook."""
-    return {n: d for n, d in extract.items() if n not in (EXTRACT_SOURCES, EXTRACT_NOTES, EXTRACT_NOTEBOOK)}
+    records of where the data came from, its notes, its calendar settings and the notebook."""
+    return {n: d for n, d in extract.items()
+            if n not in (EXTRACT_SOURCES, EXTRACT_NOTES, EXTRACT_NOTEBOOK, MAPPING_FILE)}  # fmt: skip
 
 
 def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:

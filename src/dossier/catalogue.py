@@ -494,6 +494,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "changes.correction_none": ("inga rättelser", "no corrections"),
     "changes.correction_one": ("1 rättelse", "1 correction"),
     "changes.correction_many": ("{n} rättelser", "{n} corrections"),
+    "date.day_before_meeting": (
+        "den {date}, dagen före sammanträdet", "{date}, the day before the meeting"
+    ),
     "phrase.forum_meets": (
         "{forum} sammanträder nästa gång {when}; ärendet är inte på någon publicerad dagordning.",
         "{forum} next meets on {when}; the case is on no published agenda.",

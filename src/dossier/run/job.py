@@ -86,10 +86,14 @@ class RenderOptions:
     #: The folder of case notebooks: a case with ``<slug>.ipynb`` there renders from it, any
     #: other from the template. Not in the key itself: the notebook's hash is (see prepare_job).
     notebooks: Path | None = field(default=None, metadata={"role": RUN})
+    #: Whether the day was given (``--as-of``); False when it is today by default, and a
+    #: meeting's batch may then speak for the meeting (dossier.run.batch.meeting_options).
+    day_given: bool = field(default=True, metadata={"role": RUN})
 
     def __post_init__(self) -> None:
         if self.as_of is None:  # one day for the whole run, even one that passes midnight
             object.__setattr__(self, "as_of", dt.date.today())
+            object.__setattr__(self, "day_given", False)
         if self.since_meeting is not None and self.since is None:
             # The meeting's own day was seen at the meeting: new begins the day after.
             object.__setattr__(self, "since", self.since_meeting + dt.timedelta(days=1))

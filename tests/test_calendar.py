@@ -21,6 +21,7 @@ from dossier.errors import DataError
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 CASE, SLUG = "RUN/168/2020", "RUN-168-2020"
 ITEM = "13 juni 2023 kl. 09:00, punkt 7"
+NO_FURTHER = "Ingen vidare behandling är känd: ärendet är inte på någon känd dagordning."
 CALENDAR = "Regionala utvecklingsnämnden sammanträder nästa gång 13 juni 2023 kl. 09:00"
 
 
@@ -73,7 +74,7 @@ def test_the_data_folders_settings_are_read_and_checked(data, capsys):
                                        encoding="utf-8")  # fmt: skip
     assert load(data).calendar == Calendar(30, 1)
     assert ITEM in next_meeting(data, "2023-05-14")
-    assert next_meeting(data, "2023-01-31") == "Inte på någon kommande dagordning."
+    assert next_meeting(data, "2023-01-31") == NO_FURTHER
     (data / "dossier.toml").write_text('[calendar]\nnotice_days = "två veckor"\nhorizont = 6\n',
                                        encoding="utf-8")  # fmt: skip
     with pytest.raises(DataError) as raised:

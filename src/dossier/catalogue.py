@@ -497,6 +497,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "date.day_before_meeting": (
         "den {date}, dagen före sammanträdet", "{date}, the day before the meeting"
     ),
+    "phrase.no_further_handling": (
+        "Ingen vidare behandling är känd: ärendet är inte på någon känd dagordning.",
+        "No further step is known: the case is on no known agenda.",
+    ),
     "phrase.forum_meets": (
         "{forum} sammanträder nästa gång {when}; ärendet är inte på någon publicerad dagordning.",
         "{forum} next meets on {when}; the case is on no published agenda.",

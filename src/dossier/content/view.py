@@ -68,11 +68,16 @@ class CaseView:
     sentence
         Where the case stands: its status, the pending proposal's points in
         short and the latest decision, with forum and date.
+    standing
+        The sentence without the pending proposal, for the dossier's summary, which
+        gives the proposal whole right below it (said once on the page).
     activity, inactive
         How long since the latest event; whether that is over the limit.
     figures
-        The case in figures: counts, time open, the longest quiet spell, the
-        next meeting.
+        The case in figures: counts, time open, the longest quiet spell.
+    next_meeting
+        What happens next: the meeting and item, the forum's coming meeting, or that
+        no further handling is known.
     later
         How many events and documents dated after the day are left out (and
         the registry's summary of the case with them); None when none are.
@@ -85,6 +90,7 @@ class CaseView:
     summary: Source
     facts: tuple[Fact, ...]
     sentence: Words
+    standing: Words
     activity: Words
     inactive: bool
     pending: PendingView | None
@@ -151,10 +157,11 @@ def case_view(
     )  # fmt: skip
     next_meeting = _next_meeting(case_file, summary, lang)
     # Registered after the day: no time open, no quiet spell, nothing to measure yet.
-    figures = _figures(summary, next_meeting, lang, measured=not case_file.unregistered)
+    figures = _figures(summary, lang, measured=not case_file.unregistered)
     news = news_view(case_file, since, since_meeting, lang) if since else None
     compared = changes_view(case_file, baseline, comparison or Comparison(), lang) if baseline else None
     sentence = status_sentence(case_file, summary, lang)
+    standing = status_sentence(case_file, summary, lang, pending=False)
     counts = [part.count for part in (news, compared) if part is not None]
     return CaseView(
         lang=lang,
@@ -165,6 +172,7 @@ def case_view(
         summary=Source("" if _has_later(case_file) or case_file.unregistered else case.summary),
         facts=_facts(case_file, lang, since),
         sentence=_joined([sentence, *counts], " ") if counts else sentence,
+        standing=_joined([standing, *counts], " ") if counts else standing,
         activity=(
             words("phrase.no_events", lang)
             if case_file.unregistered
@@ -245,8 +253,11 @@ def when(date: PartialDate, day: dt.date, lang: str) -> Words:
     return Words([date.format(lang)])
 
 
-def status_sentence(case_file: CaseFile, summary: DecisionSummary, lang: str) -> Words:
-    """Where the case stands: status, the pending proposal in short, the latest decision.
+def status_sentence(
+    case_file: CaseFile, summary: DecisionSummary, lang: str, *, pending: bool = True
+) -> Words:
+    """Where the case stands: status, the pending proposal in short (unless not ``pending``),
+    the latest decision.
 
     "Pågående sedan 2020. Liggande förslag (Regiondirektörens förslag, 2023): 1. …
     2. … Senaste beslut: Ärendet hänsköts ytterligare till sommaren 2023 (uppskjutet, 2023)."
@@ -266,7 +277,7 @@ def status_sentence(case_file: CaseFile, summary: DecisionSummary, lang: str) ->
             words(f"status_sentence.open.{case.opened.precision}", lang,
                   opened=case.opened.format(lang))
         ]  # fmt: skip
-    if summary.pending:
+    if summary.pending and pending:
         event = summary.pending.event
         title, date = Source(event.title), when(event.date, day, lang)
         shown = summary.pending.points[:SENTENCE_POINTS]
@@ -339,7 +350,7 @@ def _next_meeting(case_file: CaseFile, summary: DecisionSummary, lang: str) -> W
         # A made-up meeting says so before anything else about it: its title comes first.
         return Words([Source(meeting.title), ": ", said]) if meeting.is_example else said
     if item is None:
-        return words("phrase.no_next_meeting", lang)
+        return words("phrase.no_further_handling", lang)
     meeting = item.meeting
     at = _meeting_when(meeting, lang)
     forum = case_file.forum_name(meeting.forum_id)
@@ -381,9 +392,7 @@ def _on(day: dt.date, lang: str) -> Words:
     return words("date.day", lang, date=format_day(day, lang))
 
 
-def _figures(
-    summary: DecisionSummary, next_meeting: Words, lang: str, measured: bool = True
-) -> tuple[Fact, ...]:
+def _figures(summary: DecisionSummary, lang: str, measured: bool = True) -> tuple[Fact, ...]:
     figures = [
         (text(f"count.{kind}", lang), Words([str(summary.counts[kind])])) for kind in COUNTED_KINDS
     ]
@@ -397,7 +406,6 @@ def _figures(
         else:
             spell = words("phrase.no_quiet", lang)
         figures.append((text("field.quiet", lang), spell))
-    figures.append((text("field.next_meeting", lang), next_meeting))
     return tuple(figures)
 
 

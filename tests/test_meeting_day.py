@@ -44,6 +44,8 @@ def test_a_past_meeting_is_told_as_of_the_day_before_it_and_a_later_day_is_refus
     with pytest.raises(ParameterError) as refused:
         meeting_options(sample, MEETING, RenderOptions(as_of=D(2023, 7, 1)))
     assert "--as-of 2023-07-01 is after the meeting EXEMPEL-RUN-2023-06 on 2023-06-13" in str(refused.value)
+    with pytest.raises(ParameterError, match="--since 2023-06-13 is after 2023-06-12, the day before"):
+        meeting_options(sample, MEETING, RenderOptions(since=D(2023, 6, 13)))
     # A meeting still ahead: as of today.
     data = Path(shutil.copytree(SAMPLE, tmp_path / "data"))
     ahead = dt.date.today() + dt.timedelta(days=30)

@@ -450,7 +450,13 @@ def meeting_options(registry: Registry, meeting: str | None, options: RenderOpti
             "before it, or leave --as-of out (the day before a past meeting)"
         )
     if options.day > day:
-        options = replace(options, as_of=day - dt.timedelta(days=1))
+        before = day - dt.timedelta(days=1)
+        if options.since is not None and options.since > before:
+            raise ParameterError(
+                f"--since {options.since.isoformat()} is after {before.isoformat()}, the day before "
+                f"the meeting {meeting}, which its dossiers speak for: give a --since on or before it"
+            )
+        options = replace(options, as_of=before)
     if options.since is not None:
         return options
     previous = registry.previous_meeting(meeting)

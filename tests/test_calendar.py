@@ -95,3 +95,13 @@ def test_the_settings_reach_the_rendered_dossier_through_its_extract(data, tmp_p
     assert code == 0, capsys.readouterr().err
     html = (out / SLUG / f"{SLUG}.html").read_text(encoding="utf-8")
     assert ITEM in html
+
+
+def test_an_exports_own_name_for_the_publication_day_is_read(data):
+    publish(data, "agenda", "2023-05-02")
+    path = data / "agenda.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",published\n", ",Publiceringsdatum\n", 1),
+                    encoding="utf-8")  # fmt: skip
+    (item, *_) = load(data).agenda_items(case_id=CASE)
+    assert item.published == dt.date(2023, 5, 2)
+    assert ITEM in next_meeting(data, "2023-05-02")

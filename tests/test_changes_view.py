@@ -197,3 +197,15 @@ def test_a_document_filed_since_is_said_when_no_event_came(data, tmp_path):
     assert _changes_said(case) == (
         "Sedan dossiern per den 31 januari 2023: inga nya händelser, 1 annan ny uppgift, "
         "inga rättelser.", ["Ny handling: 10 februari 2023, rapport: PM om läget"])
+
+
+def test_an_earlier_dossier_with_records_no_dossier_writes_is_refused(data, tmp_path):
+    earlier = keep_extract(data, tmp_path / "earlier", as_of=EARLIER)
+    path = earlier / SLUG / EXTRACT_FILE
+    extract = CaseExtract.from_bytes(path.read_bytes())
+    events = extract.tables["events.csv"].replace(b",2020-05,", b",maj 2020,", 1)
+    damaged = CaseExtract(extract.case_id, extract.as_of, extract.key,
+                          {**extract.tables, "events.csv": events})  # fmt: skip
+    path.write_bytes(damaged.to_bytes())
+    with pytest.raises(ParameterError, match="the earlier dossier of RUN/168/2020 holds records"):
+        open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=earlier)

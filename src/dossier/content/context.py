@@ -23,7 +23,7 @@ from ..data.changes import Baseline, Change, Comparison, comparison, read_baseli
 from ..data.contract import EXTRACT_NOTEBOOK
 from ..data.dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
 from ..data.validate import load
-from ..errors import DataError, ParameterError
+from ..errors import DossierError, ParameterError
 from ..resources import data_dir as resolve_data_dir
 from .analysis import DecisionSummary, summarise
 from .frames import decisions_frame, events_frame, forums_frame
@@ -160,7 +160,7 @@ def _earlier_file(extract) -> CaseFile:
     """The earlier dossier's case file; ParameterError when its records are no valid data."""
     try:
         return extract.case_file()
-    except DataError as exc:
+    except (ValueError, KeyError, DossierError) as exc:
         raise ParameterError(
             f"compare_with: the earlier dossier of {extract.case_id} holds records that are no "
             f"valid data ({str(exc).splitlines()[0]}); compare with another folder"

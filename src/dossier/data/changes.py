@@ -40,15 +40,17 @@ import csv
 import datetime as dt
 import io
 import json
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ParameterError
-from .contract import TABLE
+from .contract import ROW, TABLE, TABLES
 from .dates import PartialDate
-from .model import CaseFile
+
+if TYPE_CHECKING:  # pandas, with the model: only where an extract is read into a case file
+    from .model import CaseFile
 
 #: The case extract's file in each dossier's folder.
 EXTRACT_FILE = "case-extract.json"
@@ -234,14 +236,23 @@ class CaseExtract:
     def case_file(self) -> CaseFile:
         """The case's file as the extract's records make it (every date: cut it with ``as_of``).
 
-        Raises DataError when the records are not valid data (an extract from elsewhere).
+        The records were checked when the dossier was made: they are read, not checked again.
+        Raises ValueError (or KeyError) when they are not what a dossier writes.
         """
-        from .validate import read_contract_folder
+        import pandas as pd
 
-        with tempfile.TemporaryDirectory() as folder:
-            for name, data in self.tables.items():
-                (Path(folder) / Path(name).name).write_bytes(data)
-            return read_contract_folder(Path(folder)).case_file(self.case_id)
+        from .model import Registry
+
+        tables = {}
+        for table in TABLES:
+            data = self.tables.get(table.file)
+            frame = (pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+                     if data else pd.DataFrame(columns=list(table.column_names)))  # fmt: skip
+            # An extract of an earlier contract lacks the columns added since: they are empty.
+            frame = frame.reindex(columns=list(table.column_names), fill_value="")
+            frame.insert(0, ROW, range(2, len(frame) + 2))
+            tables[table.name] = frame
+        return Registry(**tables, notes={}, sources=()).case_file(self.case_id)
 
 
 # -- the comparison -------------------------------------------------------------------------

@@ -20,14 +20,7 @@ from .checks import check_periods, check_references, check_table, span_end, span
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLE, TABLES
 from .dates import PartialDate
 from .model import DataNote, Registry
-from .sources import (
-    Sources,
-    described_sources,
-    find_mapping,
-    is_case_extract,
-    read_sources,
-    using_mapping,
-)
+from .sources import Sources, described_sources, find_mapping, is_case_extract, read_sources
 
 
 def load(data_dir: str | Path) -> Registry:
@@ -46,12 +39,6 @@ def load(data_dir: str | Path) -> Registry:
         notes = read_notes(Path(data_dir) / EXTRACT_NOTES)
         registry = replace(registry, sources=described, notes=notes)
     return registry
-
-
-def read_contract_folder(folder: Path) -> Registry:
-    """Contract files as they are, whatever ``--mapping`` says: the records a dossier keeps."""
-    with using_mapping(None):
-        return validate(read_sources(folder))
 
 
 def validate(sources: Sources) -> Registry:

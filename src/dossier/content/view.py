@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ..catalogue import Source, Words, label, text, words
 from ..data.changes import Baseline, Change, Comparison
 from ..data.dates import PartialDate, format_day
-from ..data.model import CaseFile, Event
+from ..data.model import CaseFile, Event, Meeting
 from .analysis import COUNTED_KINDS, DecisionSummary, Inactivity, Months
 
 #: The summary sentence gives at most this many of a proposal's points; the section gives all.
@@ -363,7 +363,8 @@ def _next_meeting(case_file: CaseFile, summary: DecisionSummary, lang: str) -> W
     return words("phrase.next_meeting", lang, forum=who, when=at, item=item.item)
 
 
-def _meeting_when(meeting, lang: str):
+def _meeting_when(meeting: Meeting, lang: str) -> Words | str:
+    """The meeting's day, and its time when the data gives one: "13 juni 2023 kl. 09:00"."""
     day = format_day(meeting.day, lang)
     return words("date.day_time", lang, day=day, time=meeting.time) if meeting.time else day
 

@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_batch.py
+	$(BIN)/python bench/bench_import.py
 
 # The README's pictures (docs/): the meeting pack's cover and a dossier at a phone's width.
 pictures: $(STAMP)

@@ -460,3 +460,30 @@ def save_as_lab_does(path: Path) -> None:
             cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>ran</p>"})]
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     nbformat.write(nb, path)
+
+
+def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """``dossier ARGS`` with its stderr on a pseudo-terminal of 120 columns: its exit status and
+    what the terminal was sent (progress bars draw only on a terminal, and only with a width)."""
+    import fcntl
+    import pty
+    import struct
+    import sys
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    run = subprocess.run([sys.executable, "-m", "dossier.cli", *args], stderr=follower,
+                         stdout=subprocess.PIPE, timeout=300)  # fmt: skip
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is closed once all is read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return run.returncode, shown.decode("utf-8", "replace")

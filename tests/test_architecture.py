@@ -14,7 +14,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dossier"
 #: Stages in the order data flows; a module may import its own stage and those before it.
-STAGES = ("data", "content", "run", "share", "cli")
+STAGES = ("data", "ingest", "content", "run", "share", "cli")
+#: Stages beside the flow: what writes the data folder (``ingest``) is imported by the command line only.
+BESIDE = {"ingest": ("cli",)}
 TOP = ("errors", "catalogue", "resources")
 
 
@@ -114,6 +116,17 @@ def test_imports_flow_along_the_data_flow():
             if there is not None and (here is None or there > here):
                 against.append(f"{importer} imports {target}")
     assert not against, "imports against the flow " + " > ".join(STAGES) + ":\n" + "\n".join(sorted(against))
+
+
+def test_a_stage_beside_the_flow_is_imported_only_by_those_it_names():
+    wrong = []
+    for importer, targets in import_graph().items():
+        here = importer.split(".")[1] if importer.count(".") else None
+        for target in targets:
+            there = target.split(".")[1] if target.count(".") else None
+            if there in BESIDE and here != there and here not in BESIDE[there]:
+                wrong.append(f"{importer} imports {target}")
+    assert not wrong, "\n".join(sorted(wrong))
 
 
 def test_top_level_holds_only_what_every_stage_shares():

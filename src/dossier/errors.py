@@ -13,6 +13,7 @@ means a bug.
     ├── RenderError          a notebook or export failed
     ├── OutputLockedError    another batch writes to the same folder
     ├── OutputError          the output folder cannot take the dossiers
+    ├── SourceError          a registry to import from refuses, or does not speak its standard
     └── MailError            a message could not be built or sent
         └── HeaderError      a header would say other than what was meant
 
@@ -95,6 +96,15 @@ class OutputError(DossierError):
 
     A folder that would hold two cases' dossiers; an ``--out`` that is a file,
     read-only or on a full disk. Nothing is left half-written.
+    """
+
+
+class SourceError(DossierError):
+    """Raised when a source to import from cannot be read as its standard.
+
+    A server that refuses or answers with something that is not OParl; an XML
+    file that is not FGS Ärendehantering or ERMS, is broken, or declares
+    entities. The message names the URL or file and, where it can, the fix.
     """
 
 

@@ -1,8 +1,8 @@
 """The ``dossier`` command line: parses arguments and hands over; no logic lives here.
 
-One module per command (``render``, ``batch``, ``mail``, ``notebook``, and ``data`` for
-``check``, ``init-mapping`` and ``demo-data``); the options they share in
-``options``. May import every stage; nothing imports it.
+One module per command (``render``, ``batch``, ``mail``, ``notebook``, ``ingest`` for
+``import``, and ``data`` for ``check``, ``init-mapping`` and ``demo-data``); the options
+they share in ``options``. May import every stage; nothing imports it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .. import __version__
 from ..errors import DossierError, Stopped
 from .batch import run_batch
 from .data import run_check, run_demo_data, run_init_mapping
+from .ingest import add_import_parser, run_import
 from .mail import add_mail_parser, run_mail
 from .notebook import add_notebook_parser, run_notebook
 from .options import (
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--seed", type=int, default=1, help="random seed; the same seed gives the same files"
     )
+    add_import_parser(commands)
     add_mail_parser(commands)
     add_notebook_parser(commands)
 
@@ -125,6 +127,7 @@ COMMANDS = {
     "mail": run_mail,
     "init-mapping": run_init_mapping,
     "notebook": run_notebook,
+    "import": run_import,
 }
 
 

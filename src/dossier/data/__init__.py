@@ -20,6 +20,6 @@ layer, one module per step:
 ``sources`` reads through the first four, which never import ``sources``;
 ``mapping_guide`` reads a folder through ``sources``.
 
-May import: the top-level ``errors``, ``catalogue`` and ``resources``; nothing
-of ``content``, ``run``, ``share`` or ``cli``.
+May import: the top-level ``errors``, ``catalogue`` and ``resources``; nothing of ``ingest`` (which
+writes what this stage reads), ``content``, ``run``, ``share`` or ``cli``.
 """

@@ -7,12 +7,15 @@ run from hanging the tests, or are the time a behaviour is specified to take.
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import psutil
 
+#: The project's folder, where a user's commands run.
+REPO = Path(__file__).resolve().parents[1]
 #: Seconds a run may take in these tests before it counts as hung.
 HUNG = 300
 #: Put before a command that is to hear Ctrl-C: it starts with SIGINT as a terminal gives it.
@@ -101,3 +104,25 @@ def _alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def dossier(*args: str | Path, env: dict[str, str] | None = None,
+            timeout: float = HUNG) -> subprocess.CompletedProcess:  # fmt: skip
+    """``dossier ARGS`` as a user runs it: a child process, its output as text."""
+    return subprocess.run([sys.executable, "-m", "dossier.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          env=env)  # fmt: skip
+
+
+def refused(finished: subprocess.CompletedProcess, *named: str) -> str:
+    """Assert a run was refused as bad input: exit 2, one message naming each of ``named``.
+
+    Returns the message (stderr) for any further look.
+    """
+    stderr = finished.stderr
+    assert "Traceback" not in stderr, stderr
+    assert finished.returncode == 2, (finished.returncode, stderr)
+    assert "dossier: " in stderr or stderr.startswith("usage: "), stderr
+    for name in named:
+        assert name in stderr, (name, stderr)
+    return stderr

@@ -875,6 +875,30 @@ def meeting_batch(tmp_path_factory) -> Run:
     )
 
 
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_dossier_pdf_that_is_not_the_dossiers_own_stops_the_pack_naming_it(meeting_batch, tmp_path):
+    """An encrypted PDF in a dossier's place, its manifest made to vouch for it: the pack says
+    which file it cannot bind, and how to fix it; no traceback."""
+    import pikepdf
+
+    out = tmp_path / "out"
+    shutil.copytree(meeting_batch.out, out)
+    (out / "batch-report.json").unlink()  # names the first folder's pack: this is a copy
+    slug = "RUN-168-2020"
+    pdf, manifest_file = out / slug / f"{slug}.pdf", out / slug / "manifest.json"
+    with pikepdf.open(meeting_batch.out / slug / f"{slug}.pdf") as original:
+        original.save(pdf, encryption=pikepdf.Encryption(owner="o", user="u"))
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    data = pdf.read_bytes()
+    manifest["files"][pdf.name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
+    run = batch(out, "--meeting", MEETING, "--workers", "2")
+    assert run.status == 2 and "Traceback" not in run.stderr, run.stderr
+    assert f"{pdf}: this PDF cannot be bound into the meeting pack" in run.stderr
+    assert "batch --force" in run.stderr
+
+
 def pdf_text(path: Path, page: int) -> str:
     done = subprocess.run(["pdftotext", "-enc", "UTF-8", "-f", str(page), "-l", str(page), str(path), "-"],
                           capture_output=True, check=True)  # fmt: skip

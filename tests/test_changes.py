@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from processes import dossier, refused
 
 from dossier.data.changes import (
     CASE_FIELDS,
@@ -223,3 +225,59 @@ def test_an_extract_is_the_same_bytes_for_the_same_data_and_refuses_what_is_none
     for damaged in (b"", b"[]", b'{"format": 2}', b'{"format": 1}'):
         with pytest.raises(ValueError):
             CaseExtract.from_bytes(damaged)
+
+
+# -- an earlier output folder as an attacker leaves it: refused by name, never read whole ------
+
+
+def _extract(case_id: str, as_of: str = "2023-06-01", **tables: bytes) -> bytes:
+    from conftest import VALID_CSV
+
+    files = {f"{t}.csv": VALID_CSV[t].encode() for t in ("cases", "events", "relations", "documents")}
+    return CaseExtract(case_id, as_of, "key", files | {f"{t}.csv": v for t, v in tables.items()}).to_bytes()
+
+
+def _deep(path):
+    path.write_bytes(b'{"format": 1, "tables": ' + b"[" * 200_000 + b"]" * 200_000 + b"}")
+
+
+_EVENTS = "event_id,case_id,date,end_date,kind,forum_id,title,description,decision_ref,document,seq\n"
+ATTACKS = {
+    "pipe": lambda path: os.mkfifo(path),
+    "dev-zero": lambda path: path.symlink_to("/dev/zero"),
+    "folder": lambda path: path.mkdir(),
+    "deep": _deep,
+    "long-field": lambda path: path.write_bytes(_extract(
+        "A/1/2020", events=f'{_EVENTS}e1,A/1/2020,2020,,registered,N,{"x" * 200_000},,,,\n'.encode())),
+    "no-case_id": lambda path: path.write_bytes(_extract(
+        "A/1/2020", events=_EVENTS.replace("case_id,", "").encode() + b"e1,2020,,registered,N,T,,,,\n")),
+    "bad-date": lambda path: path.write_bytes(_extract(
+        "A/1/2020", events=f"{_EVENTS}e1,A/1/2020,2020-13-45,,registered,N,T,,,,\n".encode())),
+    "bad-end-date": lambda path: path.write_bytes(_extract(
+        "A/1/2020", events=f"{_EVENTS}e1,A/1/2020,2020,igår,registered,N,T,,,,\n".encode())),
+    "short-row": lambda path: path.write_bytes(_extract(
+        "A/1/2020", events=f"{_EVENTS}e1,A/1/2020,2020\n".encode())),
+    "bad-as_of": lambda path: path.write_bytes(_extract("A/1/2020", as_of="igår")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_an_earlier_extract_that_cannot_be_read_is_refused_by_name(tmp_path, write_data, attack):
+    """A pipe would hang, ``/dev/zero`` grow without end, the rest end in a traceback."""
+    data = write_data(tmp_path / "data")
+    old = tmp_path / "old"
+    for slug in ("A-1-2020", "A-2-2021"):
+        (old / slug).mkdir(parents=True)
+        (old / slug / "manifest.json").write_text("{}", encoding="utf-8")
+    (old / "A-2-2021" / "case-extract.json").write_bytes(_extract("A/2/2021"))
+    path = old / "A-1-2020" / "case-extract.json"
+    ATTACKS[attack](path)
+    out = tmp_path / "out"
+    refused(dossier("render", "A/1/2020", "--data", data, "--compare-with", old, "--out", out,
+                    "--format", "html", timeout=120), "--compare-with", str(path))  # fmt: skip
+    assert not (out / "A-1-2020").exists()
+
+
+def test_a_sound_extract_passes_every_check():
+    extract = CaseExtract.from_bytes(_extract("A/1/2020"))
+    assert [e["event_id"] for e in extract.records().events] == ["e1", "e2"]

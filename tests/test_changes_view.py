@@ -199,13 +199,31 @@ def test_a_document_filed_since_is_said_when_no_event_came(data, tmp_path):
         "inga rättelser.", ["Ny handling: 10 februari 2023, rapport: PM om läget"])
 
 
+def _rewrite_extract(folder: Path, edit) -> None:
+    path = folder / SLUG / EXTRACT_FILE
+    extract = CaseExtract.from_bytes(path.read_bytes())
+    tables = {name: edit(name, data) for name, data in extract.tables.items()}
+    path.write_bytes(CaseExtract(extract.case_id, extract.as_of, extract.key, tables).to_bytes())
+
+
 def test_an_earlier_dossier_with_records_no_dossier_writes_is_refused(data, tmp_path):
     earlier = keep_extract(data, tmp_path / "earlier", as_of=EARLIER)
-    path = earlier / SLUG / EXTRACT_FILE
-    extract = CaseExtract.from_bytes(path.read_bytes())
-    events = extract.tables["events.csv"].replace(b",2020-05,", b",maj 2020,", 1)
-    damaged = CaseExtract(extract.case_id, extract.as_of, extract.key,
-                          {**extract.tables, "events.csv": events})  # fmt: skip
-    path.write_bytes(damaged.to_bytes())
+    # Its related case's row is gone: the link names a case the records do not hold.
+    _rewrite_extract(earlier, lambda name, data: b"\n".join(
+        line for line in data.split(b"\n") if not line.startswith(b"RUN/136/2022"))
+        if name == "cases.csv" else data)  # fmt: skip
     with pytest.raises(ParameterError, match="the earlier dossier of RUN/168/2020 holds records"):
         open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=earlier)
+
+
+def test_an_earlier_dossier_made_before_the_publication_day_column_is_compared(data, tmp_path):
+    earlier = keep_extract(data, tmp_path / "earlier", as_of=EARLIER)
+
+    def without_published(name: str, data: bytes) -> bytes:
+        if name not in ("meetings.csv", "agenda.csv"):
+            return data
+        return b"".join(line.rsplit(b",", 1)[0] + b"\n" for line in data.splitlines(keepends=True))
+
+    _rewrite_extract(earlier, without_published)
+    case = open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=earlier)
+    assert _changes_said(case)[0] == "Sedan dossiern per den 1 juni 2022: 9 nya händelser, inga rättelser."

@@ -8,11 +8,15 @@ folder is never made). A closed stdout ends the command quietly.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from processes import dossier, refused
 
 from dossier.cli import main
 from dossier.errors import ParameterError
@@ -86,3 +90,102 @@ def test_a_reader_that_has_gone_ends_the_command_quietly():
         os.close(write_end)
     assert finished.stderr.decode() == ""
     assert finished.returncode == 141  # 128 + SIGPIPE, as a shell reports for cat
+
+
+# -- what a user may type that the tool cannot take: one clear line, exit 2 --------------------
+
+
+@pytest.fixture
+def a_file(tmp_path) -> Path:
+    file = tmp_path / "anteckningar.txt"
+    file.write_text("the user's own notes", encoding="utf-8")
+    return file
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["render", CASE, "--out", "a" * 300], ["--out aaaa", "(300 characters)", "a name of 300 bytes"]),
+        (["batch", CASE, "--out", "/".join(["b" * 200] * 25)], ["--out bbbb", "4,095"]),
+        *[([*command, option, "c" * 300], [f"{option} cccc", "255 for one name"])
+          for command, option in ((["batch", CASE], "--notebooks"), (["render", CASE], "--compare-with"),
+                                  (["check"], "--data"), (["batch", CASE], "--mapping"),
+                                  (["batch"], "--cases-file"), (["notebook", CASE], "--dir"),
+                                  (["demo-data"], "--out"), ([*MAIL, "--send"], "--ca-file"))],
+        (["batch", CASE, "--executor", "dask", "--scheduler", "foo://x:1"],
+         ["--scheduler", "'foo://x:1'", "tcp://HOST:PORT"]),
+        (["batch", CASE, "--executor", "dask", "--scheduler", "x"], ["--scheduler x", "port"]),
+    ],
+    ids=["out-300", "out-past-path-max", "notebooks", "compare-with", "data", "mapping", "cases-file",
+         "dir", "demo-data-out", "ca-file", "scheduler-scheme", "scheduler-no-port"],
+)  # fmt: skip
+def test_an_option_no_file_system_or_cluster_takes_is_refused(args, named, tmp_path):
+    refused(dossier(*args), *named)
+
+
+def test_demo_data_into_an_existing_file_is_refused(a_file):
+    refused(dossier("demo-data", "--out", a_file, "--cases", "2"), f"--out {a_file}", "not a folder")
+    assert a_file.read_text(encoding="utf-8") == "the user's own notes"
+
+
+def test_a_notebooks_dir_that_is_a_file_is_refused(a_file):
+    refused(dossier("notebook", CASE, "--dir", a_file), str(a_file), "give --dir a folder")
+    assert a_file.read_text(encoding="utf-8") == "the user's own notes"
+
+
+def test_force_never_replaces_a_folder(tmp_path):
+    (tmp_path / "RUN-168-2020.ipynb").mkdir()
+    refused(dossier("notebook", CASE, "--dir", tmp_path, "--force"),
+            str(tmp_path / "RUN-168-2020.ipynb"), "not a notebook file")  # fmt: skip
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data" / "sample", data)
+    (data / "dossier.toml").mkdir()
+    refused(dossier("init-mapping", "--data", data, "--force"),
+            str(data / "dossier.toml"), "is a folder")  # fmt: skip
+    assert (tmp_path / "RUN-168-2020.ipynb").is_dir() and (data / "dossier.toml").is_dir()
+
+
+def test_a_terminal_that_takes_no_a_ring_gets_every_line_escaped():
+    """``PYTHONIOENCODING=ascii``: å would end the report in a UnicodeEncodeError traceback."""
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = dossier("check", env=env)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "l\\xe4nsgemensam" in done.stdout
+    stderr = refused(dossier("render", "RUN/168/202", env=env), "RUN/168/2020")
+    assert "L\\xe4ser" in stderr
+
+
+@pytest.fixture
+def full_temporary_folder() -> Iterator[Path]:
+    """A temporary folder with a few KiB free: a tmpfs of its own (root only, else skipped).
+
+    Its path is short, as a TMPDIR the kernels' sockets fit in (a long one is passed over).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="full-", dir="/tmp"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+                             capture_output=True, check=False)  # fmt: skip
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        # Room for the probe tempfile.gettempdir() writes, not for a render.
+        (folder / "fill").write_bytes(b"\0" * 48 * 1024)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+        folder.rmdir()
+
+
+def test_a_full_temporary_folder_is_said_so(full_temporary_folder, tmp_path):
+    env = {**os.environ, "TMPDIR": str(full_temporary_folder)}
+    out = tmp_path / "out"
+    refused(dossier("render", CASE, "--out", out, "--format", "html", env=env),
+            f"the temporary folder {full_temporary_folder} is full", "TMPDIR")  # fmt: skip
+    assert not (out / "RUN-168-2020").exists()
+
+
+@pytest.mark.parametrize("cases", [[CASE], ["--cases-file", "/dev/null"]], ids=["case-ids", "cases-file"])
+def test_a_meeting_batch_takes_no_case_ids_as_mail_does(cases, tmp_path):
+    out = tmp_path / "out"
+    refused(dossier("batch", *cases, "--meeting", "RUN-2023-06", "--out", out), "--meeting", "not both")
+    assert not out.exists()

@@ -201,3 +201,15 @@ def test_addresses_at_the_smtp_limits_are_taken():
     assert parse_address(local + "@example.se").username == local
     address = parse_address(local + "@" + ".".join(["b" * 61] * 3) + ".abc")
     assert len(address.addr_spec) == 254
+
+
+def test_bidi_controls_never_reach_a_subject_or_an_attachment_name():
+    """``Protokoll\u202efdp.exe`` would show as "Protokollexe.pdf"; ``RUN/\u202e0202/861`` as
+    "RUN/168/2020"."""
+    bidi = "\u202e\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    message, _ = compose(letter(f"RUN/\u202e0202/861 {bidi}", title="Protokoll\u202efdp.exe"),
+                         to=[TO], sender=SENDER)  # fmt: skip
+    parsed = read_back(message)
+    names = [part.get_filename() for part in parsed.iter_attachments()]
+    assert parsed["Subject"] == "RUN/0202/861"
+    assert names == ["X-1-2023 Protokollfdp.exe.pdf"]

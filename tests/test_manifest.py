@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
+from processes import dossier
 
 from dossier.run.manifest import current_files
 
@@ -121,3 +123,36 @@ def test_an_html_only_dossier_needs_no_pdf(tmp_path):
 
 def test_no_folder_is_not_current(tmp_path):
     assert current_files(tmp_path / SLUG, CASE, KEY) is None
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.kernel
+def test_records_an_output_folder_holds_are_read_back_only_as_written(tmp_path, write_data):
+    """A manifest or a batch's report nested too deeply, or a pipe in a manifest's place: the
+    batch takes the dossier for damaged and renders it again, no traceback, no hang."""
+    data, out = write_data(tmp_path / "data"), tmp_path / "out"
+    batch = ("batch", CASE, "--data", data, "--out", out, "--format", "html")
+    first = dossier(*batch)
+    assert first.returncode == 0, first.stderr
+    (out / SLUG / "manifest.json").write_bytes(DEEP)
+    (out / "batch-report.json").write_bytes(DEEP)
+    again = dossier(*batch, timeout=120)
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+    assert "1 done, 0 skipped" in again.stdout
+    (out / SLUG / "manifest.json").unlink()
+    os.mkfifo(out / SLUG / "manifest.json")
+    (out / "batch-report.json").write_bytes(b'{"batch_key": [], "counts": "x"}')
+    third = dossier(*batch, timeout=120)
+    assert third.returncode == 0 and "Traceback" not in third.stderr, third.stderr
+    assert "1 done, 0 skipped" in third.stdout
+    assert json.loads((out / SLUG / "manifest.json").read_text(encoding="utf-8"))["case_id"] == CASE
+
+
+def test_a_manifest_nested_too_deeply_is_no_manifest(tmp_path):
+    from dossier.run.manifest import read_manifest
+
+    (tmp_path / "manifest.json").write_bytes(DEEP)
+    assert read_manifest(tmp_path) is None
+    assert current_files(tmp_path, CASE, KEY) is None

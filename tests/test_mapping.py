@@ -639,6 +639,17 @@ def test_a_starter_marks_what_it_cannot_place(tmp_path):
     assert "# [events]: no file here looks like events (required)" in text
 
 
+def test_a_starter_never_reads_a_file_a_link_leads_out_of_the_folder_to(tmp_path):
+    """A file linked in from elsewhere is not the export's: its values stay out of dossier.toml."""
+    private = tmp_path / "privat.csv"
+    private.write_text("Dnr;Hemlig kolumn;Status\nA/1;x;Hemligt läge\n", encoding="utf-8")
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "lista.csv").symlink_to(private)
+    text = starter_mapping(export)
+    assert "Hemlig" not in text and "lista.csv" not in text
+
+
 def test_a_missing_contract_file_points_at_init_mapping(export):
     (export / "dossier.toml").unlink()
     assert f"`dossier init-mapping --data {export}`" in faults(export)[0]

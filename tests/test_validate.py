@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from processes import dossier, refused
 
 from dossier.cli import main
 from dossier.data.contract import CASE_STATUSES, DOC_TYPES, EVENT_KINDS, FORUM_KINDS, MEETING_STATES
@@ -322,3 +323,23 @@ def sample_registry():
     from dossier.resources import sample_data_dir
 
     return load(sample_data_dir())
+
+
+@pytest.mark.parametrize(
+    ("case_id", "hidden"),
+    [
+        ("RUN/\u202e0202/861", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("RUN/168/\u200b2020", "U+200B ZERO WIDTH SPACE"),
+        ("RUN/168\n/2020", "U+000A control character"),
+        ("RUN/168\u2028/2020", "U+2028 LINE SEPARATOR"),
+    ],
+    ids=["bidi", "zero-width", "line-break", "line-separator"],
+)
+def test_an_id_with_a_character_no_one_sees_is_refused_naming_the_row(
+    tmp_path, write_data, valid_csv, case_id, hidden
+):
+    """``RUN/\u202e0202/861`` prints as "RUN/168/2020": a dossier would speak for another case."""
+    cases = valid_csv["cases"] + f'"{case_id}",Titel,2020,open,,N,,\n'
+    data = write_data(tmp_path / "data", cases=cases)
+    stderr = refused(dossier("check", "--data", data), "cases.csv row 4, column case_id", hidden)
+    assert repr(case_id) in stderr  # shown escaped, as it is

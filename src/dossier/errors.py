@@ -10,9 +10,10 @@ means a bug.
     ├── DataError            bad source data (carries every fault at once)
     ├── UnknownCaseError     a case ID that is not in the data
     ├── ParameterError       a bad option or notebook parameter
+    │   └── CaseNotebookError    a case's own notebook cannot be used (a batch goes on)
     ├── RenderError          a notebook or export failed
     ├── OutputLockedError    another batch writes to the same folder
-    ├── OutputError          the output folder cannot take the dossiers
+    ├── OutputError          the output (or temporary) folder cannot take the dossiers
     ├── SourceError          a registry to import from refuses, or does not speak its standard
     └── MailError            a message could not be built or sent
         └── HeaderError      a header would say other than what was meant
@@ -27,7 +28,22 @@ them into something else:
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+
+def shown(text: str) -> str:
+    """``text`` quoted as a message shows it, so that two texts that print alike read apart.
+
+    As ``repr`` does (a control or bidi character by its escape), and a character that
+    Unicode writes otherwise as well (``A`` + U+030A prints as ``Å`` just as U+00C5 does;
+    U+212B ANGSTROM SIGN too) by its code point: ``'RUN/A\\u030a/1'``.
+    """
+    return "".join(
+        f"\\u{ord(char):04x}" if unicodedata.combining(char) or unicodedata.normalize("NFC", char) != char
+        else char
+        for char in repr(text)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +62,7 @@ class Fault:
             where += f" row {self.row}"
         if self.column:
             where += f", column {self.column}"
-        found = f": {self.value!r}" if self.value is not None else ""
+        found = f": {shown(self.value)}" if self.value is not None else ""
         return f"{where}{found} {self.expected}".rstrip()
 
 
@@ -77,6 +93,13 @@ class ParameterError(DossierError):
     """Raised when an option or notebook parameter has a value that cannot be used."""
 
 
+class CaseNotebookError(ParameterError):
+    """Raised when a case's own notebook cannot be used: unreadable, not a notebook, another case's.
+
+    A render stops; a batch counts that case as failed and goes on with the others.
+    """
+
+
 class RenderError(DossierError):
     """Raised when a dossier's notebook or export fails; the executed notebook is kept."""
 
@@ -95,7 +118,8 @@ class OutputError(DossierError):
     """Raised when the output folder cannot take what a run would write into it.
 
     A folder that would hold two cases' dossiers; an ``--out`` that is a file,
-    read-only or on a full disk. Nothing is left half-written.
+    read-only or on a full disk; a full temporary folder, where a render works.
+    Nothing is left half-written.
     """
 
 

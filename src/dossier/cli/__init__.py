@@ -28,8 +28,10 @@ from .options import (
     MAX_WORKERS,
     add_data_option,
     add_render_options,
+    check_path_lengths,
     mapping_option,
     positive,
+    scheduler_address,
     worker_count,
 )
 from .render import run_render
@@ -91,9 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="local",
         help="local worker processes (default) or a Dask cluster",
     )
-    batch.add_argument(
-        "--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://10.0.0.5:8786"
-    )
+    batch.add_argument("--scheduler", metavar="ADDRESS", type=scheduler_address,
+                       help="the Dask scheduler, e.g. tcp://10.0.0.5:8786")  # fmt: skip
 
     demo = commands.add_parser(
         "demo-data", help="write a synthetic data folder for tests and benchmarks"
@@ -101,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--cases", type=positive, default=100, help="number of cases (default 100)")
     demo.add_argument("--events-per-case", type=positive, default=20, metavar="M",
                       help="events in each case (default 20)")  # fmt: skip
-    demo.add_argument("--out", required=True, help="folder to write the CSV files to (created)")
+    demo.add_argument("--out", required=True, metavar="DIR",
+                      help="folder to write the CSV files to (created)")  # fmt: skip
     demo.add_argument(
         "--seed", type=int, default=1, help="random seed; the same seed gives the same files"
     )
@@ -135,11 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..run.execute import skip_iri_checks
 
     skip_iri_checks()
+    _speak_any_encoding()
     # The interpreter's last garbage collection walks every object only to free memory the
     # operating system takes back at exit anyway (about 0.3 s after a render).
     atexit.register(gc.freeze)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
+        check_path_lengths(parser, args)
         with _sigterm_stops(), mapping_option(args):
             status = COMMANDS[args.command](args)
         sys.stdout.flush()  # here, not at exit: a reader that has gone is met inside the try
@@ -154,6 +159,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dossier: {'interrupted' if signum == signal.SIGINT else 'terminated'}",
               file=sys.stderr)  # fmt: skip
         return 128 + signum
+
+
+def _speak_any_encoding() -> None:
+    """A terminal or pipe that takes no å (``PYTHONIOENCODING=ascii``, ``LANG=C`` on an old
+    system) gets ``\xe5`` for it rather than a traceback instead of the whole message."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):  # replaced, or closed
+            stream.reconfigure(errors="backslashreplace")
 
 
 @contextlib.contextmanager

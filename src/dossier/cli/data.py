@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -30,19 +31,31 @@ def run_init_mapping(args: argparse.Namespace) -> int:
 
     data = data_dir(args.data)
     out = Path(args.out) if args.out else data / MAPPING_FILE
+    if out.is_dir():
+        raise ParameterError(f"{out} is a folder, not a file, --force or not: give --out a file's name")
     if out.exists() and not args.force:
         raise ParameterError(f"{out} exists; use --force to replace it or --out for another file")
-    out.write_text(starter_mapping(data), encoding="utf-8")
+    text = starter_mapping(data)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ParameterError(f"{out}: cannot write it ({exc.strerror}); give --out another file") from None
     print(out)
     return 0
 
 
 def run_demo_data(args: argparse.Namespace) -> int:
     from ..data.synthetic import generate
+    from ..errors import ParameterError
 
-    written = generate(
-        args.out, cases=args.cases, events_per_case=args.events_per_case, seed=args.seed
-    )
+    try:
+        written = generate(
+            args.out, cases=args.cases, events_per_case=args.events_per_case, seed=args.seed
+        )
+    except OSError as exc:
+        problem = "it is a file, not a folder" if exc.errno in (errno.EEXIST, errno.ENOTDIR) else exc.strerror
+        raise ParameterError(f"--out {args.out}: cannot write the data folder there ({problem}); "
+                             "give a folder (one that does not exist yet is made)") from None  # fmt: skip
     for path in written:
         print(path)
     return 0

@@ -205,6 +205,37 @@ def seconds(high: float) -> Callable[[str], float]:
     return parse
 
 
+#: The address schemes a Dask scheduler is reached by (distributed's comm backends).
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def scheduler_address(value: str) -> str:
+    """``--scheduler``: ``tcp://HOST:PORT`` (or another of :data:`SCHEDULER_SCHEMES`), or ``HOST:PORT``."""
+    scheme, sep, rest = value.partition("://")
+    if (sep and scheme.lower() not in SCHEDULER_SCHEMES) or not (rest if sep else value).strip():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a Dask scheduler's address: use tcp://HOST:PORT "
+            f"(or {', '.join(s + '://' for s in SCHEDULER_SCHEMES[1:])})"
+        )
+    return value
+
+
+def check_path_lengths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a path option (``DIR``, ``FILE``) no file system takes, naming the option, before
+    the command starts: any use of the path would fail, wherever it is first met."""
+    from ..run.output import shortened, too_long
+
+    actions = []
+    while parser is not None:  # the command's parser, and its sub-command's (import oparl)
+        actions += parser._actions
+        chosen = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        parser = chosen.choices.get(getattr(args, chosen.dest, None)) if chosen else None
+    for action in actions:
+        value = getattr(args, action.dest, None)
+        if action.metavar in ("DIR", "FILE") and isinstance(value, str | Path) and (problem := too_long(value)):
+            raise ParameterError(f"{action.option_strings[0]} {shortened(value)}: {problem}; give a shorter one")
+
+
 def render_options(args: argparse.Namespace):
     from ..run.job import RenderOptions
 

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 from ..errors import ParameterError
 from .contract import ROW, TABLE, TABLES
 from .dates import PartialDate
+from .text import read_regular
 
 if TYPE_CHECKING:  # pandas, with the model: only where an extract is read into a case file
     from .model import CaseFile
@@ -208,18 +209,26 @@ class CaseExtract:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CaseExtract:
-        """Read an extract file; ValueError (saying what is wrong) if it is not one."""
+        """Read an extract file; ValueError (saying what is wrong) if it is not one.
+
+        Everything a comparison reads of it is checked here: its day, each table's columns,
+        each row's fields and dates.
+        """
         try:
             loaded = json.loads(data)
         except ValueError as exc:
             raise ValueError(f"it is not JSON ({exc})") from None
+        except RecursionError:
+            raise ValueError("it is nested too deeply to be read") from None
         if not isinstance(loaded, dict) or loaded.get("format") != EXTRACT_FORMAT:
             raise ValueError(f"it is no case extract of format {EXTRACT_FORMAT}")
         try:
             tables = {str(n): str(t).encode("utf-8") for n, t in loaded["tables"].items()}
-            return cls(str(loaded["case_id"]), str(loaded["as_of"]), str(loaded["key"]), tables)
+            extract = cls(str(loaded["case_id"]), str(loaded["as_of"]), str(loaded["key"]), tables)
         except (KeyError, AttributeError, TypeError) as exc:
             raise ValueError(f"it lacks {exc}") from None
+        _check_extract(extract)
+        return extract
 
     @property
     def day(self) -> dt.date:
@@ -253,6 +262,55 @@ class CaseExtract:
             frame.insert(0, ROW, range(2, len(frame) + 2))
             tables[table.name] = frame
         return Registry(**tables, notes={}, sources=()).case_file(self.case_id)
+
+
+#: The largest case extract read: one case's records, a few hundred KiB even for a long case.
+EXTRACT_LIMIT = 64 * 2**20
+
+
+def read_extract_file(path: Path) -> bytes | None:
+    """The bytes of the case extract at ``path``; None when there is none.
+
+    Only a regular file of at most :data:`EXTRACT_LIMIT` is read: a pipe or a device in
+    an earlier output folder neither hangs nor floods a run. Raises OSError, and
+    ValueError saying what is wrong with a file that cannot be taken.
+    """
+    try:
+        return read_regular(path, EXTRACT_LIMIT)
+    except FileNotFoundError:
+        return None
+
+
+def _check_extract(extract: CaseExtract) -> None:
+    """Raise ValueError saying what a comparison could not read in ``extract``."""
+    try:
+        extract.day  # noqa: B018 (read to be checked)
+    except ValueError:
+        raise ValueError(f"its as_of {extract.as_of!r} is not a day (YYYY-MM-DD)") from None
+    for name, data in extract.tables.items():
+        table = TABLE.get(name.removesuffix(".csv"))
+        if table is None or name != table.file:
+            raise ValueError(f"it holds {name!r}, which is not a contract table")
+        try:
+            reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
+            # Only the required columns: an extract of an earlier contract lacks those added since.
+            missing = {c.name for c in table.columns if c.required} - set(reader.fieldnames or ())
+            if missing:
+                raise ValueError(f"{name} lacks the column {sorted(missing)[0]!r}")
+            for row in reader:
+                if None in row or None in row.values():
+                    raise ValueError(f"{name} line {reader.line_num} has other fields than its header")
+        except csv.Error as exc:
+            raise ValueError(f"{name} cannot be read ({exc})") from None
+    try:
+        records = extract.records()
+        for row in (*records.events, *records.documents):
+            PartialDate.parse(row["date"])
+        for event in records.events:
+            if event.get("end_date"):
+                PartialDate.parse(event["end_date"])
+    except ValueError as exc:
+        raise ValueError(f"a date in it cannot be read ({exc})") from None
 
 
 # -- the comparison -------------------------------------------------------------------------
@@ -436,9 +494,10 @@ def read_baseline(folder: str | Path, case_id: str) -> Baseline:
         )
     for path in sorted(folder.glob(f"*/{EXTRACT_FILE}")):
         try:
-            extract = CaseExtract.from_bytes(path.read_bytes())
+            extract = CaseExtract.from_bytes(read_extract_file(path) or b"")
         except (OSError, ValueError) as exc:
-            raise ParameterError(f"compare_with: {path} cannot be read: {exc}") from None
+            problem = exc.strerror if isinstance(exc, OSError) else exc
+            raise ParameterError(f"compare_with: {path} cannot be read: {problem}") from None
         if extract.case_id == case_id:
             return Baseline(extract)
     return Baseline(None)

@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import Fault
 from .contract import ROW, TABLE, TABLES, Column, Table
 from .dates import EXPECTED, OUTSIDE_YEARS
+from .text import PLAIN_ASCII, hidden_character
 
 # [0-9], not \d: \d also takes other scripts' digits, which dates and ints cannot read.
 DATE_SHAPE = r"[1-9][0-9]{3}(?:-(?:0[1-9]|1[0-2])(?:-[0-9]{2})?)?"
@@ -39,6 +40,7 @@ def check_table(table: Table, frame: pd.DataFrame) -> list[Fault]:
             faults += _faults(table, frame, empty, column.name, "is empty; this column is required")
         faults += check_values(table, frame, column, values, empty)
         if column.unique:
+            faults += check_visible(table, frame, column.name)
             repeated = values.duplicated(keep="first") & ~empty
             if repeated.any():
                 first = frame.loc[~empty].drop_duplicates(column.name).set_index(column.name)[ROW]
@@ -75,6 +77,20 @@ def check_values(
         return _faults(table, frame, ~empty & ~values.isin(column.codes), name,
                        f"is not a known {name} (use one of: {', '.join(column.codes)})")  # fmt: skip
     return []
+
+
+def check_visible(table: Table, frame: pd.DataFrame, column: str) -> list[Fault]:
+    """An ID with a character a reader does not see (``RUN/\u202e0202/861`` prints as
+    "RUN/168/2020"): a fault naming its row and the character."""
+    faults = []
+    suspect = frame.loc[~frame[column].str.fullmatch(PLAIN_ASCII), [ROW, column]]
+    for row, value in suspect.itertuples(index=False):
+        hidden = hidden_character(value)
+        if hidden is not None:
+            faults.append(Fault(table.file, int(row), column, value,
+                                f"holds {hidden}, which no one sees but which makes the {column} "
+                                "print as another or on two lines: remove it"))  # fmt: skip
+    return faults
 
 
 def valid_dates(values: pd.Series) -> pd.Series:

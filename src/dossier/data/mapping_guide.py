@@ -186,9 +186,12 @@ def _candidates(data_dir: Path) -> list[_Candidate]:
     from .xlsx import is_excel, read_sheet, sheet_names
 
     found = []
+    folder = data_dir.resolve()
     for path in sorted(data_dir.iterdir()):
         if path.name.startswith(".") or not path.is_file():
             continue
+        if not path.resolve().is_relative_to(folder):
+            continue  # a link out of the folder: its file is not the export's to read
         if is_excel(path):
             names = sheet_names(path)
             for number, name in enumerate(names):

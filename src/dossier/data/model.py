@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalogue import text
-from ..errors import UnknownCaseError
+from ..errors import UnknownCaseError, shown
 from .calendar import Calendar
 from .contract import ROW
 from .dates import PartialDate
@@ -512,11 +512,11 @@ def item_order(item: str) -> tuple:
 def unknown_case_message(case_id: str, known: list[str]) -> str:
     close = difflib.get_close_matches(case_id, known, n=3, cutoff=0.5)
     hint = (
-        f"; did you mean {', '.join(close)}?"
+        f"; did you mean {', '.join(c if shown(c) == repr(c) else shown(c) for c in close)}?"
         if close
         else "; `dossier check` lists the data's cases"
     )
-    return f"case {case_id!r} is not in cases.csv{hint}"
+    return f"case {shown(case_id)} is not in cases.csv{hint}"
 
 
 def case_slice(registry: Registry, case_id: str) -> dict[str, pd.DataFrame]:

@@ -81,7 +81,7 @@ def described_sources(path: Path) -> tuple[SourceFile, ...]:
             )
             for d in described
         )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         problem = exc.strerror if isinstance(exc, OSError) else exc
         raise DataError([Fault(str(path), expected=(
             f"is not a case extract's list of source files ({problem}); {path.parent} holds "
@@ -285,6 +285,11 @@ def read_folder(data_dir: str | Path, mapping: str | Path | None = None) -> Read
     for table in TABLES:
         section = spec.tables.get(table.name) if spec else None
         path = _table_path(data_dir, table, section)
+        if path is not None and (outside := _outside(data_dir, path, section, spec)):
+            faults.append(outside)
+            unread.add(table.name)
+            tables[table.name] = empty_table(table)
+            continue
         if path is None:
             if section is not None and section.file is not None:
                 faults.append(Fault(spec.where(section.file.line), value=str(section.file.value),
@@ -327,6 +332,26 @@ def _other_data_files(data_dir: Path) -> bool:
         path.suffix.lower() in (".csv", ".xlsx") and path.name not in contract
         for path in data_dir.iterdir()
     )
+
+
+def _outside(
+    data_dir: Path, path: Path, section: TableMapping | None, spec: Mapping | None
+) -> Fault | None:
+    """A fault when ``path`` lies outside ``data_dir`` once resolved (``..``, absolute, a link).
+
+    A dossier is mailed: what the data folder's files name must not bring any other file on
+    the machine into it.
+    """
+    folder = data_dir.resolve()
+    if path.resolve().is_relative_to(folder):
+        return None
+    fix = f"copy the file itself into {data_dir} and name it by its name there"
+    outside = "outside the data folder"
+    if section is not None and section.file is not None and spec is not None:
+        return Fault(spec.where(section.file.line), value=str(section.file.value),
+                     expected=f"lies {outside}: {fix}")  # fmt: skip
+    return Fault(path.name, value=str(path.resolve()),
+                 expected=f"is a link to a file {outside}: {fix}")  # fmt: skip
 
 
 def _table_path(data_dir: Path, table: Table, section: TableMapping | None) -> Path | None:

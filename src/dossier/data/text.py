@@ -1,5 +1,8 @@
 """What text a file holds: its encoding, and a list of case IDs (``--cases-file``).
 
+Also how a file the user names is read at all (:func:`read_regular`): only a regular
+file, and no more of it than a limit, so that a pipe or a device never hangs or floods a run.
+
 Kept apart from :mod:`.csv_file` so that what only needs to read a text file
 (a batch checking whether anything changed) does not import pandas.
 """
@@ -7,6 +10,10 @@ Kept apart from :mod:`.csv_file` so that what only needs to read a text file
 from __future__ import annotations
 
 import codecs
+import os
+import re
+import stat
+import unicodedata
 from pathlib import Path
 
 from ..errors import ParameterError
@@ -52,6 +59,64 @@ def _looks_utf16(sample: bytes) -> bool:
     )
 
 
+def read_regular(path: str | Path, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, if it holds at most ``limit`` of them.
+
+    A pipe (which would block for ever), a device (``/dev/zero`` never ends), a folder:
+    each is refused before a byte is read, links followed. Raises OSError as ``open`` does,
+    and ValueError saying what is wrong with a file that opens but cannot be taken.
+    """
+    # O_NONBLOCK: opening a pipe with no writer does not wait for one.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(fd, "rb") as file:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a pipe or a device"
+            raise ValueError(f"is {kind}, not a file")
+        raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise ValueError(f"is larger than {size_text(limit)}")
+    return raw
+
+
+def size_text(size: int) -> str:
+    """A limit in bytes as a person says it: ``16 MiB``, ``512 KiB``."""
+    return f"{size // 2**20} MiB" if size >= 2**20 else f"{size // 2**10} KiB"
+
+
+# -- characters that make text print as other text -------------------------------------------
+
+#: Unicode categories of characters a reader does not see as such: controls (line breaks
+#: among them), format characters (bidi overrides and isolates, zero-width ones) and the line
+#: and paragraph separators. In an ID, one makes it print as another ID, or as two lines.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+#: Text of printable ASCII alone, which hides nothing.
+PLAIN_ASCII = r"[\x20-\x7e]*"
+#: The bidi controls (embeddings, overrides, isolates, marks): they turn the text around them.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def hidden_character(text: str) -> str | None:
+    """The first character of ``text`` a reader would not see as such, by code point and name
+    (``U+202E RIGHT-TO-LEFT OVERRIDE``); None when there is none."""
+    if re.fullmatch(PLAIN_ASCII, text):
+        return None
+    for char in text:
+        if unicodedata.category(char) in HIDDEN_CATEGORIES:
+            return code_point(char)
+    return None
+
+
+def code_point(char: str) -> str:
+    """``U+202E RIGHT-TO-LEFT OVERRIDE``: a character as a message names it."""
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` without the bidi controls, which would make it read as other text."""
+    return BIDI_CONTROLS.sub("", text)
+
+
 # -- a list of cases ---------------------------------------------------------------------------
 
 #: The largest list of case IDs read (``--cases-file``): a million IDs fit well within it.
@@ -71,12 +136,12 @@ def read_case_list(path: str | Path) -> list[str]:
         return ParameterError(f"--cases-file {path}: {problem}")
 
     try:
-        with open(path, "rb") as file:
+        with open(path, "rb") as file:  # a pipe too: --cases-file <(grep … list.txt)
             raw = file.read(CASE_LIST_LIMIT + 1)
     except OSError as exc:
         raise refuse(exc.strerror or str(exc)) from None
     if len(raw) > CASE_LIST_LIMIT:
-        raise refuse(f"is larger than {CASE_LIST_LIMIT // 2**20} MiB; a list of case IDs, one per "
+        raise refuse(f"is larger than {size_text(CASE_LIST_LIMIT)}; a list of case IDs, one per "
                      "line, is far smaller: is it the right file?")  # fmt: skip
     try:
         encoding = detect_encoding(raw)

@@ -125,7 +125,7 @@ def read_notes(path: Path) -> dict[str, list[DataNote]]:
             )
             notes[d["case_id"]].append(DataNote(d["code"], fields, d["file"], d["row"]))
         return dict(notes)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise DataError(
             [Fault(path.name, expected="is not a valid list of data notes (render the case anew)")]
         ) from None

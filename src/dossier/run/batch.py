@@ -26,7 +26,7 @@ from multiprocessing import get_context, util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ParameterError, RenderError
+from ..errors import CaseNotebookError, DossierError, ParameterError, RenderError
 
 if TYPE_CHECKING:
     from ..data.model import Registry
@@ -43,6 +43,7 @@ from .job import (
     check_baseline_apart,
     prepare_job,
     render_job,
+    slugify,
 )
 from .lifetime import (
     as_completed,
@@ -51,7 +52,7 @@ from .lifetime import (
     remove_private_dir_now,
     signals_blocked,
 )
-from .manifest import MANIFEST_FILE, current_files
+from .manifest import current_files, read_manifest, read_record
 from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
 from .results import BatchReport, DossierResult, Status, index_page
 
@@ -204,7 +205,7 @@ def _rendered(
         then()
         rendered = render_job(job, kernel)
     except Exception as exc:
-        rendered = _failed(job, f"{type(exc).__name__}: {exc}")
+        rendered = _failed(job, str(exc) if isinstance(exc, DossierError) else f"{type(exc).__name__}: {exc}")
     finally:
         if kernel is not None:
             kernel.shutdown()
@@ -307,7 +308,7 @@ class DaskExecutor:
             ) from None
         try:
             self.client = Client(scheduler, timeout="10s")
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: an address distributed cannot parse
             raise ParameterError(
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
             ) from None
@@ -373,10 +374,10 @@ def run_batch(
         ahead = None
         try:
             views: dict = {}  # each case as its dossier shows it, for the meeting pack
-            jobs = [prepare_job(registry, case_id, data_dir, options, out=out,
-                                rendering=case_ids, views=views)
-                    for case_id in case_ids]  # fmt: skip
-            results: dict[str, DossierResult] = {}
+            jobs, results = _prepared(registry, case_ids, data_dir, options, out, views)
+            for result in results.values():
+                if progress:
+                    progress(result, len(results), len(case_ids))
             pending = []
             for job in jobs:
                 skipped = None if force else _skipped(job.case_id, job.slug, job.title, job.key,
@@ -386,7 +387,7 @@ def run_batch(
                     continue
                 results[job.case_id] = skipped
                 if progress:
-                    progress(skipped, len(results), len(jobs))
+                    progress(skipped, len(results), len(case_ids))
             if meeting is not None and "pdf" in options.formats and pending:
                 from .pack import pack_ahead
 
@@ -403,7 +404,7 @@ def run_batch(
                     for job, rendered in pool.results(pending):
                         results[job.case_id] = result = _written(job, rendered, out)
                         if progress:
-                            progress(result, len(results), len(jobs))
+                            progress(result, len(results), len(case_ids))
                 except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
                     pool.stop()
                     raise
@@ -412,7 +413,7 @@ def run_batch(
             if ahead is not None:
                 ahead.close()
             raise
-        ordered = [results[job.case_id] for job in jobs]
+        ordered = [results[case_id] for case_id in case_ids]
         report = BatchReport(
             ordered, round(time.perf_counter() - started, 3), out, batch_key=batch_key
         )
@@ -428,6 +429,20 @@ def run_batch(
                     ahead.close()
         write_report(report, options.lang)
     return report
+
+
+def _prepared(registry: Registry, case_ids: Sequence[str], data_dir: Path, options: RenderOptions,
+              out: Path, views: dict) -> tuple[list[DossierJob], dict[str, DossierResult]]:  # fmt: skip
+    """The jobs of ``case_ids``, and a failed result for each case whose own notebook is unusable."""
+    jobs, failed = [], {}
+    for case_id in case_ids:
+        try:
+            jobs.append(prepare_job(registry, case_id, data_dir, options, out=out,
+                                    rendering=case_ids, views=views))  # fmt: skip
+        except CaseNotebookError as exc:
+            failed[case_id] = DossierResult(case_id, slugify(case_id), registry.case(case_id).title,
+                                            Status.FAILED, error=str(exc))  # fmt: skip
+    return jobs, failed
 
 
 def meeting_options(registry: Registry, meeting: str | None, options: RenderOptions) -> RenderOptions:
@@ -503,6 +518,9 @@ def render_batch(
     from ..data.text import read_case_list
     from ..resources import data_dir as resolve_data_dir
 
+    if meeting is not None and (case_ids or cases_file is not None):
+        raise ParameterError("give CASE_IDs (or --cases-file) or --meeting, not both (a meeting "
+                             "renders its agenda, in agenda order, and its pack)")  # fmt: skip
     data = resolve_data_dir(data_dir)
     out = Path(out_dir)
     check_out(out)
@@ -565,9 +583,10 @@ def _skipped(case_id: str, slug: str, title: str, key: str, out: Path,
     folder = out / slug
     if current_files(folder, case_id, key) is None:
         return None
-    manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
+    manifest = read_manifest(folder) or {}  # current_files has read it whole
     outputs = DossierFiles.in_folder(folder, slug, manifest["formats"]).outputs
-    analyst_cells = (manifest.get("notebook") or {}).get("analyst_cells", 0)
+    notebook = manifest.get("notebook")
+    analyst_cells = notebook.get("analyst_cells", 0) if isinstance(notebook, dict) else 0
     return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key, sentence=sentence,
                          news=news, analyst_cells=analyst_cells)  # fmt: skip
 
@@ -626,19 +645,16 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     (see :func:`~dossier.run.manifest.current_files`).
     """
     out = Path(out_dir)
-    try:
-        last = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
-        return None
-    try:
+    last = read_record(out / REPORT_FILE)
+    try:  # the report is the user's file now: anything in it may be other than written
+        if last is None or last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
+            return None
         results = [_skipped(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"],
                             d.get("news", [])) for d in last["dossiers"]]  # fmt: skip
-    except (KeyError, TypeError):
-        return None
-    pack = last.get("meeting_pack")
-    if None in results or (pack and not all(Path(p).is_file() for p in pack.values())):
+        pack = last.get("meeting_pack")
+        if None in results or (pack and not all(Path(p).is_file() for p in pack.values())):
+            return None
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
     with output_lock(out):
         report = BatchReport(results, 0.0, out, pack, batch_key=key)

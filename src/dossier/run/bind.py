@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pikepdf
 
-from ..errors import RenderError
+from ..errors import OutputError, RenderError
 from .lifetime import end_with_parent, private_dir, signals_blocked
 
 #: The name each stamped page number goes by in its page's resources, with the page's number.
@@ -55,8 +55,29 @@ class Part:
 
 
 def page_count(path: Path) -> int:
-    with pikepdf.open(path) as pdf:
+    with reading_part(path), pikepdf.open(path) as pdf:
         return len(pdf.pages)
+
+
+@contextlib.contextmanager
+def reading_part(path: Path) -> Iterator[None]:
+    """Name ``path`` in what a part's PDF raises as it is read: damaged, encrypted, untagged.
+
+    A dossier's PDF in the output folder is the user's file: it may be anything, and the
+    manifest that vouches for it too.
+    """
+    try:
+        yield
+    except RenderError:
+        raise
+    # pikepdf raises its own errors (PdfError, PasswordError, …) for a file it cannot read,
+    # and AttributeError or KeyError for a key the file lacks (an untagged PDF's /StructTreeRoot).
+    except (pikepdf.PikepdfError, AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise OutputError(
+            f"{path}: this PDF cannot be bound into the meeting pack ({type(exc).__name__}: "
+            f"{str(exc).removeprefix(f'{path}: ')}); it is damaged, encrypted or not the dossier's own: render the dossier "
+            "again (batch --force)"
+        ) from None
 
 
 def bind(
@@ -95,7 +116,7 @@ def bind(
         unnumbered = unnumbered or {}
         for part in parts:
             ready = unnumbered.get(part.path)
-            with pikepdf.open(part.path if ready is None else BytesIO(ready)) as source:
+            with reading_part(part.path), pikepdf.open(part.path if ready is None else BytesIO(ready)) as source:
                 if ready is None:
                     _drop_page_numbers(source, part.path)
                 binding.add(source, part)
@@ -187,7 +208,7 @@ class _Binding:
 
 def unnumbered(path: Path) -> bytes:
     """The PDF at ``path`` without its pages' numbers, ready for :func:`bind`."""
-    with pikepdf.open(path) as pdf:
+    with reading_part(path), pikepdf.open(path) as pdf:
         _drop_page_numbers(pdf, path)
         data = BytesIO()
         pdf.save(data)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import re
@@ -27,10 +28,10 @@ from typing import TYPE_CHECKING
 
 from ..catalogue import check_language
 from ..data.contract import EXTRACT_NOTEBOOK, EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE
-from ..errors import NotebookFailed, ParameterError
+from ..errors import NotebookFailed, OutputError, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 from .lifetime import private_dir
-from .notebooks import as_rendered, notebook_for, notebook_record
+from .notebooks import as_rendered, notebook_for, notebook_record, read_case_notebook
 
 if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
     from ..data.model import Registry
@@ -263,10 +264,11 @@ def prepare_job(
     # The earlier dossier's extract, not its folder's name, says what the comparison shows.
     compared = {} if options.compare_with is None else {BASELINE_KEY: baseline or b""}
     notebook = notebook_for(options.notebooks, slug)
-    try:
-        notebook_bytes = notebook.read_bytes()  # once: what is hashed is what runs
-    except OSError as exc:
-        raise ParameterError(f"{notebook}: cannot read it ({exc.strerror})") from None
+    # Read once: what is hashed is what runs.
+    if notebook == notebook_path():
+        notebook_bytes = notebook.read_bytes()
+    else:
+        notebook_bytes = read_case_notebook(notebook, case_id)
     record = notebook_record(notebook, notebook_bytes)
     key = dossier_key(slice_files | notes | compared, parameters, toolkit, options, record["sha256"])
     manifest = {
@@ -374,17 +376,16 @@ def baseline_extract(folder: Path | None, case_id: str, slug: str) -> bytes | No
     """
     if folder is None:
         return None
-    from ..data.changes import EXTRACT_FILE, CaseExtract
+    from ..data.changes import EXTRACT_FILE, CaseExtract, read_extract_file
 
     path = folder / slug / EXTRACT_FILE
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
+        data = read_extract_file(path)
+        if data is None:
+            return None
+        extract = CaseExtract.from_bytes(data)
     except OSError as exc:
         raise ParameterError(f"--compare-with {folder}: cannot read {path}: {exc.strerror}") from None
-    try:
-        extract = CaseExtract.from_bytes(data)
     except ValueError as exc:
         raise ParameterError(
             f"--compare-with {folder}: {path} is damaged: {exc}; render that folder again"
@@ -527,7 +528,7 @@ def table_files(extract: dict[str, bytes]) -> dict[str, bytes]:
 def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
     """The executed notebook ``nb`` as HTML and PDF, and the manifest that records them."""
     from .export import html_document, write_pdf
-    from .manifest import MANIFEST_FILE, file_record
+    from .manifest import MANIFEST_FILE, file_record, spreadsheet_safe
 
     options = job.options
     stage("html")
@@ -544,7 +545,8 @@ def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
         stage("pdf")
         attachments = None
         if options.pdfa:
-            slice_files = table_files(job.extract)
+            # Attached for a person to open, in a spreadsheet as likely as not.
+            slice_files = {name: spreadsheet_safe(data) for name, data in table_files(job.extract).items()}
             # The manifest inside the PDF records every file but the PDF: none holds its own hash.
             attachments = slice_files | {MANIFEST_FILE: _manifest_bytes(manifest)}
         write_pdf(html, files.pdf, pdfa=options.pdfa, attachments=attachments)
@@ -567,11 +569,17 @@ def scratch_folder() -> Iterator[Path]:
     worker's private folder (:func:`~dossier.run.lifetime.private_dir`), at once
     when the batch stops the worker, else at the next run's start.
     """
-    folder = Path(tempfile.mkdtemp(prefix="render-", dir=private_dir()))
     try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(prefix="render-", dir=private_dir()))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise OutputError(f"the temporary folder {tempfile.gettempdir()} is full (a render works "
+                          "there): free some space in it, or set TMPDIR to a folder with room") from None  # fmt: skip
 
 
 def slugify(case_id: str) -> str:

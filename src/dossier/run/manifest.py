@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import platform
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import metadata
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..data.changes import EXTRACT_FILE
+from ..data.text import read_regular
 
 if TYPE_CHECKING:  # pandas: not for checking a dossier, which a batch of unchanged cases does
     from ..data.model import Registry
@@ -47,6 +49,30 @@ def frame_csv(frame) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"): a cell of
+#: source text such as ``=HYPERLINK("http://…","Bilaga")`` would run when the file is opened.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A number, which a leading sign does not make a formula.
+_NUMBER = re.compile(r"[-+]?[0-9]+(?:[.,][0-9]+)?")
+
+
+def spreadsheet_safe(data: bytes) -> bytes:
+    """Contract CSV ``data`` as a spreadsheet may open it: no cell read as a formula.
+
+    As OWASP advises, a cell that begins as a formula does gets a ``'`` before it (a
+    spreadsheet shows the text as written), and every cell is quoted. Numbers stay as they are.
+    """
+    rows = csv.reader(io.StringIO(data.decode("utf-8")))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        writer.writerow(
+            "'" + cell if cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell) else cell
+            for cell in row
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
 def case_slice_csv(registry: Registry, case_id: str) -> tuple[dict[str, bytes], dict[str, int]]:
     """The case's slice of every table as contract CSV files keyed by file name, and row counts."""
     from ..data.model import case_slice
@@ -72,13 +98,28 @@ def file_record(data: bytes) -> dict[str, object]:
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+#: The largest record of its own the tool reads back from an output folder (a manifest, a
+#: batch's report): a few KiB, a few MiB for a batch of thousands.
+RECORD_LIMIT = 64 * 2**20
+
+
+def read_record(path: Path) -> dict | None:
+    """The JSON object the tool wrote at ``path``; None if it is not there or not as written.
+
+    An output folder is the user's: what is there may be anything. Only a regular file
+    of at most :data:`RECORD_LIMIT` is read, and a record that is damaged, nested too
+    deeply or no JSON object counts as none (its dossier or batch is made again).
+    """
+    try:
+        record = json.loads(read_regular(path, RECORD_LIMIT))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def read_manifest(folder: Path) -> dict | None:
     """The manifest of the dossier in ``folder``; None if there is none or it is no JSON object."""
-    try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_bytes())
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, dict) else None
+    return read_record(folder / MANIFEST_FILE)
 
 
 def current_files(folder: Path, case_id: str, key: str | None = None) -> dict[str, bytes] | None:

@@ -15,12 +15,16 @@ notebooks folder holds one, from the template otherwise (:func:`notebook_for`).
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 
-from ..errors import ParameterError
+from ..data.text import read_regular, size_text
+from ..errors import CaseNotebookError, ParameterError, shown
 from ..resources import notebook_hash, notebook_path
 
 #: Where case notebooks are kept, under the project's folder, unless told otherwise.
@@ -29,6 +33,8 @@ DEFAULT_FOLDER = Path("notebooks") / "cases"
 STANDARD_TAG = "dossier"
 #: Tags of cells that hold parameters: the template's, and the one papermill injects.
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
+#: The key of the notebook's metadata that names the case a case notebook is of.
+METADATA_KEY = "dossier"
 
 
 def case_notebook_path(folder: str | Path, slug: str) -> Path:
@@ -41,12 +47,86 @@ def case_notebook_path(folder: str | Path, slug: str) -> Path:
 
 
 def notebook_for(folder: str | Path | None, slug: str) -> Path:
-    """The notebook that renders the case of ``slug``: its own in ``folder``, else the template."""
+    """The notebook that renders the case of ``slug``: its own in ``folder``, else the template.
+
+    Anything there by the case notebook's name counts as there (a folder, a pipe, a dangling
+    link): :func:`read_case_notebook` then says what is wrong with it.
+    """
     if folder is not None:
         own = case_notebook_path(folder, slug)
         if own.is_file():
             return own.resolve()
+        if own.is_symlink() or own.exists():
+            return own.absolute()
     return notebook_path()
+
+
+#: The largest case notebook read. One is committed without outputs, a few hundred KiB;
+#: saved in JupyterLab with its figures, a few MiB.
+NOTEBOOK_LIMIT = 64 * 2**20
+
+
+def read_case_notebook(path: Path, case_id: str | None = None) -> bytes:
+    """The bytes of the case notebook at ``path``, checked: a notebook, and ``case_id``'s.
+
+    Cases whose IDs differ only where their slugs do not (``A/1`` and ``A-1``) would share a
+    notebook: a case notebook names its case (:func:`notebook_case`), and one that names
+    another case is refused. Raises ParameterError naming the file and the fix.
+    """
+    try:
+        raw = read_regular(path, NOTEBOOK_LIMIT)
+    except OSError as exc:
+        problem = "a link to nothing" if path.is_symlink() else exc.strerror
+        raise CaseNotebookError(f"{path}: cannot read it ({problem}); remove it or make it the "
+                                f"case's notebook again with `dossier notebook`") from None  # fmt: skip
+    except ValueError as exc:
+        raise CaseNotebookError(f"{path}: {exc}; a case notebook is a notebook file of at most "
+                                f"{size_text(NOTEBOOK_LIMIT)}: save it without its outputs, or "
+                                "remove it") from None  # fmt: skip
+    notebook = parsed_notebook(path, raw)
+    if case_id is not None and (named := notebook_case(path, notebook)) != case_id:
+        raise CaseNotebookError(f"{path}: is the notebook of case {shown(named)}, not of {shown(case_id)}, "
+                                "whose file name is the same; keep one of them in another folder "
+                                "(--notebooks DIR)")  # fmt: skip
+    return raw
+
+
+def parsed_notebook(path: Path, raw: bytes) -> dict:
+    """The notebook ``raw`` (the bytes of ``path``) as a checked nbformat 4 notebook."""
+    import nbformat
+
+    try:
+        notebook = json.loads(raw)
+        with warnings.catch_warnings():  # cells without ids: nbformat mends them, and warns
+            warnings.simplefilter("ignore")
+            nbformat.validate(notebook, version=4)
+        return notebook
+    # nbformat's checks meet a crafted notebook with TypeError and kin, before they say why.
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError,
+            nbformat.ValidationError) as exc:  # fmt: skip
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).partition("\n")[0]
+        raise CaseNotebookError(f"{path}: not a Jupyter notebook ({problem}); open and save it in "
+                                "JupyterLab, or make it again with `dossier notebook`") from None  # fmt: skip
+
+
+def notebook_case(path: Path, notebook: dict) -> str:
+    """The case the case notebook ``notebook`` (at ``path``) is of.
+
+    Its metadata says (``dossier.case_id``, written by :func:`create_case_notebook`); a
+    notebook without it is of the case its parameters cell names.
+    """
+    named = notebook.get("metadata", {}).get(METADATA_KEY, {})
+    if isinstance(named, dict) and isinstance(named.get("case_id"), str):
+        return named["case_id"]
+    for cell in notebook["cells"]:
+        if "parameters" in _tags(cell):
+            found = re.search(r"^case_id = (.*?)\s*(?:#.*)?$", _text(cell["source"]), re.MULTILINE)
+            with contextlib.suppress(ValueError, SyntaxError):
+                value = ast.literal_eval(found.group(1)) if found else None
+                if isinstance(value, str):
+                    return value
+    raise CaseNotebookError(f"{path}: names no case (no case_id in its parameters cell); make it "
+                            "again with `dossier notebook CASE_ID`")  # fmt: skip
 
 
 def analyst_cells(path: Path, data: bytes | None = None) -> int:
@@ -79,7 +159,10 @@ def folder_hashes(folder: str | Path | None) -> dict[str, str]:
     """
     if folder is None or not Path(folder).is_dir():
         return {}
-    return {path.name: notebook_hash(path) for path in sorted(Path(folder).glob("*.ipynb"))}
+    return {
+        path.name: notebook_hash(path, read_case_notebook(path))
+        for path in sorted(Path(folder).glob("*.ipynb"))
+    }
 
 
 def create_case_notebook(
@@ -107,9 +190,12 @@ def create_case_notebook(
     The notebook's path, and whether it was written (False: one was there and is left alone).
     """
     path = case_notebook_path(folder, slug)
-    if path.exists() and not force:
-        return path, False
+    if path.exists() or path.is_symlink():
+        _check_replaceable(path, case_id)
+        if not force:
+            return path, False
     template = json.loads(notebook_path().read_bytes())
+    template.setdefault("metadata", {})[METADATA_KEY] = {"case_id": case_id}
     data = Path(data_dir).resolve()
     if data.is_relative_to(Path(project).resolve()):  # the project moves as a whole
         data = Path(os.path.relpath(data, Path(folder).resolve()))
@@ -119,11 +205,37 @@ def create_case_notebook(
             cell["source"] = _set_parameters(_text(cell["source"]), values)
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
-    path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
-    part.write_text(json.dumps(template, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    part.replace(path)  # whole or not at all
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(json.dumps(template, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        part.replace(path)  # whole or not at all
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+        problem = "it is a file, not a folder" if path.parent.is_file() else exc.strerror
+        raise ParameterError(f"{path.parent}: cannot write the case notebook there ({problem}); "
+                             "give --dir a folder") from None  # fmt: skip
     return path, True
+
+
+def _check_replaceable(path: Path, case_id: str) -> None:
+    """Refuse to keep or replace what is at ``path`` if it is not ``case_id``'s notebook file.
+
+    A folder or a pipe there is not a notebook to replace; another case's notebook (their
+    case IDs have one slug) holds her cells of that case, which ``--force`` must not lose.
+    """
+    if not path.is_file():
+        raise ParameterError(f"{path}: is there and is not a notebook file; move it away, or "
+                             "keep the case notebooks in another folder (--dir)")  # fmt: skip
+    try:
+        named = notebook_case(path, parsed_notebook(path, read_regular(path, NOTEBOOK_LIMIT)))
+    except (OSError, ValueError, ParameterError):
+        return  # not a notebook that names a case: --force may replace it
+    if named != case_id:
+        raise ParameterError(f"{path}: is the notebook of case {shown(named)}, whose file name is the "
+                             f"same as {shown(case_id)}'s; it is left as it is, --force or not: keep "
+                             "this case's notebook in another folder (--dir)")  # fmt: skip
 
 
 def as_rendered(case_notebook: bytes) -> bytes:

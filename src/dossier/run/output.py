@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..errors import OutputError, OutputLockedError, RenderError
+from ..errors import OutputError, OutputLockedError, RenderError, shown
 from .job import DossierFiles, RenderedDossier, slugify
 from .manifest import read_manifest
 
@@ -44,11 +44,11 @@ def claim_folders(case_ids: Iterable[str], out: Path) -> None:
         slug = slugify(case_id)
         first = claimed.setdefault(slug, case_id)
         if first != case_id:
-            collisions.append(f"{first!r} and {case_id!r} would both be written to {out / slug}")
+            collisions.append(f"{shown(first)} and {shown(case_id)} would both be written to {out / slug}")
             continue
         owner = (read_manifest(out / slug) or {}).get("case_id")
         if owner is not None and owner != case_id:
-            collisions.append(f"{case_id!r} would replace the dossier of {owner!r} in {out / slug}")
+            collisions.append(f"{shown(case_id)} would replace the dossier of {shown(str(owner))} in {out / slug}")
     if collisions:
         lines = "\n".join(f"  {line}" for line in collisions)
         count = len(collisions)
@@ -150,12 +150,16 @@ def write_files(contents: dict[Path, str | bytes]) -> None:
 
 
 def check_out(out: Path) -> None:
-    """Refuse at once an ``--out`` that is a file or lies under one (it would fail only later)."""
-    for folder in (out, *out.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise OutputError(_not_a_folder(out, folder))
-            return
+    """Refuse at once an ``--out`` that is a file or lies under one, or that no file system
+    takes (a name too long): it would fail only later."""
+    try:
+        for folder in (out, *out.parents):
+            if folder.exists():
+                if not folder.is_dir():
+                    raise OutputError(_not_a_folder(out, folder))
+                return
+    except OSError as exc:
+        raise output_error(out, exc) from None
 
 
 @contextlib.contextmanager
@@ -170,6 +174,8 @@ def writing_into(out: Path) -> Iterator[None]:
 def output_error(out: Path, exc: OSError) -> OutputError:
     """The message for a failure to write into the output folder ``out``."""
     where = exc.filename or out
+    if exc.errno == errno.ENAMETOOLONG:
+        return OutputError(f"--out {shortened(out)}: {too_long(out) or TOO_LONG}; give a shorter one")
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return OutputError(
             f"--out {out}: the disk is full; nothing was left half-written:"
@@ -187,6 +193,32 @@ def output_error(out: Path, exc: OSError) -> OutputError:
         file = next((f for f in (out, *out.parents) if f.exists() and not f.is_dir()), where)
         return OutputError(_not_a_folder(out, file))
     return OutputError(f"--out {out}: cannot write {where}: {exc.strerror}")
+
+
+#: The longest name of one file or folder, and the longest path, Linux takes (in bytes).
+NAME_MAX, PATH_MAX = 255, 4096
+TOO_LONG = (f"a path, or a name in it, is longer than the file system takes (a name {NAME_MAX} "
+            f"bytes, a path {PATH_MAX - 1:,})")  # fmt: skip
+
+
+def too_long(path: str | Path) -> str | None:
+    """What makes ``path`` longer than the file system takes (as a message says it), or None.
+
+    Told before anything is read or written: otherwise the first ``stat`` fails, wherever it is.
+    """
+    raw = os.fsencode(os.path.abspath(path))
+    longest = max(raw.split(b"/"), key=len)
+    if len(longest) > NAME_MAX:
+        return f"holds a name of {len(longest):,} bytes; a file system takes {NAME_MAX} for one name"
+    if len(raw) >= PATH_MAX:
+        return f"is {len(raw):,} bytes long as a whole path; a file system takes {PATH_MAX - 1:,}"
+    return None
+
+
+def shortened(path: str | Path) -> str:
+    """``path`` as a message shows it: a very long one cut, with its length."""
+    text = str(path)
+    return text if len(text) <= 80 else f"{text[:80]}… ({len(text):,} characters)"
 
 
 def _not_a_folder(out: Path, file: str | Path) -> str:

@@ -26,6 +26,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from ..data.text import without_bidi_controls
 from ..errors import HeaderError, MailError, ParameterError
 
 if TYPE_CHECKING:
@@ -61,8 +62,9 @@ def header_text(value: str) -> str:
     the ``=`` and ``?`` of every ``=?``. A case title is data; this keeps a title such
     as ``"x\\nBcc: y@z"`` or ``"x =?utf-8?q?=0D=0ABcc:_y@z?="`` inside the subject as
     plain words instead of a header of its own.
+    Bidi controls go too: ``RUN/\u202e0202/861`` would read as "RUN/168/2020".
     """
-    one_line = " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
+    one_line = " ".join(CONTROL_CHARACTERS.sub(" ", without_bidi_controls(value)).split())
     return _ENCODED_WORD_OPENER.sub("=" + WORD_JOINER, one_line)
 
 

@@ -195,6 +195,12 @@ def sample_dossier_en(tmp_path_factory: pytest.TempPathFactory) -> RenderedDossi
 
 
 @pytest.fixture(scope="session")
+def sample_dossier_de(tmp_path_factory: pytest.TempPathFactory) -> RenderedDossier:
+    """RUN/168/2020 in German, as of 2023-06-01."""
+    return render_dossier(tmp_path_factory, SAMPLE_CASE, lang="de")
+
+
+@pytest.fixture(scope="session")
 def big_dossier(tmp_path_factory: pytest.TempPathFactory) -> RenderedDossier:
     """The one case of `dossier demo-data --cases 1 --events-per-case 500`, in Swedish."""
     from dossier.data.synthetic import generate

@@ -231,10 +231,12 @@ def axe_violations(browser, page_path: Path, axe_source: str, viewport: dict) ->
     return found
 
 
-def pages_to_check(sample_dossier_sv, sample_dossier_en, meeting_out: Path) -> dict[str, Path]:
+def pages_to_check(sample_dossier_sv, sample_dossier_en, sample_dossier_de,
+                   meeting_out: Path) -> dict[str, Path]:  # fmt: skip
     return {
         "dossier in Swedish": sample_dossier_sv.files.html,
         "dossier in English": sample_dossier_en.files.html,
+        "dossier in German": sample_dossier_de.files.html,
         "dossier with a link to its related case": meeting_out / "RUN-168-2020" / "RUN-168-2020.html",
         "batch index": meeting_out / "index.html",
         "meeting pack index": meeting_out / f"meeting-{MEETING}" / "index.html",
@@ -242,24 +244,26 @@ def pages_to_check(sample_dossier_sv, sample_dossier_en, meeting_out: Path) -> d
 
 
 def test_every_page_meets_wcag_2_1_aa_by_axe(
-    browser, axe_source, sample_dossier_sv, sample_dossier_en, meeting_out
+    browser, axe_source, sample_dossier_sv, sample_dossier_en, sample_dossier_de, meeting_out
 ):
     found = {
         (name, viewport["width"]): axe_violations(browser, path, axe_source, viewport)
-        for name, path in pages_to_check(sample_dossier_sv, sample_dossier_en, meeting_out).items()
+        for name, path in pages_to_check(sample_dossier_sv, sample_dossier_en, sample_dossier_de,
+                                           meeting_out).items()
         for viewport in ({"width": 1000, "height": 800}, PHONE)  # a laptop, a phone
     }
     assert found == {name: [] for name in found}
 
 
 def test_every_page_fits_a_phone_without_scrolling_sideways(
-    browser, sample_dossier_sv, sample_dossier_en, meeting_out
+    browser, sample_dossier_sv, sample_dossier_en, sample_dossier_de, meeting_out
 ):
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
     try:
         page = context.new_page()
         widths = {}
-        for name, path in pages_to_check(sample_dossier_sv, sample_dossier_en, meeting_out).items():
+        for name, path in pages_to_check(sample_dossier_sv, sample_dossier_en, sample_dossier_de,
+                                           meeting_out).items():
             page.goto(path.resolve().as_uri(), wait_until="load")
             widths[name] = page.evaluate("document.documentElement.scrollWidth")
         # The history's event column, the widest thing on the page at 1000 px, is read in full.
@@ -312,7 +316,7 @@ def test_a_dossier_links_its_related_cases_dossier_beside_it(browser, meeting_ou
         page.wait_for_url("**/RUN-168-2020/RUN-168-2020.html")
         # The meeting pack's agenda links to both, from its own folder.
         page.goto((meeting_out / f"meeting-{MEETING}" / "index.html").resolve().as_uri())
-        page.get_by_role("link", name="Läs dossiern").first.click()
+        page.get_by_role("link", name="Läs ärendesammanställningen").first.click()
         page.wait_for_url("**/RUN-168-2020/RUN-168-2020.html")
     finally:
         context.close()
@@ -346,3 +350,40 @@ def test_the_header_facts_stay_on_a_line_or_two_on_a_laptop(sample_dossier_sv, o
     )
     assert len(lines) > 10
     assert [(text, n) for text, n in lines if n > 2] == []
+
+
+@pytest.mark.parametrize("lang", ["sv", "en", "de"])
+def test_the_mail_body_reads_on_a_phone_without_scrolling_sideways(request, browser, tmp_path, lang):
+    """A politician opens the summary on a phone: the decisions are blocks, nothing is cut off."""
+    import datetime as dt
+
+    from conftest import AS_OF
+
+    from dossier.data.validate import load
+    from dossier.share.letter import case_letter
+
+    rendered = request.getfixturevalue(f"sample_dossier_{lang}")
+    files = {"pdf": str(rendered.files.pdf), "manifest": str(rendered.files.manifest)}
+    letter = case_letter(load(rendered.data), [rendered.case_id], {rendered.case_id: files},
+                         lang=lang, as_of=dt.date.fromisoformat(AS_OF), attach="pdf",
+                         subject=None, inactive_months=6)  # fmt: skip
+    assert widest_on_a_phone(browser, tmp_path, letter.html, "li") <= PHONE["width"]
+    # The plain text reads as lines a person writes: no run of placeholders.
+    assert not re.search(r"–, –|, –:", letter.text), letter.text
+
+
+def widest_on_a_phone(browser, folder: Path, html: str, holds: str) -> float:
+    """How far right anything on ``html`` reaches at 390 px (the page's scroll width at least);
+    the page must hold a ``holds`` element with the sample's committee in it."""
+    body = folder / "body.html"
+    body.write_text(html, encoding="utf-8")
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(body.resolve().as_uri(), wait_until="load")
+        assert page.locator(holds, has_text="Regionala utvecklingsnämnden").count() >= 1
+        return max(page.evaluate("document.documentElement.scrollWidth"), page.evaluate(
+            "Math.max(...[...document.body.querySelectorAll('*')].map(e => e.getBoundingClientRect().right))"
+        ))  # fmt: skip
+    finally:
+        context.close()

@@ -40,7 +40,12 @@ def _csv(table: str, rows: list[dict]) -> bytes:
 
 
 def as_extract(tables: dict[str, list[dict]]) -> CaseRecords:
-    """The records as a dossier's extract file keeps them, read back."""
+    """The records as a dossier's extract file keeps them (with its related cases' rows), read back."""
+    others = {r[k] for r in tables.get("relations", ()) for k in ("case_id", "related_case_id")}
+    blank = dict.fromkeys(TABLE["cases"].column_names, "")
+    tables = tables | {"cases": [*tables.get("cases", ()), *(
+        blank | {"case_id": other, "title": "Annat ärende", "opened": "2019", "status": "open"}
+        for other in sorted(others - {CASE}))]}  # fmt: skip
     extract = CaseExtract(CASE, "2023-06-01", "0" * 64,
                           {f"{n}.csv": _csv(n, rows) for n, rows in tables.items()})  # fmt: skip
     return CaseExtract.from_bytes(extract.to_bytes()).records()

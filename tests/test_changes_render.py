@@ -127,11 +127,11 @@ def test_three_edits_are_listed_in_the_dossier_its_pdf_and_the_mail(
     assert code == 0, err
     html = (second / SLUG / f"{SLUG}.html").read_text(encoding="utf-8")
     changes = section(html, "changes")
-    assert changes.heading == "Ändringar i underlaget sedan dossiern per den 1 juni 2023"
+    assert changes.heading == "Ändringar i underlaget sedan sammanställningen per den 1 juni 2023"
     assert changes.items == EXPECTED_CHANGES
     assert "&lt;b&gt;med&lt;/b&gt;" in html and "<b>med</b>" not in html  # source text is escaped
     # The summary: all three are corrections of what the records said of the earlier day.
-    assert "Sedan dossiern per den 1 juni 2023: inga nya händelser, 3 rättelser." in html
+    assert "Sedan sammanställningen per den 1 juni 2023: inga nya händelser, 3 rättelser." in html
     text = pdf_text(second / SLUG / f"{SLUG}.pdf")
     assert all(joined(line) in text for line in EXPECTED_CHANGES)
     manifest = json.loads((second / SLUG / "manifest.json").read_text(encoding="utf-8"))

@@ -14,6 +14,8 @@ SV_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "aug
              "september", "oktober", "november", "december")  # fmt: skip
 EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December")  # fmt: skip
+DE_MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+             "September", "Oktober", "November", "Dezember")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -63,24 +65,26 @@ def test_a_day_needs_a_month_and_the_year_four_digits():
 
 
 @pytest.mark.parametrize(
-    ("date", "sv", "en"),
+    ("date", "sv", "en", "de"),
     [
-        (PartialDate(2020, 5), "maj 2020", "May 2020"),
-        (PartialDate(2022, 5, 30), "30 maj 2022", "30 May 2022"),
-        (PartialDate(2019), "2019", "2019"),
-        (PartialDate(2023, 3), "mars 2023", "March 2023"),
-        (PartialDate(2023, 1, 5), "5 januari 2023", "5 January 2023"),
+        (PartialDate(2020, 5), "maj 2020", "May 2020", "Mai 2020"),
+        (PartialDate(2022, 5, 30), "30 maj 2022", "30 May 2022", "30. Mai 2022"),
+        (PartialDate(2019), "2019", "2019", "2019"),
+        (PartialDate(2023, 3), "mars 2023", "March 2023", "März 2023"),
+        (PartialDate(2023, 1, 5), "5 januari 2023", "5 January 2023", "5. Januar 2023"),
     ],
 )
-def test_format_at_the_dates_own_precision(date, sv, en):
+def test_format_at_the_dates_own_precision(date, sv, en, de):
     assert date.format("sv") == sv
     assert date.format("en") == en
+    assert date.format("de") == de
     assert date.format() == sv
 
 
 def test_format_day_formats_a_full_date():
     assert format_day(dt.date(2022, 5, 30), "sv") == "30 maj 2022"
     assert format_day(dt.date(2022, 5, 30), "en") == "30 May 2022"
+    assert format_day(dt.date(2022, 5, 30), "de") == "30. Mai 2022"
 
 
 def test_str_is_the_contract_text():
@@ -198,19 +202,21 @@ def test_parse_round_trips_isoformat(date):
 @given(partial_dates())
 def test_format_shows_exactly_the_known_parts(date):
     if date.precision == "year":
-        expected = {"sv": str(date.year), "en": str(date.year)}
+        expected = {"sv": str(date.year), "en": str(date.year), "de": str(date.year)}
     elif date.precision == "month":
         expected = {
             "sv": f"{SV_MONTHS[date.month - 1]} {date.year}",
             "en": f"{EN_MONTHS[date.month - 1]} {date.year}",
+            "de": f"{DE_MONTHS[date.month - 1]} {date.year}",
         }
     else:
         expected = {
             "sv": f"{date.day} {SV_MONTHS[date.month - 1]} {date.year}",
             "en": f"{date.day} {EN_MONTHS[date.month - 1]} {date.year}",
+            "de": f"{date.day}. {DE_MONTHS[date.month - 1]} {date.year}",
         }
-    assert date.format("sv") == expected["sv"]
-    assert date.format("en") == expected["en"]
+    for lang, said in expected.items():
+        assert date.format(lang) == said
 
 
 @settings(max_examples=100, deadline=None)

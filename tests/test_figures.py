@@ -225,7 +225,7 @@ def test_long_forum_names_wrap_and_are_never_cut():
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
 
 
-@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.parametrize("lang", ["sv", "en", "de"])
 def test_legend_shows_exactly_the_kinds_present(lang):
     case_file = sample_case()
     fig = timeline(case_file, as_of=AS_OF, lang=lang)
@@ -235,6 +235,8 @@ def test_legend_shows_exactly_the_kinds_present(lang):
     assert len(expected) == 9
     if lang == "sv":
         assert "Beslut" in expected and "Återremiss" in expected
+    if lang == "de":
+        assert "Beschluss" in expected and "Zurückverweisung" in expected
 
 
 def test_kind_shapes_are_distinct_without_colour():
@@ -262,6 +264,7 @@ def test_as_of_line_is_drawn_and_labelled():
     svg = timeline_svg(sample_case(), as_of=AS_OF, lang="en")
     assert 'id="as-of"' in svg
     assert "as of 14 June 2023" in svg
+    assert "Stand 14. Juni 2023" in timeline_svg(sample_case(), as_of=AS_OF, lang="de")
 
 
 def drawn_after(fig, day: dt.date) -> list[float]:
@@ -342,7 +345,7 @@ def test_month_names_follow_the_language():
             ("2023-05", "", "proposal", "RD", "Förslag", ""),
         ]
     )
-    for lang, may in (("sv", "maj"), ("en", "May")):
+    for lang, may in (("sv", "maj"), ("en", "May"), ("de", "Mai")):
         fig = timeline(short, as_of=AS_OF, lang=lang)
         fig.canvas.draw()
         ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
@@ -377,7 +380,7 @@ def test_500_events_fit_a_page():
 
 def test_unknown_language_is_refused():
     with pytest.raises(ParameterError):
-        timeline(sample_case(), as_of=AS_OF, lang="de")
+        timeline(sample_case(), as_of=AS_OF, lang="fr")
 
 
 def test_alt_text_says_what_the_figure_shows_and_points_to_the_history():
@@ -385,7 +388,7 @@ def test_alt_text_says_what_the_figure_shows_and_points_to_the_history():
         "Tidslinje för RUN/168/2020: 17 händelser i 9 forum, 2019 – juni 2023. "
         "Flest händelser: Regionala utvecklingsnämnden (6), Regiondirektören (2), "
         "Länspartnerskapet (2). "
-        "Beslut (4), de senaste: mars 2023 (Länspartnerskapet); uppskjutet januari 2023 "
+        "Beslut (4), de senaste: mars 2023 (Länspartnerskapet); uppskov januari 2023 "
         "(Regionala utvecklingsnämnden); december 2022 (Regionala utvecklingsnämnden, § 224). "
         "Senaste händelse: förslag juni 2023 (Regiondirektören). "
         "Alla händelser står i tabellen ”Ärendets historik”."
@@ -400,6 +403,14 @@ def test_alt_text_says_what_the_figure_shows_and_points_to_the_history():
     assert english.endswith(
         "As of 1 September 2023. Every event is listed in the table “Case history”."
     )
+    german = timeline_alt(sample_case(), as_of=dt.date(2023, 9, 1), lang="de")
+    assert german.startswith(
+        "Zeitleiste von RUN/168/2020: 17 Ereignisse in 9 Gremien, 2019 bis Juni 2023. "
+    )
+    assert "Beschlüsse (4), die letzten: März 2023 (Länspartnerskapet); Zurückstellung Januar 2023" in (
+        german
+    )
+    assert german.endswith("Stand 1. September 2023. Jedes Ereignis steht in der Tabelle „Verlauf“.")
 
 
 def test_alt_text_for_one_event_and_one_forum():

@@ -428,6 +428,22 @@ def test_draft_is_a_clean_mime_message_with_the_dossier_attached(out, capsys):
 
 @pytest.mark.kernel
 @pytest.mark.xdist_group("mail")
+def test_german_message_in_a_german_councils_words(out, capsys):
+    code, stdout, stderr = run(capsys, *mail_args(out, CASE, "--lang", "de"))
+    assert code == 0, stderr
+    message = parse(Path(stdout.strip()).read_bytes())
+    assert_no_defects(message)
+    assert message["Subject"] == f"[{CASE}] {TITLE} – Zusammenfassung"
+    assert message["Content-Language"] == "de"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "In Bearbeitung seit 2020." in body and "Nächste Sitzung:" in body
+    assert "Stand vom 1. Juni 2023" in body
+    # The Swedish sample's own words are marked Swedish in the German message.
+    assert '<span lang="sv">Regiondirektörens förslag</span>' in html_part(message)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
 def test_english_message_with_pdf_and_html_attached(out, capsys):
     code, stdout, stderr = run(capsys, *mail_args(out, CASE, "--attach", "both", "--lang", "en"))
     assert code == 0, stderr

@@ -82,8 +82,10 @@ def test_the_mail_says_what_the_dossier_says(spoken):
         assert words in mail_html, (name, words, mail_html)
         assert words in mail_text, (name, words, mail_text)
     for date, kind, forum, paragraph, title in rows:
-        assert f"{date} {kind} {forum} {paragraph} {title}" in mail_html
-        assert f"- {date}, {kind}, {forum}, {paragraph}: {title}" in mail_text
+        # A decision a block: its day, its title, then what the records say of kind, forum, §.
+        details = " · ".join(part for part in (kind, forum, paragraph) if part != "–")
+        assert f"{date} {title} {details}" in mail_html
+        assert f"- {date}: {title} {details}" in mail_text
     # The data's own words are marked Swedish in the English message too.
     assert '<span lang="sv">Regiondirektörens förslag</span>' in (
         message.get_body(preferencelist=("html",)).get_content()

@@ -47,7 +47,7 @@ def img_alt(html: str) -> list[str]:
 # --- The dossiers ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.parametrize("lang", ["sv", "en", "de"])
 @pytest.mark.kernel
 @pytest.mark.xdist_group("render")
 def test_a_dossier_pdf_is_tagged_for_a_screen_reader(request, lang, tagged_pdf):
@@ -65,7 +65,7 @@ def test_a_dossier_pdf_is_tagged_for_a_screen_reader(request, lang, tagged_pdf):
     assert SAMPLE_CASE in pdf.figures[0]
 
 
-@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.parametrize("lang", ["sv", "en", "de"])
 @pytest.mark.kernel
 @pytest.mark.xdist_group("render")
 def test_a_dossier_pdf_passes_the_pdf_ua_checker(request, lang, conformance):
@@ -332,7 +332,7 @@ def test_an_item_whose_dossier_failed_is_on_the_cover_and_not_in_the_pack(
     assert len(pages) == 3
     assert [f"Sida {n} av 3" in page for n, page in enumerate(pages, start=1)] == [True] * 3
     assert "7 A/1/2020 Första ärendet" in pages[0]
-    assert "8 A/2/2021 Andra ärendet" in pages[0] and "dossier saknas" in pages[0]
+    assert "8 A/2/2021 Andra ärendet" in pages[0] and "sammanställning saknas" in pages[0]
     assert tagged_pdf(Path(pack["pdf"])).outline == [
         ("7. A/1/2020 – Första ärendet", [("Avsnitt 1", []), ("Avsnitt 2", [])])
     ]

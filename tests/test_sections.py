@@ -33,21 +33,21 @@ def test_activity_within_the_last_month_is_said_in_words():
     # On 1 June 2022 the party groups' discussions (May to August 2022) were going on.
     june_2022 = show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2022-06-01")
     text = visible(show.summary(june_2022))
-    assert "Senaste händelse inom den senaste månaden (gräns 6 månader)." in text
-    assert "0 mån" not in text
+    assert "Senaste händelse för mindre än en månad sedan." in text
+    assert "0 månader" not in text
 
 
 def test_year_only_events_do_not_prove_recent_activity(recent):
     # The latest events are dated "2023": as of 1 June 2023 they may be from January.
     text = visible(show.summary(recent))
-    assert "Senaste händelse för mindre än 6 mån sedan (gräns 6 månader)." in text
-    assert "inom den senaste månaden" not in text
+    assert "Senaste händelse för mindre än 6 månader sedan." in text
+    assert "för mindre än en månad sedan" not in text
 
 
 def test_a_quiet_case_is_flagged_inactive_with_how_long():
     late = show.open_case("RUN/136/2022", data_dir=SAMPLE, as_of="2024-06-01", lang="en")
     text = visible(show.summary(late))
-    assert "Inactive: no event for at least 1 year 2 months (limit 6 months)." in text
+    assert "No event for at least 1 year 2 months, longer than the limit of 6 months." in text
 
 
 def test_the_summary_shows_the_pending_points_and_every_decision(recent):
@@ -95,7 +95,7 @@ def test_provenance_says_what_later_records_it_leaves_out():
     june_2022 = show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2022-06-01")
     text = visible(show.provenance(june_2022))
     assert (
-        "Daterat efter dossierns dag Visas inte: 9 händelser och 1 handling. Inte heller ärendets "
+        "Daterat efter sammanställningens dag Visas inte: 9 händelser och 1 handling. Inte heller ärendets "
         "sammanfattning i diariet, som kan beskriva ett senare läge."
     ) in text
     # The registry's summary tells of the 2023 proposal: it is not shown as of June 2022.

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dossier.data.changes import CaseExtract, compare
+from dossier.data.changes import CaseExtract, comparison
 from dossier.data.sources import described_sources
 from dossier.data.validate import read_notes
 from dossier.errors import DossierError
@@ -109,8 +109,8 @@ def test_an_earlier_case_extract_is_taken_or_refused_by_name(tmp_path, data):
         return
     if taken is not None:  # what a comparison then reads of it reads without fault
         extract = CaseExtract.from_bytes(taken)
-        records = extract.records().as_of(extract.day)
-        compare(records, records.as_of(dt.date(2021, 1, 1)))
+        earlier = extract.case_file()
+        comparison(earlier, extract.day, earlier, dt.date(2021, 1, 1))
 
 
 VALID_NOTEBOOK = json.dumps(
@@ -131,6 +131,14 @@ def test_a_case_notebook_is_taken_or_refused_by_name(tmp_path, data):
     as_rendered(taken)
     analyst_cells(path, taken)
     notebook_hash(path, taken)
+
+
+def test_a_notebook_nested_too_deeply_for_its_own_message_is_refused_by_name(tmp_path):
+    """nbformat's message on such a notebook prints it, and that recursion is no traceback."""
+    path = tmp_path / f"{SLUG}.ipynb"
+    path.write_bytes(b'{"a": ' * 900 + b"1" + b"}" * 900)
+    with pytest.raises(DossierError, match="nested too deeply"):
+        read_case_notebook(path, CASE)
 
 
 VALID_MANIFEST = json.dumps({"case_id": CASE, "slug": SLUG, "key": "k", "formats": ["html"],

@@ -65,11 +65,11 @@ def test_golden_june_2022_referred_back_nothing_pending(sample):
         "(återremiss, Regionala utvecklingsnämnden, maj 2022)."
     )
     assert view.pending is None
-    assert str(view.activity) == "Senaste händelse inom den senaste månaden (gräns 6 månader)."
-    assert figure(view, "Längsta uppehåll") == "inget som underlaget visar"
+    assert str(view.activity) == "Senaste händelse för mindre än en månad sedan."
+    assert figure(view, "Längsta uppehåll") == "inget uppehåll mellan händelserna"
     # The meeting of June 2023 is a year away: no agenda names it, no calendar that far ahead.
     assert str(view.next_meeting) == NO_FURTHER
-    assert figure(view, "Tid öppet") == "1–2 år"
+    assert figure(view, "Handläggningstid") == "1–2 år"
     assert [str(value) for _, value in view.facts][:2] == [
         "pågående",
         "Regionala utvecklingsnämnden",
@@ -83,11 +83,11 @@ def test_golden_january_2023_what_2023_holds_may_come_later(sample):
     assert str(view.sentence) == (
         "Pågående sedan 2020. Liggande förslag (Regiondirektörens förslag, 2023, möjligen efter "
         f"den 31 januari 2023): {POINTS_SV} Senaste beslut: Ärendet hänsköts ytterligare till "
-        "sommaren 2023 (uppskjutet, 2023, möjligen efter den 31 januari 2023)."
+        "sommaren 2023 (uppskov, 2023, möjligen efter den 31 januari 2023)."
     )
     # Discussed in the committee in January 2023: certainly within the month.
-    assert str(view.activity) == "Senaste händelse inom den senaste månaden (gräns 6 månader)."
-    assert figure(view, "Längsta uppehåll") == "inget som underlaget visar"
+    assert str(view.activity) == "Senaste händelse för mindre än en månad sedan."
+    assert figure(view, "Längsta uppehåll") == "inget uppehåll mellan händelserna"
     # The forum's calendar names the meeting (within six months); its agenda is not out yet.
     assert str(view.next_meeting) == IN_THE_CALENDAR
 
@@ -97,16 +97,16 @@ def test_golden_june_2023_the_director_proposes_to_end_the_work(sample):
     assert str(view.sentence) == (
         "Pågående sedan 2020. Liggande förslag (Regiondirektörens förslag, 2023, möjligen efter "
         f"den 1 juni 2023): {POINTS_SV} Senaste beslut: Ärendet hänsköts ytterligare till "
-        "sommaren 2023 (uppskjutet, 2023, möjligen efter den 1 juni 2023)."
+        "sommaren 2023 (uppskov, 2023, möjligen efter den 1 juni 2023)."
     )
     assert "avslutas" in str(view.sentence)  # the one thing a politician must not miss
     assert str(view.pending.about) == "Regiondirektören, 2023, möjligen efter den 1 juni 2023"
-    assert str(view.activity) == "Senaste händelse för mindre än 6 mån sedan (gräns 6 månader)."
+    assert str(view.activity) == "Senaste händelse för mindre än 6 månader sedan."
     assert not view.inactive
-    assert figure(view, "Längsta uppehåll") == "inget som underlaget visar"
-    assert figure(view, "Tid öppet") == "2–3 år"
+    assert figure(view, "Längsta uppehåll") == "inget uppehåll mellan händelserna"
+    assert figure(view, "Handläggningstid") == "2–3 år"
     assert [(d.date, d.kind, str(d.forum)) for d in view.decisions] == [
-        ("maj 2022", "återremiss", "Regionala utvecklingsnämnden"), ("2023", "uppskjutet", "–"),
+        ("maj 2022", "återremiss", "Regionala utvecklingsnämnden"), ("2023", "uppskov", "–"),
     ]  # fmt: skip
 
 
@@ -117,11 +117,28 @@ def test_golden_june_2023_in_english(sample):
         f"1 June 2023): {POINTS_SV} Latest decision: Ärendet hänsköts ytterligare till sommaren "
         "2023 (deferred, 2023, possibly after 1 June 2023)."
     )
-    assert str(view.activity) == "Latest event less than 6 months ago (limit 6 months)."
-    assert figure(view, "Longest time without events") == "none that the records show"
+    assert str(view.activity) == "Latest event less than 6 months ago."
+    assert figure(view, "Longest time without events") == "no gap between events"
     assert str(view.next_meeting) == f"{EXAMPLE_MEETING}, 13 June 2023 at 09:00, item 7"
-    assert figure(view, "Open for") == "2–3 years"
-    assert dict(view.figures)["Times postponed"] == ("0",)
+    assert figure(view, "Processing time") == "2–3 years"
+    assert dict(view.figures)["Times adjourned"] == ("0",)
+
+
+def test_golden_june_2023_in_german(sample):
+    view = view_of(sample, "RUN/168/2020", "2023-06-01", "de")
+    assert str(view.sentence) == (
+        "In Bearbeitung seit 2020. Offener Beschlussvorschlag (Regiondirektörens förslag, 2023, "
+        f"möglicherweise nach dem 1. Juni 2023): {POINTS_SV} Letzter Beschluss: Ärendet hänsköts "
+        "ytterligare till sommaren 2023 (Zurückstellung, 2023, möglicherweise nach dem 1. Juni 2023)."
+    )
+    assert str(view.activity) == "Das letzte Ereignis liegt weniger als 6 Monate zurück."
+    assert figure(view, "Längste Zeit ohne Ereignis") == "keine Pause zwischen den Ereignissen"
+    assert str(view.next_meeting) == f"{EXAMPLE_MEETING}, 13. Juni 2023, 09:00 Uhr, TOP 7"
+    assert figure(view, "Bearbeitungsdauer") == "2–3 Jahre"
+    assert dict(view.figures)["Wie oft vertagt"] == ("0",)
+    assert [(d.date, d.kind) for d in view.decisions] == [
+        ("Mai 2022", "Zurückverweisung"), ("2023", "Zurückstellung"),
+    ]  # fmt: skip
 
 
 # Golden: the related review, RUN/136/2022
@@ -130,20 +147,20 @@ def test_golden_june_2023_in_english(sample):
 @pytest.mark.parametrize(
     ("day", "sentence", "quiet", "next_meeting"),
     [
-        ("2022-06-01", "Pågående sedan 2022. Inget beslut ännu.", "inget som underlaget visar",
+        ("2022-06-01", "Pågående sedan 2022. Inget beslut ännu.", "inget uppehåll mellan händelserna",
          NO_FURTHER),
         (
             "2023-01-31",
             "Pågående sedan 2022. Senaste beslut: Beslut om Länspartnerskapets roll och ägarskap "
             "(Regionala utvecklingsnämnden, december 2022, § 224).",
-            "1 mån (december 2022 – 31 januari 2023)",
+            "1 månad (december 2022 – 31 januari 2023)",
             IN_THE_CALENDAR,
         ),
         (
             "2023-06-01",
             "Pågående sedan 2022. Senaste beslut: Beslut om Länspartnerskapets presidium "
             "(Länspartnerskapet, mars 2023).",
-            "2–3 mån (mars 2023 – 1 juni 2023)",
+            "2–3 månader (mars 2023 – 1 juni 2023)",
             f"{EXAMPLE_MEETING}, 13 juni 2023 kl. 09:00, punkt 8",
         ),
     ],
@@ -156,13 +173,23 @@ def test_golden_the_review_of_collaboration_forms(sample, day, sentence, quiet, 
     assert str(view.next_meeting) == next_meeting
 
 
+def test_golden_the_review_in_german(sample):
+    view = view_of(sample, "RUN/136/2022", "2023-06-01", "de")
+    assert str(view.sentence) == (
+        "In Bearbeitung seit 2022. Letzter Beschluss: Beslut om Länspartnerskapets presidium "
+        "(Länspartnerskapet, März 2023)."
+    )
+    assert str(view.activity) == "Das letzte Ereignis liegt 2–3 Monate zurück."
+    assert figure(view, "Längste Zeit ohne Ereignis") == "2–3 Monate (März 2023 bis 1. Juni 2023)"
+
+
 def test_golden_the_review_in_english(sample):
     view = view_of(sample, "RUN/136/2022", "2023-06-01", "en")
     assert str(view.sentence) == (
         "Open since 2022. Latest decision: Beslut om Länspartnerskapets presidium "
         "(Länspartnerskapet, March 2023)."
     )
-    assert str(view.activity) == "Latest event 2–3 months ago (limit 6 months)."
+    assert str(view.activity) == "Latest event 2–3 months ago."
     assert figure(view, "Longest time without events") == "2–3 months (March 2023 to 1 June 2023)"
 
 
@@ -178,25 +205,25 @@ def test_the_sentence_keeps_the_datas_own_text_apart(sample):
 
 
 @pytest.mark.parametrize(
-    ("low", "high", "sv", "en"),
+    ("low", "high", "sv", "en", "de"),
     [
-        (0, 0, "mindre än en månad", "less than a month"),
-        (1, 1, "1 mån", "1 month"),
-        (41, 41, "3 år 5 mån", "3 years 5 months"),
-        (12, 12, "1 år", "1 year"),
-        (2, 3, "2–3 mån", "2–3 months"),
-        (0, 5, "mindre än 6 mån", "less than 6 months"),
-        (0, 11, "mindre än 1 år", "less than 1 year"),
-        (36, 37, "3 år – 3 år 1 mån", "3 years to 3 years 1 month"),
-        (29, 41, "2–3 år", "2–3 years"),
-        (41, 53, "3–4 år", "3–4 years"),
-        (5, 17, "mindre än 2 år", "less than 2 years"),
-        (12, 23, "1 år", "1 year"),
+        (0, 0, "mindre än en månad", "less than a month", "weniger als ein Monat"),
+        (1, 1, "1 månad", "1 month", "1 Monat"),
+        (41, 41, "3 år 5 månader", "3 years 5 months", "3 Jahre 5 Monate"),
+        (12, 12, "1 år", "1 year", "1 Jahr"),
+        (2, 3, "2–3 månader", "2–3 months", "2–3 Monate"),
+        (0, 5, "mindre än 6 månader", "less than 6 months", "weniger als 6 Monate"),
+        (0, 11, "mindre än 1 år", "less than 1 year", "weniger als 1 Jahr"),
+        (36, 37, "3 år – 3 år 1 månad", "3 years to 3 years 1 month", "3 Jahre bis 3 Jahre 1 Monat"),
+        (29, 41, "2–3 år", "2–3 years", "2–3 Jahre"),
+        (41, 53, "3–4 år", "3–4 years", "3–4 Jahre"),
+        (5, 17, "mindre än 2 år", "less than 2 years", "weniger als 2 Jahre"),
+        (12, 23, "1 år", "1 year", "1 Jahr"),
     ],
 )
-def test_duration_says_what_the_dates_allow(low, high, sv, en):
+def test_duration_says_what_the_dates_allow(low, high, sv, en, de):
     months = analysis.Months(low, high)
-    assert (duration(months, "sv"), duration(months, "en")) == (sv, en)
+    assert [duration(months, lang) for lang in ("sv", "en", "de")] == [sv, en, de]
 
 
 # The sentence in its variants, on hand-built case files
@@ -229,11 +256,11 @@ def test_sentence_with_forum_paragraph_and_a_single_point():
     )
 
 
-def test_sentence_in_english_says_postponed_not_tabled():
+def test_sentence_in_english_says_adjourned_not_tabled():
     said = sentence(event("2021-03-04", "tabled", forum="N", title="Bordlagt"), day=D(2021, 9, 1),
                     lang="en", opened="2020-05-04")  # fmt: skip
     assert said == (
-        "Open since 4 May 2020. Latest decision: Bordlagt (postponed, Nämnden, 4 March 2021)."
+        "Open since 4 May 2020. Latest decision: Bordlagt (adjourned, Nämnden, 4 March 2021)."
     )
 
 
@@ -289,7 +316,7 @@ def test_a_case_registered_after_the_day_says_so_and_nothing_more(sample):
     assert str(view.sentence) == "The case had not yet been registered on 31 December 2021."
     assert str(dict(view.facts)["Status"]) == "not yet registered"
     assert "Registered" not in dict(view.facts)
-    assert "Open for" not in dict(view.figures)
+    assert "Processing time" not in dict(view.figures)
     assert str(view.later) == (
         "Not shown: 3 events. Nor is the case's summary in the registry, which may describe a "
         "later state."

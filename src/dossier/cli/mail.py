@@ -6,6 +6,7 @@ import argparse
 import re
 import sys
 
+from ..catalogue import LANGUAGES
 from ..errors import MailError
 from ..share.settings import (
     ATTACH_CHOICES,
@@ -120,7 +121,7 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
     mail.add_argument(
         "--lang",
         default="sv",
-        choices=("sv", "en"),
+        choices=LANGUAGES,
         help="message and dossier language (default sv)",
     )
     mail.add_argument(

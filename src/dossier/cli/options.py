@@ -10,6 +10,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+from ..catalogue import LANGUAGES
 from ..errors import ParameterError
 from ..run.job import MAX_INACTIVE_MONTHS, MAX_TIMEOUT
 
@@ -37,7 +38,8 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         help="output folder; each dossier goes into its own sub-folder (default dossiers/)",
     )
     parser.add_argument(
-        "--lang", default="sv", choices=("sv", "en"), help="dossier language (default sv)"
+        "--lang", default="sv", choices=LANGUAGES,
+        help="the dossier's language: " + ", ".join(LANGUAGES) + " (default sv)",
     )
     parser.add_argument(
         "--as-of",

@@ -11,7 +11,7 @@ def run_render(args: argparse.Namespace) -> int:
     from ..run.render import build_dossier, stage_reporter
 
     options = render_options(args)
-    stage, finish = (None, lambda: None) if args.quiet else stage_reporter(options.lang)
+    stage, finish = (None, lambda: None) if args.quiet else stage_reporter()
     try:
         files = build_dossier(
             args.case_id, data_dir=args.data, out_dir=args.out, options=options, stage=stage

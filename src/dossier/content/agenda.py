@@ -79,6 +79,8 @@ class Agenda:
     when: str
     facts: tuple[Fact, ...]
     items: tuple[AgendaEntry, ...]
+    #: The language of the data's own text (BCP 47; "" unknown).
+    source_lang: str = ""
 
 
 def meeting_agenda(
@@ -119,4 +121,4 @@ def meeting_agenda(
             Source(item.proposal) if item.proposal else None, view,
         ))  # fmt: skip
     return Agenda(meeting_id, lang, as_of, words("pack.title", lang, meeting=name), forum, when,
-                  tuple(facts), tuple(entries))  # fmt: skip
+                  tuple(facts), tuple(entries), registry.source_lang)  # fmt: skip

@@ -23,7 +23,7 @@ from ..data.changes import Baseline, Change, Comparison, comparison, read_baseli
 from ..data.contract import EXTRACT_NOTEBOOK
 from ..data.dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
 from ..data.validate import load
-from ..errors import DossierError, ParameterError
+from ..errors import ParameterError
 from ..resources import data_dir as resolve_data_dir
 from .analysis import DecisionSummary, summarise
 from .frames import decisions_frame, events_frame, forums_frame
@@ -149,22 +149,11 @@ def case_dossier(
         # The earlier dossier's key, not where it lay: the page is the same wherever it is.
         parameters["compare_with"] = f"{extract.key} ({extract.as_of})" if extract else "–"
         if extract is not None:
-            compared = comparison(_earlier_file(extract), extract.day, whole, as_of)
+            compared = comparison(extract.case_file(), extract.day, whole, as_of)
     view = case_view(case_file, summary, lang, since, since_meeting=since_meeting,
                      baseline=baseline, comparison=compared)  # fmt: skip
     return CaseDossier(case_file, summary, view, lang, as_of, since, inactive_months, parameters,
                        since_meeting, baseline, compared, dict(related_dossiers or {}))  # fmt: skip
-
-
-def _earlier_file(extract) -> CaseFile:
-    """The earlier dossier's case file; ParameterError when its records are no valid data."""
-    try:
-        return extract.case_file()
-    except (ValueError, KeyError, DossierError) as exc:
-        raise ParameterError(
-            f"compare_with: the earlier dossier of {extract.case_id} holds records that are no "
-            f"valid data ({str(exc).splitlines()[0]}); compare with another folder"
-        ) from None
 
 
 def open_case(
@@ -188,7 +177,7 @@ def open_case(
     data_dir
         Folder of CSV files per the data contract; None for the bundled sample.
     lang
-        ``"sv"`` or ``"en"``.
+        ``"sv"``, ``"en"`` or ``"de"``.
     as_of
         The day the dossier speaks for (``YYYY-MM-DD``); None for today.
     since

@@ -24,7 +24,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import Formatter, FuncFormatter, Locator, NullLocator
 
-from ..data.dates import LOCALES
+from ..catalogue import LOCALES
 from ..data.model import Event
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.

@@ -107,7 +107,7 @@ def timeline(
         date's span, as :func:`dossier.content.analysis.is_new` says) get a halo; None
         highlights nothing.
     lang
-        ``"sv"`` or ``"en"``: the language of labels, legend and month names.
+        ``"sv"``, ``"en"`` or ``"de"``: the language of labels, legend and month names.
     changed
         Events added or changed since an earlier dossier, marked with a square
         (:func:`draw_change_marks`); None marks none.
@@ -177,7 +177,7 @@ def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> st
         since the figure then reaches beyond the events (and says so when the
         quiet time before it is left out of the axis).
     lang
-        ``"sv"`` or ``"en"``.
+        ``"sv"``, ``"en"`` or ``"de"``.
 
     Returns
     -------
@@ -413,7 +413,7 @@ def lanes(case_file: CaseFile, lang: str = "sv") -> list[tuple[str, str]]:
     case_file
         The case and its ordered events.
     lang
-        ``"sv"`` or ``"en"``, for the name of the lane without a forum.
+        ``"sv"``, ``"en"`` or ``"de"``, for the name of the lane without a forum.
 
     Returns
     -------
@@ -437,7 +437,7 @@ def kind_label(kind: str, lang: str = "sv") -> str:
     kind
         An event kind of the data contract, e.g. ``"referred_back"``.
     lang
-        ``"sv"`` or ``"en"``.
+        ``"sv"``, ``"en"`` or ``"de"``.
 
     Returns
     -------

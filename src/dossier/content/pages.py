@@ -3,8 +3,8 @@
 Every value a template shows is escaped unless the template says otherwise,
 so no text from the data can become markup in a dossier, a mail or an index.
 Text from the data in a page of another language is marked with its own
-(``{{ value | say(lang) }}``), so a screen reader reads a Swedish title in
-Swedish in an English dossier. Light on purpose: the batch and mail commands
+(``{{ value | say(lang, source_lang) }}``), so a screen reader reads a Swedish
+title in Swedish in an English dossier, and a German one in German. Light on purpose: the batch and mail commands
 use it without importing the dossier's figures.
 """
 
@@ -17,7 +17,7 @@ from functools import cache
 import jinja2
 from markupsafe import Markup, escape
 
-from ..catalogue import SOURCE_LANG, Source, Words, text
+from ..catalogue import Source, Words, text
 from ..resources import template_dir
 
 
@@ -29,19 +29,21 @@ class Link:
     href: str
 
 
-def say(value: object, lang: str) -> Markup:
-    """``value`` as escaped markup; its source text in a ``lang="sv"`` span on a page in ``lang``.
+def say(value: object, lang: str, source_lang: str) -> Markup:
+    """``value`` as escaped markup on a page in ``lang``; its source text marked ``source_lang``.
 
     ``value`` may be :class:`Words`, :class:`Source`, plain text, or the pairs of
-    :meth:`Words.pairs` as they come back from JSON.
+    :meth:`Words.pairs` as they come back from JSON. Source text in the page's own
+    language needs no mark; in any other, or in an unknown one (``source_lang`` "":
+    ``lang=""``, as HTML says "unknown"), it is a ``span`` with its ``lang``.
     """
     if isinstance(value, list):
         value = Words.from_pairs(value)
     parts = value if isinstance(value, Words) else (value,)
     shown = []
     for part in parts:
-        if isinstance(part, Source) and lang != SOURCE_LANG:
-            shown.append(Markup('<span lang="{}">{}</span>').format(SOURCE_LANG, part))
+        if isinstance(part, Source) and part and source_lang != lang:
+            shown.append(Markup('<span lang="{}">{}</span>').format(source_lang, part))
         else:
             shown.append(escape(part))
     return Markup("").join(shown)

@@ -65,6 +65,8 @@ class TableSection:
     css: str
     lang: str
     parts: list[Part] = field(default_factory=list)
+    #: The language of the data's own text in the cells ("" unknown).
+    source_lang: str = ""
 
 
 def _row(*cells, new: bool = False) -> dict:
@@ -140,7 +142,7 @@ def history(d: CaseDossier) -> Html:
             Source(cf.forum_name(e.forum_id)) if e.forum_id else "–", detail, e.decision_ref or "",
             new=is_new(e, d.since),
         ))  # fmt: skip
-    return _one_table(lang, "history", ("date", "kind", "forum", "event", "paragraph"), rows)
+    return _one_table(d, "history", ("date", "kind", "forum", "event", "paragraph"), rows)
 
 
 def forums(d: CaseDossier) -> Html:
@@ -159,7 +161,7 @@ def forums(d: CaseDossier) -> Html:
         )
         for u in forums_involved(d.case_file)
     ]
-    return _one_table(lang, "forums", ("forum", "kind", "handled", "first", "last"), rows)
+    return _one_table(d, "forums", ("forum", "kind", "handled", "first", "last"), rows)
 
 
 def related(d: CaseDossier) -> Html:
@@ -178,7 +180,7 @@ def related(d: CaseDossier) -> Html:
         )
         for r in d.case_file.related
     ]
-    return _one_table(lang, "related", ("case_id", "title", "relation", "status"), rows)
+    return _one_table(d, "related", ("case_id", "title", "relation", "status"), rows)
 
 
 def documents(d: CaseDossier) -> Html:
@@ -193,14 +195,14 @@ def documents(d: CaseDossier) -> Html:
         )
         for doc in d.case_file.documents
     ]
-    return _one_table(lang, "documents", ("date", "doc_title", "doc_type", "link"), rows)
+    return _one_table(d, "documents", ("date", "doc_title", "doc_type", "link"), rows)
 
 
 def notes(d: CaseDossier) -> Html:
     """Anything odd in the source data for this case."""
     lang = d.lang
     rows = [_row(n.text(lang), n.where(lang)) for n in d.case_file.notes]
-    return _one_table(lang, "notes", ("note", "where"), rows, empty="phrase.no_notes")
+    return _one_table(d, "notes", ("note", "where"), rows, empty="phrase.no_notes")
 
 
 def provenance(d: CaseDossier) -> Html:
@@ -224,7 +226,7 @@ def provenance(d: CaseDossier) -> Html:
     return _table(TableSection(text("heading.provenance", lang), "provenance", lang, [
         Part(file_columns, files, text("phrase.none", lang)),
         Part(setting_columns, settings),
-    ]))  # fmt: skip
+    ], d.view.source_lang))  # fmt: skip
 
 
 def _table(section: TableSection) -> Html:
@@ -232,14 +234,15 @@ def _table(section: TableSection) -> Html:
     return Html(_macros().table_section(replace(section, parts=parts)))
 
 
-def _one_table(lang: str, section: str, fields: tuple[str, ...], rows: list[dict],
+def _one_table(d: CaseDossier, section: str, fields: tuple[str, ...], rows: list[dict],
                empty: str = "phrase.none") -> Html:  # fmt: skip
     """A section of one table: heading ``heading.<section>``, columns ``field.<name>``."""
+    lang = d.lang
     columns = [text(f"field.{name}", lang) for name in fields]
     return _table(
         TableSection(
             text(f"heading.{section}", lang), section, lang,
-            [Part(columns, rows, text(empty, lang), keys=list(fields))],
+            [Part(columns, rows, text(empty, lang), keys=list(fields))], d.view.source_lang,
         )
     )  # fmt: skip
 

@@ -4,7 +4,7 @@ The dossier's sections, the mail, the batch and pack index pages and the
 notebook all show a case through :class:`CaseView`, so they say it in the same
 words. Sentences are :class:`~dossier.catalogue.Words`: catalogue text with the
 data's own text kept apart as :class:`~dossier.catalogue.Source`, which a page
-in English marks ``lang="sv"``.
+marks with the data's own language (``[data] lang``).
 
 A date is shown as the data gives it ("maj 2020", "2023"); one whose span
 runs past the dossier's day says so where a sentence rests on it ("2023,
@@ -55,6 +55,12 @@ class DecisionRow:
     paragraph: str
     title: Source
 
+    def details(self) -> Words:
+        """Kind, forum and paragraph on one line ("beslut · Regionala utvecklingsnämnden · § 224"),
+        leaving out what the records lack: for a list read on a phone or as plain text."""
+        return _joined([self.kind, *(part for part in (self.forum, self.paragraph) if part != "–")],
+                       " · ")  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class CaseView:
@@ -103,6 +109,8 @@ class CaseView:
     news: NewsView | None = None
     #: What changed since an earlier dossier (:func:`changes_view`); None without one.
     changes: ChangesView | None = None
+    #: The language of the data's own text (:class:`Source`), "" when the data does not say.
+    source_lang: str = ""
 
     def news_lines(self) -> tuple[Words, ...]:
         """What is new and what changed, one line each, as the dossier's sections say them."""
@@ -132,7 +140,7 @@ def case_view(
     summary
         :func:`~dossier.content.analysis.summarise` of that case file.
     lang
-        ``"sv"`` or ``"en"``.
+        ``"sv"``, ``"en"`` or ``"de"``.
     since
         The day from which events are marked new, shown among the facts; None for none.
     since_meeting
@@ -165,6 +173,7 @@ def case_view(
     counts = [part.count for part in (news, compared) if part is not None]
     return CaseView(
         lang=lang,
+        source_lang=case_file.source_lang,
         as_of=day,
         case_id=case.case_id,
         title=Source(case.title),
@@ -551,8 +560,8 @@ def changes_view(
 
 
 def changes_count(compared: Comparison, day: str, lang: str) -> Words:
-    """"Sedan dossiern per den 1 juni 2022: 9 nya händelser, inga rättelser."; with nothing to
-    list, "Inga ändringar i underlaget sedan dossiern per den 1 juni 2022.".
+    """"Sedan sammanställningen per den 1 juni 2022: 9 nya händelser, inga rättelser."; with nothing to
+    list, "Inga ändringar i underlaget sedan sammanställningen per den 1 juni 2022.".
 
     The other news (a document filed, a period ended) are counted only where there is no
     new event, so that the sentence never reads as if nothing had come.
@@ -609,7 +618,7 @@ def _field_value(case_file: CaseFile, name: str, value: str, lang: str) -> Words
         return Words([label("status", value, lang)])
     if name in ("forum_id", "owner_forum_id"):
         return Words([Source(case_file.forum_name(value))])
-    return Words(["”" if lang == "sv" else "“", Source(value), "”"])
+    return words("phrase.quoted", lang, text=Source(value))
 def event_when(event: Event, lang: str) -> str:
     """An event's date as the dossier writes it: a period's end, or "pågår" while it runs."""
     if event.running:

@@ -74,7 +74,7 @@ def read_calendar(path: Path | None) -> Calendar:
     if path is None or not path.is_file():
         return Calendar()
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("calendar", {})
+        table = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("calendar", {})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return Calendar()
     where = f"{path} [calendar]"

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ParameterError
+from ..errors import DossierError, ParameterError
 from .contract import ROW, TABLE, TABLES
 from .dates import PartialDate
 from .text import read_regular
@@ -311,6 +311,10 @@ def _check_extract(extract: CaseExtract) -> None:
                 PartialDate.parse(event["end_date"])
     except ValueError as exc:
         raise ValueError(f"a date in it cannot be read ({exc})") from None
+    try:  # what the comparison reads of it: the case's file, cut to the extract's day
+        extract.case_file().as_of(extract.day)
+    except (ValueError, KeyError, DossierError) as exc:
+        raise ValueError(f"its records make no case file ({str(exc).splitlines()[0]})") from None
 
 
 # -- the comparison -------------------------------------------------------------------------

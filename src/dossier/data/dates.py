@@ -16,6 +16,8 @@ from typing import Literal
 
 from babel.dates import format_date, format_skeleton
 
+from ..catalogue import LOCALES
+
 Precision = Literal["year", "month", "day"]
 
 PATTERN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
@@ -28,8 +30,6 @@ YEARS = f"the years dossier reads, {FIRST_YEAR} to {LAST_YEAR}"
 OUTSIDE_YEARS = f"is outside {YEARS}: correct it, or leave the cell empty if the date is not known"
 OUT_OF_RANGE = f"is outside {YEARS}"
 
-#: Babel locale for each dossier language; English dossiers use day-month-year.
-LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 
 
 @total_ordering

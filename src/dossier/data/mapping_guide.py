@@ -19,6 +19,7 @@ import pandas as pd
 from ..errors import DataError
 from .aliases import ALIAS_INDEX, LABEL_ALIASES, closest, guess_label, header_key, label_key
 from .contract import MAPPING_FILE, TABLES, Table
+from .language import data_language
 from .mapping import AS_CONTRACT, Translation, guess_formats
 from .mapping_file import VALUE_SECTIONS
 from .mapping_plan import HowFound, TablePlan
@@ -245,6 +246,8 @@ def starter_mapping(data_dir: str | Path) -> str:
         "#   dossier check --explain --data <this folder>",
         "# Lines marked \"built-in\" would hold without this file; they are here to be seen.",
         "# The README's section \"Bring your own export\" explains every key.",
+        "",
+        *_starter_language(data_dir),
     ]  # fmt: skip
     for table in TABLES:
         if table.name not in chosen:
@@ -259,6 +262,23 @@ def starter_mapping(data_dir: str | Path) -> str:
             out.append(f"sheet = {q(candidate.sheet)}  # guess")
         out += _starter_table(table, candidate)
     return "\n".join(out) + "\n"
+
+
+def _starter_language(data_dir: Path) -> list[str]:
+    """The ``[data]`` table: the language the folder's dossier.toml says (kept when the starter
+    replaces it), else how to say it; without it the export's text is of unknown language."""
+    from ..errors import DataError
+    from .language import setting_text
+
+    try:
+        lang = data_language(data_dir)
+    except DataError:
+        lang = ""
+    if lang:
+        return [f"{line}  # kept from the dossier.toml this replaces" if line.startswith("lang")
+                else line for line in setting_text(lang).splitlines()]  # fmt: skip
+    return ["# [data]", '# lang = "sv"  # the language of the export\'s own text (BCP 47): say it, '
+            "or it is unknown"]  # fmt: skip
 
 
 def _starter_table(table: Table, candidate: _Candidate) -> list[str]:

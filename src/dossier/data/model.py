@@ -217,6 +217,8 @@ class CaseFile:
     #: Events and documents dated after ``day``, left out.
     later_events: int = 0
     later_documents: int = 0
+    #: The language of the data's own text (BCP 47; "" unknown), as the registry says it.
+    source_lang: str = ""
     #: The owner forum's meetings (its calendar); as of a day, those named within its horizon.
     sittings: tuple[Meeting, ...] = ()
     #: When meetings and agendas are known (the data folder's ``[calendar]``).
@@ -328,6 +330,8 @@ class Registry:
     documents: pd.DataFrame
     notes: dict[str, list[DataNote]]
     sources: tuple[SourceFile, ...]
+    #: The language of the data's own text (BCP 47; "" unknown): dossier.data.language.
+    source_lang: str = ""
     #: When meetings and agendas are known (the data folder's ``[calendar]``).
     calendar: Calendar = field(default_factory=Calendar)
 
@@ -486,7 +490,7 @@ class Registry:
         forums = {f: forum for f in dict.fromkeys(forum_ids) if f and (forum := self.forum(f))}
         return CaseFile(
             case, events, forums, self.related_cases(case_id), self.case_documents(case_id),
-            agenda, self.case_notes(case_id), self.sources,
+            agenda, self.case_notes(case_id), self.sources, source_lang=self.source_lang,
             sittings=self.sittings(case.owner_forum_id), calendar=self.calendar,
         )  # fmt: skip
 

@@ -19,6 +19,8 @@ def check_report(registry: Registry, lang: str = "en") -> str:
     lines += [
         "",
         "Cases by status: " + ", ".join(f"{s} {n:,}" for s, n in sorted(statuses.items())),
+        "Language of the data's text: " + (registry.source_lang or (
+            'unknown (say it in dossier.toml: [data] lang = "sv", "de" …)')),
     ]
     total = sum(len(notes) for notes in registry.notes.values())
     lines += [

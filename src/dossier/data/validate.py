@@ -19,6 +19,7 @@ from .calendar import read_calendar
 from .checks import check_periods, check_references, check_table, span_end, span_start
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLE, TABLES
 from .dates import PartialDate
+from .language import data_language
 from .model import DataNote, Registry
 from .sources import Sources, described_sources, find_mapping, is_case_extract, read_sources
 
@@ -30,7 +31,7 @@ def load(data_dir: str | Path) -> Registry:
     was cut from as its sources (``sources.json``), and the data notes the whole export gave
     (``notes.json``).
     """
-    registry = validate(read_sources(data_dir))
+    registry = replace(validate(read_sources(data_dir)), source_lang=data_language(data_dir))
     # The export's [calendar] is in its mapping file; an extract's in a dossier.toml of its own.
     settings = find_mapping(Path(data_dir)) or Path(data_dir) / MAPPING_FILE
     registry = replace(registry, calendar=read_calendar(settings))

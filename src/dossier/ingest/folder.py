@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data.contract import MAPPING_FILE
+from ..data.language import is_language_tag  # one rule for a tag, the one `[data] lang` is read by
 from ..errors import OutputError, ParameterError
 from .rows import Rows
 
@@ -27,8 +28,6 @@ from .rows import Rows
 IMPORT_FILE = "import.json"
 #: What a reader keeps for the next import into the same folder (the objects read, when).
 STATE_FOLDER = ".import"
-
-_BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 
 @dataclass
@@ -40,19 +39,6 @@ class Imported:
     lang_from: str = ""
     #: Files for the state folder, by name: what the reader needs for the next import.
     state: dict[str, bytes] = field(default_factory=dict)
-
-
-def is_language_tag(value: object) -> bool:
-    """True for a BCP 47 language tag whose language Babel knows (``de``, ``sv``, ``de-CH``)."""
-    from babel import Locale, UnknownLocaleError
-
-    if not isinstance(value, str) or not _BCP47.fullmatch(value):
-        return False
-    try:
-        Locale.parse(value.split("-")[0].lower())
-    except (UnknownLocaleError, ValueError):
-        return False
-    return True
 
 
 def language_tag(value: str) -> str:

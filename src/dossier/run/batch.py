@@ -414,9 +414,8 @@ def run_batch(
                 ahead.close()
             raise
         ordered = [results[case_id] for case_id in case_ids]
-        report = BatchReport(
-            ordered, round(time.perf_counter() - started, 3), out, batch_key=batch_key
-        )
+        report = BatchReport(ordered, round(time.perf_counter() - started, 3), out,
+                             batch_key=batch_key, source_lang=registry.source_lang)  # fmt: skip
         if meeting is not None:
             from .pack import build_meeting_pack
 
@@ -657,7 +656,8 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     except (KeyError, TypeError, AttributeError, ValueError):
         return None
     with output_lock(out):
-        report = BatchReport(results, 0.0, out, pack, batch_key=key)
+        report = BatchReport(results, 0.0, out, pack, batch_key=key,
+                             source_lang=BatchReport.language_of(last))  # fmt: skip
         for number, result in enumerate(results, start=1):
             if progress:
                 progress(result, number, len(results))
@@ -672,13 +672,15 @@ def write_report(report: BatchReport, lang: str) -> None:
         "seconds": report.seconds,
         "counts": {s: report.count(s) for s in Status},
         "meeting_pack": report.meeting_pack,
+        "source_lang": report.source_lang,
         "dossiers": [asdict(r) for r in report.results],
     }
     # Both or neither: a full disk leaves the last batch's report and index page as they were.
     with writing_into(report.out_dir):
         write_files({
             report.out_dir / REPORT_FILE: json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-            report.out_dir / "index.html": index_page(report.results, report.out_dir, lang),
+            report.out_dir / "index.html": index_page(report.results, report.out_dir, lang,
+                                                           report.source_lang),
         })  # fmt: skip
 
 

@@ -130,6 +130,8 @@ def write_document(
     with _PDF_LOCK:
         from weasyprint import Attachment
 
+        _tag_languages()
+
         files = [
             Attachment(
                 string=content,
@@ -146,6 +148,42 @@ def write_document(
             pdf_variant=variant,
             finisher=partial(_finish, pdfa=pdfa),
         )
+
+
+def _tag_languages() -> None:
+    """Have WeasyPrint's tags carry each element's ``lang`` as the structure element's ``/Lang``.
+
+    WeasyPrint writes the document's language in the catalogue only, so a German title
+    in a Swedish dossier would be read as Swedish. Its tagging builds one structure
+    element per box (``weasyprint.pdf.tags._build_box_tree``, recursively through the
+    module's name); wrapped here, an element whose HTML element has a ``lang`` (the
+    data's own text, ``<span lang="de">``) gets it as ``/Lang``, which its children
+    inherit (ISO 32000-1, 14.9.2); an unknown language (``lang=""``) is ``und``, BCP 47's
+    "undetermined". Done once per process.
+    """
+    import pydyf
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout.absolute import AbsolutePlaceholder
+    from weasyprint.pdf import tags
+
+    build = tags._build_box_tree
+    if getattr(build, "carries_lang", False):
+        return
+
+    def build_with_lang(box, parent, *args):
+        own = box._box if isinstance(box, AbsolutePlaceholder) else box
+        lang = None
+        if (own.element is not None and own.element_tag not in ("html", "body")
+                and not isinstance(own, boxes.PageBox | boxes.MarginBox)):  # fmt: skip
+            lang = own.element.get("lang")
+        for element in build(box, parent, *args):
+            if lang is not None:
+                # HTML's lang="" (unknown) is "und" (undetermined) here: PDF/UA asks for a tag.
+                element["Lang"] = pydyf.String(lang or "und")
+            yield element
+
+    build_with_lang.carries_lang = True
+    tags._build_box_tree = build_with_lang
 
 
 def write_pdf(

@@ -242,6 +242,7 @@ def prepare_job(
     a dossier is rendered again when a related case's dossier comes or goes.
     """
     case = registry.case(case_id)
+    from ..data.language import setting_text
     from ..data.validate import notes_json
     from .manifest import case_slice_csv, package_versions
 
@@ -251,8 +252,10 @@ def prepare_job(
                for s in registry.sources]  # fmt: skip
     # The notes name the export's file and row; a note's row moves only when its own does.
     notes = {EXTRACT_NOTES: notes_json(registry.notes.get(case_id, []), case_id)}
-    # When meetings and agendas are known travels with the extract (and enters the key).
-    notes[MAPPING_FILE] = registry.calendar.to_toml()
+    # The data's language, and when meetings and agendas are known, travel with the extract as
+    # the data folder said them, in its dossier.toml (and enter the key).
+    language = setting_text(registry.source_lang) if registry.source_lang else ""
+    notes[MAPPING_FILE] = language.encode("utf-8") + registry.calendar.to_toml()
     extract = slice_files | notes | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
     parameters = {"case_id": case_id, **options.settings(PARAMETER)}
     related = [r.case_id for r in registry.related_cases(case_id)]
@@ -520,7 +523,7 @@ def case_extract(job: DossierJob) -> bytes:
 
 def table_files(extract: dict[str, bytes]) -> dict[str, bytes]:
     """The contract CSV files of a job's extract: the case's slice of each table, without the
-    records of where the data came from, its notes, its calendar settings and the notebook."""
+    records of where the data came from, its notes, its settings and the notebook."""
     return {n: d for n, d in extract.items()
             if n not in (EXTRACT_SOURCES, EXTRACT_NOTES, EXTRACT_NOTEBOOK, MAPPING_FILE)}  # fmt: skip
 

@@ -104,9 +104,19 @@ def parsed_notebook(path: Path, raw: bytes) -> dict:
     # nbformat's checks meet a crafted notebook with TypeError and kin, before they say why.
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError,
             nbformat.ValidationError) as exc:  # fmt: skip
-        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).partition("\n")[0]
+        problem = _first_line(exc)
         raise CaseNotebookError(f"{path}: not a Jupyter notebook ({problem}); open and save it in "
                                 "JupyterLab, or make it again with `dossier notebook`") from None  # fmt: skip
+
+
+def _first_line(exc: BaseException) -> str:
+    """What ``exc`` says in its first line; a notebook nested too deeply for its own message says so."""
+    try:
+        if not isinstance(exc, RecursionError):
+            return str(exc).partition("\n")[0]
+    except RecursionError:  # nbformat's message prints the offending part, as deep as it is
+        pass
+    return "nested too deeply"
 
 
 def notebook_case(path: Path, notebook: dict) -> str:

@@ -181,7 +181,7 @@ def _agenda_view(agenda: Agenda) -> dict:
     """What the cover and the index page both show of the agenda, and their words."""
     lang = agenda.lang
     return {
-        "agenda": agenda, "lang": lang, "title": agenda.title,
+        "agenda": agenda, "lang": lang, "source_lang": agenda.source_lang, "title": agenda.title,
         "agenda_heading": text("pack.agenda", lang),
         "proposal_label": text("field.proposal", lang), "missing": text("pack.missing", lang),
     }  # fmt: skip

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..catalogue import text
+from ..catalogue import tool_text
 from ..data.validate import load
 from ..resources import data_dir as resolve_data_dir
 from ..resources import notebook_path
@@ -133,12 +133,13 @@ def _prepare_tools(options: RenderOptions) -> threading.Thread:
     return thread
 
 
-def stage_reporter(lang: str, stream=None) -> tuple[Stage, Callable[[], None]]:
+def stage_reporter(stream=None) -> tuple[Stage, Callable[[], None]]:
     """What ``dossier render`` says as it goes: a bar on a terminal, one line per stage otherwise.
 
     Returns the stage callback and the function that closes the bar. The words are the
-    catalogue's ``stage.<name>`` in ``lang``; they go to ``stream`` (default: stderr as it is
-    when called), never to stdout, which lists the files written.
+    catalogue's ``stage.<name>`` (:data:`~dossier.catalogue.TOOL_WORDS`, English as every
+    message of the tool's own); they go to ``stream`` (default: stderr as it is when
+    called), never to stdout, which lists the files written.
     """
     stream = stream if stream is not None else sys.stderr
     if stream.isatty():
@@ -149,12 +150,12 @@ def stage_reporter(lang: str, stream=None) -> tuple[Stage, Callable[[], None]]:
 
         def advance(name: str, **fields: object) -> None:
             bar.n = STAGES.index(name) + 1
-            bar.set_description_str(text(f"stage.{name}", lang, **fields))
+            bar.set_description_str(tool_text(f"stage.{name}", **fields))
 
         return advance, bar.close
 
     def line(name: str, **fields: object) -> None:
-        print(text(f"stage.{name}", lang, **fields), file=stream, flush=True)
+        print(tool_text(f"stage.{name}", **fields), file=stream, flush=True)
 
     return line, lambda: None
 

@@ -47,6 +47,16 @@ class BatchReport:
     meeting_pack: dict[str, str] | None = None
     #: The whole batch's key (see batch_key): the export, the selection, the options, the toolkit.
     batch_key: str | None = None
+    #: The language of the data's own text (BCP 47; "" unknown), for the index page's marks.
+    source_lang: str = ""
+
+    @staticmethod
+    def language_of(report: dict) -> str:
+        """The data's language as a written report says it: a language tag, else unknown."""
+        from ..data.language import UNKNOWN, is_language_tag
+
+        value = report.get("source_lang")
+        return value if is_language_tag(value) else UNKNOWN
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -60,7 +70,7 @@ class BatchReport:
 
 
 
-def index_page(results: list[DossierResult], folder: Path, lang: str) -> str:
+def index_page(results: list[DossierResult], folder: Path, lang: str, source_lang: str = "") -> str:
     """The batch's page: each dossier with how its render went and links (relative to ``folder``)."""
     rows = []
     for r in results:
@@ -73,8 +83,8 @@ def index_page(results: list[DossierResult], folder: Path, lang: str) -> str:
     columns = [text(f"field.{k}", lang) for k in ("case_id", "title", "status", "files")]
     counts = text("batch.counts", lang, done=_count(results, Status.DONE), skipped=_count(results, Status.SKIPPED),
                   failed=_count(results, Status.FAILED))  # fmt: skip
-    view = {"lang": lang, "title": text("batch.title", lang), "rows": rows, "columns": columns,
-            "counts": counts}  # fmt: skip
+    view = {"lang": lang, "source_lang": source_lang, "title": text("batch.title", lang),
+            "rows": rows, "columns": columns, "counts": counts}  # fmt: skip
     return render_page("batch/index.html.j2", view)
 
 

@@ -204,9 +204,6 @@ def _labels(lang: str) -> dict[str, object]:
         "no_pending": text("phrase.no_pending", lang),
         "decisions_heading": text("heading.decisions", lang),
         "no_decisions": text("phrase.no_decisions", lang),
-        "decision_columns": [
-            text(f"field.{k}", lang) for k in ("date", "kind", "forum", "paragraph", "event")
-        ],
         "next_meeting_label": text("field.next_meeting", lang),
         "attachments_label": text("mail.attachments", lang),
         "agenda_heading": text("pack.agenda", lang),
@@ -260,6 +257,7 @@ def case_letter(
         intro = text("mail.intro_cases", lang, n=len(cases))
     view = {
         "lang": lang,
+        "source_lang": registry.source_lang,
         "subject": header_text(subject or default_subject),
         "intro": intro,
         "cases": cases,
@@ -314,6 +312,7 @@ def meeting_letter(
     title = str(agenda.title)
     view = {
         "lang": lang,
+        "source_lang": registry.source_lang,
         "intro": text("mail.intro_meeting", lang),
         "cases": [],
         "subject": header_text(
@@ -382,12 +381,12 @@ def plain_text(view: dict) -> str:
     """The plain-text body: the same content as the HTML body, for clients that show text."""
     import textwrap
 
-    def para(text: str, indent: str = "") -> str:
+    def para(text: str, indent: str = "", then: str | None = None) -> str:
         return textwrap.fill(
             text,
             76,
             initial_indent=indent,
-            subsequent_indent=indent or "",
+            subsequent_indent=indent if then is None else then,
             break_long_words=False,
             break_on_hyphens=False,
         )
@@ -426,15 +425,14 @@ def plain_text(view: dict) -> str:
             out += [view["no_pending"]]
         out += ["", view["decisions_heading"]]
         if case.decisions:
-            out += [
-                para(f"- {d.date}, {d.kind}, {d.forum}, {d.paragraph}: {d.title}")
-                for d in case.decisions
-            ]
+            # One decision a block: its day and title, then what kind, where and which paragraph.
+            for d in case.decisions:
+                out += [para(f"- {d.date}: {d.title}", "", "  "), para(str(d.details()), "  ")]
             if case.earlier_decisions:
                 out += [para(str(case.earlier_decisions))]
         else:
             out += [view["no_decisions"]]
-        out += ["", f"{view['next_meeting_label']}: {case.next_meeting}", ""]
+        out += ["", para(f"{view['next_meeting_label']}: {case.next_meeting}", "", "  "), ""]
     out += [
         f"{view['attachments_label']}: {', '.join(view['attachments'])}",
         "",

@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from dossier.data.synthetic import add_meeting
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin folder, beside its python
 AS_OF = "2023-06-01"
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             data = scratch / "data"
             run([str(BIN / "dossier"), "demo-data", "--cases", str(items + 2), "--events-per-case",
                  str(args.events_per_case), "--out", str(data), "--seed", str(args.seed)])  # fmt: skip
-            agenda = add_meeting(data, items)
+            agenda = add_meeting(data, MEETING, items)
             case = agenda[len(agenda) // 2]
             print(f"{items}-item meeting {MEETING} of synthetic cases × {args.events_per_case} events, "
                   f"as of {AS_OF}; {args.workers} workers; the case that changes: {case}")  # fmt: skip
@@ -126,20 +128,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if min(args.items, args.rounds, args.workers, args.events_per_case) < 1:
         parser.error("--items, --rounds, --workers and --events-per-case must be 1 or more")
     return args
-
-
-def add_meeting(data: Path, items: int) -> list[str]:
-    """Add a RUN meeting after the export with the first ``items`` cases on its agenda."""
-    with (data / "cases.csv").open(encoding="utf-8", newline="") as file:
-        cases = [row["case_id"] for row in csv.DictReader(file)][:items]
-    with (data / "meetings.csv").open("a", encoding="utf-8", newline="") as file:
-        csv.writer(file, lineterminator="\n").writerow(
-            [MEETING, "RUN", "2023-06-13 09:00", "Regionala utvecklingsnämnden", "", "planned"])
-    with (data / "agenda.csv").open("a", encoding="utf-8", newline="") as file:
-        writer = csv.writer(file, lineterminator="\n")
-        for number, case in enumerate(cases, start=1):
-            writer.writerow([MEETING, str(number), case, "", ""])
-    return cases
 
 
 def retitle(data: Path, case: str, title: str) -> None:

@@ -21,9 +21,11 @@ import pickle
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,12 +46,11 @@ from dossier.run.batch import (
     BatchReport,
     DossierResult,
     batch_key,
-    progress_reporter,
     select_cases,
-    summary_table,
 )
 from dossier.run.job import EXPORT, RUN, RenderOptions, is_current, prepare_job, slugify
 from dossier.run.output import output_lock
+from dossier.run.results import progress_reporter, summary_table
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
@@ -606,10 +607,10 @@ def test_first_run_renders_every_case_whole(incremental):
         slug = slugify(case_id)
         assert entry["slug"] == slug
         assert entry["outputs"] == {
-            "html": str(out / slug / f"{slug}.html"),
-            "notebook": str(out / slug / f"{slug}.ipynb"),
-            "manifest": str(out / slug / "manifest.json"),
-            "extract": str(out / slug / "case-extract.json"),
+            "html": f"{slug}/{slug}.html",
+            "notebook": f"{slug}/{slug}.ipynb",
+            "manifest": f"{slug}/manifest.json",
+            "extract": f"{slug}/case-extract.json",
         }
         assert entry["error"] is None and entry["seconds"] > 0
     # The last run rendered nothing of these: their files are still the first run's.
@@ -815,8 +816,8 @@ def test_the_index_page_says_which_case_failed_and_why(failing_batch):
 def test_a_failed_case_leaves_its_executed_notebook_with_the_error(failing_batch):
     run, heavy, _ = failing_batch
     kept = run.dossier(heavy)["outputs"].get("notebook")
-    assert kept and Path(kept).parent == run.out and Path(kept).is_file()
-    cells = json.loads(Path(kept).read_text(encoding="utf-8"))["cells"]
+    assert kept and (run.out / kept).parent == run.out and (run.out / kept).is_file()
+    cells = json.loads((run.out / kept).read_text(encoding="utf-8"))["cells"]
     assert any(o.get("output_type") == "error" for c in cells for o in c.get("outputs", ()))
 
 
@@ -916,9 +917,19 @@ def test_the_meeting_batch_renders_the_agenda_in_order(meeting_batch):
     assert [d["case_id"] for d in meeting_batch.report["dossiers"]] == [c for _, c, _ in AGENDA]
     slug = slugify(MEETING)
     assert meeting_batch.report["meeting_pack"] == {
-        "index": str(meeting_batch.out / f"meeting-{slug}" / "index.html"),
-        "pdf": str(meeting_batch.out / f"meeting-{slug}" / f"{slug}.pdf"),
+        "index": f"meeting-{slug}/index.html",
+        "pdf": f"meeting-{slug}/{slug}.pdf",
     }
+
+
+def bound_pages(pdf: Path) -> int:
+    """The pages of a dossier's PDF that its meeting pack binds: not its full provenance."""
+    import pikepdf
+
+    from dossier.run.references import pages_for_pack
+
+    with pikepdf.open(pdf) as opened:
+        return pages_for_pack(opened)
 
 
 def pack_path(run: Run) -> Path:
@@ -934,8 +945,9 @@ def test_the_meeting_pack_is_a_cover_then_each_dossier_under_its_agenda_item(
     out = meeting_batch.out
     pack = PdfReader(pack_path(meeting_batch))
     dossiers = [out / slugify(c) / f"{slugify(c)}.pdf" for _, c, _ in AGENDA]
-    lengths = [len(PdfReader(d).pages) for d in dossiers]
+    lengths = [bound_pages(d) for d in dossiers]
     assert len(pack.pages) == 1 + sum(lengths)
+    assert sum(lengths) < sum(len(PdfReader(d).pages) for d in dossiers)  # no tables of hashes
     # One bookmark per agenda item, and under it the dossier's own section bookmarks.
     assert tagged_pdf(pack_path(meeting_batch)).outline == [
         (f"{n}. {c} – {t}", tagged_pdf(d).outline)
@@ -986,7 +998,7 @@ def test_a_meeting_batch_with_one_case_changed_renders_it_alone_and_binds_the_pa
     assert [re.findall(r"Sida (\d+) av (\d+)", t) for t in texts] == [
         [(str(n), str(pages))] for n in range(1, pages + 1)
     ]
-    assert pages == 1 + sum(len(PdfReader(out / slugify(c) / f"{slugify(c)}.pdf").pages)
+    assert pages == 1 + sum(bound_pages(out / slugify(c) / f"{slugify(c)}.pdf")
                             for _, c, _ in AGENDA)  # fmt: skip
     kept_text = squeeze(" ".join(pdf_text(kept_pdf, n) for n in range(1, 3)))
     assert squeeze(kept) in squeeze(texts[1]) and squeeze(texts[1])[:200] in kept_text
@@ -1012,7 +1024,7 @@ def test_the_meeting_pack_cover_names_forum_date_and_agenda(meeting_batch):
         assert f"{item} {case_id} {title} {first}" in lines
         view = case_dossier(registry, case_id, as_of=dt.date.fromisoformat(AS_OF), lang="sv").view
         assert squeeze(str(view.sentence)) in cover
-        first += len(PdfReader(out / slugify(case_id) / f"{slugify(case_id)}.pdf").pages)
+        first += bound_pages(out / slugify(case_id) / f"{slugify(case_id)}.pdf")
     assert squeeze("Förslag: Regiondirektörens förslag (exempel)") in cover
 
 
@@ -1089,6 +1101,61 @@ def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_pat
         left = [p for w in workers for p in w.children(recursive=True) if is_kernel(p)]
     assert_rendered_as_first(incremental, run, cases)
     assert left == []  # the workers outlive the batch; the kernels they kept warm do not
+
+
+def test_a_scheduler_that_accepts_and_never_answers_is_named_within_its_timeout(tmp_path):
+    """A plain socket where the scheduler should be: it takes the connection and says nothing."""
+    from dossier.run.cluster import SCHEDULER_TIMEOUT
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        run = batch(tmp_path / "out", "RUN/168/2020", "--executor", "dask", "--scheduler", address)
+    assert run.status == 2
+    assert run.stderr == (f"dossier: --scheduler {address}: it did not answer within "
+                          f"{SCHEDULER_TIMEOUT:g} s; is a Dask scheduler running there?\n")  # fmt: skip
+    assert not (tmp_path / "out" / slugify("RUN/168/2020")).exists()
+
+
+def test_a_scheduler_without_workers_is_named_and_nothing_waits_for_ever(tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        run = batch(tmp_path / "out", "RUN/168/2020", "--executor", "dask", "--scheduler", address)
+    assert run.status == 2
+    assert f"dossier: --scheduler {address}: the Dask scheduler has no workers" in run.stderr
+    assert f"dask worker {address}" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.kernel
+def test_dossiers_waiting_on_a_cluster_whose_workers_have_gone_fail_with_the_reason(tmp_path):
+    """The only worker leaves while the batch waits for its dossier: the batch does not wait
+    in silence for ever; once the cluster has had no worker for its limit, the dossier fails
+    naming the scheduler, and the batch ends."""
+    from distributed import Client, LocalCluster
+
+    from dossier.run.cluster import NO_WORKER_TIMEOUT
+
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        address = cluster.scheduler_address
+        command = dossier_command("batch", "RUN/168/2020", "--executor", "dask", "--scheduler",
+                                  address, "--data", SAMPLE_DATA, "--out", out, "--as-of", AS_OF)  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, cwd=REPO)  # fmt: skip
+        deadline = time.monotonic() + LIMIT
+        while not any(client.processing().values()):  # the dossier is on the worker
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+            time.sleep(0.05)
+        cluster.scale(0)  # the worker goes, its dossier unfinished
+        stdout, stderr = process.communicate(timeout=LIMIT)
+    assert process.returncode == 1, stderr
+    assert (f"the Dask scheduler {address} has had no worker for {NO_WORKER_TIMEOUT:g} s"
+            in stdout)  # fmt: skip
+    assert "0 done, 0 skipped, 1 failed" in stdout
 
 
 def assert_rendered_as_first(incremental: Incremental, run: Run, cases: list[str]) -> None:
@@ -1243,7 +1310,7 @@ def test_an_html_only_meeting_batch_makes_the_index_and_no_pdf(tmp_path):
     assert run.status == 0, run.stderr
     pack = tmp_path / "out" / f"meeting-{MEETING}"
     assert sorted(p.name for p in pack.iterdir()) == ["index.html"]
-    assert run.report["meeting_pack"] == {"index": str(pack / "index.html")}
+    assert run.report["meeting_pack"] == {"index": f"meeting-{MEETING}/index.html"}
     items = agenda_items(pack / "index.html")
     assert [item["text"].split()[:2] for item in items] == [["Punkt", "7"], ["Punkt", "8"]]
     assert items[1]["links"] == ["../RUN-136-2022/RUN-136-2022.html"]
@@ -1357,3 +1424,21 @@ def test_a_killed_batch_takes_its_workers_and_kernels_with_it(tmp_path, short_tm
     run = stopped_batch(tmp_path, short_tmp, lambda process: process.send_signal(signal.SIGKILL))
     assert_all_ended_and_nothing_written_after(run)
     assert run.status == -signal.SIGKILL
+    # Nothing said on the terminal once every process has gone: not the resource tracker's
+    # warning of "leaked semaphore objects", which it removes as its ordinary work.
+    said = (tmp_path / "stderr").read_text(encoding="utf-8").splitlines()
+    assert [line for line in said if not PROGRESS_LINE.match(line)] == []
+
+
+def test_a_worker_told_to_end_ends_even_if_its_handler_fails():
+    """SIGTERM in the middle of an import: the handler's own import fails, as if from the
+    interrupted import; a library taking that for its own optional import would go on."""
+    code = ("import signal, sys\n"
+            "sys.modules['dossier.run.kernel'] = None  # importing it raises ImportError\n"
+            "from dossier.run import batch\n"
+            "try:\n"
+            "    batch._end_worker_now(signal.SIGTERM, None)\n"
+            "except ImportError:\n"
+            "    print('went on')\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (128 + signal.SIGTERM, "")

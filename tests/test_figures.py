@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from matplotlib.lines import Line2D
 
+from dossier.content.figure_style import MAX_LABEL_LINES, MAX_LABEL_WIDTH, wrap_label
 from dossier.content.figures import (
     KIND_STYLES,
     kind_label,
@@ -652,3 +653,22 @@ def test_many_overlapping_periods_stay_apart_and_the_figure_fits_a_page():
     assert len(spans) == 60
     assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
     assert fig.get_figheight() < 6
+
+
+@pytest.mark.parametrize("spaced", [False, True])
+def test_a_long_forum_name_is_cut_to_its_start_and_end_at_a_cost_that_does_not_grow(spaced):
+    def label(length: int) -> tuple[str, int]:
+        word = "Nämndsammanträdesprotokoll" + ("s " if spaced else "s")
+        name = (word * (length // len(word) + 1))[:length - 3] + "SLT"
+        measured = []
+        measure = lambda text: measured.append(len(text)) or len(text) / 20  # noqa: E731
+        return wrap_label(name, MAX_LABEL_WIDTH, measure), sum(measured)
+
+    short, cost = label(2_000)
+    long, long_cost = label(20_000)
+    for wrapped in (short, long):
+        lines = wrapped.split("\n")
+        assert len(lines) == MAX_LABEL_LINES
+        assert lines[0].startswith("Nämndsammanträdes") and lines[-1].startswith("…")
+        assert lines[-1].endswith("SLT")  # its end: names alike at the start stay apart
+    assert long_cost < 2 * cost  # the letters measured: as many for 20,000 as for 2,000

@@ -12,8 +12,11 @@ import datetime as dt
 import logging
 import re
 import shutil
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -22,6 +25,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from processes import FROM_A_TERMINAL, HUNG
 
 from dossier.cli import main
 from dossier.cli.mail import message_size
@@ -37,6 +41,7 @@ from dossier.share.letter import (
 )
 from dossier.share.outbox import (
     data_folder_warning,
+    queue,
     read_config,
     settings_folders,
     smtp_settings,
@@ -248,6 +253,14 @@ def attachments(message: EmailMessage) -> dict[str, bytes]:
     }
 
 
+def as_mailed(path: Path) -> bytes:
+    """The dossier PDF at ``path`` as a mail sends it without its related case's dossier:
+    the whole file, but for the link to that dossier (see test_links.py)."""
+    from dossier.run.links import pdf_for_mail
+
+    return pdf_for_mail(path.read_bytes(), lambda href: None)
+
+
 def files_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
@@ -315,6 +328,22 @@ def test_smtp_settings_options_win_over_dossier_toml_over_environment(tmp_path):
     )  # fmt: skip
     assert PASSWORD not in repr(settings)
     assert smtp_settings({}, {}, {"DOSSIER_SMTP_HOST": "h.example"}).port == 587
+
+
+@pytest.mark.parametrize(("given", "named"), [
+    ({"DOSSIER_SMTP_PORT": "99999"}, "DOSSIER_SMTP_PORT 99999: use a port from 1 to 65535"),
+    ({"DOSSIER_SMTP_PORT": "smtp"}, "DOSSIER_SMTP_PORT 'smtp': give a port number"),
+    ({"DOSSIER_SMTP_TIMEOUT": "0"}, "DOSSIER_SMTP_TIMEOUT 0.0: use a number of seconds"),
+    ({"DOSSIER_SMTP_TIMEOUT": "soon"}, "DOSSIER_SMTP_TIMEOUT 'soon': give a number of seconds"),
+    ({"DOSSIER_SMTP_TLS": "maybe"}, "DOSSIER_SMTP_TLS 'maybe': use starttls"),
+    ({"DOSSIER_SMTP_CA_FILE": "/no/ca.pem"}, "DOSSIER_SMTP_CA_FILE /no/ca.pem: no such file"),
+])  # fmt: skip
+def test_a_bad_smtp_setting_from_the_environment_is_named_by_its_variable(given, named):
+    with pytest.raises(ParameterError) as refused:
+        smtp_settings({}, {}, {"DOSSIER_SMTP_HOST": "h.example", **given})
+    assert str(refused.value).startswith(named)
+    with pytest.raises(ParameterError, match=r"^port in the \[mail\] table of dossier.toml 0:"):
+        smtp_settings({}, {"host": "h.example", "port": 0}, {})
 
 
 def test_smtp_settings_refuse_a_password_in_a_file_or_a_user_without_one(tmp_path):
@@ -418,7 +447,7 @@ def test_draft_is_a_clean_mime_message_with_the_dossier_attached(out, capsys):
     assert "<style" not in html and "<script" not in html and "<img" not in html
     assert "http" not in html.replace('name="viewport"', "")
     assert TITLE in text_part(message) and "<" not in text_part(message)
-    pdf = (out / "RUN-168-2020" / "RUN-168-2020.pdf").read_bytes()
+    pdf = as_mailed(out / "RUN-168-2020" / "RUN-168-2020.pdf")
     assert attachments(message) == {f"RUN-168-2020 {TITLE}.pdf": pdf}
 
     again = run(capsys, *mail_args(out, CASE, "--cc", "bo@example.se"))
@@ -454,10 +483,27 @@ def test_english_message_with_pdf_and_html_attached(out, capsys):
     assert "Open since 2020." in html_part(message)
     # The English dossier is rendered first: mail goes through the same incremental batch.
     folder = out / "RUN-168-2020"
-    assert attachments(message) == {
-        f"RUN-168-2020 {TITLE}.pdf": (folder / "RUN-168-2020.pdf").read_bytes(),
-        f"RUN-168-2020 {TITLE}.html": (folder / "RUN-168-2020.html").read_bytes(),
-    }
+    found = attachments(message)
+    assert list(found) == [f"RUN-168-2020 {TITLE}.pdf", f"RUN-168-2020 {TITLE}.html"]
+    # As in the folder, but for the link to the related case's dossier, not sent with it.
+    html = (folder / "RUN-168-2020.html").read_text(encoding="utf-8")
+    assert '<a href="../RUN-136-2022/RUN-136-2022.html">' in html
+    assert found[f"RUN-168-2020 {TITLE}.html"].decode("utf-8") == html.replace(
+        '<a href="../RUN-136-2022/RUN-136-2022.html">', "<a>"
+    )
+    assert uris((folder / "RUN-168-2020.pdf").read_bytes()) == ["../RUN-136-2022/RUN-136-2022.html"]
+    assert uris(found[f"RUN-168-2020 {TITLE}.pdf"]) == []
+
+
+def uris(pdf: bytes) -> list[str]:
+    """The addresses the PDF's links open."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        return [str(a.A.URI) for page in opened.pages for a in page.get("/Annots", ())
+                if "/A" in a and "/URI" in a.A]  # fmt: skip
 
 
 @pytest.mark.kernel
@@ -483,7 +529,7 @@ def test_send_through_tls_and_login_moves_the_message_to_sent(
     assert message["X-Unsent"] is None
     assert message["Subject"] == f"[{CASE}] {TITLE} – ärendesammanfattning"
     assert TITLE in html_part(message)
-    pdf = (out / "RUN-168-2020" / "RUN-168-2020.pdf").read_bytes()
+    pdf = as_mailed(out / "RUN-168-2020" / "RUN-168-2020.pdf")
     assert list(attachments(message).values()) == [pdf]
     sent = list((out / "sent").glob("*.eml"))
     assert len(sent) == 1 and stdout.split() == [str(sent[0])]
@@ -621,6 +667,36 @@ def test_send_alone_sends_what_waits_in_the_outbox(out, capsys, monkeypatch, smt
     assert code == 0 and "nothing to send" in stderr and len(server.received) == 2
 
 
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_send_sends_only_the_messages_dossier_wrote_as_it_wrote_them(
+    out, capsys, monkeypatch, smtp_server
+):
+    assert run(capsys, *mail_args(out, CASE))[0] == 0
+    (draft,) = (out / "outbox").glob("*.eml")
+    foreign = out / "outbox" / "0-urgent.eml"
+    foreign.write_bytes(b"From: boss@example.se\r\nTo: victim@example.org\r\n"
+                        b"Subject: pay now\r\n\r\nPay.\r\n")  # fmt: skip
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    code, _, stderr = run(capsys, "mail", "--from", "x@example.se", "--out", str(out),
+                               *server.options())  # fmt: skip
+    assert code == 1
+    assert f"{foreign}: not sent: dossier mail did not write it" in stderr
+    assert "Traceback" not in stderr
+    assert [e.mail_from for e in server.received] == ["analys@example.se"]  # as recorded
+    assert [e.rcpt_tos for e in server.received] == [["anna@example.se"]]
+    assert foreign.is_file() and not draft.exists()
+
+    # A message of the tool's, changed after it was written, is refused as well.
+    assert run(capsys, *mail_args(out, "--meeting", MEETING))[0] == 0
+    (draft,) = set((out / "outbox").glob("*.eml")) - {foreign}
+    draft.write_bytes(draft.read_bytes().replace(b"To: ", b"Bcc: hidden@attacker.example\r\nTo: ", 1))
+    code, _, stderr = run(capsys, "mail", "--out", str(out), *server.options())
+    assert code == 1 and f"{draft}: not sent: it was changed since" in stderr
+    assert len(server.received) == 1 and draft.is_file()
+
+
 def assert_only_the_given_headers(raw: bytes) -> EmailMessage:
     """No Cc or Bcc line in the head or any part, and no defect: the message as parsed."""
     head = raw[: raw.index(b"\r\n\r\n") + 2]
@@ -733,8 +809,8 @@ def test_a_zero_byte_pdf_is_rendered_again_and_the_whole_one_attached(out, capsy
     code, stdout, stderr = run(capsys, *mail_args(out, CASE))
     assert code == 0, stderr
     attached = attachments(parse(Path(stdout.strip()).read_bytes()))[f"RUN-168-2020 {TITLE}.pdf"]
-    assert attached == pdf.read_bytes()
-    assert attached.startswith(b"%PDF-") and len(attached) == len(whole)
+    assert attached == as_mailed(pdf)
+    assert attached.startswith(b"%PDF-") and abs(len(attached) - len(whole)) < len(whole) / 10
 
 
 @pytest.mark.kernel
@@ -751,7 +827,7 @@ def test_a_letter_never_attaches_a_file_its_manifest_does_not_vouch_for(out, dam
               "subject": None, "inactive_months": 6}  # fmt: skip
     registry = load(SAMPLE_DATA)
     letter = case_letter(registry, [CASE], {CASE: files}, **common)
-    assert [a.data for a in letter.attachments] == [(folder / "RUN-168-2020.pdf").read_bytes()]
+    assert [a.data for a in letter.attachments] == [as_mailed(folder / "RUN-168-2020.pdf")]
     (folder / "RUN-168-2020.pdf").write_bytes(damage)
     with pytest.raises(
         MailError, match=r"RUN/168/2020: the dossier in .* does not match its manifest"
@@ -806,3 +882,49 @@ def test_the_letter_of_a_500_event_case_lists_the_latest_five_decisions(big_doss
     assert len([line for line in lines if line.startswith("- ")]) == 5
     assert re.fullmatch(r"\d+ tidigare beslut finns i ”Ärendets historik”\.", lines[-1]), lines
     assert lines[-1] in letter.html
+
+
+# -- a server that stops answering -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_while_a_server_hangs_stops_at_once_and_keeps_the_message(
+    tmp_path, signum
+):
+    """The server takes the message and never answers; the send is stopped there, the
+    message stays waiting in the outbox as it was, and nothing is said to the hung server."""
+    import asyncio
+    import threading
+
+    from aiosmtpd.controller import Controller
+
+    out = tmp_path / "out"
+    draft = EmailMessage()
+    draft["From"], draft["To"], draft["Subject"] = SENDER, TO, "Ärendet"
+    draft.set_content("Hej")
+    path, _ = queue(draft, "arendet", "0" * 64, out)
+    record = (out / "outbox" / ".record.json").read_bytes()
+    taken = threading.Event()
+
+    class Hung:
+        async def handle_DATA(self, server, session, envelope):
+            taken.set()
+            await asyncio.Event().wait()  # never answers
+
+    controller = Controller(Hung(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        process = subprocess.Popen([*FROM_A_TERMINAL, sys.executable, "-m", "dossier.cli", "mail",
+                                    "--send", "--out", out, "--smtp-host", "127.0.0.1",
+                                    "--smtp-port", str(controller.port), "--tls", "none",
+                                    "--smtp-timeout", "3600"],
+                                   stderr=subprocess.PIPE, text=True)  # fmt: skip
+        assert taken.wait(HUNG), "the message never reached the server"
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=HUNG)  # not the hour of --smtp-timeout
+    finally:
+        controller.stop()
+    assert process.returncode == 128 + signum
+    assert stderr == f"dossier: {'interrupted' if signum == signal.SIGINT else 'terminated'}\n"
+    assert path.is_file() and not (out / "sent").exists()
+    assert (out / "outbox" / ".record.json").read_bytes() == record

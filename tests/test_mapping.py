@@ -666,8 +666,10 @@ def pdf_text(path: Path) -> str:
 
 
 def normalised(text: str, files: dict[str, str]) -> str:
-    """``text`` with the source files' hashes blanked and their names as the contract's."""
+    """``text`` with the source files' hashes (and the one line's short ones: the data's, the
+    dossier's key) blanked and their names as the contract's."""
     text = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", text)
+    text = re.sub(r"\b(data|nyckel) [0-9a-f]{12}\b", r"\1 <hash>", text)
     for name, contract in files.items():
         for after in ("\n", " ", ","):  # alone on a line, or a data note's "file, rad 2"
             text = text.replace(f"\n{name}{after}", f"\n{contract}{after}")

@@ -111,9 +111,10 @@ def test_a_definition_list_grouped_in_divs_is_tagged_as_a_list_of_items(
 # --- The pack bound as one document, on small dossiers made by the real export ----------------
 
 
-def small_dossier(case_id: str, title: str, sections: int) -> str:
-    """A dossier's HTML through the dossier template: ``sections`` sections, one a page."""
-    body = "".join(
+def small_dossier(case_id: str, title: str, sections: int, body: str | None = None) -> str:
+    """A dossier's HTML through the dossier template: ``sections`` sections, one a page (or
+    ``body`` after its header)."""
+    body = body if body is not None else "".join(
         f'<section style="break-before: {"page" if n > 1 else "auto"}"><h2 id="s{n}">Avsnitt {n}</h2>'
         f'<p>Text {n} i {case_id}. <a href="#s1">Till avsnitt 1</a></p></section>'
         for n in range(1, sections + 1)
@@ -161,17 +162,25 @@ def link_targets(path: Path, page: int) -> list[str]:
         return [str(a.Dest) for a in annots if a.Subtype == "/Link"]
 
 
-@pytest.fixture(scope="module")
-def small_pack(tmp_path_factory) -> tuple[Path, list[PackedDossier]]:
-    folder = tmp_path_factory.mktemp("pack")
+def pack_of(folder: Path, items: list[tuple[str, str, str, str]]) -> tuple[Path, list[PackedDossier]]:
+    """Each (item, case ID, title, dossier HTML) printed to a PDF in ``folder``, and all bound
+    in a pack there (``pack.pdf``) behind a cover that links to each."""
     dossiers = []
-    for item, case_id, title, sections in (("7", "A/1/2020", "Första", 3), ("8", "A/2/2021", "Andra", 2)):
+    for item, case_id, title, page in items:
         slug = case_id.replace("/", "-")
-        write_pdf(small_dossier(case_id, title, sections), folder / f"{slug}.pdf")
+        write_pdf(page, folder / f"{slug}.pdf")
         dossiers.append(PackedDossier(item, case_id, title, slug, folder / f"{slug}.pdf"))
     path = folder / "pack.pdf"
     write_pack_pdf(path, cover_with_links(dossiers), dossiers, lang="sv")
     return path, dossiers
+
+
+@pytest.fixture(scope="module")
+def small_pack(tmp_path_factory) -> tuple[Path, list[PackedDossier]]:
+    return pack_of(tmp_path_factory.mktemp("pack"), [
+        (item, case_id, title, small_dossier(case_id, title, sections))
+        for item, case_id, title, sections in (("7", "A/1/2020", "Första", 3), ("8", "A/2/2021", "Andra", 2))
+    ])  # fmt: skip
 
 
 def test_the_pack_numbers_its_pages_through_from_the_cover_on(small_pack):
@@ -253,15 +262,17 @@ def test_the_front_laid_out_ahead_is_taken_only_for_the_same_pack(small_pack, tm
     """Laid out while a batch renders, as if its dossiers keep their pages: the pack is the
     same with it as without; a pack whose front differs lays its own out."""
     from dossier.run.bind import PackAhead
-    from dossier.run.pack import _front
+    from dossier.run.pack import _front, read_layouts
 
     path, dossiers = small_pack
     cover = cover_with_links(dossiers)
-    document, style = _front(cover, dossiers, [3, 2], "sv")
-    ahead = PackAhead([], (document, style, False))
+    document, style = _front(cover, *read_layouts(dossiers), "sv")
+    parts = [(d.slug, d.anchor, str(d.pdf)) for d in dossiers]
+    ahead = PackAhead([dossiers[0].pdf], {"cover": cover, "parts": parts, "lang": "sv", "pdfa": False})
     try:
         assert ahead.front(document, style, True) is None  # PDF/A asked for: not the same
         assert ahead.front(document.replace("Dagordning", "Ärenden"), style, False) is None
+        assert list(ahead.layouts()) == [dossiers[0].pdf]
         _, pages = ahead.front(document, style, False)
         assert pages == 1 + 3 + 2
         write_pack_pdf(tmp_path / "pack.pdf", cover, dossiers, lang="sv", ahead=ahead)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import platform
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -599,6 +600,15 @@ def test_render_says_each_stage_on_stderr_and_the_files_on_stdout(tmp_path, caps
     assert [Path(line).parent for line in captured.out.split()] == [folder] * 4
 
 
+@pytest.mark.kernel
+def test_render_of_the_pdf_alone_says_it_writes_the_pdf_alone(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["render", SAMPLE_CASE, "--out", str(out), "--as-of", AS_OF, "--format", "pdf"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.err.splitlines()[2:] == ["Writing the PDF …", f"Written to {out / slugify(SAMPLE_CASE)}"]
+
+
 def test_render_on_a_terminal_shows_a_bar_that_ends_with_the_last_stage():
     import fcntl
     import os
@@ -639,3 +649,57 @@ def _read_available(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # EIO: the follower is closed and all was read
         return b""
+
+
+@pytest.mark.kernel
+def test_a_forum_name_of_20000_letters_renders_in_time_and_whole_in_the_tables(tmp_path):
+    """A name without a space as long as a forums.csv field may be: the figure cuts it (its
+    start and end), the tables give it whole, within the page, and the render ends within
+    the normal timeout."""
+    data = Path(shutil.copytree(SAMPLE_DATA, tmp_path / "data"))
+    name = "Nämndsammanträdesprotokollsförteckning" * 527  # 20,026 letters, no space
+    rows = read_rows(data / "forums.csv")
+    for row in rows:
+        if row["forum_id"] == "RUN":
+            row["name"] = name
+    with open(data / "forums.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "dossier.cli", "render", SAMPLE_CASE, "--data",
+                           data, "--out", out, "--as-of", AS_OF, "--quiet"],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pdf = out / "RUN-168-2020" / "RUN-168-2020.pdf"
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    # Every letter of each time the page shows the name is on the PDF's page: pdftotext reads
+    # none that runs off its edge (it reads the cells of a row, and the page's head and foot,
+    # in between, so the name is counted by its parts).
+    html = (out / "RUN-168-2020" / "RUN-168-2020.html").read_text(encoding="utf-8")
+    shown = re.sub(r"<[^>]*>", "", html.replace("<wbr>", "")).count(name)
+    assert shown >= 8  # the forums table, the case history, the decisions, the facts, …
+    part = "Nämndsammanträdesprotokollsförteckning"
+    assert squeeze(text).count(part) >= 0.95 * shown * name.count(part)
+
+
+@pytest.mark.kernel
+def test_a_render_stopped_at_its_timeout_says_one_line_and_no_library_log(tmp_path):
+    """A cell deaf to the deadline's interrupt has its kernel killed: the user reads why, once,
+    without papermill's "Kernel died while waiting for execute reply." above it."""
+    notebooks = tmp_path / "notebooks"
+    made = subprocess.run([sys.executable, "-m", "dossier.cli", "notebook", SAMPLE_CASE, "--dir",
+                           notebooks], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    path = Path(made.stdout.strip())
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(120)"))  # fmt: skip
+    nbformat.write(notebook, path)
+    done = subprocess.run([sys.executable, "-m", "dossier.cli", "render", SAMPLE_CASE, "--notebooks",
+                           notebooks, "--out", tmp_path / "out", "--as-of", AS_OF, "--timeout", "5",
+                           "--quiet"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"dossier: {SAMPLE_CASE}: the notebook ran longer than the timeout")
+    assert done.stderr.count("\n") == 1, done.stderr

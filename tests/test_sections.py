@@ -91,6 +91,26 @@ def test_notes_name_the_file_and_the_row(recent, english):
     assert "events.csv, row 2" in visible(show.notes(english))
 
 
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_provenance_names_each_setting_in_a_readers_words(lang):
+    """Never a notebook's parameter name (case_id, as_of, inactive_months) before a reader."""
+    d = show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2023-06-01", since="2023-01-01",
+                       lang=lang, compare_with=None)  # fmt: skip
+    text = visible(show.provenance(d))
+    for name in ("case_id", "as_of", "inactive_months", "since", "lang"):
+        assert not re.search(rf"\b{name}\b", text), name
+    expected = {"sv": ("Diarienummer RUN/168/2020", "Språk svenska", "Gäller per 2023-06-01",
+                       "Inaktivt efter, månader utan händelse 6"),
+                "en": ("Registration number RUN/168/2020", "Language English", "As of 2023-06-01",
+                       "Inactive after, months without an event 6")}[lang]  # fmt: skip
+    for words in expected:
+        assert words in text
+    # Its one line (no key outside a render), then the tables on a page of their own in print.
+    line = {"sv": "Underlaget per den 1 juni 2023: data ", "en": "Records as of 1 June 2023: data "}
+    assert text.startswith(f"{'Ursprung' if lang == 'sv' else 'Provenance'} {line[lang]}")
+    assert '<div class="full" id="provenance-full">' in show.provenance(d)
+
+
 def test_provenance_says_what_later_records_it_leaves_out():
     june_2022 = show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2022-06-01")
     text = visible(show.provenance(june_2022))

@@ -136,8 +136,17 @@ def test_a_case_notebook_is_taken_or_refused_by_name(tmp_path, data):
 def test_a_notebook_nested_too_deeply_for_its_own_message_is_refused_by_name(tmp_path):
     """nbformat's message on such a notebook prints it, and that recursion is no traceback."""
     path = tmp_path / f"{SLUG}.ipynb"
-    path.write_bytes(b'{"a": ' * 900 + b"1" + b"}" * 900)
+    deep = b'{"a": ' * 900 + b"1" + b"}" * 900
+    path.write_bytes(b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [' + deep + b"]}")
     with pytest.raises(DossierError, match="nested too deeply"):
+        read_case_notebook(path, CASE)
+
+
+@pytest.mark.parametrize("minor", [None, "5", 5.0])
+def test_a_notebook_whose_version_is_not_a_whole_number_is_refused_by_name(tmp_path, minor):
+    path = tmp_path / f"{SLUG}.ipynb"
+    path.write_bytes(json.dumps(json.loads(VALID_NOTEBOOK) | {"nbformat_minor": minor}).encode())
+    with pytest.raises(DossierError, match="nbformat 4"):
         read_case_notebook(path, CASE)
 
 

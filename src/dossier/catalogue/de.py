@@ -294,6 +294,17 @@ WORDS: dict[str, str] = {
     # The meeting pack's index page
     "pack.open_html": "Dossier lesen",
     "pack.open_pdf": "Dossier als PDF",
+    # A dossier's settings as its provenance names them: never the notebook's parameter names
+    "setting.case_id": "Aktenzeichen",
+    "setting.lang": "Sprache",
+    "setting.as_of": "Stand",
+    "setting.since": "Neu ab",
+    "setting.inactive_months": "Inaktiv nach, Monate ohne Ereignis",
+    "setting.since_meeting": "Vorige Sitzung",
+    "setting.compare_with": "Verglichen mit dem Dossier (Schlüssel, Tag)",
+    # The provenance in one line: how a dossier bound in a meeting pack ends
+    "phrase.provenance_line": "Unterlagen mit Stand {as_of}: Daten {data}, Schlüssel {key}.",
+    "phrase.provenance_line_no_key": "Unterlagen mit Stand {as_of}: Daten {data}.",
     # The day a dossier and a meeting pack speak for: what changed since an earlier dossier,
     # when an agenda is known, what happens next
     "sentence.changes_since": "Seit dem Dossier vom {date}: {counts}.",

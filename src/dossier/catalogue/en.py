@@ -292,6 +292,17 @@ WORDS: dict[str, str] = {
     # The meeting pack's index page
     "pack.open_html": "Read the dossier",
     "pack.open_pdf": "The dossier as PDF",
+    # A dossier's settings as its provenance names them: never the notebook's parameter names
+    "setting.case_id": "Registration number",
+    "setting.lang": "Language",
+    "setting.as_of": "As of",
+    "setting.since": "New from",
+    "setting.inactive_months": "Inactive after, months without an event",
+    "setting.since_meeting": "Previous meeting",
+    "setting.compare_with": "Compared with the dossier (key, day)",
+    # The provenance in one line: how a dossier bound in a meeting pack ends
+    "phrase.provenance_line": "Records as of {as_of}: data {data}, key {key}.",
+    "phrase.provenance_line_no_key": "Records as of {as_of}: data {data}.",
     # The day a dossier and a meeting pack speak for: what changed since an earlier dossier,
     # when an agenda is known, what happens next
     "sentence.changes_since": "Since the dossier as of {date}: {counts}.",

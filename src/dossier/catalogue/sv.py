@@ -292,6 +292,17 @@ WORDS: dict[str, str] = {
     # The meeting pack's index page
     "pack.open_html": "Läs ärendesammanställningen",
     "pack.open_pdf": "Ärendesammanställningen som PDF",
+    # A dossier's settings as its provenance names them: never the notebook's parameter names
+    "setting.case_id": "Diarienummer",
+    "setting.lang": "Språk",
+    "setting.as_of": "Gäller per",
+    "setting.since": "Nytt från och med",
+    "setting.inactive_months": "Inaktivt efter, månader utan händelse",
+    "setting.since_meeting": "Föregående sammanträde",
+    "setting.compare_with": "Jämförd med sammanställningen (nyckel, dag)",
+    # The provenance in one line: how a dossier bound in a meeting pack ends
+    "phrase.provenance_line": "Underlaget per {as_of}: data {data}, nyckel {key}.",
+    "phrase.provenance_line_no_key": "Underlaget per {as_of}: data {data}.",
     # The day a dossier and a meeting pack speak for: what changed since an earlier dossier,
     # when an agenda is known, what happens next
     "sentence.changes_since": "Sedan sammanställningen per den {date}: {counts}.",

@@ -58,6 +58,8 @@ class CaseDossier:
     #: The hash of the notebook that renders it, when it runs from a case extract (a render);
     #: None elsewhere (the provenance then names the template's).
     notebook_sha256: str | None = None
+    #: The dossier's key (its manifest's), when it runs from a case extract (a render).
+    key: str | None = None
 
     @property
     def case(self):
@@ -230,7 +232,8 @@ def open_case(
         load(folder), case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months,
         since_meeting=meeting_day, baseline=baseline, related_dossiers=links,
     )  # fmt: skip
-    return replace(opened, notebook_sha256=_rendered_notebook(folder))
+    rendered = _rendered_notebook(folder)
+    return replace(opened, notebook_sha256=rendered.get("sha256"), key=rendered.get("key"))
 
 
 def check_related_dossiers(value: object) -> dict[str, str]:
@@ -260,11 +263,13 @@ def _relative(href: str) -> bool:
     return bool(href) and not parts.scheme and not parts.netloc and not href.startswith("/")
 
 
-def _rendered_notebook(folder: Path) -> str | None:
-    """The hash of the notebook a render runs, as its case extract says; None outside a render."""
+def _rendered_notebook(folder: Path) -> dict:
+    """The hash of the notebook a render runs and the dossier's key, as its case extract
+    says (``sha256``, ``key``); empty outside a render."""
     try:
-        return json.loads((folder / EXTRACT_NOTEBOOK).read_bytes())["sha256"]
+        found = json.loads((folder / EXTRACT_NOTEBOOK).read_bytes())
+        return {"sha256": found["sha256"], "key": found.get("key")}
     except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ParameterError(f"{folder / EXTRACT_NOTEBOOK}: damaged ({exc}); render the dossier again") from exc

@@ -67,6 +67,9 @@ class TableSection:
     parts: list[Part] = field(default_factory=list)
     #: The language of the data's own text in the cells ("" unknown).
     source_lang: str = ""
+    #: A paragraph that says the section in one line, before its tables; in print the tables
+    #: then begin a page of their own (``<css>-full``), which a meeting pack leaves out.
+    lead: str = ""
 
 
 def _row(*cells, new: bool = False) -> dict:
@@ -214,7 +217,7 @@ def provenance(d: CaseDossier) -> Html:
     ]
     file_columns = [text("field.file", lang), text("field.rows", lang), text("field.sha256", lang)]
     fingerprint = toolkit_fingerprint()
-    settings = [_row(k, "–" if v is None else v) for k, v in d.parameters.items()]
+    settings = [_row(text(f"setting.{k}", lang), _setting(k, v, lang)) for k, v in d.parameters.items()]
     if d.view.later:
         settings.append(_row(text("field.later", lang), d.view.later))
     settings += [
@@ -226,7 +229,32 @@ def provenance(d: CaseDossier) -> Html:
     return _table(TableSection(text("heading.provenance", lang), "provenance", lang, [
         Part(file_columns, files, text("phrase.none", lang)),
         Part(setting_columns, settings),
-    ], d.view.source_lang))  # fmt: skip
+    ], d.view.source_lang, provenance_line(d)))  # fmt: skip
+
+
+def provenance_line(d: CaseDossier) -> str:
+    """The dossier's provenance in one line: its day, its data's hash and its key (in a
+    render), each cut short; enough to find its manifest and files again."""
+    import hashlib
+
+    sources = "".join(f"{s.path.name}\0{s.sha256}\n" for s in sorted(d.case_file.sources,
+                                                                  key=lambda s: s.path.name))  # fmt: skip
+    data = hashlib.sha256(sources.encode("utf-8")).hexdigest()[:12]
+    day = text("date.day", d.lang, date=format_day(d.as_of, d.lang))
+    if d.key:
+        return text("phrase.provenance_line", d.lang, as_of=day, data=data, key=d.key[:12])
+    return text("phrase.provenance_line_no_key", d.lang, as_of=day, data=data)
+
+
+def _setting(name: str, value: object, lang: str) -> str:
+    """A setting's value as the provenance shows it: a language by its name, none as "–"."""
+    if value is None:
+        return "–"
+    if name == "lang":
+        from babel import Locale
+
+        return Locale.parse(str(value)).get_display_name(lang)
+    return str(value)
 
 
 def _table(section: TableSection) -> Html:

@@ -249,6 +249,27 @@ DOCUMENTS: dict[str, tuple[str, str, str]] = {
 RELATION_CHOICES = ("related",) * 5 + ("continues",) * 2 + ("replaces", "depends_on", "other")
 
 
+def add_meeting(folder: str | Path, meeting_id: str, items: int) -> list[str]:
+    """Add to a data folder a RUN meeting on 13 June 2023 with its first ``items`` cases, in
+    order, on its agenda (a meeting pack of that many items); the cases on it."""
+    folder = Path(folder)
+    with (folder / "cases.csv").open(encoding="utf-8", newline="") as file:
+        cases = [row["case_id"] for row in csv.DictReader(file)][:items]
+    rows = {
+        "meetings": [{"meeting_id": meeting_id, "forum_id": "RUN", "date": "2023-06-13 09:00",
+                      "title": "Regionala utvecklingsnämnden", "state": "planned"}],
+        "agenda": [{"meeting_id": meeting_id, "item": str(number), "case_id": case}
+                   for number, case in enumerate(cases, start=1)],
+    }  # fmt: skip
+    for name, new in rows.items():
+        path = folder / TABLE[name].file
+        with path.open(encoding="utf-8", newline="") as file:
+            columns = next(csv.reader(file))
+        with path.open("a", encoding="utf-8", newline="") as file:
+            csv.DictWriter(file, columns, restval="", lineterminator="\n").writerows(new)
+    return cases
+
+
 def generate(out_dir: str | Path, *, cases: int, events_per_case: int, seed: int = 1) -> list[Path]:
     """Write a synthetic data folder that follows the data contract.
 

@@ -21,8 +21,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, replace
-from multiprocessing import get_context, util
+from dataclasses import replace
+from multiprocessing import active_children, get_context, util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,11 +36,11 @@ from ..resources import toolkit_fingerprint
 from .job import (
     EXPORT,
     PARAMETER,
-    DossierFiles,
     DossierJob,
     RenderedDossier,
     RenderOptions,
     check_baseline_apart,
+    libraries_quiet,
     prepare_job,
     render_job,
     slugify,
@@ -52,11 +52,9 @@ from .lifetime import (
     remove_private_dir_now,
     signals_blocked,
 )
-from .manifest import current_files, read_manifest, read_record
-from .output import check_out, claim_folders, output_lock, publish, write_files, writing_into
-from .results import BatchReport, DossierResult, Status, index_page
-
-REPORT_FILE = "batch-report.json"
+from .output import check_out, claim_folders, output_lock, publish, writing_into
+from .report import skipped_result, unchanged_batch, write_report
+from .results import BatchReport, DossierResult, Status
 
 
 def select_cases(
@@ -112,7 +110,8 @@ def _worker_start(batch: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # for its template and kernels too
     signal.signal(signal.SIGTERM, _end_worker_now)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    if hasattr(signal, "pthread_sigmask"):  # blocked as it started (see lifetime.signals_blocked)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
     end_with_parent(signal.SIGKILL, batch)
     # A worker reports through its results, never on the terminal: the libraries' log records
     # (a kernel gone at Ctrl-C, a cell interrupted) would only scatter tracebacks there.
@@ -163,12 +162,16 @@ def _stop_spares() -> None:
 
 
 def _end_worker_now(signum: int, _frame: object) -> None:
-    """SIGTERM: the batch stops. The dossier being rendered is left unfinished."""
-    from .kernel import end_kernels_now
+    """SIGTERM: the batch stops, the dossier being rendered unfinished. The worker ends whatever
+    happens here: in the middle of an import, an ImportError of this handler's would pass for
+    the interrupted code's own (a library's optional import), which would go on."""
+    try:
+        from .kernel import end_kernels_now
 
-    end_kernels_now()  # the template ends with this process (see kernel_template)
-    remove_private_dir_now()  # the kernels' files, and the render's scratch folder
-    os._exit(128 + signum)
+        end_kernels_now()  # the template ends with this process (see kernel_template)
+        remove_private_dir_now()  # the kernels' files, and the render's scratch folder
+    finally:
+        os._exit(128 + signum)
 
 
 def _stop_worker() -> None:
@@ -225,6 +228,7 @@ class LocalExecutor:
     """Worker processes on this machine (spawned: no state shared with this process)."""
 
     def __init__(self, workers: int) -> None:
+        _quiet_resource_tracker()
         self.pool = ProcessPoolExecutor(
             workers, mp_context=get_context("spawn"), initializer=_worker_start,
             initargs=(os.getpid(),),
@@ -247,13 +251,36 @@ class LocalExecutor:
     def stop(self) -> None:
         """End the workers now, and their kernels (Ctrl-C, SIGTERM); wait until they have."""
         # The pool has no public way to end its workers before Python 3.14's terminate_workers.
-        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+        # A worker that Ctrl-C caught as the pool started it is not in the pool's list yet, and
+        # the pool's shutdown would wait for it for ever: every child the pool started goes.
+        workers = {*(getattr(self.pool, "_processes", None) or {}).values(), *active_children()}
+        for process in workers:
             with contextlib.suppress(OSError, ValueError):
                 process.terminate()  # SIGTERM: see _end_worker_now
         self.close()
         # A worker ended before it could remove its private folder (SIGTERM while it started,
         # before its handler was set) leaves it behind, unlocked now that the worker is gone.
         remove_abandoned_dirs()
+
+
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker, if it does not run yet, without its warning.
+
+    The pool's queues are semaphores the tracker removes if the batch cannot (SIGKILL, out
+    of memory); it then warns of "leaked semaphore objects" on the user's terminal, about a
+    clean-up that is its ordinary work. A ``-W`` option given to it alone (it inherits
+    ``sys.warnoptions``; this process's filters are set already) keeps that off the terminal.
+    """
+    try:
+        from multiprocessing import resource_tracker
+    except ImportError:  # no such process where semaphores are not files (Windows)
+        return
+    quiet = "ignore:resource_tracker:UserWarning"
+    sys.warnoptions.append(quiet)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(quiet)
 
 
 class ThisProcess:
@@ -273,9 +300,7 @@ class ThisProcess:
         (job,) = jobs
         kernel = WarmKernel.start(notebook_path().parent)
         # As from a worker, the outcome is the report's to tell: no library's log records.
-        quiet = logging.NullHandler()
-        logging.getLogger().addHandler(quiet)
-        try:
+        with libraries_quiet():
             try:
                 # A failure here repeats in the render itself, which reports it.
                 with contextlib.suppress(Exception):
@@ -286,50 +311,12 @@ class ThisProcess:
                 kernel.shutdown()
                 raise
             rendered = _rendered(job, kernel)
-        finally:
-            logging.getLogger().removeHandler(quiet)
         yield job, rendered
 
     def close(self) -> None:
         pass  # its kernel ends with its render
 
     stop = close
-
-
-class DaskExecutor:
-    """Workers of a Dask distributed cluster (``pip install 'dossier[dask]'``)."""
-
-    def __init__(self, scheduler: str) -> None:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise ParameterError(
-                "--executor dask needs Dask: pip install 'dossier[dask]'"
-            ) from None
-        try:
-            self.client = Client(scheduler, timeout="10s")
-        except (OSError, ValueError) as exc:  # ValueError: an address distributed cannot parse
-            raise ParameterError(
-                f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
-            ) from None
-
-    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
-        """Render ``jobs`` on the cluster; the files come back here, so no disk is shared."""
-        futures = {self.client.submit(render_in_worker, job, pure=False): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures.pop(future)
-            try:
-                yield job, future.result()
-            except Exception as exc:  # a worker lost for good: the batch goes on
-                yield job, _lost(job, exc)
-
-    def close(self) -> None:
-        # The workers outlive the batch: stop the kernels they keep warm for a next dossier.
-        with contextlib.suppress(Exception):
-            self.client.run(_stop_spares)
-        self.client.close()
-
-    stop = close  # a task that runs goes on to its end: the batch no longer waits for it
 
 
 # -- the batch --------------------------------------------------------------------------------
@@ -380,7 +367,7 @@ def run_batch(
                     progress(result, len(results), len(case_ids))
             pending = []
             for job in jobs:
-                skipped = None if force else _skipped(job.case_id, job.slug, job.title, job.key,
+                skipped = None if force else skipped_result(job.case_id, job.slug, job.title, job.key,
                                                       out, job.sentence, job.news)  # fmt: skip
                 if skipped is None:
                     pending.append(job)
@@ -415,7 +402,8 @@ def run_batch(
             raise
         ordered = [results[case_id] for case_id in case_ids]
         report = BatchReport(ordered, round(time.perf_counter() - started, 3), out,
-                             batch_key=batch_key, source_lang=registry.source_lang)  # fmt: skip
+                             batch_key=batch_key, as_of=options.day.isoformat(),
+                             source_lang=registry.source_lang)  # fmt: skip
         if meeting is not None:
             from .pack import build_meeting_pack
 
@@ -553,7 +541,9 @@ def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
             raise ParameterError(
                 "--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)"
             )
-        return DaskExecutor(scheduler)
+        from .cluster import DaskExecutor
+
+        return DaskExecutor(scheduler, render_in_worker, _lost, _stop_spares)
     if kind != "local":
         raise ParameterError(f"--executor {kind!r}: use local or dask")
     return LocalExecutor(max(1, min(workers, jobs)))
@@ -573,24 +563,6 @@ def _written(job: DossierJob, rendered: RenderedDossier, out: Path) -> DossierRe
         return result
     result.status = Status.DONE
     return result
-
-
-def _skipped(case_id: str, slug: str, title: str, key: str, out: Path,
-             sentence: list, news: list) -> DossierResult | None:  # fmt: skip
-    """The result of a dossier left as it is because it is current (see
-    :func:`~dossier.run.manifest.current_files`); None when it must be rendered."""
-    folder = out / slug
-    if current_files(folder, case_id, key) is None:
-        return None
-    manifest = read_manifest(folder) or {}  # current_files has read it whole
-    outputs = DossierFiles.in_folder(folder, slug, manifest["formats"]).outputs
-    notebook = manifest.get("notebook")
-    analyst_cells = notebook.get("analyst_cells", 0) if isinstance(notebook, dict) else 0
-    return DossierResult(case_id, slug, title, Status.SKIPPED, 0.0, outputs, key=key, sentence=sentence,
-                         news=news, analyst_cells=analyst_cells)  # fmt: skip
-
-
-# -- what a batch leaves behind ---------------------------------------------------------------
 
 
 # -- nothing changed at all ------------------------------------------------------------------
@@ -636,97 +608,3 @@ def batch_key(
     return digest.hexdigest()
 
 
-def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> BatchReport | None:
-    """The last batch again, all skipped, if its key is ``key`` and its dossiers are all current.
-
-    Returns None (render as usual) when the key differs, the last batch had
-    failures, a meeting pack is missing, or any dossier is no longer current
-    (see :func:`~dossier.run.manifest.current_files`).
-    """
-    out = Path(out_dir)
-    last = read_record(out / REPORT_FILE)
-    try:  # the report is the user's file now: anything in it may be other than written
-        if last is None or last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
-            return None
-        results = [_skipped(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"],
-                            d.get("news", [])) for d in last["dossiers"]]  # fmt: skip
-        pack = last.get("meeting_pack")
-        if None in results or (pack and not all(Path(p).is_file() for p in pack.values())):
-            return None
-    except (KeyError, TypeError, AttributeError, ValueError):
-        return None
-    with output_lock(out):
-        report = BatchReport(results, 0.0, out, pack, batch_key=key,
-                             source_lang=BatchReport.language_of(last))  # fmt: skip
-        for number, result in enumerate(results, start=1):
-            if progress:
-                progress(result, number, len(results))
-        write_report(report, lang)
-    return report
-
-
-def write_report(report: BatchReport, lang: str) -> None:
-    """``batch-report.json`` and ``index.html`` in the output folder."""
-    data = {
-        "batch_key": report.batch_key,
-        "seconds": report.seconds,
-        "counts": {s: report.count(s) for s in Status},
-        "meeting_pack": report.meeting_pack,
-        "source_lang": report.source_lang,
-        "dossiers": [asdict(r) for r in report.results],
-    }
-    # Both or neither: a full disk leaves the last batch's report and index page as they were.
-    with writing_into(report.out_dir):
-        write_files({
-            report.out_dir / REPORT_FILE: json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-            report.out_dir / "index.html": index_page(report.results, report.out_dir, lang,
-                                                           report.source_lang),
-        })  # fmt: skip
-
-
-def summary_table(report: BatchReport) -> str:
-    """The plain-text table printed at the end of a batch."""
-    width = max([len(r.case_id) for r in report.results] + [7])
-    lines = [f"{'case':<{width}}  {'status':<8}  {'seconds':>7}  detail"]
-    for r in report.results:
-        detail = (
-            (r.error or "").splitlines()[0]
-            if r.error
-            else r.outputs.get("html") or r.outputs.get("pdf") or ""
-        )
-        lines.append(f"{r.case_id:<{width}}  {r.status:<8}  {r.seconds:>7.1f}  {detail}")
-    lines.append(
-        f"{report.count('done')} done, {report.count('skipped')} skipped, {report.count('failed')} failed "
-        f"in {report.seconds:.1f} s; report: {report.out_dir / REPORT_FILE}"
-    )
-    if report.meeting_pack:
-        pack = report.meeting_pack
-        lines.append(f"meeting pack: {pack.get('pdf') or pack['index']}")
-    return "\n".join(lines)
-
-
-def progress_reporter(total_hint: int, stream=None) -> tuple[Callable, Callable[[], None]]:
-    """A progress callback: a tqdm bar on a terminal, one log line per dossier otherwise."""
-    # sys.stderr as it is when called: a default bound at import would keep a stream since closed.
-    stream = stream if stream is not None else sys.stderr
-    if stream.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=total_hint, unit="dossier", file=stream, dynamic_ncols=True)
-        counts = dict.fromkeys(Status, 0)
-
-        def on_result(result: DossierResult, finished: int, total: int) -> None:
-            counts[result.status] += 1
-            bar.total = total
-            bar.set_postfix(counts, refresh=False)
-            bar.update(1)
-
-        return on_result, bar.close
-
-    def log_line(result: DossierResult, finished: int, total: int) -> None:
-        stamp = dt.datetime.now().strftime("%H:%M:%S")
-        detail = f" ({result.error.splitlines()[0]})" if result.error else ""
-        print(f"{stamp} [{finished}/{total}] {result.status} {result.case_id} {result.seconds:.1f} s{detail}",
-              file=stream, flush=True)  # fmt: skip
-
-    return log_line, lambda: None

@@ -12,6 +12,10 @@ copied over, and only what must change for the pack is changed.
 - Its named destinations and the links to them take a prefix of the dossier's own, so
   that two dossiers' sections never share a name.
 - Its bookmarks go one level down, under the pack's bookmark for its agenda item.
+- Its page references (its contents list's numbers) give the pack's pages
+  (:mod:`dossier.run.references`).
+- Its links are kept only where they open once the pack leaves the output folder, and
+  nothing that runs is kept (:mod:`dossier.run.links`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from itertools import accumulate
@@ -34,11 +38,28 @@ from pathlib import Path
 
 import pikepdf
 
-from ..errors import OutputError, RenderError
+from ..errors import RenderError
 from .lifetime import end_with_parent, private_dir, signals_blocked
+from .links import number_tree, page_links, without_actions, write_parent_tree
+from .references import (
+    PAGE_ANCHOR,
+    Reference,
+    compressed,
+    destinations,
+    form_of,
+    laid_out_numbers,
+    mcid_of,
+    multiply,
+    page_of,
+    reading_part,
+    renumber_references,
+    saved,
+)
 
 #: The name each stamped page number goes by in its page's resources, with the page's number.
 NUMBER_XOBJECT = "/DossierPackPageNumber"
+#: The same for the pack's numbers in a dossier's page references (its contents list).
+REFERENCE_XOBJECT = "/DossierPackReference"
 
 
 @dataclass(frozen=True)
@@ -52,32 +73,16 @@ class Part:
     bookmark: str
     #: The named destination of its first page (the cover's links lead there).
     anchor: str
+    #: Its page references (a contents list's numbers): the pack gives them its own numbers.
+    references: tuple[Reference, ...] = ()
+    #: The pages of it the pack binds, from its first
+    #: (:func:`~dossier.run.references.pages_for_pack`); None for all.
+    pages: int | None = None
 
 
 def page_count(path: Path) -> int:
     with reading_part(path), pikepdf.open(path) as pdf:
         return len(pdf.pages)
-
-
-@contextlib.contextmanager
-def reading_part(path: Path) -> Iterator[None]:
-    """Name ``path`` in what a part's PDF raises as it is read: damaged, encrypted, untagged.
-
-    A dossier's PDF in the output folder is the user's file: it may be anything, and the
-    manifest that vouches for it too.
-    """
-    try:
-        yield
-    except RenderError:
-        raise
-    # pikepdf raises its own errors (PdfError, PasswordError, …) for a file it cannot read,
-    # and AttributeError or KeyError for a key the file lacks (an untagged PDF's /StructTreeRoot).
-    except (pikepdf.PikepdfError, AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
-        raise OutputError(
-            f"{path}: this PDF cannot be bound into the meeting pack ({type(exc).__name__}: "
-            f"{str(exc).removeprefix(f'{path}: ')}); it is damaged, encrypted or not the dossier's own: render the dossier "
-            "again (batch --force)"
-        ) from None
 
 
 def bind(
@@ -86,6 +91,7 @@ def bind(
     parts: Sequence[Part],
     path: Path,
     unnumbered: Mapping[Path, bytes] | None = None,
+    jumps: Mapping[str, str] | None = None,
 ) -> None:
     """Write the cover of ``front`` then each of ``parts`` as one tagged PDF at ``path``.
 
@@ -104,6 +110,10 @@ def bind(
         once, in the page's bottom margin, as WeasyPrint lays out a ``@page`` margin box.
     unnumbered
         Parts' PDFs without their page numbers already (:func:`unnumbered`), by path.
+    jumps
+        The links of the parts that lead to another part, each to the part's anchor: a
+        related case's dossier bound in the same pack. The parts' other links are kept only
+        where they open (:func:`~dossier.run.links.page_links`); nothing that runs is kept.
 
     Raises
     ------
@@ -112,7 +122,7 @@ def bind(
         page for each of their pages.
     """
     with pikepdf.open(BytesIO(front)) as pack:
-        binding = _Binding(pack, cover_pages, path)
+        binding = _Binding(pack, cover_pages, path, jumps or {})
         unnumbered = unnumbered or {}
         for part in parts:
             ready = unnumbered.get(part.path)
@@ -121,18 +131,19 @@ def bind(
                     _drop_page_numbers(source, part.path)
                 binding.add(source, part)
         binding.close()
-        pack.save(path, deterministic_id=True)
+        path.write_bytes(saved(pack))
 
 
 class _Binding:
     """The pack as its parts are bound into it: what its catalogue gets once all are in."""
 
-    def __init__(self, pack, cover_pages: int, path: Path) -> None:
-        self.pack, self.path = pack, path
+    def __init__(self, pack, cover_pages: int, path: Path, jumps: Mapping[str, str]) -> None:
+        self.pack, self.path, self.jumps = pack, path, jumps
         tree = pack.Root.StructTreeRoot
         self.document = tree.K[0]
-        self.parents = dict(_number_tree(tree.ParentTree))
-        self.destinations = dict(_destinations(pack))
+        self.parents = dict(number_tree(tree.ParentTree))
+        self.destinations = {name: target for name, target in destinations(pack)
+                             if not name.startswith(PAGE_ANCHOR)}  # fmt: skip
         self.bookmarks: list = []
         self.stamps = iter(self._take_empty_pages(cover_pages))
 
@@ -142,11 +153,17 @@ class _Binding:
         empty = list(self.pack.pages[cover_pages:])
         kids = self.document.K
         if cover_pages < 1 or len(kids) < len(empty) or not all(
-            kid.get("/S") == "/Div" and not kid.get("/K") for kid in kids[len(kids) - len(empty):]
+            kid.get("/S") == "/Div" for kid in kids[len(kids) - len(empty):]
         ):  # fmt: skip
             raise RenderError(f"{self.path.name}: the cover is not followed by its empty pages")
+        in_tree = _in_tree(self.pack.Root.StructTreeRoot)
+        marked = [bool(kid.get("/K")) for kid in kids[len(kids) - len(empty):]]  # numbers on it
         del kids[len(kids) - len(empty):]
-        stamps = [_stamp_form(page) for page in empty]
+        stamps = []
+        for page, has_numbers in zip(empty, marked, strict=True):
+            numbers, rest = ({}, pikepdf.parse_content_stream(page)) if not has_numbers else (
+                laid_out_numbers(self.pack, page, in_tree, self.parents))  # fmt: skip
+            stamps.append((form_of(self.pack, page, rest), numbers))
         for page in empty:
             self.parents.pop(int(page.obj.get("/StructParents", -1)), None)
         del self.pack.pages[cover_pages:]
@@ -155,9 +172,13 @@ class _Binding:
     def add(self, source, part: Part) -> None:
         """Bind the pages of ``source``, the PDF of ``part``, after those in the pack."""
         pack = self.pack
+        if part.pages is not None and part.pages < len(source.pages):
+            _leave_out(source, part.pages)
         tree = source.Root.StructTreeRoot
-        parents = dict(_number_tree(tree.ParentTree))
+        parents = _parents_of_pages(source)
         first = len(pack.pages)
+        pages = {page.objgen for page in source.pages}
+        places = {name for name, target in destinations(source) if page_of(target) in pages}
         with warnings.catch_warnings():  # the named destinations are moved over below
             warnings.filterwarnings("ignore", "Copying pages from another Pdf")
             pack.pages.extend(source.pages)
@@ -165,37 +186,49 @@ class _Binding:
         for key, value in parents.items():
             self.parents[key + offset] = _copy(pack, source, value)
         for number, page in enumerate(pack.pages[first:], start=first + 1):
-            _renumber(page, offset, part.prefix)
-            form = next(self.stamps, None)
+            _renumber(page, offset)
+            page_links(page, lambda name: part.prefix + name if name in places else None,
+                       self._jump, self.parents)  # fmt: skip
+            form, numbers = next(self.stamps, (None, None))
             if form is None:
                 raise RenderError(f"{self.path.name}: fewer page numbers than pages")
+            found = [r for r in part.references if r.page == number - first - 1]
+            name = f"{REFERENCE_XOBJECT}{number}_"
+            if found and not renumber_references(pack, page, found, first + 1, numbers, name):
+                raise RenderError(f"{part.path}: its contents list does not match the pack's front")
             _stamp(pack, page, form, number)
         for kid in tree.K[0].K:
             kid = _copy(pack, source, kid)
             if isinstance(kid, pikepdf.Dictionary):
                 kid.P = self.document
             self.document.K.append(kid)
-        for name, target in _destinations(source):
-            self.destinations[part.prefix + name] = _copy(pack, source, target)
+        kept = {page.objgen for page in source.pages}
+        for name, target in destinations(source):
+            if page_of(target) in kept:
+                self.destinations[part.prefix + name] = _copy(pack, source, target)
         opening = pack.pages[first]
         self.destinations[part.anchor] = pikepdf.Array(
             [opening.obj, pikepdf.Name.XYZ, 0, opening.mediabox[3], 0]
         )
         item = pikepdf.OutlineItem(part.bookmark, destination=self.destinations[part.anchor])
+        names = dict(destinations(source))
         with source.open_outline() as outline:
-            item.children.extend(_copied(pack, source, kid, part.prefix) for kid in outline.root)
+            item.children.extend(_copied(pack, source, kid, part.prefix) for kid in outline.root
+                                 if page_of(names.get(str(kid.destination), kid.destination)) in kept)  # fmt: skip
         item.is_closed = True
         self.bookmarks.append(item)
+
+    def _jump(self, uri: str):
+        anchor = self.jumps.get(uri)
+        return ("dest", anchor) if anchor else None
 
     def close(self) -> None:
         """Write the parent tree, the named destinations and the bookmarks of all the parts."""
         if next(self.stamps, None) is not None:
             raise RenderError(f"{self.path.name}: more page numbers than pages")
         pack = self.pack
-        tree = pack.Root.StructTreeRoot
-        nums = [value for key in sorted(self.parents) for value in (key, self.parents[key])]
-        tree.ParentTree = pack.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
-        tree.ParentTreeNextKey = max(self.parents, default=-1) + 1
+        write_parent_tree(pack, self.parents)
+        without_actions(pack)
         names = pikepdf.NameTree.new(pack)
         for name in sorted(self.destinations):
             names[name] = self.destinations[name]
@@ -206,9 +239,59 @@ class _Binding:
             outline.root.extend(self.bookmarks)
 
 
-def unnumbered(path: Path) -> bytes:
-    """The PDF at ``path`` without its pages' numbers, ready for :func:`bind`."""
+def _leave_out(pdf, pages: int) -> None:
+    """``pdf`` with only its first ``pages`` pages: what was on the others goes from its
+    structure tree, and elements left with nothing in them go too."""
+    dropped = {page.objgen for page in pdf.pages[pages:]}
+    tree = pdf.Root.StructTreeRoot
+    for element in list(_kids(tree.K)):
+        _prune(element, dropped, None)
+    del pdf.pages[pages:]
+
+
+def _kids(node) -> list:
+    return list(node) if isinstance(node, pikepdf.Array) else [node]
+
+
+def _prune(element, dropped: set, page) -> bool:
+    """Take out of ``element`` what is on ``dropped`` pages; whether anything is left."""
+    if not isinstance(element, pikepdf.Dictionary) or "/K" not in element:
+        return isinstance(element, pikepdf.Dictionary)
+    page = element.Pg.objgen if isinstance(element.get("/Pg"), pikepdf.Dictionary) else page
+    kids, kept = _kids(element.K), pikepdf.Array()
+    if not kids:
+        return True  # empty as it was made (a table's empty cell): not emptied here
+    for kid in kids:
+        if isinstance(kid, pikepdf.Dictionary) and "/S" not in kid:  # marked content, an object
+            on = kid.Pg.objgen if isinstance(kid.get("/Pg"), pikepdf.Dictionary) else page
+            keep = on not in dropped
+        elif isinstance(kid, pikepdf.Dictionary):
+            keep = _prune(kid, dropped, page)
+        else:
+            keep = page not in dropped
+        if keep:
+            kept.append(kid)
+    element.K = kept
+    return len(kept) > 0
+
+
+def _parents_of_pages(pdf) -> dict:
+    """The parent tree's entries of the pages of ``pdf`` and their annotations."""
+    parents = dict(number_tree(pdf.Root.StructTreeRoot.ParentTree))
+    keys = set()
+    for page in pdf.pages:
+        keys.add(int(page.obj.get("/StructParents", -1)))
+        keys.update(int(a.get("/StructParent", -1)) for a in page.obj.get("/Annots", ())
+                    if isinstance(a, pikepdf.Dictionary))  # fmt: skip
+    return {key: value for key, value in parents.items() if key in keys}
+
+
+def unnumbered(path: Path, pages: int | None = None) -> bytes:
+    """The PDF at ``path`` without its pages' numbers, ready for :func:`bind`; with
+    ``pages``, without those after its first ``pages`` as well (:class:`Part`)."""
     with reading_part(path), pikepdf.open(path) as pdf:
+        if pages is not None and pages < len(pdf.pages):
+            _leave_out(pdf, pages)
         _drop_page_numbers(pdf, path)
         data = BytesIO()
         pdf.save(data)
@@ -219,14 +302,17 @@ class PackAhead:
     """What the meeting pack needs, made in a process of its own while the batch renders.
 
     A batch that renders spends most of its time waiting for kernels; meanwhile this
-    process readies on another core the dossiers that did not change (:func:`unnumbered`)
-    and lays out the pack's front (its cover and numbered pages) as the pack will ask for
-    it, if the dossiers being rendered keep their number of pages. The pack takes what
-    matches what it needs (:meth:`front`, :meth:`unnumbered`) and makes the rest itself.
-    The process ignores Ctrl-C and ends with the batch: it is the batch that stops.
+    process reads on another core what the pack needs of the dossiers that did not change
+    (:func:`~dossier.run.front.layout`, :meth:`layouts`) and readies them
+    (:func:`unnumbered`), and lays out the pack's front (its cover and numbered pages) as
+    the pack will ask for it, if the dossiers being rendered keep their pages. ``front``
+    says how: the cover's HTML (``cover``), each dossier's slug, first page's name and PDF
+    (``parts``), ``lang`` and ``pdfa``. The pack takes what matches what it needs
+    (:meth:`front`, :meth:`unnumbered`) and makes the rest itself. The process ignores
+    Ctrl-C and ends with the batch: it is the batch that stops.
     """
 
-    def __init__(self, paths: Sequence[Path], front: tuple[str, str, bool] | None) -> None:
+    def __init__(self, paths: Sequence[Path], front: dict | None) -> None:
         self.paths, self.front_job = list(paths), front
         self.folder = Path(tempfile.mkdtemp(prefix="pack-", dir=private_dir()))
         job = {"batch": os.getpid(), "paths": [str(p) for p in self.paths], "front": front}
@@ -239,12 +325,24 @@ class PackAhead:
     def front(self, document: str, style: str, pdfa: bool) -> tuple[bytes, int] | None:
         """The front laid out ahead, and its pages, if it was laid out from the same."""
         self.process.wait()
-        if self.front_job is None or tuple(self.front_job) != (document, style, pdfa):
+        if self.front_job is None or self.front_job["pdfa"] != pdfa:
             return None
         with contextlib.suppress(OSError, ValueError):
-            pages = int((self.folder / "front.pages").read_text(encoding="ascii"))
-            return (self.folder / "front.pdf").read_bytes(), pages
+            made = json.loads((self.folder / "front.json").read_text(encoding="utf-8"))
+            if made == {"document": document, "style": style}:
+                pages = int((self.folder / "front.pages").read_text(encoding="ascii"))
+                return (self.folder / "front.pdf").read_bytes(), pages
         return None
+
+    def layouts(self) -> dict[Path, tuple[int, tuple[Reference, ...]]]:
+        """What was read ahead of the dossiers that did not change, by path."""
+        self.process.wait()
+        done = {}
+        for number, path in enumerate(self.paths):
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                pages, found = json.loads((self.folder / f"{number}.json").read_text(encoding="utf-8"))
+                done[path] = (pages, tuple(Reference(*r) for r in found))
+        return done
 
     def unnumbered(self) -> dict[Path, bytes]:
         """The PDFs readied ahead (:func:`unnumbered`), by path: those that could be."""
@@ -274,40 +372,45 @@ def _work_ahead(folder: Path) -> None:
         (folder / f"{name}.part").write_bytes(data)
         (folder / f"{name}.part").rename(folder / name)
 
-    if job["front"]:
-        from .export import lay_out, write_document
+    from dataclasses import astuple
 
-        document, style, pdfa = job["front"]
+    from .front import layout
+
+    layouts = {}
+    for number, path in enumerate(job["paths"]):
+        with contextlib.suppress(Exception):  # the pack reads it again, and says what fails
+            layouts[path] = layout(Path(path))
+            pages, found = layouts[path]
+            write(f"{number}.json", json.dumps([pages, [astuple(r) for r in found]]).encode())
+    if job["front"]:
         with contextlib.suppress(Exception):  # the pack lays it out itself, and says what fails
-            front = lay_out(document, stylesheets=[style])
-            write("front.pdf", write_document(front, None, pdfa=pdfa))
-            write("front.pages", str(len(front.pages)).encode("ascii"))
+            _front_ahead(job["front"], layouts, write)
     for number, path in enumerate(job["paths"]):
         with contextlib.suppress(Exception):  # the pack tries again, and says why it cannot
-            write(f"{number}.pdf", unnumbered(Path(path)))
+            write(f"{number}.pdf", unnumbered(Path(path), layouts[path][0]))
+
+
+def _front_ahead(recipe: dict, layouts: dict, write) -> None:
+    """Lay out the pack's front as :class:`PackAhead`'s ``front`` says; ``write`` it."""
+    from .export import lay_out, write_document
+    from .front import front_document, layout
+
+    parts = []
+    for slug, anchor, path in recipe["parts"]:
+        pages, found = layouts[path] if path in layouts else layout(Path(path))
+        parts.append((slug, anchor, found, pages))
+    document, style = front_document(recipe["cover"], parts, recipe["lang"])
+    front = lay_out(document, stylesheets=[style])
+    write("front.pdf", write_document(front, None, pdfa=recipe["pdfa"]))
+    write("front.pages", str(len(front.pages)).encode("ascii"))
+    write("front.json", json.dumps({"document": document, "style": style}).encode("utf-8"))
 
 
 def _drop_page_numbers(pdf, path: Path) -> None:
     tree = pdf.Root.StructTreeRoot
-    parents, in_tree = dict(_number_tree(tree.ParentTree)), _in_tree(tree)
+    parents, in_tree = dict(number_tree(tree.ParentTree)), _in_tree(tree)
     for page in pdf.pages:
         _drop_page_number(pdf, page, parents, in_tree, path)
-
-
-def _number_tree(node) -> Iterator[tuple[int, object]]:
-    """The entries of a PDF number tree (a structure tree's parent tree), by key."""
-    nums = node.get("/Nums")
-    if nums is not None:
-        for index in range(0, len(nums) - 1, 2):
-            yield int(nums[index]), nums[index + 1]
-    for kid in node.get("/Kids", ()):
-        yield from _number_tree(kid)
-
-
-def _destinations(pdf) -> Iterator[tuple[str, object]]:
-    """The PDF's named destinations."""
-    if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names:
-        yield from pikepdf.NameTree(pdf.Root.Names.Dests).items()
 
 
 def _in_tree(tree) -> set:
@@ -359,7 +462,7 @@ def _drop_page_number(pdf, page, parents: dict, in_tree: set, path: Path) -> Non
         if content is None:
             _drop_marked(page, marks)
             return
-    page.obj.Contents.write(content)
+    compressed(pdf, content, page.obj.Contents)
 
 
 def _page_number_marks(content, detached: set, half: float) -> list[int]:
@@ -375,11 +478,11 @@ def _page_number_marks(content, detached: set, half: float) -> list[int]:
         elif name == "Q" and matrices:
             matrix = matrices.pop()
         elif name == "cm":
-            matrix = _multiply(tuple(map(float, content[index].operands)), matrix)
-        elif name == "BDC" and _mcid(content[index].operands) in detached:
+            matrix = multiply(tuple(map(float, content[index].operands)), matrix)
+        elif name == "BDC" and mcid_of(content[index].operands) in detached:
             end, lowest = _sequence(content, names, index, matrix)
             if lowest < half:
-                marks.append(_mcid(content[index].operands))
+                marks.append(mcid_of(content[index].operands))
                 index = end
                 continue
         index += 1
@@ -408,7 +511,7 @@ def _cut(pdf, content: bytes, mcid: int) -> bytes | None:
         return None
     names = [str(instruction.operator) for instruction in cut]
     depths = list(accumulate({"BDC": 1, "BMC": 1, "EMC": -1}.get(n, 0) for n in names))
-    whole = names[-1:] == ["EMC"] and _mcid(cut[0].operands) == mcid
+    whole = names[-1:] == ["EMC"] and mcid_of(cut[0].operands) == mcid
     if not whole or depths[-1] != 0 or 0 in depths[:-1]:
         return None
     return content[:begin] + content[end:]
@@ -420,20 +523,12 @@ def _drop_marked(page, marks: list[int]) -> None:
     names = [str(instruction.operator) for instruction in content]
     kept, index = [], 0
     while index < len(content):
-        if names[index] == "BDC" and _mcid(content[index].operands) in marks:
+        if names[index] == "BDC" and mcid_of(content[index].operands) in marks:
             index, _ = _sequence(content, names, index, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0))
             continue
         kept.append(content[index])
         index += 1
-    page.obj.Contents.write(pikepdf.unparse_content_stream(kept))
-
-
-def _mcid(operands) -> int | None:
-    """The marked-content identifier of a BDC's operands (an inline property list)."""
-    if len(operands) == 2 and hasattr(operands[1], "get"):
-        mcid = operands[1].get("/MCID")
-        return None if mcid is None else int(mcid)
-    return None
+    compressed(page.obj.Contents.owner, pikepdf.unparse_content_stream(kept), page.obj.Contents)
 
 
 def _sequence(content, names: list[str], start: int, matrix) -> tuple[int, float]:
@@ -444,7 +539,7 @@ def _sequence(content, names: list[str], start: int, matrix) -> tuple[int, float
         name = names[index]
         depth += {"BDC": 1, "BMC": 1, "EMC": -1}.get(name, 0)
         if name == "cm":
-            matrix = _multiply(tuple(map(float, content[index].operands)), matrix)
+            matrix = multiply(tuple(map(float, content[index].operands)), matrix)
         elif name == "Tm":
             *_, e, f = map(float, content[index].operands)
             lowest = min(lowest, e * matrix[1] + f * matrix[3] + matrix[5])
@@ -454,35 +549,13 @@ def _sequence(content, names: list[str], start: int, matrix) -> tuple[int, float
     return index, lowest
 
 
-def _multiply(m, n) -> tuple[float, ...]:
-    """The matrix ``m`` then ``n`` (PDF's row-vector order: a point goes through m first)."""
-    a, b, c, d, e, f = m
-    A, B, C, D, E, F = n
-    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
-            e * A + f * C + E, e * B + f * D + F)  # fmt: skip
-
-
-def _renumber(page, offset: int, prefix: str) -> None:
-    """A copied page's ties to the structure tree moved by ``offset``; its links' names prefixed."""
+def _renumber(page, offset: int) -> None:
+    """A copied page's ties to the structure tree moved by ``offset``."""
     if "/StructParents" in page.obj:
         page.obj.StructParents = int(page.obj.StructParents) + offset
     for annotation in page.obj.get("/Annots", ()):
-        if "/StructParent" in annotation:
+        if isinstance(annotation, pikepdf.Dictionary) and "/StructParent" in annotation:
             annotation.StructParent = int(annotation.StructParent) + offset
-        if isinstance(annotation.get("/Dest"), pikepdf.String):
-            annotation.Dest = pikepdf.String(prefix + str(annotation.Dest))
-
-
-def _stamp_form(page):
-    """What ``page`` shows, as a form to draw on another page: one artifact, unmarked inside."""
-    operations = [
-        instruction
-        for instruction in pikepdf.parse_content_stream(page)
-        if str(instruction.operator) not in ("BDC", "BMC", "EMC")
-    ]
-    page.contents_coalesce()
-    page.obj.Contents.write(pikepdf.unparse_content_stream(operations))
-    return page.as_form_xobject()
 
 
 def _stamp(pack, page, form, number: int) -> None:
@@ -492,9 +565,9 @@ def _stamp(pack, page, form, number: int) -> None:
     if "/XObject" not in resources:
         resources.XObject = pikepdf.Dictionary()
     resources.XObject[name] = form
-    page.contents_add(pack.make_stream(b"q\n"), prepend=True)
-    page.contents_add(pack.make_stream(
-        b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC " + name.encode() + b" Do EMC\n"
+    page.contents_add(compressed(pack, b"q\n"), prepend=True)
+    page.contents_add(compressed(
+        pack, b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC " + name.encode() + b" Do EMC\n"
     ))  # fmt: skip
 
 

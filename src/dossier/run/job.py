@@ -17,6 +17,7 @@ import datetime as dt
 import errno
 import hashlib
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -293,7 +294,8 @@ def prepare_job(
     view = open_dossier(registry, case_id, options, baseline).view
     if views is not None:
         views[case_id] = view
-    extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"]}).encode()
+    extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"],
+                                            "key": key}).encode()  # fmt: skip
     return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
                       view.sentence.pairs(), baseline, view.news_pairs(),
                       notebook_bytes if record["case_notebook"] else None)  # fmt: skip
@@ -428,8 +430,16 @@ def dossier_links(
             out / slug / name
         ).is_file()
         if case_id in rendering or beside:
-            links[case_id] = f"../{slug}/{name}"
+            links[case_id] = dossier_href(slug)
     return links
+
+
+def dossier_href(slug: str) -> str:
+    """The link from one dossier (or a meeting pack's folder) to the HTML dossier ``slug``
+    beside it in the output folder: what a pack or a mail turns into a link of its own."""
+    from .manifest import file_names
+
+    return f"../{slug}/{file_names(slug, ('html',))['html']}"
 
 
 def dossier_key(
@@ -463,6 +473,22 @@ def is_current(job: DossierJob, out_dir: Path) -> bool:
     return current_files(Path(out_dir) / job.slug, job.case_id, job.key) is not None
 
 
+@contextlib.contextmanager
+def libraries_quiet() -> Iterator[None]:
+    """While a dossier renders, the libraries' log records reach no terminal.
+
+    Without a handler of its own, Python prints a library's warnings and errors on
+    stderr (papermill's "Kernel died while waiting for execute reply." for a cell
+    killed at its timeout, say); how the render went is the command's to tell, once.
+    """
+    quiet = logging.NullHandler()
+    logging.getLogger().addHandler(quiet)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(quiet)
+
+
 def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) -> RenderedDossier:
     """Render ``job`` with ``kernel`` into a scratch folder of this machine; return its files.
 
@@ -476,7 +502,7 @@ def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) 
     stage = stage or _quiet
     from .execute import run_notebook
 
-    with scratch_folder() as scratch:
+    with scratch_folder() as scratch, libraries_quiet():
         extract, folder = scratch / "extract", scratch / "dossier"
         extract.mkdir()
         folder.mkdir()
@@ -534,7 +560,7 @@ def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
     from .manifest import MANIFEST_FILE, file_record, spreadsheet_safe
 
     options = job.options
-    stage("html")
+    stage("html" if files.html is not None else "pdf")  # says only what it writes
     html = html_document(nb, lang=options.lang, case_id=job.case_id, title=job.title)
     manifest = dict(job.manifest)
     records = manifest["files"] = {files.notebook.name: file_record(files.notebook.read_bytes())}
@@ -545,7 +571,8 @@ def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:
         records[files.html.name] = file_record(files.html.read_bytes())
         manifest["html_sha256"] = records[files.html.name]["sha256"]
     if files.pdf is not None:
-        stage("pdf")
+        if files.html is not None:
+            stage("pdf")
         attachments = None
         if options.pdfa:
             # Attached for a person to open, in a spreadsheet as likely as not.

@@ -97,6 +97,11 @@ def parsed_notebook(path: Path, raw: bytes) -> dict:
 
     try:
         notebook = json.loads(raw)
+        # nbformat asserts (not raises) that the version numbers are whole numbers.
+        if not isinstance(notebook, dict) or notebook.get("nbformat") != 4 or not isinstance(
+            notebook.get("nbformat_minor"), int
+        ):
+            raise ValueError("not in nbformat 4")
         with warnings.catch_warnings():  # cells without ids: nbformat mends them, and warns
             warnings.simplefilter("ignore")
             nbformat.validate(notebook, version=4)

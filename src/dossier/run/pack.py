@@ -9,22 +9,22 @@ so that a pack whose dossiers did not change costs little more than its cover.
 
 from __future__ import annotations
 
-import html
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..catalogue import text
 from ..content.agenda import Agenda, meeting_agenda
 from ..content.pages import render_page
 from ..data.model import Registry
-from ..resources import template_dir
-from .bind import PackAhead, Part, bind, page_count
-from .export import lay_out, page_content, write_document
-from .job import dossier_view, slugify
+from .bind import PackAhead, Part, bind
+from .export import lay_out, write_document
+from .front import front_document, layout
+from .job import dossier_href, dossier_view, slugify
 from .output import swap_into_place
+from .references import Reference
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class PackedDossier:
     slug: str
     #: The dossier's own PDF: the pack binds its pages.
     pdf: Path
+    #: Its page references (:func:`~dossier.run.references.references`), once read.
+    references: tuple[Reference, ...] = ()
+    #: The pages of it the pack binds (:func:`~dossier.run.references.pages_for_pack`), once read.
+    pages: int | None = None
 
     @property
     def bookmark(self) -> str:
@@ -49,7 +53,18 @@ class PackedDossier:
 
     @property
     def part(self) -> Part:
-        return Part(self.pdf, f"{self.slug}:", self.bookmark, self.anchor)
+        return Part(self.pdf, f"{self.slug}:", self.bookmark, self.anchor, self.references,
+                    self.pages)  # fmt: skip
+
+
+def read_layouts(dossiers: list[PackedDossier], known: dict | None = None,
+                 ) -> tuple[list[PackedDossier], list[int]]:  # fmt: skip
+    """The dossiers with what the pack binds of them read (:func:`~dossier.run.front.layout`,
+    or as ``known`` by path), and the pages of each."""
+    known = known or {}
+    read = [(d, known[d.pdf] if d.pdf in known else layout(d.pdf)) for d in dossiers]
+    return ([replace(d, references=refs, pages=pages) for d, (pages, refs) in read],
+            [pages for _, (pages, _) in read])  # fmt: skip
 
 
 def build_meeting_pack(
@@ -119,8 +134,8 @@ def pack_ahead(registry: Registry, meeting_id: str, options, views: dict, slugs:
     front = None
     if all(path.is_file() for path in rendering.values()):
         dossiers = _packed(agenda, done | rendering, slugs)
-        counts = [page_count(dossier.pdf) for dossier in dossiers]
-        front = (*_front(_cover(agenda, dossiers), dossiers, counts, options.lang), options.pdfa)
+        front = {"cover": _cover(agenda, dossiers), "lang": options.lang, "pdfa": options.pdfa,
+                 "parts": [(d.slug, d.anchor, str(d.pdf)) for d in dossiers]}  # fmt: skip
     return PackAhead(list(done.values()), front) if done or front else None
 
 
@@ -224,43 +239,22 @@ def write_pack_pdf(
     RenderError
         When a dossier's PDF has no page number of its own to replace.
     """
-    counts = [page_count(dossier.pdf) for dossier in dossiers]
+    dossiers, counts = read_layouts(dossiers, ahead.layouts() if ahead else None)
     document, style = _front(cover, dossiers, counts, lang)
     made = ahead.front(document, style, pdfa) if ahead else None
     if made is None:
         front = lay_out(document, stylesheets=[style])
         made = write_document(front, None, pdfa=pdfa), len(front.pages)
     data, pages = made
+    # A related case bound in the pack is a jump to its first page; any other goes unlinked.
+    jumps = {dossier_href(dossier.slug): dossier.anchor for dossier in dossiers}
     bind(data, pages - sum(counts), [dossier.part for dossier in dossiers], path,
-         ahead.unnumbered() if ahead else None)  # fmt: skip
+         ahead.unnumbered() if ahead else None, jumps)  # fmt: skip
 
 
 def _front(
     cover: str, dossiers: list[PackedDossier], counts: list[int], lang: str
 ) -> tuple[str, str]:
-    """The HTML and CSS of the pack's front: the cover, then an empty page for each of the
-    ``counts`` pages of the dossiers (see :func:`write_pack_pdf`)."""
-    pages = "".join(
-        f'<div class="{PAGE_CLASS}" id="{html.escape(dossier.anchor)}"></div>'
-        + f'<div class="{PAGE_CLASS}"></div>' * (count - 1)
-        for dossier, count in zip(dossiers, counts, strict=True)
-    )
-    before, end, after = cover.rpartition("</body>")
-    return (before + pages + end + after if end else cover + pages), _front_style(lang)
-
-
-#: The class of the empty pages that stand for the dossiers' pages behind the cover.
-PAGE_CLASS = "pack-page"
-
-
-def _front_style(lang: str) -> str:
-    """CSS of the cover and the empty pages after it: the dossier's pages, numbered as in a
-    dossier but out of the pack's pages; no background, so that a page number drawn over a
-    dossier's page hides nothing of it."""
-    dossier_pages = (template_dir() / "dossier" / "dossier.css").read_text(encoding="utf-8")
-    return (
-        dossier_pages
-        + f"\n@page {{ @bottom-right {{ content: {page_content(lang)}; }} }}\n"
-        f".{PAGE_CLASS} {{ break-before: page; }}\n"
-        "html, body { background: none !important; }\n"
-    )
+    """The HTML and CSS of the pack's front (see :func:`write_pack_pdf`)."""
+    parts = [(d.slug, d.anchor, d.references, count) for d, count in zip(dossiers, counts, strict=True)]
+    return front_document(cover, parts, lang)

@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from email.errors import MessageError
 from email.headerregistry import Address
@@ -150,6 +150,7 @@ class Attachment:
     maintype: str
     subtype: str
     data: bytes = field(repr=False)
+    dossier: tuple[str, str] | None = None  # a dossier's file: its slug and kind; None: another
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ def case_letter(
                          inactive_months=inactive_months, options=options)  # fmt: skip
         cases.append(view)
         attachments += _dossier_files(case_id, slugify(case_id), view.title, files[case_id], attach)
-    first = cases[0]
+    attachments, first = _sent_together(attachments), cases[0]
     if len(cases) == 1:
         default_subject = text("mail.subject_case", lang, case_id=first.case_id, title=first.title)
         intro = text("mail.intro_case", lang)
@@ -309,6 +310,7 @@ def meeting_letter(
         for entry in agenda.items:
             attachments += _dossier_files(entry.case_id, slugify(entry.case_id), entry.view.title,
                                           files[entry.case_id], "html")  # fmt: skip
+    attachments = _sent_together(attachments)
     title = str(agenda.title)
     view = {
         "lang": lang,
@@ -359,9 +361,18 @@ def _dossier_files(
         )
     kinds = ("pdf", "html") if attach == "both" else (attach,)
     return [
-        _attachment(checked[Path(files[kind]).name], attachment_name(slug, title, kind), kind)
+        replace(_attachment(checked[Path(files[kind]).name], attachment_name(slug, title, kind), kind),
+                dossier=(slug, kind))
         for kind in kinds
     ]
+
+
+def _sent_together(attachments: list[Attachment]) -> list[Attachment]:
+    """The attachments with each dossier's links leading only where they open in the mail."""
+    from ..run.links import files_for_mail
+
+    sent = files_for_mail([(a.dossier, a.filename, a.data) for a in attachments])
+    return [replace(a, data=data) for a, data in zip(attachments, sent, strict=True)]
 
 
 def _file_attachment(path: str | Path, filename: str, kind: str) -> Attachment:

@@ -214,11 +214,12 @@ def render_dossier(
     lang: str = "sv",
     data: Path = SAMPLE_DATA,
     pdfa: bool = False,
+    as_of: str = AS_OF,
 ) -> RenderedDossier:
     from dossier.run.render import RenderOptions, build_dossier
 
     out = tmp_path_factory.mktemp("dossiers")
-    options = RenderOptions(lang=lang, as_of=dt.date.fromisoformat(AS_OF), pdfa=pdfa)
+    options = RenderOptions(lang=lang, as_of=dt.date.fromisoformat(as_of), pdfa=pdfa)
     files = build_dossier(case_id, data_dir=data, out_dir=out, options=options)
     return RenderedDossier(case_id, lang, data, out, files)
 

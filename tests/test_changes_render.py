@@ -74,7 +74,8 @@ def test_three_edits_are_listed_in_the_dossier_its_pdf_and_the_mail(
     assert changes.heading == "Ändringar i underlaget sedan sammanställningen per den 1 juni 2023"
     assert changes.items == EXPECTED_CHANGES
     assert "&lt;b&gt;med&lt;/b&gt;" in html and "<b>med</b>" not in html  # source text is escaped
-    assert "3 ändringar i underlaget sedan sammanställningen per den 1 juni 2023." in html  # the summary
+    # The summary: all three are corrections of what the records said of the earlier day.
+    assert "Sedan sammanställningen per den 1 juni 2023: inga nya händelser, 3 rättelser." in html
     text = pdf_text(second / SLUG / f"{SLUG}.pdf")
     assert all(joined(line) in text for line in EXPECTED_CHANGES)
     manifest = json.loads((second / SLUG / "manifest.json").read_text(encoding="utf-8"))

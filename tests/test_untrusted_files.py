@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dossier.data.changes import CaseExtract, compare
+from dossier.data.changes import CaseExtract, comparison
 from dossier.data.sources import described_sources
 from dossier.data.validate import read_notes
 from dossier.errors import DossierError
@@ -109,8 +109,8 @@ def test_an_earlier_case_extract_is_taken_or_refused_by_name(tmp_path, data):
         return
     if taken is not None:  # what a comparison then reads of it reads without fault
         extract = CaseExtract.from_bytes(taken)
-        records = extract.records().as_of(extract.day)
-        compare(records, records.as_of(dt.date(2021, 1, 1)))
+        earlier = extract.case_file()
+        comparison(earlier, extract.day, earlier, dt.date(2021, 1, 1))
 
 
 VALID_NOTEBOOK = json.dumps(

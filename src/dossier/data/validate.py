@@ -15,12 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, Fault
+from .calendar import read_calendar
 from .checks import check_periods, check_references, check_table, span_end, span_start
-from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, ROW, TABLE, TABLES
+from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLE, TABLES
 from .dates import PartialDate
 from .language import data_language
 from .model import DataNote, Registry
-from .sources import Sources, described_sources, is_case_extract, read_sources
+from .sources import Sources, described_sources, find_mapping, is_case_extract, read_sources
 
 
 def load(data_dir: str | Path) -> Registry:
@@ -31,6 +32,9 @@ def load(data_dir: str | Path) -> Registry:
     (``notes.json``).
     """
     registry = replace(validate(read_sources(data_dir)), source_lang=data_language(data_dir))
+    # The export's [calendar] is in its mapping file; an extract's in a dossier.toml of its own.
+    settings = find_mapping(Path(data_dir)) or Path(data_dir) / MAPPING_FILE
+    registry = replace(registry, calendar=read_calendar(settings))
     if is_case_extract(Path(data_dir)):
         described = described_sources(Path(data_dir) / EXTRACT_SOURCES)
         notes = read_notes(Path(data_dir) / EXTRACT_NOTES)

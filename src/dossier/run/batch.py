@@ -10,6 +10,7 @@ goes on.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -432,12 +433,33 @@ def _prepared(registry: Registry, case_ids: Sequence[str], data_dir: Path, optio
 
 
 def meeting_options(registry: Registry, meeting: str | None, options: RenderOptions) -> RenderOptions:
-    """The options of a meeting's batch: new is what came after the forum's previous meeting.
+    """The options of a meeting's batch: the meeting's day, and new is what came after the
+    forum's previous meeting.
 
-    Unchanged without a meeting, with a ``--since`` of its own, or when the forum has
-    no earlier meeting before the dossiers' day in meetings.csv.
+    Without ``--as-of`` the batch speaks for the meeting: as of today while the meeting
+    is ahead, as of the day before it once it is past. A ``--as-of`` after the meeting's
+    day is refused (ParameterError naming both). What is new is unchanged with a
+    ``--since`` of its own, or when the forum has no earlier meeting before the
+    dossiers' day in meetings.csv.
     """
-    if meeting is None or options.since is not None:
+    if meeting is None:
+        return options
+    day = registry.meeting(meeting).day
+    if options.day > day and options.day_given:
+        raise ParameterError(
+            f"--as-of {options.day.isoformat()} is after the meeting {meeting} on {day.isoformat()}: "
+            "a meeting's dossiers speak for a day up to the meeting; give an --as-of on or "
+            "before it, or leave --as-of out (the day before a past meeting)"
+        )
+    if options.day > day:
+        before = day - dt.timedelta(days=1)
+        if options.since is not None and options.since > before:
+            raise ParameterError(
+                f"--since {options.since.isoformat()} is after {before.isoformat()}, the day before "
+                f"the meeting {meeting}, which its dossiers speak for: give a --since on or before it"
+            )
+        options = replace(options, as_of=before)
+    if options.since is not None:
         return options
     previous = registry.previous_meeting(meeting)
     if previous is None or previous.day >= options.day:

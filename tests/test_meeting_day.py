@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_mail import parse, text_part
+from mails import parse, text_part
 
 from dossier.cli import main
 from dossier.data.validate import load

@@ -10,7 +10,7 @@ AS_OF ?= 2023-06-01
 # axe-core, the accessibility checker the browser tests run in Chromium (npm, once per clone).
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test lint lab hooks bench clean pictures
+.PHONY: demo test test-fast lint lab hooks bench clean pictures
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ demo: $(STAMP)
 test: $(STAMP) $(AXE)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# The fast subset: no kernel, no browser, nothing that needs root (the markers in pyproject.toml).
+test-fast: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not kernel and not browser and not root"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

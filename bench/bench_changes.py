@@ -1,6 +1,6 @@
 """Benchmark: a meeting batch with ``--compare-with`` where one case changed, against one render.
 
-Issue 14, point 4: a 30-item meeting batch compared with last meeting's folder, in which
+A 30-item meeting batch compared with last meeting's folder, in which
 one case's records changed, re-renders that one dossier (and the meeting pack) and should
 cost under twice a single ``dossier render`` of that case.
 

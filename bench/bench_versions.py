@@ -1,6 +1,6 @@
 """Benchmark: this checkout against an earlier revision of dossier, side by side.
 
-Shows that a change made nothing slower (issue 9 asked it of the restructure).
+Shows that a change made nothing slower (a restructure, say).
 The earlier revision (``--against REV``, any git revision) is unpacked with
 ``git archive`` into a temporary folder, and each command runs from either tree
 with that tree's ``src`` first on ``PYTHONPATH`` (same virtualenv, same data):

@@ -1,4 +1,10 @@
-"""Shared fixtures: a small valid data folder that each test bends to show one behaviour."""
+"""Shared fixtures, constants and helpers: the one place for what more than one test module uses.
+
+A small valid data folder that each test bends to show one behaviour, the sample case and the
+day its dossiers speak for, dossiers rendered once per session, tagged PDFs read back, a mount
+namespace of the test's own, a case notebook with the analyst's cells, and a real SMTP server.
+A test module imports from here, never from another test module (test_architecture checks).
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,46 @@ import json
 import os
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from pdf_structure import TaggedPdf, conformance_failures, read_tagged_pdf
 
 if TYPE_CHECKING:
     from dossier.run.render import DossierFiles
+
+#: Whether the tests run in CI (``CI`` set, as CI runners and ``.ci/run`` do): there a test that
+#: lacks what it needs (Chromium, axe-core, pdftotext, a mount namespace) fails, never skips.
+IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+#: Fixtures whose users carry a marker by that alone: the dossiers rendered once per session
+#: run a real kernel; a mount namespace of the test's own needs root. ``make test-fast``
+#: leaves out the kernel, browser and root tests.
+MARKED_FIXTURES = {
+    "sample_dossier_sv": "kernel",
+    "sample_dossier_en": "kernel",
+    "big_dossier": "kernel",
+    "related_dossier_pdfa": "kernel",
+    "hostile_dossier": "kernel",
+    "private_mounts": "root",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture in MARKED_FIXTURES:
+                item.add_marker(MARKED_FIXTURES[fixture])
+
 
 #: A small data folder that passes every check and gives no data notes.
 #: Row numbers as a spreadsheet shows them: the header is row 1, the first case row 2.
@@ -91,6 +125,14 @@ def write_data() -> Callable[..., Path]:
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data" / "sample"
 SAMPLE_CASE = "RUN/168/2020"
+#: The sample's meeting and its agenda: (item, case, title).
+SAMPLE_MEETING = "EXEMPEL-RUN-2023-06"
+SAMPLE_AGENDA = [
+    ("7", "RUN/168/2020", "Länsgemensam påverkansagenda"),
+    ("8", "RUN/136/2022", "Översyn av samverkansformer – information (exempel)"),
+]
+#: The sample case's folder and file names in an output folder.
+SAMPLE_SLUG = "RUN-168-2020"
 RELATED_CASE = "RUN/136/2022"
 #: Every render in the tests speaks for this day, so its output does not change with the clock.
 AS_OF = "2023-06-01"
@@ -103,18 +145,18 @@ HOSTILE_TOKENS = (
     "'single'",
     "&amp; & ampersands",
 )
-HOSTILE = " ".join(HOSTILE_TOKENS)
+_HOSTILE = " ".join(HOSTILE_TOKENS)
 HOSTILE_CASE = "EVIL/<b>1</b>/2023"
 HOSTILE_FIELDS = {
-    "title": f"Titel {HOSTILE}",
-    "summary": f"Sammanfattning {HOSTILE}",
-    "responsible": f"Ansvarig {HOSTILE}",
-    "forum": f"Forum {HOSTILE}",
-    "event": f"Händelse {HOSTILE}",
-    "description": f"Beskrivning {HOSTILE}",
-    "point": f"Punkt {HOSTILE}",
-    "decision": f"Beslut {HOSTILE}",
-    "document": f"Handling {HOSTILE}",
+    "title": f"Titel {_HOSTILE}",
+    "summary": f"Sammanfattning {_HOSTILE}",
+    "responsible": f"Ansvarig {_HOSTILE}",
+    "forum": f"Forum {_HOSTILE}",
+    "event": f"Händelse {_HOSTILE}",
+    "description": f"Beskrivning {_HOSTILE}",
+    "point": f"Punkt {_HOSTILE}",
+    "decision": f"Beslut {_HOSTILE}",
+    "document": f"Handling {_HOSTILE}",
 }
 
 
@@ -172,11 +214,12 @@ def render_dossier(
     lang: str = "sv",
     data: Path = SAMPLE_DATA,
     pdfa: bool = False,
+    as_of: str = AS_OF,
 ) -> RenderedDossier:
     from dossier.run.render import RenderOptions, build_dossier
 
     out = tmp_path_factory.mktemp("dossiers")
-    options = RenderOptions(lang=lang, as_of=dt.date.fromisoformat(AS_OF), pdfa=pdfa)
+    options = RenderOptions(lang=lang, as_of=dt.date.fromisoformat(as_of), pdfa=pdfa)
     files = build_dossier(case_id, data_dir=data, out_dir=out, options=options)
     return RenderedDossier(case_id, lang, data, out, files)
 
@@ -223,7 +266,7 @@ def write_hostile_data(folder: Path) -> Path:
     f = HOSTILE_FIELDS
     rows = {
         "forums": [
-            {"forum_id": "EVIL", "name": f["forum"], "kind": "committee", "organisation": HOSTILE},
+            {"forum_id": "EVIL", "name": f["forum"], "kind": "committee", "organisation": _HOSTILE},
         ],
         "cases": [
             {"case_id": HOSTILE_CASE, "title": f["title"], "opened": "2023-01", "status": "open",
@@ -279,103 +322,25 @@ def hostile_tokens() -> tuple[str, ...]:
     return HOSTILE_TOKENS
 
 
-# --- Tagged PDF, read back as a screen reader and an archive read it ---------------------------
+def small_dossier(case_id: str, title: str, sections: int, body: str | None = None) -> str:
+    """A dossier's HTML through the dossier template: ``sections`` sections, one a page (or
+    ``body`` after its header), as the notebook's own cells (tagged ``dossier``) show them."""
+    body = body if body is not None else "".join(
+        f'<section style="break-before: {"page" if n > 1 else "auto"}"><h2 id="s{n}">Avsnitt {n}</h2>'
+        f'<p>Text {n} i {case_id}. <a href="#s1">Till avsnitt 1</a></p></section>'
+        for n in range(1, sections + 1)
+    )
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from dossier.run.export import html_document
+
+    header = f'<p class="case-id">{case_id}</p><h1 class="case-title">{title}</h1>'
+    output = new_output("execute_result", data={"text/html": header + body}, execution_count=1)
+    cell = new_code_cell("", outputs=[output], execution_count=1, metadata={"tags": ["dossier"]})
+    return html_document(new_notebook(cells=[cell]), lang="sv", case_id=case_id, title=title)
 
 
-@dataclass(frozen=True)
-class TaggedPdf:
-    """What a PDF tells a screen reader and an archive about itself, read back with pikepdf."""
-
-    lang: str | None
-    marked: bool
-    shows_title: bool
-    title: str | None
-    #: The structure tree's root element, e.g. "/Document"; None when the PDF is untagged.
-    root: str | None
-    #: Structure elements by type, e.g. {"/H2": 8, "/Table": 11, …}.
-    tags: dict[str, int]
-    #: Each Figure's alternative text, in the order of the structure tree.
-    figures: list[str | None]
-    #: The types of the elements directly inside each list (L): PDF/UA allows L, LI and Caption.
-    list_kids: set[str]
-    #: The XMP identifications: "pdfuaid:part", "pdfaid:part", "pdfaid:conformance".
-    xmp: dict[str, str]
-    #: Bookmarks as (title, [children]).
-    outline: list[tuple[str, list]]
-    attachments: list[str]
-
-
-def read_tagged_pdf(path: Path) -> TaggedPdf:
-    import pikepdf
-
-    with pikepdf.open(path) as pdf:
-        root = pdf.Root
-        tags: dict[str, int] = {}
-        figures: list[str | None] = []
-        list_kids: set[str] = set()
-
-        def walk(element) -> None:
-            if not isinstance(element, pikepdf.Dictionary) or "/S" not in element:
-                return
-            kind = str(element.S)
-            tags[kind] = tags.get(kind, 0) + 1
-            kids = element.get("/K")
-            kids = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
-            if kind == "/Figure":
-                figures.append(str(element.Alt) if "/Alt" in element else None)
-            if kind == "/L":
-                list_kids.update(
-                    str(k.S) for k in kids if isinstance(k, pikepdf.Dictionary) and "/S" in k
-                )
-            for kid in kids:
-                walk(kid)
-
-        tree = root.get("/StructTreeRoot")
-        top = None
-        if tree is not None:
-            kids = tree.K if isinstance(tree.K, pikepdf.Array) else [tree.K]
-            top = str(kids[0].S)
-            for kid in kids:
-                walk(kid)
-        names = {"pdfuaid:part": "{http://www.aiim.org/pdfua/ns/id/}part",
-                 "pdfaid:part": "{http://www.aiim.org/pdfa/ns/id/}part",
-                 "pdfaid:conformance": "{http://www.aiim.org/pdfa/ns/id/}conformance"}  # fmt: skip
-        with pdf.open_metadata() as meta:
-            xmp = {short: str(meta[full]) for short, full in names.items() if full in meta}
-            title = meta.get("dc:title")
-
-        def bookmarks(items) -> list[tuple[str, list]]:
-            return [(item.title, bookmarks(item.children)) for item in items]
-
-        with pdf.open_outline() as outline:
-            tree_of_bookmarks = bookmarks(outline.root)
-        mark_info = root.get("/MarkInfo", {})
-        preferences = root.get("/ViewerPreferences", {})
-        return TaggedPdf(
-            lang=str(root.Lang) if "/Lang" in root else None,
-            marked=bool(mark_info.get("/Marked", False)),
-            shows_title=bool(preferences.get("/DisplayDocTitle", False)),
-            title=title,
-            root=top,
-            tags=tags,
-            figures=figures,
-            list_kids=list_kids,
-            xmp=xmp,
-            outline=tree_of_bookmarks,
-            attachments=sorted(pdf.attachments),
-        )
-
-
-def conformance_failures(path: Path, profile: str) -> list[str]:
-    """What a machine checker finds against a PDF/UA or PDF/A profile ("ua1", "3a"), one line a rule.
-
-    The checker is page-validation (PyPI), which runs veraPDF's rules without Java.
-    """
-    import page
-
-    report = page.validate_pdf(path, profile=profile)
-    failures = {f.rule_id: f"{f.rule_id}: {f.message}" for f in report.failures}
-    return sorted(failures.values()) or ([] if report.is_compliant else ["not compliant"])
+# --- Tagged PDF, read back as a screen reader and an archive read it (pdf_structure.py) ------
 
 
 @pytest.fixture(scope="session")
@@ -410,7 +375,7 @@ def private_mounts() -> Callable[..., list[str]]:
         reason = "unshare is missing (apt-get install util-linux)"
     if reason:
         message = f"needs a mount namespace of its own (unshare --mount, as root): {reason}"
-        if os.environ.get("CI"):
+        if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
 
@@ -430,7 +395,7 @@ def short_tmp() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-# --- A case notebook with the analyst's own cells (issue 12) ----------------------------------
+# --- A case notebook with the analyst's own cells --------------------------------------------
 
 #: The analyst's remark and the first words her own code cell shows, in the case notebook below.
 REMARK = "Analytikerns anmärkning: remissvaren från kommunerna väntas i augusti."
@@ -467,6 +432,157 @@ def save_as_lab_does(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+# --- The sample's records edited, and what a reader sees of a section ---------------------------
+
+
+def edit_events_csv(data: Path, *, remove=(), retitle=None, add=()) -> None:
+    path = data / "events.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    columns = list(rows[0])
+    rows = [r for r in rows if r["event_id"] not in remove]
+    for r in rows:
+        if retitle and r["event_id"] == retitle[0]:
+            r["title"] = retitle[1]
+    rows += [dict.fromkeys(columns, "") | row for row in add]
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+class Section(HTMLParser):
+    """The text of each list item of the element with ``id``, as a reader sees it."""
+
+    def __init__(self, id_: str) -> None:
+        super().__init__()
+        self.id, self.depth, self.items, self.heading, self.text = id_, 0, [], "", None
+        self.in_heading = False
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth:
+            self.depth += tag == "section"
+        elif dict(attrs).get("id") == self.id:
+            self.depth = 1
+        if self.depth and tag == "li":
+            self.text = ""
+        self.in_heading = bool(self.depth) and tag == "h2"
+
+    def handle_endtag(self, tag):
+        if self.depth and tag == "li":
+            self.items.append(self.text)
+            self.text = None
+        if self.depth and tag == "section":
+            self.depth -= 1
+        self.in_heading = False
+
+    def handle_data(self, data):
+        if self.text is not None:
+            self.text += data
+        if self.in_heading:
+            self.heading += data
+
+
+def section(html: str, id_: str) -> Section:
+    parser = Section(id_)
+    parser.feed(html)
+    return parser
+
+
+def pdftotext(path: Path) -> str:
+    """The text of the PDF at ``path`` as pdftotext extracts it (pages end with a form feed)."""
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                          check=True)  # fmt: skip
+    return done.stdout.decode("utf-8")
+
+
+# --- Mail: a real SMTP server on loopback, and the messages read back ---------------------------
+
+USER = "analytiker"
+PASSWORD = "Hemligt-lösen-7Qz!"  # grepped for in every output: it must never show
+MAIL_TO = "Anna Åberg <anna@example.se>"
+MAIL_FROM = "Analysenheten <analys@example.se>"
+
+
+@dataclass
+class SmtpServer:
+    """A running test SMTP server and what it received."""
+
+    port: int
+    ca_file: Path
+    tls: str
+    received: list = field(default_factory=list)
+    greetings: list = field(default_factory=list)  # every EHLO: a client that connected
+    logins: list = field(default_factory=list)  # every AUTH attempt, with what it carried
+
+    def options(self, *, user: str = USER) -> list[str]:
+        return ["--send", "--smtp-host", "127.0.0.1", "--smtp-port", str(self.port),
+                "--tls", self.tls, "--smtp-user", user, "--ca-file", str(self.ca_file)]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory):
+    """A CA made for the test, its PEM file, and a server certificate for 127.0.0.1."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return ca.issue_cert("127.0.0.1", "localhost"), ca_file
+
+
+@pytest.fixture
+def smtp_server(certificate) -> Iterator[Callable[..., SmtpServer]]:
+    """``smtp_server(tls="starttls"|"ssl", certificate=(cert, ca_file))``: a real SMTP server
+    on loopback with AUTH; by default with the test's own CA."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    controllers = []
+
+    def start(tls: str = "starttls", certificate=certificate) -> SmtpServer:
+        cert, ca_file = certificate
+        server = SmtpServer(free_port(), ca_file, tls)
+
+        class Handler:
+            async def handle_EHLO(self, smtp, session, envelope, hostname, responses):
+                server.greetings.append(hostname)
+                session.host_name = hostname  # the hook's duty, or the server forgets the EHLO
+                return responses
+
+            async def handle_DATA(self, smtp, session, envelope):
+                server.received.append(envelope)
+                return "250 2.0.0 Message accepted"
+
+        def authenticator(smtp, session, envelope, mechanism, auth_data):
+            server.logins.append(auth_data)
+            ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
+                  and auth_data.password == PASSWORD.encode())  # fmt: skip
+            return AuthResult(success=ok, handled=False)
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(context)
+        kwargs = {"auth_required": True, "authenticator": authenticator}
+        if tls == "ssl":
+            # TLS from the first byte; aiosmtpd only counts STARTTLS as TLS for its AUTH check.
+            kwargs |= {"ssl_context": context, "auth_require_tls": False}
+        else:
+            kwargs |= {"tls_context": context, "require_starttls": True}
+        controller = Controller(Handler(), hostname="127.0.0.1", port=server.port, **kwargs)
+        controller.start()
+        controllers.append(controller)
+        return server
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
 def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
     """``dossier ARGS`` with its stderr on a pseudo-terminal of 120 columns: its exit status and
     what the terminal was sent (progress bars draw only on a terminal, and only with a width)."""
@@ -492,3 +608,34 @@ def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
         shown += chunk
     os.close(leader)
     return run.returncode, shown.decode("utf-8", "replace")
+
+
+def run_in_process(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """``dossier ARGS`` in this process: the exit status, stdout and stderr."""
+    from dossier.cli import main
+
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- Both sample cases and the sample meeting's pack, rendered once per module that asks
+
+
+def render_all(out: Path, data: Path, case_ids: list[str], meeting: str | None) -> Path:
+    from dossier.data.validate import load
+    from dossier.run.batch import run_batch
+    from dossier.run.job import RenderOptions
+
+    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF))
+    report = run_batch(case_ids, registry=load(data), data_dir=data, out_dir=out,
+                       options=options, workers=2, meeting=meeting)  # fmt: skip
+    assert not report.failed, [r.error for r in report.results]
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An output folder with both sample cases' dossiers and the sample meeting's pack."""
+    out = tmp_path_factory.mktemp("rendered") / "dossiers"
+    return render_all(out, SAMPLE_DATA, [SAMPLE_CASE, RELATED_CASE], SAMPLE_MEETING)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from dossier.content import analysis
+from dossier.data.calendar import Calendar
 from dossier.data.contract import EVENT_KINDS
 from dossier.data.dates import PartialDate
 from dossier.data.model import AgendaItem, Case, CaseFile, Event, Forum, Meeting
@@ -46,8 +48,14 @@ def case_file(
     return found.as_of(as_of) if as_of else found
 
 
-def item(meeting_id: str, day: dt.date, state: str = "planned", number: str = "1") -> AgendaItem:
-    return AgendaItem(Meeting(meeting_id, "N", day, state=state), number, "T/1")
+#: A publication day before every meeting of these tests.
+EARLY = D(2023, 1, 2)
+DEFAULT_CALENDAR = Calendar()
+
+
+def item(meeting_id: str, day: dt.date, state: str = "planned", number: str = "1",
+         published: dt.date | None = EARLY) -> AgendaItem:  # fmt: skip
+    return AgendaItem(Meeting(meeting_id, "N", day, state=state), number, "T/1", published=published)
 
 
 # The sample case
@@ -274,7 +282,7 @@ def test_periods_and_partial_dates_keep_a_case_active():
 
 
 def test_quiet_spells_name_their_ends_as_the_data_gives_them():
-    # The case: year-only events never give "31 december 2023".
+    # Year-only events never give "31 december 2023".
     cf = case_file(event("2020"), event("2023"), opened="2020", as_of=D(2026, 11, 29))
     quiet = analysis.longest_quiet_spell(cf)
     assert (quiet.after, quiet.before) == (PartialDate(2023), PartialDate(2026, 11, 29))
@@ -386,3 +394,43 @@ def test_is_new_looks_at_any_part_of_the_span():
     assert not analysis.is_new(event("2023-05"), D(2023, 6, 1))
     assert analysis.is_new(event("2023-06-01"), D(2023, 6, 1))
     assert not analysis.is_new(event("2023-06-01"), None)
+
+
+def test_an_agenda_item_is_named_only_once_its_agenda_was_published():
+    def next_on(day: dt.date, *items: AgendaItem, calendar: Calendar = DEFAULT_CALENDAR) -> str | None:
+        found = analysis.next_meeting(replace(case_file(agenda=items), calendar=calendar).as_of(day))
+        return found.meeting.meeting_id if found else None
+
+    meeting = D(2023, 6, 13)
+    published = item("m", meeting, published=D(2023, 5, 20))
+    assert next_on(D(2023, 5, 19), published) is None
+    assert next_on(D(2023, 5, 20), published) == "m"
+    unpublished = item("m", meeting, published=None)  # known within the notice period only
+    assert next_on(D(2023, 5, 29), unpublished) is None
+    assert next_on(D(2023, 5, 30), unpublished) == "m"
+    assert next_on(D(2023, 5, 13), unpublished, calendar=Calendar(notice_days=31)) == "m"
+    # Never before the case was registered, whatever the agenda says.
+    late_case = replace(case_file(agenda=(published,), opened="2023-06"), calendar=Calendar())
+    assert analysis.next_meeting(late_case.as_of(D(2023, 5, 31))) is None
+
+
+def test_the_forums_coming_meeting_is_named_within_the_calendars_horizon():
+    sittings = (Meeting("held", "N", D(2022, 3, 1)), Meeting("off", "N", D(2023, 6, 1), state="cancelled"),
+                Meeting("june", "N", D(2023, 6, 13)))  # fmt: skip
+
+    def sitting_on(day: dt.date, status: str = "open", horizon: int = 6, agenda=()) -> str | None:
+        found = replace(case_file(status=status, closed="2020-02" if status == "closed" else "",
+                                  agenda=agenda), sittings=sittings,
+                        calendar=Calendar(horizon_months=horizon)).as_of(day)  # fmt: skip
+        meeting = analysis.summarise(found).next_sitting
+        return meeting.meeting_id if meeting else None
+
+    assert sitting_on(D(2019, 1, 1)) is None
+    assert sitting_on(D(2022, 12, 12)) is None
+    assert sitting_on(D(2022, 12, 13)) == "june"
+    assert sitting_on(D(2022, 6, 1), horizon=13) == "june"
+    assert sitting_on(D(2023, 6, 1)) == "june"  # the cancelled meeting is no meeting
+    assert sitting_on(D(2023, 6, 14)) is None
+    assert sitting_on(D(2023, 6, 1), status="closed") is None
+    # A known agenda item says more than the calendar: the calendar then says nothing.
+    assert sitting_on(D(2023, 6, 1), agenda=(item("june", D(2023, 6, 13)),)) is None

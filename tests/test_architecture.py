@@ -152,3 +152,55 @@ def test_analysts_notebooks_still_import_sections_by_its_short_name():
     from dossier import sections
 
     assert callable(sections.open_case) and callable(sections.summary)
+
+
+# -- The tests stand alone: what they share is in conftest.py, and no test module imports another
+
+TESTS = Path(__file__).resolve().parent
+
+
+def parsed_test_modules() -> dict[str, ast.Module]:
+    return {p.stem: ast.parse(p.read_text(encoding="utf-8"), filename=str(p)) for p in sorted(TESTS.glob("test_*.py"))}
+
+
+def imported_modules(tree: ast.Module) -> set[str]:
+    """Every module a module imports, at its top or inside a function."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def defined_names(tree: ast.Module) -> set[str]:
+    """The names a module binds at its top: constants, functions, classes."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def test_no_test_module_imports_another():
+    modules = parsed_test_modules()
+    found = {name: sorted(imported_modules(tree) & set(modules)) for name, tree in modules.items()}
+    assert {name: others for name, others in found.items() if others} == {}
+
+
+def test_what_conftest_shares_is_defined_there_only():
+    conftest = ast.parse((TESTS / "conftest.py").read_text(encoding="utf-8"))
+    shared = {name for name in defined_names(conftest) if not name.startswith("_")}
+    found = {name: sorted(defined_names(tree) & shared) for name, tree in parsed_test_modules().items()}
+    assert {name: again for name, again in found.items() if again} == {}
+
+
+def test_the_checks_of_the_tests_find_what_they_look_for():
+    tree = ast.parse("from test_mail import parse\nSAMPLE_DATA = 1\ndef f():\n    import test_x.y\n")
+    assert imported_modules(tree) == {"test_mail", "test_x"}
+    assert defined_names(tree) == {"SAMPLE_DATA", "f"}

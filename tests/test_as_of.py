@@ -3,7 +3,10 @@
 A property test over generated cases (partial dates, periods, closings, meetings,
 notes, a related case) and random days: in the rendered text of every section,
 the timeline's own text included,
-- no date after D, save a coming meeting's;
+- no date after D, save a coming meeting's that was known on D: its agenda published on
+  or before D (or, without a publication day, D within the two weeks' notice before it),
+  or in the owner forum's calendar at most six months ahead; nothing before the case was
+  registered;
 - no day that the data does not hold, save D, --since and a meeting's;
 - no event dated after D, and every event up to D in the history;
 - the counts equal a direct count of the events up to D.
@@ -27,7 +30,7 @@ from dossier.catalogue import LANGUAGES
 from dossier.catalogue import text as text_of
 from dossier.content.context import case_dossier
 from dossier.data.contract import EVENT_KINDS
-from dossier.data.dates import PartialDate
+from dossier.data.dates import PartialDate, add_months
 from dossier.data.validate import load
 
 SV_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
@@ -67,6 +70,28 @@ def later_partial(draw, after: str) -> str:
     return draw(partial(low=PartialDate.parse(after).start))
 
 
+def publication():
+    """A publication day, or none (then the notice period holds)."""
+    day = st.dates(min_value=FIRST, max_value=LAST).map(dt.date.isoformat)
+    return st.one_of(st.just(""), day, day.map(lambda d: d + " 14:00"))
+
+
+def nameable_meetings(tables: dict, as_of: dt.date) -> set[dt.date]:
+    """The meeting days a dossier as of ``as_of`` may name (the rules in the module's docstring)."""
+    if PartialDate.parse(tables["cases"][0][2]).start > as_of:
+        return set()
+    found = set()
+    for meeting, item in zip(tables["meetings"], tables["agenda"], strict=True):
+        day = dt.date.fromisoformat(meeting[2][:10])
+        published = item[5] or meeting[6]
+        if (dt.date.fromisoformat(published[:10]) <= as_of if published
+                else day <= as_of + dt.timedelta(days=14)):  # fmt: skip
+            found.add(day)
+        if as_of <= day <= add_months(as_of, 6):
+            found.add(day)
+    return found
+
+
 @st.composite
 def cases(draw) -> dict:
     opened = draw(partial(high=dt.date(2023, 12, 31)))
@@ -90,10 +115,9 @@ def cases(draw) -> dict:
         time = draw(st.sampled_from(("", " 09:00")))
         title = draw(st.sampled_from(("Sammanträde", "EXEMPEL: påhittat sammanträde")))
         state = draw(st.sampled_from(("planned", "held", "cancelled", "")))
-        meetings.append([f"M{number}", "N", day + time, title, "", state])
-        agenda.append(
-            [f"M{number}", draw(st.sampled_from(("7", "3.1", "10", "7a"))), "T/1", "", ""]
-        )
+        meetings.append([f"M{number}", "N", day + time, title, "", state, draw(publication())])
+        agenda.append([f"M{number}", draw(st.sampled_from(("7", "3.1", "10", "7a"))), "T/1", "", "",
+                       draw(publication())])  # fmt: skip
     documents = [
         ["T/1", draw(partial()), f"Handling {name}", "report", ""]
         for name in NAMES[: draw(st.integers(0, 3))]
@@ -120,8 +144,8 @@ HEADERS = {
     "events": "event_id,case_id,date,end_date,kind,forum_id,title,description,decision_ref,"
               "document,seq",
     "forums": "forum_id,name,kind,organisation,chair,description",
-    "meetings": "meeting_id,forum_id,date,title,location,state",
-    "agenda": "meeting_id,item,case_id,title,proposal",
+    "meetings": "meeting_id,forum_id,date,title,location,state,published",
+    "agenda": "meeting_id,item,case_id,title,proposal,published",
     "relations": "case_id,related_case_id,relation",
     "documents": "case_id,date,title,doc_type,link",
 }  # fmt: skip
@@ -178,6 +202,7 @@ def test_every_section_says_only_what_was_so_on_its_day(
     everything = " ".join(text.values())
 
     meeting_days = {dt.date.fromisoformat(m[2][:10]) for m in tables["meetings"]}
+    known = nameable_meetings(tables, as_of)
     held = [
         PartialDate.parse(value)
         for table, columns in (("events", (2, 3)), ("documents", (1,)), ("cases", (2, 4)))
@@ -186,7 +211,7 @@ def test_every_section_says_only_what_was_so_on_its_day(
     data_days = {d.start for d in held if d.precision == "day"}
     days, months, years = dates_said(everything)
     for day in days:
-        assert day <= as_of or day in meeting_days, f"{day} is after {as_of}: {everything}"
+        assert day <= as_of or day in known, f"{day} is after {as_of}: {everything}"
         assert day in data_days | meeting_days | {as_of, since}, f"{day} is not in the data"
     assert all(month.start <= as_of for month in months), (months, as_of)
     assert all(year <= as_of.year for year in years), (years, as_of)

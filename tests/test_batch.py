@@ -12,27 +12,30 @@ import contextlib
 import csv
 import dataclasses
 import datetime as dt
-import fcntl
 import hashlib
 import io
 import json
 import os
-import pickle
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TypeVar
 
 import psutil
 import pytest
+from batch_runs import Run, batch, built_once, demo_data, dossier_command, pack_path
+from conftest import AS_OF, REPO, SAMPLE_DATA
+from conftest import SAMPLE_AGENDA as AGENDA
+from conftest import SAMPLE_MEETING as MEETING
 from processes import FROM_A_TERMINAL, MARK, alive_after, family, marked_after, wait_for_path
 from pypdf import PdfReader
 
@@ -44,71 +47,18 @@ from dossier.run.batch import (
     BatchReport,
     DossierResult,
     batch_key,
-    progress_reporter,
-    summary_table,
 )
 from dossier.run.job import EXPORT, RUN, RenderOptions, is_current, prepare_job, slugify
 from dossier.run.output import output_lock
+from dossier.run.results import progress_reporter, summary_table
 from dossier.run.selection import select_cases
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = REPO / "data" / "sample"
-AS_OF = "2023-06-01"
-MEETING = "EXEMPEL-RUN-2023-06"
 MEETING_TITLE = "EXEMPEL (påhittat för demonstration): Regionala utvecklingsnämndens sammanträde"
-AGENDA = [
-    ("7", "RUN/168/2020", "Länsgemensam påverkansagenda"),
-    ("8", "RUN/136/2022", "Översyn av samverkansformer – information (exempel)"),
-]
 #: Seconds a batch may take in these tests before it counts as hung.
 LIMIT = 300
-T = TypeVar("T")
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Run:
-    """One ``dossier batch`` run: its exit status, output and the report it left (if any)."""
-
-    status: int
-    stdout: str
-    stderr: str
-    out: Path
-    report: dict
-    index: str
-
-    def statuses(self) -> dict[str, str]:
-        return {d["case_id"]: d["status"] for d in self.report["dossiers"]}
-
-    def dossier(self, case_id: str) -> dict:
-        return next(d for d in self.report["dossiers"] if d["case_id"] == case_id)
-
-
-def dossier_command(*args: str | Path) -> list[str]:
-    return [sys.executable, "-m", "dossier.cli", *map(str, args)]
-
-
-def batch(out: Path, *args: str | Path, data: Path = SAMPLE_DATA) -> Run:
-    """Run ``dossier batch`` as a user would: a child process, stderr not a terminal."""
-    command = dossier_command("batch", *args, "--data", data, "--out", out, "--as-of", AS_OF)
-    done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8",
-                          timeout=LIMIT, cwd=REPO)  # fmt: skip
-    # Read now what the run leaves: the next run into the same folder replaces it.
-    report_file, index_file = out / "batch-report.json", out / "index.html"
-    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
-    index = index_file.read_text(encoding="utf-8") if index_file.exists() else ""
-    return Run(done.returncode, done.stdout, done.stderr, out, report, index)
-
-
-def demo_data(folder: Path, cases: int, events: int = 4, seed: int = 2) -> Path:
-    subprocess.run(
-        dossier_command("demo-data", "--cases", cases, "--events-per-case", events,
-                        "--out", folder, "--seed", seed),
-        check=True, capture_output=True, timeout=LIMIT,
-    )  # fmt: skip
-    return folder
 
 
 def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -217,26 +167,7 @@ def index_page(path: Path | str) -> IndexPage:
     return IndexPage(path if isinstance(path, str) else path.read_text(encoding="utf-8"))
 
 
-def built_once(tmp_path_factory, name: str, build: Callable[[Path], T]) -> T:
-    """``build(folder)`` once per test session, by whichever xdist worker asks first.
 
-    The xdist group keeps these tests on one worker, but pytest 9.2 and pytest-xdist 3.8
-    ignore the group (pytest-xdist issue 1386): without this, every worker would render
-    the same batches again. The others wait for the first and read what it built.
-    """
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    built = root / f"batch-{name}.pickle"
-    with open(root / f"batch-{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if built.exists():
-            return pickle.loads(built.read_bytes())
-        folder = root / f"batch-{name}"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
-        value = build(folder)
-        built.write_bytes(pickle.dumps(value))
-        return value
 
 
 # -- choosing cases (no kernel) ---------------------------------------------------------------
@@ -931,9 +862,7 @@ def bound_pages(pdf: Path) -> int:
         return pages_for_pack(opened)
 
 
-def pack_path(run: Run) -> Path:
-    slug = slugify(MEETING)
-    return run.out / f"meeting-{slug}" / f"{slug}.pdf"
+
 
 
 @pytest.mark.kernel
@@ -1100,6 +1029,61 @@ def test_a_dask_run_writes_the_same_dossiers_as_a_local_run(incremental, tmp_pat
         left = [p for w in workers for p in w.children(recursive=True) if is_kernel(p)]
     assert_rendered_as_first(incremental, run, cases)
     assert left == []  # the workers outlive the batch; the kernels they kept warm do not
+
+
+def test_a_scheduler_that_accepts_and_never_answers_is_named_within_its_timeout(tmp_path):
+    """A plain socket where the scheduler should be: it takes the connection and says nothing."""
+    from dossier.run.cluster import SCHEDULER_TIMEOUT
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        run = batch(tmp_path / "out", "RUN/168/2020", "--executor", "dask", "--scheduler", address)
+    assert run.status == 2
+    assert run.stderr == (f"dossier: --scheduler {address}: it did not answer within "
+                          f"{SCHEDULER_TIMEOUT:g} s; is a Dask scheduler running there?\n")  # fmt: skip
+    assert not (tmp_path / "out" / slugify("RUN/168/2020")).exists()
+
+
+def test_a_scheduler_without_workers_is_named_and_nothing_waits_for_ever(tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        run = batch(tmp_path / "out", "RUN/168/2020", "--executor", "dask", "--scheduler", address)
+    assert run.status == 2
+    assert f"dossier: --scheduler {address}: the Dask scheduler has no workers" in run.stderr
+    assert f"dask worker {address}" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.kernel
+def test_dossiers_waiting_on_a_cluster_whose_workers_have_gone_fail_with_the_reason(tmp_path):
+    """The only worker leaves while the batch waits for its dossier: the batch does not wait
+    in silence for ever; once the cluster has had no worker for its limit, the dossier fails
+    naming the scheduler, and the batch ends."""
+    from distributed import Client, LocalCluster
+
+    from dossier.run.cluster import NO_WORKER_TIMEOUT
+
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        address = cluster.scheduler_address
+        command = dossier_command("batch", "RUN/168/2020", "--executor", "dask", "--scheduler",
+                                  address, "--data", SAMPLE_DATA, "--out", out, "--as-of", AS_OF)  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, cwd=REPO)  # fmt: skip
+        deadline = time.monotonic() + LIMIT
+        while not any(client.processing().values()):  # the dossier is on the worker
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+            time.sleep(0.05)
+        cluster.scale(0)  # the worker goes, its dossier unfinished
+        stdout, stderr = process.communicate(timeout=LIMIT)
+    assert process.returncode == 1, stderr
+    assert (f"the Dask scheduler {address} has had no worker for {NO_WORKER_TIMEOUT:g} s"
+            in stdout)  # fmt: skip
+    assert "0 done, 0 skipped, 1 failed" in stdout
 
 
 def assert_rendered_as_first(incremental: Incremental, run: Run, cases: list[str]) -> None:
@@ -1368,3 +1352,21 @@ def test_a_killed_batch_takes_its_workers_and_kernels_with_it(tmp_path, short_tm
     run = stopped_batch(tmp_path, short_tmp, lambda process: process.send_signal(signal.SIGKILL))
     assert_all_ended_and_nothing_written_after(run)
     assert run.status == -signal.SIGKILL
+    # Nothing said on the terminal once every process has gone: not the resource tracker's
+    # warning of "leaked semaphore objects", which it removes as its ordinary work.
+    said = (tmp_path / "stderr").read_text(encoding="utf-8").splitlines()
+    assert [line for line in said if not PROGRESS_LINE.match(line)] == []
+
+
+def test_a_worker_told_to_end_ends_even_if_its_handler_fails():
+    """SIGTERM in the middle of an import: the handler's own import fails, as if from the
+    interrupted import; a library taking that for its own optional import would go on."""
+    code = ("import signal, sys\n"
+            "sys.modules['dossier.run.kernel'] = None  # importing it raises ImportError\n"
+            "from dossier.run import workers\n"
+            "try:\n"
+            "    workers._end_worker_now(signal.SIGTERM, None)\n"
+            "except ImportError:\n"
+            "    print('went on')\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (128 + signal.SIGTERM, "")

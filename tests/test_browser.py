@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import IN_CI
 
 #: Debian's Chromium; another path only to show what happens when it is missing.
 CHROMIUM = Path(os.environ.get("DOSSIER_TEST_CHROMIUM", "/usr/bin/chromium"))
 MISSING = f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
-if not CHROMIUM.exists() and os.environ.get("CI", "").lower() not in ("", "0", "false"):
+if not CHROMIUM.exists() and IN_CI:
     # CI must show the dossier in a real browser: a skip would let it pass without one.
     pytest.fail(f"{MISSING}; CI runs the browser tests", pytrace=False)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -205,7 +206,7 @@ def meeting_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def axe_source() -> str:
     if not AXE.is_file():
-        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        if IN_CI:
             pytest.fail(f"{AXE_MISSING}; CI runs the accessibility tests", pytrace=False)
         pytest.skip(AXE_MISSING)
     return AXE.read_text(encoding="utf-8")

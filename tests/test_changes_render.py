@@ -10,25 +10,23 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import joined
-from test_mail import PASSWORD, SENDER, TO, certificate, parse, smtp_server, text_part  # noqa: F401
+from conftest import AS_OF, PASSWORD, SAMPLE_DATA, joined, section
+from conftest import MAIL_FROM as SENDER
+from conftest import MAIL_TO as TO
+from conftest import SAMPLE_CASE as CASE
+from conftest import SAMPLE_SLUG as SLUG
+from conftest import edit_events_csv as edit_events
+from mails import parse, text_part
 
 from dossier.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = REPO / "data" / "sample"
-CASE = "RUN/168/2020"
-SLUG = "RUN-168-2020"
-AS_OF = "2023-06-01"
 HOSTILE = 'Dialoger <b>med</b> samverkansrådet & "kommunerna"'
 
 
@@ -36,60 +34,6 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def edit_events(data: Path, *, remove=(), retitle=None, add=()) -> None:
-    path = data / "events.csv"
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    columns = list(rows[0])
-    rows = [r for r in rows if r["event_id"] not in remove]
-    for r in rows:
-        if retitle and r["event_id"] == retitle[0]:
-            r["title"] = retitle[1]
-    rows += [dict.fromkeys(columns, "") | row for row in add]
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, columns)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-class Section(HTMLParser):
-    """The text of each list item of the element with ``id``, as a reader sees it."""
-
-    def __init__(self, id_: str) -> None:
-        super().__init__()
-        self.id, self.depth, self.items, self.heading, self.text = id_, 0, [], "", None
-        self.in_heading = False
-
-    def handle_starttag(self, tag, attrs):
-        if self.depth:
-            self.depth += tag == "section"
-        elif dict(attrs).get("id") == self.id:
-            self.depth = 1
-        if self.depth and tag == "li":
-            self.text = ""
-        self.in_heading = bool(self.depth) and tag == "h2"
-
-    def handle_endtag(self, tag):
-        if self.depth and tag == "li":
-            self.items.append(self.text)
-            self.text = None
-        if self.depth and tag == "section":
-            self.depth -= 1
-        self.in_heading = False
-
-    def handle_data(self, data):
-        if self.text is not None:
-            self.text += data
-        if self.in_heading:
-            self.heading += data
-
-
-def section(html: str, id_: str) -> Section:
-    parser = Section(id_)
-    parser.feed(html)
-    return parser
 
 
 def pdf_text(path: Path) -> str:
@@ -109,7 +53,7 @@ EXPECTED_CHANGES = [
 
 @pytest.mark.kernel
 def test_three_edits_are_listed_in_the_dossier_its_pdf_and_the_mail(
-    tmp_path, capsys, monkeypatch, smtp_server  # noqa: F811
+    tmp_path, capsys, monkeypatch, smtp_server
 ):
     data = tmp_path / "data"
     shutil.copytree(SAMPLE_DATA, data)
@@ -130,7 +74,8 @@ def test_three_edits_are_listed_in_the_dossier_its_pdf_and_the_mail(
     assert changes.heading == "Ändringar i underlaget sedan sammanställningen per den 1 juni 2023"
     assert changes.items == EXPECTED_CHANGES
     assert "&lt;b&gt;med&lt;/b&gt;" in html and "<b>med</b>" not in html  # source text is escaped
-    assert "3 ändringar i underlaget sedan sammanställningen per den 1 juni 2023." in html  # the summary
+    # The summary: all three are corrections of what the records said of the earlier day.
+    assert "Sedan sammanställningen per den 1 juni 2023: inga nya händelser, 3 rättelser." in html
     text = pdf_text(second / SLUG / f"{SLUG}.pdf")
     assert all(joined(line) in text for line in EXPECTED_CHANGES)
     manifest = json.loads((second / SLUG / "manifest.json").read_text(encoding="utf-8"))

@@ -8,10 +8,14 @@ from __future__ import annotations
 import base64
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
-from test_changes_render import CASE, SAMPLE_DATA, SLUG, edit_events, section
+from conftest import AS_OF, SAMPLE_DATA, section
+from conftest import SAMPLE_CASE as CASE
+from conftest import SAMPLE_SLUG as SLUG
+from conftest import edit_events_csv as edit_events
 
 from dossier import sections as show
 from dossier.content.context import open_case
@@ -19,8 +23,6 @@ from dossier.data.changes import EXTRACT_FILE, CaseExtract
 from dossier.data.validate import load
 from dossier.errors import ParameterError
 from dossier.run.manifest import case_slice_csv
-
-AS_OF = "2023-06-01"
 
 
 def keep_extract(data: Path, out: Path, as_of: str = AS_OF) -> Path:
@@ -136,3 +138,96 @@ def test_the_baseline_enters_the_dossiers_key_and_the_batchs(data, tmp_path):
     assert len({key_one, key_other, key_none}) == 3
     assert len({batch_one, batch_other, batch_none}) == 3
     assert nothing is None
+
+
+# -- one cut of the day on both sides: what the summary says ---------------------------------
+
+EARLIER = "2022-06-01"
+
+
+def _changes_said(case) -> tuple[str, list[str]]:
+    return str(case.view.changes.count), [str(line) for line in case.view.changes.lines]
+
+
+def test_a_dossier_of_an_earlier_day_as_baseline_counts_what_came_after_it_as_new(data, tmp_path):
+    earlier = keep_extract(data, tmp_path / "earlier", as_of=EARLIER)
+    later = [e for e in load(data).case_file(CASE).as_of(date(2023, 6, 1)).events
+             if e.start > date(2022, 6, 1)]  # fmt: skip
+    assert len(later) == 9
+    for lang, said in (("sv", "Sedan sammanställningen per den 1 juni 2022: 9 nya händelser, inga rättelser."),
+                       ("en", "Since the dossier as of 1 June 2022: 9 new events, no corrections.")):  # fmt: skip
+        case = open_case(CASE, data_dir=data, as_of=AS_OF, lang=lang, compare_with=earlier)
+        count, lines = _changes_said(case)
+        assert count == said
+        assert said in str(case.view.sentence)
+        assert len([line for line in lines if line.startswith(("Ny händelse", "Event added"))]) == 9
+
+
+def test_a_closing_after_the_day_is_no_change(data, tmp_path):
+    earlier = keep_extract(data, tmp_path / "earlier", as_of=EARLIER)
+    cases = (data / "cases.csv").read_text(encoding="utf-8").splitlines()
+    cases = [line.replace(",open,,", ",closed,2023-09-01,", 1) if line.startswith(CASE) else line
+             for line in cases]  # fmt: skip
+    (data / "cases.csv").write_text("\n".join(cases) + "\n", encoding="utf-8")
+    assert load(data).case(CASE).status == "closed"
+    case = open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=earlier)
+    count, lines = _changes_said(case)
+    assert count == "Sedan sammanställningen per den 1 juni 2022: 9 nya händelser, inga rättelser."
+    assert not [line for line in lines if "avslutat" in line or "september 2023" in line], lines
+    assert "Ärendets uppgifter ändrade" not in show.changes(case)
+
+
+def test_a_correction_of_what_the_earlier_dossier_showed_is_counted_apart(data, tmp_path):
+    earlier = keep_extract(data, tmp_path / "earlier", as_of=EARLIER)
+    edit_events(data, retitle=("168-03", "Ny rubrik"))
+    case = open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=earlier)
+    count, lines = _changes_said(case)
+    assert count == "Sedan sammanställningen per den 1 juni 2022: 9 nya händelser, 1 rättelse."
+    assert [line for line in lines if "Rubrik:" in line] == [
+        "Ändrad händelse: maj 2020 – maj 2022, diskussion, Samverkansrådet: Ny rubrik. "
+        "Rubrik: ”Kontinuerliga dialoger med samverkansrådet” → ”Ny rubrik”"
+    ]
+    alone = open_case(CASE, data_dir=data, as_of=EARLIER, lang="en", compare_with=earlier)
+    assert _changes_said(alone)[0] == "Since the dossier as of 1 June 2022: no new events, 1 correction."
+
+
+def test_a_document_filed_since_is_said_when_no_event_came(data, tmp_path):
+    earlier = keep_extract(data, tmp_path / "earlier", as_of="2023-01-31")
+    with open(data / "documents.csv", "a", encoding="utf-8") as handle:
+        handle.write(f"{CASE},2023-02-10,PM om läget,report,\n")
+    case = open_case(CASE, data_dir=data, as_of="2023-02-28", compare_with=earlier)
+    assert _changes_said(case) == (
+        "Sedan sammanställningen per den 31 januari 2023: inga nya händelser, 1 annan ny uppgift, "
+        "inga rättelser.", ["Ny handling: 10 februari 2023, rapport: PM om läget"])
+
+
+def _rewrite_extract(folder: Path, edit) -> None:
+    path = folder / SLUG / EXTRACT_FILE
+    extract = CaseExtract.from_bytes(path.read_bytes())
+    tables = {name: edit(name, data) for name, data in extract.tables.items()}
+    path.write_bytes(CaseExtract(extract.case_id, extract.as_of, extract.key, tables).to_bytes())
+
+
+def test_an_earlier_dossier_with_records_no_dossier_writes_is_refused(data, tmp_path):
+    earlier = keep_extract(data, tmp_path / "earlier", as_of=EARLIER)
+    # Its related case's row is gone: the link names a case the records do not hold.
+    _rewrite_extract(earlier, lambda name, data: b"\n".join(
+        line for line in data.split(b"\n") if not line.startswith(b"RUN/136/2022"))
+        if name == "cases.csv" else data)  # fmt: skip
+    with pytest.raises(ParameterError, match=re.escape(
+            "case-extract.json cannot be read: its records make no case file "
+            "(case 'RUN/136/2022' is not in cases.csv")):  # fmt: skip
+        open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=earlier)
+
+
+def test_an_earlier_dossier_made_before_the_publication_day_column_is_compared(data, tmp_path):
+    earlier = keep_extract(data, tmp_path / "earlier", as_of=EARLIER)
+
+    def without_published(name: str, data: bytes) -> bytes:
+        if name not in ("meetings.csv", "agenda.csv"):
+            return data
+        return b"".join(line.rsplit(b",", 1)[0] + b"\n" for line in data.splitlines(keepends=True))
+
+    _rewrite_extract(earlier, without_published)
+    case = open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=earlier)
+    assert _changes_said(case)[0] == "Sedan sammanställningen per den 1 juni 2022: 9 nya händelser, inga rättelser."

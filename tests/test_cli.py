@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from processes import dossier, refused
+from conftest import REPO
+from processes import FROM_A_TERMINAL, dossier, refused
 
 from dossier.cli import main
 from dossier.errors import ParameterError
 from dossier.share.outbox import smtp_settings
 
-REPO = Path(__file__).resolve().parents[1]
 CASE = "RUN/168/2020"
 MAIL = ["mail", CASE, "--to", "anna@example.se"]
 TOO_LONG = "9" * 400  # float() makes it inf; int(inf) was an OverflowError
@@ -60,7 +62,7 @@ def test_a_number_out_of_range_is_refused_as_it_is_read(args, option, allowed, t
 @pytest.mark.parametrize("timeout", ["nan", "1e300", "0"])
 def test_an_smtp_timeout_from_the_environment_is_checked_too(timeout):
     environ = {"DOSSIER_SMTP_HOST": "smtp.example.se", "DOSSIER_SMTP_TIMEOUT": timeout}
-    with pytest.raises(ParameterError, match=r"--smtp-timeout .*at most 3600"):
+    with pytest.raises(ParameterError, match=r"^DOSSIER_SMTP_TIMEOUT .*at most 3600"):
         smtp_settings({}, {}, environ)
 
 
@@ -90,6 +92,37 @@ def test_a_reader_that_has_gone_ends_the_command_quietly():
         os.close(write_end)
     assert finished.stderr.decode() == ""
     assert finished.returncode == 141  # 128 + SIGPIPE, as a shell reports for cat
+
+
+#: A command during which Ctrl-C (or SIGTERM) comes while a finaliser runs: Python cannot
+#: raise it there, says "Exception ignored", and the command would go on to its end.
+INTERRUPTED_IN_A_FINALISER = textwrap.dedent("""
+    import signal, sys, time
+    import dossier.cli as cli
+
+    class Collected:
+        def __del__(self):
+            signal.raise_signal(int(sys.argv[1]))  # the signal's handler runs in here
+
+    def command(args):
+        Collected()  # dropped at once: its finaliser runs now
+        deadline = time.monotonic() + 60  # only a guard: the interrupt ends this at once
+        while time.monotonic() < deadline:
+            pass
+        print("finished", flush=True)
+        return 0
+
+    cli.COMMANDS["check"] = command
+    sys.exit(cli.main(["check"]))
+""")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_ctrl_c_that_lands_in_a_finaliser_still_stops_the_command(signum):
+    done = subprocess.run([*FROM_A_TERMINAL, sys.executable, "-c", INTERRUPTED_IN_A_FINALISER,
+                           str(int(signum))], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert (done.returncode, done.stdout) == (128 + signum, "")
+    assert done.stderr == f"dossier: {'interrupted' if signum == signal.SIGINT else 'terminated'}\n"
 
 
 # -- what a user may type that the tool cannot take: one clear line, exit 2 --------------------

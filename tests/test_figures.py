@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from matplotlib.lines import Line2D
 
+from dossier.content.figure_style import MAX_LABEL_LINES, MAX_LABEL_WIDTH, wrap_label
 from dossier.content.figures import (
     KIND_STYLES,
     kind_label,
@@ -30,7 +31,7 @@ from dossier.data.model import Case, CaseFile, Event, Forum, event_order
 from dossier.errors import ParameterError
 
 CASE_ID = "RUN/168/2020"
-AS_OF = dt.date(2023, 6, 14)
+TIMELINE_AS_OF = dt.date(2023, 6, 14)
 SINCE = dt.date(2023, 1, 1)
 
 FORUMS = {
@@ -147,8 +148,8 @@ def legend_texts(fig, gid):
 
 def test_svg_is_deterministic_within_a_process():
     case_file = sample_case()
-    first = timeline_svg(case_file, as_of=AS_OF, since=SINCE)
-    second = timeline_svg(case_file, as_of=AS_OF, since=SINCE)
+    first = timeline_svg(case_file, as_of=TIMELINE_AS_OF, since=SINCE)
+    second = timeline_svg(case_file, as_of=TIMELINE_AS_OF, since=SINCE)
     assert first == second
     assert first.lstrip().startswith("<?xml")
     assert "<dc:date>" not in first
@@ -160,9 +161,9 @@ def test_svg_is_deterministic_across_processes_without_pyplot():
     code = (
         "import sys\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-        "from test_figures import sample_case, AS_OF, SINCE\n"
+        "from test_figures import sample_case, TIMELINE_AS_OF, SINCE\n"
         "from dossier.content.figures import timeline_svg\n"
-        "svg = timeline_svg(sample_case(), as_of=AS_OF, since=SINCE)\n"
+        "svg = timeline_svg(sample_case(), as_of=TIMELINE_AS_OF, since=SINCE)\n"
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
         "sys.stdout.write(svg)\n"
     )
@@ -171,11 +172,11 @@ def test_svg_is_deterministic_across_processes_without_pyplot():
         [sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", env=env
     )
     assert other.returncode == 0, other.stderr
-    assert other.stdout == timeline_svg(sample_case(), as_of=AS_OF, since=SINCE)
+    assert other.stdout == timeline_svg(sample_case(), as_of=TIMELINE_AS_OF, since=SINCE)
 
 
 def test_lanes_follow_first_involvement_with_no_forum_last():
-    fig = timeline(sample_case(), as_of=AS_OF)
+    fig = timeline(sample_case(), as_of=TIMELINE_AS_OF)
     ax = fig.axes[0]
     shown = [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()]
     assert shown == [
@@ -213,7 +214,7 @@ def test_long_forum_names_wrap_and_are_never_cut():
         "W": Forum("W", "Regionfullmäktigeberedningensarbetsgruppsordförandekonferens", "network"),
     }
     rows = [("2021-02-03", "", "discussed", fid, "Möte", "") for fid in forums]
-    fig = timeline(make_case_file(rows, forums), as_of=AS_OF)
+    fig = timeline(make_case_file(rows, forums), as_of=TIMELINE_AS_OF)
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "…" not in "".join(ticks)
     assert ticks[0].count("\n") >= 2
@@ -228,7 +229,7 @@ def test_long_forum_names_wrap_and_are_never_cut():
 @pytest.mark.parametrize("lang", ["sv", "en", "de"])
 def test_legend_shows_exactly_the_kinds_present(lang):
     case_file = sample_case()
-    fig = timeline(case_file, as_of=AS_OF, lang=lang)
+    fig = timeline(case_file, as_of=TIMELINE_AS_OF, lang=lang)
     present = {e.kind for e in case_file.events}
     expected = [kind_label(k, lang) for k in EVENT_KINDS if k in present]
     assert sorted(legend_texts(fig, "legend-kinds")) == sorted(expected)
@@ -246,7 +247,7 @@ def test_kind_shapes_are_distinct_without_colour():
 
 
 def test_decision_paragraph_is_text_in_the_svg():
-    svg = timeline_svg(sample_case(), as_of=AS_OF)
+    svg = timeline_svg(sample_case(), as_of=TIMELINE_AS_OF)
     assert "§ 224" in svg
     # A long forum name wraps onto two lines, each its own text element.
     assert "Regionala" in svg and "utvecklingsnämnden" in svg
@@ -254,17 +255,17 @@ def test_decision_paragraph_is_text_in_the_svg():
 
 
 def test_as_of_line_is_drawn_and_labelled():
-    fig = timeline(sample_case(), as_of=AS_OF)
+    fig = timeline(sample_case(), as_of=TIMELINE_AS_OF)
     ax = fig.axes[0]
     lines = [line for line in ax.lines if line.get_gid() == "as-of"]
     assert len(lines) == 1
-    assert list(lines[0].get_xdata()) == [mdates.date2num(AS_OF)] * 2
+    assert list(lines[0].get_xdata()) == [mdates.date2num(TIMELINE_AS_OF)] * 2
     label = next(t for t in ax.texts if t.get_gid() == "as-of-label")
     assert label.get_text() == "per den 14 juni 2023"
-    svg = timeline_svg(sample_case(), as_of=AS_OF, lang="en")
+    svg = timeline_svg(sample_case(), as_of=TIMELINE_AS_OF, lang="en")
     assert 'id="as-of"' in svg
     assert "as of 14 June 2023" in svg
-    assert "Stand 14. Juni 2023" in timeline_svg(sample_case(), as_of=AS_OF, lang="de")
+    assert "Stand 14. Juni 2023" in timeline_svg(sample_case(), as_of=TIMELINE_AS_OF, lang="de")
 
 
 def drawn_after(fig, day: dt.date) -> list[float]:
@@ -315,7 +316,7 @@ def test_x_range_covers_every_event_and_the_as_of_date():
 
 def test_since_highlights_new_events_with_a_legend_entry():
     case_file = sample_case()
-    fig = timeline(case_file, as_of=AS_OF, since=SINCE)
+    fig = timeline(case_file, as_of=TIMELINE_AS_OF, since=SINCE)
     assert legend_texts(fig, "legend-notation")[-1] == "Nytt sedan den 1 januari 2023"
     halo = next(
         line
@@ -325,17 +326,17 @@ def test_since_highlights_new_events_with_a_legend_entry():
     # Jan, Mar, Apr, Jun 2023, and the Transportutvecklingsrådet period that starts in 2022
     # ends within 2023 but began before, so it does not count as new.
     assert len(halo.get_xdata()) == 4
-    without = timeline(case_file, as_of=AS_OF)
+    without = timeline(case_file, as_of=TIMELINE_AS_OF)
     assert "Nytt sedan den 1 januari 2023" not in legend_texts(without, "legend-notation")
 
 
 def test_notation_legend_explains_periods_and_imprecise_dates():
-    fig = timeline(sample_case(), as_of=AS_OF, lang="en")
+    fig = timeline(sample_case(), as_of=TIMELINE_AS_OF, lang="en")
     assert legend_texts(fig, "legend-notation") == [
         "Period (from – to)",
         "Known to the month or year",
     ]
-    assert legend(timeline(one_event_case(), as_of=AS_OF), "legend-notation") is None
+    assert legend(timeline(one_event_case(), as_of=TIMELINE_AS_OF), "legend-notation") is None
 
 
 def test_month_names_follow_the_language():
@@ -346,31 +347,31 @@ def test_month_names_follow_the_language():
         ]
     )
     for lang, may in (("sv", "maj"), ("en", "May"), ("de", "Mai")):
-        fig = timeline(short, as_of=AS_OF, lang=lang)
+        fig = timeline(short, as_of=TIMELINE_AS_OF, lang=lang)
         fig.canvas.draw()
         ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
         assert may in ticks, ticks
 
 
 def test_one_event_renders():
-    fig = timeline(one_event_case(), as_of=AS_OF)
+    fig = timeline(one_event_case(), as_of=TIMELINE_AS_OF)
     assert 1.0 < fig.get_figheight() < 3.0
     assert fig.get_figwidth() == pytest.approx(7.0)
-    assert "§ 224" in timeline_svg(one_event_case(), as_of=AS_OF)
+    assert "§ 224" in timeline_svg(one_event_case(), as_of=TIMELINE_AS_OF)
 
 
 def test_no_events_renders_a_note():
     empty = make_case_file([])
-    fig = timeline(empty, as_of=AS_OF)
+    fig = timeline(empty, as_of=TIMELINE_AS_OF)
     assert any(t.get_text() == "Inga händelser att visa." for t in fig.axes[0].texts)
-    assert timeline_alt(empty, as_of=AS_OF) == "Tidslinje för RUN/168/2020: inga händelser."
+    assert timeline_alt(empty, as_of=TIMELINE_AS_OF) == "Tidslinje för RUN/168/2020: inga händelser."
 
 
 def test_500_events_fit_a_page():
     # How long they take is a figure for bench/, not a margin a busy machine can break.
     case_file = large_case()
-    svg = timeline_svg(case_file, as_of=AS_OF, since=dt.date(2023, 1, 1))
-    fig = timeline(case_file, as_of=AS_OF)
+    svg = timeline_svg(case_file, as_of=TIMELINE_AS_OF, since=dt.date(2023, 1, 1))
+    fig = timeline(case_file, as_of=TIMELINE_AS_OF)
     assert fig.get_figheight() < 11
     decisions = sum(1 for e in case_file.events if e.kind == "decided")
     labelled = len(re.findall(r'id="decision-label', svg))
@@ -380,11 +381,11 @@ def test_500_events_fit_a_page():
 
 def test_unknown_language_is_refused():
     with pytest.raises(ParameterError):
-        timeline(sample_case(), as_of=AS_OF, lang="fr")
+        timeline(sample_case(), as_of=TIMELINE_AS_OF, lang="fr")
 
 
 def test_alt_text_says_what_the_figure_shows_and_points_to_the_history():
-    assert timeline_alt(sample_case(), as_of=AS_OF, lang="sv") == (
+    assert timeline_alt(sample_case(), as_of=TIMELINE_AS_OF, lang="sv") == (
         "Tidslinje för RUN/168/2020: 17 händelser i 9 forum, 2019 – juni 2023. "
         "Flest händelser: Regionala utvecklingsnämnden (6), Regiondirektören (2), "
         "Länspartnerskapet (2). "
@@ -432,7 +433,7 @@ def test_alt_text_for_one_event_and_one_forum():
 def test_forum_names_and_paragraphs_are_shown_literally_and_escaped():
     forum = Forum("B", "Budget $ & <plan>", "committee")
     rows = [("2021-02-03", "", "decided", "B", "Beslut", "§ 5 $x$")]
-    svg = timeline_svg(make_case_file(rows, {"B": forum}), as_of=AS_OF)
+    svg = timeline_svg(make_case_file(rows, {"B": forum}), as_of=TIMELINE_AS_OF)
     # No mathtext from dollar signs, and markup in the data stays text.
     assert "Budget $ &amp; &lt;plan&gt;" in svg
     assert "<plan>" not in svg
@@ -458,7 +459,7 @@ def test_a_span_of_a_thousand_years_still_draws(tmp_path):
     assert 2 <= len(labels) <= 12
 
 
-# Issue 13 point 3: periods stacked, the since band, shapes that print apart
+# Periods stacked, the since band, shapes that print apart
 
 
 def test_overlapping_periods_of_one_forum_are_stacked_not_merged():
@@ -469,7 +470,7 @@ def test_overlapping_periods_of_one_forum_are_stacked_not_merged():
         ("2022-08", "", "discussed", "RUN", "Diskussion", ""),
         ("2021-03", "", "discussed", "SAMR", "Dialog i rådet", ""),
     ]
-    fig = timeline(make_case_file(rows), as_of=AS_OF)
+    fig = timeline(make_case_file(rows), as_of=TIMELINE_AS_OF)
     ax = fig.axes[0]
     bars = sorted((p for p in ax.patches if p.get_gid() == "period"), key=lambda p: p.get_x())
     assert len(bars) == 3
@@ -488,17 +489,17 @@ def test_overlapping_periods_of_one_forum_are_stacked_not_merged():
 
 
 def test_since_band_ends_on_the_as_of_line():
-    fig = timeline(sample_case(), as_of=AS_OF, since=SINCE)
+    fig = timeline(sample_case(), as_of=TIMELINE_AS_OF, since=SINCE)
     ax = fig.axes[0]
     band = next(p for p in ax.patches if p.get_gid() == "since")
     line = next(line for line in ax.lines if line.get_gid() == "as-of")
     assert band.get_x() == mdates.date2num(SINCE)
-    assert band.get_x() + band.get_width() == line.get_xdata()[0] == mdates.date2num(AS_OF)
+    assert band.get_x() + band.get_width() == line.get_xdata()[0] == mdates.date2num(TIMELINE_AS_OF)
 
 
 def test_the_month_bracket_is_flat_and_cannot_be_read_as_the_beredning_square():
     """At A4 width the bracket under a month-only date looked like a hollow square."""
-    fig = timeline(sample_case(), as_of=AS_OF)
+    fig = timeline(sample_case(), as_of=TIMELINE_AS_OF)
     fig.canvas.draw()
     points = 72 / fig.dpi
     # The legend's key: a flat line with caps, many times wider than tall.
@@ -516,7 +517,7 @@ def test_the_month_bracket_is_flat_and_cannot_be_read_as_the_beredning_square():
         assert abs(y1 - y0) * points <= 1.3
 
 
-# Issue 13 point 6: a 500-event case
+# A 500-event case
 
 
 @pytest.fixture(scope="module")
@@ -551,7 +552,7 @@ def test_paragraph_labels_of_500_events_never_overlap(which, request):
         d = request.getfixturevalue("demo_case")
         fig = timeline(d.case_file, as_of=d.as_of, since=dt.date(2022, 1, 1))
     else:
-        fig = timeline(large_case(), as_of=AS_OF, since=SINCE)
+        fig = timeline(large_case(), as_of=TIMELINE_AS_OF, since=SINCE)
     boxes = text_boxes(fig, "decision-label", "event-count-label", "as-of-label")
     labels = [b for b in boxes if b[0] == "decision-label"]
     assert len(labels) >= 10
@@ -615,7 +616,7 @@ def test_the_axis_spans_the_activity_and_breaks_over_years_without_events(demo_c
     assert "Därefter inga händelser fram till den 29 november 2026" in alt
     assert alt.endswith("Alla händelser står i tabellen ”Ärendets historik”.")
     # The sample's own day follows its last event closely: no break there.
-    sample = timeline(sample_case(), as_of=AS_OF)
+    sample = timeline(sample_case(), as_of=TIMELINE_AS_OF)
     assert not [p for p in sample.axes[0].patches if p.get_gid() == "axis-break"]
 
 
@@ -646,9 +647,28 @@ def test_years_without_events_between_two_busy_spells_are_cut_out_and_told():
 
 def test_many_overlapping_periods_stay_apart_and_the_figure_fits_a_page():
     rows = [(f"{2010 + i % 10}", "2023", "prepared", "RUN", f"Utredning {i}", "") for i in range(60)]
-    fig = timeline(make_case_file(rows), as_of=AS_OF)
+    fig = timeline(make_case_file(rows), as_of=TIMELINE_AS_OF)
     bars = [p for p in fig.axes[0].patches if p.get_gid() == "period"]
     spans = sorted((p.get_y(), p.get_y() + p.get_height()) for p in bars)
     assert len(spans) == 60
     assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
     assert fig.get_figheight() < 6
+
+
+@pytest.mark.parametrize("spaced", [False, True])
+def test_a_long_forum_name_is_cut_to_its_start_and_end_at_a_cost_that_does_not_grow(spaced):
+    def label(length: int) -> tuple[str, int]:
+        word = "Nämndsammanträdesprotokoll" + ("s " if spaced else "s")
+        name = (word * (length // len(word) + 1))[:length - 3] + "SLT"
+        measured = []
+        measure = lambda text: measured.append(len(text)) or len(text) / 20  # noqa: E731
+        return wrap_label(name, MAX_LABEL_WIDTH, measure), sum(measured)
+
+    short, cost = label(2_000)
+    long, long_cost = label(20_000)
+    for wrapped in (short, long):
+        lines = wrapped.split("\n")
+        assert len(lines) == MAX_LABEL_LINES
+        assert lines[0].startswith("Nämndsammanträdes") and lines[-1].startswith("…")
+        assert lines[-1].endswith("SLT")  # its end: names alike at the start stay apart
+    assert long_cost < 2 * cost  # the letters measured: as many for 20,000 as for 2,000

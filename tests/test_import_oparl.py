@@ -72,7 +72,8 @@ def test_a_body_is_read_page_after_page_into_a_checked_data_folder(server, tmp_p
     assert event["kind"] == first_match(item["result"], RESULT_KINDS, "other")
     forum = data.objects["organization"][meeting["organization"][0]]["shortName"]
     assert {"meeting_id": f"{forum} {meeting['start'][:10]}", "item": item["number"],
-            "case_id": first["reference"], "title": item["name"], "proposal": ""} in rows(out, "agenda")
+            "case_id": first["reference"], "title": item["name"], "proposal": "",
+            "published": ""} in rows(out, "agenda")
     assert any(r["link"] == first["mainFile"]["accessUrl"] for r in rows(out, "documents"))
     states = {r["meeting_id"]: r["state"] for r in rows(out, "meetings")}
     assert states[f"{forum} {meeting['start'][:10]}"] == ("cancelled" if meeting["cancelled"] else "held")
@@ -448,9 +449,12 @@ def test_a_body_in_the_specifications_shape_becomes_these_rows(tmp_path):
          "description": "Rat"},
         {"forum_id": "61", "name": "Amt für Stadtplanung", "kind": "administration", "organisation": "",
          "chair": "", "description": "Amt"}]  # fmt: skip
-    assert [(m["meeting_id"], m["date"], m["state"], m["location"]) for m in rows(out, "meetings")] == [
-        ("Rat 2024-04-18", "2024-04-18 16:00", "held", ""), ("Rat 2024-05-16", "2024-05-16 16:00", "cancelled", ""),
-        ("StEA 2024-03-12", "2024-03-12 17:00", "held", "Rathaus, Raum 101")]  # fmt: skip
+    assert [(m["meeting_id"], m["date"], m["state"], m["location"], m["published"])
+            for m in rows(out, "meetings")] == [
+        ("Rat 2024-04-18", "2024-04-18 16:00", "held", "", ""),
+        ("Rat 2024-05-16", "2024-05-16 16:00", "cancelled", "", ""),
+        # The invitation's date: the day the agenda went out (a dossier names the items from it).
+        ("StEA 2024-03-12", "2024-03-12 17:00", "held", "Rathaus, Raum 101", "2024-03-01")]  # fmt: skip
     assert rows(out, "cases") == [
         {"case_id": "0815/2024", "title": "Bebauungsplan Nr. 112 „Am Mühlenbach“", "opened": "2024-02-28",
          "status": "closed", "closed": "2024-04-18", "owner_forum_id": "Rat", "responsible": "Amt für Stadtplanung",

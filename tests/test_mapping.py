@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from openpyxl import Workbook, load_workbook
 
 from dossier.cli import main
@@ -32,7 +33,6 @@ from dossier.errors import DataError
 from dossier.run.job import prepare_job
 from dossier.run.render import RenderOptions, build_dossier
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
 EXPORT = Path(__file__).resolve().parent / "fixtures" / "registry_export"
 CASES = ("RUN/168/2020", "RUN/136/2022")

@@ -18,6 +18,7 @@ from conftest import (
     OWN_ANALYSIS,
     RELATED_CASE,
     REMARK,
+    REPO,
     SAMPLE_CASE,
     SAMPLE_DATA,
     add_own_cells,
@@ -30,7 +31,6 @@ from processes import dossier, refused
 from dossier.cli import main
 from dossier.errors import CaseNotebookError, ParameterError
 
-REPO = Path(__file__).resolve().parents[1]
 SLUG, RELATED_SLUG = "RUN-168-2020", "RUN-136-2022"
 
 

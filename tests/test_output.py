@@ -8,18 +8,18 @@ in one run or across runs, and every collision is named at once.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import AS_OF, REPO
 from processes import dossier, refused
 
 from dossier.errors import OutputError
-from dossier.run.output import claim_folders
+from dossier.run.output import claim_folders, output_lock, swap_into_place, write_files
 
-REPO = Path(__file__).resolve().parents[1]
-AS_OF = "2023-06-01"
 #: Seconds a command may take in these tests before it counts as hung.
 LIMIT = 300
 
@@ -208,6 +208,67 @@ def test_a_full_disk_gives_exit_2_and_leaves_the_last_dossier_and_report_whole(
                                                       "manifest.json")),
         "./batch-report.json", "./index.html",
     ]  # fmt: skip
+
+
+# -- links the tool never writes through -------------------------------------------------------
+
+
+def test_a_lock_file_that_is_a_link_is_refused_and_its_target_left_alone(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    secret = tmp_path / "elsewhere.txt"
+    secret.write_text("not the tool's\n", encoding="utf-8")
+    (out / ".dossier.lock").symlink_to(secret)
+    run = dossier("batch", "RUN/168/2020", "--out", out, "--as-of", AS_OF)
+    assert run.returncode == 2, run.stderr
+    assert f"{out / '.dossier.lock'} is a symbolic link" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert secret.read_text(encoding="utf-8") == "not the tool's\n"
+    assert sorted(p.name for p in out.iterdir()) == [".dossier.lock"]
+
+
+def test_a_lock_file_that_is_not_a_file_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / ".dossier.lock")  # opened to read, it would hang the run
+    with pytest.raises(OutputError, match=r"\.dossier\.lock is not a regular file"), output_lock(out):
+        pass
+    (out / ".dossier.lock").unlink()
+    (out / ".dossier.lock").mkdir()
+    folder = r"\.dossier\.lock is a folder where dossier writes a file"
+    with pytest.raises(OutputError, match=folder), output_lock(out):
+        pass
+
+
+def test_files_are_written_over_links_in_their_place_never_through_them(tmp_path):
+    target = tmp_path / "target.txt"
+    target.write_text("kept", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.json").symlink_to(target)
+    (out / f".index.html.{os.getpid()}.part").symlink_to(target)  # where its temporary goes
+    write_files({out / "report.json": "new", out / "index.html": "page"})
+    assert target.read_text(encoding="utf-8") == "kept"
+    assert not (out / "report.json").is_symlink()
+    assert (out / "report.json").read_text(encoding="utf-8") == "new"
+    assert (out / "index.html").read_text(encoding="utf-8") == "page"
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "report.json"]
+
+
+def test_a_dossier_folder_that_is_a_link_is_replaced_and_leaves_nothing_behind(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("kept", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "A-1").symlink_to(elsewhere, target_is_directory=True)
+    staging = out / ".A-1.new.tmp"
+    staging.mkdir()
+    (staging / "A-1.html").write_text("dossier", encoding="utf-8")
+    swap_into_place(staging, out / "A-1")
+    assert sorted(p.name for p in out.iterdir()) == ["A-1"]
+    assert not (out / "A-1").is_symlink()
+    assert (elsewhere / "keep.txt").read_text(encoding="utf-8") == "kept"
 
 
 def test_cases_whose_ids_print_alike_are_told_apart(tmp_path, write_data, valid_csv):

@@ -1,4 +1,4 @@
-"""Tagged PDF (issue 13 point 5) and the meeting pack bound as one document (point 2, its PDF).
+"""Tagged PDF, and the meeting pack bound as one document (its PDF).
 
 Every PDF the tool writes is tagged PDF/UA-1; ``--pdfa`` makes it PDF/A-3a as well. Read
 back with pikepdf (structure tree, /MarkInfo, /Lang, the title shown, bookmarks, the
@@ -15,17 +15,15 @@ import csv
 import io
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import joined
-from nbformat.v4 import new_code_cell, new_notebook, new_output
+from conftest import SAMPLE_CASE, joined, small_dossier
+from pdf_structure import cover_with_links, destinations, pack_of, page_image, page_texts
 
-from dossier.run.export import html_document, write_pdf
+from dossier.run.export import write_pdf
 from dossier.run.pack import PackedDossier, write_pack_pdf
 
-SAMPLE_CASE = "RUN/168/2020"
 SAMPLE_TITLE = "Länsgemensam påverkansagenda"
 
 
@@ -111,68 +109,12 @@ def test_a_definition_list_grouped_in_divs_is_tagged_as_a_list_of_items(
 # --- The pack bound as one document, on small dossiers made by the real export ----------------
 
 
-def small_dossier(case_id: str, title: str, sections: int, body: str | None = None) -> str:
-    """A dossier's HTML through the dossier template: ``sections`` sections, one a page (or
-    ``body`` after its header)."""
-    body = body if body is not None else "".join(
-        f'<section style="break-before: {"page" if n > 1 else "auto"}"><h2 id="s{n}">Avsnitt {n}</h2>'
-        f'<p>Text {n} i {case_id}. <a href="#s1">Till avsnitt 1</a></p></section>'
-        for n in range(1, sections + 1)
-    )
-    header = f'<p class="case-id">{case_id}</p><h1 class="case-title">{title}</h1>'
-    output = new_output("execute_result", data={"text/html": header + body}, execution_count=1)
-    nb = new_notebook(cells=[new_code_cell("", outputs=[output], execution_count=1)])
-    return html_document(nb, lang="sv", case_id=case_id, title=title)
-
-
-def cover_with_links(dossiers: list[PackedDossier]) -> str:
-    """A cover that links to each dossier, and gives its first page as the pack's does."""
-    rows = "".join(
-        f'<li><a href="#{d.anchor}">{d.slug}</a> sida <a class="page" href="#{d.anchor}"></a></li>'
-        for d in dossiers
-    )
-    return (
-        '<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>Samlad PDF</title>'
-        "<style>a.page::after { content: target-counter(attr(href), page); }</style>"
-        f"</head><body><h1 style='bookmark-level: none'>Dagordning</h1><ul>{rows}</ul></body></html>"
-    )
-
-
-def page_texts(path: Path) -> list[str]:
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                          check=True)  # fmt: skip
-    return [" ".join(page.split()) for page in done.stdout.decode().rstrip("\f").split("\f")]
-
-
-def destinations(path: Path) -> dict[str, int]:
-    """Each named destination of the PDF: its page, counted from 1."""
-    import pikepdf
-
-    with pikepdf.open(path) as pdf:
-        pages = {page.objgen: number for number, page in enumerate(pdf.pages, start=1)}
-        names = pikepdf.NameTree(pdf.Root.Names.Dests)
-        return {str(name): pages[dest[0].objgen] for name, dest in names.items()}
-
-
 def link_targets(path: Path, page: int) -> list[str]:
     import pikepdf
 
     with pikepdf.open(path) as pdf:
         annots = pdf.pages[page - 1].get("/Annots", [])
         return [str(a.Dest) for a in annots if a.Subtype == "/Link"]
-
-
-def pack_of(folder: Path, items: list[tuple[str, str, str, str]]) -> tuple[Path, list[PackedDossier]]:
-    """Each (item, case ID, title, dossier HTML) printed to a PDF in ``folder``, and all bound
-    in a pack there (``pack.pdf``) behind a cover that links to each."""
-    dossiers = []
-    for item, case_id, title, page in items:
-        slug = case_id.replace("/", "-")
-        write_pdf(page, folder / f"{slug}.pdf")
-        dossiers.append(PackedDossier(item, case_id, title, slug, folder / f"{slug}.pdf"))
-    path = folder / "pack.pdf"
-    write_pack_pdf(path, cover_with_links(dossiers), dossiers, lang="sv")
-    return path, dossiers
 
 
 @pytest.fixture(scope="module")
@@ -200,16 +142,6 @@ def test_the_pack_nests_each_dossiers_sections_under_its_agenda_item(small_pack,
         ("7. A/1/2020 – Första", [("Avsnitt 1", []), ("Avsnitt 2", []), ("Avsnitt 3", [])]),
         ("8. A/2/2021 – Andra", [("Avsnitt 1", []), ("Avsnitt 2", [])]),
     ]
-
-
-def page_image(path: Path, page: int, folder: Path):
-    """Page ``page`` of the PDF as poppler draws it (60 dpi), as a Pillow image."""
-    from PIL import Image
-
-    prefix = folder / f"{path.stem}-{page}"
-    subprocess.run(["pdftoppm", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile",
-                    "-png", str(path), str(prefix)], check=True)  # fmt: skip
-    return Image.open(f"{prefix}.png").convert("RGB")
 
 
 def test_a_dossier_in_the_pack_looks_as_its_own_pdf_but_for_its_page_number(small_pack, tmp_path):

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from test_batch import AGENDA, MEETING, batch, built_once, demo_data, pack_path
-from test_pdf import cover_with_links, pack_of, page_image, small_dossier
+from batch_runs import batch, built_once, demo_data, pack_path
+from conftest import SAMPLE_AGENDA as AGENDA
+from conftest import SAMPLE_MEETING as MEETING
+from conftest import small_dossier
+from pdf_structure import cover_with_links, pack_of, page_image
 
 from dossier.data.synthetic import add_meeting
 from dossier.run.export import write_pdf
@@ -154,7 +157,8 @@ def test_a_dossier_in_a_pack_ends_with_its_provenance_in_one_line(tmp_path, conf
 
     d = show.open_case("RUN/168/2020", data_dir=SAMPLE, as_of="2023-06-01")
     d = d.__class__(**{**d.__dict__, "key": "0123456789abcdef" * 4})
-    cells = [new_code_cell("", outputs=[new_output("display_data", data={"text/html": block(d)})])
+    cells = [new_code_cell("", outputs=[new_output("display_data", data={"text/html": block(d)})],
+                           metadata={"tags": ["dossier"]})  # the notebook's own cells, not hers
              for block in (show.opening, show.record, show.closing)]  # fmt: skip
     html = html_document(new_notebook(cells=cells), lang="sv", case_id="RUN/168/2020", title="T")
     (tmp_path / "RUN-168-2020").mkdir()

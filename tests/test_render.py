@@ -13,6 +13,7 @@ import hashlib
 import json
 import platform
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import AS_OF, REPO, SAMPLE_CASE, SAMPLE_DATA
 from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
@@ -33,12 +35,8 @@ from dossier.run.job import prepare_job
 from dossier.run.kernel import WarmKernel
 from dossier.run.render import RenderOptions, build_dossier, run_job, slugify
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = REPO / "data" / "sample"
 NOTEBOOK = REPO / "notebooks" / "case_dossier.ipynb"
-SAMPLE_CASE = "RUN/168/2020"
 SAMPLE_TITLE = "Länsgemensam påverkansagenda"
-AS_OF = "2023-06-01"
 
 HEADINGS = {
     "sv": [
@@ -133,7 +131,7 @@ def test_every_page_is_numbered_and_headed_with_the_case(request, lang, page_wor
 @pytest.mark.kernel
 @pytest.mark.xdist_group("render")
 def test_the_summary_of_a_500_event_case_fits_one_page(big_dossier):
-    """Issue 13 point 6: the summary once listed every decision over five pages."""
+    """The summary lists the latest decisions, never every one of a long case."""
     pages = [" ".join(page.split()) for page in big_dossier.pdf_pages]
     summary = [n for n, page in enumerate(pages) if "Beslutssammanfattning" in page]
     assert len(summary) == 1
@@ -648,3 +646,57 @@ def _read_available(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # EIO: the follower is closed and all was read
         return b""
+
+
+@pytest.mark.kernel
+def test_a_forum_name_of_20000_letters_renders_in_time_and_whole_in_the_tables(tmp_path):
+    """A name without a space as long as a forums.csv field may be: the figure cuts it (its
+    start and end), the tables give it whole, within the page, and the render ends within
+    the normal timeout."""
+    data = Path(shutil.copytree(SAMPLE_DATA, tmp_path / "data"))
+    name = "Nämndsammanträdesprotokollsförteckning" * 527  # 20,026 letters, no space
+    rows = read_rows(data / "forums.csv")
+    for row in rows:
+        if row["forum_id"] == "RUN":
+            row["name"] = name
+    with open(data / "forums.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "dossier.cli", "render", SAMPLE_CASE, "--data",
+                           data, "--out", out, "--as-of", AS_OF, "--quiet"],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pdf = out / "RUN-168-2020" / "RUN-168-2020.pdf"
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    # Every letter of each time the page shows the name is on the PDF's page: pdftotext reads
+    # none that runs off its edge (it reads the cells of a row, and the page's head and foot,
+    # in between, so the name is counted by its parts).
+    html = (out / "RUN-168-2020" / "RUN-168-2020.html").read_text(encoding="utf-8")
+    shown = re.sub(r"<[^>]*>", "", html.replace("<wbr>", "")).count(name)
+    assert shown >= 8  # the forums table, the case history, the decisions, the facts, …
+    part = "Nämndsammanträdesprotokollsförteckning"
+    assert squeeze(text).count(part) >= 0.95 * shown * name.count(part)
+
+
+@pytest.mark.kernel
+def test_a_render_stopped_at_its_timeout_says_one_line_and_no_library_log(tmp_path):
+    """A cell deaf to the deadline's interrupt has its kernel killed: the user reads why, once,
+    without papermill's "Kernel died while waiting for execute reply." above it."""
+    notebooks = tmp_path / "notebooks"
+    made = subprocess.run([sys.executable, "-m", "dossier.cli", "notebook", SAMPLE_CASE, "--dir",
+                           notebooks], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    path = Path(made.stdout.strip())
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(120)"))  # fmt: skip
+    nbformat.write(notebook, path)
+    done = subprocess.run([sys.executable, "-m", "dossier.cli", "render", SAMPLE_CASE, "--notebooks",
+                           notebooks, "--out", tmp_path / "out", "--as-of", AS_OF, "--timeout", "5",
+                           "--quiet"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"dossier: {SAMPLE_CASE}: the notebook ran longer than the timeout")
+    assert done.stderr.count("\n") == 1, done.stderr

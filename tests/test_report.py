@@ -11,7 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_batch import MEETING, Run, batch
+from batch_runs import Run, batch
+from conftest import SAMPLE_MEETING as MEETING
 
 from dossier.run.job import slugify
 from dossier.run.report import in_folder

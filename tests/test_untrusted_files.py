@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dossier.data.changes import CaseExtract, compare
+from dossier.data.changes import CaseExtract, comparison
 from dossier.data.sources import described_sources
 from dossier.data.validate import read_notes
 from dossier.errors import DossierError
@@ -109,8 +109,8 @@ def test_an_earlier_case_extract_is_taken_or_refused_by_name(tmp_path, data):
         return
     if taken is not None:  # what a comparison then reads of it reads without fault
         extract = CaseExtract.from_bytes(taken)
-        records = extract.records().as_of(extract.day)
-        compare(records, records.as_of(dt.date(2021, 1, 1)))
+        earlier = extract.case_file()
+        comparison(earlier, extract.day, earlier, dt.date(2021, 1, 1))
 
 
 VALID_NOTEBOOK = json.dumps(
@@ -136,8 +136,17 @@ def test_a_case_notebook_is_taken_or_refused_by_name(tmp_path, data):
 def test_a_notebook_nested_too_deeply_for_its_own_message_is_refused_by_name(tmp_path):
     """nbformat's message on such a notebook prints it, and that recursion is no traceback."""
     path = tmp_path / f"{SLUG}.ipynb"
-    path.write_bytes(b'{"a": ' * 900 + b"1" + b"}" * 900)
+    deep = b'{"a": ' * 900 + b"1" + b"}" * 900
+    path.write_bytes(b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [' + deep + b"]}")
     with pytest.raises(DossierError, match="nested too deeply"):
+        read_case_notebook(path, CASE)
+
+
+@pytest.mark.parametrize("minor", [None, "5", 5.0])
+def test_a_notebook_whose_version_is_not_a_whole_number_is_refused_by_name(tmp_path, minor):
+    path = tmp_path / f"{SLUG}.ipynb"
+    path.write_bytes(json.dumps(json.loads(VALID_NOTEBOOK) | {"nbformat_minor": minor}).encode())
+    with pytest.raises(DossierError, match="nbformat 4"):
         read_case_notebook(path, CASE)
 
 
@@ -184,7 +193,7 @@ def test_a_case_extracts_own_records_are_taken_or_refused_by_name(tmp_path, sour
 @pytest.fixture(scope="module")
 def dossier_pdf(tmp_path_factory) -> bytes:
     """A small tagged PDF as a dossier's is, its page numbered in the bottom margin."""
-    from test_pdf import small_dossier
+    from conftest import small_dossier
 
     from dossier.run.export import write_pdf
 

@@ -7,8 +7,11 @@ refused, naming the file and the fix, before they are read.
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -139,3 +142,28 @@ def test_a_damaged_sheet_is_refused_not_a_traceback(tmp_path, capsys, cell, prob
         "  events.xlsx cannot be read as an Excel workbook (.xlsx): "
     )
     assert problem in err and err.count("\n") == 2
+
+
+def test_what_openpyxl_leaves_out_of_a_workbook_is_not_said_on_the_terminal(tmp_path):
+    """A defined name of a sheet that is not there: openpyxl warns, and drops the name, which
+    is no data; the analyst's terminal shows the check's report only."""
+    plain = tmp_path / "plain.xlsx"
+    workbook = Workbook()
+    with open(SAMPLE / "events.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            workbook.active.append(row)
+    workbook.save(plain)
+    named = tmp_path / "named.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(named, "w") as out:
+        for name in source.namelist():
+            part = source.read(name)
+            if name == "xl/workbook.xml":
+                part = part.replace(b"<definedNames/>", b'<definedNames><definedName name="Urval"'
+                                    b' localSheetId="7">Sheet!$A$1</definedName></definedNames>')  # fmt: skip
+                assert b"Urval" in part
+            out.writestr(name, part)
+    folder = data_with_events_workbook(tmp_path, named)
+    done = subprocess.run([sys.executable, "-W", "default", "-m", "dossier.cli", "check",
+                           "--data", folder], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "openpyxl" not in done.stderr

@@ -166,6 +166,7 @@ WORDS: dict[str, str] = {
     "phrase.file_row": "{file}, Zeile {row}",
     "phrase.ongoing": "laufend",
     "phrase.page": "Seite {page} von {pages}",
+    "phrase.output_cut": "Ausgabe der Zelle nach {size} gekürzt; der Rest wird nicht gezeigt.",
     "phrase.no_forum": "(kein Gremium)",
     "phrase.unknown_forum": "unbekanntes Gremium",
     # How active the case is
@@ -319,4 +320,18 @@ WORDS: dict[str, str] = {
     # The provenance in one line: how a dossier bound in a meeting pack ends
     "phrase.provenance_line": "Unterlagen mit Stand {as_of}: Daten {data}, Schlüssel {key}.",
     "phrase.provenance_line_no_key": "Unterlagen mit Stand {as_of}: Daten {data}.",
+    # The day a dossier and a meeting pack speak for: what changed since an earlier dossier,
+    # when an agenda is known, what happens next
+    "sentence.changes_since": "Seit dem Dossier vom {date}: {counts}.",
+    "changes.new_event_none": "keine neuen Ereignisse",
+    "changes.new_event_one": "1 neues Ereignis",
+    "changes.new_event_many": "{n} neue Ereignisse",
+    "changes.other_news_one": "1 weitere neue Angabe",
+    "changes.other_news_many": "{n} weitere neue Angaben",
+    "changes.correction_none": "keine Berichtigungen",
+    "changes.correction_one": "1 Berichtigung",
+    "changes.correction_many": "{n} Berichtigungen",
+    "date.day_before_meeting": "{date}, der Tag vor der Sitzung",
+    "phrase.no_further_handling": "Keine weitere Behandlung bekannt: Der Vorgang steht auf keiner bekannten Tagesordnung.",
+    "phrase.forum_meets": "{forum} tagt als Nächstes am {when}; der Vorgang steht auf keiner veröffentlichten Tagesordnung.",
 }

@@ -164,6 +164,7 @@ WORDS: dict[str, str] = {
     "phrase.file_row": "{file}, row {row}",
     "phrase.ongoing": "ongoing",
     "phrase.page": "Page {page} of {pages}",
+    "phrase.output_cut": "Output cut after {size}; the rest is not shown.",
     "phrase.no_forum": "(no forum)",
     "phrase.unknown_forum": "unknown forum",
     # How active the case is
@@ -317,4 +318,18 @@ WORDS: dict[str, str] = {
     # The provenance in one line: how a dossier bound in a meeting pack ends
     "phrase.provenance_line": "Records as of {as_of}: data {data}, key {key}.",
     "phrase.provenance_line_no_key": "Records as of {as_of}: data {data}.",
+    # The day a dossier and a meeting pack speak for: what changed since an earlier dossier,
+    # when an agenda is known, what happens next
+    "sentence.changes_since": "Since the dossier as of {date}: {counts}.",
+    "changes.new_event_none": "no new events",
+    "changes.new_event_one": "1 new event",
+    "changes.new_event_many": "{n} new events",
+    "changes.other_news_one": "1 other new detail",
+    "changes.other_news_many": "{n} other new details",
+    "changes.correction_none": "no corrections",
+    "changes.correction_one": "1 correction",
+    "changes.correction_many": "{n} corrections",
+    "date.day_before_meeting": "{date}, the day before the meeting",
+    "phrase.no_further_handling": "No further step is known: the case is on no known agenda.",
+    "phrase.forum_meets": "{forum} next meets on {when}; the case is on no published agenda.",
 }

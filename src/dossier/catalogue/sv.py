@@ -164,6 +164,7 @@ WORDS: dict[str, str] = {
     "phrase.file_row": "{file}, rad {row}",
     "phrase.ongoing": "pågår",
     "phrase.page": "Sida {page} av {pages}",
+    "phrase.output_cut": "Cellens utdata kortades efter {size}; resten visas inte.",
     "phrase.no_forum": "(inget forum)",
     "phrase.unknown_forum": "okänt forum",
     # How active the case is
@@ -317,4 +318,18 @@ WORDS: dict[str, str] = {
     # The provenance in one line: how a dossier bound in a meeting pack ends
     "phrase.provenance_line": "Underlaget per {as_of}: data {data}, nyckel {key}.",
     "phrase.provenance_line_no_key": "Underlaget per {as_of}: data {data}.",
+    # The day a dossier and a meeting pack speak for: what changed since an earlier dossier,
+    # when an agenda is known, what happens next
+    "sentence.changes_since": "Sedan sammanställningen per den {date}: {counts}.",
+    "changes.new_event_none": "inga nya händelser",
+    "changes.new_event_one": "1 ny händelse",
+    "changes.new_event_many": "{n} nya händelser",
+    "changes.other_news_one": "1 annan ny uppgift",
+    "changes.other_news_many": "{n} andra nya uppgifter",
+    "changes.correction_none": "inga rättelser",
+    "changes.correction_one": "1 rättelse",
+    "changes.correction_many": "{n} rättelser",
+    "date.day_before_meeting": "den {date}, dagen före sammanträdet",
+    "phrase.no_further_handling": "Ingen vidare behandling är känd: ärendet är inte på någon känd dagordning.",
+    "phrase.forum_meets": "{forum} sammanträder nästa gång {when}; ärendet är inte på någon publicerad dagordning.",
 }

@@ -7,6 +7,7 @@ they share in ``options``. May import every stage; nothing imports it.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import atexit
 import contextlib
@@ -15,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 
 from .. import __version__
@@ -149,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         check_path_lengths(parser, args)
-        with _sigterm_stops(), mapping_option(args):
+        with _sigterm_stops(), _interrupts_never_lost(), mapping_option(args):
             status = COMMANDS[args.command](args)
         sys.stdout.flush()  # here, not at exit: a reader that has gone is met inside the try
         return status
@@ -191,6 +193,49 @@ def _sigterm_stops() -> Iterator[None]:
 
 
 
+@contextlib.contextmanager
+def _interrupts_never_lost() -> Iterator[None]:
+    """While the command runs, a Ctrl-C (or SIGTERM) that lands in a finaliser still stops it.
+
+    Python runs a signal's handler in whatever the main thread runs at that moment; in
+    an object's ``__del__`` or a weak reference's callback (the garbage collector's, a
+    library's) the ``KeyboardInterrupt`` it raises cannot propagate: Python prints
+    "Exception ignored … KeyboardInterrupt" and goes on, and the render ends as if no
+    Ctrl-C had come. Here such an interrupt is raised again once the finaliser has
+    returned: a helper thread hands the signal to the main thread anew
+    (:func:`_thread.interrupt_main`), which takes it at its next step, outside the
+    finaliser that swallowed the first.
+    """
+    previous = sys.unraisablehook
+
+    def again(unraisable) -> None:
+        stop = unraisable.exc_value
+        if not isinstance(stop, KeyboardInterrupt):
+            previous(unraisable)
+            return
+        signum = stop.signum if isinstance(stop, Stopped) else signal.SIGINT
+        # Not threading.Thread: its start waits, in here, for the thread to run.
+        _thread.start_new_thread(_interrupt_once_out_of, (again.__code__, signum))
+
+    sys.unraisablehook = again
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
+def _interrupt_once_out_of(code, signum: int) -> None:
+    """Hand ``signum`` to the main thread once it no longer runs ``code`` (a helper thread's work)."""
+    main = threading.main_thread().ident
+    while (frame := sys._current_frames().get(main)) is not None:
+        while frame is not None and frame.f_code is not code:
+            frame = frame.f_back
+        if frame is None:
+            _thread.interrupt_main(signum)
+            return
+        time.sleep(0.001)  # it returns in microseconds
+
+
 def _reader_gone() -> int:
     """``dossier check | head -1``: the reader of stdout has gone; end quietly, as Unix tools do.
 
@@ -202,4 +247,4 @@ def _reader_gone() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
-    return 128 + signal.SIGPIPE
+    return 128 + getattr(signal, "SIGPIPE", 13)  # 13 on every Unix; Windows has none

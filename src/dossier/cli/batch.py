@@ -9,7 +9,8 @@ from .options import render_options
 
 
 def run_batch(args: argparse.Namespace) -> int:
-    from ..run.batch import progress_reporter, render_batch, summary_table
+    from ..run.batch import render_batch
+    from ..run.results import progress_reporter, summary_table
 
     on_result, finish = progress_reporter(len(args.case_ids))
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import re
 import sys
 
@@ -20,6 +19,7 @@ from ..share.settings import (
 )
 from .options import (
     MAX_WORKERS,
+    MEETING_DAY,
     add_compare_option,
     add_data_option,
     add_inactive_months_option,
@@ -131,7 +131,7 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
         type=iso_day,
         default=None,
         metavar="YYYY-MM-DD",
-        help="the date the dossiers speak for (default today)",
+        help=f"the date the dossiers speak for (default today; {MEETING_DAY})",
     )
     add_inactive_months_option(mail)
     add_compare_option(mail)
@@ -233,7 +233,7 @@ def run_mail(args: argparse.Namespace) -> int:
     else:
         options = RenderOptions(
             lang=args.lang,
-            as_of=args.as_of or dt.date.today(),
+            as_of=args.as_of,
             inactive_months=args.inactive_months,
             compare_with=args.compare_with,
             notebooks=notebooks_folder(args.notebooks),

@@ -14,6 +14,10 @@ from ..catalogue import LANGUAGES
 from ..errors import ParameterError
 from ..run.job import MAX_INACTIVE_MONTHS, MAX_TIMEOUT
 
+#: How --as-of goes with --meeting (dossier.run.batch.meeting_options).
+MEETING_DAY = ("with --meeting, today while the meeting is ahead and the day before it once it is "
+               "past; a day after the meeting is refused")  # fmt: skip
+
 #: The most dossiers rendered at once: each worker holds a kernel of a few hundred MB.
 MAX_WORKERS = 256
 
@@ -50,7 +54,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         type=iso_day,
         default=None,
         metavar="YYYY-MM-DD",
-        help="the date the dossier speaks for (default today)",
+        help=f"the date the dossier speaks for (default today; {MEETING_DAY})",
     )
     parser.add_argument(
         "--since",
@@ -246,7 +250,7 @@ def render_options(args: argparse.Namespace):
     from ..run.job import RenderOptions
 
     return RenderOptions(
-        lang=args.lang, as_of=args.as_of or dt.date.today(), since=args.since,
+        lang=args.lang, as_of=args.as_of, since=args.since,
         inactive_months=args.inactive_months, formats=args.format, pdfa=args.pdfa, timeout=args.timeout,
         compare_with=args.compare_with,
         notebooks=notebooks_folder(args.notebooks),

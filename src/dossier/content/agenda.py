@@ -67,7 +67,8 @@ class Agenda:
     forum, when
         The forum's name; the meeting's day and time ("13 juni 2023 09:00").
     facts
-        Forum, day and time, and the place when the data gives one, as (label, value).
+        Forum, day and time, the place when the data gives one, and the day the agenda's
+        cases are told as of, as (label, value).
     """
 
     meeting_id: str
@@ -104,6 +105,10 @@ def meeting_agenda(
     facts = [(text("field.forum", lang), Words([forum])), (text("field.date", lang), Words([when]))]
     if meeting.location:
         facts.append((text("field.location", lang), Words([Source(meeting.location)])))
+    # The day the pack speaks for: a past meeting's is the day before it (run.batch.meeting_options).
+    before = as_of == meeting.day - dt.timedelta(days=1)
+    facts.append((text("field.as_of", lang), words(
+        "date.day_before_meeting" if before else "date.day", lang, date=format_day(as_of, lang))))
     entries = []
     for item in registry.agenda_items(meeting_id=meeting_id):
         if view_of is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..data.contract import EVENT_KINDS
 from ..data.dates import PartialDate, add_months, months_between
-from ..data.model import AgendaItem, CaseFile, Event, Forum
+from ..data.model import AgendaItem, CaseFile, Event, Forum, Meeting
 
 #: Kinds that record a forum's decision on the case.
 DECISION_KINDS = ("decided", "referred_back", "tabled", "deferred")
@@ -123,6 +123,8 @@ class DecisionSummary:
     quiet: QuietSpell | None
     inactivity: Inactivity
     next_meeting: AgendaItem | None
+    #: The owner forum's coming meeting, when no known agenda has the case (:func:`next_sitting`).
+    next_sitting: Meeting | None = None
 
 
 def _day(case_file: CaseFile) -> dt.date:
@@ -285,6 +287,18 @@ def next_meeting(case_file: CaseFile) -> AgendaItem | None:
     return coming[0] if coming else None
 
 
+def next_sitting(case_file: CaseFile) -> Meeting | None:
+    """The owner forum's first meeting on or after the day, within the calendar's horizon.
+
+    Only for an open case that no known agenda has yet: the meeting is a date in the
+    forum's calendar, not a step in the case.
+    """
+    if case_file.case.status != "open" or next_meeting(case_file) is not None:
+        return None
+    day = _day(case_file)
+    return next((m for m in case_file.sittings if m.day >= day), None)
+
+
 def is_new(event: Event, since: dt.date | None) -> bool:
     """True if the event may have happened on or after ``since`` (any part of its date's span)."""
     return since is not None and event.date.end >= since
@@ -301,4 +315,5 @@ def summarise(case_file: CaseFile, inactive_months: int = 6) -> DecisionSummary:
         quiet=longest_quiet_spell(case_file),
         inactivity=inactivity(case_file, inactive_months),
         next_meeting=next_meeting(case_file),
+        next_sitting=next_sitting(case_file),
     )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..catalogue import check_language
-from ..data.changes import Baseline, CaseRecords, Change, compare, read_baseline
+from ..data.changes import Baseline, Change, Comparison, comparison, read_baseline
 from ..data.contract import EXTRACT_NOTEBOOK
 from ..data.dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
 from ..data.validate import load
@@ -51,8 +51,8 @@ class CaseDossier:
     since_meeting: dt.date | None = None
     #: The earlier dossier compared with (``compare_with``); None when there is none.
     baseline: Baseline | None = None
-    #: What differs in the case's records between ``baseline`` and now, up to the day.
-    changes: tuple[Change, ...] = ()
+    #: What differs between ``baseline``'s dossier and this one (both as of their days).
+    comparison: Comparison | None = None
     #: Relative links to the dossiers of related cases in the same output folder, by case ID.
     related_dossiers: Mapping[str, str] = field(default_factory=dict)
     #: The hash of the notebook that renders it, when it runs from a case extract (a render);
@@ -64,6 +64,11 @@ class CaseDossier:
     @property
     def case(self):
         return self.case_file.case
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """What differs in the case's records between ``baseline`` and this dossier."""
+        return self.comparison.changes if self.comparison else ()
 
     # The case as tables for the analyst's own cells (see dossier.content.frames).
 
@@ -128,7 +133,8 @@ def case_dossier(
     ParameterError
         If the case was opened after ``as_of``.
     """
-    case_file = registry.case_file(str(case_id)).as_of(as_of)
+    whole = registry.case_file(str(case_id))
+    case_file = whole.as_of(as_of)
     summary = summarise(case_file, inactive_months)
     parameters = {
         "case_id": case_id,
@@ -137,7 +143,7 @@ def case_dossier(
         "since": since.isoformat() if since else None,
         "inactive_months": inactive_months,
     }
-    changes: tuple[Change, ...] = ()
+    compared = None
     if since_meeting is not None:
         parameters["since_meeting"] = since_meeting.isoformat()
     if baseline is not None:
@@ -145,19 +151,11 @@ def case_dossier(
         # The earlier dossier's key, not where it lay: the page is the same wherever it is.
         parameters["compare_with"] = f"{extract.key} ({extract.as_of})" if extract else "–"
         if extract is not None:
-            changes = compare(extract.records().as_of(as_of), case_records(registry, case_id).as_of(as_of))
+            compared = comparison(extract.case_file(), extract.day, whole, as_of)
     view = case_view(case_file, summary, lang, since, since_meeting=since_meeting,
-                     baseline=baseline, changes=changes)  # fmt: skip
+                     baseline=baseline, comparison=compared)  # fmt: skip
     return CaseDossier(case_file, summary, view, lang, as_of, since, inactive_months, parameters,
-                       since_meeting, baseline, changes, dict(related_dossiers or {}))  # fmt: skip
-
-
-def case_records(registry: Registry, case_id: str) -> CaseRecords:
-    """The case's own records as the registry holds them now: the rows its extract keeps."""
-    from ..data.model import case_slice
-
-    tables = {name: frame.to_dict("records") for name, frame in case_slice(registry, case_id).items()}
-    return CaseRecords.from_tables(case_id, tables)
+                       since_meeting, baseline, compared, dict(related_dossiers or {}))  # fmt: skip
 
 
 def open_case(

@@ -8,6 +8,7 @@ white, how big a lane is, how labels wrap and how the date axis is ticked.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -77,8 +78,10 @@ MIN_LANE = 0.2
 #: The lanes never take more than this many inches, so the figure fits on a page.
 MAX_LANES_HEIGHT = 8.0
 MIN_LANES_HEIGHT = 0.55
-#: Widest lane label in inches; longer forum names wrap onto as many lines as they need.
+#: Widest lane label in inches; longer forum names wrap, onto at most MAX_LABEL_LINES lines.
 MAX_LABEL_WIDTH = 1.75
+#: The most lines a lane's label takes: a longer name keeps its start and its end (see wrap_label).
+MAX_LABEL_LINES = 6
 TOP = 0.32
 RIGHT = 0.18
 EDGE = 0.08
@@ -343,25 +346,72 @@ def marker_rows(xs: Sequence[float], gap: float) -> list[int]:
     return rows
 
 
-def wrap_label(name: str, width: float, measure: Callable[[str], float]) -> str:
-    """``name`` wrapped at words to ``width`` inches, on as many lines as it needs.
+def wrap_label(
+    name: str, width: float, measure: Callable[[str], float], max_lines: int = MAX_LABEL_LINES
+) -> str:
+    """``name`` wrapped at words to ``width`` inches, on at most ``max_lines`` lines.
 
-    Nothing is left out, so two forums whose names share a long beginning stay
-    apart; a single word wider than ``width`` is broken after a hyphen.
+    A single word wider than ``width`` is broken after a hyphen. A name that needs
+    more lines keeps its first lines and, on the last, ``…`` and its end: two forums
+    whose names share a long beginning stay apart, and the lane keeps its size
+    whatever the name's length (the dossier's tables give it whole).
     """
-    wrapped: list[str] = []
+    lines = list(itertools.islice(_wrapped(name, width, measure), max_lines + 1))
+    if len(lines) > max_lines:
+        ellipsis = "…"
+        lines[max_lines - 1 :] = [ellipsis + _tail(name, width - measure(ellipsis), measure)]
+    return "\n".join(lines)
+
+
+def _wrapped(name: str, width: float, measure: Callable[[str], float]) -> Iterator[str]:
+    """The lines of ``name`` wrapped to ``width``, one by one (a caller takes only the first few)."""
+    line = ""
     for word in name.split():
-        if wrapped and measure(f"{wrapped[-1]} {word}") <= width:
-            wrapped[-1] = f"{wrapped[-1]} {word}"
+        if line and measure(f"{line} {word}") <= width:
+            line = f"{line} {word}"
             continue
-        while measure(word) > width and len(word) > 1:
-            cut = len(word) - 1
-            while cut > 1 and measure(word[:cut] + "-") > width:
-                cut -= 1
-            wrapped.append(word[:cut] + "-")
+        if line:
+            yield line
+        while len(word) > 1 and _longest(lambda n, w=word: w[:n], len(word), width, measure) < len(
+            word
+        ):
+            cut = _longest(lambda n, w=word: w[:n] + "-", len(word) - 1, width, measure)
+            yield word[:cut] + "-"
             word = word[cut:]
-        wrapped.append(word)
-    return "\n".join(wrapped)
+        line = word
+    if line:
+        yield line
+
+
+def _tail(name: str, width: float, measure: Callable[[str], float]) -> str:
+    """The end of ``name`` that fits in ``width``; from a word's start where one begins in it."""
+    name = " ".join(name.split())
+    tail = name[len(name) - _longest(lambda n: name[len(name) - n :], len(name), width, measure) :]
+    space = tail.find(" ")
+    return tail[space + 1 :] if 0 <= space < len(tail) - 1 else tail
+
+
+def _longest(
+    part: Callable[[int], str], most: int, width: float, measure: Callable[[str], float]
+) -> int:
+    """The largest ``n`` from 1 to ``most`` whose ``part(n)`` fits in ``width`` (1 if none).
+
+    A few measurements whatever the length, none of a text much longer than what fits:
+    ``n`` doubles until ``part(n)`` no longer fits, then a binary search between.
+    """
+    low, high = 1, 1
+    while high < most and measure(part(high)) <= width:
+        low, high = high, min(2 * high, most)
+    if high == most and measure(part(most)) <= width:
+        return most
+    high -= 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(part(middle)) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def date_axis(ax: Axes, low: float, high: float, lang: str) -> float:

@@ -10,7 +10,7 @@ its day (:meth:`~dossier.data.model.CaseFile.as_of`), so a period still
 running ends on it, a year-only event in its year reaches no further, and the
 date axis has no tick beyond it.
 
-Big cases stay readable: forum names wrap in full (their lane grows), a lane
+Big cases stay readable: forum names wrap (their lane grows, to six lines), a lane
 too crowded for its markers counts its events per month, quarter or year, and
 years without any event are cut out of the axis and drawn as a break.
 :func:`timeline_alt` says in words what the figure shows.

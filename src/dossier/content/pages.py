@@ -29,24 +29,56 @@ class Link:
     href: str
 
 
-def say(value: object, lang: str, source_lang: str) -> Markup:
+def say(value: object, lang: str, source_lang: str, most: int | None = None) -> Markup:
     """``value`` as escaped markup on a page in ``lang``; its source text marked ``source_lang``.
 
     ``value`` may be :class:`Words`, :class:`Source`, plain text, or the pairs of
     :meth:`Words.pairs` as they come back from JSON. Source text in the page's own
     language needs no mark; in any other, or in an unknown one (``source_lang`` "":
-    ``lang=""``, as HTML says "unknown"), it is a ``span`` with its ``lang``.
+    ``lang=""``, as HTML says "unknown"), it is a ``span`` with its ``lang``. With
+    ``most``, a source text longer than that many letters is cut, with ``…`` (where a
+    table gives it whole).
     """
     if isinstance(value, list):
         value = Words.from_pairs(value)
     parts = value if isinstance(value, Words) else (value,)
     shown = []
     for part in parts:
+        if most is not None and isinstance(part, Source) and len(part) > most:
+            part = Source(part[: most - 1] + "…")
         if isinstance(part, Source) and part and source_lang != lang:
-            shown.append(Markup('<span lang="{}">{}</span>').format(source_lang, part))
+            shown.append(Markup('<span lang="{}">{}</span>').format(source_lang, breakable(part)))
         else:
-            shown.append(escape(part))
+            shown.append(breakable(part))
     return Markup("").join(shown)
+
+
+#: A run of letters without a space longer than any word, or a SHA-256 in hex: a name, say,
+#: of thousands of letters.
+LONG_RUN = re.compile(r"\S{80,}")
+#: Where such a run may break: after each this many letters.
+RUN_PIECE = 40
+
+
+def breakable(value: object) -> Markup:
+    """``value`` escaped, with a line break allowed (``<wbr>``) every :data:`RUN_PIECE` letters
+    of a run longer than any word (:data:`LONG_RUN`).
+
+    Else the run could break nowhere: its table column would run off the page, and a
+    break anywhere (``overflow-wrap: anywhere``) costs WeasyPrint time that grows with the
+    square of its length. Text of ordinary words is only escaped.
+    """
+    words = str(value)
+    pieces, start = [], 0
+    for run in LONG_RUN.finditer(words):
+        pieces.append(escape(words[start : run.start()]))
+        letters = run.group()
+        pieces.append(Markup("<wbr>").join(
+            escape(letters[i : i + RUN_PIECE]) for i in range(0, len(letters), RUN_PIECE)
+        ))  # fmt: skip
+        start = run.end()
+    pieces.append(escape(words[start:]))
+    return Markup("").join(pieces)
 
 
 @cache
@@ -57,6 +89,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["say"] = say
+    env.filters["breakable"] = breakable
     # A table cell is one text, or lines (a list) of which the first is the heading.
     env.tests["lines"] = lambda value: isinstance(value, list)
     env.tests["link"] = lambda value: isinstance(value, Link)

@@ -91,12 +91,14 @@ def header(d: CaseDossier) -> Html:
 
 
 def summary(d: CaseDossier) -> Html:
-    """The decision summary: where the case stands, pending proposal, decisions, the case in figures."""
+    """The decision summary: where the case stands, the pending proposal (once), what happens
+    next, decisions, the case in figures: the questions page 1 answers."""
     lang = d.lang
     labels = {
         "heading": text("heading.summary", lang),
         "pending_heading": text("heading.pending", lang),
         "no_pending": text("phrase.no_pending", lang),
+        "next_heading": text("field.next_meeting", lang),
         "decisions_heading": text("heading.decisions", lang),
         "decision_columns": [
             text(f"field.{k}", lang) for k in ("date", "kind", "forum", "paragraph", "event")

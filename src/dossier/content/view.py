@@ -18,9 +18,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..catalogue import Source, Words, label, text, words
-from ..data.changes import Baseline, Change
+from ..data.changes import Baseline, Change, Comparison
 from ..data.dates import PartialDate, format_day
-from ..data.model import CaseFile, Event
+from ..data.model import CaseFile, Event, Meeting
 from .analysis import COUNTED_KINDS, DecisionSummary, Inactivity, Months
 
 #: The summary sentence gives at most this many of a proposal's points; the section gives all.
@@ -74,11 +74,16 @@ class CaseView:
     sentence
         Where the case stands: its status, the pending proposal's points in
         short and the latest decision, with forum and date.
+    standing
+        The sentence without the pending proposal, for the dossier's summary, which
+        gives the proposal whole right below it (said once on the page).
     activity, inactive
         How long since the latest event; whether that is over the limit.
     figures
-        The case in figures: counts, time open, the longest quiet spell, the
-        next meeting.
+        The case in figures: counts, time open, the longest quiet spell.
+    next_meeting
+        What happens next: the meeting and item, the forum's coming meeting, or that
+        no further handling is known.
     later
         How many events and documents dated after the day are left out (and
         the registry's summary of the case with them); None when none are.
@@ -91,6 +96,7 @@ class CaseView:
     summary: Source
     facts: tuple[Fact, ...]
     sentence: Words
+    standing: Words
     activity: Words
     inactive: bool
     pending: PendingView | None
@@ -123,7 +129,7 @@ def case_view(
     *,
     since_meeting: dt.date | None = None,
     baseline: Baseline | None = None,
-    changes: tuple[Change, ...] = (),
+    comparison: Comparison | None = None,
 ) -> CaseView:
     """Build the view of a case file cut to its day (:meth:`CaseFile.as_of`) and its summary.
 
@@ -139,9 +145,9 @@ def case_view(
         The day from which events are marked new, shown among the facts; None for none.
     since_meeting
         The forum's previous meeting's day, when ``since`` is the day after it.
-    baseline, changes
+    baseline, comparison
         The earlier dossier compared with, and what differs
-        (:func:`~dossier.data.changes.compare`); None and () for no comparison.
+        (:func:`~dossier.data.changes.comparison`); None for no comparison.
     """
     day = case_file.day
     case = case_file.case
@@ -159,10 +165,11 @@ def case_view(
     )  # fmt: skip
     next_meeting = _next_meeting(case_file, summary, lang)
     # Registered after the day: no time open, no quiet spell, nothing to measure yet.
-    figures = _figures(summary, next_meeting, lang, measured=not case_file.unregistered)
+    figures = _figures(summary, lang, measured=not case_file.unregistered)
     news = news_view(case_file, since, since_meeting, lang) if since else None
-    compared = changes_view(case_file, baseline, changes, lang) if baseline else None
+    compared = changes_view(case_file, baseline, comparison or Comparison(), lang) if baseline else None
     sentence = status_sentence(case_file, summary, lang)
+    standing = status_sentence(case_file, summary, lang, pending=False)
     counts = [part.count for part in (news, compared) if part is not None]
     return CaseView(
         lang=lang,
@@ -174,6 +181,7 @@ def case_view(
         summary=Source("" if _has_later(case_file) or case_file.unregistered else case.summary),
         facts=_facts(case_file, lang, since),
         sentence=_joined([sentence, *counts], " ") if counts else sentence,
+        standing=_joined([standing, *counts], " ") if counts else standing,
         activity=(
             words("phrase.no_events", lang)
             if case_file.unregistered
@@ -254,8 +262,11 @@ def when(date: PartialDate, day: dt.date, lang: str) -> Words:
     return Words([date.format(lang)])
 
 
-def status_sentence(case_file: CaseFile, summary: DecisionSummary, lang: str) -> Words:
-    """Where the case stands: status, the pending proposal in short, the latest decision.
+def status_sentence(
+    case_file: CaseFile, summary: DecisionSummary, lang: str, *, pending: bool = True
+) -> Words:
+    """Where the case stands: status, the pending proposal in short (unless not ``pending``),
+    the latest decision.
 
     "Pågående sedan 2020. Liggande förslag (Regiondirektörens förslag, 2023): 1. …
     2. … Senaste beslut: Ärendet hänsköts ytterligare till sommaren 2023 (uppskjutet, 2023)."
@@ -275,7 +286,7 @@ def status_sentence(case_file: CaseFile, summary: DecisionSummary, lang: str) ->
             words(f"status_sentence.open.{case.opened.precision}", lang,
                   opened=case.opened.format(lang))
         ]  # fmt: skip
-    if summary.pending:
+    if summary.pending and pending:
         event = summary.pending.event
         title, date = Source(event.title), when(event.date, day, lang)
         shown = summary.pending.points[:SENTENCE_POINTS]
@@ -339,12 +350,18 @@ def _about(case_file: CaseFile, event: Event, lang: str) -> Words:
 
 
 def _next_meeting(case_file: CaseFile, summary: DecisionSummary, lang: str) -> Words:
+    """The agenda item the case is on next; else its forum's coming meeting; else none known."""
     item = summary.next_meeting
+    if item is None and summary.next_sitting is not None:
+        meeting = summary.next_sitting
+        said = words("phrase.forum_meets", lang, forum=Source(case_file.forum_name(meeting.forum_id)),
+                     when=_meeting_when(meeting, lang))  # fmt: skip
+        # A made-up meeting says so before anything else about it: its title comes first.
+        return Words([Source(meeting.title), ": ", said]) if meeting.is_example else said
     if item is None:
-        return words("phrase.no_next_meeting", lang)
+        return words("phrase.no_further_handling", lang)
     meeting = item.meeting
-    day = format_day(meeting.day, lang)
-    at = words("date.day_time", lang, day=day, time=meeting.time) if meeting.time else day
+    at = _meeting_when(meeting, lang)
     forum = case_file.forum_name(meeting.forum_id)
     who = Words([Source(forum)])
     if meeting.is_example:
@@ -355,6 +372,12 @@ def _next_meeting(case_file: CaseFile, summary: DecisionSummary, lang: str) -> W
     if not item.item:  # an agenda item without a number (its data note says so)
         return words("phrase.next_meeting_unnumbered", lang, forum=who, when=at)
     return words("phrase.next_meeting", lang, forum=who, when=at, item=item.item)
+
+
+def _meeting_when(meeting: Meeting, lang: str) -> Words | str:
+    """The meeting's day, and its time when the data gives one: "13 juni 2023 kl. 09:00"."""
+    day = format_day(meeting.day, lang)
+    return words("date.day_time", lang, day=day, time=meeting.time) if meeting.time else day
 
 
 def _facts(case_file: CaseFile, lang: str, since: dt.date | None) -> tuple[Fact, ...]:
@@ -381,9 +404,7 @@ def _on(day: dt.date, lang: str) -> Words:
     return words("date.day", lang, date=format_day(day, lang))
 
 
-def _figures(
-    summary: DecisionSummary, next_meeting: Words, lang: str, measured: bool = True
-) -> tuple[Fact, ...]:
+def _figures(summary: DecisionSummary, lang: str, measured: bool = True) -> tuple[Fact, ...]:
     figures = [
         (text(f"count.{kind}", lang), Words([str(summary.counts[kind])])) for kind in COUNTED_KINDS
     ]
@@ -397,7 +418,6 @@ def _figures(
         else:
             spell = words("phrase.no_quiet", lang)
         figures.append((text("field.quiet", lang), spell))
-    figures.append((text("field.next_meeting", lang), next_meeting))
     return tuple(figures)
 
 
@@ -520,9 +540,12 @@ def _record_line(case_file: CaseFile, row, lang: str) -> Words:
 
 
 def changes_view(
-    case_file: CaseFile, baseline: Baseline, changes: tuple[Change, ...], lang: str
+    case_file: CaseFile, baseline: Baseline, compared: Comparison, lang: str
 ) -> ChangesView:
-    """What changed since the earlier dossier, one line per change, in the reader's words."""
+    """What changed since the earlier dossier, one line per change, in the reader's words.
+
+    The sentence counts the new events and the corrections apart (:func:`changes_count`).
+    """
     extract = baseline.extract
     if extract is None:
         return ChangesView(
@@ -530,16 +553,33 @@ def changes_view(
             text("phrase.new_in_comparison", lang),
         )  # fmt: skip
     day = format_day(extract.day, lang)
-    count = words(
-        "sentence.changes_none" if not changes else "sentence.changes_one" if len(changes) == 1
-        else "sentence.changes_many", lang, n=len(changes), date=day,
-    )  # fmt: skip
     return ChangesView(
         text("heading.changes", lang, date=day),
-        tuple(change_line(case_file, c, lang) for c in changes),
-        count,
+        tuple(change_line(case_file, c, lang) for c in compared.changes),
+        changes_count(compared, day, lang),
         text("phrase.no_changes", lang, date=day),
     )
+
+
+def changes_count(compared: Comparison, day: str, lang: str) -> Words:
+    """"Sedan sammanställningen per den 1 juni 2022: 9 nya händelser, inga rättelser."; with nothing to
+    list, "Inga ändringar i underlaget sedan sammanställningen per den 1 juni 2022.".
+
+    The other news (a document filed, a period ended) are counted only where there is no
+    new event, so that the sentence never reads as if nothing had come.
+    """
+    if not compared.changes:
+        return words("sentence.changes_none", lang, date=day)
+    parts = [_counted_none(compared.new_events, "changes.new_event", lang)]
+    if compared.other_news and not compared.new_events:
+        parts.append(_counted_none(compared.other_news, "changes.other_news", lang))
+    parts.append(_counted_none(compared.corrections, "changes.correction", lang))
+    return words("sentence.changes_since", lang, date=day, counts=_joined(parts))
+
+
+def _counted_none(n: int, key: str, lang: str) -> str:
+    """"inga rättelser", "1 rättelse", "3 rättelser": ``key`` + ``_none``, ``_one``, ``_many``."""
+    return text(f"{key}_{'none' if n == 0 else 'one' if n == 1 else 'many'}", lang, n=n)
 
 
 def change_line(case_file: CaseFile, change: Change, lang: str) -> Words:

@@ -35,6 +35,8 @@ def _words(spec: str) -> tuple[str, ...]:
 
 
 _CASE_ID = "diarienummer|dnr|diarienr|ärendenummer|ärendenr|ärende nr|ärende id|ärendeid|case number|case no|registry number"
+#: The day an agenda was published (meetings.csv and agenda.csv).
+_PUBLISHED = "publicerad|publicerat|publiceringsdatum|publiceringsdag|dagordning publicerad|published|publication date"
 
 #: Header names that mean a contract column without any configuration, per table.
 #: Matched after :func:`header_key` (case, spaces, ``_ - . :`` do not matter).
@@ -80,6 +82,7 @@ HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "title": _words("rubrik|titel|benämning"),
         "location": _words("plats|lokal|place|venue"),
         "state": _words("status|tillstånd"),
+        "published": _words(_PUBLISHED),
     },
     "agenda": {
         "meeting_id": _words("sammanträde|sammanträdes id|möte|mötes id|meeting|meeting id"),
@@ -87,6 +90,7 @@ HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "case_id": _words(_CASE_ID),
         "title": _words("rubrik|ärendemening|titel"),
         "proposal": _words("förslag|förslag till beslut|beslutsförslag"),
+        "published": _words(_PUBLISHED),
     },
     "relations": {
         "case_id": _words(_CASE_ID + "|från ärende"),

@@ -27,8 +27,11 @@ which is what the records alone can say of it.
 Documents are known by all their fields and related cases by the other case,
 the link and its direction: they are added or removed, never changed.
 
-Only records dated up to the dossier's day take part (:meth:`CaseRecords.as_of`):
-nothing dated after it is ever listed, on either side.
+Each side is what its dossier shows: the records cut to its day by the one cut every
+dossier goes through (:meth:`~dossier.data.model.CaseFile.as_of`), status, closing,
+periods and related cases included (:func:`comparison`). Nothing dated after the
+dossier's day is ever listed; what came after the earlier dossier's day is new, and
+what the records now say of that day otherwise is a correction.
 """
 
 from __future__ import annotations
@@ -40,11 +43,15 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..errors import ParameterError
-from .contract import TABLE
+from ..errors import DossierError, ParameterError
+from .contract import ROW, TABLE, TABLES
 from .dates import PartialDate
 from .text import read_regular
+
+if TYPE_CHECKING:  # pandas, with the model: only where an extract is read into a case file
+    from .model import CaseFile
 
 #: The case extract's file in each dossier's folder.
 EXTRACT_FILE = "case-extract.json"
@@ -132,20 +139,37 @@ class CaseRecords:
             tuple(dict(r) for r in tables.get("documents", ()) if r["case_id"] == case_id),
         )
 
-    def as_of(self, day: dt.date) -> CaseRecords:
-        """The records dated up to ``day``: an event or document whose date begins after it is left out."""
-        return CaseRecords(
-            self.case_id,
-            self.case,
-            tuple(r for r in self.events if _starts_by(r["date"], day)),
-            self.related,
-            tuple(r for r in self.documents if _starts_by(r["date"], day)),
-        )
+    @classmethod
+    def from_case_file(cls, case_file: CaseFile) -> CaseRecords:
+        """The records a dossier shows: its case file (cut to its day) as contract rows of text.
+
+        A period still running on the day has no end date, a case closed after it is open:
+        the rows say what the dossier says, not what the registry holds beyond its day.
+        """
+        case = case_file.case
+        row = {"case_id": case.case_id, "title": case.title, "opened": case.opened.isoformat(),
+               "status": case.status, "closed": _iso(case.closed),
+               "owner_forum_id": case.owner_forum_id, "responsible": case.responsible,
+               "summary": case.summary}  # fmt: skip
+        events = tuple(
+            {"event_id": e.event_id, "case_id": e.case_id, "date": e.date.isoformat(),
+             "end_date": "" if e.running else _iso(e.end_date), "kind": e.kind,
+             "forum_id": e.forum_id, "title": e.title, "description": e.description,
+             "decision_ref": e.decision_ref, "document": e.document,
+             "seq": "" if e.seq is None else str(e.seq)}
+            for e in case_file.events
+        )  # fmt: skip
+        documents = tuple(
+            {"case_id": d.case_id, "date": d.date.isoformat(), "title": d.title,
+             "doc_type": d.doc_type, "link": d.link}
+            for d in case_file.documents
+        )  # fmt: skip
+        related = tuple(dict.fromkeys((r.case_id, r.relation, r.inverse) for r in case_file.related))
+        return cls(case.case_id, row, events, related, documents)
 
 
-def _starts_by(value: str, day: dt.date) -> bool:
-    # The same cut as CaseFile.as_of: a date whose span begins by the day is kept.
-    return PartialDate.parse(value).start <= day
+def _iso(date: PartialDate | None) -> str:
+    return date.isoformat() if date else ""
 
 
 # -- the extract ----------------------------------------------------------------------------
@@ -218,6 +242,27 @@ class CaseExtract:
         }
         return CaseRecords.from_tables(self.case_id, tables)
 
+    def case_file(self) -> CaseFile:
+        """The case's file as the extract's records make it (every date: cut it with ``as_of``).
+
+        The records were checked when the dossier was made: they are read, not checked again.
+        Raises ValueError (or KeyError) when they are not what a dossier writes.
+        """
+        import pandas as pd
+
+        from .model import Registry
+
+        tables = {}
+        for table in TABLES:
+            data = self.tables.get(table.file)
+            frame = (pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+                     if data else pd.DataFrame(columns=list(table.column_names)))  # fmt: skip
+            # An extract of an earlier contract lacks the columns added since: they are empty.
+            frame = frame.reindex(columns=list(table.column_names), fill_value="")
+            frame.insert(0, ROW, range(2, len(frame) + 2))
+            tables[table.name] = frame
+        return Registry(**tables, notes={}, sources=()).case_file(self.case_id)
+
 
 #: The largest case extract read: one case's records, a few hundred KiB even for a long case.
 EXTRACT_LIMIT = 64 * 2**20
@@ -239,7 +284,7 @@ def read_extract_file(path: Path) -> bytes | None:
 def _check_extract(extract: CaseExtract) -> None:
     """Raise ValueError saying what a comparison could not read in ``extract``."""
     try:
-        day = extract.day
+        extract.day  # noqa: B018 (read to be checked)
     except ValueError:
         raise ValueError(f"its as_of {extract.as_of!r} is not a day (YYYY-MM-DD)") from None
     for name, data in extract.tables.items():
@@ -248,7 +293,8 @@ def _check_extract(extract: CaseExtract) -> None:
             raise ValueError(f"it holds {name!r}, which is not a contract table")
         try:
             reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
-            missing = set(table.column_names) - set(reader.fieldnames or ())
+            # Only the required columns: an extract of an earlier contract lacks those added since.
+            missing = {c.name for c in table.columns if c.required} - set(reader.fieldnames or ())
             if missing:
                 raise ValueError(f"{name} lacks the column {sorted(missing)[0]!r}")
             for row in reader:
@@ -258,21 +304,67 @@ def _check_extract(extract: CaseExtract) -> None:
             raise ValueError(f"{name} cannot be read ({exc})") from None
     try:
         records = extract.records()
-        records.as_of(day)
+        for row in (*records.events, *records.documents):
+            PartialDate.parse(row["date"])
         for event in records.events:
-            if event["end_date"]:
+            if event.get("end_date"):
                 PartialDate.parse(event["end_date"])
     except ValueError as exc:
         raise ValueError(f"a date in it cannot be read ({exc})") from None
+    try:  # what the comparison reads of it: the case's file, cut to the extract's day
+        extract.case_file().as_of(extract.day)
+    except (ValueError, KeyError, DossierError) as exc:
+        raise ValueError(f"its records make no case file ({str(exc).splitlines()[0]})") from None
 
 
 # -- the comparison -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """What differs between an earlier dossier and this one, and why.
+
+    Attributes
+    ----------
+    changes
+        Every difference between what the earlier dossier showed and what this one shows.
+    new_events
+        Events this dossier shows that came after the earlier dossier's day.
+    other_news
+        Other differences that came with time: a document filed, a period ended, the case
+        closed, a related case opened.
+    corrections
+        Differences in what the records say of the earlier dossier's day: the records
+        corrected (or completed) since.
+    """
+
+    changes: tuple[Change, ...] = ()
+    new_events: int = 0
+    other_news: int = 0
+    corrections: int = 0
+
+
+def comparison(earlier: CaseFile, earlier_day: dt.date, now: CaseFile, day: dt.date) -> Comparison:
+    """Compare the earlier dossier's records (as of ``earlier_day``) with the registry's as of ``day``.
+
+    Both sides go through :meth:`CaseFile.as_of`, the dossier's own cut: the earlier
+    side to its day (at most ``day``: nothing after the dossier's day is listed), this
+    side to ``day``. What the registry now says of the earlier day, set beside what the
+    earlier dossier said, are the corrections; what it says of the days after, the news.
+    """
+    then = min(earlier_day, day)
+    old = CaseRecords.from_case_file(earlier.as_of(then))
+    known_then = CaseRecords.from_case_file(now.as_of(then))
+    new = CaseRecords.from_case_file(now.as_of(day))
+    news = compare(known_then, new)
+    added = sum(1 for c in news if c.kind == "event_added")
+    return Comparison(compare(old, new), added, len(news) - added, len(compare(old, known_then)))
+
+
 def compare(old: CaseRecords, new: CaseRecords) -> tuple[Change, ...]:
     """Every difference between ``old`` and ``new``, in :data:`CHANGE_KINDS` order, events by date.
 
-    Both should be cut to the same day (:meth:`CaseRecords.as_of`).
+    Each is what a dossier shows (:meth:`CaseRecords.from_case_file`).
     """
     changes: list[Change] = []
     if old.case is not None and new.case is not None:

@@ -117,6 +117,8 @@ TABLES: tuple[Table, ...] = (
         Column("title"),
         Column("location"),
         Column("state", type="code", codes=MEETING_STATES),
+        # The day the meeting's agenda was published; an agenda row's own day comes first.
+        Column("published", type="datetime"),
     )),
     Table("agenda", False, (
         Column("meeting_id", required=True, references=MEETING_REF),
@@ -124,6 +126,7 @@ TABLES: tuple[Table, ...] = (
         Column("case_id", required=True, references=CASE_REF),
         Column("title"),
         Column("proposal"),
+        Column("published", type="datetime"),
     )),
     Table("relations", False, (
         Column("case_id", required=True, references=CASE_REF),

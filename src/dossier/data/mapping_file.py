@@ -176,7 +176,7 @@ class _Reader:
     def read(self, data: dict) -> dict[str, TableMapping]:
         tables: dict[str, TableMapping] = {}
         common: tuple[str, ...] = ()
-        valid = [table.name for table in TABLES] + ["date_formats", "data", "mail", "notebooks"]
+        valid = [table.name for table in TABLES] + ["date_formats", "data", "mail", "notebooks", "calendar"]
         if "date_formats" in data:
             common = self.formats(("date_formats",), data["date_formats"])
         for key, value in data.items():
@@ -185,7 +185,8 @@ class _Reader:
             # [notebooks] names the case notebooks' folder for the commands run in this folder.
             # [data] says what the data is (its language, lang = "de"), as `dossier import` writes
             # it: dossier.data.language reads and checks it.
-            if key in ("date_formats", "data", "mail", "notebooks"):
+            # [calendar] says when meetings and agendas are known (dossier.data.calendar).
+            if key in ("date_formats", "data", "mail", "notebooks", "calendar"):
                 continue
             if key not in TABLE:
                 self.unknown_key((key,), valid, "at the top of the mapping file")

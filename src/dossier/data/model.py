@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..catalogue import text
 from ..errors import Fault, UnknownCaseError, UnusableCaseError, shown
+from .calendar import Calendar
 from .contract import ROW
 from .dates import PartialDate
 from .sources import SourceFile
@@ -30,6 +31,11 @@ EXAMPLE_TITLE = re.compile(r"\b(exempel|example|påhittad|påhittat|fictitious)\
 
 def _date(value: str) -> PartialDate | None:
     return PartialDate.parse(value) if value else None
+
+
+def _day(value: str | None) -> dt.date | None:
+    """The day of a ``YYYY-MM-DD [HH:MM]`` value; None for an empty one (or a missing column)."""
+    return dt.date.fromisoformat(value.replace("T", " ")[:10]) if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +131,8 @@ class Meeting:
     title: str = ""
     location: str = ""
     state: str = ""
+    #: The day its agenda was published; None when the data does not say.
+    published: dt.date | None = None
 
     @property
     def is_example(self) -> bool:
@@ -139,6 +147,12 @@ class AgendaItem:
     case_id: str
     title: str = ""
     proposal: str = ""
+    #: The day the item's agenda was published: its own, else its meeting's; None if unknown.
+    published: dt.date | None = None
+
+    def known_on(self, day: dt.date, calendar: Calendar) -> bool:
+        """Whether the item's agenda was known on ``day`` (:meth:`Calendar.agenda_known`)."""
+        return calendar.agenda_known(self.meeting.day, self.published, day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +221,10 @@ class CaseFile:
     later_documents: int = 0
     #: The language of the data's own text (BCP 47; "" unknown), as the registry says it.
     source_lang: str = ""
+    #: The owner forum's meetings (its calendar); as of a day, those named within its horizon.
+    sittings: tuple[Meeting, ...] = ()
+    #: When meetings and agendas are known (the data folder's ``[calendar]``).
+    calendar: Calendar = field(default_factory=Calendar)
 
     def forum_name(self, forum_id: str) -> str:
         forum = self.forums.get(forum_id)
@@ -229,6 +247,9 @@ class CaseFile:
           note ``closed_on_open_case`` says it is there).
         - Related cases opened later are left out; their status is the one on ``day``.
         - Data notes that name a date after ``day`` are left out.
+        - Agenda items whose agenda was not yet known on ``day`` are left out
+          (:meth:`AgendaItem.known_on`), and so are the owner forum's meetings that are
+          past, cancelled or beyond the calendar's horizon (:attr:`sittings`).
         - A case registered after ``day`` keeps nothing dated (:attr:`unregistered`).
         """
         case = self.case
@@ -249,9 +270,12 @@ class CaseFile:
             for r in self.related
             if r.opened is None or r.opened.start <= day
         )
+        agenda = tuple(a for a in self.agenda if a.known_on(day, self.calendar))
+        sittings = tuple(m for m in self.sittings
+                         if m.state != "cancelled" and self.calendar.within_horizon(m.day, day))  # fmt: skip
         if case.opened.start > day:
-            # Before its registration the case had no history, links or notes of its own.
-            events, documents, related, notes = (), (), (), []
+            # Before its registration the case had no history, links, notes or agenda of its own.
+            events, documents, related, notes, agenda, sittings = (), (), (), [], (), ()
         return replace(
             self,
             case=replace(case, status=status, closed=closed),
@@ -259,6 +283,8 @@ class CaseFile:
             documents=documents,
             related=related,
             notes=tuple(notes),
+            agenda=agenda,
+            sittings=sittings,
             day=day,
             later_events=len(self.events) - len(events),
             later_documents=len(self.documents) - len(documents),
@@ -278,7 +304,7 @@ def meeting_from_row(row: dict) -> Meeting:
     day, _, time = row["date"].replace("T", " ").partition(" ")
     return Meeting(
         row["meeting_id"], row["forum_id"], dt.date.fromisoformat(day), time.strip(),
-        row["title"], row["location"], row["state"],
+        row["title"], row["location"], row["state"], _day(row.get("published")),
     )  # fmt: skip
 
 
@@ -313,6 +339,8 @@ class Registry:
     unusable: dict = field(default_factory=dict)
     #: The language of the data's own text (BCP 47; "" unknown): dossier.data.language.
     source_lang: str = ""
+    #: When meetings and agendas are known (the data folder's ``[calendar]``).
+    calendar: Calendar = field(default_factory=Calendar)
 
     @cached_property
     def _case_rows(self) -> dict[str, int]:
@@ -421,7 +449,8 @@ class Registry:
         meetings = {m: self.meeting(m) for m in agenda["meeting_id"].unique()}
         items = [
             AgendaItem(
-                meetings[r["meeting_id"]], r["item"], r["case_id"], r["title"], r["proposal"]
+                meetings[r["meeting_id"]], r["item"], r["case_id"], r["title"], r["proposal"],
+                _day(r.get("published")) or meetings[r["meeting_id"]].published,
             )
             for r in _records(agenda)
         ]
@@ -472,7 +501,13 @@ class Registry:
         return CaseFile(
             case, events, forums, self.related_cases(case_id), self.case_documents(case_id),
             agenda, self.case_notes(case_id), self.sources, source_lang=self.source_lang,
+            sittings=self.sittings(case.owner_forum_id), calendar=self.calendar,
         )  # fmt: skip
+
+    def sittings(self, forum_id: str) -> tuple[Meeting, ...]:
+        """The meetings of ``forum_id`` by date and time: its calendar (none without a forum)."""
+        found = [m for m in self._meetings.values() if forum_id and m.forum_id == forum_id]
+        return tuple(sorted(found, key=lambda m: (m.day, m.time)))
 
 
 def event_order(event: Event) -> tuple:
@@ -512,7 +547,10 @@ def case_slice(registry: Registry, case_id: str) -> dict[str, pd.DataFrame]:
     )]  # fmt: skip
     related = set(relations["case_id"]) | set(relations["related_case_id"]) | {case_id}
     agenda = registry.rows_of("agenda", "case_id", case_id)
-    meetings = registry.meetings[registry.meetings["meeting_id"].isin(agenda["meeting_id"])]
+    # The meetings of the case's agenda items, and its owner forum's calendar.
+    owner = registry.case(case_id).owner_forum_id
+    meetings = registry.meetings[registry.meetings["meeting_id"].isin(agenda["meeting_id"])
+                                 | (registry.meetings["forum_id"] == owner)]  # fmt: skip
     events = registry.rows_of("events", "case_id", case_id)
     cases = registry.cases.iloc[sorted(registry._case_rows[c] for c in related)]
     forum_ids = set(events["forum_id"]) | set(meetings["forum_id"]) | set(cases["owner_forum_id"])

@@ -383,6 +383,8 @@ def _write_meetings(writer: Any, rng: Random) -> dict[str, _Schedule]:
                     meeting_id, forum_id, f"{day.isoformat()} {time}".rstrip(),
                     f"{name}, sammanträde {index + 1}/{year}",
                     LOCATIONS[rng.randrange(len(LOCATIONS))], state,
+                    # A held meeting's agenda went out ten days ahead; a planned one's is not out.
+                    "" if planned else (day - dt.timedelta(days=10)).isoformat(),
                 ])  # fmt: skip
                 if planned and not schedule.first_planned:
                     schedule.first_planned = len(schedule.days)
@@ -537,7 +539,7 @@ class _CaseWriter:
             if item is not None:
                 proposal = self._points(forum) if kind == "decided" and random() < 0.5 else ""
                 self.agenda.writerow([self.calendar[forum].ids[meeting], item[0], case_id,
-                                      title, proposal])  # fmt: skip
+                                      title, proposal, ""])  # fmt: skip
         if not closed and random() < 0.25:
             self._plan(case_id, owner, title)
 
@@ -584,7 +586,7 @@ class _CaseWriter:
         item = schedule.next_item(k, self.rng)
         if item is not None:
             proposal = f"Förslag till beslut:\n{self._points(owner)}"
-            self.agenda.writerow([schedule.ids[k], item[0], case_id, title, proposal])
+            self.agenda.writerow([schedule.ids[k], item[0], case_id, title, proposal, ""])
 
     def _write_relation(self, case_id: str) -> None:
         rng = self.rng

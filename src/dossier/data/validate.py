@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, Fault
+from .calendar import read_calendar
 from .checks import (
     check_periods,
     check_references,
@@ -25,12 +26,12 @@ from .checks import (
     span_end,
     span_start,
 )
-from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, ROW, TABLE, TABLES
+from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLE, TABLES
 from .dates import PartialDate
 from .faults import contain, costs_a_value
 from .language import data_language
 from .model import DataNote, Registry
-from .sources import Sources, described_sources, is_case_extract, read_sources
+from .sources import Sources, described_sources, find_mapping, is_case_extract, read_sources
 
 
 def load(data_dir: str | Path, *, strict: bool = False) -> Registry:
@@ -44,6 +45,9 @@ def load(data_dir: str | Path, *, strict: bool = False) -> Registry:
     """
     registry = replace(validate(read_sources(data_dir, strict=strict), strict=strict),
                        source_lang=data_language(data_dir))  # fmt: skip
+    # The export's [calendar] is in its mapping file; an extract's in a dossier.toml of its own.
+    settings = find_mapping(Path(data_dir)) or Path(data_dir) / MAPPING_FILE
+    registry = replace(registry, calendar=read_calendar(settings))
     if is_case_extract(Path(data_dir)):
         # Cut from a checked registry, it holds no faulty row: only values kept as they were
         # (an agenda item without a number), which its notes name already. Any other fault is

@@ -9,6 +9,7 @@ give their last computed value, as Excel saved it.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -80,7 +81,16 @@ def read_sheet(
     file), so that a missing sheet is reported there. Raises DataError for a
     file that is not a workbook, a sheet that is not in it, and a sheet of
     more than ``cell_limit`` cells or a part over :data:`PART_LIMIT`.
+
+    openpyxl's warnings about what it leaves out of a workbook (defined names, drawings,
+    extensions: none of them data) are not passed on to the user's terminal.
     """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl\.")
+        return _read_sheet(path, sheet, where, cell_limit)
+
+
+def _read_sheet(path: Path, sheet: str | int | None, where: str, cell_limit: int) -> Sheet:
     workbook = _open(path)
     try:
         worksheet = _choose(workbook, path, sheet, where)

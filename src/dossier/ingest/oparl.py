@@ -42,13 +42,15 @@ KEEP: dict[str, tuple[str, ...]] = {
               "relatedPaper", "superordinatedPaper", "underDirectionOf", "mainFile",
               "auxiliaryFile", "consultation", "modified", "deleted"),
     "meeting": ("id", "type", "name", "start", "end", "cancelled", "meetingState", "organization",
-                "location", "agendaItem", "modified", "deleted"),
+                "location", "agendaItem", "invitation", "modified", "deleted"),
     "organization": ("id", "type", "name", "shortName", "organizationType", "classification",
                      "modified", "deleted"),
 }  # fmt: skip
 _EMBEDDED = {
     "mainFile": _FILE, "auxiliaryFile": _FILE, "resolutionFile": _FILE,
     "consultation": _CONSULTATION, "agendaItem": _AGENDA_ITEM,
+    # The invitation's day is when the meeting's agenda was published (meetings.published).
+    "invitation": ("id", "date", "created"),
 }  # fmt: skip
 _TYPE = re.compile(r"/(1\.\d)/(\w+)$")
 

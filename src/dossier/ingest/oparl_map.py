@@ -174,7 +174,8 @@ class _Mapping:
             location = meeting.get("location")
             self.rows.add("meetings", meeting_id=meeting_id, forum_id=forum, date=when,
                           title=text(meeting.get("name")), state=state,
-                          location=text(location.get("description")) if isinstance(location, dict) else "")  # fmt: skip
+                          location=text(location.get("description")) if isinstance(location, dict) else "",
+                          published=_invited(meeting))  # fmt: skip
 
     def cases(self) -> list[dict]:
         kept: dict[str, dict] = {}
@@ -312,3 +313,12 @@ class _Mapping:
 def to_rows(objects: dict[str, dict[str, dict]], today: dt.date, rows: Rows | None = None) -> Rows:
     """The contract's rows for a body's ``objects`` (by list and id), as of ``today``, added to ``rows``."""
     return _Mapping(objects, today, rows if rows is not None else Rows()).run()
+
+
+def _invited(meeting: dict) -> str:
+    """The day the meeting's invitation (with its agenda) went out: its file's date, else the day
+    the file was made; "" when the server gives no invitation object with either."""
+    invitation = meeting.get("invitation")
+    if not isinstance(invitation, dict):
+        return ""
+    return day(invitation.get("date")) or day(invitation.get("created")) or ""

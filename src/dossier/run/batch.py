@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -39,7 +38,7 @@ from .job import (
     slugify,
 )
 from .output import check_out, claim_folders, output_lock, publish, writing_into
-from .report import REPORT_FILE, skipped_result, unchanged_batch, write_report
+from .report import skipped_result, unchanged_batch, write_report
 from .results import BatchReport, DossierResult, Status
 from .workers import ThisProcess, executor_for
 
@@ -174,12 +173,33 @@ def _prepared(
 
 
 def meeting_options(registry: Registry, meeting: str | None, options: RenderOptions) -> RenderOptions:
-    """The options of a meeting's batch: new is what came after the forum's previous meeting.
+    """The options of a meeting's batch: the meeting's day, and new is what came after the
+    forum's previous meeting.
 
-    Unchanged without a meeting, with a ``--since`` of its own, or when the forum has
-    no earlier meeting before the dossiers' day in meetings.csv.
+    Without ``--as-of`` the batch speaks for the meeting: as of today while the meeting
+    is ahead, as of the day before it once it is past. A ``--as-of`` after the meeting's
+    day is refused (ParameterError naming both). What is new is unchanged with a
+    ``--since`` of its own, or when the forum has no earlier meeting before the
+    dossiers' day in meetings.csv.
     """
-    if meeting is None or options.since is not None:
+    if meeting is None:
+        return options
+    day = registry.meeting(meeting).day
+    if options.day > day and options.day_given:
+        raise ParameterError(
+            f"--as-of {options.day.isoformat()} is after the meeting {meeting} on {day.isoformat()}: "
+            "a meeting's dossiers speak for a day up to the meeting; give an --as-of on or "
+            "before it, or leave --as-of out (the day before a past meeting)"
+        )
+    if options.day > day:
+        before = day - dt.timedelta(days=1)
+        if options.since is not None and options.since > before:
+            raise ParameterError(
+                f"--since {options.since.isoformat()} is after {before.isoformat()}, the day before "
+                f"the meeting {meeting}, which its dossiers speak for: give a --since on or before it"
+            )
+        options = replace(options, as_of=before)
+    if options.since is not None:
         return options
     previous = registry.previous_meeting(meeting)
     if previous is None or previous.day >= options.day:
@@ -327,49 +347,3 @@ def batch_key(
     return digest.hexdigest()
 
 
-def summary_table(report: BatchReport) -> str:
-    """The plain-text table printed at the end of a batch."""
-    width = max([len(r.case_id) for r in report.results] + [7])
-    lines = [f"{'case':<{width}}  {'status':<8}  {'seconds':>7}  detail"]
-    for r in report.results:
-        detail = (
-            (r.error or "").splitlines()[0]
-            if r.error
-            else r.outputs.get("html") or r.outputs.get("pdf") or ""
-        )
-        lines.append(f"{r.case_id:<{width}}  {r.status:<8}  {r.seconds:>7.1f}  {detail}")
-    lines.append(
-        f"{report.count('done')} done, {report.count('skipped')} skipped, {report.count('failed')} failed "
-        f"in {report.seconds:.1f} s; report: {report.out_dir / REPORT_FILE}"
-    )
-    if report.meeting_pack:
-        pack = report.meeting_pack
-        lines.append(f"meeting pack: {pack.get('pdf') or pack['index']}")
-    return "\n".join(lines)
-
-
-def progress_reporter(total_hint: int, stream=None) -> tuple[Callable, Callable[[], None]]:
-    """A progress callback: a tqdm bar on a terminal, one log line per dossier otherwise."""
-    # sys.stderr as it is when called: a default bound at import would keep a stream since closed.
-    stream = stream if stream is not None else sys.stderr
-    if stream.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=total_hint, unit="dossier", file=stream, dynamic_ncols=True)
-        counts = dict.fromkeys(Status, 0)
-
-        def on_result(result: DossierResult, finished: int, total: int) -> None:
-            counts[result.status] += 1
-            bar.total = total
-            bar.set_postfix(counts, refresh=False)
-            bar.update(1)
-
-        return on_result, bar.close
-
-    def log_line(result: DossierResult, finished: int, total: int) -> None:
-        stamp = dt.datetime.now().strftime("%H:%M:%S")
-        detail = f" ({result.error.splitlines()[0]})" if result.error else ""
-        print(f"{stamp} [{finished}/{total}] {result.status} {result.case_id} {result.seconds:.1f} s{detail}",
-              file=stream, flush=True)  # fmt: skip
-
-    return log_line, lambda: None

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import NotebookFailed
+from .cell_output import capped_client
 
 if TYPE_CHECKING:
     from .kernel import WarmKernel
@@ -36,12 +37,14 @@ def prepare() -> None:
 
 @cache
 def _ready_kernel_engine() -> str:
-    """Register, once, papermill's nbclient engine driving a client that is connected already.
+    """Register, once, papermill's nbclient engine with outputs kept within limits, driving a
+    client that is connected already, if it is given one.
 
     nbclient connects a client of its own to a kernel it is given and waits for
     the kernel to answer, 0.2 s at least; :meth:`WarmKernel.wait_until_ready`
     has done that, and the client it kept is handed to nbclient here (nbclient
-    takes no client as an argument: it sets one after construction).
+    takes no client as an argument: it sets one after construction). The client
+    counts each output as it arrives (:func:`~dossier.run.cell_output.capped_client`).
     """
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
@@ -56,13 +59,14 @@ def _ready_kernel_engine() -> str:
         ):  # fmt: skip
             # As NBClientEngine.execute_managed_notebook builds its client's arguments.
             kwargs = remove_args(["input_path"], **kwargs)
-            client = PapermillNotebookClient(nb_man, **merge_kwargs(
+            client = capped_client(PapermillNotebookClient)(nb_man, **merge_kwargs(
                 remove_args(["timeout", "startup_timeout"], **kwargs),
                 timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
                 startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
                 log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
             ))  # fmt: skip
-            client.kc = kc
+            if kc is not None:
+                client.kc = kc
             return client.execute()
 
     papermill_engines.register(READY_KERNEL_ENGINE, ReadyKernelEngine)
@@ -70,8 +74,7 @@ def _ready_kernel_engine() -> str:
 
 
 def _client_arguments(kernel: WarmKernel) -> dict[str, object]:
-    if kernel.client is None:  # nbclient connects and waits
-        return {}
+    # Without a client of the kernel's, nbclient connects one and waits.
     return {"engine_name": _ready_kernel_engine(), "kc": kernel.client}
 
 

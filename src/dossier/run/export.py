@@ -13,6 +13,7 @@ from .. import __version__
 from ..catalogue import text
 from ..content.pages import with_contents
 from ..resources import template_dir
+from .cell_output import clean_html, link_allowed, shown_preprocessor
 
 #: One user at a time of the HTML exporter, and of WeasyPrint: :func:`prepare` may run in a
 #: thread beside the render, and neither library promises to be safe to share between threads.
@@ -52,7 +53,7 @@ def page_content(lang: str, *, total: int | None = None) -> str:
 @cache
 def _exporter():
     from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor, TagRemovePreprocessor
 
     exporter = HTMLExporter(
         template_name="dossier",
@@ -62,9 +63,13 @@ def _exporter():
         exclude_output_prompt=True,
     )
     exporter.register_filter("svg_base64", svg_base64)
+    exporter.register_filter("clean_html", clean_html)
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags={"remove-cell"}), enabled=True
     )
+    exporter.register_preprocessor(shown_preprocessor(), enabled=True)
+    # What she printed around a warning is one text, and a progress line shows as it ended.
+    exporter.register_preprocessor(CoalesceStreamsPreprocessor(), enabled=True)
     return exporter
 
 
@@ -103,18 +108,24 @@ def html_document(nb, *, lang: str, case_id: str, title: str) -> str:
 def lay_out(html: str, *, stylesheets: Iterable[str] = ()):
     """Lay ``html`` out in pages with WeasyPrint, with ``stylesheets`` (CSS text) over its own.
 
-    Only ``data:`` URLs are fetched: a dossier never reaches out to another host.
-    Returns a ``weasyprint.Document``, whose pages :func:`write_document` writes.
+    Only ``data:`` URLs are fetched: a dossier never reaches out to another host. The
+    pages keep only links :func:`~dossier.run.cell_output.link_allowed` allows (never a
+    ``javascript:`` or ``file:`` link). Returns a ``weasyprint.Document``, whose pages
+    :func:`write_document` writes.
     """
     with _PDF_LOCK:
         from weasyprint import CSS, HTML
         from weasyprint.urls import URLFetcher
 
         fetcher = URLFetcher(allowed_protocols={"data"})
-        document = HTML(string=html, url_fetcher=fetcher)
-        return document.render(
+        document = HTML(string=html, url_fetcher=fetcher).render(
             stylesheets=[CSS(string=css, url_fetcher=fetcher) for css in stylesheets]
         )
+    for page in document.pages:
+        page.links[:] = [
+            link for link in page.links if link[0] != "external" or link_allowed(link[1])
+        ]
+    return document
 
 
 def write_document(

@@ -17,6 +17,7 @@ import datetime as dt
 import errno
 import hashlib
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -87,10 +88,14 @@ class RenderOptions:
     #: The folder of case notebooks: a case with ``<slug>.ipynb`` there renders from it, any
     #: other from the template. Not in the key itself: the notebook's hash is (see prepare_job).
     notebooks: Path | None = field(default=None, metadata={"role": RUN})
+    #: Whether the day was given (``--as-of``); False when it is today by default, and a
+    #: meeting's batch may then speak for the meeting (dossier.run.batch.meeting_options).
+    day_given: bool = field(default=True, metadata={"role": RUN})
 
     def __post_init__(self) -> None:
         if self.as_of is None:  # one day for the whole run, even one that passes midnight
             object.__setattr__(self, "as_of", dt.date.today())
+            object.__setattr__(self, "day_given", False)
         if self.since_meeting is not None and self.since is None:
             # The meeting's own day was seen at the meeting: new begins the day after.
             object.__setattr__(self, "since", self.since_meeting + dt.timedelta(days=1))
@@ -248,9 +253,10 @@ def prepare_job(
                for s in registry.sources]  # fmt: skip
     # The notes name the export's file and row; a note's row moves only when its own does.
     notes = {EXTRACT_NOTES: notes_json(registry.notes.get(case_id, []), case_id)}
-    # The data's language travels with the extract as the data folder said it, in its dossier.toml.
-    if registry.source_lang:
-        notes[MAPPING_FILE] = setting_text(registry.source_lang).encode("utf-8")
+    # The data's language, and when meetings and agendas are known, travel with the extract as
+    # the data folder said them, in its dossier.toml (and enter the key).
+    language = setting_text(registry.source_lang) if registry.source_lang else ""
+    notes[MAPPING_FILE] = language.encode("utf-8") + registry.calendar.to_toml()
     extract = slice_files | notes | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
     parameters = {"case_id": case_id, **options.settings(PARAMETER)}
     related = [r.case_id for r in registry.related_cases(case_id)]
@@ -467,6 +473,22 @@ def is_current(job: DossierJob, out_dir: Path) -> bool:
     return current_files(Path(out_dir) / job.slug, job.case_id, job.key) is not None
 
 
+@contextlib.contextmanager
+def libraries_quiet() -> Iterator[None]:
+    """While a dossier renders, the libraries' log records reach no terminal.
+
+    Without a handler of its own, Python prints a library's warnings and errors on
+    stderr (papermill's "Kernel died while waiting for execute reply." for a cell
+    killed at its timeout, say); how the render went is the command's to tell, once.
+    """
+    quiet = logging.NullHandler()
+    logging.getLogger().addHandler(quiet)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(quiet)
+
+
 def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) -> RenderedDossier:
     """Render ``job`` with ``kernel`` into a scratch folder of this machine; return its files.
 
@@ -480,7 +502,7 @@ def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) 
     stage = stage or _quiet
     from .execute import run_notebook
 
-    with scratch_folder() as scratch:
+    with scratch_folder() as scratch, libraries_quiet():
         extract, folder = scratch / "extract", scratch / "dossier"
         extract.mkdir()
         folder.mkdir()
@@ -527,7 +549,7 @@ def case_extract(job: DossierJob) -> bytes:
 
 def table_files(extract: dict[str, bytes]) -> dict[str, bytes]:
     """The contract CSV files of a job's extract: the case's slice of each table, without the
-    records of where the data came from, its notes and the notebook."""
+    records of where the data came from, its notes, its settings and the notebook."""
     return {n: d for n, d in extract.items()
             if n not in (EXTRACT_SOURCES, EXTRACT_NOTES, EXTRACT_NOTEBOOK, MAPPING_FILE)}  # fmt: skip
 

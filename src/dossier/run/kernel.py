@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 from queue import Empty
 
+import psutil
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
@@ -93,7 +94,8 @@ class WarmKernel:
         self._signal(signal.SIGINT)
 
     def kill(self) -> None:
-        """Kill the kernel and what it started (its process group) at once; safe from any thread.
+        """Kill the kernel and what it started (its process group, and any process of it that
+        went into a session of its own) at once; safe from any thread.
 
         :meth:`shutdown` still cleans up.
         """
@@ -101,12 +103,16 @@ class WarmKernel:
         process = getattr(provisioner, "process", None)
         if process is None or process.poll() is not None:
             return
+        started = _started_by(process.pid)  # before the kernel goes: then they have no parent
         pgid = getattr(provisioner, "pgid", None)
+        killed = False
         if pgid and hasattr(os, "killpg"):
             with contextlib.suppress(OSError):
                 os.killpg(pgid, signal.SIGKILL)
-                return
-        self._signal(getattr(signal, "SIGKILL", signal.SIGTERM))
+                killed = True
+        if not killed:
+            self._signal(getattr(signal, "SIGKILL", signal.SIGTERM))
+        _kill_all(started)
 
     def _signal(self, signum: int) -> None:
         process = getattr(self.manager.provisioner, "process", None)
@@ -230,10 +236,28 @@ def end_kernels_now() -> None:
     its cells started.
     """
     for kernel in list(_running):  # a copy: the set may change in another thread
-        pgid = getattr(kernel.manager.provisioner, "pgid", None)
+        provisioner = kernel.manager.provisioner
+        process = getattr(provisioner, "process", None)
+        started = _started_by(process.pid) if process is not None else []
+        pgid = getattr(provisioner, "pgid", None)
         if pgid:
             with contextlib.suppress(OSError):
                 os.killpg(pgid, signal.SIGKILL)
+        _kill_all(started)
+
+
+def _started_by(pid: int) -> list[psutil.Process]:
+    """The processes ``pid`` has started, and they in turn: also one that left the kernel's
+    process group for a session of its own (``setsid``), which a kill of the group misses."""
+    with contextlib.suppress(psutil.Error):
+        return psutil.Process(pid).children(recursive=True)
+    return []
+
+
+def _kill_all(processes: list[psutil.Process]) -> None:
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.kill()  # psutil checks it is still the process it was, not a reused pid
 
 
 _kernel_numbers = itertools.count(1)

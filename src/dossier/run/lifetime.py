@@ -26,19 +26,21 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
-import fcntl
 import os
 import queue
 import select
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent import futures as _futures
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import IO, Protocol, TypeVar
+
+import portalocker
 
 #: prctl's option that sets the signal a process gets when its parent ends (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
@@ -68,6 +70,9 @@ def signals_blocked(signals: Iterable[int]) -> Iterator[None]:
     A signal sent to this thread meanwhile waits for the end of the block (one sent
     to the process may be taken by another of its threads).
     """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks, nothing to hold
+        yield
+        return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     try:
         yield
@@ -102,7 +107,7 @@ def as_completed(pending: Iterable[F]) -> Iterator[F]:
         return
     wakeup = _Wakeup()
     try:
-        previous = signal.set_wakeup_fd(wakeup.write, warn_on_full_buffer=False)
+        previous = signal.set_wakeup_fd(wakeup.write.fileno(), warn_on_full_buffer=False)
         if previous != -1:
             signal.set_wakeup_fd(previous)
             yield from _futures.as_completed(pending)
@@ -122,10 +127,14 @@ def as_completed(pending: Iterable[F]) -> Iterator[F]:
 
 
 class _Wakeup:
-    """A pipe that wakes the waiting main thread, and the futures completed since it last woke."""
+    """A pair of connected sockets that wakes the waiting main thread, and the futures completed
+    since it last woke (sockets, not a pipe: on Windows only a socket can be selected on, or
+    take a signal's wakeup)."""
 
     def __init__(self) -> None:
-        self.read, self.write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.read, self.write = socket.socketpair()
+        self.read.setblocking(False)
+        self.write.setblocking(False)
         self.done: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._open = True
@@ -136,11 +145,11 @@ class _Wakeup:
         with self._lock:
             if self._open:  # never a write to a descriptor closed, and perhaps reused since
                 with contextlib.suppress(BlockingIOError):  # full: it wakes the reader anyway
-                    os.write(self.write, b"\0")
+                    self.write.send(b"\0")
 
     def drain(self) -> list:
         with contextlib.suppress(BlockingIOError):
-            while os.read(self.read, 4096):
+            while self.read.recv(4096):
                 pass
         completed = []
         with contextlib.suppress(queue.Empty):
@@ -151,8 +160,8 @@ class _Wakeup:
     def close(self) -> None:
         with self._lock:
             self._open = False
-            os.close(self.read)
-            os.close(self.write)
+            self.read.close()
+            self.write.close()
 
 
 # -- a process's private folder -----------------------------------------------------------------
@@ -163,6 +172,9 @@ PRIVATE_PREFIX = "dossier-process-"
 SOCKET_PATH_MAX = 107
 #: The room a process's folder and its sockets' names take after the temporary folder.
 FOLDER_ROOM = len(f"/{PRIVATE_PREFIX}4194304-abcdefgh/kernel-99999-9")
+#: Whether a folder can be opened and locked (not on Windows): there a killed process's folder
+#: is known by its free lock. Elsewhere it stays in the temporary folder.
+FOLDER_LOCKS = hasattr(os, "O_DIRECTORY")
 _private_lock = threading.Lock()
 #: This process's folder and its pid (a forked child makes its own).
 _private: tuple[Path, int] | None = None
@@ -197,7 +209,9 @@ def remove_abandoned_dirs(*bases: str | Path) -> list[Path]:
 
     They are looked for in ``bases``, by default where :func:`private_dir` makes them.
     """
-    removed = []
+    removed: list[Path] = []
+    if not FOLDER_LOCKS:
+        return removed
     folders = [path for base in bases or _bases() for path in Path(base).glob(f"{PRIVATE_PREFIX}*")]
     for path in folders:
         try:
@@ -207,15 +221,24 @@ def remove_abandoned_dirs(*bases: str | Path) -> list[Path]:
         try:
             if os.fstat(fd).st_uid != os.getuid():
                 continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:  # its process is alive
+            if not try_lock(fd):  # its process is alive
                 continue
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
         finally:
             os.close(fd)  # and with it the lock
     return removed
+
+
+def try_lock(file: int | IO) -> bool:
+    """Take the lock on an open file (or folder, where it can be opened) if no other process
+    holds it; False if one does. Held until the file is closed. ``flock`` on Linux and macOS,
+    ``LockFileEx`` on Windows (portalocker)."""
+    try:
+        portalocker.lock(file, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING)
+    except portalocker.AlreadyLocked:
+        return False
+    return True
 
 
 def _bases() -> list[Path]:
@@ -230,8 +253,11 @@ def _make_private_dir() -> Path:
     base = (fits or bases)[0]
     while True:
         folder = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-", dir=base))
+        if not FOLDER_LOCKS:
+            atexit.register(_remove_private_dir, folder, None, os.getpid())
+            return folder
         lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # not inherited by kernels
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        portalocker.lock(lock, portalocker.LockFlags.EXCLUSIVE)
         # Another process may have taken it for stale in the moment before the lock; it is gone then.
         if os.fstat(lock).st_nlink > 0:
             break
@@ -240,7 +266,8 @@ def _make_private_dir() -> Path:
     return folder
 
 
-def _remove_private_dir(folder: Path, lock: int, pid: int) -> None:
+def _remove_private_dir(folder: Path, lock: int | None, pid: int) -> None:
     if os.getpid() == pid:  # not in a forked child, whose parent still uses it
         shutil.rmtree(folder, ignore_errors=True)
-        os.close(lock)
+        if lock is not None:
+            os.close(lock)

@@ -97,6 +97,11 @@ def parsed_notebook(path: Path, raw: bytes) -> dict:
 
     try:
         notebook = json.loads(raw)
+        # nbformat asserts (not raises) that the version numbers are whole numbers.
+        if not isinstance(notebook, dict) or notebook.get("nbformat") != 4 or not isinstance(
+            notebook.get("nbformat_minor"), int
+        ):
+            raise ValueError("not in nbformat 4")
         with warnings.catch_warnings():  # cells without ids: nbformat mends them, and warns
             warnings.simplefilter("ignore")
             nbformat.validate(notebook, version=4)
@@ -146,9 +151,14 @@ def analyst_cells(path: Path, data: bytes | None = None) -> int:
     """
     try:
         cells = json.loads(path.read_bytes() if data is None else data)["cells"]
-        return sum(1 for cell in cells if not _tags(cell) & (PARAMETER_TAGS | {STANDARD_TAG}))
+        return sum(1 for cell in cells if is_analyst_cell(cell))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ParameterError(f"{path}: not a Jupyter notebook ({exc}); open and save it in JupyterLab") from exc
+
+
+def is_analyst_cell(cell: dict) -> bool:
+    """Whether ``cell`` is one the analyst added: neither a standard cell nor the parameters."""
+    return not _tags(cell) & (PARAMETER_TAGS | {STANDARD_TAG})
 
 
 def notebook_record(path: Path, data: bytes) -> dict[str, object]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import OutputError, OutputLockedError, RenderError, shown
 from .job import DossierFiles, RenderedDossier, slugify
+from .lifetime import try_lock
 from .manifest import read_manifest
 
 LOCK_FILE = ".dossier.lock"
@@ -113,9 +114,13 @@ def render_error(case_id: str, message: str, kept: Path | None) -> RenderError:
 
 
 def swap_into_place(staging: Path, final: Path) -> None:
-    """Move a finished folder into place: readers see the old folder or the new, never half."""
+    """Move a finished folder into place: readers see the old folder or the new, never half.
+
+    A symbolic link in the folder's place is replaced, never followed: what it pointed
+    to stays as it was.
+    """
     retired = None
-    if final.exists():
+    if os.path.lexists(final):
         retired = final.with_name(f".{final.name}.{os.getpid()}.old")
         os.replace(final, retired)
     try:
@@ -125,7 +130,32 @@ def swap_into_place(staging: Path, final: Path) -> None:
             os.replace(retired, final)  # the old folder back in place
         raise
     if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
+        remove_path(retired)
+
+
+def remove_path(path: Path) -> None:
+    """Remove a folder with what it holds, or a file or symbolic link (never what a link points to)."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+#: Added to the flags of every file this tool opens to write: a symbolic link is refused, not
+#: followed (where the system cannot, :func:`open_to_write` looks first).
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def open_to_write(path: Path, flags: int) -> int:
+    """Open ``path`` to write, with ``os.open``'s ``flags``; never through a symbolic link.
+
+    A link in a folder the user named could point anywhere (a file outside it,
+    another user's): it raises ``OSError`` with ``ELOOP``, which
+    :func:`output_error` explains.
+    """
+    if not NO_FOLLOW and os.path.islink(path):
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path))
+    return os.open(path, flags | NO_FOLLOW | getattr(os, "O_BINARY", 0), 0o644)
 
 
 def write_files(contents: dict[Path, str | bytes]) -> None:
@@ -138,7 +168,12 @@ def write_files(contents: dict[Path, str | bytes]) -> None:
     try:
         for path, content in contents.items():
             data = content.encode("utf-8") if isinstance(content, str) else content
-            temporaries[path].write_bytes(data)
+            temporaries[path].unlink(missing_ok=True)  # a killed run's, or a link put there
+            # A new file, never an existing one nor a link's target; renamed over the final
+            # name, which replaces a link there and leaves what it pointed to alone.
+            fd = open_to_write(temporaries[path], os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+            with open(fd, "wb") as handle:
+                handle.write(data)
         for path, temporary in temporaries.items():
             os.replace(temporary, path)
     finally:
@@ -189,6 +224,13 @@ def output_error(out: Path, exc: OSError) -> OutputError:
         return OutputError(
             f"--out {out}: no permission to write {where}; give a folder you can write to"
         )
+    if exc.errno in (errno.ELOOP, errno.EMLINK):
+        return OutputError(
+            f"--out {out}: {where} is a symbolic link; dossier writes no file through a link,"
+            " which could point anywhere: remove the link"
+        )
+    if exc.errno == errno.EISDIR:
+        return OutputError(f"--out {out}: {where} is a folder where dossier writes a file; remove it")
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
         file = next((f for f in (out, *out.parents) if f.exists() and not f.is_dir()), where)
         return OutputError(_not_a_folder(out, file))
@@ -258,21 +300,20 @@ def output_lock(out_dir: Path) -> Iterator[None]:
             with _held_lock:
                 _held[key] -= 1
         return
-    with writing_into(out_dir):
-        handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
+    handle = _open_lock(out_dir)
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
+        if not try_lock(handle):
+            holder = "another process"
+            with contextlib.suppress(OSError):  # Windows refuses to read a locked file
+                handle.seek(0)
+                holder = handle.read(200).decode("utf-8", "replace").strip() or holder
             raise OutputLockedError(
                 f"{out_dir} is in use by {holder}; wait for it to finish or use another --out folder"
             ) from None
         with writing_into(out_dir):
             handle.seek(0)
             handle.truncate()
-            handle.write(f"dossier batch, pid {os.getpid()}\n")
+            handle.write(f"dossier batch, pid {os.getpid()}\n".encode())
             handle.flush()
             _remove_leftovers(out_dir)
         with _held_lock:
@@ -290,13 +331,27 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         handle.close()
 
 
+def _open_lock(out_dir: Path):
+    """The folder's lock file, opened to read and write: made if missing, never through a link,
+    and only a regular file (a FIFO or device there would hang or harm the run)."""
+    path = out_dir / LOCK_FILE
+    with writing_into(out_dir):
+        fd = open_to_write(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OutputError(
+            f"--out {out_dir}: {path} is not a regular file; remove it (dossier makes its lock anew)"
+        )
+    return open(fd, "r+b", buffering=0)
+
+
 def _remove_leftovers(out_dir: Path) -> None:
     """Staging folders and half-written files of a run that was killed: always safe to remove."""
     for path in out_dir.iterdir():
         if not path.name.startswith("."):
             continue
         # .extract: the case extracts that renders kept here before their files travelled back.
-        if path.is_dir() and path.suffix in (".tmp", ".extract", ".old"):
-            shutil.rmtree(path, ignore_errors=True)
+        if path.suffix in (".tmp", ".extract", ".old") and (path.is_dir() or path.is_symlink()):
+            remove_path(path)
         elif path.is_file() and path.suffix == ".part":  # write_files' temporary files
             path.unlink(missing_ok=True)

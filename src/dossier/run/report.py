@@ -15,9 +15,7 @@ from pathlib import Path
 from .job import DossierFiles
 from .manifest import current_files, read_manifest, read_record
 from .output import output_lock, write_files, writing_into
-from .results import BatchReport, DossierResult, Status, index_page
-
-REPORT_FILE = "batch-report.json"
+from .results import REPORT_FILE, BatchReport, DossierResult, Status, index_page
 
 
 def skipped_result(case_id: str, slug: str, title: str, key: str, out: Path,

@@ -1,15 +1,21 @@
-"""What a batch did: each dossier's result, the batch's report, and the index page that lists them."""
+"""What a batch did: each dossier's result, the batch's report, the index page that lists them,
+and what the terminal shows (a progress bar or line per dossier, the closing table)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from ..catalogue import Source, text
 from ..content.pages import render_page
+
+#: The report a batch leaves in its output folder.
+REPORT_FILE = "batch-report.json"
 
 
 class Status(StrEnum):
@@ -118,3 +124,52 @@ def _count(results: list[DossierResult], status: Status) -> int:
     return sum(1 for r in results if r.status == status)
 
 
+# -- on the terminal ---------------------------------------------------------------------------
+
+
+def summary_table(report: BatchReport) -> str:
+    """The plain-text table printed at the end of a batch."""
+    width = max([len(r.case_id) for r in report.results] + [7])
+    lines = [f"{'case':<{width}}  {'status':<8}  {'seconds':>7}  detail"]
+    for r in report.results:
+        detail = (
+            (r.error or "").splitlines()[0]
+            if r.error
+            else r.outputs.get("html") or r.outputs.get("pdf") or ""
+        )
+        lines.append(f"{r.case_id:<{width}}  {r.status:<8}  {r.seconds:>7.1f}  {detail}")
+    lines.append(
+        f"{report.count('done')} done, {report.count('skipped')} skipped, {report.count('failed')} failed "
+        f"in {report.seconds:.1f} s; report: {report.out_dir / REPORT_FILE}"
+    )
+    if report.meeting_pack:
+        pack = report.meeting_pack
+        lines.append(f"meeting pack: {pack.get('pdf') or pack['index']}")
+    return "\n".join(lines)
+
+
+def progress_reporter(total_hint: int, stream=None) -> tuple[Callable, Callable[[], None]]:
+    """A progress callback: a tqdm bar on a terminal, one log line per dossier otherwise."""
+    # sys.stderr as it is when called: a default bound at import would keep a stream since closed.
+    stream = stream if stream is not None else sys.stderr
+    if stream.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total_hint, unit="dossier", file=stream, dynamic_ncols=True)
+        counts = dict.fromkeys(Status, 0)
+
+        def on_result(result: DossierResult, finished: int, total: int) -> None:
+            counts[result.status] += 1
+            bar.total = total
+            bar.set_postfix(counts, refresh=False)
+            bar.update(1)
+
+        return on_result, bar.close
+
+    def log_line(result: DossierResult, finished: int, total: int) -> None:
+        stamp = dt.datetime.now().strftime("%H:%M:%S")
+        detail = f" ({result.error.splitlines()[0]})" if result.error else ""
+        print(f"{stamp} [{finished}/{total}] {result.status} {result.case_id} {result.seconds:.1f} s{detail}",
+              file=stream, flush=True)  # fmt: skip
+
+    return log_line, lambda: None

@@ -1,5 +1,6 @@
 """The processes that render a batch's dossiers: worker processes on this machine, a Dask
-cluster's workers, or, for a batch of one dossier, the batch's own process.
+cluster's workers (:mod:`dossier.run.cluster`), or, for a batch of one dossier, the batch's
+own process.
 
 Each renders :class:`~dossier.run.job.DossierJob` s with a fresh kernel, started ahead of
 need while the previous dossier runs, and returns each outcome (the dossier's files, or
@@ -13,16 +14,17 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from multiprocessing import get_context, util
+from multiprocessing import active_children, get_context, util
 from typing import TYPE_CHECKING
 
 from ..errors import DossierError, ParameterError
-from .job import DossierJob, RenderedDossier, render_job
+from .job import DossierJob, RenderedDossier, libraries_quiet, render_job
 from .lifetime import (
     as_completed,
     end_with_parent,
@@ -57,7 +59,8 @@ def _worker_start(batch: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # for its template and kernels too
     signal.signal(signal.SIGTERM, _end_worker_now)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    if hasattr(signal, "pthread_sigmask"):  # blocked as it started (see lifetime.signals_blocked)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
     end_with_parent(signal.SIGKILL, batch)
     # A worker reports through its results, never on the terminal: the libraries' log records
     # (a kernel gone at Ctrl-C, a cell interrupted) would only scatter tracebacks there.
@@ -108,12 +111,16 @@ def _stop_spares() -> None:
 
 
 def _end_worker_now(signum: int, _frame: object) -> None:
-    """SIGTERM: the batch stops. The dossier being rendered is left unfinished."""
-    from .kernel import end_kernels_now
+    """SIGTERM: the batch stops, the dossier being rendered unfinished. The worker ends whatever
+    happens here: in the middle of an import, an ImportError of this handler's would pass for
+    the interrupted code's own (a library's optional import), which would go on."""
+    try:
+        from .kernel import end_kernels_now
 
-    end_kernels_now()  # the template ends with this process (see kernel_template)
-    remove_private_dir_now()  # the kernels' files, and the render's scratch folder
-    os._exit(128 + signum)
+        end_kernels_now()  # the template ends with this process (see kernel_template)
+        remove_private_dir_now()  # the kernels' files, and the render's scratch folder
+    finally:
+        os._exit(128 + signum)
 
 
 def _stop_worker() -> None:
@@ -170,6 +177,7 @@ class LocalExecutor:
     """Worker processes on this machine (spawned: no state shared with this process)."""
 
     def __init__(self, workers: int) -> None:
+        _quiet_resource_tracker()
         self.pool = ProcessPoolExecutor(
             workers, mp_context=get_context("spawn"), initializer=_worker_start,
             initargs=(os.getpid(),),
@@ -192,13 +200,36 @@ class LocalExecutor:
     def stop(self) -> None:
         """End the workers now, and their kernels (Ctrl-C, SIGTERM); wait until they have."""
         # The pool has no public way to end its workers before Python 3.14's terminate_workers.
-        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+        # A worker that Ctrl-C caught as the pool started it is not in the pool's list yet, and
+        # the pool's shutdown would wait for it for ever: every child the pool started goes.
+        workers = {*(getattr(self.pool, "_processes", None) or {}).values(), *active_children()}
+        for process in workers:
             with contextlib.suppress(OSError, ValueError):
                 process.terminate()  # SIGTERM: see _end_worker_now
         self.close()
         # A worker ended before it could remove its private folder (SIGTERM while it started,
         # before its handler was set) leaves it behind, unlocked now that the worker is gone.
         remove_abandoned_dirs()
+
+
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker, if it does not run yet, without its warning.
+
+    The pool's queues are semaphores the tracker removes if the batch cannot (SIGKILL, out
+    of memory); it then warns of "leaked semaphore objects" on the user's terminal, about a
+    clean-up that is its ordinary work. A ``-W`` option given to it alone (it inherits
+    ``sys.warnoptions``; this process's filters are set already) keeps that off the terminal.
+    """
+    try:
+        from multiprocessing import resource_tracker
+    except ImportError:  # no such process where semaphores are not files (Windows)
+        return
+    quiet = "ignore:resource_tracker:UserWarning"
+    sys.warnoptions.append(quiet)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(quiet)
 
 
 class ThisProcess:
@@ -218,9 +249,7 @@ class ThisProcess:
         (job,) = jobs
         kernel = WarmKernel.start(notebook_path().parent)
         # As from a worker, the outcome is the report's to tell: no library's log records.
-        quiet = logging.NullHandler()
-        logging.getLogger().addHandler(quiet)
-        try:
+        with libraries_quiet():
             try:
                 # A failure here repeats in the render itself, which reports it.
                 with contextlib.suppress(Exception):
@@ -231,50 +260,12 @@ class ThisProcess:
                 kernel.shutdown()
                 raise
             rendered = _rendered(job, kernel)
-        finally:
-            logging.getLogger().removeHandler(quiet)
         yield job, rendered
 
     def close(self) -> None:
         pass  # its kernel ends with its render
 
     stop = close
-
-
-class DaskExecutor:
-    """Workers of a Dask distributed cluster (``pip install 'dossier[dask]'``)."""
-
-    def __init__(self, scheduler: str) -> None:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise ParameterError(
-                "--executor dask needs Dask: pip install 'dossier[dask]'"
-            ) from None
-        try:
-            self.client = Client(scheduler, timeout="10s")
-        except (OSError, ValueError) as exc:  # ValueError: an address distributed cannot parse
-            raise ParameterError(
-                f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
-            ) from None
-
-    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
-        """Render ``jobs`` on the cluster; the files come back here, so no disk is shared."""
-        futures = {self.client.submit(render_in_worker, job, pure=False): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures.pop(future)
-            try:
-                yield job, future.result()
-            except Exception as exc:  # a worker lost for good: the batch goes on
-                yield job, _lost(job, exc)
-
-    def close(self) -> None:
-        # The workers outlive the batch: stop the kernels they keep warm for a next dossier.
-        with contextlib.suppress(Exception):
-            self.client.run(_stop_spares)
-        self.client.close()
-
-    stop = close  # a task that runs goes on to its end: the batch no longer waits for it
 
 
 def executor_for(kind: str, scheduler: str | None, workers: int, jobs: int):
@@ -284,7 +275,9 @@ def executor_for(kind: str, scheduler: str | None, workers: int, jobs: int):
             raise ParameterError(
                 "--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)"
             )
-        return DaskExecutor(scheduler)
+        from .cluster import DaskExecutor
+
+        return DaskExecutor(scheduler, render_in_worker, _lost, _stop_spares)
     if kind != "local":
         raise ParameterError(f"--executor {kind!r}: use local or dask")
     return LocalExecutor(max(1, min(workers, jobs)))

@@ -422,7 +422,7 @@ def plain_text(view: dict) -> str:
         out += [f"{name}: {value}" for name, value in case.facts]
         out += [
             "",
-            para(str(case.sentence)),
+            para(str(case.standing)),
             para(("⚠ " if case.inactive else "") + str(case.activity)),
             "",
         ]

@@ -13,25 +13,34 @@ folder, which may have come from anyone.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import os
 import smtplib
 import ssl
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 
 from ..errors import MailError, ParameterError
 from ..run.output import write_files
 from .letter import CONTROL_CHARACTERS
-from .settings import MAX_SMTP_TIMEOUT, PASSWORD_VARIABLE, SETTING_VARIABLES, TLS_MODES
+from .settings import (
+    MAX_SMTP_TIMEOUT,
+    PASSWORD_VARIABLE,
+    SETTING_OPTIONS,
+    SETTING_VARIABLES,
+    TLS_MODES,
+)
 
 OUTBOX = "outbox"
 SENT = "sent"
+#: The outbox's record of the messages this tool wrote (see :func:`read_record`).
+RECORD = ".record.json"
 CONFIG_FILE = "dossier.toml"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 #: Outlook opens a draft with this header as a message to edit and send, not as a received one.
@@ -65,29 +74,38 @@ class SmtpSettings:
     user: str | None = None
     ca_file: Path | None = None
     timeout: float = 30.0
+    #: Where each setting was given, as a message names it (an option by default; an
+    #: environment variable or dossier.toml where :func:`smtp_settings` found it there).
+    given: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.host or CONTROL_CHARACTERS.search(self.host):
-            raise ParameterError("--smtp-host: give the SMTP server's name, e.g. smtp.example.se")
+            raise ParameterError(
+                f"{self._where('host')}: give the SMTP server's name, e.g. smtp.example.se"
+            )
         if self.tls not in TLS_MODES:
-            raise ParameterError(f"--tls {self.tls!r}: use {', '.join(TLS_MODES)}")
+            raise ParameterError(f"{self._where('tls')} {self.tls!r}: use {', '.join(TLS_MODES)}")
         if self.port is None:
             object.__setattr__(self, "port", DEFAULT_PORTS[self.tls])
         if not 0 < self.port < 65536:
-            raise ParameterError(f"--smtp-port {self.port}: use a port from 1 to 65535")
+            raise ParameterError(f"{self._where('port')} {self.port}: use a port from 1 to 65535")
         if not 0 < self.timeout <= MAX_SMTP_TIMEOUT:  # also refuses nan
             raise ParameterError(
-                f"--smtp-timeout {self.timeout}: use a number of seconds above 0 and at most "
-                f"{MAX_SMTP_TIMEOUT:g}"
+                f"{self._where('timeout')} {self.timeout}: use a number of seconds above 0 and "
+                f"at most {MAX_SMTP_TIMEOUT:g}"
             )
         if self.ca_file is not None and not Path(self.ca_file).is_file():
             raise ParameterError(
-                f"--ca-file {self.ca_file}: no such file (give a PEM file of CA certificates)"
+                f"{self._where('ca_file')} {self.ca_file}: no such file (give a PEM file of CA "
+                "certificates)"
             )
         if self.user and self.tls == "none":
             raise ParameterError(
                 "--tls none with a login would send the password unencrypted; use --tls starttls or ssl"
             )
+
+    def _where(self, name: str) -> str:
+        return self.given.get(name) or SETTING_OPTIONS[name]
 
     @property
     def server(self) -> str:
@@ -181,6 +199,16 @@ def mail_setting(
     return environ.get(SETTING_VARIABLES[name]) or None
 
 
+def setting_source(name: str, option: object, config: Mapping[str, object]) -> str:
+    """How the value :func:`mail_setting` finds for ``name`` was given, as a message names it:
+    the option, the key of the ``[mail]`` table, or the environment variable."""
+    if option not in (None, ""):
+        return SETTING_OPTIONS[name]
+    if config.get(name) not in (None, ""):
+        return f"{name} in the [mail] table of {CONFIG_FILE}"
+    return SETTING_VARIABLES[name]
+
+
 def smtp_settings(
     options: Mapping[str, object],
     config: Mapping[str, object],
@@ -209,6 +237,8 @@ def smtp_settings(
     def get(name: str) -> object:
         return mail_setting(name, options.get(name), config, environ)
 
+    given = {name: setting_source(name, options.get(name), config) for name in SETTING_OPTIONS}
+
     host = get("host")
     if not host:
         raise ParameterError(
@@ -218,10 +248,13 @@ def smtp_settings(
     port, timeout = get("port"), get("timeout")
     try:
         port = int(port) if port is not None else None
+    except (TypeError, ValueError):
+        raise ParameterError(f"{given['port']} {port!r}: give a port number, e.g. 587") from None
+    try:
         timeout = float(timeout) if timeout is not None else 30.0
     except (TypeError, ValueError):
         raise ParameterError(
-            f"SMTP port {port!r} or timeout {timeout!r} is not a number (e.g. port 587, timeout 30)"
+            f"{given['timeout']} {timeout!r}: give a number of seconds, e.g. 30"
         ) from None
     user = get("user")
     ca_file = get("ca_file")
@@ -232,6 +265,7 @@ def smtp_settings(
         user=str(user) if user else None,
         ca_file=Path(str(ca_file)).expanduser() if ca_file else None,
         timeout=timeout,
+        given=given,
     )
     if settings.user and not environ.get(PASSWORD_VARIABLE):
         raise ParameterError(
@@ -267,7 +301,8 @@ class Delivery:
 
 
 def queue(message: EmailMessage, stem: str, digest: str, out_dir: Path) -> tuple[Path, str]:
-    """Put ``message`` into ``out_dir/outbox/<stem>-<hash>.eml``, once.
+    """Put ``message`` into ``out_dir/outbox/<stem>-<hash>.eml``, once, and into the outbox's
+    record (see :func:`read_record`).
 
     Returns the path where the message now lies and ``"new"``, ``"waiting"`` (the
     same content is already in the outbox: kept as it was) or ``"sent"`` (the same
@@ -284,8 +319,47 @@ def queue(message: EmailMessage, stem: str, digest: str, out_dir: Path) -> tuple
     header_end = draft.index(b"\r\n\r\n")
     # Marked as unsent only in the outbox copy; the marker is taken off before sending.
     draft = draft[:header_end] + f"\r\n{DRAFT_MARKER}: 1".encode("ascii") + draft[header_end:]
-    write_files({outbox / name: draft})
+    senders = _header_addresses(message, "From")
+    record = read_record(out_dir)
+    record[name] = {
+        "sha256": hashlib.sha256(draft).hexdigest(),
+        "from": senders[0].addr_spec if senders else None,
+        "recipients": [a.addr_spec for h in ("To", "Cc") for a in _header_addresses(message, h)],
+    }
+    # Both or neither: a message is in the outbox only with its record.
+    write_files({outbox / name: draft, outbox / RECORD: _record_text(record)})
     return outbox / name, "new"
+
+
+def read_record(out_dir: Path) -> dict[str, dict]:
+    """The outbox's record of the messages ``dossier mail`` wrote there: for each file's name,
+    its SHA-256, From and recipients. Only a message in it, unchanged, is sent, to those it
+    names: an ``.eml`` put in the outbox by anyone else, or changed since, is not.
+
+    A record that cannot be read counts as empty (every message is then refused, by name).
+    """
+    path = Path(out_dir) / OUTBOX / RECORD
+    try:
+        record = json.loads(path.read_bytes()) if path.is_file() else {}
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _record_text(record: Mapping[str, dict]) -> str:
+    return json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _forget(out_dir: Path, names: Sequence[str]) -> None:
+    """Take sent messages out of the outbox's record; the record goes when it is empty."""
+    record = read_record(out_dir)
+    for name in names:
+        record.pop(name, None)
+    path = Path(out_dir) / OUTBOX / RECORD
+    if record:
+        write_files({path: _record_text(record)})
+    else:
+        path.unlink(missing_ok=True)
 
 
 def outbox_messages(out_dir: Path) -> list[Path]:
@@ -326,8 +400,10 @@ def send_messages(paths: Sequence[Path], settings: SmtpSettings, out_dir: Path) 
             notes.append(f"{path.name} was sent before; not sent again")
         else:
             pending.append(path)
+    pending, foreign = _vouched_for(pending, out_dir)
     if not pending:
-        return Delivery(tuple(sent), (), (), tuple(notes))
+        return Delivery(tuple(sent), tuple(p for p, _ in foreign), tuple(e for _, e in foreign),
+                        tuple(notes))  # fmt: skip
 
     def stays(paths_left: Sequence[Path]) -> str:
         n = len(paths_left)
@@ -336,20 +412,20 @@ def send_messages(paths: Sequence[Path], settings: SmtpSettings, out_dir: Path) 
             f"{n} message{'s' if n != 1 else ''} stay{'s' if n == 1 else ''} in the outbox: {where}"
         )
 
+    errors, waiting = [e for _, e in foreign], [p for p, _ in foreign]
     try:
         connection = _connect(settings, password)
     except MailError as exc:
-        error = f"{exc}; {stays(pending)} (run the command again to send it)"
-        return Delivery(
-            tuple(sent), tuple(pending), (_mask(error, settings, password),), tuple(notes)
-        )
-    errors, waiting = [], []
+        paths_left = [path for path, _ in pending]
+        error = f"{exc}; {stays(paths_left)} (run the command again to send it)"
+        return Delivery(tuple(sent), (*waiting, *paths_left),
+                        (*errors, _mask(error, settings, password)), tuple(notes))  # fmt: skip
     try:
-        for index, path in enumerate(pending):
+        for index, (path, recorded) in enumerate(pending):
             try:
-                accepted = _send_one(connection, path, settings)
+                accepted = _send_one(connection, path, recorded, settings)
             except _ConnectionLost as exc:
-                left = pending[index:]
+                left = [path for path, _ in pending[index:]]
                 waiting += left
                 errors.append(_mask(f"{exc}; {stays(left)}", settings, password))
                 break
@@ -361,6 +437,7 @@ def send_messages(paths: Sequence[Path], settings: SmtpSettings, out_dir: Path) 
             sent_dir.mkdir(parents=True, exist_ok=True)
             write_files({sent_dir / path.name: wire})
             path.unlink(missing_ok=True)
+            _forget(out_dir, [path.name])
             sent.append(sent_dir / path.name)
             if refused:
                 errors.append(
@@ -371,12 +448,41 @@ def send_messages(paths: Sequence[Path], settings: SmtpSettings, out_dir: Path) 
                         password,
                     )
                 )
-    finally:
-        try:
-            connection.quit()
-        except (OSError, smtplib.SMTPException):
-            connection.close()
+    except BaseException:  # Ctrl-C, SIGTERM: no goodbye to a server that may never answer it
+        connection.close()
+        raise
+    try:
+        connection.quit()
+    except (OSError, smtplib.SMTPException):
+        connection.close()
     return Delivery(tuple(sent), tuple(waiting), tuple(errors), tuple(notes))
+
+
+def _vouched_for(
+    paths: Sequence[Path], out_dir: Path
+) -> tuple[list[tuple[Path, dict]], list[tuple[Path, str]]]:
+    """Which of ``paths`` the outbox's record vouches for (each with its bytes, From and
+    recipients as recorded), and which not (each with why it is not sent)."""
+    record = read_record(out_dir)
+    vouched, foreign = [], []
+    for path in paths:
+        entry = record.get(path.name)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            foreign.append(
+                (path, f"{path}: cannot read it ({exc.strerror}); it stays in the outbox")
+            )
+            continue
+        if not isinstance(entry, dict) or entry.get("sha256") != hashlib.sha256(raw).hexdigest():
+            why = "dossier mail did not write it" if entry is None else "it was changed since"
+            foreign.append((path, (
+                f"{path}: not sent: {why} (it is not as {OUTBOX}/{RECORD} records it); only the "
+                "messages dossier mail wrote are sent: remove it, or build the message again "
+                "with dossier mail")))  # fmt: skip
+            continue
+        vouched.append((path, {**entry, "raw": raw}))
+    return vouched, foreign
 
 
 class _ConnectionLost(MailError):
@@ -449,32 +555,26 @@ def _login(connection: smtplib.SMTP, user: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, answer)
 
 
-def _send_one(connection: smtplib.SMTP, path: Path, settings: SmtpSettings) -> tuple[bytes, dict]:
-    """Send one outbox file as it is (less the draft marker); return the bytes and any refusals."""
-    raw = path.read_bytes()
-    headers = BytesParser(policy=policy.SMTP).parsebytes(raw, headersonly=True)
-    senders = _header_addresses(headers, "From")
-    recipients = [
-        a.addr_spec for name in ("To", "Cc", "Bcc") for a in _header_addresses(headers, name)
-    ]
-    if not senders:
+def _send_one(
+    connection: smtplib.SMTP, path: Path, recorded: Mapping, settings: SmtpSettings
+) -> tuple[bytes, dict]:
+    """Send one outbox message as it was written (less the draft marker), from and to the
+    addresses its record names; return the bytes and any refusals."""
+    sender, recipients, raw = recorded.get("from"), recorded.get("recipients"), recorded["raw"]
+    if not sender:
         raise MailError(f"{path.name} has no From address; build it again with --from ADDR")
     if not recipients:
         raise MailError(f"{path.name} has no recipients")
-    if headers["Bcc"] is not None:
-        raise MailError(
-            f"{path.name} has a Bcc header, which would reach every recipient; remove it"
-        )
     wire = without_draft_marker(raw)
     try:
-        refused = connection.sendmail(senders[0].addr_spec, recipients, wire)
+        refused = connection.sendmail(sender, recipients, wire)
     except smtplib.SMTPRecipientsRefused as exc:
         raise MailError(
             f"{path.name}: the server refused every recipient: {_refusals(exc.recipients)}"
         ) from None
     except smtplib.SMTPSenderRefused as exc:
         raise MailError(
-            f"{path.name}: the server refused the sender {senders[0].addr_spec} ({_answer(exc)})"
+            f"{path.name}: the server refused the sender {sender} ({_answer(exc)})"
         ) from None
     except smtplib.SMTPDataError as exc:
         raise MailError(f"{path.name}: the server refused the message ({_answer(exc)})") from None

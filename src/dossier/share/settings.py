@@ -25,3 +25,13 @@ SETTING_VARIABLES = {
     "timeout": "DOSSIER_SMTP_TIMEOUT",
     "from": "DOSSIER_MAIL_FROM",
 }
+#: The command line's option for each SMTP setting.
+SETTING_OPTIONS = {
+    "host": "--smtp-host",
+    "port": "--smtp-port",
+    "tls": "--tls",
+    "user": "--smtp-user",
+    "ca_file": "--ca-file",
+    "timeout": "--smtp-timeout",
+    "from": "--from",
+}

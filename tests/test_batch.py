@@ -32,7 +32,16 @@ from pathlib import Path
 
 import psutil
 import pytest
-from batch_runs import Run, batch, built_once, demo_data, dossier_command, pack_path
+from batch_runs import (
+    Run,
+    batch,
+    built_once,
+    demo_data,
+    dossier_command,
+    pack_path,
+    read_table,
+    write_table,
+)
 from conftest import AS_OF, REPO, SAMPLE_DATA
 from conftest import SAMPLE_AGENDA as AGENDA
 from conftest import SAMPLE_MEETING as MEETING
@@ -59,19 +68,6 @@ LIMIT = 300
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as file:
-        reader = csv.DictReader(file)
-        return list(reader.fieldnames or ()), list(reader)
-
-
-def write_table(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def edit_row(path: Path, match: dict[str, str], changes: dict[str, str]) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from test_batch import read_table, write_table
+from batch_runs import read_table, write_table
+from conftest import REPO
 
 from dossier.cli import main
 from dossier.data.synthetic import generate
@@ -20,7 +20,6 @@ from dossier.data.validate import load
 from dossier.errors import DataError
 from dossier.run.job import RenderOptions, prepare_job
 
-REPO = Path(__file__).resolve().parents[1]
 #: Seconds a batch may take in these tests before it counts as hung.
 LIMIT = 300
 
@@ -200,37 +199,6 @@ def test_strict_refuses_any_fault_before_anything_renders(tmp_path, faulty_meeti
     err = capsys.readouterr().err
     assert err.startswith("dossier: 3 faults in the source data:\n  cases.csv row 4, column opened")
     assert not (out / "A-1-2020").exists()
-
-
-def test_an_export_read_through_a_mapping_file_has_its_faults_contained_in_its_own_terms(
-    tmp_path, capsys
-):
-    """A bad date or an unknown reference in a mapped export costs its row, named as the export
-    names file and column; a label the mapping does not translate still stops the folder."""
-    from test_mapping import EVENTS_XLSX, EXPORT, edit_events
-
-    export = Path(shutil.copytree(EXPORT, tmp_path / "export"))
-    edit_events(export, {(4, "Händelsedatum"): "31.02.2022"})
-    documents = export / "handlingar.csv"
-    documents.write_text(documents.read_text(encoding="utf-8") + "RUN/999/2020;2023;X;Rapport;\n",
-                         encoding="utf-8")  # fmt: skip
-    assert main(["check", "--data", str(export)]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("dossier: 2 faults in the source data:\n")
-    assert f"  {EVENTS_XLSX} row 4, column Händelsedatum (date): '31.02.2022' is not a date" in err
-    assert "  handlingar.csv row 4, column Dnr (case_id): 'RUN/999/2020' is not a case_id in ärenden.csv" in err
-
-    registry = load(export)
-    (note,) = [n for notes in registry.notes.values() for n in notes if n.code == "row_left_out"]
-    assert note.where("sv") == f"{EVENTS_XLSX}, rad 4"
-    assert note.text("sv") == (
-        "Raden är utelämnad ur underlaget: Händelsedatum (date) ”31.02.2022” är inget datum."
-    )
-    assert len(registry.events) == len(load(EXPORT).events) - 1
-
-    edit_events(export, {(5, "Åtgärd"): "Konstig"})
-    assert main(["check", "--data", str(export)]) == 2
-    assert "'Konstig' is a kind label with no mapping" in capsys.readouterr().err
 
 
 def test_a_fault_most_rows_of_a_file_share_is_a_fault_of_the_folder(tmp_path, write_data, valid_csv):

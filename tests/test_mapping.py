@@ -705,3 +705,32 @@ def test_a_mail_table_in_the_same_file_is_not_a_mapping_fault(export):
     mail = '\n[mail]\nhost = "smtp.example.org"\nfrom = "analys@example.org"\n'
     path.write_text(path.read_text(encoding="utf-8") + mail, "utf-8")
     assert load(export).case("RUN/168/2020").title == "Länsgemensam påverkansagenda"
+
+
+def test_an_export_read_through_a_mapping_file_has_its_faults_contained_in_its_own_terms(
+    tmp_path, capsys
+):
+    """A bad date or an unknown reference in a mapped export costs its row, named as the export
+    names file and column; a label the mapping does not translate still stops the folder."""
+    export = Path(shutil.copytree(EXPORT, tmp_path / "export"))
+    edit_events(export, {(4, "Händelsedatum"): "31.02.2022"})
+    documents = export / "handlingar.csv"
+    documents.write_text(documents.read_text(encoding="utf-8") + "RUN/999/2020;2023;X;Rapport;\n",
+                         encoding="utf-8")  # fmt: skip
+    assert main(["check", "--data", str(export)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("dossier: 2 faults in the source data:\n")
+    assert f"  {EVENTS_XLSX} row 4, column Händelsedatum (date): '31.02.2022' is not a date" in err
+    assert "  handlingar.csv row 4, column Dnr (case_id): 'RUN/999/2020' is not a case_id in ärenden.csv" in err
+
+    registry = load(export)
+    (note,) = [n for notes in registry.notes.values() for n in notes if n.code == "row_left_out"]
+    assert note.where("sv") == f"{EVENTS_XLSX}, rad 4"
+    assert note.text("sv") == (
+        "Raden är utelämnad ur underlaget: Händelsedatum (date) ”31.02.2022” är inget datum."
+    )
+    assert len(registry.events) == len(load(EXPORT).events) - 1
+
+    edit_events(export, {(5, "Åtgärd"): "Konstig"})
+    assert main(["check", "--data", str(export)]) == 2
+    assert "'Konstig' is a kind label with no mapping" in capsys.readouterr().err

@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from dossier.data.text import read_case_lines
 from dossier.data.validate import load
 from dossier.errors import UnknownCaseError
 from dossier.run.selection import choose_cases, named_cases
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -163,12 +164,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (an interrupted import) is no error of the server's."""
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class OParlServer:
     """Serve ``data`` on 127.0.0.1, a free port, in a thread: ``with OParlServer(data) as url: …``."""
 
     def __init__(self, data: OParlData) -> None:
         handler = type("Handler", (_Handler,), {"data": data})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         data.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.data = data

@@ -6,6 +6,7 @@ one build of a batch per test session shared by every xdist worker.
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import json
 import os
@@ -94,3 +95,16 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], T]) -> T:
 def pack_path(run: Run) -> Path:
     slug = slugify(SAMPLE_MEETING)
     return run.out / f"meeting-{slug}" / f"{slug}.pdf"
+
+
+def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        reader = csv.DictReader(file)
+        return list(reader.fieldnames or ()), list(reader)
+
+
+def write_table(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)

@@ -32,7 +32,16 @@ from pathlib import Path
 
 import psutil
 import pytest
-from batch_runs import Run, batch, built_once, demo_data, dossier_command, pack_path
+from batch_runs import (
+    Run,
+    batch,
+    built_once,
+    demo_data,
+    dossier_command,
+    pack_path,
+    read_table,
+    write_table,
+)
 from conftest import AS_OF, REPO, SAMPLE_DATA
 from conftest import SAMPLE_AGENDA as AGENDA
 from conftest import SAMPLE_MEETING as MEETING
@@ -47,11 +56,11 @@ from dossier.run.batch import (
     BatchReport,
     DossierResult,
     batch_key,
-    select_cases,
 )
 from dossier.run.job import EXPORT, RUN, RenderOptions, is_current, prepare_job, slugify
 from dossier.run.output import output_lock
 from dossier.run.results import progress_reporter, summary_table
+from dossier.run.selection import select_cases
 
 MEETING_TITLE = "EXEMPEL (påhittat för demonstration): Regionala utvecklingsnämndens sammanträde"
 #: Seconds a batch may take in these tests before it counts as hung.
@@ -59,19 +68,6 @@ LIMIT = 300
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as file:
-        reader = csv.DictReader(file)
-        return list(reader.fieldnames or ()), list(reader)
-
-
-def write_table(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def edit_row(path: Path, match: dict[str, str], changes: dict[str, str]) -> None:
@@ -1363,9 +1359,9 @@ def test_a_worker_told_to_end_ends_even_if_its_handler_fails():
     interrupted import; a library taking that for its own optional import would go on."""
     code = ("import signal, sys\n"
             "sys.modules['dossier.run.kernel'] = None  # importing it raises ImportError\n"
-            "from dossier.run import batch\n"
+            "from dossier.run import workers\n"
             "try:\n"
-            "    batch._end_worker_now(signal.SIGTERM, None)\n"
+            "    workers._end_worker_now(signal.SIGTERM, None)\n"
             "except ImportError:\n"
             "    print('went on')\n")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

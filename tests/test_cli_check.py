@@ -37,19 +37,62 @@ def test_check_names_encoding_and_delimiter(tmp_path, write_data, valid_csv, cap
     assert "Data notes: 0" in out
 
 
-def test_check_on_a_faulty_folder_exits_2_with_the_fault_on_stderr(
+def test_check_strict_on_a_faulty_folder_exits_2_with_the_fault_on_stderr(
     tmp_path, write_data, valid_csv, capsys
 ):
     folder = write_data(
         tmp_path, events=valid_csv["events"] + "e4,A/1/2020,2022-13,,other,,T,,,,\n"
     )
-    assert main(["check", "--data", str(folder)]) == 2
+    assert main(["check", "--strict", "--data", str(folder)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert err == (
         "dossier: 1 fault in the source data:\n"
         "  events.csv row 5, column date: '2022-13' is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)\n"
     )
+
+
+def test_check_lists_faults_confined_to_cases_and_exits_1(tmp_path, write_data, valid_csv, capsys):
+    """Each fault costs its rows (named in the case's data notes); a faulty case row, its case."""
+    folder = write_data(
+        tmp_path,
+        events=valid_csv["events"] + "e4,A/1/2020,2022-13,,other,,T,,,,\ne2,A/2/2021,2022,,other,,T,,,,\n",
+        cases=valid_csv["cases"] + "A/3/2022,T,maj 2022,open,,,,\n",
+        agenda=valid_csv["agenda"] + "M1,,A/2/2021,,\n",
+    )  # fmt: skip
+    assert main(["check", "--data", str(folder)]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith(
+        "dossier: 4 faults in the source data:\n"
+        "  cases.csv row 4, column opened: 'maj 2022' is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)\n"
+        "  events.csv row 5, column date: '2022-13' is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)\n"
+        "  events.csv row 6, column event_id: 'e2' repeats row 3; event_id must be unique\n"
+        "  agenda.csv row 3, column item: '' is empty; this column is required\n"
+    )
+    assert "1 case(s) cannot be rendered until their own row in cases.csv is corrected: A/3/2022." in err
+    assert "--strict refuses the folder" in err
+    assert out.startswith("Data folder usable, faulty rows left out: ")
+    assert "Cases by status: closed 1, open 1; 1 more whose own row is faulty\n" in out
+    assert "A/1/2020: The row is left out of the dossier: date “2022-13” is not a date. [events.csv row 5]" in out
+    assert ("A/2/2021: The row is left out of the dossier: event_id “e2” is already used by an "
+            "earlier row. [events.csv row 6]") in out  # fmt: skip
+    assert "A/2/2021: The agenda item has no number. [agenda.csv row 3]" in out
+
+
+def test_check_on_a_fault_of_the_folder_exits_2_listing_every_fault(
+    tmp_path, write_data, valid_csv, capsys
+):
+    """A forum's row is shared by many cases: its fault stops the folder, with the others listed."""
+    folder = write_data(
+        tmp_path,
+        forums=valid_csv["forums"] + "X,Namn,board,,,\n",
+        events=valid_csv["events"] + "e4,A/1/2020,2022-13,,other,,T,,,,\n",
+    )
+    assert main(["check", "--data", str(folder)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("dossier: 2 faults in the source data:\n  events.csv row 5, column date")
+    assert "forums.csv row 4, column kind: 'board' is not a known kind" in err
 
 
 def test_check_with_a_missing_folder_exits_2(tmp_path, capsys):

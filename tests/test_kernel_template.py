@@ -282,7 +282,7 @@ def test_an_answer_to_an_interrupted_order_is_not_taken_for_the_next(tmp_path, t
 @forking
 def test_a_batch_worker_forks_its_kernels(tmp_path):
     """Else a kernel spec that no longer matches would make every batch slow, and say nothing."""
-    from dossier.run import batch
+    from dossier.run import workers as batch
 
     batch._start_spare()
     kernel = batch._take_spare()

@@ -248,7 +248,7 @@ def test_contract_files_are_read_as_they_are(tmp_path, write_data, valid_csv):
     # A contract file keeps the contract's codes: a Swedish label there is a fault, as ever.
     events = valid_csv["events"].replace("decided", "Beslutad")
     with pytest.raises(DataError) as exc:
-        load(write_data(tmp_path, events=events))
+        load(write_data(tmp_path, events=events), strict=True)
     assert [(f.file, f.row, f.column, f.value) for f in exc.value.faults] == [
         ("events.csv", 4, "kind", "Beslutad")
     ]
@@ -388,7 +388,7 @@ def test_a_mapped_date_outside_the_years_read_says_so(export, capsys):
     documents.write_text(documents.read_text(encoding="utf-8").replace("30.05.2022", "01.01.0001"),
                          encoding="utf-8")  # fmt: skip
     edit_events(export, {(4, "Händelsedatum"): "0001-01-01"})
-    status, out, err = check_exit(export, capsys)
+    status, out, err = check_exit(export, capsys, "--strict")
     assert (status, out) == (2, "")
     years = "is outside the years dossier reads, 1000 to 9999: correct it, or leave the cell empty"
     assert f"handlingar.csv row 2, column Datum (date): '01.01.0001' {years}" in err
@@ -427,7 +427,7 @@ def test_an_unknown_date_format_key_value(export):
 
 def test_a_date_in_none_of_the_formats(export, capsys):
     edit_events(export, {(4, "Händelsedatum"): "2022/05/30", (5, "Händelsedatum"): "31.02.2022"})
-    status, out, err = check_exit(export, capsys)
+    status, out, err = check_exit(export, capsys, "--strict")
     assert (status, out) == (2, "")
     head = (
         "is not a date in the contract's form (YYYY-MM-DD, YYYY-MM or YYYY) "
@@ -705,3 +705,32 @@ def test_a_mail_table_in_the_same_file_is_not_a_mapping_fault(export):
     mail = '\n[mail]\nhost = "smtp.example.org"\nfrom = "analys@example.org"\n'
     path.write_text(path.read_text(encoding="utf-8") + mail, "utf-8")
     assert load(export).case("RUN/168/2020").title == "Länsgemensam påverkansagenda"
+
+
+def test_an_export_read_through_a_mapping_file_has_its_faults_contained_in_its_own_terms(
+    tmp_path, capsys
+):
+    """A bad date or an unknown reference in a mapped export costs its row, named as the export
+    names file and column; a label the mapping does not translate still stops the folder."""
+    export = Path(shutil.copytree(EXPORT, tmp_path / "export"))
+    edit_events(export, {(4, "Händelsedatum"): "31.02.2022"})
+    documents = export / "handlingar.csv"
+    documents.write_text(documents.read_text(encoding="utf-8") + "RUN/999/2020;2023;X;Rapport;\n",
+                         encoding="utf-8")  # fmt: skip
+    assert main(["check", "--data", str(export)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("dossier: 2 faults in the source data:\n")
+    assert f"  {EVENTS_XLSX} row 4, column Händelsedatum (date): '31.02.2022' is not a date" in err
+    assert "  handlingar.csv row 4, column Dnr (case_id): 'RUN/999/2020' is not a case_id in ärenden.csv" in err
+
+    registry = load(export)
+    (note,) = [n for notes in registry.notes.values() for n in notes if n.code == "row_left_out"]
+    assert note.where("sv") == f"{EVENTS_XLSX}, rad 4"
+    assert note.text("sv") == (
+        "Raden är utelämnad ur underlaget: Händelsedatum (date) ”31.02.2022” är inget datum."
+    )
+    assert len(registry.events) == len(load(EXPORT).events) - 1
+
+    edit_events(export, {(5, "Åtgärd"): "Konstig"})
+    assert main(["check", "--data", str(export)]) == 2
+    assert "'Konstig' is a kind label with no mapping" in capsys.readouterr().err

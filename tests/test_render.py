@@ -424,12 +424,12 @@ def test_unknown_case_exits_2_and_writes_nothing(case_id, hint, tmp_path, capsys
 
 
 @pytest.mark.kernel
-def test_data_fault_exits_2_names_the_place_and_writes_nothing(
+def test_data_fault_with_strict_exits_2_names_the_place_and_writes_nothing(
     tmp_path, capsys, valid_csv, write_data
 ):
     data = write_data(tmp_path / "data", events=valid_csv["events"].replace("2020-05-30", "2020-13-45"))  # fmt: skip
     out = tmp_path / "out"
-    assert main(["render", "A/1/2020", "--data", str(data), "--out", str(out)]) == 2
+    assert main(["render", "A/1/2020", "--data", str(data), "--out", str(out), "--strict"]) == 2
     err = capsys.readouterr().err
     assert "events.csv row 2" in err and "date" in err and "2020-13-45" in err
     assert not out.exists()

@@ -13,7 +13,7 @@ from dossier.data.contract import CASE_STATUSES, DOC_TYPES, EVENT_KINDS, FORUM_K
 from dossier.data.contract import RELATIONS as RELATION_CODES
 from dossier.data.dates import PartialDate
 from dossier.data.validate import load
-from dossier.errors import DataError
+from dossier.errors import DataError, UnusableCaseError
 
 EXPORT = Path(__file__).resolve().parent / "fixtures" / "registry_export"
 NOT_A_DATE = "is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
@@ -96,7 +96,7 @@ def test_each_fault_names_file_row_column_and_value(
 ):
     folder = write_data(tmp_path, **{table: valid_csv[table] + line + "\n"})
     with pytest.raises(DataError) as exc:
-        load(folder)
+        load(folder, strict=True)
     assert len(exc.value.faults) == 1, str(exc.value)
     fault = exc.value.faults[0]
     assert (fault.file, fault.row, fault.column, fault.value) == (
@@ -107,10 +107,57 @@ def test_each_fault_names_file_row_column_and_value(
     assert str(exc.value) == f"1 fault in the source data:\n  {line}"
 
 
+#: Faults that cost a value of the case's row, not the case: the case renders without it.
+VALUE_FAULTS = {("cases", "closed"), ("cases", "owner_forum_id")}
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "row", "column", "value", "expected"), FAULTS.values(), ids=FAULTS.keys()
+)
+def test_each_fault_costs_its_row_its_case_or_the_folder(
+    tmp_path, write_data, valid_csv, table, line, row, column, value, expected
+):
+    """A fault in forums.csv or meetings.csv stops the folder; one in a case's row costs that
+    case; one in its closing date or owner forum, that value; any other, its row only, named
+    in its case's data notes."""
+    folder = write_data(tmp_path, **{table: valid_csv[table] + line + "\n"})
+    if table in ("forums", "meetings"):
+        with pytest.raises(DataError, match=f"{table}.csv row {row}, column {column}"):
+            load(folder)
+        return
+    registry = load(folder)
+    assert [(f.file, f.row, f.column, f.value) for f in registry.faults] == [
+        (f"{table}.csv", row, column, value)
+    ]
+    case_id = line.split(",")[{"events": 1, "agenda": 2}.get(table, 0)]
+    kept = getattr(registry, table)
+    if table == "cases" and (table, column) not in VALUE_FAULTS:
+        assert list(registry.unusable) == [case_id]
+        with pytest.raises(UnusableCaseError, match=f"cases.csv row {row}, column {column}"):
+            registry.case_file(case_id)
+        assert case_id not in set(kept["case_id"])
+    elif table == "cases":
+        assert registry.case_file(case_id).case.closed is None
+        assert kept.loc[kept["_row"] == row, column].tolist() == [""]
+        (note,) = [n for n in registry.notes[case_id] if n.code == "value_left_out"]
+        assert (note.file, note.row) == ("cases.csv", row)
+    else:
+        assert row not in set(kept["_row"])
+        noted = {c: [n.where("en") for n in notes] for c, notes in registry.notes.items()}
+        # A relation shows in both its cases' dossiers: both are told.
+        told = set(line.split(",")[:2]) if table == "relations" else {case_id}
+        told &= set(registry.case_ids)
+        assert noted == {key: [f"{table}.csv, row {row}"] for key in told}
+    # The other cases keep all their rows; one related to a case that is gone is told why.
+    faulty = set(line.split(",")[:2]) if table == "relations" else {case_id}
+    for other in set(registry.case_ids) - faulty:
+        assert {n.code for n in registry.case_file(other).notes} <= {"related_unusable"}
+
+
 def test_a_missing_required_file(tmp_path, write_data):
     folder = write_data(tmp_path, forums=None)
     with pytest.raises(DataError) as exc:
-        load(folder)
+        load(folder, strict=True)
     assert [str(f) for f in exc.value.faults] == [
         f"forums.csv is missing from {folder} (it is required)"
     ]
@@ -126,7 +173,7 @@ def test_missing_optional_files_are_fine(tmp_path, write_data):
 def test_a_missing_required_column(tmp_path, write_data):
     folder = write_data(tmp_path, events="event_id,case_id,date,title\ne1,A/1/2020,2020,T\n")
     with pytest.raises(DataError) as exc:
-        load(folder)
+        load(folder, strict=True)
     assert [str(f) for f in exc.value.faults] == [
         "events.csv row 1, column kind is a required column and is missing from the header"
     ]
@@ -137,7 +184,7 @@ def test_a_row_with_too_many_fields(tmp_path, write_data, valid_csv):
         tmp_path, events=valid_csv["events"] + "\ne4,A/1/2020,2021,,other,,T,,,,,x\n"
     )
     with pytest.raises(DataError) as exc:
-        load(folder)
+        load(folder, strict=True)
     (fault,) = exc.value.faults
     assert (fault.file, fault.row) == ("events.csv", 6)
     assert str(fault).startswith(
@@ -148,7 +195,7 @@ def test_a_row_with_too_many_fields(tmp_path, write_data, valid_csv):
 def test_a_file_that_is_neither_utf8_nor_windows_1252(tmp_path, write_data, valid_csv):
     folder = write_data(tmp_path, cases=valid_csv["cases"].encode() + b"A/3/2022,\x81,2022,open\n")
     with pytest.raises(DataError) as exc:
-        load(folder)
+        load(folder, strict=True)
     assert [str(f) for f in exc.value.faults] == [
         "cases.csv is neither UTF-8 nor Windows-1252 text (save it as CSV UTF-8)"
     ]
@@ -164,7 +211,7 @@ def test_every_fault_is_reported_at_once_in_file_then_row_order(tmp_path, write_
         cases=valid_csv["cases"] + "A/3/2022,T,2022-05,closed,2022-04,,,\n",
     )
     with pytest.raises(DataError) as exc:
-        load(folder)
+        load(folder, strict=True)
     where = [(f.file, f.row, f.column) for f in exc.value.faults]
     assert where == [
         ("cases.csv", 4, "closed"),
@@ -238,7 +285,7 @@ def test_a_date_outside_the_years_read_is_refused_by_the_command(
     tmp_path, write_data, valid_csv, capsys
 ):
     folder = write_data(tmp_path, events=valid_csv["events"].replace("2021-03-01", "0001-01-01"))
-    assert main(["check", "--data", str(folder)]) == 2
+    assert main(["check", "--strict", "--data", str(folder)]) == 2
     assert capsys.readouterr().err == (
         f"dossier: 1 fault in the source data:\n  events.csv row 4, column date: '0001-01-01' {YEARS}\n"
     )

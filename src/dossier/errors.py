@@ -9,6 +9,7 @@ means a bug.
     DossierError
     ├── DataError            bad source data (carries every fault at once)
     ├── UnknownCaseError     a case ID that is not in the data
+    ├── UnusableCaseError    a case whose own row in cases.csv is faulty (it fails alone)
     ├── ParameterError       a bad option or notebook parameter
     │   └── CaseNotebookError    a case's own notebook cannot be used (a batch goes on)
     ├── RenderError          a notebook or export failed
@@ -55,6 +56,14 @@ class Fault:
     column: str | None = None
     value: str | None = None
     expected: str = ""
+    #: What kind of fault a row holds (``empty``, ``date``, ``years``, ``int``, ``code``,
+    #: ``unique``, ``reference``, ``period``), for a reader's words; empty for a fault of the
+    #: folder or its files, which no row holds alone.
+    code: str = ""
+    #: The contract's table and column of a fault in a row (``file`` and ``column`` name them
+    #: as the export does, which a mapping file may translate); empty for a fault of the folder.
+    table: str = ""
+    contract_column: str = ""
 
     def __str__(self) -> str:
         where = self.file
@@ -87,6 +96,12 @@ class DataError(DossierError):
 
 class UnknownCaseError(DossierError):
     """Raised when a case ID is not in the data; the message names the closest IDs."""
+
+
+class UnusableCaseError(DossierError):
+    """Raised when a case's own row in cases.csv is faulty: that case fails, the others render."""
+
+    exit_status = 1
 
 
 class ParameterError(DossierError):

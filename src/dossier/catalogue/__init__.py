@@ -37,6 +37,9 @@ TOOL_WORDS: dict[str, str] = {
     "stage.html": "Writing the HTML …",
     "stage.pdf": "Writing the PDF …",
     "stage.written": "Written to {folder}",
+    # What render says of rows left out for faults (dossier.data.faults), between its stages
+    "stage.left_out_one": "One row or value of the data is left out for a fault; the dossier names it under {heading}.",
+    "stage.left_out": "{n} rows or values of the data are left out for faults in them; the dossier names them under {heading}.",
 }
 
 

@@ -30,6 +30,7 @@ from .options import (
     MAX_WORKERS,
     add_data_option,
     add_render_options,
+    add_strict_option,
     check_path_lengths,
     mapping_option,
     positive,
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate a data folder and print a short report")
     add_data_option(check)
+    add_strict_option(check)
     check.add_argument("--explain", action="store_true",
                        help="first show how each source column and label is mapped, and what is not")  # fmt: skip
 
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_data_option(render)
     add_render_options(render)
+    add_strict_option(render)
     render.add_argument("--quiet", action="store_true",
                         help="say nothing while rendering (by default: each stage on stderr, "
                              "or a progress bar on a terminal)")  # fmt: skip
@@ -77,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--cases-file", metavar="FILE", help="a file with one case ID per line")
     add_data_option(batch)
     add_render_options(batch)
+    add_strict_option(batch)
     batch.add_argument(
         "--workers",
         type=worker_count,

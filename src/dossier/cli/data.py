@@ -7,7 +7,9 @@ import errno
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from ..data.report import check_report
+    import sys
+
+    from ..data.report import check_report, faults_report
     from ..data.validate import load
     from ..resources import data_dir
 
@@ -16,8 +18,12 @@ def run_check(args: argparse.Namespace) -> int:
         from ..data.mapping_guide import explain
 
         print(explain(data) + "\n")
-    registry = load(data)
+    registry = load(data, strict=args.strict)
     print(check_report(registry))
+    if registry.faults:  # each confined to a case's rows: the folder is usable, but not right
+        sys.stdout.flush()
+        print(f"dossier: {faults_report(registry)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -24,6 +24,7 @@ from .options import (
     add_data_option,
     add_inactive_months_option,
     add_notebooks_option,
+    add_strict_option,
     iso_day,
     notebooks_folder,
     seconds,
@@ -112,6 +113,7 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
         help="send through SMTP instead of writing a draft; a failed message stays in the outbox",
     )
     add_data_option(mail)
+    add_strict_option(mail)
     mail.add_argument(
         "--out",
         default="dossiers",
@@ -250,6 +252,7 @@ def run_mail(args: argparse.Namespace) -> int:
             max_size=args.max_size,
             smtp=smtp,
             workers=args.workers,
+            strict=args.strict,
         )
     for note in delivery.notes:
         print(f"dossier: {note}", file=sys.stderr)

@@ -30,6 +30,14 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
                              "(default: dossier.toml in the data folder, if there is one)")  # fmt: skip
 
 
+def add_strict_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--strict", action="store_true",
+        help="refuse the data folder for any fault (exit 2), and a batch for any unknown case ID; "
+             "by default a fault costs only the rows it is in, named in their case's data notes",
+    )  # fmt: skip
+
+
 def add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",

@@ -14,7 +14,8 @@ def run_render(args: argparse.Namespace) -> int:
     stage, finish = (None, lambda: None) if args.quiet else stage_reporter()
     try:
         files = build_dossier(
-            args.case_id, data_dir=args.data, out_dir=args.out, options=options, stage=stage
+            args.case_id, data_dir=args.data, out_dir=args.out, options=options, stage=stage,
+            strict=args.strict,
         )
     finally:
         finish()

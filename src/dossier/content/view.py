@@ -369,6 +369,8 @@ def _next_meeting(case_file: CaseFile, summary: DecisionSummary, lang: str) -> W
         title = meeting.title
         who = Words([Source(title)] if forum.casefold() in title.casefold()
                     else [Source(title), " (", Source(forum), ")"])  # fmt: skip
+    if not item.item:  # an agenda item without a number (its data note says so)
+        return words("phrase.next_meeting_unnumbered", lang, forum=who, when=at)
     return words("phrase.next_meeting", lang, forum=who, when=at, item=item.item)
 
 

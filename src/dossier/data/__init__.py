@@ -3,8 +3,8 @@
 The data contract as data (``contract``), partial dates (``dates``), reading a
 data folder exactly as exported (``sources``: which file is which table; one CSV
 file in ``csv_file``, one workbook's sheet in ``xlsx``), the contract's checks
-(``checks``) and the load that runs them (``validate``), the case model
-(``model``), the ``check`` report (``report``), synthetic data for tests and
+(``checks``) and the load that runs them (``validate``), what a fault confined
+to a case's rows costs (``faults``), the case model (``model``), the ``check`` report (``report``), synthetic data for tests and
 benchmarks (``synthetic``), and what changed in a case's records between two
 dossiers (``changes``).
 

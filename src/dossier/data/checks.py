@@ -7,6 +7,8 @@ folder; :mod:`dossier.data.mapping` runs them over a translated export.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -21,12 +23,35 @@ DATETIME_SHAPE = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}(?:[ T](?:[01][0-9]|2[0-3]):[0
 INT_SHAPE = r"-?[0-9]+"
 #: A date or date and time in the contract's form but for its year ("0001-01-01", "12024-05").
 BEYOND_YEARS = r"(?:0[0-9]{3}|[0-9]{5,})(?:-[0-9]{2}(?:-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2})?)?)?"
+#: The tables whose rows belong to a case (by ``case_id``), besides cases.csv itself.
+CASE_ROWS = ("events", "agenda", "relations", "documents")
 
 
-def _faults(table: Table, frame: pd.DataFrame, mask, column: str, expected: str) -> list[Fault]:
+def confined(fault: Fault) -> bool:
+    """Whether ``fault`` lies in one row of a case's: not in forums.csv or meetings.csv, which
+    many cases share, and not in a file as a whole (see :mod:`dossier.data.faults`)."""
+    return bool(fault.code) and fault.row is not None and fault.table in ("cases", *CASE_ROWS)
+
+
+def of_the_folder(
+    faults: list[Fault], tables: dict[str, pd.DataFrame] | None = None
+) -> list[Fault]:
+    """The faults that stop the whole folder: those not confined to one case's rows, and
+    those that more than half the rows of their table in ``tables`` share, two or more: a
+    column in another format is the export's fault, not each row's."""
+    shared = Counter((f.table, f.contract_column, f.code) for f in faults if confined(f))
+    rows = {name: len(frame) for name, frame in (tables or {}).items()}
+    wide = {kind for kind, n in shared.items() if n >= 2 and 2 * n > rows.get(kind[0], n)}
+    return [f for f in faults
+            if not confined(f) or (f.table, f.contract_column, f.code) in wide]  # fmt: skip
+
+
+def _faults(
+    table: Table, frame: pd.DataFrame, mask, column: str, expected: str, code: str
+) -> list[Fault]:
     bad = frame.loc[mask, [ROW, column]]
     return [
-        Fault(table.file, int(row), column, value, expected)
+        Fault(table.file, int(row), column, value, expected, code, table.name, column)
         for row, value in bad.itertuples(index=False)
     ]
 
@@ -37,7 +62,8 @@ def check_table(table: Table, frame: pd.DataFrame) -> list[Fault]:
         values = frame[column.name]
         empty = values == ""
         if column.required:
-            faults += _faults(table, frame, empty, column.name, "is empty; this column is required")
+            faults += _faults(table, frame, empty, column.name, "is empty; this column is required",
+                              "empty")  # fmt: skip
         faults += check_values(table, frame, column, values, empty)
         if column.unique:
             faults += check_visible(table, frame, column.name)
@@ -46,7 +72,8 @@ def check_table(table: Table, frame: pd.DataFrame) -> list[Fault]:
                 first = frame.loc[~empty].drop_duplicates(column.name).set_index(column.name)[ROW]
                 for row, value in frame.loc[repeated, [ROW, column.name]].itertuples(index=False):
                     faults.append(Fault(table.file, int(row), column.name, value,
-                                        f"repeats row {int(first[value])}; {column.name} must be unique"))  # fmt: skip
+                                        f"repeats row {int(first[value])}; {column.name} must be unique",
+                                        "unique", table.name, column.name))  # fmt: skip
     return faults
 
 
@@ -66,16 +93,17 @@ def check_values(
             )
             bad = ~empty & ~(shaped & days.notna()) & ~beyond
             expected = "is not a date and time (use YYYY-MM-DD or YYYY-MM-DD HH:MM)"
-        return _faults(table, frame, bad, name, expected) + _faults(
-            table, frame, beyond, name, OUTSIDE_YEARS
+        return _faults(table, frame, bad, name, expected, "date") + _faults(
+            table, frame, beyond, name, OUTSIDE_YEARS, "years"
         )
     if column.type == "int":
         return _faults(
-            table, frame, ~empty & ~values.str.fullmatch(INT_SHAPE), name, "is not a whole number"
+            table, frame, ~empty & ~values.str.fullmatch(INT_SHAPE), name, "is not a whole number",
+            "int",
         )
     if column.type == "code":
         return _faults(table, frame, ~empty & ~values.isin(column.codes), name,
-                       f"is not a known {name} (use one of: {', '.join(column.codes)})")  # fmt: skip
+                       f"is not a known {name} (use one of: {', '.join(column.codes)})", "code")  # fmt: skip
     return []
 
 
@@ -129,6 +157,9 @@ def check_periods(table: Table, frame: pd.DataFrame, start: str, end: str) -> li
             end,
             to,
             f"is before {start} {since!r}; a period cannot end before it starts",
+            "period",
+            table.name,
+            end,
         )
         for row, since, to in rows.itertuples(index=False)
     ]
@@ -147,5 +178,6 @@ def check_references(tables: dict[str, pd.DataFrame]) -> list[Fault]:
             missing = (values != "") & ~values.isin(known)
             target = TABLE[target_table].file
             faults += _faults(table, frame, missing, column.name,
-                              f"is not a {target_column} in {target} (add it there or correct the reference)")  # fmt: skip
+                              f"is not a {target_column} in {target} (add it there or correct the reference)",
+                              "reference")  # fmt: skip
     return faults

@@ -229,7 +229,7 @@ def _translate_dates(
         mask = np.isin(codes, numbers)
         label = plan.column_label(column)
         report.faults += [
-            Fault(plan.file, int(row), label, value, expected[number])
+            Fault(plan.file, int(row), label, value, expected[number], "date", plan.table.name, column)
             for row, value, number in zip(rows[mask], values[mask], codes[mask], strict=True)
         ]
         result = result.where(~bad, distinct)  # left as they are; the faults say what to add
@@ -359,6 +359,6 @@ def name_fault(fault: Fault, plans: dict[str, TablePlan]) -> Fault:
     for other in plans.values():
         expected = expected.replace(f" in {other.table.file} ", f" in {other.file} ")
     if plan is None:
-        return Fault(fault.file, fault.row, fault.column, fault.value, expected)
+        return replace(fault, expected=expected)
     column = plan.column_label(fault.column) if fault.column in plan.origins else fault.column
-    return Fault(plan.file, fault.row, column, fault.value, expected)
+    return replace(fault, file=plan.file, column=column, expected=expected)

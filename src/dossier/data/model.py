@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalogue import text
-from ..errors import UnknownCaseError, shown
+from ..errors import Fault, UnknownCaseError, UnusableCaseError, shown
 from .calendar import Calendar
 from .contract import ROW
 from .dates import PartialDate
@@ -188,6 +188,8 @@ class DataNote:
 
     def text(self, lang: str = "sv") -> str:
         values = {k: v.format(lang) if isinstance(v, PartialDate) else v for k, v in self.fields}
+        if "reason" in values:  # a fault in a row left out: why, in the reader's words
+            values["reason"] = text(f"note.reason_{values['reason']}", lang, **values)
         return text(f"note.{self.code}", lang, **values)
 
     def where(self, lang: str = "sv") -> str:
@@ -318,7 +320,9 @@ class Registry:
 
     Attributes are DataFrames of text with the contract's columns plus ``_row``
     (the row number a spreadsheet shows). ``notes`` holds the data notes of all
-    cases; ``sources`` describes the files read.
+    cases; ``sources`` describes the files read. ``faults`` lists the faults confined to
+    one case's rows, whose rows are left out (see :mod:`dossier.data.faults`), and
+    ``unusable`` the cases whose own row is faulty, by case ID.
     """
 
     cases: pd.DataFrame
@@ -330,6 +334,9 @@ class Registry:
     documents: pd.DataFrame
     notes: dict[str, list[DataNote]]
     sources: tuple[SourceFile, ...]
+    faults: tuple[Fault, ...] = ()
+    #: :class:`~dossier.data.faults.UnusableCase` by case ID.
+    unusable: dict = field(default_factory=dict)
     #: The language of the data's own text (BCP 47; "" unknown): dossier.data.language.
     source_lang: str = ""
     #: When meetings and agendas are known (the data folder's ``[calendar]``).
@@ -368,8 +375,11 @@ class Registry:
         return case_id in self._case_rows
 
     def case(self, case_id: str) -> Case:
-        """The case ``case_id``; raise UnknownCaseError naming the closest IDs."""
+        """The case ``case_id``; raise UnknownCaseError naming the closest IDs, or
+        UnusableCaseError for a case whose own row is faulty."""
         position = self._case_rows.get(case_id)
+        if position is None and case_id in self.unusable:
+            raise UnusableCaseError(self.unusable[case_id].message())
         if position is None:
             raise UnknownCaseError(unknown_case_message(case_id, self.case_ids))
         row = self.cases.iloc[position]
@@ -507,10 +517,12 @@ def event_order(event: Event) -> tuple:
 
 
 def item_order(item: str) -> tuple:
-    """Agenda items in the order people number them: 2, 3.1, 7, 7a, 10."""
+    """Agenda items in the order people number them: 2, 3.1, 7, 7a, 10; one without a number last."""
     # Each run of digits is a number and each run of letters a word; dots and spaces only part them.
     parts = re.findall(r"[0-9]+|[^\W\d_]+", item)
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.casefold()) for p in parts), item
+    # An item without a number (a fault the data notes name) comes after the numbered ones.
+    numbered = tuple((0, int(p), "") if p.isdigit() else (1, 0, p.casefold()) for p in parts)
+    return not item, numbered, item
 
 
 def unknown_case_message(case_id: str, known: list[str]) -> str:

@@ -16,12 +16,13 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import DataError, Fault
+from .checks import of_the_folder
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLES, Table
 from .csv_file import contract_frame, csv_columns, no_header, open_csv
 from .mapping import Translation, check_translated, to_contract
@@ -52,6 +53,11 @@ class Sources:
     data_dir: Path
     tables: dict[str, pd.DataFrame]
     files: tuple[SourceFile, ...]
+    #: The tables read through a mapping file, whose rows reading has checked already.
+    mapped: frozenset[str] = frozenset()
+    #: Faults reading found in rows of the mapped tables, each confined to its row
+    #: (:func:`~dossier.data.faults.confined`), in the export's terms.
+    faults: tuple[Fault, ...] = ()
 
 
 def is_case_extract(data_dir: Path) -> bool:
@@ -243,18 +249,23 @@ class Reading:
     unread: set[str]
 
 
-def read_sources(data_dir: str | Path, mapping: str | Path | None = None) -> Sources:
+def read_sources(
+    data_dir: str | Path, mapping: str | Path | None = None, *, strict: bool = True
+) -> Sources:
     """Read every contract table in ``data_dir``; optional tables may be absent.
 
     Contract files are read as they are. A folder with a mapping file
     (``dossier.toml``, or ``mapping``) or with files that use other headers
     is read through :mod:`dossier.data.mapping`. Raises DataError listing every
-    missing file, unreadable table and untranslatable value at once.
+    missing file, unreadable table and untranslatable value at once; unless ``strict``,
+    only when one of them is more than a fault in a row (a label the mapping file does not
+    translate, say): faults in rows are then kept in :attr:`Sources.faults`, for
+    :func:`~dossier.data.validate.validate` to contain.
     """
     reading = read_folder(data_dir, mapping)
-    if reading.faults:
+    if reading.faults and (strict or of_the_folder(reading.faults, reading.sources.tables)):
         raise DataError(reading.faults)
-    return reading.sources
+    return replace(reading.sources, faults=tuple(reading.faults))
 
 
 def read_folder(data_dir: str | Path, mapping: str | Path | None = None) -> Reading:
@@ -322,7 +333,7 @@ def read_folder(data_dir: str | Path, mapping: str | Path | None = None) -> Read
             f for f in check_translated(tables, plans)
             if (f.file, f.row, f.column) not in told and (f.file, f.column, f.value) not in told
         ]  # fmt: skip
-    sources = Sources(data_dir, tables, tuple(files))
+    sources = Sources(data_dir, tables, tuple(files), frozenset(plans))
     return Reading(sources, faults, plans, translations, mapping_path, unread)
 
 

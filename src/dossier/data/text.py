@@ -124,7 +124,13 @@ CASE_LIST_LIMIT = 16 * 1024 * 1024
 
 
 def read_case_list(path: str | Path) -> list[str]:
-    """The case IDs in the text file at ``path`` (``--cases-file``), one per line.
+    """The case IDs in the text file at ``path`` (``--cases-file``), one per line
+    (:func:`read_case_lines`)."""
+    return [case_id for _, case_id in read_case_lines(path)]
+
+
+def read_case_lines(path: str | Path) -> list[tuple[int, str]]:
+    """The case IDs in the text file at ``path`` (``--cases-file``), each with its line number.
 
     Blank lines and lines that begin with ``#`` are skipped. The file is read
     as the data folder's CSV files are (UTF-8 or Windows-1252, detected).
@@ -152,5 +158,5 @@ def read_case_list(path: str | Path) -> list[str]:
         raise refuse(
             "is not a text file (it holds NUL bytes): give a text file with one case ID per line"
         )
-    lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+    lines = ((number, line.strip()) for number, line in enumerate(text.splitlines(), start=1))
+    return [(number, line) for number, line in lines if line and not line.startswith("#")]

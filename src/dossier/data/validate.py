@@ -2,7 +2,9 @@
 
 Every fault is collected before anything is raised, so a user fixes her export
 once, not once per fault. Checks are vectorised: a million events are checked
-in seconds. Legal but odd data becomes :class:`DataNote` s, not faults.
+in seconds. Legal but odd data becomes :class:`DataNote` s, not faults. A fault
+confined to one case's rows costs only those rows (:mod:`dossier.data.faults`),
+unless the load is ``strict``.
 """
 
 from __future__ import annotations
@@ -16,48 +18,101 @@ import pandas as pd
 
 from ..errors import DataError, Fault
 from .calendar import read_calendar
-from .checks import check_periods, check_references, check_table, span_end, span_start
+from .checks import (
+    check_periods,
+    check_references,
+    check_table,
+    of_the_folder,
+    span_end,
+    span_start,
+)
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLE, TABLES
 from .dates import PartialDate
+from .faults import contain, costs_a_value
 from .language import data_language
 from .model import DataNote, Registry
 from .sources import Sources, described_sources, find_mapping, is_case_extract, read_sources
 
 
-def load(data_dir: str | Path) -> Registry:
-    """Read and check a data directory; raise DataError listing every fault.
+def load(data_dir: str | Path, *, strict: bool = False) -> Registry:
+    """Read and check a data directory; raise DataError listing every fault of the folder.
 
-    A case extract (see :func:`~dossier.data.sources.is_case_extract`) reports the files it
-    was cut from as its sources (``sources.json``), and the data notes the whole export gave
-    (``notes.json``).
+    Faults confined to one case's rows cost only those rows (see :func:`validate`);
+    ``strict`` refuses the folder for any fault. A case extract (see
+    :func:`~dossier.data.sources.is_case_extract`) holds no faulty row; it reports the files
+    it was cut from as its sources (``sources.json``), and the data notes the whole export
+    gave (``notes.json``).
     """
-    registry = replace(validate(read_sources(data_dir)), source_lang=data_language(data_dir))
+    registry = replace(validate(read_sources(data_dir, strict=strict), strict=strict),
+                       source_lang=data_language(data_dir))  # fmt: skip
     # The export's [calendar] is in its mapping file; an extract's in a dossier.toml of its own.
     settings = find_mapping(Path(data_dir)) or Path(data_dir) / MAPPING_FILE
     registry = replace(registry, calendar=read_calendar(settings))
     if is_case_extract(Path(data_dir)):
+        # Cut from a checked registry, it holds no faulty row: only values kept as they were
+        # (an agenda item without a number), which its notes name already. Any other fault is
+        # damage, and fails the render.
+        damage = [fault for fault in registry.faults if not costs_a_value(fault)]
+        if damage:
+            raise DataError(damage)
         described = described_sources(Path(data_dir) / EXTRACT_SOURCES)
         notes = read_notes(Path(data_dir) / EXTRACT_NOTES)
         registry = replace(registry, sources=described, notes=notes)
     return registry
 
 
-def validate(sources: Sources) -> Registry:
-    """Check ``sources`` against the contract; return the registry or raise DataError."""
+def validate(sources: Sources, *, strict: bool = False) -> Registry:
+    """Check ``sources`` against the contract; return the registry or raise DataError.
+
+    DataError lists every fault when one of them is a fault of the folder (in forums.csv or
+    meetings.csv, which many cases share), or any at all when ``strict``. Otherwise the
+    faulty rows are left out (:func:`~dossier.data.faults.contain`): the registry lists
+    the faults (:attr:`Registry.faults`), names each in its case's data notes, and knows
+    the cases whose own row is faulty (:attr:`Registry.unusable`).
+    """
     tables = sources.tables
-    faults: list[Fault] = []
-    for table in TABLES:
-        faults += check_table(table, tables[table.name])
-    faults += check_references(tables)
-    faults += check_periods(TABLE["events"], tables["events"], "date", "end_date")
-    faults += check_periods(TABLE["cases"], tables["cases"], "opened", "closed")
-    if faults:
-        faults.sort(key=lambda f: ([t.file for t in TABLES].index(f.file), f.row or 0))
+    faults = _faults(sources)
+    if faults and (strict or of_the_folder(faults, tables)):
         raise DataError(faults)
     files = {source.table: source.path.name for source in sources.files}
+    contained = contain(tables, faults, files) if faults else None
+    if contained is not None:
+        tables = contained.tables
+    notes = data_notes(tables["cases"], tables["events"], files)
+    for case_id, left_out in (contained.notes if contained else {}).items():
+        notes[case_id] = notes.get(case_id, []) + left_out
     return Registry(
-        **tables, notes=data_notes(tables["cases"], tables["events"], files), sources=sources.files
-    )
+        **tables, notes=notes, sources=sources.files, faults=tuple(faults),
+        unusable=contained.unusable if contained else {},
+    )  # fmt: skip
+
+
+def _faults(sources: Sources) -> list[Fault]:
+    """Every fault of the tables, in the contract's file order, then by row.
+
+    The tables read through a mapping file were checked as they were read, and their faults
+    named in the export's terms (:attr:`Sources.faults`): their own rows are not checked
+    again, and a fault found both ways is told once, as the export names it.
+    """
+    tables = sources.tables
+    faults: list[Fault] = list(sources.faults)
+    for table in TABLES:
+        if table.name not in sources.mapped:
+            faults += check_table(table, tables[table.name])
+    faults += check_references(tables)
+    for name, start, end in (("events", "date", "end_date"), ("cases", "opened", "closed")):
+        if name not in sources.mapped:
+            faults += check_periods(TABLE[name], tables[name], start, end)
+    told = set()
+    once = []
+    for fault in faults:
+        place = (fault.table, fault.row, fault.contract_column, fault.code)
+        if place not in told:
+            told.add(place)
+            once.append(fault)
+    order = {table.name: number for number, table in enumerate(TABLES)}
+    order |= {table.file: number for number, table in enumerate(TABLES)}  # a fault of no row's kind
+    return sorted(once, key=lambda f: (order[f.table] if f.table else order.get(f.file, 0), f.row or 0))
 
 
 def data_notes(

@@ -1,10 +1,11 @@
 """Render many dossiers at once: parallel, incremental, crash-safe; and the meeting pack.
 
-The data is loaded and checked once, in this process; each dossier becomes a
-small :class:`~dossier.run.job.DossierJob` that a worker process renders with a
-fresh kernel, started ahead of need while the previous dossier runs. A dossier
-whose key is unchanged is skipped; a failing one is reported and the batch
-goes on.
+The data is loaded and checked once, in this process, and the cases chosen
+(:mod:`dossier.run.selection`); each dossier becomes a small
+:class:`~dossier.run.job.DossierJob` that a worker (:mod:`dossier.run.workers`)
+renders with a fresh kernel. A dossier whose key is unchanged is skipped; a
+failing one, or one whose own row in the data is faulty, is reported and the
+batch goes on.
 """
 
 from __future__ import annotations
@@ -13,24 +14,17 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import logging
 import os
-import signal
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from multiprocessing import active_children, get_context, util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import CaseNotebookError, DossierError, ParameterError, RenderError
+from ..errors import CaseNotebookError, ParameterError, RenderError, UnusableCaseError
 
 if TYPE_CHECKING:
     from ..data.model import Registry
-    from .kernel import WarmKernel
 
 from ..resources import toolkit_fingerprint
 from .job import (
@@ -40,284 +34,13 @@ from .job import (
     RenderedDossier,
     RenderOptions,
     check_baseline_apart,
-    libraries_quiet,
     prepare_job,
-    render_job,
     slugify,
-)
-from .lifetime import (
-    as_completed,
-    end_with_parent,
-    remove_abandoned_dirs,
-    remove_private_dir_now,
-    signals_blocked,
 )
 from .output import check_out, claim_folders, output_lock, publish, writing_into
 from .report import skipped_result, unchanged_batch, write_report
 from .results import BatchReport, DossierResult, Status
-
-
-def select_cases(
-    registry: Registry,
-    case_ids: Iterable[str] = (),
-    *,
-    meeting: str | None = None,
-    all_open: bool = False,
-) -> list[str]:
-    """The cases to render, in order and without repeats; raise for unknown IDs or meeting.
-
-    ``case_ids`` are those named on the command line followed by those of a
-    ``--cases-file`` (:func:`~dossier.data.text.read_case_list`).
-    """
-    chosen = list(case_ids)
-    if meeting is not None:
-        if registry.meeting(meeting) is None:
-            known = (
-                ", ".join(sorted(registry.meetings["meeting_id"])[:10]) or "none in meetings.csv"
-            )
-            raise ParameterError(f"--meeting {meeting!r} is not in meetings.csv (known: {known})")
-        chosen += [item.case_id for item in registry.agenda_items(meeting_id=meeting)]
-    if all_open:
-        chosen += list(registry.cases.loc[registry.cases["status"] == "open", "case_id"])
-    if not chosen:
-        raise ParameterError(
-            "no cases chosen: give CASE_IDs, --meeting, --all-open or --cases-file"
-        )
-    for case_id in chosen:
-        registry.case(case_id)  # UnknownCaseError names the closest IDs
-    return list(dict.fromkeys(chosen))
-
-
-# -- workers ----------------------------------------------------------------------------------
-
-# The next kernels of this worker process, warming up: one per thread that renders (a Dask
-# worker may run several tasks at once), each taken by exactly one dossier.
-_spares: list = []
-_spares_lock = threading.Lock()
-_template = None
-
-
-def _worker_start(batch: int) -> None:
-    """Make this process a worker of the batch whose process id is ``batch``.
-
-    Ctrl-C in the terminal is for the batch: a worker ignores SIGINT (it is
-    started with SIGINT blocked, so that none lands before) and ends, with its
-    kernels, when the batch sends it SIGTERM. A batch that is killed takes its
-    workers with it at once: nothing is written after it is gone.
-    """
-    from .execute import skip_iri_checks
-    from .export import prepare
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # for its template and kernels too
-    signal.signal(signal.SIGTERM, _end_worker_now)
-    if hasattr(signal, "pthread_sigmask"):  # blocked as it started (see lifetime.signals_blocked)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
-    end_with_parent(signal.SIGKILL, batch)
-    # A worker reports through its results, never on the terminal: the libraries' log records
-    # (a kernel gone at Ctrl-C, a cell interrupted) would only scatter tracebacks there.
-    logging.getLogger().addHandler(logging.NullHandler())
-    skip_iri_checks()
-    _kernel_template()  # it imports the kernels' libraries while the exporters get ready
-    prepare()
-    _start_spare()
-    # Process pools end workers with os._exit: only multiprocessing's finalizers still run.
-    util.Finalize(None, _stop_worker, exitpriority=10)
-
-
-def _kernel_template():
-    """This worker's kernel template (see :mod:`dossier.run.kernel_template`); None where kernels
-    cannot be forked. One per worker process, for as long as it lives: a Dask worker's
-    kernels may belong to several batches at once."""
-    global _template
-    from ..resources import notebook_path
-    from .kernel_template import KernelTemplate, can_fork_kernels
-
-    with _spares_lock:
-        if _template is None and can_fork_kernels():
-            _template = KernelTemplate(notebook_path().parent)
-        return _template
-
-
-def _start_spare() -> None:
-    from ..resources import notebook_path
-    from .kernel import WarmKernel
-
-    try:
-        kernel = WarmKernel.start(notebook_path().parent, template=_kernel_template())
-    except Exception:  # the next dossier starts its own kernel, with a retry
-        return
-    with _spares_lock:
-        _spares.append(kernel)
-
-
-def _take_spare():
-    with _spares_lock:
-        return _spares.pop() if _spares else None
-
-
-def _stop_spares() -> None:
-    """Stop the kernels kept warm for a next dossier (none that renders one)."""
-    while (kernel := _take_spare()) is not None:
-        kernel.shutdown()
-
-
-def _end_worker_now(signum: int, _frame: object) -> None:
-    """SIGTERM: the batch stops, the dossier being rendered unfinished. The worker ends whatever
-    happens here: in the middle of an import, an ImportError of this handler's would pass for
-    the interrupted code's own (a library's optional import), which would go on."""
-    try:
-        from .kernel import end_kernels_now
-
-        end_kernels_now()  # the template ends with this process (see kernel_template)
-        remove_private_dir_now()  # the kernels' files, and the render's scratch folder
-    finally:
-        os._exit(128 + signum)
-
-
-def _stop_worker() -> None:
-    global _template
-    _stop_spares()
-    with _spares_lock:
-        template, _template = _template, None
-    if template is not None:
-        template.close()
-
-
-def render_in_worker(job: DossierJob) -> RenderedDossier:
-    """Render one job with a fresh kernel; start the next kernel first so it warms meanwhile.
-
-    Returns the dossier's files (or why it failed) to the process that runs the
-    batch, which writes them into the output folder: a worker needs no disk of its own
-    but a temporary folder.
-    """
-    return _rendered(job, _take_spare(), then=_start_spare)
-
-
-def _rendered(
-    job: DossierJob, spare: WarmKernel | None, then: Callable[[], None] = lambda: None
-) -> RenderedDossier:
-    """Render ``job`` with ``spare`` (or a new kernel if it is gone), ``then`` once the kernel
-    has answered; the outcome, timed. A failure is reported, not raised: the batch goes on."""
-    from ..resources import notebook_path
-    from .kernel import ready_kernel
-
-    started = time.perf_counter()
-    kernel = None
-    try:
-        kernel = ready_kernel(notebook_path().parent, spare)
-        then()
-        rendered = render_job(job, kernel)
-    except Exception as exc:
-        rendered = _failed(job, str(exc) if isinstance(exc, DossierError) else f"{type(exc).__name__}: {exc}")
-    finally:
-        if kernel is not None:
-            kernel.shutdown()
-    return replace(rendered, seconds=round(time.perf_counter() - started, 3))
-
-
-def _failed(job: DossierJob, error: str) -> RenderedDossier:
-    return RenderedDossier(job.case_id, job.slug, job.options.formats, error=error)
-
-
-def _lost(job: DossierJob, exc: BaseException) -> RenderedDossier:
-    """The outcome of a job whose worker died under it (killed, out of memory, a crash)."""
-    return _failed(job, f"the worker rendering it was lost: {type(exc).__name__}: {exc}")
-
-
-class LocalExecutor:
-    """Worker processes on this machine (spawned: no state shared with this process)."""
-
-    def __init__(self, workers: int) -> None:
-        _quiet_resource_tracker()
-        self.pool = ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_worker_start,
-            initargs=(os.getpid(),),
-        )  # fmt: skip
-
-    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
-        """Render ``jobs``; yield each with its outcome as it comes, in the order they finish."""
-        with signals_blocked([signal.SIGINT]):  # the workers it starts begin with SIGINT blocked
-            futures = {self.pool.submit(render_in_worker, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures.pop(future)  # the dossier's bytes are let go once it is written
-            try:
-                yield job, future.result()
-            except Exception as exc:  # BrokenProcessPool: a worker died, the batch goes on
-                yield job, _lost(job, exc)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def stop(self) -> None:
-        """End the workers now, and their kernels (Ctrl-C, SIGTERM); wait until they have."""
-        # The pool has no public way to end its workers before Python 3.14's terminate_workers.
-        # A worker that Ctrl-C caught as the pool started it is not in the pool's list yet, and
-        # the pool's shutdown would wait for it for ever: every child the pool started goes.
-        workers = {*(getattr(self.pool, "_processes", None) or {}).values(), *active_children()}
-        for process in workers:
-            with contextlib.suppress(OSError, ValueError):
-                process.terminate()  # SIGTERM: see _end_worker_now
-        self.close()
-        # A worker ended before it could remove its private folder (SIGTERM while it started,
-        # before its handler was set) leaves it behind, unlocked now that the worker is gone.
-        remove_abandoned_dirs()
-
-
-def _quiet_resource_tracker() -> None:
-    """Start multiprocessing's resource tracker, if it does not run yet, without its warning.
-
-    The pool's queues are semaphores the tracker removes if the batch cannot (SIGKILL, out
-    of memory); it then warns of "leaked semaphore objects" on the user's terminal, about a
-    clean-up that is its ordinary work. A ``-W`` option given to it alone (it inherits
-    ``sys.warnoptions``; this process's filters are set already) keeps that off the terminal.
-    """
-    try:
-        from multiprocessing import resource_tracker
-    except ImportError:  # no such process where semaphores are not files (Windows)
-        return
-    quiet = "ignore:resource_tracker:UserWarning"
-    sys.warnoptions.append(quiet)
-    try:
-        resource_tracker.ensure_running()
-    finally:
-        sys.warnoptions.remove(quiet)
-
-
-class ThisProcess:
-    """The one dossier of a batch that has one to render, rendered in the batch's own process.
-
-    As ``dossier render`` renders it: no worker to start and load the libraries into
-    again, and the dossier's kernel warms while the exporters get ready. A meeting's
-    batch in which one case changed costs so little more than that case's render.
-    """
-
-    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
-        from ..resources import notebook_path
-        from .execute import prepare, skip_iri_checks
-        from .export import prepare as prepare_exports
-        from .kernel import WarmKernel
-
-        (job,) = jobs
-        kernel = WarmKernel.start(notebook_path().parent)
-        # As from a worker, the outcome is the report's to tell: no library's log records.
-        with libraries_quiet():
-            try:
-                # A failure here repeats in the render itself, which reports it.
-                with contextlib.suppress(Exception):
-                    skip_iri_checks()
-                    prepare()
-                    prepare_exports(job.options.formats, job.options.lang)
-            except BaseException:  # Ctrl-C meanwhile: the kernel goes too
-                kernel.shutdown()
-                raise
-            rendered = _rendered(job, kernel)
-        yield job, rendered
-
-    def close(self) -> None:
-        pass  # its kernel ends with its render
-
-    stop = close
-
+from .workers import ThisProcess, executor_for
 
 # -- the batch --------------------------------------------------------------------------------
 
@@ -336,6 +59,7 @@ def run_batch(
     meeting: str | None = None,
     progress: Callable[[DossierResult, int, int], None] | None = None,
     batch_key: str | None = None,
+    given: tuple[list[str], list[str]] = ([], []),
 ) -> BatchReport:
     """Render ``case_ids`` into ``out_dir``: skip unchanged ones, go on past failures.
 
@@ -351,6 +75,10 @@ def run_batch(
         Also assemble the meeting pack of this meeting (index page and one PDF).
     progress
         Called after each dossier with its result, the number finished and the total.
+    given
+        What the report tells besides the dossiers: the case IDs given that are not in the
+        data, and its notes (IDs taken for another but for letter case, what faults in the
+        data cost).
     """
     out = Path(out_dir)
     check_baseline_apart(options, out)
@@ -361,20 +89,8 @@ def run_batch(
         ahead = None
         try:
             views: dict = {}  # each case as its dossier shows it, for the meeting pack
-            jobs, results = _prepared(registry, case_ids, data_dir, options, out, views)
-            for result in results.values():
-                if progress:
-                    progress(result, len(results), len(case_ids))
-            pending = []
-            for job in jobs:
-                skipped = None if force else skipped_result(job.case_id, job.slug, job.title, job.key,
-                                                      out, job.sentence, job.news)  # fmt: skip
-                if skipped is None:
-                    pending.append(job)
-                    continue
-                results[job.case_id] = skipped
-                if progress:
-                    progress(skipped, len(results), len(case_ids))
+            jobs, pending, results = _prepared(case_ids, registry, data_dir, options, out,
+                                               force=force, views=views, progress=progress)  # fmt: skip
             if meeting is not None and "pdf" in options.formats and pending:
                 from .pack import pack_ahead
 
@@ -385,17 +101,9 @@ def run_batch(
                 )  # fmt: skip
             if pending:
                 # One dossier to render is rendered in this process (ThisProcess).
-                pool = ThisProcess() if executor == "local" and len(pending) == 1 else _executor(
+                pool = ThisProcess() if executor == "local" and len(pending) == 1 else executor_for(
                     executor, scheduler, workers or os.cpu_count() or 1, len(pending))  # fmt: skip
-                try:
-                    for job, rendered in pool.results(pending):
-                        results[job.case_id] = result = _written(job, rendered, out)
-                        if progress:
-                            progress(result, len(results), len(case_ids))
-                except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
-                    pool.stop()
-                    raise
-                pool.close()
+                _render(pending, pool, out, results, progress, len(case_ids))
         except BaseException:
             if ahead is not None:
                 ahead.close()
@@ -403,7 +111,8 @@ def run_batch(
         ordered = [results[case_id] for case_id in case_ids]
         report = BatchReport(ordered, round(time.perf_counter() - started, 3), out,
                              batch_key=batch_key, as_of=options.day.isoformat(),
-                             source_lang=registry.source_lang)  # fmt: skip
+                             source_lang=registry.source_lang, unknown=given[0],
+                             notes=given[1])  # fmt: skip
         if meeting is not None:
             from .pack import build_meeting_pack
 
@@ -418,18 +127,49 @@ def run_batch(
     return report
 
 
-def _prepared(registry: Registry, case_ids: Sequence[str], data_dir: Path, options: RenderOptions,
-              out: Path, views: dict) -> tuple[list[DossierJob], dict[str, DossierResult]]:  # fmt: skip
-    """The jobs of ``case_ids``, and a failed result for each case whose own notebook is unusable."""
-    jobs, failed = [], {}
+def _render(pending: list[DossierJob], pool, out: Path, results: dict[str, DossierResult],
+            progress: Callable[[DossierResult, int, int], None] | None, total: int) -> None:  # fmt: skip
+    """Render ``pending`` with ``pool``, writing each dossier into ``out`` as it comes."""
+    try:
+        for job, rendered in pool.results(pending):
+            results[job.case_id] = result = _written(job, rendered, out)
+            if progress:
+                progress(result, len(results), total)
+    except BaseException:  # Ctrl-C, SIGTERM: the workers end now, not after their dossiers
+        pool.stop()
+        raise
+    pool.close()
+
+
+def _prepared(
+    case_ids: list[str], registry: Registry, data_dir: Path, options: RenderOptions, out: Path,
+    *, force: bool, views: dict, progress: Callable[[DossierResult, int, int], None] | None,
+) -> tuple[list[DossierJob], list[DossierJob], dict[str, DossierResult]]:
+    """Each case's job, those of them to render, and the results of the cases that need no
+    render: their dossier is current (skipped), or their own row or notebook is unusable
+    (failed, alone)."""
+    results: dict[str, DossierResult] = {}
+    jobs, pending = [], []
     for case_id in case_ids:
         try:
-            jobs.append(prepare_job(registry, case_id, data_dir, options, out=out,
-                                    rendering=case_ids, views=views))  # fmt: skip
-        except CaseNotebookError as exc:
-            failed[case_id] = DossierResult(case_id, slugify(case_id), registry.case(case_id).title,
-                                            Status.FAILED, error=str(exc))  # fmt: skip
-    return jobs, failed
+            job = prepare_job(registry, case_id, data_dir, options, out=out, rendering=case_ids,
+                              views=views)  # fmt: skip
+        except (UnusableCaseError, CaseNotebookError) as exc:  # its own row or notebook
+            title = (registry.unusable[case_id].title if case_id in registry.unusable
+                     else registry.case(case_id).title)  # fmt: skip
+            results[case_id] = DossierResult(case_id, slugify(case_id), title, Status.FAILED,
+                                             error=str(exc))  # fmt: skip
+        else:
+            jobs.append(job)
+            skipped = None if force else skipped_result(case_id, job.slug, job.title, job.key,
+                                                        out, job.sentence, job.news)  # fmt: skip
+            if skipped is None:
+                pending.append(job)
+                continue
+            results[case_id] = skipped
+        if progress:
+            progress(results[case_id], len(results), len(case_ids))
+    return jobs, pending, results
 
 
 def meeting_options(registry: Registry, meeting: str | None, options: RenderOptions) -> RenderOptions:
@@ -482,6 +222,7 @@ def render_batch(
     executor: str = "local",
     scheduler: str | None = None,
     progress: Callable[[DossierResult, int, int], None] | None = None,
+    strict: bool = False,
 ) -> BatchReport:
     """``dossier batch``: choose the cases, and render those whose dossier is not current.
 
@@ -491,6 +232,10 @@ def render_batch(
     ``meeting``, ``all_open`` and ``cases_file``, as :func:`select_cases`), and
     :func:`run_batch` renders them. The other parameters are :func:`run_batch`'s;
     ``mapping`` is the ``--mapping`` file, if one was given.
+
+    A case ID given that is not in the data is listed in the report (:attr:`BatchReport.unknown`,
+    with where it was given) and the others render; a fault confined to a case's rows
+    costs only those rows. ``strict`` refuses both, as DataError and UnknownCaseError.
 
     Raises
     ------
@@ -502,8 +247,9 @@ def render_batch(
     DataError, UnknownCaseError, ParameterError
         Before any dossier is rendered.
     """
-    from ..data.text import read_case_list
+    from ..data.text import read_case_lines
     from ..resources import data_dir as resolve_data_dir
+    from .selection import choose_cases, named_cases
 
     if meeting is not None and (case_ids or cases_file is not None):
         raise ParameterError("give CASE_IDs (or --cases-file) or --meeting, not both (a meeting "
@@ -513,40 +259,33 @@ def render_batch(
     check_out(out)
     check_baseline_apart(options, out)
     # A --cases-file that cannot be read is refused here, before the output folder is locked.
-    listed = read_case_list(cases_file) if cases_file is not None else None
+    lines = read_case_lines(cases_file) if cases_file is not None else None
+    listed = [case_id for _, case_id in lines] if lines is not None else None
     selection = {"case_ids": list(case_ids), "meeting": meeting, "all_open": all_open,
                  "cases_file": listed}  # fmt: skip
+    if strict:  # a strict batch over faulty data is refused, where the last one rendered
+        selection["strict"] = True
     # Taken before the export is hashed or read, so that a second batch into a folder stops at
     # once; a folder that does not exist yet is made (and locked) only once the data is good.
     with output_lock(out) if out.is_dir() else contextlib.nullcontext():
         key = batch_key(data, selection, options, Path(mapping) if mapping else None)
         report = None if force else unchanged_batch(out, key, options.lang, progress)
         if report is None:
+            from ..data.report import faults_line
             from ..data.validate import load  # pandas: only when there is something to render
 
-            registry = load(data)
-            chosen = select_cases(registry, [*case_ids, *(listed or ())], meeting=meeting,
-                                  all_open=all_open)  # fmt: skip
+            registry = load(data, strict=strict)
+            named = named_cases(case_ids, cases_file, lines or ())
+            chosen = choose_cases(registry, named, meeting=meeting, all_open=all_open,
+                                  strict=strict)  # fmt: skip
+            chosen.notes += filter(None, [faults_line(registry)])
             report = run_batch(
-                chosen, registry=registry, data_dir=data, out_dir=out, options=options,
+                chosen.case_ids, registry=registry, data_dir=data, out_dir=out, options=options,
                 workers=workers, force=force, executor=executor, scheduler=scheduler,
                 meeting=meeting, progress=progress, batch_key=key,
+                given=(chosen.unknown, chosen.notes),
             )  # fmt: skip
     return report
-
-
-def _executor(kind: str, scheduler: str | None, workers: int, jobs: int):
-    if kind == "dask":
-        if not scheduler:
-            raise ParameterError(
-                "--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)"
-            )
-        from .cluster import DaskExecutor
-
-        return DaskExecutor(scheduler, render_in_worker, _lost, _stop_spares)
-    if kind != "local":
-        raise ParameterError(f"--executor {kind!r}: use local or dask")
-    return LocalExecutor(max(1, min(workers, jobs)))
 
 
 def _written(job: DossierJob, rendered: RenderedDossier, out: Path) -> DossierResult:

@@ -14,7 +14,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..catalogue import tool_text
+from ..catalogue import text, tool_text
+from ..data.faults import LEFT_OUT
 from ..data.validate import load
 from ..resources import data_dir as resolve_data_dir
 from ..resources import notebook_path
@@ -41,6 +42,7 @@ def build_dossier(
     out_dir: str | Path = "dossiers",
     options: RenderOptions | None = None,
     stage: Stage | None = None,
+    strict: bool = False,
 ) -> DossierFiles:
     """Render the dossier of ``case_id`` into ``out_dir/<slug>/``.
 
@@ -57,11 +59,16 @@ def build_dossier(
         HTML and PDF, the template.
     stage
         Told as each stage begins (:data:`~dossier.run.job.Stage`), e.g. :func:`stage_reporter`'s.
+    strict
+        Refuse the data folder for any fault; by default a fault confined to a case's rows
+        costs only those rows (:mod:`dossier.data.faults`).
 
     Raises
     ------
     DataError, UnknownCaseError, ParameterError
         Before anything is written.
+    UnusableCaseError
+        The case's own row in cases.csv is faulty; before anything is written.
     OutputLockedError
         When a batch is writing to the same output folder.
     OutputError
@@ -80,7 +87,12 @@ def build_dossier(
     stage = stage or (lambda name, **fields: None)
     try:
         stage("reading", data=data)
-        job = prepare_job(load(data), case_id, data, options, out=out)
+        registry = load(data, strict=strict)
+        job = prepare_job(registry, case_id, data, options, out=out)
+        left_out = [n for n in registry.case_notes(case_id) if n.code in LEFT_OUT]
+        if left_out:
+            name = "left_out_one" if len(left_out) == 1 else "left_out"
+            stage(name, n=len(left_out), heading=text("heading.notes", options.lang))
         tools = _prepare_tools(options)
         with output_lock(out):
             claim_folders([case_id], out)
@@ -149,6 +161,9 @@ def stage_reporter(stream=None) -> tuple[Stage, Callable[[], None]]:
                    dynamic_ncols=True, leave=False)  # fmt: skip
 
         def advance(name: str, **fields: object) -> None:
+            if name not in STAGES:  # a note along the way, not a stage: a line above the bar
+                bar.write(tool_text(f"stage.{name}", **fields), file=stream)
+                return
             bar.n = STAGES.index(name) + 1
             bar.set_description_str(tool_text(f"stage.{name}", **fields))
 
@@ -160,5 +175,6 @@ def stage_reporter(stream=None) -> tuple[Stage, Callable[[], None]]:
     return line, lambda: None
 
 
-#: The stages of a render, in order.
+#: The stages of a render, in order. Besides them, ``left_out`` (``left_out_one``) tells how
+#: many of the case's rows or values its data notes name as left out for a fault.
 STAGES = ("reading", "running", "html", "pdf", "written")

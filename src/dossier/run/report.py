@@ -37,13 +37,16 @@ def unchanged_batch(out_dir: str | Path, key: str, lang: str, progress=None) -> 
     """The last batch again, all skipped, if its key is ``key`` and its dossiers are all current.
 
     Returns None (render as usual) when the key differs, the last batch had
-    failures, a meeting pack is missing, or any dossier is no longer current
-    (see :func:`~dossier.run.manifest.current_files`).
+    failures or anything to tell again (case IDs, faults in the data), a meeting
+    pack is missing, or any dossier is no longer current (see
+    :func:`~dossier.run.manifest.current_files`).
     """
     out = Path(out_dir)
     last = read_record(out / REPORT_FILE)
     try:  # the report is the user's file now: anything in it may be other than written
         if last is None or last.get("batch_key") != key or last.get("counts", {}).get("failed", 1):
+            return None
+        if last.get("unknown") or last.get("notes"):  # said again, from the data
             return None
         results = [skipped_result(d["case_id"], d["slug"], d["title"], d["key"], out, d["sentence"],
                                   d.get("news", [])) for d in last["dossiers"]]  # fmt: skip
@@ -74,6 +77,8 @@ def write_report(report: BatchReport, lang: str) -> None:
         "counts": {s: report.count(s) for s in Status},
         "meeting_pack": _relative(report.meeting_pack, report.out_dir),
         "source_lang": report.source_lang,
+        "unknown": report.unknown,
+        "notes": report.notes,
         "dossiers": [asdict(r) | {"outputs": _relative(r.outputs, report.out_dir)}
                      for r in report.results],
     }

@@ -54,6 +54,11 @@ class BatchReport:
     meeting_pack: dict[str, str] | None = None
     #: The whole batch's key (see batch_key): the export, the selection, the options, the toolkit.
     batch_key: str | None = None
+    #: The case IDs given that are not in the data, each with where it was given.
+    unknown: list[str] = field(default_factory=list)
+    #: What the batch tells besides its dossiers: the case IDs given that were taken for
+    #: another but for letter case, and what faults in the data cost.
+    notes: list[str] = field(default_factory=list)
     #: The day the dossiers speak for (``YYYY-MM-DD``).
     as_of: str | None = None
     #: The language of the data's own text (BCP 47; "" unknown), for the index page's marks.

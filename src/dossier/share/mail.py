@@ -61,6 +61,7 @@ def mail_dossiers(
     max_size: int = DEFAULT_MAX_SIZE,
     smtp: SmtpSettings | None = None,
     workers: int | None = None,
+    strict: bool = False,
 ) -> Delivery:
     """Render what is missing or stale, build one message for the recipients, queue or send it.
 
@@ -89,6 +90,9 @@ def mail_dossiers(
         Send through this server; None writes a draft only.
     workers
         Worker processes for rendering (default: the number of cores).
+    strict
+        Refuse the data folder for any fault; by default a fault costs only its case's rows,
+        and a case whose own row is faulty fails (no message is built).
 
     Returns
     -------
@@ -105,9 +109,10 @@ def mail_dossiers(
     """
     from ..data.validate import load
     from ..resources import data_dir as resolve_data_dir
-    from ..run.batch import meeting_options, run_batch, select_cases
+    from ..run.batch import meeting_options, run_batch
     from ..run.job import RenderOptions, check_baseline_apart
     from ..run.output import output_lock
+    from ..run.selection import select_cases
 
     if case_ids and meeting:
         raise ParameterError("give CASE_IDs or --meeting, not both (a meeting mails its agenda)")
@@ -128,7 +133,7 @@ def mail_dossiers(
     options = options or RenderOptions()
     check_baseline_apart(options, Path(out_dir))
     data = resolve_data_dir(data_dir)
-    registry = load(data)
+    registry = load(data, strict=strict)
     chosen = select_cases(registry, case_ids, meeting=meeting)
     options = meeting_options(registry, meeting, options)
     out = Path(out_dir)

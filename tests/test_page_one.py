@@ -3,7 +3,7 @@ what the case is, where it stands, what is proposed (once), what happens next.
 
 Golden for the sample case on three days of its history (2019, before it was registered;
 June 2022, referred back; June 2023, the director's proposal and the meeting's item 7),
-in Swedish and English, and for a case of 500 events.
+in Swedish, English and German, and for a case of 500 events.
 """
 
 from __future__ import annotations
@@ -59,6 +59,18 @@ def test_golden_june_2023_english(sample_dossier_en):
         "Open since 2020. Latest decision: Ärendet hänsköts ytterligare till sommaren 2023",
         "Pending proposal", "Regiondirektörens förslag", f"1. {POINT_1}",
         "Next meeting", "13 June 2023 at 09:00, item 7",
+    ):  # fmt: skip
+        assert part in page, part
+    assert page.count(joined(POINT_1)) == 1
+
+
+def test_golden_june_2023_german(sample_dossier_de):
+    page = page_one(sample_dossier_de)
+    for part in said(
+        "RUN/168/2020", "Länsgemensam påverkansagenda", "1. Juni 2023",
+        "In Bearbeitung seit 2020. Letzter Beschluss: Ärendet hänsköts ytterligare till sommaren 2023",
+        "Offener Beschlussvorschlag", "Regiondirektörens förslag", f"1. {POINT_1}",
+        "Nächste Sitzung", "13. Juni 2023, 09:00 Uhr, TOP 7",
     ):  # fmt: skip
         assert part in page, part
     assert page.count(joined(POINT_1)) == 1

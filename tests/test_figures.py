@@ -16,15 +16,9 @@ import numpy as np
 import pytest
 from matplotlib.lines import Line2D
 
-from dossier.content.figure_style import MAX_LABEL_LINES, MAX_LABEL_WIDTH, wrap_label
-from dossier.content.figures import (
-    KIND_STYLES,
-    kind_label,
-    lanes,
-    timeline,
-    timeline_alt,
-    timeline_svg,
-)
+from dossier.content.figure_style import KIND_STYLES, MAX_LABEL_LINES, MAX_LABEL_WIDTH, wrap_label
+from dossier.content.figures import timeline, timeline_alt, timeline_svg
+from dossier.content.timeline_layout import kind_label, lanes
 from dossier.data.contract import EVENT_KINDS
 from dossier.data.dates import PartialDate
 from dossier.data.model import Case, CaseFile, Event, Forum, event_order

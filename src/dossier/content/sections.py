@@ -17,8 +17,9 @@ from ..data.model import Event
 from ..resources import toolkit_fingerprint
 from .analysis import forums_involved, is_new
 from .context import CaseDossier, open_case
-from .figures import ChangeMarks, timeline_alt, timeline_svg
+from .figures import timeline_alt, timeline_svg
 from .pages import Link, macros
+from .timeline_layout import ChangeMarks
 from .view import event_when
 
 __all__ = [

@@ -47,13 +47,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dossier {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_check_parser(commands)
+    _add_render_parser(commands)
+    _add_batch_parser(commands)
+    _add_demo_data_parser(commands)
+    add_import_parser(commands)
+    add_mail_parser(commands)
+    add_notebook_parser(commands)
+    _add_init_mapping_parser(commands)
+    return parser
 
+
+def _add_check_parser(commands) -> None:
     check = commands.add_parser("check", help="validate a data folder and print a short report")
     add_data_option(check)
     add_strict_option(check)
     check.add_argument("--explain", action="store_true",
                        help="first show how each source column and label is mapped, and what is not")  # fmt: skip
 
+
+def _add_render_parser(commands) -> None:
     render = commands.add_parser(
         "render", help="render one case's dossier (HTML, PDF, notebook, manifest)"
     )
@@ -67,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="say nothing while rendering (by default: each stage on stderr, "
                              "or a progress bar on a terminal)")  # fmt: skip
 
+
+def _add_batch_parser(commands) -> None:
     batch = commands.add_parser(
         "batch", help="render many dossiers in parallel; skip unchanged ones"
     )
@@ -102,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--scheduler", metavar="ADDRESS", type=scheduler_address,
                        help="the Dask scheduler, e.g. tcp://10.0.0.5:8786")  # fmt: skip
 
+
+def _add_demo_data_parser(commands) -> None:
     demo = commands.add_parser(
         "demo-data", help="write a synthetic data folder for tests and benchmarks"
     )
@@ -113,10 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--seed", type=int, default=1, help="random seed; the same seed gives the same files"
     )
-    add_import_parser(commands)
-    add_mail_parser(commands)
-    add_notebook_parser(commands)
 
+
+def _add_init_mapping_parser(commands) -> None:
     init_mapping = commands.add_parser(
         "init-mapping", help="write a starter dossier.toml for an export with its own headers"
     )
@@ -124,7 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
     init_mapping.add_argument("--out", default=None, metavar="FILE",
                               help="where to write it (default: DIR/dossier.toml)")  # fmt: skip
     init_mapping.add_argument("--force", action="store_true", help="replace an existing file")
-    return parser
 
 
 COMMANDS = {

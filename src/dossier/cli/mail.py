@@ -63,6 +63,15 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
             "to <out>/sent/. --send alone sends what waits in the outbox."
         ),
     )
+    _add_selection_options(mail)
+    _add_message_options(mail)
+    _add_render_options(mail)
+    _add_smtp_options(mail)
+    return mail
+
+
+def _add_selection_options(mail: argparse.ArgumentParser) -> None:
+    """Which dossiers to mail: cases by number, or a meeting's agenda."""
     mail.add_argument(
         "case_ids", nargs="*", metavar="CASE_ID", help="cases to mail, e.g. RUN/168/2020"
     )
@@ -71,6 +80,10 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
         metavar="MEETING_ID",
         help="mail this meeting's agenda with a summary line per case, and its meeting pack",
     )
+
+
+def _add_message_options(mail: argparse.ArgumentParser) -> None:
+    """The message: its recipients, sender, subject, attachments, size; draft or send."""
     mail.add_argument(
         "--to",
         action="append",
@@ -112,6 +125,10 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
         action="store_true",
         help="send through SMTP instead of writing a draft; a failed message stays in the outbox",
     )
+
+
+def _add_render_options(mail: argparse.ArgumentParser) -> None:
+    """How the dossiers to attach are rendered, and where they are written."""
     add_data_option(mail)
     add_strict_option(mail)
     mail.add_argument(
@@ -143,6 +160,10 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
         metavar="N",
         help=f"dossiers rendered at once (default: the number of cores; at most {MAX_WORKERS})",
     )
+
+
+def _add_smtp_options(mail: argparse.ArgumentParser) -> None:
+    """The SMTP server and login used with ``--send``."""
     smtp = mail.add_argument_group(
         "SMTP (with --send)",
         "Each option falls back to the [mail] table of your own dossier.toml (in the current "
@@ -184,7 +205,6 @@ def add_mail_parser(commands) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"seconds to wait for the server at each step (default 30, at most {MAX_SMTP_TIMEOUT:g}); then the message stays in the outbox",
     )
-    return mail
 
 
 def run_mail(args: argparse.Namespace) -> int:

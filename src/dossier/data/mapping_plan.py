@@ -9,7 +9,8 @@ source columns for one contract column) is a fault here, before any row is read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..errors import DataError, Fault
@@ -142,87 +143,16 @@ def plan_table(
     file = file or table.file
     mapping_name = mapping.name if mapping else MAPPING_FILE
     where = mapping.where if mapping else (lambda line: mapping_name)
-    faults: list[Fault] = []
-    by_name: dict[str, int] = {}
-    for position, name in enumerate(names):
-        by_name.setdefault(fold(name), position)
-    origins: dict[str, Origin] = {}
-    unused: dict[str, str] = {}
-    taken: set[int] = set()
-    unbuilt: set[str] = set()  # built from a column that is not there: faulted once, there
-
-    def locate(source: str, line: int | None, what: str) -> int | None:
-        position = by_name.get(fold(source))
-        if position is None:
-            headers = [n for n in names if n.strip()]
-            faults.append(Fault(where(line), value=source,
-                                expected=f"{what} is not a column of {file}{did_you_mean(source, headers)} "
-                                         f"(its columns: {', '.join(headers)})"))  # fmt: skip
-        return position
-
+    plan = _Planner(table, names, file, mapping_name, where)
     if section is not None:
-        for source, setting in section.columns.items():
-            position = locate(source, setting.line, "mapped in [columns]")
-            if position is None:
-                continue
-            taken.add(position)
-            if setting.value == "":
-                unused[names[position]] = f"left out ({mapping_name} line {setting.line})"
-            else:
-                origins[str(setting.value)] = Origin(str(setting.value), HowFound.MAPPED,
-                                                     names[position], position, line=setting.line)  # fmt: skip
-        for column, (setting, parts) in section.build.items():
-            if column in origins:
-                faults.append(Fault(where(setting.line), value=column,
-                                    expected=f"is both mapped from {origins[column].source!r} and built; "
-                                             "keep one of the two"))  # fmt: skip
-                continue
-            resolved = []
-            for literal, name, width in parts:
-                position = (
-                    None if name is None else locate(name, setting.line, f"in build.{column}")
-                )
-                if name is not None and position is None:
-                    unbuilt.add(column)
-                    break
-                resolved.append((literal, position, width))
-            else:
-                origins[column] = Origin(column, HowFound.BUILD, "", None, tuple(resolved),
-                                         str(setting.value), setting.line)  # fmt: skip
-    parts = {p for o in origins.values() for _, p, _ in o.parts if p is not None}
-    # The contract's own names, then aliases: a contract name is never ambiguous with an alias.
-    matched: dict[HowFound, dict[str, list[int]]] = {HowFound.CONTRACT: {}, HowFound.ALIAS: {}}
-    for position, name in enumerate(names):
-        if position in taken or not name.strip():
-            continue
-        if (found := header_column(table, name)) is not None:
-            column, how = found
-            matched[how].setdefault(column, []).append(position)
-        elif position not in parts:
-            unused[name] = "no contract column"
-    for how, columns in matched.items():
-        for column, positions in columns.items():
-            if column in origins:
-                for position in positions:
-                    unused[names[position]] = f"{column} comes from {origins[column].label()}"
-                continue
-            if len(positions) > 1:
-                faults += _repeated_header(table, column, how, names, positions, file, mapping_name)
-            origins[column] = Origin(column, how, names[positions[0]], positions[0])
+        plan.map_columns(section)
+        plan.build_columns(section)
+    plan.match_headers()
     defaults = dict(section.defaults) if section else {}
-    renamed = section is not None or any(o.how is not HowFound.CONTRACT for o in origins.values())
-    for column in table.columns:
-        if column.name in origins:
-            continue
-        origins[column.name] = Origin(column.name, HowFound.NONE)
-        if column.required and column.name not in defaults and column.name not in unbuilt:
-            expected = "is a required column and is missing from the header"
-            if renamed:
-                line = f'"…" = "{column.name}"'
-                expected += f" (map a source column to it: {fix_line(table.name, 'columns', line, mapping_name)})"
-            faults.append(Fault(file, row=1, column=column.name, expected=expected))
-    if faults:
-        raise DataError(faults)
+    plan.add_missing(defaults, configured=section is not None)
+    if plan.faults:
+        raise DataError(plan.faults)
+    origins = plan.origins
     mapped = (
         section is not None
         or file != table.file
@@ -236,8 +166,116 @@ def plan_table(
     return TablePlan(
         table, file, origins, defaults, labels,
         section.date_formats if section else (),
-        tuple(unused.items()), mapping_name, section is not None,
+        tuple(plan.unused.items()), mapping_name, section is not None,
     )  # fmt: skip
+
+
+@dataclass
+class _Planner:
+    """What :func:`plan_table` finds as it reads a header: origins, faults, headers left over."""
+
+    table: Table
+    names: list[str]
+    file: str
+    mapping_name: str
+    where: Callable[[int | None], str]
+    faults: list[Fault] = field(default_factory=list)
+    by_name: dict[str, int] = field(default_factory=dict)
+    origins: dict[str, Origin] = field(default_factory=dict)
+    unused: dict[str, str] = field(default_factory=dict)
+    taken: set[int] = field(default_factory=set)
+    #: built from a column that is not there: faulted once, there
+    unbuilt: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        for position, name in enumerate(self.names):
+            self.by_name.setdefault(fold(name), position)
+
+    def locate(self, source: str, line: int | None, what: str) -> int | None:
+        position = self.by_name.get(fold(source))
+        if position is None:
+            headers = [n for n in self.names if n.strip()]
+            self.faults.append(Fault(self.where(line), value=source,
+                                     expected=f"{what} is not a column of {self.file}{did_you_mean(source, headers)} "
+                                              f"(its columns: {', '.join(headers)})"))  # fmt: skip
+        return position
+
+    def map_columns(self, section: TableMapping) -> None:
+        """The mapping file's [columns]: each source column mapped to a contract column, or left out."""
+        names, origins = self.names, self.origins
+        for source, setting in section.columns.items():
+            position = self.locate(source, setting.line, "mapped in [columns]")
+            if position is None:
+                continue
+            self.taken.add(position)
+            if setting.value == "":
+                self.unused[names[position]] = f"left out ({self.mapping_name} line {setting.line})"
+            else:
+                origins[str(setting.value)] = Origin(str(setting.value), HowFound.MAPPED,
+                                                     names[position], position, line=setting.line)  # fmt: skip
+
+    def build_columns(self, section: TableMapping) -> None:
+        """The mapping file's [build]: contract columns put together from source columns."""
+        origins = self.origins
+        for column, (setting, parts) in section.build.items():
+            if column in origins:
+                self.faults.append(Fault(self.where(setting.line), value=column,
+                                         expected=f"is both mapped from {origins[column].source!r} and built; "
+                                                  "keep one of the two"))  # fmt: skip
+                continue
+            resolved = []
+            for literal, name, width in parts:
+                position = (
+                    None if name is None else self.locate(name, setting.line, f"in build.{column}")
+                )
+                if name is not None and position is None:
+                    self.unbuilt.add(column)
+                    break
+                resolved.append((literal, position, width))
+            else:
+                origins[column] = Origin(column, HowFound.BUILD, "", None, tuple(resolved),
+                                         str(setting.value), setting.line)  # fmt: skip
+
+    def match_headers(self) -> None:
+        """The headers not mapped: the contract's own names, then aliases."""
+        table, names, origins, unused = self.table, self.names, self.origins, self.unused
+        parts = {p for o in origins.values() for _, p, _ in o.parts if p is not None}
+        # The contract's own names, then aliases: a contract name is never ambiguous with an alias.
+        matched: dict[HowFound, dict[str, list[int]]] = {HowFound.CONTRACT: {}, HowFound.ALIAS: {}}
+        for position, name in enumerate(names):
+            if position in self.taken or not name.strip():
+                continue
+            if (found := header_column(table, name)) is not None:
+                column, how = found
+                matched[how].setdefault(column, []).append(position)
+            elif position not in parts:
+                unused[name] = "no contract column"
+        for how, columns in matched.items():
+            for column, positions in columns.items():
+                if column in origins:
+                    for position in positions:
+                        unused[names[position]] = f"{column} comes from {origins[column].label()}"
+                    continue
+                if len(positions) > 1:
+                    self.faults += _repeated_header(
+                        table, column, how, names, positions, self.file, self.mapping_name
+                    )
+                origins[column] = Origin(column, how, names[positions[0]], positions[0])
+
+    def add_missing(self, defaults: dict[str, Setting], *, configured: bool) -> None:
+        """The contract columns not in the file; a fault for each required one with no default."""
+        table, origins = self.table, self.origins
+        renamed = configured or any(o.how is not HowFound.CONTRACT for o in origins.values())
+        for column in table.columns:
+            if column.name in origins:
+                continue
+            origins[column.name] = Origin(column.name, HowFound.NONE)
+            if column.required and column.name not in defaults and column.name not in self.unbuilt:
+                expected = "is a required column and is missing from the header"
+                if renamed:
+                    line = f'"…" = "{column.name}"'
+                    expected += f" (map a source column to it: {fix_line(table.name, 'columns', line, self.mapping_name)})"
+                self.faults.append(Fault(self.file, row=1, column=column.name, expected=expected))
 
 
 def header_column(table: Table, name: str) -> tuple[str, HowFound] | None:

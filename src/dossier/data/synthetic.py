@@ -21,7 +21,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ParameterError
 from .contract import TABLE, TABLES
@@ -398,6 +398,18 @@ def _write_meetings(writer: Any, rng: Random) -> dict[str, _Schedule]:
     return calendar
 
 
+class _Case(NamedTuple):  # what a case's events are drawn from, once its row is written
+    case_id: str
+    owner: str
+    title: str
+    subject: str
+    place: str
+    opened_day: str  # its opening day in full
+    opened_text: str  # as written: at times only the month
+    end: int  # ordinal of its last possible event
+    closed: bool
+
+
 class _CaseWriter:
     """Writes cases with their events, agenda items, relations and documents, case by case."""
 
@@ -452,6 +464,7 @@ class _CaseWriter:
         return f"{owner}/{number}/{year}"
 
     def _write_case(self, opened: int, count: int) -> None:
+        """Draw a case opened on ``opened``; write its row, then its ``count`` events."""
         rng = self.rng
         random = rng.random
         export = EXPORT_DAY.toordinal()
@@ -481,15 +494,24 @@ class _CaseWriter:
         ])  # fmt: skip
         self._write_relation(case_id)
         self.case_ids.append(case_id)
+        case = _Case(case_id, owner, title, subject, place, opened_day, opened_text, end, closed)
+        self._write_events(case, opened, count)
+        if not closed and random() < 0.25:
+            self._plan(case_id, owner, title)
 
-        days, kinds = self._history(opened, end, closed, count)
-        context = {"s": subject, "p": place, "o": "", "f": ""}
+    def _write_events(self, case: _Case, opened: int, count: int) -> None:
+        """Write the case's ``count`` events, their documents and agenda items."""
+        rng = self.rng
+        random = rng.random
+        case_id, title, subject = case.case_id, case.title, case.subject
+        days, kinds = self._history(opened, case.end, case.closed, count)
+        context = {"s": subject, "p": case.place, "o": "", "f": ""}
         numbered = random() < 0.3  # some sources give seq for every event
         last_day = opened
         position = 0
         for index, (day, kind) in enumerate(zip(days, kinds, strict=True)):
             forums = EVENT_FORUMS[kind]
-            forum = forums[rng.randrange(len(forums))] or owner
+            forum = forums[rng.randrange(len(forums))] or case.owner
             decision_ref = ""
             item = None
             meeting = self._meeting(forum, day, last_day) if kind in MEETING_KINDS else None
@@ -501,24 +523,8 @@ class _CaseWriter:
                 decision_ref = f"§ {paragraph}"
             position = position + 1 if day == last_day and index else 1
             last_day = day
-            date_text = self.day_text[day - self.first]
-            end_text = ""
-            if kind in PERIOD_KINDS and random() < 0.25:
-                end_day = min(day + 14 + rng.randrange(350), end)
-                if end_day > day:
-                    end_text = self.day_text[end_day - self.first]
-            if index == 0 and kind == "registered":
-                date_text = opened_text
-            elif meeting is None and kind != "decided" and not (closed and index == count - 1):
-                # Partial dates in the middle of a history; the same precision for both
-                # ends of a period keeps end_date on or after date. A partial date sorts
-                # at its span's start, so one whose span starts before the case was
-                # opened stays a full date: the history still begins with registration.
-                roll = random()
-                if roll < 0.08 and f"{date_text[:7]}-01" >= opened_day:
-                    date_text, end_text = date_text[:7], end_text[:7]
-                elif 0.08 <= roll < 0.11 and f"{date_text[:4]}-01-01" >= opened_day:
-                    date_text, end_text = date_text[:4], end_text[:4]
+            partial = meeting is None and kind != "decided" and not (case.closed and index == count - 1)
+            date_text, end_text = self._event_dates(case, day, kind, index, partial)
             context["f"] = FORUM_NAMES[forum]
             context["o"] = ORGANISATIONS[rng.randrange(len(ORGANISATIONS))]
             templates = TITLES[kind]
@@ -540,8 +546,30 @@ class _CaseWriter:
                 proposal = self._points(forum) if kind == "decided" and random() < 0.5 else ""
                 self.agenda.writerow([self.calendar[forum].ids[meeting], item[0], case_id,
                                       title, proposal, ""])  # fmt: skip
-        if not closed and random() < 0.25:
-            self._plan(case_id, owner, title)
+
+    def _event_dates(
+        self, case: _Case, day: int, kind: str, index: int, partial: bool
+    ) -> tuple[str, str]:
+        """An event's date and end date as written; ``partial``: it may be known only in part."""
+        date_text = self.day_text[day - self.first]
+        end_text = ""
+        if kind in PERIOD_KINDS and self.rng.random() < 0.25:
+            end_day = min(day + 14 + self.rng.randrange(350), case.end)
+            if end_day > day:
+                end_text = self.day_text[end_day - self.first]
+        if index == 0 and kind == "registered":
+            date_text = case.opened_text
+        elif partial:
+            # Partial dates in the middle of a history; the same precision for both
+            # ends of a period keeps end_date on or after date. A partial date sorts
+            # at its span's start, so one whose span starts before the case was
+            # opened stays a full date: the history still begins with registration.
+            roll = self.rng.random()
+            if roll < 0.08 and f"{date_text[:7]}-01" >= case.opened_day:
+                date_text, end_text = date_text[:7], end_text[:7]
+            elif 0.08 <= roll < 0.11 and f"{date_text[:4]}-01-01" >= case.opened_day:
+                date_text, end_text = date_text[:4], end_text[:4]
+        return date_text, end_text
 
     def _history(self, opened: int, end: int, closed: bool, count: int) -> tuple[list, list]:
         """Days (sorted ordinals) and kinds of a case's events."""

@@ -140,28 +140,12 @@ def run_notebook(
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    # The deadline interrupts whatever cell runs when it falls: that cell fails like any
-    # other, and papermill saves the executed notebook with the error. Between cells the
-    # kernel ignores interrupts; the next cell then does not start.
-    fell = threading.Event()
-
-    def stop() -> None:
-        fell.set()
-        kernel.interrupt()
+    fell, timers = _start_deadline(kernel, timeout)
 
     def before_cell(cell, **_) -> None:
         if fell.is_set():
             _not_run(cell, timeout)
 
-    timers = []
-    if timeout is not None:
-        # The kill, for a cell that will not be interrupted (it ignores SIGINT, say). nbclient sees
-        # the kernel gone within a second. It is given no timeout of its own: once that passed, it
-        # would stop watching whether the kernel lives and wait the whole timeout again.
-        timers = [threading.Timer(timeout, stop), threading.Timer(timeout + GRACE, kernel.kill)]
-    for timer in timers:
-        timer.daemon = True
-        timer.start()
     try:
         return papermill.execute_notebook(
             str(source),
@@ -176,29 +160,64 @@ def run_notebook(
             request_save_on_cell_execute=False,
         )
     except PapermillExecutionError as exc:
-        first_line = next((line for line in exc.source.splitlines() if line.strip()), "").strip()
-        cell = f"cell {exc.exec_count} (`{first_line}`)"
-        if fell.is_set():  # whatever the cell then says (an interrupt, or a kernel gone)
-            where = f"in {cell}" if exc.exec_count else f"before the cell `{first_line}`"
-            message = (
-                f"the notebook ran longer than the timeout of {timeout:g} s and was stopped {where}"
-            )
-            _say_in_failed_cell(output, "TimeoutError", message)
-            raise NotebookFailed(message) from None
-        message = f"the notebook failed in {cell}: {exc.ename}: {exc.evalue}"
-        _say_in_failed_cell(output, exc.ename, message)
-        raise NotebookFailed(message) from None
+        raise _cell_failed(exc, output, fell.is_set(), timeout) from None
     except DeadKernelError:
-        if fell.is_set():
-            raise NotebookFailed(
-                f"the notebook ran longer than the timeout of {timeout:g} s; its kernel did not"
-                " stop when interrupted and was killed"
-            ) from None
-        raise NotebookFailed(
-            "the kernel died while it ran the notebook (out of memory, or killed)"
-        ) from None
+        raise _kernel_died(fell.is_set(), timeout) from None
     except TimeoutError as exc:
         raise NotebookFailed(f"a cell ran longer than the timeout ({exc})") from None
     finally:
         for timer in timers:
             timer.cancel()
+
+
+def _start_deadline(
+    kernel: WarmKernel, timeout: float | None
+) -> tuple[threading.Event, list[threading.Timer]]:
+    """Start the timers of ``timeout``; the event is set once the deadline has fallen.
+
+    The deadline interrupts whatever cell runs when it falls: that cell fails like any
+    other, and papermill saves the executed notebook with the error. Between cells the
+    kernel ignores interrupts; the next cell then does not start.
+    """
+    fell = threading.Event()
+
+    def stop() -> None:
+        fell.set()
+        kernel.interrupt()
+
+    timers = []
+    if timeout is not None:
+        # The kill, for a cell that will not be interrupted (it ignores SIGINT, say). nbclient sees
+        # the kernel gone within a second. It is given no timeout of its own: once that passed, it
+        # would stop watching whether the kernel lives and wait the whole timeout again.
+        timers = [threading.Timer(timeout, stop), threading.Timer(timeout + GRACE, kernel.kill)]
+    for timer in timers:
+        timer.daemon = True
+        timer.start()
+    return fell, timers
+
+
+def _cell_failed(exc, output: Path, timed_out: bool, timeout: float | None) -> NotebookFailed:
+    """The error for a failed cell, also said in the cell of ``output`` if it says nothing."""
+    first_line = next((line for line in exc.source.splitlines() if line.strip()), "").strip()
+    cell = f"cell {exc.exec_count} (`{first_line}`)"
+    if timed_out:  # whatever the cell then says (an interrupt, or a kernel gone)
+        where = f"in {cell}" if exc.exec_count else f"before the cell `{first_line}`"
+        message = (
+            f"the notebook ran longer than the timeout of {timeout:g} s and was stopped {where}"
+        )
+        _say_in_failed_cell(output, "TimeoutError", message)
+        return NotebookFailed(message)
+    message = f"the notebook failed in {cell}: {exc.ename}: {exc.evalue}"
+    _say_in_failed_cell(output, exc.ename, message)
+    return NotebookFailed(message)
+
+
+def _kernel_died(timed_out: bool, timeout: float | None) -> NotebookFailed:
+    """The error for a kernel gone while it ran the notebook: killed at the deadline, or not."""
+    if timed_out:
+        return NotebookFailed(
+            f"the notebook ran longer than the timeout of {timeout:g} s; its kernel did not"
+            " stop when interrupted and was killed"
+        )
+    return NotebookFailed("the kernel died while it ran the notebook (out of memory, or killed)")

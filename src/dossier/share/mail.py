@@ -107,13 +107,23 @@ def mail_dossiers(
     MailError
         A dossier failed to render, or the message is over ``max_size``.
     """
-    from ..data.validate import load
-    from ..resources import data_dir as resolve_data_dir
-    from ..run.batch import meeting_options, run_batch
-    from ..run.job import RenderOptions, check_baseline_apart
-    from ..run.output import output_lock
-    from ..run.selection import select_cases
+    recipients, copies, from_address = _check_request(
+        case_ids, meeting, to, cc, sender, smtp, attach
+    )
+    registry, chosen, options, report = _render(
+        case_ids, meeting, data_dir, out_dir, options, workers, strict
+    )
+    letter = _letter(registry, chosen, meeting, report, options, attach, subject)
+    message, digest = compose(letter, to=recipients, cc=copies, sender=from_address)
+    check_size(message.as_bytes(policy=policy.SMTP), max_size, meeting=bool(meeting))
+    return _queue_or_send(message, letter.stem, digest, Path(out_dir), smtp)
 
+
+def _check_request(case_ids, meeting, to, cc, sender, smtp, attach):
+    """Check what to mail, every address and ``attach``, before anything is rendered.
+
+    Returns the recipients, the copies and the sender (None if not given), parsed.
+    """
     if case_ids and meeting:
         raise ParameterError("give CASE_IDs or --meeting, not both (a meeting mails its agenda)")
     if not case_ids and not meeting:
@@ -130,6 +140,20 @@ def mail_dossiers(
         )
     if attach not in ATTACH_CHOICES:
         raise ParameterError(f"--attach {attach!r}: use {', '.join(ATTACH_CHOICES)}")
+    return recipients, copies, from_address
+
+
+def _render(case_ids, meeting, data_dir, out_dir, options, workers, strict):
+    """Render what is missing or stale through the batch runner; MailError if any failed.
+
+    Returns the registry, the chosen cases, the render options (a meeting's) and the report.
+    """
+    from ..data.validate import load
+    from ..resources import data_dir as resolve_data_dir
+    from ..run.batch import meeting_options, run_batch
+    from ..run.job import RenderOptions, check_baseline_apart
+    from ..run.selection import select_cases
+
     options = options or RenderOptions()
     check_baseline_apart(options, Path(out_dir))
     data = resolve_data_dir(data_dir)
@@ -150,6 +174,11 @@ def mail_dossiers(
     if failed:
         lines = "\n".join(f"  {(r.error or r.case_id).splitlines()[0]}" for r in failed)
         raise MailError(f"no message built: {len(failed)} dossier(s) failed to render:\n{lines}")
+    return registry, chosen, options, report
+
+
+def _letter(registry, chosen, meeting, report, options, attach, subject):
+    """What the message says: the meeting's agenda with its pack, or the cases' summaries."""
     files = {r.case_id: r.outputs for r in report.results}
     common = {"lang": options.lang, "as_of": options.day, "attach": attach, "subject": subject,
               "options": options}  # fmt: skip
@@ -157,15 +186,16 @@ def mail_dossiers(
         pack = (report.meeting_pack or {}).get("pdf")
         if not pack:
             raise MailError(f"no message built: the meeting pack of {meeting} was not made")
-        letter = meeting_letter(registry, meeting, pack, files, **common)
-    else:
-        letter = case_letter(
-            registry, chosen, files, inactive_months=options.inactive_months, **common
-        )
-    message, digest = compose(letter, to=recipients, cc=copies, sender=from_address)
-    check_size(message.as_bytes(policy=policy.SMTP), max_size, meeting=bool(meeting))
+        return meeting_letter(registry, meeting, pack, files, **common)
+    return case_letter(registry, chosen, files, inactive_months=options.inactive_months, **common)
+
+
+def _queue_or_send(message, stem: str, digest: str, out: Path, smtp: SmtpSettings | None):
+    """Put the message in the outbox and, with ``smtp``, send it; unless it was sent before."""
+    from ..run.output import output_lock
+
     with output_lock(out):
-        path, state = queue(message, letter.stem, digest, out)
+        path, state = queue(message, stem, digest, out)
         if state == "sent":
             return Delivery(sent=(path,), notes=(f"the same message was sent before: {path}",))
         if smtp is None:

@@ -135,10 +135,20 @@ def test_top_level_holds_only_what_every_stage_shares():
     assert top == set(TOP)
 
 
-def test_no_module_of_the_data_stage_is_over_about_600_lines():
-    long = {p.name: n for p in (PACKAGE / "data").glob("*.py")
+def test_no_module_anywhere_is_over_650_lines():
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 650}  # fmt: skip
     assert not long, f"split these by concern: {long}"
+
+
+def test_no_function_anywhere_is_over_80_lines():
+    long = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            is_function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            if is_function and (n := node.end_lineno - node.lineno + 1) > 80:
+                long[f"{path.relative_to(PACKAGE)}:{node.name}"] = n
+    assert not long, f"tell these as short named steps: {long}"
 
 
 @pytest.mark.parametrize("folder", STAGES)

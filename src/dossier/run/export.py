@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import sys
 import threading
 from collections.abc import Iterable
 from functools import cache, partial
@@ -73,6 +74,40 @@ def _exporter():
     return exporter
 
 
+@cache
+def _weasyprint():
+    """WeasyPrint, imported once; on Linux without its search for libraries.
+
+    WeasyPrint loads Pango, HarfBuzz and fontconfig by trying each library's names
+    for every platform in turn, and for each name that is not a file the loader knows,
+    ctypes' ``find_library`` runs ``ldconfig``, ``gcc`` and ``ld``: 54 processes,
+    about 0.3 s of CPU in every process that prints a PDF. On Linux the last name it
+    tries is the library's own file name (``libpango-1.0.so.0``), which the loader
+    finds by itself, and which is what the search would have given. So while
+    WeasyPrint is imported, ``find_library`` finds nothing, and the same files load by
+    their names. Where they do not (a system that only the search finds them on),
+    WeasyPrint is imported again, searching.
+    """
+    import ctypes.util
+
+    if sys.platform != "linux":
+        import weasyprint
+
+        return weasyprint
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        import weasyprint
+    except OSError:
+        for name in [m for m in sys.modules if m.split(".")[0] == "weasyprint"]:
+            del sys.modules[name]
+        ctypes.util.find_library = search
+        import weasyprint
+    finally:
+        ctypes.util.find_library = search
+    return weasyprint
+
+
 def prepare(formats: Iterable[str] = ("html", "pdf"), lang: str = "sv") -> None:
     """Get the exporters ready ahead of need, e.g. in a thread while the notebook runs.
 
@@ -114,6 +149,7 @@ def lay_out(html: str, *, stylesheets: Iterable[str] = ()):
     :func:`write_document` writes.
     """
     with _PDF_LOCK:
+        _weasyprint()
         from weasyprint import CSS, HTML
         from weasyprint.urls import URLFetcher
 

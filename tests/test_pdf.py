@@ -191,6 +191,28 @@ def test_printing_a_pdf_starts_no_process_to_find_its_libraries(tmp_path):
     assert "Första" in joined("".join(page_texts(pdf)))
 
 
+def test_printing_a_pdf_collects_its_garbage_once_per_step(tmp_path):
+    """The collector, which would walk WeasyPrint's objects every 700 new ones, runs once
+    after the layout and once after the writing, among the objects they made."""
+    import gc
+
+    html = small_dossier("A/1/2020", "Första", 1)
+    collections: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        write_pdf(html, tmp_path / "A-1-2020.pdf")
+    finally:
+        gc.callbacks.remove(count)
+    assert collections == [0, 0]
+    assert gc.isenabled()
+    assert "Första" in joined("".join(page_texts(tmp_path / "A-1-2020.pdf")))
+
+
 def test_a_pdf_without_its_own_page_number_is_not_bound(tmp_path):
     """A page without a number to replace would carry two numbers, or none: the pack stops."""
     from dossier.errors import RenderError

@@ -25,7 +25,7 @@ from dossier.errors import DossierError
 from dossier.resources import notebook_hash, notebook_path
 from dossier.run.batch import unchanged_batch
 from dossier.run.bind import page_count, unnumbered
-from dossier.run.job import baseline_extract
+from dossier.run.job import earlier_dossier
 from dossier.run.manifest import current_files, read_record
 from dossier.run.notebooks import analyst_cells, as_rendered, read_case_notebook
 
@@ -103,12 +103,13 @@ def test_an_earlier_case_extract_is_taken_or_refused_by_name(tmp_path, data):
     (folder / SLUG).mkdir(parents=True, exist_ok=True)
     (folder / SLUG / "case-extract.json").write_bytes(data)
     try:
-        taken = baseline_extract(folder, CASE, SLUG)
+        taken = earlier_dossier(folder, CASE, SLUG)
     except DossierError as exc:
         assert "case-extract.json" in str(exc)
         return
     if taken is not None:  # what a comparison then reads of it reads without fault
-        extract = CaseExtract.from_bytes(taken)
+        extract = taken[1]
+        assert CaseExtract.from_bytes(taken[0]) == extract
         earlier = extract.case_file()
         comparison(earlier, extract.day, earlier, dt.date(2021, 1, 1))
 
@@ -220,7 +221,7 @@ def test_the_tools_own_files_are_taken(tmp_path, dossier_pdf):
     for name, data in (("case-extract.json", VALID_EXTRACT),):
         (tmp_path / SLUG).mkdir()
         (tmp_path / SLUG / name).write_bytes(data)
-    assert baseline_extract(tmp_path, CASE, SLUG) == VALID_EXTRACT
+    assert earlier_dossier(tmp_path, CASE, SLUG)[0] == VALID_EXTRACT
     (tmp_path / f"{SLUG}.ipynb").write_bytes(VALID_NOTEBOOK)
     assert read_case_notebook(tmp_path / f"{SLUG}.ipynb", CASE) == VALID_NOTEBOOK
     (tmp_path / "notes.json").write_bytes(VALID_NOTES)

@@ -26,7 +26,7 @@ from .options import (
     add_notebooks_option,
     add_strict_option,
     iso_day,
-    notebooks_folder,
+    render_options,
     seconds,
     whole_number,
     worker_count,
@@ -220,11 +220,11 @@ def run_mail(args: argparse.Namespace) -> int:
 
     """Carry out ``dossier mail``: print where each message lies; exit 1 if one was not sent."""
     from ..resources import data_dir as resolve_data_dir
-    from ..run.job import RenderOptions
 
     flush = args.send and not (args.case_ids or args.meeting or args.to or args.cc)
+    # The dossiers' parameters, then every address, are checked before any file is read or rendered.
+    options = None if flush else render_options(args)
     if not flush:
-        # Every address is checked before any file is read or rendered.
         parse_addresses(args.to, "--to")
         parse_addresses(args.cc, "--cc")
         if args.sender:
@@ -251,13 +251,6 @@ def run_mail(args: argparse.Namespace) -> int:
     if flush:
         delivery = send_outbox(args.out, smtp)
     else:
-        options = RenderOptions(
-            lang=args.lang,
-            as_of=args.as_of,
-            inactive_months=args.inactive_months,
-            compare_with=args.compare_with,
-            notebooks=notebooks_folder(args.notebooks),
-        )
         delivery = mail_dossiers(
             args.case_ids,
             meeting=args.meeting,
@@ -273,6 +266,7 @@ def run_mail(args: argparse.Namespace) -> int:
             smtp=smtp,
             workers=args.workers,
             strict=args.strict,
+            mapping=args.mapping,
         )
     for note in delivery.notes:
         print(f"dossier: {note}", file=sys.stderr)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 from collections.abc import Iterable, Mapping
@@ -245,9 +246,14 @@ class CaseExtract:
     def case_file(self) -> CaseFile:
         """The case's file as the extract's records make it (every date: cut it with ``as_of``).
 
-        The records were checked when the dossier was made: they are read, not checked again.
+        The records were checked when the dossier was made: they are read, not checked again,
+        and once: a second call returns the same case file.
         Raises ValueError (or KeyError) when they are not what a dossier writes.
         """
+        return self._case_file
+
+    @functools.cached_property
+    def _case_file(self) -> CaseFile:
         import pandas as pd
 
         from .model import Registry
@@ -469,39 +475,118 @@ def _pass(old, new, old_left, new_left, names) -> list[tuple[int, int]]:
     return pairs
 
 
-# -- the earlier dossier --------------------------------------------------------------------
+# -- the earlier dossier ---------------------------------------------------------------------
+
+#: The layout of a baseline file (:meth:`Baseline.to_bytes`); a reader refuses another.
+BASELINE_FORMAT = 1
 
 
 @dataclass(frozen=True)
 class Baseline:
-    """The earlier dossier a dossier is compared with: its case extract, None when it had none.
+    """The earlier dossier a dossier is compared with, and what differs: made once per dossier,
+    where the earlier dossier's extract is read (:meth:`of`), and handed on as data.
 
-    None means the earlier output folder has no dossier of the case: the case is new in the
-    comparison.
+    ``key`` and ``as_of`` are None when the earlier output folder has no dossier of the case:
+    the case is new in the comparison.
     """
 
-    extract: CaseExtract | None
+    key: str | None = None
+    as_of: str | None = None
+    comparison: Comparison = field(default_factory=Comparison)
+
+    @classmethod
+    def of(cls, extract: CaseExtract | None, now: CaseFile, day: dt.date) -> Baseline:
+        """The earlier dossier's ``extract`` (None: there is none) set beside ``now`` as of ``day``."""
+        if extract is None:
+            return cls()
+        return cls(extract.key, extract.as_of, comparison(extract.case_file(), extract.day, now, day))
+
+    @property
+    def found(self) -> bool:
+        """Whether the earlier folder had a dossier of the case."""
+        return self.key is not None
+
+    @property
+    def day(self) -> dt.date:
+        """The earlier dossier's day (only when :attr:`found`)."""
+        return dt.date.fromisoformat(self.as_of)
+
+    def to_bytes(self) -> bytes:
+        """The baseline as JSON, for the notebook that renders the dossier to read."""
+        compared = self.comparison
+        data = {
+            "format": BASELINE_FORMAT, "key": self.key, "as_of": self.as_of,
+            "changes": [{"kind": c.kind, "record": dict(c.record), "fields": c.fields} for c in compared.changes],
+            "new_events": compared.new_events, "other_news": compared.other_news,
+            "corrections": compared.corrections,
+        }  # fmt: skip
+        return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Baseline:
+        """Read :meth:`to_bytes`; ValueError saying what is wrong if it is not a baseline file."""
+        try:
+            loaded = json.loads(data)
+            if not isinstance(loaded, dict) or loaded.get("format") != BASELINE_FORMAT:
+                raise ValueError(f"it is no baseline of format {BASELINE_FORMAT}")
+            changes = tuple(
+                Change(_kind(c["kind"]), _texts(c["record"]),
+                       tuple((str(f), str(old), str(new)) for f, old, new in c["fields"]))
+                for c in loaded["changes"]
+            )  # fmt: skip
+            counts = (int(loaded[n]) for n in ("new_events", "other_news", "corrections"))
+            baseline = cls(_text_or_none(loaded["key"]), _text_or_none(loaded["as_of"]),
+                           Comparison(changes, *counts))  # fmt: skip
+            if baseline.found:
+                baseline.day  # noqa: B018 (read to be checked)
+        except RecursionError:
+            raise ValueError("it is nested too deeply to be read") from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"it lacks or misstates {exc}") from None
+        return baseline
 
 
-def read_baseline(folder: str | Path, case_id: str) -> Baseline:
-    """The dossier of ``case_id`` in the earlier output ``folder``, found by its extract's case ID.
+def _kind(value: object) -> str:
+    if value not in CHANGE_KINDS:
+        raise ValueError(f"{value!r} is no kind of change")
+    return str(value)
+
+
+def _texts(record: object) -> dict[str, str]:
+    return {str(name): str(value) for name, value in dict(record).items()}
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def read_baseline(given: str | Path, case_id: str, now: CaseFile, day: dt.date) -> Baseline:
+    """The earlier dossier of ``case_id`` compared with ``now`` as of ``day``.
+
+    ``given`` is an earlier output folder (its dossier of the case is found by its extract's
+    case ID, and compared here) or the baseline file a render wrote for its notebook (compared
+    already, where the earlier dossier's extract was read).
 
     Raises
     ------
     ParameterError
-        ``folder`` is no folder, or an extract in it for this case cannot be read.
+        ``given`` is neither, or what it holds for this case cannot be read.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ParameterError(
-            f"compare_with = {str(folder)!r} is no folder: give an earlier output folder"
-        )
-    for path in sorted(folder.glob(f"*/{EXTRACT_FILE}")):
+    path = Path(given)
+    if path.is_file():
         try:
-            extract = CaseExtract.from_bytes(read_extract_file(path) or b"")
+            return Baseline.from_bytes(read_regular(path, EXTRACT_LIMIT))
         except (OSError, ValueError) as exc:
             problem = exc.strerror if isinstance(exc, OSError) else exc
-            raise ParameterError(f"compare_with: {path} cannot be read: {problem}") from None
+            raise ParameterError(f"compare_with = {str(path)!r} cannot be read: {problem}") from None
+    if not path.is_dir():
+        raise ParameterError(f"compare_with = {str(path)!r} is no folder: give an earlier output folder")
+    for extract_path in sorted(path.glob(f"*/{EXTRACT_FILE}")):
+        try:
+            extract = CaseExtract.from_bytes(read_extract_file(extract_path) or b"")
+        except (OSError, ValueError) as exc:
+            problem = exc.strerror if isinstance(exc, OSError) else exc
+            raise ParameterError(f"compare_with: {extract_path} cannot be read: {problem}") from None
         if extract.case_id == case_id:
-            return Baseline(extract)
-    return Baseline(None)
+            return Baseline.of(extract, now, day)
+    return Baseline()

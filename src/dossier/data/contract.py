@@ -73,6 +73,9 @@ EXTRACT_NOTES = "notes.json"
 #: In a case extract, the notebook the render runs (the case's own or the template): its name
 #: and hash, which the dossier's provenance names.
 EXTRACT_NOTEBOOK = "notebook.json"
+#: Beside a case extract, for a render with ``--compare-with``: the comparison with the earlier
+#: dossier as it was made where that dossier's extract was read (dossier.data.changes.Baseline).
+EXTRACT_BASELINE = "baseline.json"
 
 CASE_REF = ("cases", "case_id")
 FORUM_REF = ("forums", "forum_id")

@@ -140,8 +140,7 @@ def pack_ahead(registry: Registry, meeting_id: str, options, views: dict, slugs:
 
 
 def _agenda(registry: Registry, meeting_id: str, options, views: dict | None) -> Agenda:
-    return meeting_agenda(registry, meeting_id, lang=options.lang, as_of=options.day,
-                          inactive_months=options.inactive_months,
+    return meeting_agenda(registry, meeting_id, options.parameters,
                           view_of=lambda case_id: (views or {}).get(case_id)
                           or dossier_view(registry, case_id, options))  # fmt: skip
 

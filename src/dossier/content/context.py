@@ -1,11 +1,13 @@
 """The first step of every dossier, mail and index page: open one case as of its day.
 
-:func:`case_dossier` is the one way any output opens a case: it cuts the case
-file to the day (:meth:`~dossier.data.model.CaseFile.as_of`, applied once,
-here), measures it (:func:`~dossier.content.analysis.summarise`) and builds
-what a reader sees (:func:`~dossier.content.view.case_view`). :func:`open_case`
-does the same from a notebook's parameters, which it checks first: a bad
-parameter stops there with one clear message, before any section is drawn.
+:func:`file_dossier` is the one way any output opens a case (:func:`case_dossier` for a
+case in a registry): it cuts the case file to the day
+(:meth:`~dossier.data.model.CaseFile.as_of`, applied once, here), measures it
+(:func:`~dossier.content.analysis.summarise`) and builds what a reader sees
+(:func:`~dossier.content.view.case_view`), with the dossier's parameters
+(:class:`~dossier.content.parameters.DossierParameters`) as they were checked where they
+were given. :func:`open_case` does the same from a notebook's parameters, which it checks
+first: a bad parameter stops there with one clear message, before any section is drawn.
 """
 
 from __future__ import annotations

@@ -88,10 +88,10 @@ def test_three_edits_are_listed_in_the_dossier_its_pdf_and_the_mail(
 
     monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    from dossier.data import changes as comparisons
+    from dossier.data import earlier
 
-    compared, compare = [], comparisons.comparison
-    monkeypatch.setattr(comparisons, "comparison", lambda *sides: compared.append(sides) or compare(*sides))
+    compared, compare = [], earlier.comparison
+    monkeypatch.setattr(earlier, "comparison", lambda *sides: compared.append(sides) or compare(*sides))
     server = smtp_server()
     code, _, err = run(
         capsys, "mail", CASE, "--to", TO, "--from", SENDER, *common, "--out", third,

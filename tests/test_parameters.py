@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 from pathlib import Path
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from dossier.cli import build_parser
 from dossier.cli.options import render_options
-from dossier.content.parameters import DossierParameters, on_command_line
+from dossier.content.parameters import ON_COMMAND_LINE, DossierParameters
 from dossier.errors import ParameterError
 from dossier.run.job import RenderOptions
 
@@ -46,6 +47,8 @@ def from_command_line(lang, as_of, since, months) -> DossierParameters | str:
 
 
 def from_notebook(lang, as_of, since, months) -> DossierParameters | str:
+    if isinstance(months, str):  # the command line's text; a notebook's number
+        months = int(months) if months.strip().isdigit() else months
     try:
         return DossierParameters.given(lang=lang, as_of=as_of, since=since, inactive_months=months)
     except ParameterError as exc:
@@ -54,7 +57,7 @@ def from_notebook(lang, as_of, since, months) -> DossierParameters | str:
 
 @settings(max_examples=200, deadline=None)
 @given(lang=st.sampled_from(["sv", "en", "de", "fr"]), as_of=days, since=days,
-       months=st.integers(-3, 1300))  # fmt: skip
+       months=st.one_of(st.integers(-3, 1300), st.sampled_from(["1.5", "abc", "", "6 "])))  # fmt: skip
 def test_the_command_line_and_the_notebook_take_and_refuse_the_same_values(lang, as_of, since, months):
     shell, notebook = from_command_line(lang, as_of, since, months), from_notebook(lang, as_of, since, months)
     if isinstance(notebook, DossierParameters):
@@ -71,8 +74,36 @@ def test_each_message_names_the_parameter_as_it_was_given():
     assert from_notebook("sv", "2023-13-01", None, 6) == "as_of = '2023-13-01' is not a date (use YYYY-MM-DD)"
     assert "inactive_months = 0: use a whole number of months from 1 to 1200" in from_notebook("sv", None, None, 0)
     assert "'0': use a whole number of months from 1 to 1200" in from_command_line("sv", None, None, 0)
+    assert "'1.5': use a whole number of months from 1 to 1200" in from_command_line("sv", None, None, "1.5")
+    refused = from_notebook("sv", "2023-06-01", None, 6.0)
+    assert refused == "inactive_months = 6.0: use a whole number of months from 1 to 1200"
     with pytest.raises(ParameterError, match="since = '2023-01-01' with since_meeting = '2023-03-14'"):
         DossierParameters.given(as_of="2023-06-01", since="2023-01-01", since_meeting="2023-03-14")
+
+
+def test_a_day_the_meeting_sets_is_named_as_the_meeting():
+    with pytest.raises(ParameterError, match=r"since_meeting = '2023-06-01' is on or after as_of = '2023-06-01'"):
+        DossierParameters.given(as_of="2023-06-01", since_meeting="2023-06-01")
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [("2023-06-01", "is not a day"), (dt.datetime(2023, 6, 1), "is not a day"), (dt.date(999, 1, 1), "outside"),
+     (dt.date.max, "outside"), (None, "is not a day")],
+)  # fmt: skip
+def test_the_value_itself_is_checked_on_creation_and_on_replace(value, said):
+    with pytest.raises(ParameterError, match=f"as_of = .* {said}"):
+        DossierParameters(as_of=value)
+    with pytest.raises(ParameterError, match=f"as_of = .* {said}"):
+        dataclasses.replace(DossierParameters(as_of=dt.date(2023, 6, 1)), as_of=value)
+    with pytest.raises(ParameterError, match=f"since_meeting = .* {said}"):
+        DossierParameters(as_of=dt.date(2023, 6, 1), since_meeting=value or "")
+
+
+@pytest.mark.parametrize("text", ["20230601", "2023-W22-1", 20230601, "2023-06-01T00:00", "2023-6-1"])
+def test_one_reader_of_a_day_takes_only_what_it_asks_for(text):
+    with pytest.raises(ParameterError, match=r"is not a date \(use YYYY-MM-DD\)"):
+        DossierParameters.given(as_of=text)
 
 
 def test_a_day_not_given_is_today_and_says_so():
@@ -95,7 +126,7 @@ def test_making_the_options_reads_nothing(tmp_path):
     """An earlier folder that is not there is refused where a run starts, not when the value is made."""
     from dossier.run.job import check_compare_with
 
-    options = RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1), naming=on_command_line),
+    options = RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1), naming=ON_COMMAND_LINE),
                             compare_with=tmp_path / "missing")  # fmt: skip
     with pytest.raises(ParameterError, match=r"--compare-with .*missing does not exist"):
         check_compare_with(options, tmp_path / "out")

@@ -7,6 +7,7 @@ import re
 import sys
 
 from ..catalogue import LANGUAGES
+from ..content.parameters import DEFAULT_LANG
 from ..errors import MailError
 from ..share.settings import (
     ATTACH_CHOICES,
@@ -139,9 +140,9 @@ def _add_render_options(mail: argparse.ArgumentParser) -> None:
     )
     mail.add_argument(
         "--lang",
-        default="sv",
+        default=DEFAULT_LANG,
         choices=LANGUAGES,
-        help="message and dossier language (default sv)",
+        help=f"message and dossier language (default {DEFAULT_LANG})",
     )
     mail.add_argument(
         "--as-of",

@@ -11,10 +11,13 @@ from pathlib import Path
 
 from ..catalogue import LANGUAGES
 from ..content.parameters import (
+    DEFAULT_INACTIVE_MONTHS,
+    DEFAULT_LANG,
     MAX_INACTIVE_MONTHS,
+    MONTHS_RULE,
+    ON_COMMAND_LINE,
     DossierParameters,
     check_months,
-    on_command_line,
     parse_day,
 )
 from ..errors import ParameterError
@@ -52,8 +55,8 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         help="output folder; each dossier goes into its own sub-folder (default dossiers/)",
     )
     parser.add_argument(
-        "--lang", default="sv", choices=LANGUAGES,
-        help="the dossier's language: " + ", ".join(LANGUAGES) + " (default sv)",
+        "--lang", default=DEFAULT_LANG, choices=LANGUAGES,
+        help="the dossier's language: " + ", ".join(LANGUAGES) + f" (default {DEFAULT_LANG})",
     )
     parser.add_argument(
         "--as-of",
@@ -155,10 +158,10 @@ def add_inactive_months_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--inactive-months",
         type=months,
-        default=6,
+        default=DEFAULT_INACTIVE_MONTHS,
         metavar="N",
         help="flag a case as inactive after N months without an event "
-        f"(default 6, from 1 to {MAX_INACTIVE_MONTHS})",
+        f"(default {DEFAULT_INACTIVE_MONTHS}, from 1 to {MAX_INACTIVE_MONTHS})",
     )
 
 
@@ -178,8 +181,8 @@ def months(value: str) -> int:
     (:func:`~dossier.content.parameters.check_months`)."""
     try:
         return check_months(int(value))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r}: {exc}") from None
+    except ValueError:  # not a whole number, or outside the range
+        raise argparse.ArgumentTypeError(f"{value!r}: {MONTHS_RULE}") from None
 
 
 def formats(value: str) -> tuple[str, ...]:
@@ -263,7 +266,7 @@ def check_path_lengths(parser: argparse.ArgumentParser, args: argparse.Namespace
 def dossier_parameters(args: argparse.Namespace) -> DossierParameters:
     """The dossier's parameters as the command line gives them, checked (ParameterError, exit 2)."""
     return DossierParameters.given(lang=args.lang, as_of=args.as_of, since=getattr(args, "since", None),
-                                   inactive_months=args.inactive_months, naming=on_command_line)  # fmt: skip
+                                   inactive_months=args.inactive_months, naming=ON_COMMAND_LINE)  # fmt: skip
 
 
 def render_options(args: argparse.Namespace):

@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..data.changes import Baseline, Change, Comparison, read_baseline
-from ..data.contract import EXTRACT_NOTEBOOK
+from ..data.changes import EXTRACT_LIMIT, Change, Comparison
+from ..data.contract import EXTRACT_BASELINE, EXTRACT_NOTEBOOK
+from ..data.earlier import Baseline, read_baseline
+from ..data.sources import is_case_extract
+from ..data.text import read_regular
 from ..data.validate import load
 from ..errors import ParameterError
 from ..resources import data_dir as resolve_data_dir
 from .analysis import DecisionSummary, summarise
 from .frames import decisions_frame, events_frame, forums_frame
-from .parameters import DossierParameters
+from .parameters import DEFAULT_INACTIVE_MONTHS, DEFAULT_LANG, DossierParameters
 from .view import CaseView, case_view
 
 if TYPE_CHECKING:
@@ -70,6 +74,14 @@ class CaseDossier:
     @property
     def since(self) -> dt.date | None:
         return self.chosen.since
+
+    @property
+    def since_meeting(self) -> dt.date | None:
+        return self.chosen.since_meeting
+
+    @property
+    def inactive_months(self) -> int:
+        return self.chosen.inactive_months
 
     @property
     def comparison(self) -> Comparison | None:
@@ -157,10 +169,10 @@ def open_case(
     case_id: str,
     *,
     data_dir: str | Path | None = None,
-    lang: str = "sv",
+    lang: str = DEFAULT_LANG,
     as_of: str | dt.date | None = None,
     since: str | dt.date | None = None,
-    inactive_months: int = 6,
+    inactive_months: int = DEFAULT_INACTIVE_MONTHS,
     since_meeting: str | dt.date | None = None,
     compare_with: str | Path | None = None,
     related_dossiers: Mapping[str, str] | None = None,
@@ -181,8 +193,8 @@ def open_case(
         meeting (new is what came after it; ``since`` is then the day after, or None).
     compare_with
         An earlier output folder: list what changed in the case's records since its
-        dossier of the case; None for no comparison. (``dossier render`` gives the
-        comparison it made already, as a file.)
+        dossier of the case; None for no comparison. (In a render the comparison is made
+        already, where the earlier dossier was read: the case extract brings it.)
     related_dossiers
         Case ID -> relative link (``../RUN-136-2022/RUN-136-2022.html``) to the
         dossier of a related case in the same output folder; ``dossier render``
@@ -195,12 +207,29 @@ def open_case(
     chosen = DossierParameters.given(lang=lang, as_of=as_of, since=since, inactive_months=inactive_months,
                                      since_meeting=since_meeting)  # fmt: skip
     links = check_related_dossiers(related_dossiers)
+    for name, value in (("data_dir", data_dir), ("compare_with", compare_with)):
+        if value is not None and not isinstance(value, str | os.PathLike):
+            raise ParameterError(f"{name} = {value!r}: give a folder's path")
     folder = resolve_data_dir(data_dir)
     whole = load(folder).case_file(str(case_id))
-    baseline = read_baseline(compare_with, str(case_id), whole, chosen.as_of) if compare_with else None
+    baseline = _baseline(compare_with, folder, whole, chosen) if compare_with else None
     opened = file_dossier(whole, chosen, baseline=baseline, related_dossiers=links)
     rendered = _rendered_notebook(folder)
     return replace(opened, notebook_sha256=rendered.get("sha256"), key=rendered.get("key"))
+
+
+def _baseline(compare_with: str | Path, folder: Path, whole: CaseFile, chosen: DossierParameters) -> Baseline:
+    """The comparison with the earlier dossier in ``compare_with``: as the render made it, where
+    the data folder is its case extract (``baseline.json``), else made here."""
+    handed = folder / EXTRACT_BASELINE
+    if is_case_extract(folder) and handed.is_file():
+        try:
+            return Baseline.from_bytes(read_regular(handed, EXTRACT_LIMIT))
+        except (OSError, ValueError) as exc:
+            problem = exc.strerror if isinstance(exc, OSError) else exc
+            raise ParameterError(f"{handed}: damaged ({problem}); render the dossier again") from None
+    given = Path(compare_with)
+    return read_baseline(given, whole.case.case_id, whole, chosen.as_of, f"compare_with = {str(given)!r}")
 
 
 def check_related_dossiers(value: object) -> dict[str, str]:

@@ -18,8 +18,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..catalogue import Source, Words, label, text, words
-from ..data.changes import Baseline, Change, Comparison
+from ..data.changes import Change, Comparison
 from ..data.dates import PartialDate, format_day
+from ..data.earlier import Baseline
 from ..data.model import CaseFile, Event, Meeting
 from .analysis import COUNTED_KINDS, DecisionSummary, Inactivity, Months
 

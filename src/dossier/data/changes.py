@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import DossierError, ParameterError
+from ..errors import DossierError
 from .contract import ROW, TABLE, TABLES
 from .dates import PartialDate
 from .text import read_regular
@@ -237,11 +237,27 @@ class CaseExtract:
 
     def records(self) -> CaseRecords:
         """The case's records as the extract holds them (every date, not only up to its day)."""
-        tables = {
-            name.removesuffix(".csv"): list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
-            for name, data in self.tables.items()
-        }
+        return self._records
+
+    @functools.cached_property
+    def _records(self) -> CaseRecords:
+        tables = {file.removesuffix(".csv"): rows for file, (_, rows) in self._rows.items()}
         return CaseRecords.from_tables(self.case_id, tables)
+
+    @functools.cached_property
+    def _rows(self) -> dict[str, tuple[list[str], list[dict[str, str]]]]:
+        """Each table's header and rows, read once (ValueError saying what cannot be read)."""
+        read = {}
+        for name, data in self.tables.items():
+            try:
+                reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
+                rows = list(reader)
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise ValueError(f"{name} cannot be read ({exc})") from None
+            if any(None in row or None in row.values() for row in rows):
+                raise ValueError(f"{name} has a line with other fields than its header")
+            read[name] = (list(reader.fieldnames or ()), rows)
+        return read
 
     def case_file(self) -> CaseFile:
         """The case's file as the extract's records make it (every date: cut it with ``as_of``).
@@ -260,9 +276,8 @@ class CaseExtract:
 
         tables = {}
         for table in TABLES:
-            data = self.tables.get(table.file)
-            frame = (pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-                     if data else pd.DataFrame(columns=list(table.column_names)))  # fmt: skip
+            header, rows = self._rows.get(table.file, ([], []))
+            frame = pd.DataFrame(rows, columns=header or list(table.column_names), dtype=str)
             # An extract of an earlier contract lacks the columns added since: they are empty.
             frame = frame.reindex(columns=list(table.column_names), fill_value="")
             frame.insert(0, ROW, range(2, len(frame) + 2))
@@ -293,21 +308,15 @@ def _check_extract(extract: CaseExtract) -> None:
         extract.day  # noqa: B018 (read to be checked)
     except ValueError:
         raise ValueError(f"its as_of {extract.as_of!r} is not a day (YYYY-MM-DD)") from None
-    for name, data in extract.tables.items():
+    for name in extract.tables:
         table = TABLE.get(name.removesuffix(".csv"))
         if table is None or name != table.file:
             raise ValueError(f"it holds {name!r}, which is not a contract table")
-        try:
-            reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
-            # Only the required columns: an extract of an earlier contract lacks those added since.
-            missing = {c.name for c in table.columns if c.required} - set(reader.fieldnames or ())
-            if missing:
-                raise ValueError(f"{name} lacks the column {sorted(missing)[0]!r}")
-            for row in reader:
-                if None in row or None in row.values():
-                    raise ValueError(f"{name} line {reader.line_num} has other fields than its header")
-        except csv.Error as exc:
-            raise ValueError(f"{name} cannot be read ({exc})") from None
+    for name, (header, _) in extract._rows.items():
+        # Only the required columns: an extract of an earlier contract lacks those added since.
+        missing = {c.name for c in TABLE[name.removesuffix(".csv")].columns if c.required} - set(header)
+        if missing:
+            raise ValueError(f"{name} lacks the column {sorted(missing)[0]!r}")
     try:
         records = extract.records()
         for row in (*records.events, *records.documents):
@@ -473,120 +482,3 @@ def _pass(old, new, old_left, new_left, names) -> list[tuple[int, int]]:
             used_old.add(i)
             used_new.add(j)
     return pairs
-
-
-# -- the earlier dossier ---------------------------------------------------------------------
-
-#: The layout of a baseline file (:meth:`Baseline.to_bytes`); a reader refuses another.
-BASELINE_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """The earlier dossier a dossier is compared with, and what differs: made once per dossier,
-    where the earlier dossier's extract is read (:meth:`of`), and handed on as data.
-
-    ``key`` and ``as_of`` are None when the earlier output folder has no dossier of the case:
-    the case is new in the comparison.
-    """
-
-    key: str | None = None
-    as_of: str | None = None
-    comparison: Comparison = field(default_factory=Comparison)
-
-    @classmethod
-    def of(cls, extract: CaseExtract | None, now: CaseFile, day: dt.date) -> Baseline:
-        """The earlier dossier's ``extract`` (None: there is none) set beside ``now`` as of ``day``."""
-        if extract is None:
-            return cls()
-        return cls(extract.key, extract.as_of, comparison(extract.case_file(), extract.day, now, day))
-
-    @property
-    def found(self) -> bool:
-        """Whether the earlier folder had a dossier of the case."""
-        return self.key is not None
-
-    @property
-    def day(self) -> dt.date:
-        """The earlier dossier's day (only when :attr:`found`)."""
-        return dt.date.fromisoformat(self.as_of)
-
-    def to_bytes(self) -> bytes:
-        """The baseline as JSON, for the notebook that renders the dossier to read."""
-        compared = self.comparison
-        data = {
-            "format": BASELINE_FORMAT, "key": self.key, "as_of": self.as_of,
-            "changes": [{"kind": c.kind, "record": dict(c.record), "fields": c.fields} for c in compared.changes],
-            "new_events": compared.new_events, "other_news": compared.other_news,
-            "corrections": compared.corrections,
-        }  # fmt: skip
-        return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Baseline:
-        """Read :meth:`to_bytes`; ValueError saying what is wrong if it is not a baseline file."""
-        try:
-            loaded = json.loads(data)
-            if not isinstance(loaded, dict) or loaded.get("format") != BASELINE_FORMAT:
-                raise ValueError(f"it is no baseline of format {BASELINE_FORMAT}")
-            changes = tuple(
-                Change(_kind(c["kind"]), _texts(c["record"]),
-                       tuple((str(f), str(old), str(new)) for f, old, new in c["fields"]))
-                for c in loaded["changes"]
-            )  # fmt: skip
-            counts = (int(loaded[n]) for n in ("new_events", "other_news", "corrections"))
-            baseline = cls(_text_or_none(loaded["key"]), _text_or_none(loaded["as_of"]),
-                           Comparison(changes, *counts))  # fmt: skip
-            if baseline.found:
-                baseline.day  # noqa: B018 (read to be checked)
-        except RecursionError:
-            raise ValueError("it is nested too deeply to be read") from None
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"it lacks or misstates {exc}") from None
-        return baseline
-
-
-def _kind(value: object) -> str:
-    if value not in CHANGE_KINDS:
-        raise ValueError(f"{value!r} is no kind of change")
-    return str(value)
-
-
-def _texts(record: object) -> dict[str, str]:
-    return {str(name): str(value) for name, value in dict(record).items()}
-
-
-def _text_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def read_baseline(given: str | Path, case_id: str, now: CaseFile, day: dt.date) -> Baseline:
-    """The earlier dossier of ``case_id`` compared with ``now`` as of ``day``.
-
-    ``given`` is an earlier output folder (its dossier of the case is found by its extract's
-    case ID, and compared here) or the baseline file a render wrote for its notebook (compared
-    already, where the earlier dossier's extract was read).
-
-    Raises
-    ------
-    ParameterError
-        ``given`` is neither, or what it holds for this case cannot be read.
-    """
-    path = Path(given)
-    if path.is_file():
-        try:
-            return Baseline.from_bytes(read_regular(path, EXTRACT_LIMIT))
-        except (OSError, ValueError) as exc:
-            problem = exc.strerror if isinstance(exc, OSError) else exc
-            raise ParameterError(f"compare_with = {str(path)!r} cannot be read: {problem}") from None
-    if not path.is_dir():
-        raise ParameterError(f"compare_with = {str(path)!r} is no folder: give an earlier output folder")
-    for extract_path in sorted(path.glob(f"*/{EXTRACT_FILE}")):
-        try:
-            extract = CaseExtract.from_bytes(read_extract_file(extract_path) or b"")
-        except (OSError, ValueError) as exc:
-            problem = exc.strerror if isinstance(exc, OSError) else exc
-            raise ParameterError(f"compare_with: {extract_path} cannot be read: {problem}") from None
-        if extract.case_id == case_id:
-            return Baseline.of(extract, now, day)
-    return Baseline()

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from functools import total_ordering
 from typing import Literal
 
-from babel.dates import format_date, format_skeleton
-
 from ..catalogue import LOCALES
 
 Precision = Literal["year", "month", "day"]
@@ -127,6 +125,8 @@ class PartialDate:
 
     def format(self, lang: str = "sv") -> str:
         """Format at the date's own precision: ``2019``, ``maj 2020``, ``30 maj 2022``."""
+        from babel.dates import format_date, format_skeleton  # here: reading a day needs no Babel
+
         locale = LOCALES[lang]
         if self.precision == "year":
             return str(self.year)

@@ -18,10 +18,8 @@ import errno
 import hashlib
 import json
 import logging
-import re
 import shutil
 import tempfile
-import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -35,6 +33,7 @@ from ..data.contract import (
     EXTRACT_SOURCES,
     MAPPING_FILE,
 )
+from ..data.text import slugify
 from ..errors import NotebookFailed, OutputError, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 from .lifetime import private_dir
@@ -64,8 +63,8 @@ PARAMETER = "parameter"  # a parameter of the notebook (DossierParameters); part
 EXPORT = "export"  # how the notebook's result is written out; part of the key
 RUN = "run"  # how the render runs: the same dossier comes out whatever its value
 #: An earlier output folder to compare with: its dossier's case extract, not the folder's
-#: path, goes into the key (see :func:`earlier_dossier`), and the comparison made with it
-#: reaches the notebook as a file.
+#: path, goes into the key (see :func:`prepare_job`), and the comparison made with it reaches
+#: the notebook as a file of the case extract (``baseline.json``).
 BASELINE = "baseline"
 
 
@@ -93,6 +92,8 @@ class RenderOptions:
     notebooks: Path | None = field(default=None, metadata={"role": RUN})
 
     def __post_init__(self) -> None:
+        if self.compare_with is not None:  # a path as text, made a Path (nothing is read here)
+            object.__setattr__(self, "compare_with", Path(self.compare_with))
         if not self.formats or any(f not in ("html", "pdf") for f in self.formats):
             raise ParameterError(f"--format {','.join(self.formats)}: use html, pdf or html,pdf")
         if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
@@ -118,7 +119,10 @@ class RenderOptions:
         the dossier's parameters each by its own name."""
         found: dict[str, object] = {}
         for f in fields(self):
-            role = f.metadata["role"]
+            role = f.metadata.get("role")
+            if role is None:
+                raise TypeError(f"RenderOptions.{f.name} says no role (metadata {{'role': EXPORT}}, RUN or "
+                                "BASELINE); a parameter of the notebook is a field of DossierParameters")  # fmt: skip
             if role == PARAMETER and role in roles:
                 found |= self.parameters.settings()
             elif role in roles:
@@ -233,6 +237,7 @@ def prepare_job(
     a dossier is rendered again when a related case's dossier comes or goes.
     """
     case = registry.case(case_id)
+    from ..data.earlier import earlier_dossier
     from ..data.language import setting_text
     from ..data.validate import notes_json
     from .manifest import case_slice_csv, package_versions
@@ -254,15 +259,12 @@ def prepare_job(
         {} if out is None else dossier_links(related, Path(out), rendering, options.formats)
     )
     toolkit = toolkit_fingerprint()
-    earlier = earlier_dossier(options.compare_with, case_id, slug)
+    earlier = None
+    if options.compare_with is not None:
+        earlier = earlier_dossier(options.compare_with, case_id, f"--compare-with {options.compare_with}")
     # The earlier dossier's extract, not its folder's name, says what the comparison shows.
-    compared = {} if options.compare_with is None else {BASELINE_KEY: earlier[0] if earlier else b""}
-    notebook = notebook_for(options.notebooks, slug)
-    # Read once: what is hashed is what runs.
-    if notebook == notebook_path():
-        notebook_bytes = notebook.read_bytes()
-    else:
-        notebook_bytes = read_case_notebook(notebook, case_id)
+    compared = {} if options.compare_with is None else {BASELINE_KEY: earlier.data if earlier else b""}
+    notebook, notebook_bytes = _notebook(options, slug, case_id)
     record = notebook_record(notebook, notebook_bytes)
     key = dossier_key(slice_files | notes | compared, parameters, toolkit, options, record["sha256"])
     manifest = {
@@ -279,7 +281,7 @@ def prepare_job(
         "packages": package_versions(),
         **options.settings(EXPORT),
     }
-    opened = open_dossier(registry, case_id, options, earlier[1] if earlier else None)
+    opened = open_dossier(registry, case_id, options, earlier.extract if earlier else None)
     if opened.baseline is not None:
         manifest["compare_with"] = {"folder": str(options.compare_with), "key": opened.baseline.key,
                                     "as_of": opened.baseline.as_of}  # fmt: skip
@@ -293,15 +295,25 @@ def prepare_job(
                       view.news_pairs(), notebook_bytes if record["case_notebook"] else None)  # fmt: skip
 
 
-def open_dossier(registry: Registry, case_id: str, options: RenderOptions, earlier=None):
+def _notebook(options: RenderOptions, slug: str, case_id: str) -> tuple[Path, bytes]:
+    """The notebook the case renders from (its own or the template) and its bytes, read once:
+    what is hashed is what runs."""
+    notebook = notebook_for(options.notebooks, slug)
+    if notebook == notebook_path():
+        return notebook, notebook.read_bytes()
+    return notebook, read_case_notebook(notebook, case_id)
+
+
+def open_dossier(registry: Registry, case_id: str, options: RenderOptions,
+                 earlier: CaseExtract | None = None):  # fmt: skip
     """The case as its dossier shows it with ``options`` (:func:`~dossier.content.context.file_dossier`).
 
     With ``options.compare_with``, compared here with the earlier dossier's case extract
-    ``earlier`` (:func:`earlier_dossier`; None: the case is new in the comparison): the one
-    comparison the dossier, its index line and its mail all show.
+    ``earlier`` (:func:`~dossier.data.changes.earlier_dossier`; None: the case is new in the
+    comparison): the one comparison the dossier, its index line, the pack and the mail show.
     """
     from ..content.context import file_dossier
-    from ..data.changes import Baseline
+    from ..data.earlier import Baseline
 
     whole = registry.case_file(case_id)
     compared = None
@@ -310,86 +322,24 @@ def open_dossier(registry: Registry, case_id: str, options: RenderOptions, earli
     return file_dossier(whole, options.parameters, baseline=compared)
 
 
-def dossier_view(registry: Registry, case_id: str, options: RenderOptions):
-    """The case's :class:`~dossier.content.view.CaseView` as its dossier with ``options`` has it,
-    compared with the earlier dossier of ``options.compare_with`` when there is one."""
-    earlier = earlier_dossier(options.compare_with, case_id, slugify(case_id))
-    return open_dossier(registry, case_id, options, earlier[1] if earlier else None).view
-
-
 #: In a job's key, the place of the earlier dossier's case extract.
 BASELINE_KEY = "baseline"
 
 
-def check_baseline_folder(folder: str | Path) -> Path:
-    """``--compare-with DIR``: the folder, if it is an output folder whose dossiers keep extracts.
-
-    Raises
-    ------
-    ParameterError
-        It does not exist, is no folder, holds no dossier, or its dossiers keep no case
-        extract (made before dossiers kept them).
-    """
-    from ..data.changes import EXTRACT_FILE
-    from .manifest import MANIFEST_FILE
-
-    folder = Path(folder)
-    fix = "give an earlier output folder (the --out of an earlier render or batch)"
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise ParameterError(f"--compare-with {folder} {what}: {fix}")
-    dossiers = [p.parent for p in folder.glob(f"*/{MANIFEST_FILE}")]
-    if not dossiers:
-        raise ParameterError(f"--compare-with {folder} holds no dossier (no */{MANIFEST_FILE}): {fix}")
-    if not any((d / EXTRACT_FILE).is_file() for d in dossiers):
-        raise ParameterError(
-            f"--compare-with {folder}: its dossiers keep no {EXTRACT_FILE} (they were made "
-            "before dossiers kept the records they were made from); render them again with "
-            "this version, or give a newer output folder"
-        )
-    return folder
-
-
 def check_compare_with(options: RenderOptions, out: Path) -> None:
-    """Check ``--compare-with`` where a run starts (:func:`check_baseline_folder`), and refuse the
-    very folder being written: each run would compare the dossiers with themselves, and their
-    keys (which hold the baseline) would never settle."""
+    """Check ``--compare-with`` where a run starts (:func:`~dossier.data.changes.check_earlier_folder`),
+    and refuse the very folder being written: each run would compare the dossiers with
+    themselves, and their keys (which hold the baseline) would never settle."""
+    from ..data.earlier import check_earlier_folder
+
     if options.compare_with is None:
         return
-    check_baseline_folder(options.compare_with)
+    check_earlier_folder(options.compare_with, f"--compare-with {options.compare_with}")
     if options.compare_with.resolve() == Path(out).resolve():
         raise ParameterError(
             f"--compare-with {options.compare_with} is the --out folder: give an earlier output "
             "folder (last meeting's, say), or another --out"
         )
-
-
-def earlier_dossier(folder: Path | None, case_id: str, slug: str) -> tuple[bytes, CaseExtract] | None:
-    """The case extract of ``case_id``'s dossier in the earlier output folder, as its bytes (for
-    the key) and read (for the comparison); None if it has none.
-
-    Raises
-    ------
-    ParameterError
-        The folder's dossier of the case has an extract that cannot be read.
-    """
-    if folder is None:
-        return None
-    from ..data.changes import EXTRACT_FILE, CaseExtract, read_extract_file
-
-    path = folder / slug / EXTRACT_FILE
-    try:
-        data = read_extract_file(path)
-        if data is None:
-            return None
-        extract = CaseExtract.from_bytes(data)
-    except OSError as exc:
-        raise ParameterError(f"--compare-with {folder}: cannot read {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ParameterError(
-            f"--compare-with {folder}: {path} is damaged: {exc}; render that folder again"
-        ) from None
-    return (data, extract) if extract.case_id == case_id else None  # two IDs of one slug: another case
 
 
 def dossier_links(
@@ -496,8 +446,8 @@ def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) 
         files = DossierFiles.in_folder(folder, job.slug, job.options.formats)
         parameters = {**job.parameters, "data_dir": str(extract)}
         if job.baseline is not None:  # the comparison made where the earlier extract was read
-            (scratch / EXTRACT_BASELINE).write_bytes(job.baseline)
-            parameters["compare_with"] = str(scratch / EXTRACT_BASELINE)
+            (extract / EXTRACT_BASELINE).write_bytes(job.baseline)
+            parameters["compare_with"] = str(job.options.compare_with)
         notebook = notebook_path()
         if job.case_notebook is not None:
             notebook = scratch / f"{job.slug}.case.ipynb"
@@ -585,18 +535,6 @@ def scratch_folder() -> Iterator[Path]:
             raise
         raise OutputError(f"the temporary folder {tempfile.gettempdir()} is full (a render works "
                           "there): free some space in it, or set TMPDIR to a folder with room") from None  # fmt: skip
-
-
-def slugify(case_id: str) -> str:
-    """The case ID as a safe folder and file name: ``RUN/168/2020`` -> ``RUN-168-2020``.
-
-    Only ASCII letters, digits, ``.``, ``_`` and ``-``; å/ä/ö become a/a/o; never
-    ``.``/``..`` or a name that starts with a dot, so never a path outside the folder.
-    """
-    ascii_text = unicodedata.normalize("NFKD", case_id).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text)
-    slug = re.sub(r"-{2,}", "-", slug).strip("-.")[:120].strip("-.")
-    return slug or "case"
 
 
 __all__ = [

@@ -4,6 +4,8 @@ Renders the sample meeting (as of 1 June 2023, as `make demo` does) into a tempo
 folder, then writes into docs/:
 
 - pack-cover.png: the pack PDF's first page (pdftoppm, from poppler-utils);
+- dossier-page-1.png, dossier-page-2.png: the first two pages of the PDF dossier of
+  RUN/168/2020, as the README's first picture shows them side by side;
 - phone-top.png, phone-history.png: the dossier of RUN/168/2020 in Chromium at
   390 px wide (Playwright), its first screen and its case history.
 
@@ -26,10 +28,10 @@ AS_OF = "2023-06-01"
 PHONE = {"width": 390, "height": 844}
 
 
-def pack_cover(pdf: Path, png: Path) -> None:
-    """The PDF's first page as a PNG, 90 dots per inch (an A4 page 744 px wide)."""
+def pdf_page(pdf: Path, page: int, png: Path, dpi: int) -> None:
+    """A page of the PDF as a PNG (at 90 dots per inch an A4 page is 744 px wide, at 70 579 px)."""
     stem = png.with_suffix("")
-    subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-r", "90", "-png", "-singlefile",
+    subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi), "-png", "-singlefile",
                     str(pdf), str(stem)], check=True)  # fmt: skip
 
 
@@ -53,9 +55,12 @@ def run() -> int:
         status = main(["batch", "--meeting", MEETING, "--out", str(out), "--as-of", AS_OF])
         if status != 0:
             return status
-        pack_cover(out / f"meeting-{MEETING}" / f"{MEETING}.pdf", DOCS / "pack-cover.png")
+        pdf_page(out / f"meeting-{MEETING}" / f"{MEETING}.pdf", 1, DOCS / "pack-cover.png", 90)
+        for page in (1, 2):
+            pdf_page(out / "RUN-168-2020" / "RUN-168-2020.pdf", page, DOCS / f"dossier-page-{page}.png", 70)
         phone_pictures(out / "RUN-168-2020" / "RUN-168-2020.html")
-    for name in ("pack-cover.png", "phone-top.png", "phone-history.png"):
+    for name in ("pack-cover.png", "dossier-page-1.png", "dossier-page-2.png", "phone-top.png",
+                 "phone-history.png"):  # fmt: skip
         print(DOCS / name)
     return 0
 

@@ -216,10 +216,11 @@ def render_dossier(
     pdfa: bool = False,
     as_of: str = AS_OF,
 ) -> RenderedDossier:
+    from dossier.content.parameters import DossierParameters
     from dossier.run.render import RenderOptions, build_dossier
 
     out = tmp_path_factory.mktemp("dossiers")
-    options = RenderOptions(lang=lang, as_of=dt.date.fromisoformat(as_of), pdfa=pdfa)
+    options = RenderOptions(DossierParameters(lang=lang, as_of=dt.date.fromisoformat(as_of)), pdfa=pdfa)
     files = build_dossier(case_id, data_dir=data, out_dir=out, options=options)
     return RenderedDossier(case_id, lang, data, out, files)
 
@@ -623,11 +624,12 @@ def run_in_process(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str,
 
 
 def render_all(out: Path, data: Path, case_ids: list[str], meeting: str | None) -> Path:
+    from dossier.content.parameters import DossierParameters
     from dossier.data.validate import load
     from dossier.run.batch import run_batch
     from dossier.run.job import RenderOptions
 
-    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF))
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)))
     report = run_batch(case_ids, registry=load(data), data_dir=data, out_dir=out,
                        options=options, workers=2, meeting=meeting)  # fmt: skip
     assert not report.failed, [r.error for r in report.results]

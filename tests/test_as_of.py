@@ -29,6 +29,7 @@ from dossier import sections as show
 from dossier.catalogue import LANGUAGES
 from dossier.catalogue import text as text_of
 from dossier.content.context import case_dossier
+from dossier.content.parameters import DossierParameters
 from dossier.data.contract import EVENT_KINDS
 from dossier.data.dates import PartialDate, add_months
 from dossier.data.validate import load
@@ -196,8 +197,7 @@ def test_every_section_says_only_what_was_so_on_its_day(
     since = as_of - dt.timedelta(days=since_back) if since_back is not None else None
     with tempfile.TemporaryDirectory() as folder:
         registry = load(write(Path(folder), tables))
-    dossier = case_dossier(registry, "T/1", as_of=as_of, lang=lang, since=since,
-                           inactive_months=inactive_months)  # fmt: skip
+    dossier = case_dossier(registry, "T/1", DossierParameters(as_of=as_of, lang=lang, since=since, inactive_months=inactive_months))  # fmt: skip
     text = {part.__name__: visible(part(dossier)) for part in SECTIONS}
     everything = " ".join(text.values())
 

@@ -48,6 +48,7 @@ from conftest import SAMPLE_MEETING as MEETING
 from processes import FROM_A_TERMINAL, MARK, alive_after, family, marked_after, wait_for_path
 from pypdf import PdfReader
 
+from dossier.content.parameters import DossierParameters
 from dossier.data.changes import EXTRACT_FILE
 from dossier.data.text import read_case_list
 from dossier.data.validate import load
@@ -122,7 +123,7 @@ def current_keys(
     A key holds the links to related cases' dossiers beside it: those in ``out`` now.
     """
     registry = load(data)
-    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF), formats=formats)
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=formats)
     return {c: prepare_job(registry, c, data, options, out=out, rendering=cases).key for c in cases}
 
 
@@ -214,7 +215,7 @@ def test_select_cases_refuses_what_it_cannot_use(sample, tmp_path):
 
 def test_the_key_follows_the_case_slice_only(tmp_path, write_data, valid_csv):
     """An event of A/1/2020 changes A/1/2020's key, not that of A/2/2021, which shows A/1/2020's row."""
-    options = RenderOptions(as_of=dt.date(2023, 6, 1), formats=("html",))
+    options = RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1)), formats=("html",))
 
     def keys(data: Path) -> dict[str, str]:
         registry = load(data)
@@ -243,9 +244,9 @@ def test_the_key_follows_parameters_and_formats(tmp_path, write_data):
     data = write_data(tmp_path / "data")
     registry = load(data)
 
-    def key(**changes) -> str:
-        options = RenderOptions(**{"as_of": dt.date(2023, 6, 1), **changes})
-        return prepare_job(registry, "A/1/2020", data, options).key
+    def key(formats=("html", "pdf"), **changes) -> str:
+        chosen = DossierParameters(**{"as_of": dt.date(2023, 6, 1), **changes})
+        return prepare_job(registry, "A/1/2020", data, RenderOptions(chosen, formats=formats)).key
 
     base = key()
     assert key() == base
@@ -254,8 +255,9 @@ def test_the_key_follows_parameters_and_formats(tmp_path, write_data):
 
 
 def test_an_option_added_to_render_options_reaches_the_notebook_and_both_keys(tmp_path, write_data):
-    """One list of options: a new field changes the dossier's key and the batch's, and is passed
-    to the notebook (or, as an export option, recorded in the manifest), with no other change."""
+    """One list of options: a new field (of the dossier's parameters, or of how it is written)
+    changes the dossier's key and the batch's, and is passed to the notebook (or, as an export
+    option, recorded in the manifest), with no other change."""
     data = write_data(tmp_path / "data")
     registry = load(data)
     selection = {"case_ids": ["A/1/2020"], "meeting": None, "all_open": False, "cases_file": None}
@@ -264,11 +266,14 @@ def test_an_option_added_to_render_options_reaches_the_notebook_and_both_keys(tm
              "a run option": {"role": RUN}}  # fmt: skip
     seen = {}
     for role, metadata in roles.items():
-        wider = dataclasses.make_dataclass(
-            "WiderOptions", [("font_size", int, dataclasses.field(default=10, metadata=metadata))],
-            bases=(RenderOptions,), frozen=True,
-        )  # fmt: skip
-        small, big = wider(as_of=day, font_size=10), wider(as_of=day, font_size=12)
+        field = [("font_size", int, dataclasses.field(default=10, metadata=metadata))]
+        if not metadata:  # a parameter of the notebook: one more of the dossier's parameters
+            wider = dataclasses.make_dataclass("WiderParameters", field, bases=(DossierParameters,),
+                                               frozen=True, kw_only=True)  # fmt: skip
+            small, big = (RenderOptions(wider(as_of=day, font_size=n)) for n in (10, 12))
+        else:
+            wider = dataclasses.make_dataclass("WiderOptions", field, bases=(RenderOptions,), frozen=True)
+            small, big = (wider(DossierParameters(as_of=day), font_size=n) for n in (10, 12))
         jobs = [prepare_job(registry, "A/1/2020", data, options) for options in (small, big)]
         keys = [batch_key(data, selection, options) for options in (small, big)]
         seen[role] = (
@@ -283,12 +288,12 @@ def test_an_option_added_to_render_options_reaches_the_notebook_and_both_keys(tm
         "a run option": (False, False, None, None),
     }
     # The options as they are: the notebook's parameters, and the export's in the manifest.
-    job = prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day, timeout=5))
+    job = prepare_job(registry, "A/1/2020", data, RenderOptions(DossierParameters(as_of=day), timeout=5))
     assert job.parameters == {"case_id": "A/1/2020", "lang": "sv", "as_of": "2023-06-01",
                               "since": None, "inactive_months": 6, "since_meeting": None,
                               "related_dossiers": {}}  # fmt: skip
     assert (job.manifest["formats"], job.manifest["pdfa"]) == (["html", "pdf"], False)
-    assert job.key == prepare_job(registry, "A/1/2020", data, RenderOptions(as_of=day)).key
+    assert job.key == prepare_job(registry, "A/1/2020", data, RenderOptions(DossierParameters(as_of=day))).key
 
 
 def test_a_batch_with_nothing_changed_reads_no_data_and_imports_no_pandas(tmp_path, write_data):
@@ -297,7 +302,7 @@ def test_a_batch_with_nothing_changed_reads_no_data_and_imports_no_pandas(tmp_pa
     data = write_data(tmp_path / "data")
     out = tmp_path / "out"
     cases = ["A/1/2020", "A/2/2021"]
-    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF), formats=("html",))
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=("html",))
     registry = load(data)
     entries = []
     for case_id in cases:  # each dossier as a render leaves it
@@ -592,13 +597,13 @@ def test_a_dossier_with_a_zero_byte_or_truncated_file_is_rendered_again(incremen
 
 def test_the_batch_key_follows_every_file_of_the_export_and_the_settings(tmp_path, write_data):
     data = write_data(tmp_path / "data")
-    options = RenderOptions(as_of=dt.date(2023, 6, 1))
+    options = RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1)))
     selection = {"case_ids": ["A/1"], "meeting": None, "all_open": False, "cases_file": None}
     key = batch_key(data, selection, options)
-    assert batch_key(data, dict(selection), RenderOptions(as_of=dt.date(2023, 6, 1))) == key
+    assert batch_key(data, dict(selection), RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1)))) == key
     assert batch_key(data, {**selection, "all_open": True}, options) != key
-    assert batch_key(data, selection, RenderOptions(as_of=dt.date(2023, 6, 2))) != key
-    assert batch_key(data, selection, RenderOptions(as_of=dt.date(2023, 6, 1), lang="en")) != key
+    assert batch_key(data, selection, RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 2)))) != key
+    assert batch_key(data, selection, RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1), lang="en"))) != key
     (data / "dossier.toml").write_text("[mail]\nhost = 'x'\n", encoding="utf-8")
     with_mapping = batch_key(data, selection, options)
     assert with_mapping != key
@@ -946,7 +951,7 @@ def test_the_meeting_pack_cover_names_forum_date_and_agenda(meeting_batch):
     first = 2  # each item's line ends with the page its dossier starts on
     for item, case_id, title in AGENDA:
         assert f"{item} {case_id} {title} {first}" in lines
-        view = case_dossier(registry, case_id, as_of=dt.date.fromisoformat(AS_OF), lang="sv").view
+        view = case_dossier(registry, case_id, DossierParameters(as_of=dt.date.fromisoformat(AS_OF), lang="sv")).view
         assert squeeze(str(view.sentence)) in cover
         first += bound_pages(out / slugify(case_id) / f"{slugify(case_id)}.pdf")
     assert squeeze("Förslag: Regiondirektörens förslag (exempel)") in cover
@@ -993,7 +998,7 @@ def test_the_meeting_index_is_the_agenda_with_each_case_in_a_sentence(meeting_ba
     registry = load(SAMPLE_DATA)
     for (item, case_id, title), shown in zip(AGENDA, items, strict=True):
         assert shown["text"].startswith(f"Punkt {item} {title} {case_id} ")
-        view = case_dossier(registry, case_id, as_of=dt.date.fromisoformat(AS_OF), lang="sv").view
+        view = case_dossier(registry, case_id, DossierParameters(as_of=dt.date.fromisoformat(AS_OF), lang="sv")).view
         assert str(view.sentence) in shown["text"]
         assert [href.rsplit(".", 1)[1] for href in shown["links"]] == ["html", "pdf"]
         for href in shown["links"]:
@@ -1172,7 +1177,7 @@ def test_a_note_in_a_dossier_names_the_exports_row_not_the_extracts(
     """The kernel reads the case's extract, where the odd event is row 3; the export's is row 5."""
     folder = write_data(tmp_path / "data",
                         events=valid_csv["events"] + "e4,A/2/2021,2022-04,,communicated,,Sent,,,,\n")  # fmt: skip
-    job = prepare_job(load(folder), "A/2/2021", folder, RenderOptions(as_of=dt.date(2024, 1, 1)))
+    job = prepare_job(load(folder), "A/2/2021", folder, RenderOptions(DossierParameters(as_of=dt.date(2024, 1, 1))))
     (note,) = load(write_extract(job, tmp_path / "extract")).case_file("A/2/2021").notes
     assert (note.code, note.file, note.row) == ("event_after_closed", "events.csv", 5)
     assert note.text("en") == (
@@ -1186,7 +1191,7 @@ def test_rows_moving_re_render_only_the_cases_whose_notes_name_them(
     header, *rows = valid_csv["events"].splitlines(keepends=True)
     odd = "e9,A/3/2022,2021,,other,,Före registreringen,,,,\n"  # a note: row 5, then row 6
     cases = valid_csv["cases"] + "A/3/2022,Tredje,2022-01,open,,N,,\n"
-    options = RenderOptions(as_of=dt.date(2024, 1, 1))
+    options = RenderOptions(DossierParameters(as_of=dt.date(2024, 1, 1)))
 
     def keys(events: str) -> dict[str, str]:
         folder = write_data(tmp_path / f"data-{len(events)}", cases=cases, events=events)
@@ -1201,7 +1206,7 @@ def test_rows_moving_re_render_only_the_cases_whose_notes_name_them(
 
 def test_is_current_needs_this_case_this_key_and_every_file_as_recorded(tmp_path, write_data):
     data = write_data(tmp_path / "data")
-    options = RenderOptions(as_of=dt.date(2023, 6, 1), formats=("html",))
+    options = RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1)), formats=("html",))
     job = prepare_job(load(data), "A/1/2020", data, options)
     folder = tmp_path / "out" / job.slug
     folder.mkdir(parents=True)

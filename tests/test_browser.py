@@ -360,14 +360,17 @@ def test_the_mail_body_reads_on_a_phone_without_scrolling_sideways(request, brow
 
     from conftest import AS_OF
 
+    from dossier.content.context import case_dossier
+    from dossier.content.parameters import DossierParameters
     from dossier.data.validate import load
     from dossier.share.letter import case_letter
 
     rendered = request.getfixturevalue(f"sample_dossier_{lang}")
     files = {"pdf": str(rendered.files.pdf), "manifest": str(rendered.files.manifest)}
-    letter = case_letter(load(rendered.data), [rendered.case_id], {rendered.case_id: files},
-                         lang=lang, as_of=dt.date.fromisoformat(AS_OF), attach="pdf",
-                         subject=None, inactive_months=6)  # fmt: skip
+    registry = load(rendered.data)
+    chosen = DossierParameters(lang=lang, as_of=dt.date.fromisoformat(AS_OF))
+    view = case_dossier(registry, rendered.case_id, chosen).view
+    letter = case_letter(registry, [view], {rendered.case_id: files}, attach="pdf", subject=None)
     assert widest_on_a_phone(browser, tmp_path, letter.html, "li") <= PHONE["width"]
     # The plain text reads as lines a person writes: no run of placeholders.
     assert not re.search(r"–, –|, –:", letter.text), letter.text

@@ -14,6 +14,7 @@ import pytest
 
 from dossier.cli import main
 from dossier.content.context import case_dossier
+from dossier.content.parameters import DossierParameters
 from dossier.data.calendar import Calendar
 from dossier.data.validate import load
 from dossier.errors import DataError
@@ -44,7 +45,7 @@ def publish(data: Path, table: str, day: str) -> None:
 
 
 def next_meeting(data: Path, day: str) -> str:
-    dossier = case_dossier(load(data), CASE, as_of=dt.date.fromisoformat(day))
+    dossier = case_dossier(load(data), CASE, DossierParameters(as_of=dt.date.fromisoformat(day)))
     return str(dossier.view.next_meeting)
 
 

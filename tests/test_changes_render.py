@@ -88,6 +88,10 @@ def test_three_edits_are_listed_in_the_dossier_its_pdf_and_the_mail(
 
     monkeypatch.setenv("DOSSIER_SMTP_PASSWORD", PASSWORD)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from dossier.data import earlier
+
+    compared, compare = [], earlier.comparison
+    monkeypatch.setattr(earlier, "comparison", lambda *sides: compared.append(sides) or compare(*sides))
     server = smtp_server()
     code, _, err = run(
         capsys, "mail", CASE, "--to", TO, "--from", SENDER, *common, "--out", third,
@@ -105,6 +109,8 @@ def test_three_edits_are_listed_in_the_dossier_its_pdf_and_the_mail(
     )
     # The mail's batch found the third render current: same data, same baseline, same key.
     assert (third / SLUG / f"{SLUG}.html").read_bytes() == html.encode("utf-8")
+    # One comparison, where the earlier extract was read: the mail says the batch's own result.
+    assert len(compared) == 1
 
 
 MEETINGS = (

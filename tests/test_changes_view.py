@@ -62,10 +62,13 @@ def test_the_same_records_say_no_changes(data, tmp_path):
 
 
 def test_a_case_the_earlier_folder_lacks_is_new_in_the_comparison(data, tmp_path):
-    earlier = tmp_path / "earlier"
-    earlier.mkdir()
+    earlier = keep_extract(data, tmp_path / "earlier")  # an output folder, with another dossier
+    (earlier / SLUG).rename(earlier / "RUN-136-2022")
     case = open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=earlier)
     assert "Ärendet är nytt i den här jämförelsen" in show.changes(case)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ParameterError, match=r"compare_with = .*empty' holds no dossier"):
+        open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=tmp_path / "empty")
     assert "Nytt i jämförelsen med tidigare sammanställningar." in str(case.view.sentence)
 
 
@@ -113,9 +116,71 @@ def test_since_meeting_says_the_meeting_and_counts_from_the_day_after(data):
         open_case(CASE, data_dir=data, as_of=AS_OF, since="2023-01-01", since_meeting="2023-03-14")
 
 
+def test_a_dossier_is_compared_once_where_the_earlier_extract_is_read(data, tmp_path, monkeypatch):
+    """The batch reads and compares the earlier dossier once; the notebook takes that result as
+    data (a baseline file), and shows what a notebook comparing for itself would show."""
+    import datetime as dt
+
+    from dossier.content.parameters import DossierParameters
+    from dossier.data import changes, earlier
+    from dossier.run.job import RenderOptions, prepare_job
+
+    folder = keep_extract(data, tmp_path / "earlier", as_of="2022-06-01")
+    edit_events(data, retitle=("168-03", "Ny rubrik"))
+    counted = {"read": 0, "compared": 0}
+    read, compare = changes.CaseExtract.from_bytes.__func__, earlier.comparison
+
+    def counting_read(cls, data):
+        counted["read"] += 1
+        return read(cls, data)
+
+    def counting_compare(*sides):
+        counted["compared"] += 1
+        return compare(*sides)
+
+    monkeypatch.setattr(changes.CaseExtract, "from_bytes", classmethod(counting_read))
+    monkeypatch.setattr(earlier, "comparison", counting_compare)
+    views = {}
+    options = RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1)), compare_with=folder)
+    job = prepare_job(load(data), CASE, data, options, views=views)
+    assert counted == {"read": 1, "compared": 1}
+    extract = tmp_path / "extract"  # as the render writes it for the notebook
+    extract.mkdir()
+    for name, content in {**job.extract, "baseline.json": job.baseline}.items():
+        (extract / name).write_bytes(content)
+    taken = open_case(CASE, data_dir=extract, as_of=AS_OF, compare_with=folder)
+    assert counted == {"read": 1, "compared": 1}  # taken as data: nothing read or compared again
+    own = open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=folder)
+    assert taken.view.changes == own.view.changes == views[CASE].changes
+    assert taken.parameters == own.parameters
+    assert own.view.changes.lines  # the retitled event
+
+
+def test_a_baseline_file_reads_back_as_it_was_written(data, tmp_path):
+    import datetime as dt
+
+    from dossier.data.earlier import Baseline
+
+    earlier = CaseExtract.from_bytes((keep_extract(data, tmp_path / "e", as_of="2022-06-01") / SLUG
+                                      / EXTRACT_FILE).read_bytes())  # fmt: skip
+    edit_events(data, remove={"168-02"}, retitle=("168-03", "Ny <b>rubrik</b>"))
+    baseline = Baseline.of(earlier, load(data).case_file(CASE), dt.date(2023, 6, 1))
+    assert baseline.comparison.changes and baseline.found
+    assert Baseline.from_bytes(baseline.to_bytes()) == baseline
+    assert Baseline.from_bytes(Baseline().to_bytes()) == Baseline()
+    written = baseline.to_bytes()
+    for damaged, why in ((b"[]", "no baseline"), (b'{"format": true}', "no baseline"),
+                         (b'{"format": 1}', "counts are not whole numbers"),
+                         (written.replace(b'"event_', b'"nonsense_', 1), "of no known kind"),
+                         (written.replace(b'"date"', b'"datum"', 1), "lacks a field of its record")):  # fmt: skip
+        with pytest.raises(ValueError, match=why):
+            Baseline.from_bytes(damaged)
+
+
 def test_the_baseline_enters_the_dossiers_key_and_the_batchs(data, tmp_path):
     import datetime as dt
 
+    from dossier.content.parameters import DossierParameters
     from dossier.run.batch import batch_key
     from dossier.run.job import RenderOptions, prepare_job
 
@@ -126,7 +191,7 @@ def test_the_baseline_enters_the_dossiers_key_and_the_batchs(data, tmp_path):
     selection = {"case_ids": [CASE], "meeting": None, "all_open": False, "cases_file": None}
 
     def keys(folder):
-        options = RenderOptions(as_of=dt.date(2023, 6, 1), compare_with=folder)
+        options = RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1)), compare_with=folder)
         job = prepare_job(registry, CASE, data, options)
         return job.key, batch_key(data, selection, options), job.manifest.get("compare_with")
 
@@ -215,7 +280,7 @@ def test_an_earlier_dossier_with_records_no_dossier_writes_is_refused(data, tmp_
         line for line in data.split(b"\n") if not line.startswith(b"RUN/136/2022"))
         if name == "cases.csv" else data)  # fmt: skip
     with pytest.raises(ParameterError, match=re.escape(
-            "case-extract.json cannot be read: its records make no case file "
+            "case-extract.json is damaged: its records make no case file "
             "(case 'RUN/136/2022' is not in cases.csv")):  # fmt: skip
         open_case(CASE, data_dir=data, as_of=AS_OF, compare_with=earlier)
 

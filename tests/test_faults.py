@@ -15,6 +15,7 @@ from batch_runs import read_table, write_table
 from conftest import REPO
 
 from dossier.cli import main
+from dossier.content.parameters import DossierParameters
 from dossier.data.synthetic import generate
 from dossier.data.validate import load
 from dossier.errors import DataError
@@ -93,7 +94,7 @@ def test_a_thousand_cases_with_faults_in_twenty_cost_those_twenty_only(tmp_path,
 def test_a_row_put_right_makes_its_dossier_stale(tmp_path, write_data, valid_csv):
     """The key holds which rows were left out and why: the dossier is rendered again when a
     faulty row is put right, or is wrong in another way."""
-    options = RenderOptions(as_of=dt.date(2024, 6, 1), formats=("html",))
+    options = RenderOptions(DossierParameters(as_of=dt.date(2024, 6, 1)), formats=("html",))
 
     def key(event: str) -> str:
         data = write_data(tmp_path / event, events=valid_csv["events"] + event + "\n")
@@ -185,7 +186,7 @@ def test_an_agenda_item_without_a_number_stays_on_the_agenda_unnumbered(tmp_path
     assert [(a.item, a.case_id) for a in registry.agenda_items(meeting_id="M1")] == [
         ("7", "A/1/2020"), ("", "A/2/2021"),
     ]  # fmt: skip
-    view = case_dossier(registry, "A/2/2021", as_of=dt.date(2024, 6, 1), lang="sv").view
+    view = case_dossier(registry, "A/2/2021", DossierParameters(as_of=dt.date(2024, 6, 1), lang="sv")).view
     assert str(view.next_meeting) == "Nämnden, 13 juni 2024 kl. 09:00"
     assert [n.text("sv") for n in registry.case_notes("A/2/2021")] == [
         "Dagordningspunkten saknar nummer."

@@ -518,6 +518,7 @@ def test_the_month_bracket_is_flat_and_cannot_be_read_as_the_beredning_square():
 def demo_case(tmp_path_factory):
     """A 500-event case from `dossier demo-data`: active 2018 to 2022, then quiet for years."""
     from dossier.content.context import case_dossier
+    from dossier.content.parameters import DossierParameters
     from dossier.data.synthetic import generate
     from dossier.data.validate import load
 
@@ -525,7 +526,7 @@ def demo_case(tmp_path_factory):
     generate(folder, cases=1, events_per_case=500, seed=1)
     registry = load(folder)
     (case_id,) = list(registry.cases["case_id"])
-    dossier = case_dossier(registry, case_id, as_of=dt.date(2026, 11, 29))
+    dossier = case_dossier(registry, case_id, DossierParameters(as_of=dt.date(2026, 11, 29)))
     assert len(dossier.case_file.events) == 500
     return dossier
 

@@ -176,6 +176,7 @@ def test_text_of_an_unknown_language_is_tagged_undetermined_and_the_pdf_stays_pd
 @pytest.mark.kernel
 @pytest.mark.xdist_group("render")
 def test_the_pdf_tags_carry_the_datas_language(tmp_path, sample_dossier_en, conformance):
+    from dossier.content.parameters import DossierParameters
     from dossier.run.render import RenderOptions, build_dossier
 
     # The sample in English: its Swedish text is tagged Swedish.
@@ -183,7 +184,7 @@ def test_the_pdf_tags_carry_the_datas_language(tmp_path, sample_dossier_en, conf
     assert english.get("catalog:en") == 1 and english.get("sv", 0) > 10, english
     # German data in a Swedish dossier: the document is Swedish, the data's text German.
     data = sample_copy(tmp_path, setting_text("de"))
-    options = RenderOptions(lang="sv", as_of=dt.date.fromisoformat(AS_OF))
+    options = RenderOptions(DossierParameters(lang="sv", as_of=dt.date.fromisoformat(AS_OF)))
     files = build_dossier(SAMPLE_CASE, data_dir=data, out_dir=tmp_path / "out", options=options)
     german = structure_langs(files.pdf)
     # (one element says "sv": the header, which carries the page's language itself)
@@ -202,13 +203,10 @@ def test_check_says_the_datas_language_or_how_to_give_it(tmp_path, capsys):
 
 
 def test_a_mapping_file_named_on_the_command_line_says_the_language_too(tmp_path):
-    from dossier.data.sources import using_mapping
-
     data = sample_copy(tmp_path, None)
     elsewhere = tmp_path / "mapping.toml"
     elsewhere.write_text(setting_text("de"), encoding="utf-8")
-    with using_mapping(elsewhere):
-        assert load(data).source_lang == "de"
+    assert load(data, mapping=elsewhere).source_lang == "de"
     assert load(data).source_lang == ""
 
 

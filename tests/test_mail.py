@@ -682,22 +682,24 @@ def test_a_zero_byte_pdf_is_rendered_again_and_the_whole_one_attached(out, capsy
 @pytest.mark.xdist_group("mail")
 @pytest.mark.parametrize("damage", [b"", b"%PDF-1.7 truncated"])
 def test_a_letter_never_attaches_a_file_its_manifest_does_not_vouch_for(out, damage):
+    from dossier.content.context import case_dossier
+    from dossier.content.parameters import DossierParameters
     from dossier.data.validate import load
     from dossier.errors import MailError
     from dossier.share.letter import case_letter
 
     folder = out / "RUN-168-2020"
     files = {"pdf": str(folder / "RUN-168-2020.pdf"), "manifest": str(folder / "manifest.json")}
-    common = {"lang": "sv", "as_of": dt.date.fromisoformat(AS_OF), "attach": "pdf",
-              "subject": None, "inactive_months": 6}  # fmt: skip
+    common = {"attach": "pdf", "subject": None}
     registry = load(SAMPLE_DATA)
-    letter = case_letter(registry, [CASE], {CASE: files}, **common)
+    view = case_dossier(registry, CASE, DossierParameters(as_of=dt.date.fromisoformat(AS_OF))).view
+    letter = case_letter(registry, [view], {CASE: files}, **common)
     assert [a.data for a in letter.attachments] == [as_mailed(folder / "RUN-168-2020.pdf")]
     (folder / "RUN-168-2020.pdf").write_bytes(damage)
     with pytest.raises(
         MailError, match=r"RUN/168/2020: the dossier in .* does not match its manifest"
     ):
-        case_letter(registry, [CASE], {CASE: files}, **common)
+        case_letter(registry, [view], {CASE: files}, **common)
 
 
 @pytest.mark.kernel
@@ -734,14 +736,16 @@ def test_the_analysts_remark_reaches_the_mail_of_her_case_only(tmp_path, capsys,
 @pytest.mark.xdist_group("render")
 def test_the_letter_of_a_500_event_case_lists_the_latest_five_decisions(big_dossier):
     """The mail says what the dossier's summary says: five decisions, then how many more."""
+    from dossier.content.context import case_dossier
+    from dossier.content.parameters import DossierParameters
     from dossier.data.validate import load
     from dossier.share.letter import case_letter
 
     d = big_dossier
     files = {"pdf": str(d.files.pdf), "manifest": str(d.files.manifest)}
-    letter = case_letter(load(d.data), [d.case_id], {d.case_id: files}, lang="sv",
-                         as_of=dt.date.fromisoformat(AS_OF), attach="pdf", subject=None,
-                         inactive_months=6)  # fmt: skip
+    registry = load(d.data)
+    view = case_dossier(registry, d.case_id, DossierParameters(as_of=dt.date.fromisoformat(AS_OF))).view
+    letter = case_letter(registry, [view], {d.case_id: files}, attach="pdf", subject=None)
     decisions = letter.text.split("\nBeslut\n")[1].split("\n\n")[0]
     lines = decisions.splitlines()
     assert len([line for line in lines if line.startswith("- ")]) == 5

@@ -21,12 +21,13 @@ from conftest import REPO
 from openpyxl import Workbook, load_workbook
 
 from dossier.cli import main
+from dossier.content.parameters import DossierParameters
 from dossier.data.aliases import ALIAS_INDEX, HEADER_ALIASES, LABEL_ALIASES, header_key
 from dossier.data.contract import TABLE, TABLES
 from dossier.data.mapping_file import key_lines, load_mapping
 from dossier.data.mapping_guide import explain, starter_mapping
 from dossier.data.mapping_plan import HowFound, plan_table
-from dossier.data.sources import read_sources, read_table, using_mapping
+from dossier.data.sources import read_sources, read_table
 from dossier.data.validate import load
 from dossier.data.xlsx import cell_text, read_sheet
 from dossier.errors import DataError
@@ -118,7 +119,7 @@ def test_sources_describe_the_files_read_xlsx_included():
 
 
 def test_the_incremental_key_is_the_samples_and_the_manifest_names_the_export():
-    options = RenderOptions(as_of=dt.date(2023, 6, 1))
+    options = RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1)))
     ours = prepare_job(load(EXPORT), CASES[1], EXPORT, options)
     theirs = prepare_job(load(SAMPLE), CASES[1], SAMPLE, options)
     # The key is made of the case's slice of the data: the same data, the same key.
@@ -146,8 +147,7 @@ def test_mapping_option_reads_a_mapping_file_kept_elsewhere(export, tmp_path, ca
     capsys.readouterr()
     status, _, err = check_exit(export, capsys, "--mapping", str(kept))
     assert (status, err) == (0, "")
-    with using_mapping(kept):
-        assert len(load(export).events) == 21
+    assert len(load(export, mapping=kept).events) == 21
 
 
 def test_a_mapping_option_that_names_no_file(capsys):
@@ -679,7 +679,7 @@ def normalised(text: str, files: dict[str, str]) -> str:
 @pytest.mark.kernel
 @pytest.mark.xdist_group("mapping")
 def test_the_dossier_from_the_export_reads_as_the_samples(tmp_path):
-    options = RenderOptions(lang="sv", as_of=dt.date(2023, 6, 1), formats=("pdf",))
+    options = RenderOptions(DossierParameters(lang="sv", as_of=dt.date(2023, 6, 1)), formats=("pdf",))
     texts = {}
     for name, data in (("sample", SAMPLE), ("export", EXPORT)):
         files = build_dossier(CASES[0], data_dir=data, out_dir=tmp_path / name, options=options)

@@ -18,6 +18,7 @@ import pytest
 from mails import parse, text_part
 
 from dossier.cli import main
+from dossier.content.parameters import DossierParameters
 from dossier.data.validate import load
 from dossier.errors import ParameterError
 from dossier.run.batch import meeting_options
@@ -38,14 +39,14 @@ def page_text(path: Path, page: int = 1) -> str:
 def test_a_past_meeting_is_told_as_of_the_day_before_it_and_a_later_day_is_refused(tmp_path):
     sample = load(SAMPLE)
     assert meeting_options(sample, MEETING, RenderOptions()).day == D(2023, 6, 12)
-    assert meeting_options(sample, MEETING, RenderOptions(as_of=D(2023, 6, 1))).day == D(2023, 6, 1)
-    assert meeting_options(sample, MEETING, RenderOptions(as_of=D(2023, 6, 13))).day == D(2023, 6, 13)
+    assert meeting_options(sample, MEETING, RenderOptions(DossierParameters(as_of=D(2023, 6, 1)))).day == D(2023, 6, 1)
+    assert meeting_options(sample, MEETING, RenderOptions(DossierParameters(as_of=D(2023, 6, 13)))).day == D(2023, 6, 13)
     assert meeting_options(sample, None, RenderOptions()).day == dt.date.today()
     with pytest.raises(ParameterError) as refused:
-        meeting_options(sample, MEETING, RenderOptions(as_of=D(2023, 7, 1)))
+        meeting_options(sample, MEETING, RenderOptions(DossierParameters(as_of=D(2023, 7, 1))))
     assert "--as-of 2023-07-01 is after the meeting EXEMPEL-RUN-2023-06 on 2023-06-13" in str(refused.value)
     with pytest.raises(ParameterError, match="--since 2023-06-13 is after 2023-06-12, the day before"):
-        meeting_options(sample, MEETING, RenderOptions(since=D(2023, 6, 13)))
+        meeting_options(sample, MEETING, RenderOptions(DossierParameters.given(since=D(2023, 6, 13))))
     # A meeting still ahead: as of today.
     data = Path(shutil.copytree(SAMPLE, tmp_path / "data"))
     ahead = dt.date.today() + dt.timedelta(days=30)

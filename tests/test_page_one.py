@@ -14,6 +14,7 @@ import pytest
 from conftest import SAMPLE_CASE, RenderedDossier, joined, render_dossier
 
 from dossier.content.context import case_dossier
+from dossier.content.parameters import DossierParameters
 from dossier.data.validate import load
 
 pytestmark = pytest.mark.kernel
@@ -100,8 +101,7 @@ def test_golden_2019_not_yet_registered_no_later_agenda(earlier_days):
 
 
 def test_a_case_of_500_events_answers_the_four_questions_on_page_1(big_dossier):
-    view = case_dossier(load(big_dossier.data), big_dossier.case_id,
-                        as_of=dt.date(2023, 6, 1)).view  # fmt: skip
+    view = case_dossier(load(big_dossier.data), big_dossier.case_id, DossierParameters(as_of=dt.date(2023, 6, 1))).view  # fmt: skip
     page = page_one(big_dossier)
     assert joined(big_dossier.case_id) in page and joined(str(view.title)) in page
     assert joined(str(view.standing)) in page

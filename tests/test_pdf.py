@@ -306,6 +306,7 @@ def test_a_pdfa_pack_of_pdfa_dossiers_is_pdf_a_3a_and_pdf_ua_1(tmp_path, tagged_
 def test_an_item_whose_dossier_failed_is_on_the_cover_and_not_in_the_pack(
     tmp_path, write_data, valid_csv, tagged_pdf
 ):
+    from dossier.content.parameters import DossierParameters
     from dossier.data.validate import load
     from dossier.run.job import RenderOptions
     from dossier.run.pack import build_meeting_pack
@@ -323,7 +324,7 @@ def test_an_item_whose_dossier_failed_is_on_the_cover_and_not_in_the_pack(
                          outputs={"html": str(folder / "A-1-2020.html"), "pdf": str(folder / "A-1-2020.pdf")})  # fmt: skip
     failed = DossierResult("A/2/2021", "A-2-2021", "Andra ärendet", Status.FAILED, error="boom")
     report = BatchReport([done, failed], 1.0, out)
-    pack = build_meeting_pack(registry, "M1", report, RenderOptions(lang="sv"))
+    pack = build_meeting_pack(registry, "M1", report, RenderOptions(DossierParameters.given(lang="sv")))
     pages = page_texts(Path(pack["pdf"]))
     assert len(pages) == 3
     assert [f"Sida {n} av 3" in page for n, page in enumerate(pages, start=1)] == [True] * 3

@@ -29,6 +29,7 @@ from pypdf import PdfReader
 
 import dossier
 from dossier.cli import main
+from dossier.content.parameters import DossierParameters
 from dossier.data.validate import load
 from dossier.errors import RenderError
 from dossier.run.job import prepare_job
@@ -333,7 +334,7 @@ def test_pdfa_says_so_and_carries_manifest_and_case_data(related_dossier_pdfa):
 def test_failed_render_keeps_the_old_dossier_and_the_evidence(tmp_path):
     out = tmp_path / "out"
     case_id, slug = "RUN/136/2022", "RUN-136-2022"
-    options = RenderOptions(as_of=dt.date.fromisoformat(AS_OF), formats=("html",))
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=("html",))
     build_dossier(case_id, data_dir=SAMPLE_DATA, out_dir=out, options=options)
     before = {p.name: p.read_bytes() for p in (out / slug).iterdir()}
     assert sorted(before) == sorted(

@@ -18,14 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dossier.data.changes import CaseExtract, comparison
+from dossier.data.changes import CaseExtract, Change, Comparison, comparison
+from dossier.data.earlier import Baseline, earlier_dossier
 from dossier.data.sources import described_sources
 from dossier.data.validate import read_notes
 from dossier.errors import DossierError
 from dossier.resources import notebook_hash, notebook_path
 from dossier.run.batch import unchanged_batch
 from dossier.run.bind import page_count, unnumbered
-from dossier.run.job import baseline_extract
 from dossier.run.manifest import current_files, read_record
 from dossier.run.notebooks import analyst_cells, as_rendered, read_case_notebook
 
@@ -103,14 +103,43 @@ def test_an_earlier_case_extract_is_taken_or_refused_by_name(tmp_path, data):
     (folder / SLUG).mkdir(parents=True, exist_ok=True)
     (folder / SLUG / "case-extract.json").write_bytes(data)
     try:
-        taken = baseline_extract(folder, CASE, SLUG)
+        taken = earlier_dossier(folder, CASE, "--compare-with old")
     except DossierError as exc:
         assert "case-extract.json" in str(exc)
         return
     if taken is not None:  # what a comparison then reads of it reads without fault
-        extract = CaseExtract.from_bytes(taken)
+        extract = taken.extract
+        assert CaseExtract.from_bytes(taken.data) == extract
         earlier = extract.case_file()
         comparison(earlier, extract.day, earlier, dt.date(2021, 1, 1))
+
+
+def _valid_baseline() -> bytes:
+    """A comparison as a render hands it to its notebook: an event added, one changed, a link."""
+    extract = CaseExtract.from_bytes(VALID_EXTRACT)
+    event = dict(extract.records().events[0])
+    changes = (Change("event_added", event), Change("event_changed", event, (("title", "Förr", event["title"]),)),
+               Change("related_added", {"case_id": "A/2/2021", "relation": "follows", "inverse": ""}))  # fmt: skip
+    return Baseline("key", "2023-06-01", Comparison(changes, 1, 1, 1)).to_bytes()
+
+
+VALID_BASELINE = _valid_baseline()
+
+
+@SETTINGS
+@given(data=documents(VALID_BASELINE))
+def test_a_comparison_handed_to_the_notebook_is_taken_or_refused_by_name(data):
+    """What a baseline file says reaches the page only if every line of it can be shown."""
+    from dossier.content.view import changes_view
+
+    try:
+        taken = Baseline.from_bytes(data)
+    except ValueError:
+        return
+    case_file = CaseExtract.from_bytes(VALID_EXTRACT).case_file()
+    for lang in ("sv", "en"):
+        shown = changes_view(case_file, taken, lang)
+        assert all(str(line) for line in shown.lines)
 
 
 VALID_NOTEBOOK = json.dumps(
@@ -220,7 +249,7 @@ def test_the_tools_own_files_are_taken(tmp_path, dossier_pdf):
     for name, data in (("case-extract.json", VALID_EXTRACT),):
         (tmp_path / SLUG).mkdir()
         (tmp_path / SLUG / name).write_bytes(data)
-    assert baseline_extract(tmp_path, CASE, SLUG) == VALID_EXTRACT
+    assert earlier_dossier(tmp_path, CASE, "--compare-with old").data == VALID_EXTRACT
     (tmp_path / f"{SLUG}.ipynb").write_bytes(VALID_NOTEBOOK)
     assert read_case_notebook(tmp_path / f"{SLUG}.ipynb", CASE) == VALID_NOTEBOOK
     (tmp_path / "notes.json").write_bytes(VALID_NOTES)

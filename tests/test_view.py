@@ -22,6 +22,7 @@ import pytest
 from dossier.catalogue import Source
 from dossier.content import analysis
 from dossier.content.context import case_dossier
+from dossier.content.parameters import DossierParameters
 from dossier.content.view import case_view, duration
 from dossier.data.dates import PartialDate
 from dossier.data.model import AgendaItem, Case, CaseFile, Event, Forum, Meeting
@@ -48,7 +49,7 @@ def sample():
 
 
 def view_of(sample, case_id: str, day: str, lang: str = "sv"):
-    return case_dossier(sample, case_id, as_of=D.fromisoformat(day), lang=lang).view
+    return case_dossier(sample, case_id, DossierParameters(as_of=D.fromisoformat(day), lang=lang)).view
 
 
 def figure(view, name: str) -> str:

@@ -32,7 +32,6 @@ from .options import (
     add_render_options,
     add_strict_option,
     check_path_lengths,
-    mapping_option,
     positive,
     scheduler_address,
     worker_count,
@@ -166,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         check_path_lengths(parser, args)
-        with _sigterm_stops(), _interrupts_never_lost(), mapping_option(args):
+        with _sigterm_stops(), _interrupts_never_lost():
             status = COMMANDS[args.command](args)
         sys.stdout.flush()  # here, not at exit: a reader that has gone is met inside the try
         return status

@@ -17,8 +17,8 @@ def run_check(args: argparse.Namespace) -> int:
     if args.explain:
         from ..data.mapping_guide import explain
 
-        print(explain(data) + "\n")
-    registry = load(data, strict=args.strict)
+        print(explain(data, args.mapping) + "\n")
+    registry = load(data, strict=args.strict, mapping=args.mapping)
     print(check_report(registry))
     if registry.faults:  # each confined to a case's rows: the folder is usable, but not right
         sys.stdout.flush()

@@ -7,6 +7,7 @@ import re
 import sys
 
 from ..catalogue import LANGUAGES
+from ..content.parameters import DEFAULT_LANG
 from ..errors import MailError
 from ..share.settings import (
     ATTACH_CHOICES,
@@ -26,7 +27,7 @@ from .options import (
     add_notebooks_option,
     add_strict_option,
     iso_day,
-    notebooks_folder,
+    render_options,
     seconds,
     whole_number,
     worker_count,
@@ -139,9 +140,9 @@ def _add_render_options(mail: argparse.ArgumentParser) -> None:
     )
     mail.add_argument(
         "--lang",
-        default="sv",
+        default=DEFAULT_LANG,
         choices=LANGUAGES,
-        help="message and dossier language (default sv)",
+        help=f"message and dossier language (default {DEFAULT_LANG})",
     )
     mail.add_argument(
         "--as-of",
@@ -220,11 +221,11 @@ def run_mail(args: argparse.Namespace) -> int:
 
     """Carry out ``dossier mail``: print where each message lies; exit 1 if one was not sent."""
     from ..resources import data_dir as resolve_data_dir
-    from ..run.job import RenderOptions
 
     flush = args.send and not (args.case_ids or args.meeting or args.to or args.cc)
+    # The dossiers' parameters, then every address, are checked before any file is read or rendered.
+    options = None if flush else render_options(args)
     if not flush:
-        # Every address is checked before any file is read or rendered.
         parse_addresses(args.to, "--to")
         parse_addresses(args.cc, "--cc")
         if args.sender:
@@ -251,13 +252,6 @@ def run_mail(args: argparse.Namespace) -> int:
     if flush:
         delivery = send_outbox(args.out, smtp)
     else:
-        options = RenderOptions(
-            lang=args.lang,
-            as_of=args.as_of,
-            inactive_months=args.inactive_months,
-            compare_with=args.compare_with,
-            notebooks=notebooks_folder(args.notebooks),
-        )
         delivery = mail_dossiers(
             args.case_ids,
             meeting=args.meeting,
@@ -273,6 +267,7 @@ def run_mail(args: argparse.Namespace) -> int:
             smtp=smtp,
             workers=args.workers,
             strict=args.strict,
+            mapping=args.mapping,
         )
     for note in delivery.notes:
         print(f"dossier: {note}", file=sys.stderr)

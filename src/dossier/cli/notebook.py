@@ -45,7 +45,7 @@ def run_notebook(args: argparse.Namespace) -> int:
 
     folder = notebooks_folder(args.dir, must_exist=False)
     data = resolve_data_dir(args.data)
-    load(data).case(args.case_id)  # UnknownCaseError names the closest IDs
+    load(data, mapping=args.mapping).case(args.case_id)  # UnknownCaseError names the closest IDs
     path, written = create_case_notebook(
         args.case_id, slugify(args.case_id), folder, data_dir=data, force=args.force
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import math
 import tomllib
@@ -11,8 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..catalogue import LANGUAGES
+from ..content.parameters import (
+    DEFAULT_INACTIVE_MONTHS,
+    DEFAULT_LANG,
+    MAX_INACTIVE_MONTHS,
+    MONTHS_RULE,
+    ON_COMMAND_LINE,
+    DossierParameters,
+    check_months,
+    parse_day,
+)
 from ..errors import ParameterError
-from ..run.job import MAX_INACTIVE_MONTHS, MAX_TIMEOUT
+from ..run.job import MAX_TIMEOUT
 
 #: How --as-of goes with --meeting (dossier.run.batch.meeting_options).
 MEETING_DAY = ("with --meeting, today while the meeting is ahead and the day before it once it is "
@@ -46,8 +55,8 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         help="output folder; each dossier goes into its own sub-folder (default dossiers/)",
     )
     parser.add_argument(
-        "--lang", default="sv", choices=LANGUAGES,
-        help="the dossier's language: " + ", ".join(LANGUAGES) + " (default sv)",
+        "--lang", default=DEFAULT_LANG, choices=LANGUAGES,
+        help="the dossier's language: " + ", ".join(LANGUAGES) + f" (default {DEFAULT_LANG})",
     )
     parser.add_argument(
         "--as-of",
@@ -148,24 +157,32 @@ def _configured_folder() -> tuple[Path | None, str]:
 def add_inactive_months_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--inactive-months",
-        type=whole_number(1, MAX_INACTIVE_MONTHS),
-        default=6,
+        type=months,
+        default=DEFAULT_INACTIVE_MONTHS,
         metavar="N",
         help="flag a case as inactive after N months without an event "
-        f"(default 6, from 1 to {MAX_INACTIVE_MONTHS})",
+        f"(default {DEFAULT_INACTIVE_MONTHS}, from 1 to {MAX_INACTIVE_MONTHS})",
     )
 
 
 def iso_day(value: str) -> dt.date:
-    from ..data.dates import FIRST_YEAR, LAST_YEAR, YEARS
-
+    """An argument type: a day, as :func:`~dossier.content.parameters.parse_day` reads it."""
     try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise argparse.ArgumentTypeError(f"{value!r} is outside {YEARS}")
+        day = parse_day(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} {exc}") from None
+    if day is None:
+        raise argparse.ArgumentTypeError("give a day (YYYY-MM-DD)")
     return day
+
+
+def months(value: str) -> int:
+    """``--inactive-months``: refused as the command line is read, by the parameters' own rule
+    (:func:`~dossier.content.parameters.check_months`)."""
+    try:
+        return check_months(int(value))
+    except ValueError:  # not a whole number, or outside the range
+        raise argparse.ArgumentTypeError(f"{value!r}: {MONTHS_RULE}") from None
 
 
 def formats(value: str) -> tuple[str, ...]:
@@ -246,24 +263,19 @@ def check_path_lengths(parser: argparse.ArgumentParser, args: argparse.Namespace
             raise ParameterError(f"{action.option_strings[0]} {shortened(value)}: {problem}; give a shorter one")
 
 
+def dossier_parameters(args: argparse.Namespace) -> DossierParameters:
+    """The dossier's parameters as the command line gives them, checked (ParameterError, exit 2)."""
+    return DossierParameters.given(lang=args.lang, as_of=args.as_of, since=getattr(args, "since", None),
+                                   inactive_months=args.inactive_months, naming=ON_COMMAND_LINE)  # fmt: skip
+
+
 def render_options(args: argparse.Namespace):
+    """``render``'s and ``batch``'s options (``mail``'s: without ``--since`` and the formats)."""
     from ..run.job import RenderOptions
 
-    return RenderOptions(
-        lang=args.lang, as_of=args.as_of, since=args.since,
-        inactive_months=args.inactive_months, formats=args.format, pdfa=args.pdfa, timeout=args.timeout,
-        compare_with=args.compare_with,
-        notebooks=notebooks_folder(args.notebooks),
-    )  # fmt: skip
-
-
-def mapping_option(args: argparse.Namespace) -> contextlib.AbstractContextManager:
-    """Every load of the data folder in this command reads it through ``--mapping FILE``."""
-    if getattr(args, "mapping", None) is None:
-        return contextlib.nullcontext()
-    from ..data.sources import using_mapping
-
-    return using_mapping(args.mapping)
+    given = {"formats": args.format, "pdfa": args.pdfa, "timeout": args.timeout} if hasattr(args, "format") else {}
+    return RenderOptions(dossier_parameters(args), compare_with=args.compare_with,
+                         notebooks=notebooks_folder(args.notebooks), **given)  # fmt: skip
 
 
 #: ``--workers``: dossiers rendered at once.

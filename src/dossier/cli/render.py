@@ -20,7 +20,7 @@ def run_render(args: argparse.Namespace) -> int:
         try:
             files = build_dossier(
                 args.case_id, data_dir=args.data, out_dir=args.out, options=options,
-                stage=stage, strict=args.strict,
+                stage=stage, mapping=args.mapping, strict=args.strict,
             )
         finally:
             finish()

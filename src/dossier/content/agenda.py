@@ -21,6 +21,7 @@ from .view import CaseView, Fact
 
 if TYPE_CHECKING:
     from ..data.model import Registry
+    from .parameters import DossierParameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,20 +85,21 @@ class Agenda:
 
 
 def meeting_agenda(
-    registry: Registry, meeting_id: str, *, lang: str, as_of: dt.date, inactive_months: int = 6,
-    view_of: Callable[[str], CaseView] | None = None,
+    registry: Registry, meeting_id: str, chosen: DossierParameters, *,
+    view_of: Callable[[str], CaseView | None] | None = None,
 ) -> Agenda:
-    """The agenda of ``meeting_id``, each case opened as of ``as_of`` (:func:`case_dossier`).
+    """The agenda of ``meeting_id``, each case opened with the dossiers' parameters ``chosen``
+    (:func:`case_dossier`), as of their day.
 
-    ``view_of`` opens a case as its dossier does when the dossiers say more than the
-    case as of the day (what is new, what changed: ``dossier.run.job.dossier_view``).
+    ``view_of`` gives a case as its dossier shows it (what is new, what changed: the batch's
+    own views), None for a case it does not have, which is then opened here.
 
     Raises
     ------
     UnknownCaseError
         When an item names a case the registry does not hold.
     """
-    meeting = registry.meeting(meeting_id)
+    meeting, lang, as_of = registry.meeting(meeting_id), chosen.lang, chosen.as_of
     forum_record = registry.forum(meeting.forum_id)
     forum = Source(forum_record.name if forum_record else meeting.forum_id)
     when = format_day(meeting.day, lang) + (f" {meeting.time}" if meeting.time else "")
@@ -111,11 +113,7 @@ def meeting_agenda(
         "date.day_before_meeting" if before else "date.day", lang, date=format_day(as_of, lang))))
     entries = []
     for item in registry.agenda_items(meeting_id=meeting_id):
-        if view_of is not None:
-            view = view_of(item.case_id)
-        else:
-            view = case_dossier(registry, item.case_id, as_of=as_of, lang=lang,
-                                inactive_months=inactive_months).view  # fmt: skip
+        view = (view_of and view_of(item.case_id)) or case_dossier(registry, item.case_id, chosen).view
         entries.append(AgendaEntry(
             item.item, item.case_id, Source(item.title) if item.title else view.title,
             Source(item.proposal) if item.proposal else None, view,

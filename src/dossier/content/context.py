@@ -1,32 +1,37 @@
 """The first step of every dossier, mail and index page: open one case as of its day.
 
-:func:`case_dossier` is the one way any output opens a case: it cuts the case
-file to the day (:meth:`~dossier.data.model.CaseFile.as_of`, applied once,
-here), measures it (:func:`~dossier.content.analysis.summarise`) and builds
-what a reader sees (:func:`~dossier.content.view.case_view`). :func:`open_case`
-does the same from a notebook's parameters, which it checks first: a bad
-parameter stops there with one clear message, before any section is drawn.
+:func:`file_dossier` is the one way any output opens a case (:func:`case_dossier` for a
+case in a registry): it cuts the case file to the day
+(:meth:`~dossier.data.model.CaseFile.as_of`, applied once, here), measures it
+(:func:`~dossier.content.analysis.summarise`) and builds what a reader sees
+(:func:`~dossier.content.view.case_view`), with the dossier's parameters
+(:class:`~dossier.content.parameters.DossierParameters`) as they were checked where they
+were given. :func:`open_case` does the same from a notebook's parameters, which it checks
+first: a bad parameter stops there with one clear message, before any section is drawn.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..catalogue import check_language
-from ..data.changes import Baseline, Change, Comparison, comparison, read_baseline
-from ..data.contract import EXTRACT_NOTEBOOK
-from ..data.dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
+from ..data.changes import EXTRACT_LIMIT, Change, Comparison
+from ..data.contract import EXTRACT_BASELINE, EXTRACT_NOTEBOOK
+from ..data.earlier import Baseline, read_baseline
+from ..data.sources import is_case_extract
+from ..data.text import read_regular
 from ..data.validate import load
 from ..errors import ParameterError
 from ..resources import data_dir as resolve_data_dir
 from .analysis import DecisionSummary, summarise
 from .frames import decisions_frame, events_frame, forums_frame
+from .parameters import DEFAULT_INACTIVE_MONTHS, DEFAULT_LANG, DossierParameters
 from .view import CaseView, case_view
 
 if TYPE_CHECKING:
@@ -42,17 +47,10 @@ class CaseDossier:
     case_file: CaseFile
     summary: DecisionSummary
     view: CaseView
-    lang: str
-    as_of: dt.date
-    since: dt.date | None
-    inactive_months: int
-    parameters: dict[str, object]
-    #: The day of the forum's previous meeting, when ``since`` is the day after it.
-    since_meeting: dt.date | None = None
-    #: The earlier dossier compared with (``compare_with``); None when there is none.
+    #: What the dossier is made with, besides its case (its language, day, …).
+    chosen: DossierParameters
+    #: The earlier dossier compared with (``compare_with``) and what differs; None when there is none.
     baseline: Baseline | None = None
-    #: What differs between ``baseline``'s dossier and this one (both as of their days).
-    comparison: Comparison | None = None
     #: Relative links to the dossiers of related cases in the same output folder, by case ID.
     related_dossiers: Mapping[str, str] = field(default_factory=dict)
     #: The hash of the notebook that renders it, when it runs from a case extract (a render);
@@ -66,9 +64,46 @@ class CaseDossier:
         return self.case_file.case
 
     @property
+    def lang(self) -> str:
+        return self.chosen.lang
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.chosen.as_of
+
+    @property
+    def since(self) -> dt.date | None:
+        return self.chosen.since
+
+    @property
+    def since_meeting(self) -> dt.date | None:
+        return self.chosen.since_meeting
+
+    @property
+    def inactive_months(self) -> int:
+        return self.chosen.inactive_months
+
+    @property
+    def comparison(self) -> Comparison | None:
+        """What differs between ``baseline``'s dossier and this one (both as of their days)."""
+        return self.baseline.comparison if self.baseline else None
+
+    @property
     def changes(self) -> tuple[Change, ...]:
         """What differs in the case's records between ``baseline`` and this dossier."""
         return self.comparison.changes if self.comparison else ()
+
+    @property
+    def parameters(self) -> dict[str, object]:
+        """The parameters as the provenance lists them (the earlier dossier by its key and day)."""
+        shown = {"case_id": self.case.case_id, **self.chosen.settings()}
+        if self.chosen.since_meeting is None:
+            del shown["since_meeting"]
+        if self.baseline is not None:
+            # The earlier dossier's key, not where it lay: the page is the same wherever it is.
+            found = self.baseline
+            shown["compare_with"] = f"{found.key} ({found.as_of})" if found.found else "–"
+        return shown
 
     # The case as tables for the analyst's own cells (see dossier.content.frames).
 
@@ -88,84 +123,56 @@ class CaseDossier:
         return forums_frame(self.case_file, self.lang)
 
 
-def parse_day(value: object, name: str) -> dt.date | None:
-    """A date parameter: None, a ``datetime.date`` or ``YYYY-MM-DD`` text."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        day = value.date()
-    elif isinstance(value, dt.date):
-        day = value
-    else:
-        try:
-            day = dt.date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ParameterError(f"{name} = {value!r} is not a date (use YYYY-MM-DD)") from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ParameterError(f"{name} = {value!r} {OUTSIDE_YEARS}")
-    return day
-
-
 def case_dossier(
     registry: Registry,
     case_id: str,
+    chosen: DossierParameters,
     *,
-    as_of: dt.date,
-    lang: str = "sv",
-    since: dt.date | None = None,
-    inactive_months: int = 6,
-    since_meeting: dt.date | None = None,
     baseline: Baseline | None = None,
     related_dossiers: Mapping[str, str] | None = None,
 ) -> CaseDossier:
-    """The case ``case_id`` as it stood on ``as_of``, measured and put in words.
+    """The case ``case_id`` as it stood on ``chosen.as_of``, measured and put in words.
 
-    ``since`` marks events from that day on as new (``since_meeting``: the
-    forum's previous meeting, the day before ``since``); ``baseline`` is the
-    earlier dossier whose records this one's are compared with.
-    ``related_dossiers`` gives, by case ID, a relative link to a related case's
-    dossier where one is beside this one (see :func:`check_related_dossiers`).
+    See :func:`file_dossier`, which this is for the case's file in ``registry``.
 
     Raises
     ------
     UnknownCaseError
         If the registry has no such case.
-    ParameterError
-        If the case was opened after ``as_of``.
     """
-    whole = registry.case_file(str(case_id))
-    case_file = whole.as_of(as_of)
-    summary = summarise(case_file, inactive_months)
-    parameters = {
-        "case_id": case_id,
-        "lang": lang,
-        "as_of": as_of.isoformat(),
-        "since": since.isoformat() if since else None,
-        "inactive_months": inactive_months,
-    }
-    compared = None
-    if since_meeting is not None:
-        parameters["since_meeting"] = since_meeting.isoformat()
-    if baseline is not None:
-        extract = baseline.extract
-        # The earlier dossier's key, not where it lay: the page is the same wherever it is.
-        parameters["compare_with"] = f"{extract.key} ({extract.as_of})" if extract else "–"
-        if extract is not None:
-            compared = comparison(extract.case_file(), extract.day, whole, as_of)
-    view = case_view(case_file, summary, lang, since, since_meeting=since_meeting,
-                     baseline=baseline, comparison=compared)  # fmt: skip
-    return CaseDossier(case_file, summary, view, lang, as_of, since, inactive_months, parameters,
-                       since_meeting, baseline, compared, dict(related_dossiers or {}))  # fmt: skip
+    return file_dossier(registry.case_file(str(case_id)), chosen, baseline=baseline,
+                        related_dossiers=related_dossiers)  # fmt: skip
+
+
+def file_dossier(
+    whole: CaseFile,
+    chosen: DossierParameters,
+    *,
+    baseline: Baseline | None = None,
+    related_dossiers: Mapping[str, str] | None = None,
+) -> CaseDossier:
+    """The case of the file ``whole`` (every date) as it stood on ``chosen.as_of``, in words.
+
+    ``baseline`` is the earlier dossier compared with and what differs
+    (:meth:`~dossier.data.changes.Baseline.of`); ``related_dossiers`` gives, by case ID,
+    a relative link to a related case's dossier where one is beside this one (see
+    :func:`check_related_dossiers`).
+    """
+    case_file = whole.as_of(chosen.as_of)
+    summary = summarise(case_file, chosen.inactive_months)
+    view = case_view(case_file, summary, chosen.lang, chosen.since, since_meeting=chosen.since_meeting,
+                     baseline=baseline)  # fmt: skip
+    return CaseDossier(case_file, summary, view, chosen, baseline, dict(related_dossiers or {}))
 
 
 def open_case(
     case_id: str,
     *,
     data_dir: str | Path | None = None,
-    lang: str = "sv",
+    lang: str = DEFAULT_LANG,
     as_of: str | dt.date | None = None,
     since: str | dt.date | None = None,
-    inactive_months: int = 6,
+    inactive_months: int = DEFAULT_INACTIVE_MONTHS,
     since_meeting: str | dt.date | None = None,
     compare_with: str | Path | None = None,
     related_dossiers: Mapping[str, str] | None = None,
@@ -178,20 +185,16 @@ def open_case(
         The case's registry number as written in cases.csv, e.g. ``"RUN/168/2020"``.
     data_dir
         Folder of CSV files per the data contract; None for the bundled sample.
-    lang
-        ``"sv"``, ``"en"`` or ``"de"``.
-    as_of
-        The day the dossier speaks for (``YYYY-MM-DD``); None for today.
-    since
-        Highlight events from this date on (``YYYY-MM-DD``); None for none.
-    inactive_months
-        Flag the case as inactive after this many months without an event.
-    since_meeting
-        The day of the forum's previous meeting (``YYYY-MM-DD``): new is what came
-        after it; ``since`` is then the day after, or None.
+    lang, as_of, since, inactive_months, since_meeting
+        The dossier's parameters (:class:`~dossier.content.parameters.DossierParameters`):
+        ``"sv"``, ``"en"`` or ``"de"``; the day the dossier speaks for (``YYYY-MM-DD``, None
+        for today); highlight events from this day on (None for none); flag the case as
+        inactive after this many months without an event; the day of the forum's previous
+        meeting (new is what came after it; ``since`` is then the day after, or None).
     compare_with
         An earlier output folder: list what changed in the case's records since its
-        dossier of the case; None for no comparison.
+        dossier of the case; None for no comparison. (In a render the comparison is made
+        already, where the earlier dossier was read: the case extract brings it.)
     related_dossiers
         Case ID -> relative link (``../RUN-136-2022/RUN-136-2022.html``) to the
         dossier of a related case in the same output folder; ``dossier render``
@@ -201,39 +204,32 @@ def open_case(
     ------
     ParameterError, UnknownCaseError, DataError
     """
-    check_language(lang)
-    day = parse_day(as_of, "as_of") or dt.date.today()
-    since_day = parse_day(since, "since")
-    meeting_day = parse_day(since_meeting, "since_meeting")
-    if meeting_day is not None:
-        after = meeting_day + dt.timedelta(days=1)
-        if since_day not in (None, after):
-            raise ParameterError(
-                f"since = {since!r} with since_meeting = {since_meeting!r}: give one of them"
-            )
-        since_day = after
-    if (
-        isinstance(inactive_months, bool)
-        or not isinstance(inactive_months, int)
-        or inactive_months < 1
-    ):
-        raise ParameterError(
-            f"inactive_months = {inactive_months!r} must be a whole number of months, 1 or more"
-        )
-    if since_day is not None and since_day > day:
-        raise ParameterError(
-            f"since = {since!r} is after as_of = {day.isoformat()!r}: a dossier knows nothing "
-            "after its day; give a since on or before it"
-        )
-    baseline = read_baseline(compare_with, str(case_id)) if compare_with else None
+    chosen = DossierParameters.given(lang=lang, as_of=as_of, since=since, inactive_months=inactive_months,
+                                     since_meeting=since_meeting)  # fmt: skip
     links = check_related_dossiers(related_dossiers)
+    for name, value in (("data_dir", data_dir), ("compare_with", compare_with)):
+        if value is not None and not isinstance(value, str | os.PathLike):
+            raise ParameterError(f"{name} = {value!r}: give a folder's path")
     folder = resolve_data_dir(data_dir)
-    opened = case_dossier(
-        load(folder), case_id, as_of=day, lang=lang, since=since_day, inactive_months=inactive_months,
-        since_meeting=meeting_day, baseline=baseline, related_dossiers=links,
-    )  # fmt: skip
+    whole = load(folder).case_file(str(case_id))
+    baseline = _baseline(compare_with, folder, whole, chosen) if compare_with else None
+    opened = file_dossier(whole, chosen, baseline=baseline, related_dossiers=links)
     rendered = _rendered_notebook(folder)
     return replace(opened, notebook_sha256=rendered.get("sha256"), key=rendered.get("key"))
+
+
+def _baseline(compare_with: str | Path, folder: Path, whole: CaseFile, chosen: DossierParameters) -> Baseline:
+    """The comparison with the earlier dossier in ``compare_with``: as the render made it, where
+    the data folder is its case extract (``baseline.json``), else made here."""
+    handed = folder / EXTRACT_BASELINE
+    if is_case_extract(folder) and handed.is_file():
+        try:
+            return Baseline.from_bytes(read_regular(handed, EXTRACT_LIMIT))
+        except (OSError, ValueError) as exc:
+            problem = exc.strerror if isinstance(exc, OSError) else exc
+            raise ParameterError(f"{handed}: damaged ({problem}); render the dossier again") from None
+    given = Path(compare_with)
+    return read_baseline(given, whole.case.case_id, whole, chosen.as_of, f"compare_with = {str(given)!r}")
 
 
 def check_related_dossiers(value: object) -> dict[str, str]:

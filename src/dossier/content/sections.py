@@ -135,12 +135,12 @@ def figure(d: CaseDossier) -> Html:
 
 def change_marks(d: CaseDossier) -> ChangeMarks | None:
     """The events added or changed since the earlier dossier, for the timeline to mark."""
-    if d.baseline is None or d.baseline.extract is None:
+    if d.baseline is None or not d.baseline.found:
         return None
     fields = ("event_id", "date", "kind", "forum_id", "title")
     events = frozenset(tuple(c.record.get(f, "") for f in fields) for c in d.changes
                        if c.kind in ("event_added", "event_changed"))  # fmt: skip
-    day = format_day(d.baseline.extract.day, d.lang)
+    day = format_day(d.baseline.day, d.lang)
     return ChangeMarks(events, text("legend.changed", d.lang, date=day))
 
 

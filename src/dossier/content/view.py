@@ -18,8 +18,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..catalogue import Source, Words, label, text, words
-from ..data.changes import Baseline, Change, Comparison
+from ..data.changes import Change, Comparison
 from ..data.dates import PartialDate, format_day
+from ..data.earlier import Baseline
 from ..data.model import CaseFile, Event, Meeting
 from .analysis import COUNTED_KINDS, DecisionSummary, Inactivity, Months
 
@@ -129,7 +130,6 @@ def case_view(
     *,
     since_meeting: dt.date | None = None,
     baseline: Baseline | None = None,
-    comparison: Comparison | None = None,
 ) -> CaseView:
     """Build the view of a case file cut to its day (:meth:`CaseFile.as_of`) and its summary.
 
@@ -145,9 +145,9 @@ def case_view(
         The day from which events are marked new, shown among the facts; None for none.
     since_meeting
         The forum's previous meeting's day, when ``since`` is the day after it.
-    baseline, comparison
+    baseline
         The earlier dossier compared with, and what differs
-        (:func:`~dossier.data.changes.comparison`); None for no comparison.
+        (:class:`~dossier.data.changes.Baseline`); None for no comparison.
     """
     day = case_file.day
     case = case_file.case
@@ -167,7 +167,7 @@ def case_view(
     # Registered after the day: no time open, no quiet spell, nothing to measure yet.
     figures = _figures(summary, lang, measured=not case_file.unregistered)
     news = news_view(case_file, since, since_meeting, lang) if since else None
-    compared = changes_view(case_file, baseline, comparison or Comparison(), lang) if baseline else None
+    compared = changes_view(case_file, baseline, lang) if baseline else None
     sentence = status_sentence(case_file, summary, lang)
     standing = status_sentence(case_file, summary, lang, pending=False)
     counts = [part.count for part in (news, compared) if part is not None]
@@ -539,20 +539,17 @@ def _record_line(case_file: CaseFile, row, lang: str) -> Words:
     return Words([_joined(parts), ": ", Source(row["title"])])
 
 
-def changes_view(
-    case_file: CaseFile, baseline: Baseline, compared: Comparison, lang: str
-) -> ChangesView:
+def changes_view(case_file: CaseFile, baseline: Baseline, lang: str) -> ChangesView:
     """What changed since the earlier dossier, one line per change, in the reader's words.
 
     The sentence counts the new events and the corrections apart (:func:`changes_count`).
     """
-    extract = baseline.extract
-    if extract is None:
+    if not baseline.found:
         return ChangesView(
             text("heading.changes_new_case", lang), (), words("sentence.changes_new_case", lang),
             text("phrase.new_in_comparison", lang),
         )  # fmt: skip
-    day = format_day(extract.day, lang)
+    day, compared = format_day(baseline.day, lang), baseline.comparison
     return ChangesView(
         text("heading.changes", lang, date=day),
         tuple(change_line(case_file, c, lang) for c in compared.changes),

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 from collections.abc import Iterable, Mapping
@@ -45,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import DossierError, ParameterError
+from ..errors import DossierError
 from .contract import ROW, TABLE, TABLES
 from .dates import PartialDate
 from .text import read_regular
@@ -236,27 +237,47 @@ class CaseExtract:
 
     def records(self) -> CaseRecords:
         """The case's records as the extract holds them (every date, not only up to its day)."""
-        tables = {
-            name.removesuffix(".csv"): list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
-            for name, data in self.tables.items()
-        }
+        return self._records
+
+    @functools.cached_property
+    def _records(self) -> CaseRecords:
+        tables = {file.removesuffix(".csv"): rows for file, (_, rows) in self._rows.items()}
         return CaseRecords.from_tables(self.case_id, tables)
+
+    @functools.cached_property
+    def _rows(self) -> dict[str, tuple[list[str], list[dict[str, str]]]]:
+        """Each table's header and rows, read once (ValueError saying what cannot be read)."""
+        read = {}
+        for name, data in self.tables.items():
+            try:
+                reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
+                rows = list(reader)
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise ValueError(f"{name} cannot be read ({exc})") from None
+            if any(None in row or None in row.values() for row in rows):
+                raise ValueError(f"{name} has a line with other fields than its header")
+            read[name] = (list(reader.fieldnames or ()), rows)
+        return read
 
     def case_file(self) -> CaseFile:
         """The case's file as the extract's records make it (every date: cut it with ``as_of``).
 
-        The records were checked when the dossier was made: they are read, not checked again.
+        The records were checked when the dossier was made: they are read, not checked again,
+        and once: a second call returns the same case file.
         Raises ValueError (or KeyError) when they are not what a dossier writes.
         """
+        return self._case_file
+
+    @functools.cached_property
+    def _case_file(self) -> CaseFile:
         import pandas as pd
 
         from .model import Registry
 
         tables = {}
         for table in TABLES:
-            data = self.tables.get(table.file)
-            frame = (pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-                     if data else pd.DataFrame(columns=list(table.column_names)))  # fmt: skip
+            header, rows = self._rows.get(table.file, ([], []))
+            frame = pd.DataFrame(rows, columns=header or list(table.column_names), dtype=str)
             # An extract of an earlier contract lacks the columns added since: they are empty.
             frame = frame.reindex(columns=list(table.column_names), fill_value="")
             frame.insert(0, ROW, range(2, len(frame) + 2))
@@ -287,21 +308,15 @@ def _check_extract(extract: CaseExtract) -> None:
         extract.day  # noqa: B018 (read to be checked)
     except ValueError:
         raise ValueError(f"its as_of {extract.as_of!r} is not a day (YYYY-MM-DD)") from None
-    for name, data in extract.tables.items():
+    for name in extract.tables:
         table = TABLE.get(name.removesuffix(".csv"))
         if table is None or name != table.file:
             raise ValueError(f"it holds {name!r}, which is not a contract table")
-        try:
-            reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
-            # Only the required columns: an extract of an earlier contract lacks those added since.
-            missing = {c.name for c in table.columns if c.required} - set(reader.fieldnames or ())
-            if missing:
-                raise ValueError(f"{name} lacks the column {sorted(missing)[0]!r}")
-            for row in reader:
-                if None in row or None in row.values():
-                    raise ValueError(f"{name} line {reader.line_num} has other fields than its header")
-        except csv.Error as exc:
-            raise ValueError(f"{name} cannot be read ({exc})") from None
+    for name, (header, _) in extract._rows.items():
+        # Only the required columns: an extract of an earlier contract lacks those added since.
+        missing = {c.name for c in TABLE[name.removesuffix(".csv")].columns if c.required} - set(header)
+        if missing:
+            raise ValueError(f"{name} lacks the column {sorted(missing)[0]!r}")
     try:
         records = extract.records()
         for row in (*records.events, *records.documents):
@@ -467,41 +482,3 @@ def _pass(old, new, old_left, new_left, names) -> list[tuple[int, int]]:
             used_old.add(i)
             used_new.add(j)
     return pairs
-
-
-# -- the earlier dossier --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """The earlier dossier a dossier is compared with: its case extract, None when it had none.
-
-    None means the earlier output folder has no dossier of the case: the case is new in the
-    comparison.
-    """
-
-    extract: CaseExtract | None
-
-
-def read_baseline(folder: str | Path, case_id: str) -> Baseline:
-    """The dossier of ``case_id`` in the earlier output ``folder``, found by its extract's case ID.
-
-    Raises
-    ------
-    ParameterError
-        ``folder`` is no folder, or an extract in it for this case cannot be read.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ParameterError(
-            f"compare_with = {str(folder)!r} is no folder: give an earlier output folder"
-        )
-    for path in sorted(folder.glob(f"*/{EXTRACT_FILE}")):
-        try:
-            extract = CaseExtract.from_bytes(read_extract_file(path) or b"")
-        except (OSError, ValueError) as exc:
-            problem = exc.strerror if isinstance(exc, OSError) else exc
-            raise ParameterError(f"compare_with: {path} cannot be read: {problem}") from None
-        if extract.case_id == case_id:
-            return Baseline(extract)
-    return Baseline(None)

@@ -64,6 +64,9 @@ class Table:
         return next(column for column in self.columns if column.name == name)
 
 
+#: In each dossier's folder, the record of what it was made from and of its files.
+MANIFEST_FILE = "manifest.json"
+
 #: In a case extract (a data folder cut down to one case, see dossier.run.job), the file that
 #: describes the export it was cut from; dossier.data.validate reports those files as the sources.
 EXTRACT_SOURCES = "sources.json"
@@ -73,6 +76,9 @@ EXTRACT_NOTES = "notes.json"
 #: In a case extract, the notebook the render runs (the case's own or the template): its name
 #: and hash, which the dossier's provenance names.
 EXTRACT_NOTEBOOK = "notebook.json"
+#: In a case extract, for a render with ``--compare-with``: the comparison with the earlier
+#: dossier as it was made where that dossier's extract was read (dossier.data.changes.Baseline).
+EXTRACT_BASELINE = "baseline.json"
 
 CASE_REF = ("cases", "case_id")
 FORUM_REF = ("forums", "forum_id")

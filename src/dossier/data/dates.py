@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from functools import total_ordering
 from typing import Literal
 
-from babel.dates import format_date, format_skeleton
-
 from ..catalogue import LOCALES
 
 Precision = Literal["year", "month", "day"]
@@ -29,6 +27,16 @@ FIRST_YEAR, LAST_YEAR = 1000, 9999
 YEARS = f"the years dossier reads, {FIRST_YEAR} to {LAST_YEAR}"
 OUTSIDE_YEARS = f"is outside {YEARS}: correct it, or leave the cell empty if the date is not known"
 OUT_OF_RANGE = f"is outside {YEARS}"
+
+
+def in_years(year: int) -> bool:
+    """Whether a date of ``year`` is one dossier reads (:data:`FIRST_YEAR` to :data:`LAST_YEAR`)."""
+    return FIRST_YEAR <= year <= LAST_YEAR
+
+
+def years_inside(dates):
+    """:func:`in_years` for a pandas Series of datetimes: a Series of booleans."""
+    return dates.dt.year.between(FIRST_YEAR, LAST_YEAR)
 
 
 
@@ -50,7 +58,7 @@ class PartialDate:
     def __post_init__(self) -> None:
         if self.day is not None and self.month is None:
             raise ValueError("a day needs a month")
-        if not FIRST_YEAR <= self.year <= LAST_YEAR:
+        if not in_years(self.year):
             raise ValueError(f"year {self.year} is outside {YEARS}")
         # Raises ValueError for impossible dates such as 2023-02-30 (and month or day 0).
         dt.date(
@@ -66,7 +74,7 @@ class PartialDate:
         if not match:
             raise ValueError(f"{text!r} {EXPECTED}")
         year, month, day = (int(part) if part else None for part in match.groups())
-        if not FIRST_YEAR <= year <= LAST_YEAR:
+        if not in_years(year):
             raise ValueError(f"{text!r} {OUTSIDE_YEARS}")
         try:
             return cls(year, month, day)
@@ -117,6 +125,8 @@ class PartialDate:
 
     def format(self, lang: str = "sv") -> str:
         """Format at the date's own precision: ``2019``, ``maj 2020``, ``30 maj 2022``."""
+        from babel.dates import format_date, format_skeleton  # here: reading a day needs no Babel
+
         locale = LOCALES[lang]
         if self.precision == "year":
             return str(self.year)
@@ -152,7 +162,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    if not in_years(year):
         raise ValueError(f"{day.isoformat()} + {months} months {OUT_OF_RANGE}")
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))

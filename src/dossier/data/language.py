@@ -50,11 +50,11 @@ def is_language_tag(value: object) -> bool:
     return bool(match) and match["language"].lower() in _known_languages()
 
 
-def data_language(data_dir: str | Path) -> str:
+def data_language(data_dir: str | Path, mapping: str | Path | None = None) -> str:
     """The language of ``data_dir``'s text: ``[data] lang`` of its ``dossier.toml``, else unknown.
 
-    The file is the mapping file the folder is read through (``--mapping FILE`` where
-    given), else the folder's own ``dossier.toml`` (a case extract's carries the setting).
+    The file is the mapping file the folder is read through (``mapping``, the
+    ``--mapping FILE`` given), else the folder's own ``dossier.toml`` (a case extract's carries the setting).
     Raises DataError naming the file, line and fix for a tag that is not one, or an
     unknown key in ``[data]``. A ``dossier.toml`` that cannot be read at all is left to
     the mapping file's reader, which names that fault; here it says nothing.
@@ -63,7 +63,7 @@ def data_language(data_dir: str | Path) -> str:
     from .mapping_file import key_lines
     from .sources import find_mapping
 
-    path = find_mapping(Path(data_dir)) or Path(data_dir) / MAPPING_FILE
+    path = find_mapping(Path(data_dir), mapping) or Path(data_dir) / MAPPING_FILE
     try:
         text = path.read_text(encoding="utf-8-sig")
         document = tomllib.loads(text)

@@ -48,7 +48,7 @@ from .checks import (
     valid_dates,
 )
 from .contract import ROW, TABLE, Column
-from .dates import FIRST_YEAR, LAST_YEAR, OUTSIDE_YEARS
+from .dates import OUTSIDE_YEARS, years_inside
 from .mapping_file import VALUE_SECTIONS
 from .mapping_plan import Code, HowFound, Origin, TablePlan
 
@@ -212,7 +212,7 @@ def _translate_dates(
             break
         parsed = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
         # A year the contract cannot hold ("0001-01-01") stays unread: its fault says why.
-        parsed = parsed[parsed.dt.year.between(FIRST_YEAR, LAST_YEAR)]
+        parsed = parsed[years_inside(parsed)]
         read = parsed.dt.strftime(output_format(fmt, column_type))
         result.loc[read.index] = read
         how.loc[read.index] = fmt
@@ -277,7 +277,7 @@ def _date_messages(plan: TablePlan, column_type: str, values: pd.Series) -> list
             break
         parsed = pd.to_datetime(values[todo], format=fmt, errors="coerce")
         read = parsed.notna().to_numpy()
-        inside = parsed.dt.year.between(FIRST_YEAR, LAST_YEAR).to_numpy()
+        inside = years_inside(parsed).to_numpy()
         readers[parsed.index[read & inside]] = fmt
         readers[parsed.index[read & ~inside]] = OUTSIDE_YEARS
     readers[values.str.fullmatch(BEYOND_YEARS).to_numpy()] = OUTSIDE_YEARS

@@ -11,11 +11,8 @@ folder is a case extract, and the list of cases a batch reads (``--cases-file``)
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -194,32 +191,14 @@ def empty_table(table: Table) -> pd.DataFrame:
 
 # -- the data folder, with or without a mapping file ------------------------------------------
 
-#: A mapping file named on the command line (``--mapping FILE``), for the data folders it reads.
-_MAPPING: ContextVar[Path | None] = ContextVar("dossier_mapping", default=None)
-
-
-@contextlib.contextmanager
-def using_mapping(path: str | Path | None) -> Iterator[None]:
-    """Read data folders through the mapping file at ``path`` (None: each folder's own).
-
-    The command line's ``--mapping FILE`` sets it around a command, so that
-    every stage that loads the data folder reads it the same way.
-    """
-    token = _MAPPING.set(Path(path).expanduser() if path else None)
-    try:
-        yield
-    finally:
-        _MAPPING.reset(token)
-
-
 def find_mapping(data_dir: Path, mapping: str | Path | None = None) -> Path | None:
-    """The mapping file for ``data_dir``: ``mapping``, else ``--mapping``, else its ``dossier.toml``.
+    """The mapping file for ``data_dir``: ``mapping`` (``--mapping FILE``), else its ``dossier.toml``.
 
     A case extract (see :func:`is_case_extract`) is contract files already: no mapping.
     """
     if is_case_extract(data_dir):
         return None
-    chosen = Path(mapping).expanduser() if mapping else _MAPPING.get()
+    chosen = Path(mapping).expanduser() if mapping else None
     if chosen is not None:
         if not chosen.is_file():
             raise DataError(

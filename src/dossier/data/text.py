@@ -160,3 +160,15 @@ def read_case_lines(path: str | Path) -> list[tuple[int, str]]:
         )
     lines = ((number, line.strip()) for number, line in enumerate(text.splitlines(), start=1))
     return [(number, line) for number, line in lines if line and not line.startswith("#")]
+
+
+def slugify(case_id: str) -> str:
+    """The case ID as a safe folder and file name: ``RUN/168/2020`` -> ``RUN-168-2020``.
+
+    Only ASCII letters, digits, ``.``, ``_`` and ``-``; å/ä/ö become a/a/o; never
+    ``.``/``..`` or a name that starts with a dot, so never a path outside the folder.
+    """
+    ascii_text = unicodedata.normalize("NFKD", case_id).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text)
+    slug = re.sub(r"-{2,}", "-", slug).strip("-.")[:120].strip("-.")
+    return slug or "case"

@@ -34,8 +34,11 @@ from .model import DataNote, Registry
 from .sources import Sources, described_sources, find_mapping, is_case_extract, read_sources
 
 
-def load(data_dir: str | Path, *, strict: bool = False) -> Registry:
+def load(data_dir: str | Path, *, strict: bool = False, mapping: str | Path | None = None) -> Registry:
     """Read and check a data directory; raise DataError listing every fault of the folder.
+
+    ``mapping`` is the mapping file to read it through (``--mapping FILE``); None for the
+    folder's own ``dossier.toml``, if it has one.
 
     Faults confined to one case's rows cost only those rows (see :func:`validate`);
     ``strict`` refuses the folder for any fault. A case extract (see
@@ -43,10 +46,10 @@ def load(data_dir: str | Path, *, strict: bool = False) -> Registry:
     it was cut from as its sources (``sources.json``), and the data notes the whole export
     gave (``notes.json``).
     """
-    registry = replace(validate(read_sources(data_dir, strict=strict), strict=strict),
-                       source_lang=data_language(data_dir))  # fmt: skip
+    registry = replace(validate(read_sources(data_dir, mapping, strict=strict), strict=strict),
+                       source_lang=data_language(data_dir, mapping))  # fmt: skip
     # The export's [calendar] is in its mapping file; an extract's in a dossier.toml of its own.
-    settings = find_mapping(Path(data_dir)) or Path(data_dir) / MAPPING_FILE
+    settings = find_mapping(Path(data_dir), mapping) or Path(data_dir) / MAPPING_FILE
     registry = replace(registry, calendar=read_calendar(settings))
     if is_case_extract(Path(data_dir)):
         # Cut from a checked registry, it holds no faulty row: only values kept as they were

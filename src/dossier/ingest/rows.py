@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..data.contract import TABLES
-from ..data.dates import FIRST_YEAR, LAST_YEAR
+from ..data.dates import in_years
 
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _MINUTE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})")
@@ -27,7 +27,7 @@ def _day(value: str) -> str | None:
         parsed = dt.date(*(int(part) for part in match.groups()))
     except ValueError:
         return None
-    return parsed.isoformat() if FIRST_YEAR <= parsed.year <= LAST_YEAR else None
+    return parsed.isoformat() if in_years(parsed.year) else None
 
 
 def day(value: object) -> str | None:

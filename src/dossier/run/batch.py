@@ -17,7 +17,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +32,7 @@ from .job import (
     DossierJob,
     RenderedDossier,
     RenderOptions,
-    check_baseline_apart,
+    check_compare_with,
     prepare_job,
     slugify,
 )
@@ -81,7 +80,7 @@ def run_batch(
         data cost).
     """
     out = Path(out_dir)
-    check_baseline_apart(options, out)
+    check_compare_with(options, out)
     started = time.perf_counter()
     options = meeting_options(registry, meeting, options)
     with output_lock(out):
@@ -112,7 +111,7 @@ def run_batch(
         report = BatchReport(ordered, round(time.perf_counter() - started, 3), out,
                              batch_key=batch_key, as_of=options.day.isoformat(),
                              source_lang=registry.source_lang, unknown=given[0],
-                             notes=given[1])  # fmt: skip
+                             notes=given[1], views=views)  # fmt: skip
         if meeting is not None:
             from .pack import build_meeting_pack
 
@@ -184,27 +183,27 @@ def meeting_options(registry: Registry, meeting: str | None, options: RenderOpti
     """
     if meeting is None:
         return options
-    day = registry.meeting(meeting).day
-    if options.day > day and options.day_given:
+    day, chosen = registry.meeting(meeting).day, options.parameters
+    if chosen.as_of > day and chosen.day_given:
         raise ParameterError(
-            f"--as-of {options.day.isoformat()} is after the meeting {meeting} on {day.isoformat()}: "
+            f"--as-of {chosen.as_of.isoformat()} is after the meeting {meeting} on {day.isoformat()}: "
             "a meeting's dossiers speak for a day up to the meeting; give an --as-of on or "
             "before it, or leave --as-of out (the day before a past meeting)"
         )
-    if options.day > day:
+    if chosen.as_of > day:
         before = day - dt.timedelta(days=1)
-        if options.since is not None and options.since > before:
+        if chosen.since is not None and chosen.since > before:
             raise ParameterError(
-                f"--since {options.since.isoformat()} is after {before.isoformat()}, the day before "
+                f"--since {chosen.since.isoformat()} is after {before.isoformat()}, the day before "
                 f"the meeting {meeting}, which its dossiers speak for: give a --since on or before it"
             )
-        options = replace(options, as_of=before)
-    if options.since is not None:
+        options = options.with_parameters(as_of=before)
+    if chosen.since is not None:
         return options
     previous = registry.previous_meeting(meeting)
     if previous is None or previous.day >= options.day:
         return options
-    return replace(options, since_meeting=previous.day)
+    return options.with_parameters(since_meeting=previous.day)
 
 
 def render_batch(
@@ -257,7 +256,7 @@ def render_batch(
     data = resolve_data_dir(data_dir)
     out = Path(out_dir)
     check_out(out)
-    check_baseline_apart(options, out)
+    check_compare_with(options, out)
     # A --cases-file that cannot be read is refused here, before the output folder is locked.
     lines = read_case_lines(cases_file) if cases_file is not None else None
     listed = [case_id for _, case_id in lines] if lines is not None else None
@@ -274,7 +273,7 @@ def render_batch(
             from ..data.report import faults_line
             from ..data.validate import load  # pandas: only when there is something to render
 
-            registry = load(data, strict=strict)
+            registry = load(data, strict=strict, mapping=mapping)
             named = named_cases(case_ids, cases_file, lines or ())
             chosen = choose_cases(registry, named, meeting=meeting, all_open=all_open,
                                   strict=strict)  # fmt: skip

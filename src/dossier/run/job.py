@@ -18,31 +18,35 @@ import errno
 import hashlib
 import json
 import logging
-import re
 import shutil
 import tempfile
-import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..catalogue import check_language
-from ..data.contract import EXTRACT_NOTEBOOK, EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE
+from ..content.parameters import DossierParameters
+from ..data.contract import (
+    EXTRACT_BASELINE,
+    EXTRACT_NOTEBOOK,
+    EXTRACT_NOTES,
+    EXTRACT_SOURCES,
+    MAPPING_FILE,
+)
+from ..data.text import slugify
 from ..errors import NotebookFailed, OutputError, ParameterError
 from ..resources import notebook_path, toolkit_fingerprint
 from .lifetime import private_dir
 from .notebooks import as_rendered, notebook_for, notebook_record, read_case_notebook
 
 if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
+    from ..data.changes import CaseExtract
     from ..data.model import Registry
     from .kernel import WarmKernel
 
 
 #: The longest ``--timeout``, in seconds.
 MAX_TIMEOUT = 86_400.0
-#: The longest ``--inactive-months``: a hundred years, well inside the dates Python can count.
-MAX_INACTIVE_MONTHS = 1200
 
 
 #: Told as each stage of a render begins: its name (``reading``, ``running``, ``html``, ``pdf``,
@@ -54,68 +58,44 @@ def _quiet(name: str, **fields: object) -> None:
     pass
 
 
-#: What an option of :class:`RenderOptions` is for, as its field's metadata ``role`` says. A
-#: field that says nothing is a notebook parameter: an option added to the class reaches the
-#: notebook and the key without another line.
-PARAMETER = "parameter"  # a parameter of the notebook; part of the dossier's key
+#: What an option of :class:`RenderOptions` is for, as its field's metadata ``role`` says.
+PARAMETER = "parameter"  # a parameter of the notebook (DossierParameters); part of the key
 EXPORT = "export"  # how the notebook's result is written out; part of the key
 RUN = "run"  # how the render runs: the same dossier comes out whatever its value
 #: An earlier output folder to compare with: its dossier's case extract, not the folder's
-#: path, goes into the key (see :func:`baseline_extract`), and reaches the notebook as a file.
+#: path, goes into the key (see :func:`prepare_job`), and the comparison made with it reaches
+#: the notebook as a file of the case extract (``baseline.json``).
 BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """How to render: language, dates, formats. Checked on creation.
+    """How to render: the dossier's parameters, and how its files are written.
 
-    The one list of the options: the notebook's parameters and the keys that
-    tell whether a dossier must be rendered again are both read from these
-    fields (see :meth:`settings`).
+    Checked on creation, without reading anything: the ``compare_with`` folder is checked
+    where a run starts (:func:`check_compare_with`). The one list of the options: the
+    notebook's parameters and the keys that tell whether a dossier must be rendered again
+    are both read from these fields (see :meth:`settings`).
     """
 
-    lang: str = "sv"
-    as_of: dt.date | None = None  # None for today, fixed when the options are made
-    since: dt.date | None = None
-    inactive_months: int = 6
+    #: The notebook's parameters: language, day, what is new, when a case is quiet.
+    #: (Without them: Swedish, as of today, as :meth:`DossierParameters.given` has it.)
+    parameters: DossierParameters = field(default_factory=DossierParameters.given,
+                                          metadata={"role": PARAMETER})  # fmt: skip
     formats: tuple[str, ...] = field(default=("html", "pdf"), metadata={"role": EXPORT})
     pdfa: bool = field(default=False, metadata={"role": EXPORT})
     timeout: float | None = field(default=600, metadata={"role": RUN})
-    #: The day of the forum's previous meeting, in a meeting batch: new is what came after it.
-    since_meeting: dt.date | None = None
     #: ``--compare-with``: an earlier output folder; list what changed since its dossier.
     compare_with: Path | None = field(default=None, metadata={"role": BASELINE})
     #: The folder of case notebooks: a case with ``<slug>.ipynb`` there renders from it, any
     #: other from the template. Not in the key itself: the notebook's hash is (see prepare_job).
     notebooks: Path | None = field(default=None, metadata={"role": RUN})
-    #: Whether the day was given (``--as-of``); False when it is today by default, and a
-    #: meeting's batch may then speak for the meeting (dossier.run.batch.meeting_options).
-    day_given: bool = field(default=True, metadata={"role": RUN})
 
     def __post_init__(self) -> None:
-        if self.as_of is None:  # one day for the whole run, even one that passes midnight
-            object.__setattr__(self, "as_of", dt.date.today())
-            object.__setattr__(self, "day_given", False)
-        if self.since_meeting is not None and self.since is None:
-            # The meeting's own day was seen at the meeting: new begins the day after.
-            object.__setattr__(self, "since", self.since_meeting + dt.timedelta(days=1))
-        elif self.since_meeting is not None and self.since != self.since_meeting + dt.timedelta(1):
-            raise ParameterError("since_meeting: give since as None, or the day after the meeting")
-        if self.compare_with is not None:
-            object.__setattr__(self, "compare_with", check_baseline_folder(self.compare_with))
-        check_language(self.lang)
+        if self.compare_with is not None:  # a path as text, made a Path (nothing is read here)
+            object.__setattr__(self, "compare_with", Path(self.compare_with))
         if not self.formats or any(f not in ("html", "pdf") for f in self.formats):
             raise ParameterError(f"--format {','.join(self.formats)}: use html, pdf or html,pdf")
-        if not 1 <= self.inactive_months <= MAX_INACTIVE_MONTHS:
-            raise ParameterError(
-                f"--inactive-months {self.inactive_months}: use a whole number from 1 to "
-                f"{MAX_INACTIVE_MONTHS}"
-            )
-        if self.since is not None and self.since > self.day:
-            raise ParameterError(
-                f"--since {self.since.isoformat()} is after --as-of {self.day.isoformat()}: "
-                "a dossier knows nothing after its day; give a --since on or before it"
-            )
         if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
             raise ParameterError(
                 f"--timeout {self.timeout:g}: give the seconds a dossier's notebook may run,"
@@ -123,21 +103,34 @@ class RenderOptions:
             )
 
     @property
+    def lang(self) -> str:
+        return self.parameters.lang
+
+    @property
     def day(self) -> dt.date:
-        return self.as_of
+        return self.parameters.as_of
+
+    def with_parameters(self, **changes: object) -> RenderOptions:
+        """These options with some of the dossier's parameters changed (and checked)."""
+        return replace(self, parameters=replace(self.parameters, **changes))
 
     def settings(self, *roles: str) -> dict[str, object]:
-        """The options whose role is one of ``roles``, by name, as JSON values (dates in ISO form)."""
-        return {
-            f.name: _json_value(getattr(self, f.name))
-            for f in fields(self)
-            if f.metadata.get("role", PARAMETER) in roles
-        }
+        """The options whose role is one of ``roles``, by name, as JSON values (dates in ISO form);
+        the dossier's parameters each by its own name."""
+        found: dict[str, object] = {}
+        for f in fields(self):
+            role = f.metadata.get("role")
+            if role is None:
+                raise TypeError(f"RenderOptions.{f.name} says no role (metadata {{'role': EXPORT}}, RUN or "
+                                "BASELINE); a parameter of the notebook is a field of DossierParameters")  # fmt: skip
+            if role == PARAMETER and role in roles:
+                found |= self.parameters.settings()
+            elif role in roles:
+                found[f.name] = _json_value(getattr(self, f.name))
+        return found
 
 
 def _json_value(value: object) -> object:
-    if isinstance(value, dt.date):
-        return value.isoformat()
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, tuple):
@@ -188,7 +181,8 @@ class DossierJob:
     manifest: dict = field(repr=False)
     #: Where the case stands, as the dossier says it (:meth:`Words.pairs`), for the index pages.
     sentence: list = field(default_factory=list, repr=False)
-    #: The earlier dossier's case extract (``--compare-with``), None when there is none.
+    #: The comparison with the earlier dossier (``--compare-with``), made where its extract was
+    #: read (:meth:`~dossier.data.changes.Baseline.to_bytes`); None without ``--compare-with``.
     baseline: bytes | None = field(default=None, repr=False)
     #: What is new and what changed, one line each (:meth:`CaseView.news_pairs`), for the index pages.
     news: list = field(default_factory=list, repr=False)
@@ -243,6 +237,7 @@ def prepare_job(
     a dossier is rendered again when a related case's dossier comes or goes.
     """
     case = registry.case(case_id)
+    from ..data.earlier import earlier_dossier
     from ..data.language import setting_text
     from ..data.validate import notes_json
     from .manifest import case_slice_csv, package_versions
@@ -264,15 +259,12 @@ def prepare_job(
         {} if out is None else dossier_links(related, Path(out), rendering, options.formats)
     )
     toolkit = toolkit_fingerprint()
-    baseline = baseline_extract(options.compare_with, case_id, slug)
+    earlier = None
+    if options.compare_with is not None:
+        earlier = earlier_dossier(options.compare_with, case_id, f"--compare-with {options.compare_with}")
     # The earlier dossier's extract, not its folder's name, says what the comparison shows.
-    compared = {} if options.compare_with is None else {BASELINE_KEY: baseline or b""}
-    notebook = notebook_for(options.notebooks, slug)
-    # Read once: what is hashed is what runs.
-    if notebook == notebook_path():
-        notebook_bytes = notebook.read_bytes()
-    else:
-        notebook_bytes = read_case_notebook(notebook, case_id)
+    compared = {} if options.compare_with is None else {BASELINE_KEY: earlier.data if earlier else b""}
+    notebook, notebook_bytes = _notebook(options, slug, case_id)
     record = notebook_record(notebook, notebook_bytes)
     key = dossier_key(slice_files | notes | compared, parameters, toolkit, options, record["sha256"])
     manifest = {
@@ -289,122 +281,65 @@ def prepare_job(
         "packages": package_versions(),
         **options.settings(EXPORT),
     }
-    if options.compare_with is not None:
-        manifest["compare_with"] = baseline_record(options.compare_with, baseline)
-    view = open_dossier(registry, case_id, options, baseline).view
+    opened = open_dossier(registry, case_id, options, earlier.extract if earlier else None)
+    if opened.baseline is not None:
+        manifest["compare_with"] = {"folder": str(options.compare_with), "key": opened.baseline.key,
+                                    "as_of": opened.baseline.as_of}  # fmt: skip
+    view = opened.view
     if views is not None:
         views[case_id] = view
     extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"],
                                             "key": key}).encode()  # fmt: skip
     return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
-                      view.sentence.pairs(), baseline, view.news_pairs(),
-                      notebook_bytes if record["case_notebook"] else None)  # fmt: skip
+                      view.sentence.pairs(), opened.baseline.to_bytes() if opened.baseline else None,
+                      view.news_pairs(), notebook_bytes if record["case_notebook"] else None)  # fmt: skip
+
+
+def _notebook(options: RenderOptions, slug: str, case_id: str) -> tuple[Path, bytes]:
+    """The notebook the case renders from (its own or the template) and its bytes, read once:
+    what is hashed is what runs."""
+    notebook = notebook_for(options.notebooks, slug)
+    if notebook == notebook_path():
+        return notebook, notebook.read_bytes()
+    return notebook, read_case_notebook(notebook, case_id)
 
 
 def open_dossier(registry: Registry, case_id: str, options: RenderOptions,
-                 baseline: bytes | None = None):  # fmt: skip
-    """The case as its dossier shows it with ``options`` (:func:`~dossier.content.context.case_dossier`).
+                 earlier: CaseExtract | None = None):  # fmt: skip
+    """The case as its dossier shows it with ``options`` (:func:`~dossier.content.context.file_dossier`).
 
-    ``baseline`` is the earlier dossier's case extract (:func:`baseline_extract`); with
-    ``options.compare_with`` set and no extract, the case is new in the comparison.
+    With ``options.compare_with``, compared here with the earlier dossier's case extract
+    ``earlier`` (:func:`~dossier.data.changes.earlier_dossier`; None: the case is new in the
+    comparison): the one comparison the dossier, its index line, the pack and the mail show.
     """
-    from ..content.context import case_dossier
-    from ..data.changes import Baseline, CaseExtract
+    from ..content.context import file_dossier
+    from ..data.earlier import Baseline
 
+    whole = registry.case_file(case_id)
     compared = None
     if options.compare_with is not None:
-        compared = Baseline(CaseExtract.from_bytes(baseline) if baseline else None)
-    return case_dossier(
-        registry, case_id, as_of=options.day, lang=options.lang, since=options.since,
-        since_meeting=options.since_meeting, inactive_months=options.inactive_months,
-        baseline=compared,
-    )  # fmt: skip
-
-
-def dossier_view(registry: Registry, case_id: str, options: RenderOptions):
-    """The case's :class:`~dossier.content.view.CaseView` as its dossier with ``options`` has it,
-    compared with the earlier dossier of ``options.compare_with`` when there is one."""
-    baseline = baseline_extract(options.compare_with, case_id, slugify(case_id))
-    return open_dossier(registry, case_id, options, baseline).view
+        compared = Baseline.of(earlier, whole, options.day)
+    return file_dossier(whole, options.parameters, baseline=compared)
 
 
 #: In a job's key, the place of the earlier dossier's case extract.
 BASELINE_KEY = "baseline"
 
 
-def check_baseline_folder(folder: str | Path) -> Path:
-    """``--compare-with DIR``: the folder, if it is an output folder whose dossiers keep extracts.
+def check_compare_with(options: RenderOptions, out: Path) -> None:
+    """Check ``--compare-with`` where a run starts (:func:`~dossier.data.changes.check_earlier_folder`),
+    and refuse the very folder being written: each run would compare the dossiers with
+    themselves, and their keys (which hold the baseline) would never settle."""
+    from ..data.earlier import check_earlier_folder
 
-    Raises
-    ------
-    ParameterError
-        It does not exist, is no folder, holds no dossier, or its dossiers keep no case
-        extract (made before dossiers kept them).
-    """
-    from ..data.changes import EXTRACT_FILE
-    from .manifest import MANIFEST_FILE
-
-    folder = Path(folder)
-    fix = "give an earlier output folder (the --out of an earlier render or batch)"
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise ParameterError(f"--compare-with {folder} {what}: {fix}")
-    dossiers = [p.parent for p in folder.glob(f"*/{MANIFEST_FILE}")]
-    if not dossiers:
-        raise ParameterError(f"--compare-with {folder} holds no dossier (no */{MANIFEST_FILE}): {fix}")
-    if not any((d / EXTRACT_FILE).is_file() for d in dossiers):
-        raise ParameterError(
-            f"--compare-with {folder}: its dossiers keep no {EXTRACT_FILE} (they were made "
-            "before dossiers kept the records they were made from); render them again with "
-            "this version, or give a newer output folder"
-        )
-    return folder
-
-
-def check_baseline_apart(options: RenderOptions, out: Path) -> None:
-    """Refuse ``--compare-with`` the very folder being written: each run would compare the
-    dossiers with themselves, and their keys (which hold the baseline) would never settle."""
-    if options.compare_with is not None and options.compare_with.resolve() == Path(out).resolve():
+    if options.compare_with is None:
+        return
+    check_earlier_folder(options.compare_with, f"--compare-with {options.compare_with}")
+    if options.compare_with.resolve() == Path(out).resolve():
         raise ParameterError(
             f"--compare-with {options.compare_with} is the --out folder: give an earlier output "
             "folder (last meeting's, say), or another --out"
         )
-
-
-def baseline_extract(folder: Path | None, case_id: str, slug: str) -> bytes | None:
-    """The case extract of ``case_id``'s dossier in the earlier output folder; None if it has none.
-
-    Raises
-    ------
-    ParameterError
-        The folder's dossier of the case has an extract that cannot be read.
-    """
-    if folder is None:
-        return None
-    from ..data.changes import EXTRACT_FILE, CaseExtract, read_extract_file
-
-    path = folder / slug / EXTRACT_FILE
-    try:
-        data = read_extract_file(path)
-        if data is None:
-            return None
-        extract = CaseExtract.from_bytes(data)
-    except OSError as exc:
-        raise ParameterError(f"--compare-with {folder}: cannot read {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ParameterError(
-            f"--compare-with {folder}: {path} is damaged: {exc}; render that folder again"
-        ) from None
-    return data if extract.case_id == case_id else None  # two IDs of one slug: another case
-
-
-def baseline_record(folder: Path, baseline: bytes | None) -> dict[str, object]:
-    """What the manifest records of the earlier dossier compared with: its folder, key and day."""
-    from ..data.changes import CaseExtract
-
-    extract = CaseExtract.from_bytes(baseline) if baseline else None
-    return {"folder": str(folder), "key": extract.key if extract else None,
-            "as_of": extract.as_of if extract else None}  # fmt: skip
 
 
 def dossier_links(
@@ -510,8 +445,9 @@ def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) 
             (extract / name).write_bytes(data)
         files = DossierFiles.in_folder(folder, job.slug, job.options.formats)
         parameters = {**job.parameters, "data_dir": str(extract)}
-        if job.options.compare_with is not None:
-            parameters["compare_with"] = str(_baseline_folder(scratch, job))
+        if job.baseline is not None:  # the comparison made where the earlier extract was read
+            (extract / EXTRACT_BASELINE).write_bytes(job.baseline)
+            parameters["compare_with"] = str(job.options.compare_with)
         notebook = notebook_path()
         if job.case_notebook is not None:
             notebook = scratch / f"{job.slug}.case.ipynb"
@@ -527,17 +463,6 @@ def render_job(job: DossierJob, kernel: WarmKernel, stage: Stage | None = None) 
         _export(nb, files, job, stage)
         written = {path.name: path.read_bytes() for path in folder.iterdir()}
     return RenderedDossier(job.case_id, job.slug, job.options.formats, written)
-
-
-def _baseline_folder(scratch: Path, job: DossierJob) -> Path:
-    """The earlier dossier's extract as an output folder of its own, for the notebook to read."""
-    from ..data.changes import EXTRACT_FILE
-
-    baseline = scratch / "baseline"
-    (baseline / job.slug).mkdir(parents=True)
-    if job.baseline is not None:  # an empty folder: the case is new in the comparison
-        (baseline / job.slug / EXTRACT_FILE).write_bytes(job.baseline)
-    return baseline
 
 
 def case_extract(job: DossierJob) -> bytes:
@@ -610,18 +535,6 @@ def scratch_folder() -> Iterator[Path]:
             raise
         raise OutputError(f"the temporary folder {tempfile.gettempdir()} is full (a render works "
                           "there): free some space in it, or set TMPDIR to a folder with room") from None  # fmt: skip
-
-
-def slugify(case_id: str) -> str:
-    """The case ID as a safe folder and file name: ``RUN/168/2020`` -> ``RUN-168-2020``.
-
-    Only ASCII letters, digits, ``.``, ``_`` and ``-``; å/ä/ö become a/a/o; never
-    ``.``/``..`` or a name that starts with a dot, so never a path outside the folder.
-    """
-    ascii_text = unicodedata.normalize("NFKD", case_id).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text)
-    slug = re.sub(r"-{2,}", "-", slug).strip("-.")[:120].strip("-.")
-    return slug or "case"
 
 
 __all__ = [

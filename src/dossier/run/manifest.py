@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..data.changes import EXTRACT_FILE
+from ..data.contract import MANIFEST_FILE
 from ..data.text import read_regular
 
 if TYPE_CHECKING:  # pandas: not for checking a dossier, which a batch of unchanged cases does
     from ..data.model import Registry
-
-MANIFEST_FILE = "manifest.json"
 
 PACKAGES = ("dossier", "papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "pyarrow",
             "matplotlib", "weasyprint", "babel", "jinja2")  # fmt: skip

@@ -22,7 +22,7 @@ from ..data.model import Registry
 from .bind import PackAhead, Part, bind
 from .export import lay_out, write_document
 from .front import front_document, layout
-from .job import dossier_href, dossier_view, slugify
+from .job import dossier_href, slugify
 from .output import swap_into_place
 from .references import Reference
 
@@ -140,10 +140,7 @@ def pack_ahead(registry: Registry, meeting_id: str, options, views: dict, slugs:
 
 
 def _agenda(registry: Registry, meeting_id: str, options, views: dict | None) -> Agenda:
-    return meeting_agenda(registry, meeting_id, lang=options.lang, as_of=options.day,
-                          inactive_months=options.inactive_months,
-                          view_of=lambda case_id: (views or {}).get(case_id)
-                          or dossier_view(registry, case_id, options))  # fmt: skip
+    return meeting_agenda(registry, meeting_id, options.parameters, view_of=(views or {}).get)
 
 
 def _packed(agenda: Agenda, pdfs: dict[str, Path], slugs: dict[str, str]) -> list[PackedDossier]:

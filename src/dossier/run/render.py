@@ -24,7 +24,7 @@ from .job import (
     DossierJob,
     RenderOptions,
     Stage,
-    check_baseline_apart,
+    check_compare_with,
     prepare_job,
     render_job,
     slugify,
@@ -43,6 +43,7 @@ def build_dossier(
     options: RenderOptions | None = None,
     stage: Stage | None = None,
     strict: bool = False,
+    mapping: str | Path | None = None,
 ) -> DossierFiles:
     """Render the dossier of ``case_id`` into ``out_dir/<slug>/``.
 
@@ -62,6 +63,8 @@ def build_dossier(
     strict
         Refuse the data folder for any fault; by default a fault confined to a case's rows
         costs only those rows (:mod:`dossier.data.faults`).
+    mapping
+        The mapping file to read the data folder through (``--mapping``); None for its own.
 
     Raises
     ------
@@ -81,13 +84,13 @@ def build_dossier(
     data = resolve_data_dir(data_dir)
     out = Path(out_dir)
     check_out(out)
-    check_baseline_apart(options, out)
+    check_compare_with(options, out)
     kernel = WarmKernel.start(cwd=notebook_path().parent)
     tools = None
     stage = stage or (lambda name, **fields: None)
     try:
         stage("reading", data=data)
-        registry = load(data, strict=strict)
+        registry = load(data, strict=strict, mapping=mapping)
         job = prepare_job(registry, case_id, data, options, out=out)
         left_out = [n for n in registry.case_notes(case_id) if n.code in LEFT_OUT]
         if left_out:

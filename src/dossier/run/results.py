@@ -63,6 +63,9 @@ class BatchReport:
     as_of: str | None = None
     #: The language of the data's own text (BCP 47; "" unknown), for the index page's marks.
     source_lang: str = ""
+    #: Each case as its dossier shows it (:class:`~dossier.content.view.CaseView`), by case ID,
+    #: as the batch prepared it: what the pack and the mail say of the case. Not in the report file.
+    views: dict = field(default_factory=dict, repr=False)
 
     @staticmethod
     def language_of(report: dict) -> str:

@@ -30,9 +30,9 @@ from ..data.text import without_bidi_controls
 from ..errors import HeaderError, MailError, ParameterError
 
 if TYPE_CHECKING:
+    from ..content.parameters import DossierParameters
     from ..content.view import CaseView
     from ..data.model import Registry
-    from ..run.job import RenderOptions
 
 # Line breaks and other control characters (C0, DEL, C1, Unicode line and paragraph
 # separators): none may reach a header, where a line break would start a new header.
@@ -177,26 +177,6 @@ def attachment_name(slug: str, title: str, extension: str) -> str:
     return f"{slug} {words}.{extension}" if words else f"{slug}.{extension}"
 
 
-def case_view(
-    registry: Registry, case_id: str, *, lang: str, as_of: dt.date, inactive_months: int = 6,
-    options: RenderOptions | None = None,
-) -> CaseView:
-    """What the message shows of one case: the dossier's own view of it as of ``as_of``.
-
-    The same :class:`~dossier.content.view.CaseView` the dossier's sections show,
-    so the mail says what the dossier says, in the same words. With the dossiers'
-    ``options``, what is new and what changed as well (``since``, ``compare_with``).
-    """
-    from ..content.context import case_dossier
-    from ..run.job import dossier_view
-
-    if options is not None:
-        return dossier_view(registry, case_id, options)
-    return case_dossier(
-        registry, case_id, as_of=as_of, lang=lang, inactive_months=inactive_months
-    ).view
-
-
 def _labels(lang: str) -> dict[str, object]:
     from ..catalogue import text
 
@@ -222,31 +202,27 @@ def _footer(lang: str, as_of: dt.date) -> str:
 
 def case_letter(
     registry: Registry,
-    case_ids: Sequence[str],
+    cases: Sequence[CaseView],
     files: Mapping[str, Mapping[str, str]],
     *,
-    lang: str,
-    as_of: dt.date,
-    inactive_months: int,
     attach: str,
     subject: str | None,
-    options: RenderOptions | None = None,
 ) -> Letter:
     """The message for one or more cases: each case's summary, each dossier attached.
 
+    ``cases`` are the cases as their dossiers show them (the batch's own views: the mail
+    says what the dossier says, in the same words, what is new and what changed included);
     ``files`` maps each case ID to its rendered files (``{"pdf": path, "html": path}``).
     """
     from ..catalogue import text
     from ..run.job import slugify
 
-    cases = []
     attachments = []
-    for case_id in case_ids:
-        view = case_view(registry, case_id, lang=lang, as_of=as_of,
-                         inactive_months=inactive_months, options=options)  # fmt: skip
-        cases.append(view)
-        attachments += _dossier_files(case_id, slugify(case_id), view.title, files[case_id], attach)
+    for view in cases:
+        attachments += _dossier_files(view.case_id, slugify(view.case_id), view.title,
+                                      files[view.case_id], attach)  # fmt: skip
     attachments, first = _sent_together(attachments), cases[0]
+    lang, as_of = first.lang, first.as_of
     if len(cases) == 1:
         default_subject = text("mail.subject_case", lang, case_id=first.case_id, title=first.title)
         intro = text("mail.intro_case", lang)
@@ -267,7 +243,7 @@ def case_letter(
         "footer": _footer(lang, as_of),
         **_labels(lang),
     }
-    stem = slugify(case_ids[0]) + (f"-and-{len(case_ids) - 1}-more" if len(case_ids) > 1 else "")
+    stem = slugify(first.case_id) + (f"-and-{len(cases) - 1}-more" if len(cases) > 1 else "")
     return _letter(view, attachments, lang, stem)
 
 
@@ -276,30 +252,24 @@ def meeting_letter(
     meeting_id: str,
     pack_pdf: str,
     files: Mapping[str, Mapping[str, str]],
+    chosen: DossierParameters,
     *,
-    lang: str,
-    as_of: dt.date,
+    views: Mapping[str, CaseView],
     attach: str,
     subject: str | None,
-    options: RenderOptions | None = None,
 ) -> Letter:
     """The message for a meeting: its agenda with one summary line per case, the pack attached.
 
-    ``attach`` ``"pdf"`` attaches the meeting pack; ``"html"`` each case's HTML
-    dossier instead; ``"both"`` all of them.
+    ``chosen`` are the dossiers' parameters and ``views`` the cases as their dossiers show
+    them, by case ID (the batch's own). ``attach`` ``"pdf"`` attaches the meeting pack;
+    ``"html"`` each case's HTML dossier instead; ``"both"`` all of them.
     """
     from ..catalogue import text
     from ..content.agenda import meeting_agenda
     from ..run.job import slugify
 
-    view_of = None
-    if options is not None:
-        from ..run.job import dossier_view
-
-        def view_of(case_id: str) -> CaseView:
-            return dossier_view(registry, case_id, options)
-
-    agenda = meeting_agenda(registry, meeting_id, lang=lang, as_of=as_of, view_of=view_of)
+    agenda = meeting_agenda(registry, meeting_id, chosen, view_of=views.get)
+    lang, as_of = chosen.lang, chosen.as_of
     attachments = []
     slug = slugify(meeting_id)
     if attach in ("pdf", "both"):

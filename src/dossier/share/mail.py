@@ -62,6 +62,7 @@ def mail_dossiers(
     smtp: SmtpSettings | None = None,
     workers: int | None = None,
     strict: bool = False,
+    mapping: str | Path | None = None,
 ) -> Delivery:
     """Render what is missing or stale, build one message for the recipients, queue or send it.
 
@@ -93,6 +94,8 @@ def mail_dossiers(
     strict
         Refuse the data folder for any fault; by default a fault costs only its case's rows,
         and a case whose own row is faulty fails (no message is built).
+    mapping
+        The mapping file to read the data folder through (``--mapping``); None for its own.
 
     Returns
     -------
@@ -111,7 +114,7 @@ def mail_dossiers(
         case_ids, meeting, to, cc, sender, smtp, attach
     )
     registry, chosen, options, report = _render(
-        case_ids, meeting, data_dir, out_dir, options, workers, strict
+        case_ids, meeting, data_dir, out_dir, options, workers, strict, mapping
     )
     letter = _letter(registry, chosen, meeting, report, options, attach, subject)
     message, digest = compose(letter, to=recipients, cc=copies, sender=from_address)
@@ -143,7 +146,7 @@ def _check_request(case_ids, meeting, to, cc, sender, smtp, attach):
     return recipients, copies, from_address
 
 
-def _render(case_ids, meeting, data_dir, out_dir, options, workers, strict):
+def _render(case_ids, meeting, data_dir, out_dir, options, workers, strict, mapping):
     """Render what is missing or stale through the batch runner; MailError if any failed.
 
     Returns the registry, the chosen cases, the render options (a meeting's) and the report.
@@ -151,13 +154,13 @@ def _render(case_ids, meeting, data_dir, out_dir, options, workers, strict):
     from ..data.validate import load
     from ..resources import data_dir as resolve_data_dir
     from ..run.batch import meeting_options, run_batch
-    from ..run.job import RenderOptions, check_baseline_apart
+    from ..run.job import RenderOptions, check_compare_with
     from ..run.selection import select_cases
 
     options = options or RenderOptions()
-    check_baseline_apart(options, Path(out_dir))
+    check_compare_with(options, Path(out_dir))
     data = resolve_data_dir(data_dir)
-    registry = load(data, strict=strict)
+    registry = load(data, strict=strict, mapping=mapping)
     chosen = select_cases(registry, case_ids, meeting=meeting)
     options = meeting_options(registry, meeting, options)
     out = Path(out_dir)
@@ -180,14 +183,14 @@ def _render(case_ids, meeting, data_dir, out_dir, options, workers, strict):
 def _letter(registry, chosen, meeting, report, options, attach, subject):
     """What the message says: the meeting's agenda with its pack, or the cases' summaries."""
     files = {r.case_id: r.outputs for r in report.results}
-    common = {"lang": options.lang, "as_of": options.day, "attach": attach, "subject": subject,
-              "options": options}  # fmt: skip
     if meeting:
         pack = (report.meeting_pack or {}).get("pdf")
         if not pack:
             raise MailError(f"no message built: the meeting pack of {meeting} was not made")
-        return meeting_letter(registry, meeting, pack, files, **common)
-    return case_letter(registry, chosen, files, inactive_months=options.inactive_months, **common)
+        return meeting_letter(registry, meeting, pack, files, options.parameters, views=report.views,
+                              attach=attach, subject=subject)  # fmt: skip
+    # Each case as its own dossier shows it: the batch compared it once, the mail says the same.
+    return case_letter(registry, [report.views[c] for c in chosen], files, attach=attach, subject=subject)
 
 
 def _queue_or_send(message, stem: str, digest: str, out: Path, smtp: SmtpSettings | None):

@@ -5,7 +5,8 @@ The earlier revision (``--against REV``, any git revision) is unpacked with
 ``git archive`` into a temporary folder, and each command runs from either tree
 with that tree's ``src`` first on ``PYTHONPATH`` (same virtualenv, same data):
 
-render  ``dossier render`` of the sample case, HTML and PDF, into a new folder;
+render  ``dossier render`` of the sample case, HTML and PDF, into a new folder (each tree
+        its own ``data/sample``: an earlier revision may not read a later one's settings);
 batch   ``dossier batch --workers 2`` on ``--cases`` synthetic cases (made once
         with this checkout's ``demo-data``), HTML and PDF, into a new folder;
 again   the same batch once more, nothing changed (every dossier skipped).
@@ -39,7 +40,6 @@ from bench_batch import AS_OF, CommandFailed, case_ids, demo_data, write_list
 from bench_render import timed
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "data" / "sample"
 CASE = "RUN/168/2020"
 KINDS = ("render", "batch", "again")
 
@@ -107,7 +107,8 @@ def measure(tree: Path, out: Path, data: Path, listing: Path) -> dict[str, tuple
     """
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     dossier = [sys.executable, "-m", "dossier.cli"]
-    render = timed([*dossier, "render", CASE, "--data", str(SAMPLE), "--out", str(out / "render"),
+    sample = tree / "data" / "sample"
+    render = timed([*dossier, "render", CASE, "--data", str(sample), "--out", str(out / "render"),
                     "--as-of", AS_OF], env=env)  # fmt: skip
     batch = [*dossier, "batch", "--cases-file", str(listing), "--data", str(data),
              "--out", str(out / "batch"), "--as-of", AS_OF, "--workers", "2"]  # fmt: skip

@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO, SAMPLE_DATA
 from processes import HUNG, family, gone_within, wait_for_path
 
-from dossier.run.kernel import WarmKernel
+from dossier.run.kernel import WarmKernel, started_ahead
 from dossier.run.kernel_template import KernelTemplate, can_fork_kernels
 from dossier.run.lifetime import PRIVATE_PREFIX, private_dir
 
@@ -45,6 +45,36 @@ def test_a_kernel_talks_over_sockets_in_a_private_folder_and_leaves_nothing(tmp_
         if template is not None:
             template.close()
     assert sorted(os.listdir(folder)) == []
+
+
+@pytest.mark.kernel
+def test_the_kernel_started_ahead_is_the_one_the_render_takes(tmp_path):
+    """``dossier render`` starts its kernel before it imports the render's libraries; the
+    render then starts no second kernel, and runs its cells on that one."""
+    with started_ahead(tmp_path):
+        ahead = family(os.getpid())
+        kernel = WarmKernel.start(tmp_path)
+        try:
+            assert ahead and family(os.getpid()) == ahead
+            kernel.wait_until_ready(60)
+            assert kernel.manager.provisioner.process.pid in {p.pid for p in ahead}
+        finally:
+            kernel.shutdown()
+    assert gone_within(ahead, 10)
+
+
+@pytest.mark.kernel
+def test_a_kernel_started_ahead_for_a_render_that_stops_first_is_shut_down(tmp_path):
+    ahead = []
+    with pytest.raises(RuntimeError, match="stopped before its kernel"), started_ahead(tmp_path):
+        ahead = family(os.getpid())
+        raise RuntimeError("stopped before its kernel")
+    assert ahead and gone_within(ahead, 10)
+    kernel = WarmKernel.start(tmp_path)  # a kernel of its own: none is left to take
+    try:
+        assert not {p.pid for p in ahead} & {p.pid for p in family(os.getpid())}
+    finally:
+        kernel.shutdown()
 
 
 @pytest.mark.kernel

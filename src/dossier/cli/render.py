@@ -8,17 +8,22 @@ from .options import render_options
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from ..run.render import build_dossier, stage_reporter
+    from ..resources import notebook_path
+    from ..run.kernel import started_ahead
 
-    options = render_options(args)
-    stage, finish = (None, lambda: None) if args.quiet else stage_reporter()
-    try:
-        files = build_dossier(
-            args.case_id, data_dir=args.data, out_dir=args.out, options=options, stage=stage,
-            mapping=args.mapping, strict=args.strict,
-        )
-    finally:
-        finish()
+    # The kernel imports its libraries while this process imports the render's.
+    with started_ahead(notebook_path().parent):
+        from ..run.render import build_dossier, stage_reporter
+
+        options = render_options(args)
+        stage, finish = (None, lambda: None) if args.quiet else stage_reporter()
+        try:
+            files = build_dossier(
+                args.case_id, data_dir=args.data, out_dir=args.out, options=options,
+                stage=stage, mapping=args.mapping, strict=args.strict,
+            )
+        finally:
+            finish()
     for path in (files.html, files.pdf, files.notebook, files.manifest):
         if path is not None:
             print(path)

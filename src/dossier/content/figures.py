@@ -32,9 +32,9 @@ import itertools
 
 from matplotlib.figure import Figure
 
-from ..catalogue import check_language, label, text
-from ..data.dates import format_day
-from ..data.model import CaseFile, Event
+from ..catalogue import LANGUAGES, check_language, label, text
+from ..data.dates import PartialDate, format_day
+from ..data.model import Case, CaseFile, Event, Forum
 from .analysis import DECISION_KINDS
 from .figure_style import figure_style
 from .timeline_drawing import _Timeline
@@ -110,6 +110,28 @@ def timeline_svg(
         out = io.StringIO()
         figure.savefig(out, format="svg", metadata={"Date": None})
     return out.getvalue()
+
+
+def warm_up() -> None:
+    """Draw a made-up case's timeline in every language, and throw it away.
+
+    A process's first timeline loads what every later one uses: the SVG backend, the
+    fonts and their metrics, the month names of each language (about 0.1 s). A kernel
+    template (:mod:`dossier.run.kernel_template`) does it once, so that the kernels
+    forked from it do not each do it again. The timelines drawn later are the same bytes.
+    """
+    day = dt.date(2000, 6, 30)
+    forum = Forum("F", "Nämnd", "committee")
+    events = tuple(
+        Event("X/1/2000", PartialDate.parse(date), kind, kind, forum_id="F", decision_ref=ref)
+        for date, kind, ref in (("2000-01", "registered", ""), ("2000-02-01", "proposal", ""),
+                                ("2000-03-01", "decided", "§ 1"), ("2000", "other", ""))
+    )  # fmt: skip
+    case = Case("X/1/2000", "Ärende", PartialDate.parse("2000-01"), "open", owner_forum_id="F")
+    case_file = CaseFile(case, events, {"F": forum}, (), (), (), ()).as_of(day)
+    for lang in LANGUAGES:
+        timeline_svg(case_file, as_of=day, since=dt.date(2000, 2, 1), lang=lang)
+        timeline_alt(case_file, as_of=day, lang=lang)
 
 
 def timeline_alt(case_file: CaseFile, *, as_of: dt.date, lang: str = "sv") -> str:

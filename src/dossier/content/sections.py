@@ -18,6 +18,7 @@ from ..resources import toolkit_fingerprint
 from .analysis import forums_involved, is_new
 from .context import CaseDossier, open_case
 from .figures import timeline_alt, timeline_svg
+from .figures import warm_up as _draw_a_timeline
 from .pages import Link, macros
 from .timeline_layout import ChangeMarks
 from .view import event_when
@@ -38,6 +39,16 @@ class Html(str):
 
 def _macros():
     return macros("sections/sections.html.j2")
+
+
+def warm_up() -> None:
+    """Do ahead what a process's first dossier would do first: compile the sections'
+    template and draw a made-up timeline (fonts, month names). The kernel template
+    (:mod:`dossier.run.kernel_template`) does it once before it forks, so that each kernel
+    forked from it starts there; what the sections show does not change.
+    """
+    _macros()
+    _draw_a_timeline()
 
 
 @dataclass

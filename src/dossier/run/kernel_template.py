@@ -198,6 +198,9 @@ def _import_once() -> None:
     for module in KERNEL_MODULES:
         importlib.import_module(module)
     exec(WARM_UP, {})
+    from ..content.sections import warm_up
+
+    warm_up()  # what each forked kernel's cells would otherwise do first, done once here
     threads = os_threads()
     if threads is not None and len(threads) != 1:
         raise RuntimeError(f"the template runs {len(threads)} threads ({', '.join(threads)})")

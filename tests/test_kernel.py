@@ -51,11 +51,12 @@ def test_a_kernel_talks_over_sockets_in_a_private_folder_and_leaves_nothing(tmp_
 def test_the_kernel_started_ahead_is_the_one_the_render_takes(tmp_path):
     """``dossier render`` starts its kernel before it imports the render's libraries; the
     render then starts no second kernel, and runs its cells on that one."""
+    before = {p.pid for p in family(os.getpid())}  # what other tests of this process left running
     with started_ahead(tmp_path):
-        ahead = family(os.getpid())
+        ahead = started_since(before)
         kernel = WarmKernel.start(tmp_path)
         try:
-            assert ahead and family(os.getpid()) == ahead
+            assert ahead and started_since(before) == ahead
             kernel.wait_until_ready(60)
             assert kernel.manager.provisioner.process.pid in {p.pid for p in ahead}
         finally:
@@ -63,11 +64,16 @@ def test_the_kernel_started_ahead_is_the_one_the_render_takes(tmp_path):
     assert gone_within(ahead, 10)
 
 
+def started_since(before: set[int]) -> list:
+    """The processes this one has started that were not among ``before`` (their numbers)."""
+    return [p for p in family(os.getpid()) if p.pid not in before]
+
+
 @pytest.mark.kernel
 def test_a_kernel_started_ahead_for_a_render_that_stops_first_is_shut_down(tmp_path):
-    ahead = []
+    ahead, before = [], {p.pid for p in family(os.getpid())}
     with pytest.raises(RuntimeError, match="stopped before its kernel"), started_ahead(tmp_path):
-        ahead = family(os.getpid())
+        ahead = started_since(before)
         raise RuntimeError("stopped before its kernel")
     assert ahead and gone_within(ahead, 10)
     kernel = WarmKernel.start(tmp_path)  # a kernel of its own: none is left to take

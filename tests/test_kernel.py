@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO, SAMPLE_DATA
 from processes import HUNG, family, gone_within, wait_for_path
 
-from dossier.run.kernel import WarmKernel, started_ahead
+from dossier.run.kernel import WarmKernel
 from dossier.run.kernel_template import KernelTemplate, can_fork_kernels
 from dossier.run.lifetime import PRIVATE_PREFIX, private_dir
 
@@ -47,40 +47,46 @@ def test_a_kernel_talks_over_sockets_in_a_private_folder_and_leaves_nothing(tmp_
     assert sorted(os.listdir(folder)) == []
 
 
-@pytest.mark.kernel
-def test_the_kernel_started_ahead_is_the_one_the_render_takes(tmp_path):
-    """``dossier render`` starts its kernel before it imports the render's libraries; the
-    render then starts no second kernel, and runs its cells on that one."""
-    before = {p.pid for p in family(os.getpid())}  # what other tests of this process left running
-    with started_ahead(tmp_path):
-        ahead = started_since(before)
-        kernel = WarmKernel.start(tmp_path)
-        try:
-            assert ahead and started_since(before) == ahead
-            kernel.wait_until_ready(60)
-            assert kernel.manager.provisioner.process.pid in {p.pid for p in ahead}
-        finally:
-            kernel.shutdown()
-    assert gone_within(ahead, 10)
-
-
 def started_since(before: set[int]) -> list:
     """The processes this one has started that were not among ``before`` (their numbers)."""
     return [p for p in family(os.getpid()) if p.pid not in before]
 
 
 @pytest.mark.kernel
-def test_a_kernel_started_ahead_for_a_render_that_stops_first_is_shut_down(tmp_path):
-    ahead, before = [], {p.pid for p in family(os.getpid())}
-    with pytest.raises(RuntimeError, match="stopped before its kernel"), started_ahead(tmp_path):
-        ahead = started_since(before)
-        raise RuntimeError("stopped before its kernel")
-    assert ahead and gone_within(ahead, 10)
-    kernel = WarmKernel.start(tmp_path)  # a kernel of its own: none is left to take
-    try:
-        assert not {p.pid for p in ahead} & {p.pid for p in family(os.getpid())}
-    finally:
-        kernel.shutdown()
+def test_a_render_runs_on_the_kernel_it_is_given_and_starts_no_other(tmp_path):
+    """``dossier render`` starts its kernel before it imports the render's libraries and hands
+    it to the render, which runs its cells on that one and shuts it down at the end."""
+    import datetime as dt
+
+    from dossier.content.parameters import DossierParameters
+    from dossier.resources import notebook_path
+    from dossier.run.render import RenderOptions, build_dossier
+
+    before = {p.pid for p in family(os.getpid())}  # what other tests of this process left running
+    kernel = WarmKernel.start(notebook_path().parent)
+    given, running = started_since(before), []
+    options = RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1)), formats=("html",))
+
+    def stage(name: str, **fields: object) -> None:
+        if name == "running":
+            running.append(started_since(before))
+
+    files = build_dossier("RUN/168/2020", data_dir=SAMPLE_DATA, out_dir=tmp_path / "out",
+                          options=options, stage=stage, kernel=kernel)  # fmt: skip
+    assert files.html.is_file()
+    assert given and running == [given]
+    assert gone_within(given, 10)
+
+
+@pytest.mark.kernel
+def test_a_kernel_started_for_a_render_that_stops_first_is_shut_down(tmp_path, capsys):
+    from dossier.cli import main
+
+    before = {p.pid for p in family(os.getpid())}
+    code = main(["render", "RUN/168/2020", "--data", str(SAMPLE_DATA), "--out", str(tmp_path / "out"),
+                 "--as-of", "2023-06-01", "--since", "2023-07-01"])  # fmt: skip
+    assert code == 2 and "--since 2023-07-01 is after --as-of 2023-06-01" in capsys.readouterr().err
+    assert gone_within(started_since(before), 10)
 
 
 @pytest.mark.kernel

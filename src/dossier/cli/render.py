@@ -9,10 +9,11 @@ from .options import render_options
 
 def run_render(args: argparse.Namespace) -> int:
     from ..resources import notebook_path
-    from ..run.kernel import started_ahead
+    from ..run.kernel import WarmKernel
 
-    # The kernel imports its libraries while this process imports the render's.
-    with started_ahead(notebook_path().parent):
+    # Started first: the kernel imports its libraries while this process imports the render's.
+    kernel = WarmKernel.start(cwd=notebook_path().parent)
+    try:
         from ..run.render import build_dossier, stage_reporter
 
         options = render_options(args)
@@ -20,10 +21,12 @@ def run_render(args: argparse.Namespace) -> int:
         try:
             files = build_dossier(
                 args.case_id, data_dir=args.data, out_dir=args.out, options=options,
-                stage=stage, mapping=args.mapping, strict=args.strict,
+                stage=stage, mapping=args.mapping, strict=args.strict, kernel=kernel,
             )
         finally:
             finish()
+    finally:
+        kernel.shutdown()
     for path in (files.html, files.pdf, files.notebook, files.manifest):
         if path is not None:
             print(path)

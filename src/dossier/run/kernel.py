@@ -21,7 +21,6 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from queue import Empty
 
@@ -49,10 +48,7 @@ class WarmKernel:
         """Start a kernel in ``cwd``; returns at once, the kernel warms up in the background.
 
         With a ``template``, the kernel is forked from it, its libraries already imported.
-        Without one, a kernel started ahead for ``cwd`` (:func:`started_ahead`) is taken.
         """
-        if template is None and (ahead := _ahead.pop((str(cwd), kernel_name), None)) is not None:
-            return ahead
         # Named by a number of this process, not a uuid: a socket's path has little room.
         files = private_dir() / f"kernel-{next(_kernel_numbers)}"
         if len(f"{files}-9") <= SOCKET_PATH_MAX:
@@ -226,30 +222,6 @@ async def _answered(client: AsyncKernelClient, timeout: float) -> None:
             raise RuntimeError("the kernel died before it answered")
         if time.monotonic() > deadline:
             raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
-
-
-#: Kernels started ahead (:func:`started_ahead`) and not yet taken, by folder and kernel name.
-_ahead: dict[tuple[str, str], WarmKernel] = {}
-
-
-@contextlib.contextmanager
-def started_ahead(cwd: str | Path, kernel_name: str = "python3") -> Iterator[None]:
-    """Start the kernel that :meth:`WarmKernel.start` will be asked for within the block.
-
-    ``dossier render`` starts its kernel so before it imports the libraries of the
-    render (pandas, the data checks: about 0.3 s): the kernel imports its own meanwhile,
-    on another core, and is ready that much sooner. A kernel not taken by the block's
-    end (the render stopped before it) is shut down.
-    """
-    key = (str(cwd), kernel_name)
-    kernel = WarmKernel.start(cwd, kernel_name)
-    _ahead[key] = kernel
-    try:
-        yield
-    finally:
-        if _ahead.get(key) is kernel:
-            del _ahead[key]
-            kernel.shutdown()
 
 
 #: The kernels this process has started and not shut down, for :func:`end_kernels_now`.

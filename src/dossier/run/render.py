@@ -44,6 +44,7 @@ def build_dossier(
     stage: Stage | None = None,
     strict: bool = False,
     mapping: str | Path | None = None,
+    kernel: WarmKernel | None = None,
 ) -> DossierFiles:
     """Render the dossier of ``case_id`` into ``out_dir/<slug>/``.
 
@@ -65,6 +66,11 @@ def build_dossier(
         costs only those rows (:mod:`dossier.data.faults`).
     mapping
         The mapping file to read the data folder through (``--mapping``); None for its own.
+    kernel
+        A kernel started for this render (in the notebook's folder), e.g. before the caller
+        imported what the render needs, so that it warms up meanwhile; None starts one. Once
+        the render has begun, it is shut down when the render ends, either way (a kernel
+        may be shut down twice: the caller's own ``finally`` stays safe).
 
     Raises
     ------
@@ -85,7 +91,7 @@ def build_dossier(
     out = Path(out_dir)
     check_out(out)
     check_compare_with(options, out)
-    kernel = WarmKernel.start(cwd=notebook_path().parent)
+    kernel = kernel or WarmKernel.start(cwd=notebook_path().parent)
     tools = None
     stage = stage or (lambda name, **fields: None)
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from batch_runs import read_table, write_table
-from conftest import REPO
+from conftest import REPO, SAMPLE_DATA
 
 from dossier.cli import main
 from dossier.content.parameters import DossierParameters
@@ -249,3 +249,27 @@ def test_a_row_left_out_is_named_in_the_readers_language(tmp_path, write_data, v
         ("The row is left out of the dossier: date “2022-13” is not a date.", "events.csv, row 5"),
         ("Die Zeile ist im Dossier ausgelassen: date „2022-13“ ist kein Datum.", "events.csv, Zeile 5"),
     ]  # fmt: skip
+
+
+def test_a_case_extract_cut_from_a_checked_registry_is_not_checked_again(tmp_path, monkeypatch):
+    """The notebook loads the case extract a render cut from the checked registry: its tables,
+    byte for byte those ``checked.json`` records, skip the contract's checks; a table changed
+    since is checked again, and its fault found."""
+    from dossier.data import validate
+
+    job = prepare_job(load(SAMPLE_DATA), "RUN/168/2020", SAMPLE_DATA,
+                      RenderOptions(DossierParameters(as_of=dt.date(2023, 6, 1))))  # fmt: skip
+    extract = tmp_path / "extract"
+    extract.mkdir()
+    for name, data in job.extract.items():
+        (extract / name).write_bytes(data)
+    events_of_the_case = len(load(SAMPLE_DATA).case_events("RUN/168/2020"))
+    checking, check = [], validate._faults
+    monkeypatch.setattr(validate, "_faults", lambda sources: checking.append(1) or check(sources))
+    taken = load(extract)
+    assert checking == [] and len(taken.events) == events_of_the_case
+    events = extract / "events.csv"
+    events.write_bytes(events.read_bytes().replace(b",2022-05,", b",2022-13,", 1))
+    with pytest.raises(DataError, match="2022-13"):
+        load(extract)
+    assert checking == [1]

@@ -76,6 +76,9 @@ EXTRACT_NOTES = "notes.json"
 #: In a case extract, the notebook the render runs (the case's own or the template): its name
 #: and hash, which the dossier's provenance names.
 EXTRACT_NOTEBOOK = "notebook.json"
+#: In a case extract, the SHA-256 of each table as it was cut from a registry already checked:
+#: a load that finds the very same bytes does not check them again (dossier.data.validate.load).
+EXTRACT_CHECKED = "checked.json"
 #: In a case extract, for a render with ``--compare-with``: the comparison with the earlier
 #: dossier as it was made where that dossier's extract was read (dossier.data.changes.Baseline).
 EXTRACT_BASELINE = "baseline.json"

@@ -26,12 +26,21 @@ from .checks import (
     span_end,
     span_start,
 )
-from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLE, TABLES
+from .contract import (
+    EXTRACT_CHECKED,
+    EXTRACT_NOTES,
+    EXTRACT_SOURCES,
+    MAPPING_FILE,
+    ROW,
+    TABLE,
+    TABLES,
+)
 from .dates import PartialDate
 from .faults import contain, costs_a_value
 from .language import data_language
 from .model import DataNote, Registry
 from .sources import Sources, described_sources, find_mapping, is_case_extract, read_sources
+from .text import read_regular
 
 
 def load(data_dir: str | Path, *, strict: bool = False, mapping: str | Path | None = None) -> Registry:
@@ -46,7 +55,8 @@ def load(data_dir: str | Path, *, strict: bool = False, mapping: str | Path | No
     it was cut from as its sources (``sources.json``), and the data notes the whole export
     gave (``notes.json``).
     """
-    registry = replace(validate(read_sources(data_dir, mapping, strict=strict), strict=strict),
+    checked = is_case_extract(Path(data_dir)) and cut_from_checked(Path(data_dir))
+    registry = replace(validate(read_sources(data_dir, mapping, strict=strict), strict=strict, checked=checked),
                        source_lang=data_language(data_dir, mapping))  # fmt: skip
     # The export's [calendar] is in its mapping file; an extract's in a dossier.toml of its own.
     settings = find_mapping(Path(data_dir), mapping) or Path(data_dir) / MAPPING_FILE
@@ -64,17 +74,34 @@ def load(data_dir: str | Path, *, strict: bool = False, mapping: str | Path | No
     return registry
 
 
-def validate(sources: Sources, *, strict: bool = False) -> Registry:
+def cut_from_checked(extract: Path) -> bool:
+    """Whether the case extract's tables are, byte for byte, those its ``checked.json`` records:
+    cut from a registry whose checks they passed, and not changed since."""
+    import hashlib
+
+    try:
+        recorded = json.loads(read_regular(extract / EXTRACT_CHECKED, 2**20))
+        found = {t.file: (extract / t.file).read_bytes() for t in TABLES if (extract / t.file).is_file()}
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(recorded, dict) and recorded == {
+        name: hashlib.sha256(data).hexdigest() for name, data in found.items()
+    }
+
+
+def validate(sources: Sources, *, strict: bool = False, checked: bool = False) -> Registry:
     """Check ``sources`` against the contract; return the registry or raise DataError.
 
     DataError lists every fault when one of them is a fault of the folder (in forums.csv or
     meetings.csv, which many cases share), or any at all when ``strict``. Otherwise the
     faulty rows are left out (:func:`~dossier.data.faults.contain`): the registry lists
     the faults (:attr:`Registry.faults`), names each in its case's data notes, and knows
-    the cases whose own row is faulty (:attr:`Registry.unusable`).
+    the cases whose own row is faulty (:attr:`Registry.unusable`). ``checked``: the tables
+    were checked already (a case extract cut from a checked registry, :func:`cut_from_checked`);
+    only the faults met reading them count.
     """
     tables = sources.tables
-    faults = _faults(sources)
+    faults = list(sources.faults) if checked else _faults(sources)
     if faults and (strict or of_the_folder(faults, tables)):
         raise DataError(faults)
     files = {source.table: source.path.name for source in sources.files}

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from ..content.parameters import DossierParameters
 from ..data.contract import (
     EXTRACT_BASELINE,
+    EXTRACT_CHECKED,
     EXTRACT_NOTEBOOK,
     EXTRACT_NOTES,
     EXTRACT_SOURCES,
@@ -290,6 +291,9 @@ def prepare_job(
         views[case_id] = view
     extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"],
                                             "key": key}).encode()  # fmt: skip
+    # Cut from this registry, checked: the notebook that loads the extract need not check again.
+    extract[EXTRACT_CHECKED] = json.dumps({n: hashlib.sha256(d).hexdigest() for n, d in slice_files.items()},
+                                          sort_keys=True).encode()  # fmt: skip
     return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
                       view.sentence.pairs(), opened.baseline.to_bytes() if opened.baseline else None,
                       view.news_pairs(), notebook_bytes if record["case_notebook"] else None)  # fmt: skip
@@ -476,7 +480,7 @@ def table_files(extract: dict[str, bytes]) -> dict[str, bytes]:
     """The contract CSV files of a job's extract: the case's slice of each table, without the
     records of where the data came from, its notes, its settings and the notebook."""
     return {n: d for n, d in extract.items()
-            if n not in (EXTRACT_SOURCES, EXTRACT_NOTES, EXTRACT_NOTEBOOK, MAPPING_FILE)}  # fmt: skip
+            if n not in (EXTRACT_SOURCES, EXTRACT_NOTES, EXTRACT_NOTEBOOK, EXTRACT_CHECKED, MAPPING_FILE)}  # fmt: skip
 
 
 def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:

@@ -215,14 +215,7 @@ class CaseExtract:
         Everything a comparison reads of it is checked here: its day, each table's columns,
         each row's fields and dates.
         """
-        try:
-            loaded = json.loads(data)
-        except ValueError as exc:
-            raise ValueError(f"it is not JSON ({exc})") from None
-        except RecursionError:
-            raise ValueError("it is nested too deeply to be read") from None
-        if not isinstance(loaded, dict) or loaded.get("format") != EXTRACT_FORMAT:
-            raise ValueError(f"it is no case extract of format {EXTRACT_FORMAT}")
+        loaded = json_document(data, "case extract", EXTRACT_FORMAT)
         try:
             tables = {str(n): str(t).encode("utf-8") for n, t in loaded["tables"].items()}
             extract = cls(str(loaded["case_id"]), str(loaded["as_of"]), str(loaded["key"]), tables)
@@ -283,6 +276,21 @@ class CaseExtract:
             frame.insert(0, ROW, range(2, len(frame) + 2))
             tables[table.name] = frame
         return Registry(**tables, notes={}, sources=()).case_file(self.case_id)
+
+
+def json_document(data: bytes, what: str, version: int) -> dict:
+    """One of the tool's own JSON files (a case extract, a baseline): an object whose
+    ``format`` is ``version``; ValueError saying what is wrong with anything else."""
+    try:
+        loaded = json.loads(data)
+    except ValueError as exc:
+        raise ValueError(f"it is not JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("it is nested too deeply to be read") from None
+    found = loaded.get("format") if isinstance(loaded, dict) else None
+    if not isinstance(found, int) or isinstance(found, bool) or found != version:
+        raise ValueError(f"it is no {what} of format {version}")
+    return loaded
 
 
 #: The largest case extract read: one case's records, a few hundred KiB even for a long case.

@@ -28,6 +28,7 @@ from .changes import (
     Change,
     Comparison,
     comparison,
+    json_document,
     read_extract_file,
 )
 from .contract import MANIFEST_FILE
@@ -90,14 +91,7 @@ class Baseline:
         Every field is checked as the view reads it: a file that was not written by
         :meth:`to_bytes` never reaches a page.
         """
-        try:
-            loaded = json.loads(data)
-        except ValueError as exc:
-            raise ValueError(f"it is not JSON ({exc})") from None
-        except RecursionError:
-            raise ValueError("it is nested too deeply to be read") from None
-        if not isinstance(loaded, dict) or _whole(loaded.get("format")) != BASELINE_FORMAT:
-            raise ValueError(f"it is no baseline of format {BASELINE_FORMAT}")
+        loaded = json_document(data, "baseline", BASELINE_FORMAT)
         key, as_of = loaded.get("key"), loaded.get("as_of")
         if not (key is None and as_of is None) and not (isinstance(key, str) and isinstance(as_of, str)):
             raise ValueError("its key and as_of are not both text, nor both null")

@@ -55,8 +55,9 @@ def load(data_dir: str | Path, *, strict: bool = False, mapping: str | Path | No
     it was cut from as its sources (``sources.json``), and the data notes the whole export
     gave (``notes.json``).
     """
-    checked = is_case_extract(Path(data_dir)) and cut_from_checked(Path(data_dir))
-    registry = replace(validate(read_sources(data_dir, mapping, strict=strict), strict=strict, checked=checked),
+    sources = read_sources(data_dir, mapping, strict=strict)
+    checked = is_case_extract(Path(data_dir)) and cut_from_checked(Path(data_dir), sources)
+    registry = replace(validate(sources, strict=strict, checked=checked),
                        source_lang=data_language(data_dir, mapping))  # fmt: skip
     # The export's [calendar] is in its mapping file; an extract's in a dossier.toml of its own.
     settings = find_mapping(Path(data_dir), mapping) or Path(data_dir) / MAPPING_FILE
@@ -74,19 +75,15 @@ def load(data_dir: str | Path, *, strict: bool = False, mapping: str | Path | No
     return registry
 
 
-def cut_from_checked(extract: Path) -> bool:
-    """Whether the case extract's tables are, byte for byte, those its ``checked.json`` records:
-    cut from a registry whose checks they passed, and not changed since."""
-    import hashlib
-
+def cut_from_checked(extract: Path, sources: Sources) -> bool:
+    """Whether the case extract's tables, as read (``sources``, each with its file's SHA-256),
+    are byte for byte those its ``checked.json`` records: cut from a registry whose checks
+    they passed, and not changed since."""
     try:
         recorded = json.loads(read_regular(extract / EXTRACT_CHECKED, 2**20))
-        found = {t.file: (extract / t.file).read_bytes() for t in TABLES if (extract / t.file).is_file()}
     except (OSError, ValueError, RecursionError):
         return False
-    return isinstance(recorded, dict) and recorded == {
-        name: hashlib.sha256(data).hexdigest() for name, data in found.items()
-    }
+    return recorded == {source.path.name: source.sha256 for source in sources.files}
 
 
 def validate(sources: Sources, *, strict: bool = False, checked: bool = False) -> Registry:

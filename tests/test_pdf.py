@@ -388,3 +388,60 @@ def test_the_data_attached_to_a_pdfa_dossier_holds_no_formula_a_spreadsheet_woul
     extract = json.loads((out / "A-2-2021" / "case-extract.json").read_text(encoding="utf-8"))
     assert formula in next(csv.DictReader(io.StringIO(extract["tables"]["events.csv"])))["title"]
     assert joined(formula) in joined(" ".join(page_texts(out / "A-2-2021" / "A-2-2021.pdf")))
+
+
+def _page_faults(work) -> int:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    work()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def _dive(depth: int) -> int:
+    return _dive(depth - 1) + 1 if depth else 0
+
+
+def test_a_recursion_on_the_roomy_stack_maps_no_memory_as_it_goes_up_and_down():
+    """500 dives 600 calls deep cross CPython's 16 KiB frame chunks (about 170 of these
+    frames each) twice or more a dive; on the roomy stack none is mapped and unmapped."""
+    from dossier.run.export import on_roomy_stack
+
+    def dives() -> None:
+        for _ in range(500):
+            _dive(600)
+
+    dives()
+    roomy = _page_faults(lambda: on_roomy_stack(dives))
+    plain = _page_faults(dives)
+    if sys.version_info < (3, 13):  # where a chunk is unmapped as soon as it is left
+        assert plain >= 1000, plain
+    assert roomy < 50, (roomy, plain)
+
+
+def test_weasyprint_lays_out_and_writes_on_the_roomy_stack(monkeypatch, tmp_path):
+    """The recursions that cross chunk edges thousands of times a dossier (WeasyPrint's
+    layout and its drawing of the pages) run above the roomy stack's frame."""
+    import weasyprint.document
+
+    from dossier.run import export
+
+    seen: dict[str, bool] = {}
+
+    def watched(name: str, function):
+        def call(*args, **kwargs):
+            frame, roomy = sys._getframe(), export._roomy_call.__code__
+            while frame is not None and frame.f_code is not roomy:
+                frame = frame.f_back
+            seen[name] = frame is not None
+            return function(*args, **kwargs)
+
+        return call
+
+    for name in ("layout_document", "generate_pdf"):
+        monkeypatch.setattr(
+            weasyprint.document, name, watched(name, getattr(weasyprint.document, name))
+        )
+    write_pdf(small_dossier("A/1/2020", "Första", 1), tmp_path / "A-1-2020.pdf")
+    assert seen == {"layout_document": True, "generate_pdf": True}
+    assert "Första" in joined("".join(page_texts(tmp_path / "A-1-2020.pdf")))

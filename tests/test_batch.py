@@ -9,7 +9,6 @@ rendered once per module and read by several tests.
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import datetime as dt
 import hashlib
@@ -694,22 +693,22 @@ def failing_batch(tmp_path_factory) -> tuple[Run, str, list[str]]:
 
 
 def build_failing_batch(root: Path) -> tuple[Run, str, list[str]]:
-    """Three synthetic cases, one of them with 150,000 events, and --timeout 8: that one case's
-    notebook takes about a minute, a small one's well under a second (with room for a
-    loaded machine)."""
+    """Three synthetic cases and --timeout 8; one of them renders from a case notebook with a
+    cell that waits forever, so that it runs out of time however fast the machine is."""
+    from dossier.run.notebooks import create_case_notebook
+
     data = demo_data(root / "data", cases=3)
     cases = case_ids(data)
-    heavy = cases[1]
-    columns, _ = read_table(data / "events.csv")
-    with (data / "events.csv").open("a", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, columns, lineterminator="\n")
-        for n in range(150_000):
-            writer.writerow({"event_id": f"X{n}", "case_id": heavy, "kind": "discussed",
-                             "date": f"{2017 + n % 5}-{n % 12 + 1:02d}-{n % 28 + 1:02d}",
-                             "title": f"Extra händelse {n}"})  # fmt: skip
+    stuck = cases[1]
+    path, _ = create_case_notebook(stuck, slugify(stuck), root / "notebooks", data_dir=data)
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    notebook["cells"].append({"cell_type": "code", "id": "wait", "metadata": {}, "outputs": [],
+                              "execution_count": None,
+                              "source": "import threading\nthreading.Event().wait()"})  # fmt: skip
+    path.write_text(json.dumps(notebook), encoding="utf-8")
     run = batch(root / "out", *cases, "--format", "html", "--workers", "2", "--timeout", "8",
-                data=data)  # fmt: skip
-    return run, heavy, cases
+                "--notebooks", root / "notebooks", data=data)  # fmt: skip
+    return run, stuck, cases
 
 
 @pytest.mark.kernel
@@ -1371,3 +1370,4 @@ def test_a_worker_told_to_end_ends_even_if_its_handler_fails():
             "    print('went on')\n")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (128 + signal.SIGTERM, "")
+

@@ -1371,3 +1371,37 @@ def test_a_worker_told_to_end_ends_even_if_its_handler_fails():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (128 + signal.SIGTERM, "")
 
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_the_workers_start_once_a_second_dossier_is_found_before_the_rest_is_prepared(
+    tmp_path, monkeypatch
+):
+    """A batch starts its worker processes as soon as it knows it has two dossiers to render,
+    so that they load their libraries while it prepares the other cases' jobs; the dossiers
+    come out as ever."""
+    from dossier.run import batch as batch_module
+    from dossier.run import workers
+
+    data = demo_data(tmp_path / "data", cases=4)
+    cases = case_ids(data)
+    events: list[str] = []
+    prepare, start = batch_module.prepare_job, workers.LocalExecutor.start
+
+    def preparing(registry, case_id, *args, **kwargs):
+        events.append(f"prepare {case_id}")
+        return prepare(registry, case_id, *args, **kwargs)
+
+    def starting(executor):
+        events.append(f"start {executor.workers}")
+        return start(executor)
+
+    monkeypatch.setattr(batch_module, "prepare_job", preparing)
+    monkeypatch.setattr(workers.LocalExecutor, "start", starting)
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=("html",))
+    report = batch_module.run_batch(cases, registry=load(data), data_dir=data,
+                                    out_dir=tmp_path / "out", options=options, workers=2)  # fmt: skip
+    assert [r.status.value for r in report.results] == ["done"] * 4, [r.error for r in report.results]
+    assert events == [f"prepare {cases[0]}", f"prepare {cases[1]}", "start 2",
+                      f"prepare {cases[2]}", f"prepare {cases[3]}"]  # fmt: skip
+    assert all((tmp_path / "out" / slugify(c) / f"{slugify(c)}.html").is_file() for c in cases)

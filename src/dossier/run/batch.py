@@ -86,10 +86,12 @@ def run_batch(
     with output_lock(out):
         claim_folders(case_ids, out)
         ahead = None
+        pools = BatchWorkers(executor, scheduler, workers or os.cpu_count() or 1)
         try:
             views: dict = {}  # each case as its dossier shows it, for the meeting pack
             jobs, pending, results = _prepared(case_ids, registry, data_dir, options, out,
-                                               force=force, views=views, progress=progress)  # fmt: skip
+                                               force=force, views=views, progress=progress,
+                                               found=pools.found)  # fmt: skip
             if meeting is not None and "pdf" in options.formats and pending:
                 from .pack import pack_ahead
 
@@ -99,11 +101,9 @@ def run_batch(
                     {j.case_id: out / j.slug / f"{j.slug}.pdf" for j in pending},
                 )  # fmt: skip
             if pending:
-                # One dossier to render is rendered in this process (ThisProcess).
-                pool = ThisProcess() if executor == "local" and len(pending) == 1 else executor_for(
-                    executor, scheduler, workers or os.cpu_count() or 1, len(pending))  # fmt: skip
-                _render(pending, pool, out, results, progress, len(case_ids))
+                _render(pending, pools.pool_for(pending), out, results, progress, len(case_ids))
         except BaseException:
+            pools.stop()
             if ahead is not None:
                 ahead.close()
             raise
@@ -126,6 +126,36 @@ def run_batch(
     return report
 
 
+class BatchWorkers:
+    """What renders a batch's dossiers: worker processes on this machine (``local``), started
+    as soon as a second dossier is found to render, before the other cases' jobs are
+    prepared, so that each readies its libraries and first kernel meanwhile; the batch's own
+    process for one dossier alone (:class:`~dossier.run.workers.ThisProcess`); or a Dask
+    cluster's workers, running already."""
+
+    def __init__(self, executor: str, scheduler: str | None, workers: int) -> None:
+        self.executor, self.scheduler, self.workers = executor, scheduler, workers
+        self.ahead = None
+
+    def found(self, pending: int, left: int) -> None:
+        """Told of each dossier found to render: how many so far, and how many cases are left."""
+        if self.executor == "local" and self.ahead is None and pending == 2:
+            # As many workers as there may be dossiers: those found, and each case left.
+            self.ahead = executor_for("local", None, self.workers, pending + left).start()
+
+    def pool_for(self, pending: list[DossierJob]):
+        if self.ahead is not None:
+            return self.ahead
+        if self.executor == "local" and len(pending) == 1:
+            return ThisProcess()
+        return executor_for(self.executor, self.scheduler, self.workers, len(pending))
+
+    def stop(self) -> None:
+        """End the workers started ahead now (the batch stops): safe to repeat."""
+        if self.ahead is not None:
+            self.ahead.stop()
+
+
 def _render(pending: list[DossierJob], pool, out: Path, results: dict[str, DossierResult],
             progress: Callable[[DossierResult, int, int], None] | None, total: int) -> None:  # fmt: skip
     """Render ``pending`` with ``pool``, writing each dossier into ``out`` as it comes."""
@@ -143,13 +173,15 @@ def _render(pending: list[DossierJob], pool, out: Path, results: dict[str, Dossi
 def _prepared(
     case_ids: list[str], registry: Registry, data_dir: Path, options: RenderOptions, out: Path,
     *, force: bool, views: dict, progress: Callable[[DossierResult, int, int], None] | None,
+    found: Callable[[int, int], None] = lambda pending, left: None,
 ) -> tuple[list[DossierJob], list[DossierJob], dict[str, DossierResult]]:
     """Each case's job, those of them to render, and the results of the cases that need no
     render: their dossier is current (skipped), or their own row or notebook is unusable
-    (failed, alone)."""
+    (failed, alone). ``found`` is told of each job to render as it is found: how many are
+    found so far, and how many cases are left to look at."""
     results: dict[str, DossierResult] = {}
     jobs, pending = [], []
-    for case_id in case_ids:
+    for looked_at, case_id in enumerate(case_ids, start=1):
         try:
             job = prepare_job(registry, case_id, data_dir, options, out=out, rendering=case_ids,
                               views=views)  # fmt: skip
@@ -164,6 +196,7 @@ def _prepared(
                                                         out, job.sentence, job.news)  # fmt: skip
             if skipped is None:
                 pending.append(job)
+                found(len(pending), len(case_ids) - looked_at)
                 continue
             results[case_id] = skipped
         if progress:

@@ -164,6 +164,10 @@ def _rendered(
     return replace(rendered, seconds=round(time.perf_counter() - started, 3))
 
 
+def _started() -> None:
+    """A worker's first task when it is started ahead of the jobs (:meth:`LocalExecutor.start`)."""
+
+
 def _failed(job: DossierJob, error: str) -> RenderedDossier:
     return RenderedDossier(job.case_id, job.slug, job.options.formats, error=error)
 
@@ -178,10 +182,19 @@ class LocalExecutor:
 
     def __init__(self, workers: int) -> None:
         _quiet_resource_tracker()
+        self.workers = workers
         self.pool = ProcessPoolExecutor(
             workers, mp_context=get_context("spawn"), initializer=_worker_start,
             initargs=(os.getpid(),),
         )  # fmt: skip
+
+    def start(self) -> LocalExecutor:
+        """Start every worker now, before it is given a job: each readies its libraries and its
+        first kernel (:func:`_worker_start`) while the batch prepares the jobs."""
+        with signals_blocked([signal.SIGINT]):  # as in results(): workers begin with it blocked
+            for _ in range(self.workers):
+                self.pool.submit(_started)
+        return self
 
     def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
         """Render ``jobs``; yield each with its outcome as it comes, in the order they finish."""

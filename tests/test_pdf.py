@@ -445,3 +445,34 @@ def test_weasyprint_lays_out_and_writes_on_the_roomy_stack(monkeypatch, tmp_path
     write_pdf(small_dossier("A/1/2020", "Första", 1), tmp_path / "A-1-2020.pdf")
     assert seen == {"layout_document": True, "generate_pdf": True}
     assert "Första" in joined("".join(page_texts(tmp_path / "A-1-2020.pdf")))
+
+
+def test_a_dossiers_contents_page_is_laid_out_twice_and_gives_each_sections_page(
+    monkeypatch, tmp_path
+):
+    """WeasyPrint lays the contents list's page out, then the sections' pages, then the list's
+    page again with their numbers: twice, not three times. Each number is the page that the
+    section's heading is on."""
+    import weasyprint.layout.page
+
+    from dossier.run import export
+
+    made: list[int] = []
+    make_page = weasyprint.layout.page.make_page
+
+    def making(context, root_box, page_type, resume_at, page_number, page_state):
+        made.append(page_number)
+        return make_page(context, root_box, page_type, resume_at, page_number, page_state)
+
+    monkeypatch.setattr(weasyprint.layout.page, "make_page", making)
+    html = (Path(__file__).parent / "golden" / "RUN-168-2020.sv.html").read_text(encoding="utf-8")
+    pdf = tmp_path / "RUN-168-2020.pdf"
+    export.write_document(export.lay_out(html), pdf)
+    pages = page_texts(pdf)
+    assert made == [*range(1, len(pages) + 1), 1]
+    contents = subprocess.run(["pdftotext", "-layout", "-l", "1", str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+    listed = re.findall(r"^\d+\. (\S.*?)[ .]+(\d+)$", contents, re.MULTILINE)
+    assert len(listed) == 8, contents
+    for title, page in listed:
+        assert title in pages[int(page) - 1].split("Innehåll")[-1], (title, page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import gc
 import re
 import sys
@@ -154,6 +155,7 @@ def lay_out(html: str, *, stylesheets: Iterable[str] = ()):
     """
     with _PDF_LOCK, _collected_once():
         _weasyprint()
+        _settle_target_counters()
         from weasyprint import CSS, HTML
         from weasyprint.urls import URLFetcher
 
@@ -293,6 +295,75 @@ def _tag_languages() -> None:
 
     build_with_lang.carries_lang = True
     tags._build_box_tree = build_with_lang
+
+
+def _settle_target_counters() -> None:
+    """Have WeasyPrint lay a contents list's page out twice, not three times.
+
+    A contents list gives each section's page with ``target-counter(attr(href), page)``:
+    WeasyPrint lays its page out, then the pages of the sections, and the list's page
+    again with their numbers. It went on to a third time, the same as the second, by
+    three slips in how it follows those counters (WeasyPrint 70), mended here:
+
+    - an ``attr()`` target's name was taken from the token before the attribute was read
+      (``None``): the sections' pages never reached the list as they were laid out, only
+      when the list's page was made again, so that its second layout still showed 0 for each;
+    - the target's counters were kept as the box's own (``missing_counters`` taken over in
+      ``compute_content_list``), so that the list was read again whenever its page's own
+      counters changed: among them the total of pages, which nothing in it shows;
+    - a target on a page laid out again told the list of a change when only that total
+      had changed.
+
+    Each mend keeps what a page shows: a box whose content shows the total, its own page
+    or the target's, is read again as before. The dossier's own stylesheets are the only
+    ones WeasyPrint is given (an analyst's styles are taken out of her cells' HTML), and
+    none of them mixes a box's own page counters with a target's in one ``content``, the
+    one case where the second mend would read a box again less often. Done once per process.
+    """
+    from weasyprint.css import targets
+
+    collector = targets.TargetCollector
+    if getattr(collector, "settled", False):
+        return
+    name_of, look_up = targets.anchor_name_from_token, collector.lookup_target
+    collect, cache_page = collector.collect_missing_counters, collector.cache_target_page_counters
+    resolved: list = [None, None]  # the last attr() token looked up, and its target's name
+
+    def anchor_name_from_token(token):
+        return resolved[1] if token[0] == "attr()" and token is resolved[0] else name_of(token)
+
+    def lookup_target(self, token, source_box, css_token, parse_again):
+        item = look_up(self, token, source_box, css_token, parse_again)
+        if token[0] == "attr()":
+            names = (name for name, known in self.target_lookup_items.items() if known is item)
+            resolved[:] = [token, next(names, None)]
+        return item
+
+    def collect_missing_counters(self, box, css_token, parse_again, own, of_targets):
+        if any(own is wanted for wanted in of_targets.values()):  # a target's, not its own
+            own = []
+        return collect(self, box, css_token, parse_again, own, of_targets)
+
+    def cache_target_page_counters(self, name, values, index, page_maker):
+        item = self.target_lookup_items.get(name)
+        if (not self.collecting and item is not None and item.state == "up-to-date"
+                and item.page_maker_index == index
+                and _but_total(item.cached_page_counter_values) == _but_total(values)
+                and not any("pages" in lookup.missing_target_counters.get(name, ())
+                            for lookup in self.counter_lookup_items.values())):  # fmt: skip
+            item.cached_page_counter_values = copy.deepcopy(values)  # nothing shows the change
+            return
+        cache_page(self, name, values, index, page_maker)
+
+    targets.anchor_name_from_token = anchor_name_from_token
+    collector.lookup_target = lookup_target
+    collector.collect_missing_counters = collect_missing_counters
+    collector.cache_target_page_counters = cache_target_page_counters
+    collector.settled = True
+
+
+def _but_total(values: dict) -> dict:
+    return {name: value for name, value in values.items() if name != "pages"}
 
 
 def write_pdf(

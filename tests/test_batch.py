@@ -1443,3 +1443,27 @@ def test_the_workers_start_before_the_data_is_read_when_two_named_cases_have_no_
     again = render_batch(cases, data_dir=data, out_dir=out, options=options, workers=2, force=True)
     assert [r.status.value for r in again.results] == ["done"] * 3
     assert events == ["load", "start 2"]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_workers_started_for_named_cases_that_turn_out_unusable_end_with_the_batch(tmp_path):
+    """Two named cases without a dossier start the workers as the data is read; when both
+    cases' own rows prove unusable, nothing renders and the workers end with the batch."""
+    from multiprocessing import active_children
+
+    from dossier.run.batch import render_batch
+
+    data = demo_data(tmp_path / "data", cases=12)
+    cases = case_ids(data)
+    columns, rows = read_table(data / "cases.csv")
+    for row in rows:
+        if row["case_id"] in cases[:2]:
+            row["opened"] = "maj 2020"
+    write_table(data / "cases.csv", columns, rows)
+    before = set(active_children())
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=("html",))
+    report = render_batch(cases[:2], data_dir=data, out_dir=tmp_path / "out", options=options,
+                          workers=2)  # fmt: skip
+    assert [r.status.value for r in report.results] == ["failed", "failed"]
+    assert set(active_children()) - before == set()

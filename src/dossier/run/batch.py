@@ -106,6 +106,8 @@ def run_batch(
                     )  # fmt: skip
                 if pending:
                     _render(pending, pools.pool_for(pending), out, results, progress, len(case_ids))
+                else:
+                    pools.stop()  # workers started for named cases that turned out unusable
                 report = BatchReport([results[case_id] for case_id in case_ids],
                                      round(time.perf_counter() - started, 3), out,
                                      batch_key=batch_key, as_of=options.day.isoformat(),

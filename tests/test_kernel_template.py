@@ -320,3 +320,55 @@ def test_the_template_holds_one_thread_when_it_forks(tmp_path):
                           timeout=120, check=True)  # fmt: skip
     assert done.stdout.count(",") == 0 and done.stdout.startswith("['")
     assert done.stderr == ""  # debugpy's warning about frozen modules is kept quiet
+
+
+@forking
+def test_a_kernel_imports_nothing_as_it_starts_that_the_template_has_not(tmp_path):
+    """A forked kernel's start (IPKernelApp.initialize: its shell, history, debugger,
+    completer, event loop, the warm-up line) imports nothing: the template imported all of
+    it once, before it forked, so that no dossier's kernel spends its time on imports."""
+    probe = textwrap.dedent(f"""
+        import os, sys
+        from dossier.run import kernel_template
+        from dossier.run.kernel import WARM_UP
+        kernel_template._import_once()
+        before = set(sys.modules)
+        from ipykernel.kernelapp import IPKernelApp
+        IPKernelApp.instance().initialize([
+            "-f", {str(tmp_path / "k.json")!r}, "--transport=ipc", "--ip={tmp_path / "k"}",
+            "--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR",
+            f"--InteractiveShellApp.exec_lines={{[WARM_UP]!r}}",
+        ])
+        new = sorted(set(sys.modules) - before)  # the kernel holds fd 1: write to a file
+        with open({str(tmp_path / "new.txt")!r}, "w") as file:
+            file.write(" ".join(new))
+        os._exit(0)
+    """)
+    subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=120, check=True,
+                   cwd=tmp_path)  # fmt: skip
+    assert (tmp_path / "new.txt").read_text() == ""
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("forked", [False, True], ids=["ordinary", "forked"])
+def test_a_kernel_keeps_its_history_in_memory_and_writes_no_history_file(
+    tmp_path, monkeypatch, forked
+):
+    """The executed notebook is the record: a dossier's kernel writes nothing into the user's
+    IPython history, which a batch's kernels would otherwise all write at once."""
+    if forked and not can_fork_kernels():
+        pytest.skip("kernels are forked only on Linux")
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    template = KernelTemplate(tmp_path) if forked else None
+    try:
+        kernel = WarmKernel.start(tmp_path, template=template)
+        try:
+            kernel.wait_until_ready(60)
+            printed = run_code(kernel, "print(get_ipython().history_manager.hist_file)\n1 + 1")
+        finally:
+            kernel.shutdown()
+    finally:
+        if template is not None:
+            template.close()
+    assert printed.strip() == ":memory:"
+    assert list((tmp_path / "ipython").rglob("history.sqlite")) == []

@@ -74,6 +74,9 @@ class WarmKernel:
                     f"--InteractiveShellApp.exec_lines={[WARM_UP]!r}",
                     # The loopback-only kernel's warning about plain TCP would reach every user's terminal.
                     "--IPKernelApp.log_level=ERROR",
+                    # The executed notebook is the record: no kernel writes the user's IPython
+                    # history file (a batch's kernels would all write it at once).
+                    "--HistoryManager.hist_file=:memory:",
                 ],
             )
         except BaseException:

@@ -74,6 +74,19 @@ KERNEL_MODULES = (
     "ipykernel.zmqshell",
     "ipykernel.debugger",
     "IPython.core.interactiveshell",
+    # Imported as the shell is made: its inspector, debugger, completer, history (sqlite3),
+    # logger and store magic, and tornado's asyncio loop.
+    "IPython.core.oinspect",
+    "IPython.core.debugger",
+    "IPython.core.completerlib",
+    "IPython.core.logger",
+    "IPython.extensions.storemagic",
+    "IPython.utils.wildcard",
+    "sqlite3",
+    "tornado.platform.asyncio",
+    "importlib.readers",
+    "importlib.resources.readers",
+    "faulthandler",
 )
 #: What ipykernel sets before a kernel's first import of matplotlib (kernelapp.init_gui_pylab).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"

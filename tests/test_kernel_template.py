@@ -349,7 +349,6 @@ def test_a_kernel_imports_nothing_as_it_starts_that_the_template_has_not(tmp_pat
     assert (tmp_path / "new.txt").read_text() == ""
 
 
-@pytest.mark.kernel
 @pytest.mark.parametrize("forked", [False, True], ids=["ordinary", "forked"])
 def test_a_kernel_keeps_its_history_in_memory_and_writes_no_history_file(
     tmp_path, monkeypatch, forked

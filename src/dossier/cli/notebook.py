@@ -38,9 +38,9 @@ def add_notebook_parser(commands) -> argparse.ArgumentParser:
 
 def run_notebook(args: argparse.Namespace) -> int:
     """Carry out ``dossier notebook``: print the notebook's path; say so if it was left alone."""
+    from ..data.text import slugify
     from ..data.validate import load
     from ..resources import data_dir as resolve_data_dir
-    from ..run.job import slugify
     from ..run.notebooks import create_case_notebook
 
     folder = notebooks_folder(args.dir, must_exist=False)

@@ -39,7 +39,6 @@ def years_inside(dates):
     return dates.dt.year.between(FIRST_YEAR, LAST_YEAR)
 
 
-
 @total_ordering
 @dataclass(frozen=True, slots=True, eq=True)
 class PartialDate:

@@ -83,7 +83,6 @@ class Baseline:
         }  # fmt: skip
         return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
-
     @classmethod
     def from_bytes(cls, data: bytes) -> Baseline:
         """Read :meth:`to_bytes`; ValueError saying what is wrong if it is not a baseline file.

@@ -56,13 +56,14 @@ def load(data_dir: str | Path, *, strict: bool = False, mapping: str | Path | No
     gave (``notes.json``).
     """
     sources = read_sources(data_dir, mapping, strict=strict)
-    checked = is_case_extract(Path(data_dir)) and cut_from_checked(Path(data_dir), sources)
+    extract = is_case_extract(Path(data_dir))
+    checked = extract and cut_from_checked(Path(data_dir), sources)
     registry = replace(validate(sources, strict=strict, checked=checked),
                        source_lang=data_language(data_dir, mapping))  # fmt: skip
     # The export's [calendar] is in its mapping file; an extract's in a dossier.toml of its own.
     settings = find_mapping(Path(data_dir), mapping) or Path(data_dir) / MAPPING_FILE
     registry = replace(registry, calendar=read_calendar(settings))
-    if is_case_extract(Path(data_dir)):
+    if extract:
         # Cut from a checked registry, it holds no faulty row: only values kept as they were
         # (an agenda item without a number), which its notes name already. Any other fault is
         # damage, and fails the render.

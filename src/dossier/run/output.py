@@ -20,8 +20,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from ..data.text import slugify
 from ..errors import OutputError, OutputLockedError, RenderError, shown
-from .job import DossierFiles, RenderedDossier, slugify
+from .job import DossierFiles, RenderedDossier
 from .lifetime import try_lock
 from .manifest import read_manifest
 

@@ -19,10 +19,11 @@ from ..catalogue import text
 from ..content.agenda import Agenda, meeting_agenda
 from ..content.pages import render_page
 from ..data.model import Registry
+from ..data.text import slugify
 from .bind import PackAhead, Part, bind
 from .export import lay_out, write_document
 from .front import front_document, layout
-from .job import dossier_href, slugify
+from .job import dossier_href
 from .output import swap_into_place
 from .references import Reference
 

@@ -215,7 +215,7 @@ def case_letter(
     ``files`` maps each case ID to its rendered files (``{"pdf": path, "html": path}``).
     """
     from ..catalogue import text
-    from ..run.job import slugify
+    from ..data.text import slugify
 
     attachments = []
     for view in cases:
@@ -266,7 +266,7 @@ def meeting_letter(
     """
     from ..catalogue import text
     from ..content.agenda import meeting_agenda
-    from ..run.job import slugify
+    from ..data.text import slugify
 
     agenda = meeting_agenda(registry, meeting_id, chosen, view_of=views.get)
     lang, as_of = chosen.lang, chosen.as_of

@@ -1467,3 +1467,33 @@ def test_workers_started_for_named_cases_that_turn_out_unusable_end_with_the_bat
                           workers=2)  # fmt: skip
     assert [r.status.value for r in report.results] == ["failed", "failed"]
     assert set(active_children()) - before == set()
+
+
+def _held_and_watched() -> int:
+    """Run in a worker: 200,000 objects held to the end, and each garbage collection told."""
+    import gc
+
+    import dossier.run.workers as worker
+
+    worker._held_for_test = [[n] for n in range(200_000)]
+    gc.set_debug(gc.DEBUG_STATS)  # each collection prints what it walks, on stderr
+    return os.getpid()
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_worker_ends_without_walking_its_objects_once_more(capfd):
+    """A worker's last garbage collection, as the interpreter ends, walks none of the objects
+    it holds: they are frozen first (the batch waits for its workers to end)."""
+    from dossier.run.workers import LocalExecutor
+
+    executor = LocalExecutor(1)
+    try:
+        executor.pool.submit(_held_and_watched).result(timeout=120)
+    finally:
+        executor.close()  # returns once the worker process has ended
+    said = capfd.readouterr().err.splitlines()
+    walked = [line for line in said if line.startswith("gc: objects in each generation:")]
+    assert walked, said[-20:]  # the collections as it ended were told
+    oldest = [int(line.rsplit(" ", 1)[1]) for line in walked]  # the generation that holds them
+    assert max(oldest) < 200_000, walked

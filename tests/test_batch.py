@@ -44,7 +44,15 @@ from batch_runs import (
 from conftest import AS_OF, REPO, SAMPLE_DATA
 from conftest import SAMPLE_AGENDA as AGENDA
 from conftest import SAMPLE_MEETING as MEETING
-from processes import FROM_A_TERMINAL, MARK, alive_after, family, marked_after, wait_for_path
+from processes import (
+    FROM_A_TERMINAL,
+    MARK,
+    alive_after,
+    family,
+    gone_within,
+    marked_after,
+    wait_for_path,
+)
 from pypdf import PdfReader
 
 from dossier.content.parameters import DossierParameters
@@ -1497,3 +1505,37 @@ def test_a_worker_ends_without_walking_its_objects_once_more(capfd):
     assert walked, said[-20:]  # the collections as it ended were told
     oldest = [int(line.rsplit(" ", 1)[1]) for line in walked]  # the generation that holds them
     assert max(oldest) < 200_000, walked
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_batchs_workers_fork_their_kernels_from_one_template(tmp_path):
+    """One kernel template serves all of a batch's workers: its libraries are imported once.
+    It ends with the batch, and takes the kernels with it."""
+    from dossier.run.batch import run_batch
+    from dossier.run.kernel_template import can_fork_kernels
+
+    if not can_fork_kernels():
+        pytest.skip("kernels are forked only on Linux")
+    data = demo_data(tmp_path / "data", cases=4)
+    seen: list[list[tuple[int, int]]] = []
+
+    def forks(process: psutil.Process | None) -> bool:  # a template, or a kernel forked from one
+        return process is not None and "dossier.run.kernel_template" in " ".join(process.cmdline())
+
+    def is_template(process: psutil.Process) -> bool:
+        with contextlib.suppress(psutil.NoSuchProcess):  # a kernel ending meanwhile
+            return forks(process) and not forks(process.parent())
+        return False
+
+    def templates(_result, _done, _total) -> None:  # while the batch runs
+        seen.append([(p.pid, p.ppid()) for p in family(os.getpid()) if is_template(p)])
+
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=("html",))
+    report = run_batch(case_ids(data), registry=load(data), data_dir=data, out_dir=tmp_path / "out",
+                       options=options, workers=2, progress=templates)  # fmt: skip
+    assert [r.status.value for r in report.results] == ["done"] * 4, [r.error for r in report.results]
+    assert [len(found) for found in seen] == [1] * 4
+    ((template, parent),) = {pair for found in seen for pair in found}
+    assert parent == os.getpid()  # the batch's, not a worker's
+    assert gone_within([template], 5)

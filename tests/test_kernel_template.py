@@ -16,7 +16,12 @@ from processes import gone_within
 
 from dossier.run.execute import NotebookFailed, run_notebook
 from dossier.run.kernel import WarmKernel, ready_kernel
-from dossier.run.kernel_template import ForkedProcess, KernelTemplate, can_fork_kernels
+from dossier.run.kernel_template import (
+    ForkedProcess,
+    KernelTemplate,
+    TemplateConnection,
+    can_fork_kernels,
+)
 
 pytestmark = pytest.mark.kernel
 forking = pytest.mark.skipif(not can_fork_kernels(), reason="kernels are forked only on Linux")
@@ -68,7 +73,7 @@ def kernel_facts(kernel: WarmKernel) -> dict:
     """)))  # fmt: skip
 
 
-def forked(cwd: Path, template: KernelTemplate) -> WarmKernel:
+def forked(cwd: Path, template: KernelTemplate | TemplateConnection) -> WarmKernel:
     kernel = WarmKernel.start(cwd, template=template)
     kernel.wait_until_ready(60)
     return kernel
@@ -163,6 +168,55 @@ def test_a_worker_killed_takes_its_template_and_kernels_with_it(tmp_path, when):
 
 
 @forking
+def test_workers_connected_to_one_template_get_kernels_of_their_own(tmp_path, template):
+    """Each worker of a batch orders its kernels on a connection of its own to the batch's
+    template; when a connection closes (its worker done, or killed), the kernels ordered on
+    it go, and the template goes on forking for the others."""
+    first, second = template.connect(), template.connect()
+    one, other = forked(tmp_path, first), forked(tmp_path, second)
+    try:
+        facts = [kernel_facts(one), kernel_facts(other)]
+        assert facts[0]["pid"] != facts[1]["pid"]
+        assert facts[0]["ppid"] == facts[1]["ppid"] == template.process.pid
+        first.close()
+        assert gone_within([facts[0]["pid"]], 5)
+        assert kernel_facts(other)["pid"] == facts[1]["pid"]  # still answers
+        again = forked(tmp_path, second)
+        try:
+            assert kernel_facts(again)["ppid"] == template.process.pid
+        finally:
+            again.shutdown()
+    finally:
+        one.shutdown()
+        other.shutdown()
+        second.close()
+
+
+@forking
+def test_a_template_admits_no_other_user(tmp_path, template):
+    """The template listens on an abstract socket, which any user could reach: it hangs up on
+    a process of another user before reading an order."""
+    probe = textwrap.dedent(f"""
+        import json, os, socket, sys
+        os.setgid(65534)
+        os.setuid(65534)  # nobody
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect({template.address!r})
+        order = {{"order": "x", "argv": ["--version"], "env": {{}}, "cwd": "/"}}
+        connection.sendall(json.dumps(order).encode() + b"\\n")
+        try:
+            print(repr(connection.recv(65536)) if connection.recv(65536, socket.MSG_PEEK) else "hung up")
+        except ConnectionResetError:
+            print("hung up")
+    """)
+    if os.getuid() != 0:
+        pytest.skip("only root can run a process as another user")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.stdout.strip() == "hung up", (done.stdout, done.stderr)
+
+
+@forking
 def test_a_template_killed_takes_its_kernels_with_it(tmp_path, template):
     kernel = forked(tmp_path, template)
     try:
@@ -196,7 +250,6 @@ def test_a_forked_kernel_starts_as_ipykernel_expects_and_ends_with_its_template(
         kernelapp.launch_new_instance = report
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the template's main sets them
         signal.signal(signal.SIGTERM, kernel_template._end_now)
-        _, kernel_template._answer_fd = os.pipe()
         pid = kernel_template._fork_kernel([], dict(os.environ), {str(tmp_path)!r})
         os.waitpid(pid, 0)
     """)
@@ -263,20 +316,21 @@ def test_a_forked_spare_that_died_is_replaced_by_an_ordinary_kernel(tmp_path):
 
 @forking
 def test_an_answer_to_an_interrupted_order_is_not_taken_for_the_next(tmp_path, template):
-    """A fork cut short (Ctrl-C between order and answer) leaves its answer in the pipe."""
+    """A fork cut short (Ctrl-C between order and answer) leaves its answer on the connection."""
     stale = {
         "order": "cut-short",
         "argv": ["--version"],
         "env": dict(os.environ),
         "cwd": str(tmp_path),
     }
-    template.process.stdin.write(json.dumps(stale).encode() + b"\n")
-    template.process.stdin.flush()
-    kernel = forked(tmp_path, template)
+    connection = template.connect()
+    connection._socket.sendall(json.dumps(stale).encode() + b"\n")
+    kernel = forked(tmp_path, connection)
     try:
         assert kernel_facts(kernel)["pid"] == kernel.manager.provisioner.process.pid
     finally:
         kernel.shutdown()
+        connection.close()
 
 
 @forking

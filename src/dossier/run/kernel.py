@@ -29,7 +29,13 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from .kernel_template import WARM_UP, ForkedProcess, ForkingProvisioner, KernelTemplate
+from .kernel_template import (
+    WARM_UP,
+    ForkedProcess,
+    ForkingProvisioner,
+    KernelTemplate,
+    TemplateConnection,
+)
 from .lifetime import SOCKET_PATH_MAX, private_dir
 
 
@@ -43,7 +49,10 @@ class WarmKernel:
 
     @classmethod
     def start(
-        cls, cwd: str | Path, kernel_name: str = "python3", template: KernelTemplate | None = None
+        cls,
+        cwd: str | Path,
+        kernel_name: str = "python3",
+        template: KernelTemplate | TemplateConnection | None = None,
     ) -> WarmKernel:
         """Start a kernel in ``cwd``; returns at once, the kernel warms up in the background.
 

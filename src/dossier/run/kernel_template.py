@@ -21,21 +21,27 @@ single-threaded and Arrow's jemalloc without its background thread; a kernel
 of a batch, one per core, has no use for more. Neither changes a result. It
 opens no ZeroMQ context: each kernel opens its own.
 
-The worker gives its orders on the template's stdin, one JSON line each::
+One template serves every worker of a batch on this machine: the batch starts
+it (its imports are then made once, not once a worker), and each worker
+connects to it on a Unix socket of the abstract namespace, which the template
+opens to this user alone (a Dask worker, which belongs to no such batch,
+starts a template of its own). A worker gives its orders on its connection,
+one JSON line each::
 
     {"order": "…", "argv": ["-f", "/…/kernel-….json", …], "env": {…}, "cwd": "/…"}
 
-and the template answers on a pipe of their own (its stdout goes to stderr,
-so that a stray print cannot pass for an answer) with ``{"order": "…", "pid":
-N}`` once the kernel has its own session (process group), or ``{"order": "…",
-"error": "…"}``. It reaps each kernel as it ends; when its stdin closes (the
-worker is done) or SIGTERM comes (the worker was killed: see
-:mod:`dossier.run.lifetime`), it kills the kernels still running, with what
-they started, and exits. A kernel whose template is gone ends at once.
+and the template answers on the same connection with ``{"order": "…", "pid": N}``
+once the kernel has its own session (process group), or ``{"order": "…",
+"error": "…"}``; its stdout goes to stderr, so that a stray print cannot pass
+for an answer. It reaps each kernel as it ends. When a connection closes (its
+worker is done, or was killed), the kernels ordered on it that still run are
+killed, with what they started; when its stdin closes (the batch is done) or
+SIGTERM comes (the batch was killed: see :mod:`dossier.run.lifetime`), all of
+them are, and the template exits. A kernel whose template is gone ends at once.
 
-Ctrl-C in the terminal is for the batch, which ends its workers, and they
-their templates: a template ignores SIGINT, and so does a kernel until
-ipykernel takes SIGINT over to interrupt its cells.
+Ctrl-C in the terminal is for the batch, which ends its workers and its
+template: a template ignores SIGINT, and so does a kernel until ipykernel
+takes SIGINT over to interrupt its cells.
 """
 
 from __future__ import annotations
@@ -45,7 +51,10 @@ import gc
 import json
 import os
 import select
+import selectors
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -96,10 +105,11 @@ SINGLE_THREADED = {
     "OPENBLAS_NUM_THREADS": "1",
     "JE_ARROW_MALLOC_CONF": "background_thread:false",
 }
-#: The template's end of the pipe its answers go through.
-_answer_fd = -1
-#: The template's kernels that have not ended (their process ids, each its group's).
-_kernels: set[int] = set()
+#: The template's listening socket and its connections: no forked kernel keeps them open.
+_channels: set[int] = set()
+#: The template's kernels that have not ended (their process ids, each its group's), with the
+#: connection each was ordered on.
+_kernels: dict[int, int] = {}
 #: Held back while the template forks, until the child has set what each does to it.
 FORK_SIGNALS = (signal.SIGCHLD, signal.SIGTERM)
 #: Seconds the worker waits for a fork (the first waits for the template's imports).
@@ -136,23 +146,25 @@ def can_fork_kernels() -> bool:
 # -- the template process -----------------------------------------------------------------------
 
 
-def main(answer_fd: int, worker: int | None = None) -> None:
-    """The template: import once, then fork a kernel for each order on stdin.
+def main(listen_fd: int, owner: int | None = None) -> None:
+    """The template: import once, then fork a kernel for each order on its connections.
 
-    With ``worker``, the process id of the worker that started it: the template
-    ends with that worker, even when the worker is killed.
+    ``listen_fd`` is the listening socket the workers connect to. With ``owner``, the
+    process id of the process that started it: the template ends with that process,
+    even when it is killed.
     """
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
         del sys.path[0]  # as ipykernel_launcher does: the working folder is no package source
-    # Ctrl-C in the terminal is for the batch: the worker decides when this process ends.
+    # Ctrl-C in the terminal is for the batch: the owner decides when this process ends. It
+    # started with SIGINT blocked, so that none lands before this.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
     signal.signal(signal.SIGTERM, _end_now)
-    if worker is not None:
-        end_with_parent(signal.SIGTERM, worker)
+    if owner is not None:
+        end_with_parent(signal.SIGTERM, owner)
     os.dup2(2, 1)  # what anything prints goes to stderr, never into an answer
-    global _answer_fd
-    _answer_fd = answer_fd
-    answers = os.fdopen(answer_fd, "wb")
+    listener = socket.socket(fileno=listen_fd)
+    _channels.add(listen_fd)
     cannot_fork = None
     try:
         _import_once()
@@ -161,32 +173,82 @@ def main(answer_fd: int, worker: int | None = None) -> None:
     os.register_at_fork(after_in_child=_reseed)
     gc.freeze()  # objects made so far stay put: forks share their memory pages longer
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap(_kernels))  # no zombie stays
-    for line in sys.stdin.buffer:
-        _reap(_kernels)
-        order = json.loads(line)
-        try:
-            if cannot_fork:
-                raise RuntimeError(cannot_fork)
-            pid = _fork_kernel(order["argv"], order["env"], order["cwd"])
-        except Exception as exc:  # the worker falls back on an ordinary kernel
-            answer = {"order": order["order"], "error": f"{type(exc).__name__}: {exc}"}
-        else:
-            answer = {"order": order["order"], "pid": pid}
-        answers.write(json.dumps(answer).encode() + b"\n")
-        answers.flush()
-    _kill_kernels()  # the worker is done: so are its kernels
+    _serve(listener, cannot_fork)
+    _kill_kernels()  # the owner is done: so are the kernels
     _reap(_kernels, wait=5.0)
 
 
-def _kill_kernels() -> None:
-    """Kill each kernel's process group: the kernel and what it started."""
-    for pid in list(_kernels):
-        with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)
+def _serve(listener: socket.socket, cannot_fork: str | None) -> None:
+    """Answer the orders of each connection until stdin closes."""
+    selector = selectors.DefaultSelector()
+    selector.register(0, selectors.EVENT_READ)
+    selector.register(listener, selectors.EVENT_READ)
+    pending: dict[int, bytes] = {}
+    while True:
+        for key, _ in selector.select():
+            if key.fd == 0:
+                if not os.read(0, 4096):
+                    return
+            elif key.fileobj is listener:
+                connection, _ = listener.accept()
+                if _peer_uid(connection) != os.getuid():  # only this user orders kernels
+                    connection.close()
+                    continue
+                _channels.add(connection.fileno())
+                pending[connection.fileno()] = b""
+                selector.register(connection, selectors.EVENT_READ)
+            else:
+                connection = key.fileobj
+                fd = connection.fileno()
+                chunk = _received(connection)
+                if not chunk:  # its worker is done, or gone: so are the kernels it ordered
+                    _kill_kernels(fd)
+                    selector.unregister(connection)
+                    _channels.discard(fd)
+                    del pending[fd]
+                    connection.close()
+                    continue
+                *lines, pending[fd] = (pending[fd] + chunk).split(b"\n")
+                for line in lines:
+                    _reap(_kernels)
+                    connection.sendall(_answer_to(json.loads(line), fd, cannot_fork))
+
+
+def _received(connection: socket.socket) -> bytes:
+    try:
+        return connection.recv(65536)
+    except OSError:  # reset by a worker that was killed
+        return b""
+
+
+def _peer_uid(connection: socket.socket) -> int:
+    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", credentials)[1]
+
+
+def _answer_to(order: dict, channel: int, cannot_fork: str | None) -> bytes:
+    try:
+        if cannot_fork:
+            raise RuntimeError(cannot_fork)
+        pid = _fork_kernel(order["argv"], order["env"], order["cwd"], channel)
+    except Exception as exc:  # the worker falls back on an ordinary kernel
+        answer = {"order": order["order"], "error": f"{type(exc).__name__}: {exc}"}
+    else:
+        answer = {"order": order["order"], "pid": pid}
+    return json.dumps(answer).encode() + b"\n"
+
+
+def _kill_kernels(channel: int | None = None) -> None:
+    """Kill each kernel's process group (the kernel and what it started): those ordered on
+    ``channel``, or all."""
+    for pid, ordered_on in list(_kernels.items()):
+        if channel is None or ordered_on == channel:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 def _end_now(_signum: int, _frame: object) -> None:
-    """SIGTERM (the worker was killed, or ends the batch at once): the kernels go, then this."""
+    """SIGTERM (the owner was killed, or ends the batch at once): the kernels go, then this."""
     _kill_kernels()
     os._exit(0)
 
@@ -239,7 +301,7 @@ def _reseed() -> None:
         numpy.random.seed()
 
 
-def _reap(kernels: set[int], wait: float = 0.0) -> None:
+def _reap(kernels: dict[int, int], wait: float = 0.0) -> None:
     deadline = time.monotonic() + wait
     while kernels:
         for pid in list(kernels):
@@ -247,13 +309,13 @@ def _reap(kernels: set[int], wait: float = 0.0) -> None:
                 done, _ = os.waitpid(pid, os.WNOHANG)
                 if not done:
                     continue
-            kernels.discard(pid)
+            kernels.pop(pid, None)
         if time.monotonic() >= deadline:
             return
         time.sleep(0.01)
 
 
-def _fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
+def _fork_kernel(argv: list[str], env: dict[str, str], cwd: str, channel: int = -1) -> int:
     ready_read, ready_write = os.pipe()
     template = os.getpid()
     with signals_blocked(FORK_SIGNALS):  # the template's handlers are not the kernel's
@@ -268,7 +330,7 @@ def _fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
             except BaseException:
                 os._exit(1)
         else:
-            _kernels.add(pid)  # before any signal can ask for its end
+            _kernels[pid] = channel  # before any signal can ask for its end
     if pid == 0:
         try:
             os.write(ready_write, b"1")
@@ -285,7 +347,7 @@ def _fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
         if os.read(ready_read, 1) != b"1":
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)  # it has ended: leave no zombie
-            _kernels.discard(pid)
+            _kernels.pop(pid, None)
             raise RuntimeError("the forked kernel ended before it started")
     finally:
         os.close(ready_read)
@@ -297,7 +359,8 @@ def _become_kernel(argv: list[str], env: dict[str, str], cwd: str) -> None:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    os.close(_answer_fd)  # the worker hears the template end when the template ends
+    for fd in _channels:  # a worker hears the template end when the template ends
+        os.close(fd)
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
@@ -312,40 +375,27 @@ def _become_kernel(argv: list[str], env: dict[str, str], cwd: str) -> None:
     kernelapp.launch_new_instance(argv=argv)
 
 
-# -- the worker's side --------------------------------------------------------------------------
+# -- the owner's and the workers' side ---------------------------------------------------------
 
 
-class KernelTemplate:
-    """A template process of this worker; :meth:`fork` asks it for a fresh kernel."""
+class TemplateConnection:
+    """A connection to a kernel template at ``address``; :meth:`fork` asks it for a fresh kernel.
 
-    def __init__(self, cwd: str | Path) -> None:
-        answer_read, answer_write = os.pipe()
-        command = [sys.executable, "-m", "dossier.run.kernel_template", str(answer_write)]
-        # It ends with this process, told so by the thread that starts it: only where that
-        # thread lives as long as the process (see lifetime.end_with_parent).
-        if threading.current_thread() is threading.main_thread():
-            command.append(str(os.getpid()))
+    Raises OSError when no template listens there.
+    """
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                pass_fds=(answer_write,),
-                cwd=str(cwd),
-            )
-        except BaseException:
-            os.close(answer_read)
+            self._socket.connect(address)
+        except OSError:
+            self._socket.close()
             raise
-        finally:
-            os.close(answer_write)
-        self._answers = os.fdopen(answer_read, "rb", buffering=0)
         self._pending = b""
         self._lock = threading.Lock()
         #: Why the template failed once; then it is asked no more.
         self.failure: str | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.process.poll() is None
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> ForkedProcess:
         """A new kernel run with ``argv`` (after ``python -m ipykernel_launcher``).
@@ -353,23 +403,17 @@ class KernelTemplate:
         Raises
         ------
         TemplateFailed
-            The template has ended, failed to fork, or did not answer in time; a
-            template that did not answer is ended.
+            The template has ended, failed to fork, or did not answer in time; then
+            the connection is closed.
         """
         order = uuid.uuid4().hex
         line = json.dumps({"order": order, "argv": argv, "env": env, "cwd": cwd}).encode()
         with self._lock:
-            if not self.running:
-                raise TemplateFailed(
-                    f"the kernel template has ended (exit {self.process.returncode})"
-                )
             try:
-                assert self.process.stdin is not None
-                self.process.stdin.write(line + b"\n")
-                self.process.stdin.flush()
+                self._socket.sendall(line + b"\n")
                 answer = self._answer(order, time.monotonic() + ANSWER_TIMEOUT)
             except (OSError, ValueError, TemplateFailed) as exc:
-                self._end()
+                self._socket.close()
                 raise TemplateFailed(f"the kernel template failed: {exc}") from None
             if "error" in answer:
                 raise TemplateFailed(f"the kernel template could not fork: {answer['error']}")
@@ -387,12 +431,77 @@ class KernelTemplate:
                     return answer
                 continue
             left = deadline - time.monotonic()
-            if left <= 0 or not _readable(self._answers.fileno(), left):
+            if left <= 0 or not _readable(self._socket.fileno(), left):
                 raise TemplateFailed(f"no answer in {ANSWER_TIMEOUT:g} s")
-            chunk = self._answers.read(65536)
+            chunk = self._socket.recv(65536)
             if not chunk:
                 raise TemplateFailed("it ended without an answer")
             self._pending += chunk
+
+    @property
+    def open(self) -> bool:
+        return self._socket.fileno() != -1
+
+    def close(self) -> None:
+        """Close the connection: the template kills the kernels ordered on it that still run."""
+        with self._lock:
+            self._socket.close()
+
+
+class KernelTemplate:
+    """A template process started by this one, which ends it (:meth:`close`), and this
+    process's connection to it; the workers connect to :attr:`address` (see :meth:`connect`)."""
+
+    def __init__(self, cwd: str | Path) -> None:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        #: In the abstract namespace: no file to remove; the template admits this user alone.
+        self.address = f"\0dossier-kernel-template-{os.getpid()}-{uuid.uuid4().hex}"
+        command = [sys.executable, "-m", "dossier.run.kernel_template", str(listener.fileno())]
+        # It ends with this process, told so by the thread that starts it: only where that
+        # thread lives as long as the process (see lifetime.end_with_parent).
+        if threading.current_thread() is threading.main_thread():
+            command.append(str(os.getpid()))
+        try:
+            listener.bind(self.address)
+            listener.listen(64)
+            with signals_blocked([signal.SIGINT]):  # until it ignores Ctrl-C (see main)
+                self.process = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, pass_fds=(listener.fileno(),), cwd=str(cwd)
+                )
+        finally:
+            listener.close()
+        self._connection: TemplateConnection | None = None
+        self._lock = threading.Lock()
+        #: Why the template failed once; then it is asked no more.
+        self.failure: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def connect(self) -> TemplateConnection:
+        """A new connection to this template, for another process's kernels."""
+        return TemplateConnection(self.address)
+
+    def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> ForkedProcess:
+        """A new kernel, ordered on this process's own connection (see
+        :meth:`TemplateConnection.fork`); a template that failed is ended."""
+        with self._lock:
+            if not self.running:
+                raise TemplateFailed(
+                    f"the kernel template has ended (exit {self.process.returncode})"
+                )
+            try:
+                if self._connection is None:
+                    self._connection = self.connect()
+                return self._connection.fork(argv, env, cwd)
+            except OSError as exc:
+                self._end()
+                raise TemplateFailed(f"the kernel template failed: {exc}") from None
+            except TemplateFailed:
+                if not self._connection.open:  # it did not answer: it ends
+                    self._end()
+                raise
 
     def close(self) -> None:
         """End the template: it kills the kernels it forked that still run."""
@@ -404,7 +513,8 @@ class KernelTemplate:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._end()
-            self._answers.close()
+            if self._connection is not None:
+                self._connection.close()
 
     def _end(self) -> None:
         self.process.kill()
@@ -479,7 +589,7 @@ class ForkingProvisioner(LocalProvisioner):
     A kernel spec that does not run this Python's ipykernel is launched as usual.
     """
 
-    template: KernelTemplate | None = None
+    template: KernelTemplate | TemplateConnection | None = None
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         template = self.template

@@ -45,10 +45,13 @@ if TYPE_CHECKING:
 _spares: list = []
 _spares_lock = threading.Lock()
 _template = None
+#: Where the batch's kernel template listens, if the batch started one for its workers.
+_template_address: str | None = None
 
 
-def _worker_start(batch: int) -> None:
-    """Make this process a worker of the batch whose process id is ``batch``.
+def _worker_start(batch: int, template: str | None = None) -> None:
+    """Make this process a worker of the batch whose process id is ``batch``, forking its
+    kernels from the batch's kernel ``template`` (its address), if it has one.
 
     Ctrl-C in the terminal is for the batch: a worker ignores SIGINT (it is
     started with SIGINT blocked, so that none lands before) and ends, with its
@@ -58,6 +61,8 @@ def _worker_start(batch: int) -> None:
     from .execute import skip_iri_checks
     from .export import prepare
 
+    global _template_address
+    _template_address = template
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # for its template and kernels too
     signal.signal(signal.SIGTERM, _end_worker_now)
     if hasattr(signal, "pthread_sigmask"):  # blocked as it started (see lifetime.signals_blocked)
@@ -78,15 +83,19 @@ def _worker_start(batch: int) -> None:
 
 
 def _kernel_template():
-    """This worker's kernel template (see :mod:`dossier.run.kernel_template`); None where kernels
-    cannot be forked. One per worker process, for as long as it lives: a Dask worker's
-    kernels may belong to several batches at once."""
+    """Where this worker's kernels are forked (see :mod:`dossier.run.kernel_template`): its
+    connection to the batch's template, else a template of its own (a Dask worker's, whose
+    kernels may belong to several batches at once), for as long as it lives; None where
+    kernels cannot be forked."""
     global _template
     from ..resources import notebook_path
-    from .kernel_template import KernelTemplate, can_fork_kernels
+    from .kernel_template import KernelTemplate, TemplateConnection, can_fork_kernels
 
     with _spares_lock:
-        if _template is None and can_fork_kernels():
+        if _template is None and _template_address is not None:
+            with contextlib.suppress(OSError):  # the batch's has ended: the kernels start as usual
+                _template = TemplateConnection(_template_address)
+        elif _template is None and can_fork_kernels():
             _template = KernelTemplate(notebook_path().parent)
         return _template
 
@@ -121,7 +130,7 @@ def _end_worker_now(signum: int, _frame: object) -> None:
     try:
         from .kernel import end_kernels_now
 
-        end_kernels_now()  # the template ends with this process (see kernel_template)
+        end_kernels_now()  # and its template, or its connection to the batch's, ends with it
         remove_private_dir_now()  # the kernels' files, and the render's scratch folder
     finally:
         os._exit(128 + signum)
@@ -187,9 +196,11 @@ class LocalExecutor:
     def __init__(self, workers: int) -> None:
         _quiet_resource_tracker()
         self.workers = workers
+        #: The workers' one kernel template: its libraries are imported once, not once a worker.
+        self.template = _batch_template()
         self.pool = ProcessPoolExecutor(
             workers, mp_context=get_context("spawn"), initializer=_worker_start,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), self.template and self.template.address),
         )  # fmt: skip
 
     def start(self) -> LocalExecutor:
@@ -213,6 +224,8 @@ class LocalExecutor:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.template is not None:
+            self.template.close()
 
     def stop(self) -> None:
         """End the workers now, and their kernels (Ctrl-C, SIGTERM); wait until they have."""
@@ -227,6 +240,15 @@ class LocalExecutor:
         # A worker ended before it could remove its private folder (SIGTERM while it started,
         # before its handler was set) leaves it behind, unlocked now that the worker is gone.
         remove_abandoned_dirs()
+
+
+def _batch_template():
+    """A kernel template for a batch's workers (see :mod:`dossier.run.kernel_template`); None
+    where kernels cannot be forked."""
+    from ..resources import notebook_path
+    from .kernel_template import KernelTemplate, can_fork_kernels
+
+    return KernelTemplate(notebook_path().parent) if can_fork_kernels() else None
 
 
 def _quiet_resource_tracker() -> None:

@@ -1386,8 +1386,8 @@ def test_the_workers_start_once_a_second_dossier_is_found_before_the_rest_is_pre
     tmp_path, monkeypatch
 ):
     """A batch starts its worker processes as soon as it knows it has two dossiers to render,
-    so that they load their libraries while it prepares the other cases' jobs; the dossiers
-    come out as ever."""
+    so that they load their libraries while it prepares the other cases' jobs, and gives them
+    each job as soon as it is prepared; the dossiers come out as ever."""
     from dossier.run import batch as batch_module
     from dossier.run import workers
 
@@ -1404,14 +1404,21 @@ def test_the_workers_start_once_a_second_dossier_is_found_before_the_rest_is_pre
         events.append(f"start {executor.workers}")
         return start(executor)
 
+    def submitting(executor, jobs):
+        events.append(" ".join(["submit", *(job.case_id for job in jobs)]))
+        return submit(executor, jobs)
+
+    submit = workers.LocalExecutor.submit
     monkeypatch.setattr(batch_module, "prepare_job", preparing)
     monkeypatch.setattr(workers.LocalExecutor, "start", starting)
+    monkeypatch.setattr(workers.LocalExecutor, "submit", submitting)
     options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=("html",))
     report = batch_module.run_batch(cases, registry=load(data), data_dir=data,
                                     out_dir=tmp_path / "out", options=options, workers=2)  # fmt: skip
     assert [r.status.value for r in report.results] == ["done"] * 4, [r.error for r in report.results]
     assert events == [f"prepare {cases[0]}", f"prepare {cases[1]}", "start 2",
-                      f"prepare {cases[2]}", f"prepare {cases[3]}"]  # fmt: skip
+                      f"submit {cases[0]} {cases[1]}", f"prepare {cases[2]}", f"submit {cases[2]}",
+                      f"prepare {cases[3]}", f"submit {cases[3]}"]  # fmt: skip
     assert all((tmp_path / "out" / slugify(c) / f"{slugify(c)}.html").is_file() for c in cases)
 
 

@@ -142,18 +142,29 @@ class BatchWorkers:
     def __init__(self, executor: str, scheduler: str | None, workers: int) -> None:
         self.executor, self.scheduler, self.workers = executor, scheduler, workers
         self.ahead = None
+        self._held: list[DossierJob] = []  # found before the workers started
 
     def expect(self, named: set[str], out: Path) -> None:
         """Start the workers now if two of the ``named`` cases or more have no dossier in
         ``out`` yet: those will render, whatever the data holds (but for an ID it lacks)."""
-        if sum(not (out / slugify(case_id)).exists() for case_id in named) >= 2:
-            self.found(2, len(named) - 2)
+        if self.executor == "local" and sum(not (out / slugify(c)).exists() for c in named) >= 2:
+            self._start(len(named))
 
-    def found(self, pending: int, left: int) -> None:
-        """Told of each dossier found to render: how many so far, and how many cases are left."""
-        if self.executor == "local" and self.ahead is None and pending == 2:
+    def found(self, job: DossierJob, pending: int, left: int) -> None:
+        """Told of each dossier found to render: how many so far, and how many cases are left.
+        Once a second is found, the workers start, and each job is theirs to render at once."""
+        if self.executor != "local":
+            return
+        self._held.append(job)
+        if self.ahead is None and pending == 2:
             # As many workers as there may be dossiers: those found, and each case left.
-            self.ahead = executor_for("local", None, self.workers, pending + left).start()
+            self._start(pending + left)
+        if self.ahead is not None:
+            self.ahead.submit(self._held)
+            self._held = []
+
+    def _start(self, dossiers: int) -> None:
+        self.ahead = executor_for("local", None, self.workers, dossiers).start()
 
     def pool_for(self, pending: list[DossierJob]):
         if self.ahead is not None:
@@ -192,12 +203,12 @@ def _render(pending: list[DossierJob], pool, out: Path, results: dict[str, Dossi
 def _prepared(
     case_ids: list[str], registry: Registry, data_dir: Path, options: RenderOptions, out: Path,
     *, force: bool, views: dict, progress: Callable[[DossierResult, int, int], None] | None,
-    found: Callable[[int, int], None] = lambda pending, left: None,
+    found: Callable[[DossierJob, int, int], None] = lambda job, pending, left: None,
 ) -> tuple[list[DossierJob], list[DossierJob], dict[str, DossierResult]]:
     """Each case's job, those of them to render, and the results of the cases that need no
     render: their dossier is current (skipped), or their own row or notebook is unusable
-    (failed, alone). ``found`` is told of each job to render as it is found: how many are
-    found so far, and how many cases are left to look at."""
+    (failed, alone). ``found`` is told of each job to render as it is found, with how many
+    are found so far, and how many cases are left to look at."""
     results: dict[str, DossierResult] = {}
     jobs, pending = [], []
     for looked_at, case_id in enumerate(case_ids, start=1):
@@ -215,7 +226,7 @@ def _prepared(
                                                         out, job.sentence, job.news)  # fmt: skip
             if skipped is None:
                 pending.append(job)
-                found(len(pending), len(case_ids) - looked_at)
+                found(job, len(pending), len(case_ids) - looked_at)
                 continue
             results[case_id] = skipped
         if progress:

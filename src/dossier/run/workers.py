@@ -198,6 +198,7 @@ class LocalExecutor:
         self.workers = workers
         #: The workers' one kernel template: its libraries are imported once, not once a worker.
         self.template = _batch_template()
+        self._futures: dict = {}  # each job submitted, by its future, until its outcome is taken
         self.pool = ProcessPoolExecutor(
             workers, mp_context=get_context("spawn"), initializer=_worker_start,
             initargs=(os.getpid(), self.template and self.template.address),
@@ -211,10 +212,19 @@ class LocalExecutor:
                 self.pool.submit(_started)
         return self
 
-    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
-        """Render ``jobs``; yield each with its outcome as it comes, in the order they finish."""
+    def submit(self, jobs: list[DossierJob]) -> None:
+        """Have ``jobs`` rendered as soon as a worker is free, before :meth:`results` is asked."""
         with signals_blocked([signal.SIGINT]):  # the workers it starts begin with SIGINT blocked
-            futures = {self.pool.submit(render_in_worker, job): job for job in jobs}
+            for job in jobs:
+                self._futures[self.pool.submit(render_in_worker, job)] = job
+
+    def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
+        """Render ``jobs`` (those not submitted yet); yield each with its outcome as it comes,
+        in the order they finish."""
+        submitted = {id(job) for job in self._futures.values()}
+        if unsubmitted := [job for job in jobs if id(job) not in submitted]:
+            self.submit(unsubmitted)
+        futures = self._futures
         for future in as_completed(futures):
             job = futures.pop(future)  # the dossier's bytes are let go once it is written
             try:

@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# Compiled once, as pip compiles an installed package: an editable install leaves it to
+	# the first run, which a container's PYTHONDONTWRITEBYTECODE turns into every run.
+	$(BIN)/python -m compileall -q src
 	touch $(STAMP)
 
 # Without npm the accessibility tests skip (CI, where .ci/run installs npm, fails them instead).

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-from bench_render import CommandFailed
+from bench_render import USER_ENV, CommandFailed
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin folder, beside its python
@@ -186,7 +186,8 @@ def run(command: list[str], **kwargs) -> float:
     """Wall seconds ``command`` takes; raises CommandFailed, with its output, if it fails."""
     started = time.perf_counter()
     try:
-        done = subprocess.run(command, capture_output=True, timeout=LIMIT, cwd=ROOT, **kwargs)
+        done = subprocess.run(command, capture_output=True, timeout=LIMIT, cwd=ROOT,
+                              **{"env": USER_ENV, **kwargs})  # fmt: skip
     except subprocess.TimeoutExpired:
         raise CommandFailed(f"{command[0]} took longer than {LIMIT} s") from None
     seconds = time.perf_counter() - started
@@ -287,7 +288,8 @@ def memory(scratch: Path, cases_count: int, events: int, seed: int, workers: int
     print(f"\npeak memory of a {len(cases)}-case batch (HTML and PDF), the whole process tree "
           f"sampled every {SAMPLE_EVERY} s:\n    {shlex.join(command)}")  # fmt: skip
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=USER_ENV)  # fmt: skip
     peak = {"pss": 0, "rss": 0, "processes": 0}
     watched = psutil.Process(process.pid)
 

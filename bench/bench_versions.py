@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,7 @@ import tempfile
 from pathlib import Path
 
 from bench_batch import AS_OF, CommandFailed, case_ids, demo_data, write_list
-from bench_render import timed
+from bench_render import USER_ENV, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = "RUN/168/2020"
@@ -105,7 +104,7 @@ def measure(tree: Path, out: Path, data: Path, listing: Path) -> dict[str, tuple
     CPU seconds (of the command and every process it waited for: workers,
     kernels) move far less than wall seconds when the machine is busy.
     """
-    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    env = {**USER_ENV, "PYTHONPATH": str(tree / "src")}
     dossier = [sys.executable, "-m", "dossier.cli"]
     sample = tree / "data" / "sample"
     render = timed([*dossier, "render", CASE, "--data", str(sample), "--out", str(out / "render"),

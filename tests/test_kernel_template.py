@@ -193,6 +193,28 @@ def test_workers_connected_to_one_template_get_kernels_of_their_own(tmp_path, te
 
 
 @forking
+def test_a_worker_gone_before_its_answer_costs_the_template_nothing(tmp_path, template):
+    """A worker killed between its order and the answer: the template, which cannot answer,
+    kills the kernel it forked for it, and goes on forking for the others."""
+    order = {"order": "lost", "argv": ["-f", str(tmp_path / "lost.json")], "env": dict(os.environ),
+             "cwd": str(tmp_path)}  # a kernel that would run until it is ended
+    gone = template.connect()
+    gone._socket.sendall(json.dumps(order).encode() + b"\n")
+    gone.close()  # while the template still imports: its answer finds no one
+    connection = template.connect()
+    kernel = forked(tmp_path, connection)
+    try:
+        assert kernel_facts(kernel)["ppid"] == template.process.pid
+        others = [p.pid for p in psutil.Process(template.process.pid).children()
+                  if p.pid != kernel.manager.provisioner.process.pid]  # fmt: skip
+        assert gone_within(others, 5)
+        assert template.running
+    finally:
+        kernel.shutdown()
+        connection.close()
+
+
+@forking
 def test_a_template_admits_no_other_user(tmp_path, template):
     """The template listens on an abstract socket, which any user could reach: it hangs up on
     a process of another user before reading an order."""

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import os
 import select
@@ -108,7 +109,7 @@ SINGLE_THREADED = {
 #: The template's listening socket and its connections: no forked kernel keeps them open.
 _channels: set[int] = set()
 #: The template's kernels that have not ended (their process ids, each its group's), with the
-#: connection each was ordered on.
+#: number of the connection each was ordered on.
 _kernels: dict[int, int] = {}
 #: Held back while the template forks, until the child has set what each does to it.
 FORK_SIGNALS = (signal.SIGCHLD, signal.SIGTERM)
@@ -183,42 +184,48 @@ def _serve(listener: socket.socket, cannot_fork: str | None) -> None:
     selector = selectors.DefaultSelector()
     selector.register(0, selectors.EVENT_READ)
     selector.register(listener, selectors.EVENT_READ)
-    pending: dict[int, bytes] = {}
+    opened = itertools.count(1)  # each connection's number: its kernels are known by it
     while True:
         for key, _ in selector.select():
             if key.fd == 0:
                 if not os.read(0, 4096):
                     return
             elif key.fileobj is listener:
-                connection, _ = listener.accept()
-                if _peer_uid(connection) != os.getuid():  # only this user orders kernels
-                    connection.close()
-                    continue
-                _channels.add(connection.fileno())
-                pending[connection.fileno()] = b""
-                selector.register(connection, selectors.EVENT_READ)
-            else:
-                connection = key.fileobj
-                fd = connection.fileno()
-                chunk = _received(connection)
-                if not chunk:  # its worker is done, or gone: so are the kernels it ordered
-                    _kill_kernels(fd)
-                    selector.unregister(connection)
-                    _channels.discard(fd)
-                    del pending[fd]
-                    connection.close()
-                    continue
-                *lines, pending[fd] = (pending[fd] + chunk).split(b"\n")
-                for line in lines:
-                    _reap(_kernels)
-                    connection.sendall(_answer_to(json.loads(line), fd, cannot_fork))
+                with contextlib.suppress(OSError):  # one that gave up before it was taken
+                    connection, _ = listener.accept()
+                    if _peer_uid(connection) != os.getuid():  # only this user orders kernels
+                        connection.close()
+                        continue
+                    _channels.add(connection.fileno())
+                    selector.register(connection, selectors.EVENT_READ, _Channel(next(opened)))
+            elif not _answered(key.fileobj, key.data, cannot_fork):
+                # Its worker is done, or gone: so are the kernels ordered on it.
+                _kill_kernels(key.data.number)
+                selector.unregister(key.fileobj)
+                _channels.discard(key.fileobj.fileno())
+                key.fileobj.close()
 
 
-def _received(connection: socket.socket) -> bytes:
+class _Channel:
+    """A connection's number, and what it sent of an order not yet whole."""
+
+    def __init__(self, number: int) -> None:
+        self.number, self.pending = number, b""
+
+
+def _answered(connection: socket.socket, channel: _Channel, cannot_fork: str | None) -> bool:
+    """Answer each order the connection has sent whole; False once it has closed."""
     try:
-        return connection.recv(65536)
-    except OSError:  # reset by a worker that was killed
-        return b""
+        chunk = connection.recv(65536)
+        if not chunk:
+            return False
+        *lines, channel.pending = (channel.pending + chunk).split(b"\n")
+        for line in lines:
+            _reap(_kernels)
+            connection.sendall(_answer_to(line, channel.number, cannot_fork))
+    except OSError:  # reset, or a broken pipe: a worker that was killed
+        return False
+    return True
 
 
 def _peer_uid(connection: socket.socket) -> int:
@@ -226,13 +233,16 @@ def _peer_uid(connection: socket.socket) -> int:
     return struct.unpack("3i", credentials)[1]
 
 
-def _answer_to(order: dict, channel: int, cannot_fork: str | None) -> bytes:
+def _answer_to(line: bytes, channel: int, cannot_fork: str | None) -> bytes:
+    order = None
     try:
+        order = json.loads(line)
         if cannot_fork:
             raise RuntimeError(cannot_fork)
         pid = _fork_kernel(order["argv"], order["env"], order["cwd"], channel)
     except Exception as exc:  # the worker falls back on an ordinary kernel
-        answer = {"order": order["order"], "error": f"{type(exc).__name__}: {exc}"}
+        number = order.get("order") if isinstance(order, dict) else None
+        answer = {"order": number, "error": f"{type(exc).__name__}: {exc}"}
     else:
         answer = {"order": order["order"], "pid": pid}
     return json.dumps(answer).encode() + b"\n"

@@ -1546,3 +1546,51 @@ def test_a_batchs_workers_fork_their_kernels_from_one_template(tmp_path):
     ((template, parent),) = {pair for found in seen for pair in found}
     assert parent == os.getpid()  # the batch's, not a worker's
     assert gone_within([template], 5)
+
+
+def _no_result() -> None:
+    """A task for a worker that is killed first: its future fails once the pool is broken."""
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_job_found_after_a_worker_died_is_reported_lost_not_raised(tmp_path):
+    """Workers render while the other cases are prepared; one that dies meanwhile breaks the
+    pool, which takes no more jobs: those found later are reported lost, the batch goes on."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from dossier.run.workers import LocalExecutor
+
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=("html",))
+    job = prepare_job(load(SAMPLE_DATA), "RUN/168/2020", SAMPLE_DATA, options)
+    executor = LocalExecutor(1).start()
+    try:
+        (worker,) = executor.pool._processes.values()
+        worker.kill()
+        with pytest.raises(BrokenProcessPool):  # the pool has seen it die
+            executor.pool.submit(_no_result).result(timeout=60)
+        executor.submit([job])
+        [(reported, rendered)] = list(executor.results([job]))
+    finally:
+        executor.stop()
+    assert reported is job
+    assert "the worker rendering it was lost" in rendered.error
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_batch_whose_template_cannot_listen_renders_with_its_workers_own(tmp_path, monkeypatch):
+    """Where the batch cannot open its template's socket (here: a private folder too deep for
+    one), its workers fork from templates of their own; the dossiers come out as ever."""
+    from dossier.run import kernel_template, workers
+    from dossier.run.batch import run_batch
+
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    monkeypatch.setattr(kernel_template, "private_dir", lambda: deep)
+    assert workers._batch_template() is None
+    data = demo_data(tmp_path / "data", cases=2)
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=("html",))
+    report = run_batch(case_ids(data), registry=load(data), data_dir=data, out_dir=tmp_path / "out",
+                       options=options, workers=2)  # fmt: skip
+    assert [r.status.value for r in report.results] == ["done"] * 2, [r.error for r in report.results]

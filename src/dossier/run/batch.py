@@ -164,7 +164,8 @@ class BatchWorkers:
             self._held = []
 
     def _start(self, dossiers: int) -> None:
-        self.ahead = executor_for("local", None, self.workers, dossiers).start()
+        self.ahead = executor_for("local", None, self.workers, dossiers)  # stop() ends it from here
+        self.ahead.start()
 
     def pool_for(self, pending: list[DossierJob]):
         if self.ahead is not None:

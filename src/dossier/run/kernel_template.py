@@ -23,10 +23,10 @@ opens no ZeroMQ context: each kernel opens its own.
 
 One template serves every worker of a batch on this machine: the batch starts
 it (its imports are then made once, not once a worker), and each worker
-connects to it on a Unix socket of the abstract namespace, which the template
-opens to this user alone (a Dask worker, which belongs to no such batch,
-starts a template of its own). A worker gives its orders on its connection,
-one JSON line each::
+connects to it on a Unix socket in the batch's private folder, which only this
+user can open (a Dask worker, which belongs to no such batch, starts a
+template of its own). A worker gives its orders on its connection, one JSON
+line each::
 
     {"order": "…", "argv": ["-f", "/…/kernel-….json", …], "env": {…}, "cwd": "/…"}
 
@@ -35,7 +35,7 @@ once the kernel has its own session (process group), or ``{"order": "…",
 "error": "…"}``; its stdout goes to stderr, so that a stray print cannot pass
 for an answer. It reaps each kernel as it ends. When a connection closes (its
 worker is done, or was killed), the kernels ordered on it that still run are
-killed, with what they started; when its stdin closes (the batch is done) or
+killed with their process groups; when its stdin closes (the batch is done) or
 SIGTERM comes (the batch was killed: see :mod:`dossier.run.lifetime`), all of
 them are, and the template exits. A kernel whose template is gone ends at once.
 
@@ -55,7 +55,6 @@ import select
 import selectors
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -68,7 +67,7 @@ from typing import Any
 from jupyter_client.provisioning import LocalProvisioner
 
 from ..errors import TemplateFailed
-from .lifetime import end_with_parent, signals_blocked
+from .lifetime import end_with_parent, private_dir, signals_blocked
 
 #: What a kernel spec for this Python runs: ``python -m ipykernel_launcher``.
 #: Run by the kernel before it reports ready: the notebook's libraries, nothing of a case.
@@ -117,6 +116,8 @@ FORK_SIGNALS = (signal.SIGCHLD, signal.SIGTERM)
 ANSWER_TIMEOUT = 60.0
 
 
+#: Numbers this process's templates: their sockets' names.
+_template_numbers = itertools.count(1)
 #: The environment variable that turns forked kernels off with ``0``.
 FAST_KERNELS_VARIABLE = "DOSSIER_FAST_KERNELS"
 
@@ -193,9 +194,6 @@ def _serve(listener: socket.socket, cannot_fork: str | None) -> None:
             elif key.fileobj is listener:
                 with contextlib.suppress(OSError):  # one that gave up before it was taken
                     connection, _ = listener.accept()
-                    if _peer_uid(connection) != os.getuid():  # only this user orders kernels
-                        connection.close()
-                        continue
                     _channels.add(connection.fileno())
                     selector.register(connection, selectors.EVENT_READ, _Channel(next(opened)))
             elif not _answered(key.fileobj, key.data, cannot_fork):
@@ -228,23 +226,19 @@ def _answered(connection: socket.socket, channel: _Channel, cannot_fork: str | N
     return True
 
 
-def _peer_uid(connection: socket.socket) -> int:
-    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", credentials)[1]
-
-
 def _answer_to(line: bytes, channel: int, cannot_fork: str | None) -> bytes:
-    order = None
+    """The answer to an order: the kernel's pid, or why there is none (then the worker starts
+    an ordinary kernel)."""
+    number = None
     try:
         order = json.loads(line)
+        number = order["order"]
         if cannot_fork:
             raise RuntimeError(cannot_fork)
-        pid = _fork_kernel(order["argv"], order["env"], order["cwd"], channel)
-    except Exception as exc:  # the worker falls back on an ordinary kernel
-        number = order.get("order") if isinstance(order, dict) else None
+        answer = {"order": number, "pid": _fork_kernel(order["argv"], order["env"], order["cwd"],
+                                                         channel)}  # fmt: skip
+    except Exception as exc:
         answer = {"order": number, "error": f"{type(exc).__name__}: {exc}"}
-    else:
-        answer = {"order": order["order"], "pid": pid}
     return json.dumps(answer).encode() + b"\n"
 
 
@@ -427,7 +421,7 @@ class TemplateConnection:
                 raise TemplateFailed(f"the kernel template failed: {exc}") from None
             if "error" in answer:
                 raise TemplateFailed(f"the kernel template could not fork: {answer['error']}")
-            # Opened before the template can hear another order and reap: the pid is this kernel's.
+            # Opened at once, while the kernel just forked runs: the pid is this kernel's.
             return ForkedProcess(int(answer["pid"]))
 
     def _answer(self, order: str, deadline: float) -> dict[str, Any]:
@@ -463,9 +457,11 @@ class KernelTemplate:
     process's connection to it; the workers connect to :attr:`address` (see :meth:`connect`)."""
 
     def __init__(self, cwd: str | Path) -> None:
+        """Start the template; raises OSError where it cannot listen (then kernels start the
+        ordinary way)."""
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        #: In the abstract namespace: no file to remove; the template admits this user alone.
-        self.address = f"\0dossier-kernel-template-{os.getpid()}-{uuid.uuid4().hex}"
+        #: In this process's private folder, which only this user can open; gone with it.
+        self.address = str(private_dir() / f"template-{next(_template_numbers)}")
         command = [sys.executable, "-m", "dossier.run.kernel_template", str(listener.fileno())]
         # It ends with this process, told so by the thread that starts it: only where that
         # thread lives as long as the process (see lifetime.end_with_parent).

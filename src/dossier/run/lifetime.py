@@ -1,7 +1,7 @@
 """How a batch's processes end together: none outlives the process that started it.
 
-A batch starts worker processes, each worker a kernel template, each template
-its kernels. Killed (SIGKILL, or out of memory), the batch has no chance to end
+A batch starts worker processes and a kernel template, the template its
+kernels. Killed (SIGKILL, or out of memory), the batch has no chance to end
 them; so each asks the system to signal it when its parent ends
 (:func:`end_with_parent`, Linux's ``PR_SET_PDEATHSIG``). Elsewhere that does
 nothing, and a worker lives on until its work runs out, as before.

@@ -19,7 +19,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from multiprocessing import active_children, get_context, util
 from typing import TYPE_CHECKING
@@ -63,7 +64,7 @@ def _worker_start(batch: int, template: str | None = None) -> None:
 
     global _template_address
     _template_address = template
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # for its template and kernels too
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # for the kernels it starts too
     signal.signal(signal.SIGTERM, _end_worker_now)
     if hasattr(signal, "pthread_sigmask"):  # blocked as it started (see lifetime.signals_blocked)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
@@ -72,7 +73,7 @@ def _worker_start(batch: int, template: str | None = None) -> None:
     # (a kernel gone at Ctrl-C, a cell interrupted) would only scatter tracebacks there.
     logging.getLogger().addHandler(logging.NullHandler())
     skip_iri_checks()
-    _kernel_template()  # it imports the kernels' libraries while the exporters get ready
+    _kernel_template()  # the batch's, or its own, importing the kernels' libraries meanwhile
     prepare()
     _start_spare()
     # Run as the worker ends, before Python's own exit. First the heap is frozen: no later
@@ -92,11 +93,12 @@ def _kernel_template():
     from .kernel_template import KernelTemplate, TemplateConnection, can_fork_kernels
 
     with _spares_lock:
-        if _template is None and _template_address is not None:
-            with contextlib.suppress(OSError):  # the batch's has ended: the kernels start as usual
+        # A template that has ended, or cannot be started: the kernels start the ordinary way.
+        with contextlib.suppress(OSError):
+            if _template is None and _template_address is not None:
                 _template = TemplateConnection(_template_address)
-        elif _template is None and can_fork_kernels():
-            _template = KernelTemplate(notebook_path().parent)
+            elif _template is None and can_fork_kernels():
+                _template = KernelTemplate(notebook_path().parent)
         return _template
 
 
@@ -199,10 +201,15 @@ class LocalExecutor:
         #: The workers' one kernel template: its libraries are imported once, not once a worker.
         self.template = _batch_template()
         self._futures: dict = {}  # each job submitted, by its future, until its outcome is taken
-        self.pool = ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_worker_start,
-            initargs=(os.getpid(), self.template and self.template.address),
-        )  # fmt: skip
+        try:
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=get_context("spawn"), initializer=_worker_start,
+                initargs=(os.getpid(), self.template and self.template.address),
+            )  # fmt: skip
+        except BaseException:
+            if self.template is not None:
+                self.template.close()
+            raise
 
     def start(self) -> LocalExecutor:
         """Start every worker now, before it is given a job: each readies its libraries and its
@@ -213,14 +220,20 @@ class LocalExecutor:
         return self
 
     def submit(self, jobs: list[DossierJob]) -> None:
-        """Have ``jobs`` rendered as soon as a worker is free, before :meth:`results` is asked."""
+        """Have ``jobs`` rendered as soon as a worker is free, before :meth:`results` is asked.
+        Once a worker has died the pool takes no more: :meth:`results` reports those jobs lost."""
         with signals_blocked([signal.SIGINT]):  # the workers it starts begin with SIGINT blocked
             for job in jobs:
-                self._futures[self.pool.submit(render_in_worker, job)] = job
+                try:
+                    future = self.pool.submit(render_in_worker, job)
+                except BrokenProcessPool as exc:
+                    future = Future()
+                    future.set_exception(exc)
+                self._futures[future] = job
 
     def results(self, jobs: list[DossierJob]) -> Iterator[tuple[DossierJob, RenderedDossier]]:
-        """Render ``jobs`` (those not submitted yet); yield each with its outcome as it comes,
-        in the order they finish."""
+        """Render ``jobs``, submitting those not submitted yet; yield each job submitted with
+        its outcome as it comes, in the order they finish."""
         submitted = {id(job) for job in self._futures.values()}
         if unsubmitted := [job for job in jobs if id(job) not in submitted]:
             self.submit(unsubmitted)
@@ -254,11 +267,16 @@ class LocalExecutor:
 
 def _batch_template():
     """A kernel template for a batch's workers (see :mod:`dossier.run.kernel_template`); None
-    where kernels cannot be forked."""
+    where kernels cannot be forked, or it cannot be started (then each worker tries its own)."""
     from ..resources import notebook_path
     from .kernel_template import KernelTemplate, can_fork_kernels
 
-    return KernelTemplate(notebook_path().parent) if can_fork_kernels() else None
+    if not can_fork_kernels():
+        return None
+    try:
+        return KernelTemplate(notebook_path().parent)
+    except OSError:
+        return None
 
 
 def _quiet_resource_tracker() -> None:

@@ -126,12 +126,14 @@ def test_a_forked_kernel_is_interrupted_by_the_timeout_and_then_killed(tmp_path,
 
 
 @forking
-def test_closing_the_template_kills_the_kernels_it_forked(tmp_path):
+def test_closing_the_template_kills_the_kernels_it_forked_and_removes_its_socket(tmp_path):
     template = KernelTemplate(tmp_path)
     kernel = forked(tmp_path, template)
     pid = kernel_facts(kernel)["pid"]
+    assert Path(template.address).exists()
     template.close()
     assert gone_within([pid], 5)
+    assert not Path(template.address).exists()
     kernel.shutdown()
 
 

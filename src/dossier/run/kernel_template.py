@@ -510,7 +510,7 @@ class KernelTemplate:
                 raise
 
     def close(self) -> None:
-        """End the template: it kills the kernels it forked that still run."""
+        """End the template: it kills the kernels it forked that still run; its socket goes."""
         with self._lock:
             with contextlib.suppress(OSError):
                 if self.process.stdin is not None:
@@ -521,6 +521,8 @@ class KernelTemplate:
                 self._end()
             if self._connection is not None:
                 self._connection.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.address)
 
     def _end(self) -> None:
         self.process.kill()

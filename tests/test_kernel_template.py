@@ -217,6 +217,21 @@ def test_a_worker_gone_before_its_answer_costs_the_template_nothing(tmp_path, te
 
 
 @forking
+def test_a_template_that_cannot_start_leaves_no_socket(tmp_path, monkeypatch):
+    from dossier.run import kernel_template
+    from dossier.run.lifetime import private_dir
+
+    def refused(*args, **kwargs):
+        raise OSError("no more processes")
+
+    before = set(os.listdir(private_dir()))
+    monkeypatch.setattr(kernel_template.subprocess, "Popen", refused)
+    with pytest.raises(OSError, match="no more processes"):
+        KernelTemplate(tmp_path)
+    assert set(os.listdir(private_dir())) == before
+
+
+@forking
 def test_a_template_admits_no_other_user(tmp_path, template):
     """An order is a command to run: the template listens in its owner's private folder, which
     a process of another user cannot open."""

@@ -474,6 +474,10 @@ class KernelTemplate:
                 self.process = subprocess.Popen(
                     command, stdin=subprocess.PIPE, pass_fds=(listener.fileno(),), cwd=str(cwd)
                 )
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.address)
+            raise
         finally:
             listener.close()
         self._connection: TemplateConnection | None = None

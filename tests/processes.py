@@ -6,6 +6,7 @@ run from hanging the tests, or are the time a behaviour is specified to take.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -126,3 +127,20 @@ def refused(finished: subprocess.CompletedProcess, *named: str) -> str:
     for name in named:
         assert name in stderr, (name, stderr)
     return stderr
+
+
+def data_libraries() -> list[str]:
+    """Those of the data libraries this process has imported (run in a worker: this module
+    imports none of dossier's)."""
+    return sorted(name for name in ("pyarrow", "numpy", "pandas") if sys.modules.get(name))
+
+
+def held_and_watched() -> int:
+    """Run in a worker: 200,000 objects held to the end, and each garbage collection told."""
+    import gc
+
+    import dossier.run.workers as worker
+
+    worker._held_for_test = [[n] for n in range(200_000)]
+    gc.set_debug(gc.DEBUG_STATS)  # each collection prints what it walks, on stderr
+    return os.getpid()

@@ -48,8 +48,10 @@ from processes import (
     FROM_A_TERMINAL,
     MARK,
     alive_after,
+    data_libraries,
     family,
     gone_within,
+    held_and_watched,
     marked_after,
     wait_for_path,
 )
@@ -1484,17 +1486,6 @@ def test_workers_started_for_named_cases_that_turn_out_unusable_end_with_the_bat
     assert set(active_children()) - before == set()
 
 
-def _held_and_watched() -> int:
-    """Run in a worker: 200,000 objects held to the end, and each garbage collection told."""
-    import gc
-
-    import dossier.run.workers as worker
-
-    worker._held_for_test = [[n] for n in range(200_000)]
-    gc.set_debug(gc.DEBUG_STATS)  # each collection prints what it walks, on stderr
-    return os.getpid()
-
-
 @pytest.mark.kernel
 @pytest.mark.xdist_group("batch")
 def test_a_worker_ends_without_walking_its_objects_once_more(capfd):
@@ -1504,7 +1495,7 @@ def test_a_worker_ends_without_walking_its_objects_once_more(capfd):
 
     executor = LocalExecutor(1)
     try:
-        executor.pool.submit(_held_and_watched).result(timeout=120)
+        executor.pool.submit(held_and_watched).result(timeout=120)
     finally:
         executor.close()  # returns once the worker process has ended
     said = capfd.readouterr().err.splitlines()
@@ -1594,3 +1585,21 @@ def test_a_batch_whose_template_cannot_listen_renders_with_its_workers_own(tmp_p
     report = run_batch(case_ids(data), registry=load(data), data_dir=data, out_dir=tmp_path / "out",
                        options=options, workers=2)  # fmt: skip
     assert [r.status.value for r in report.results] == ["done"] * 2, [r.error for r in report.results]
+
+
+@pytest.mark.kernel
+@pytest.mark.xdist_group("batch")
+def test_a_worker_holds_no_data_library():
+    """A worker renders jobs that carry their data: having rendered one, it has imported neither
+    pyarrow nor NumPy (which papermill's HDFS support would bring) nor pandas."""
+    from dossier.run.workers import LocalExecutor
+
+    options = RenderOptions(DossierParameters(as_of=dt.date.fromisoformat(AS_OF)), formats=("html",))
+    job = prepare_job(load(SAMPLE_DATA), "RUN/168/2020", SAMPLE_DATA, options)
+    executor = LocalExecutor(1)
+    try:
+        [(_, rendered)] = list(executor.results([job]))
+        assert rendered.error is None
+        assert executor.pool.submit(data_libraries).result(timeout=120) == []
+    finally:
+        executor.close()

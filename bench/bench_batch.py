@@ -14,7 +14,9 @@ On synthetic cases from ``dossier demo-data`` (50 by default), HTML and PDF each
     cases (10 by default, spread over the list) and its seconds per dossier are
     extrapolated to the whole batch from those K;
 (b) ``dossier batch --workers 2`` on all the cases into a new folder, ``--batch-runs``
-    times (3 by default; the median counts);
+    times (3 by default; the median counts); the loop's cases are run in as many
+    parts, each before a batch run (loop, batch, loop, batch, …), so that a change
+    in the machine's load meanwhile hits both alike;
 (c) the same batch again with nothing changed (every case skipped).
 
 Prints seconds per dossier for each and the ratios a/b (target 8×, aim 12×) and
@@ -109,11 +111,16 @@ def main(argv: list[str] | None = None) -> int:
             cases = case_ids(data)
             print(f"{len(cases)} synthetic cases × {args.events_per_case} events (seed {args.seed}), "
                   f"as of {AS_OF}, HTML and PDF each; {args.workers} workers for dossier batch")  # fmt: skip
-            loop = run_loop(data, spread(cases, sample), scratch / "loop")
-            runs = [
-                run_batch(data, cases, scratch / f"batch-{n}", args.workers, expect="done")
-                for n in range(1, batch_runs + 1)
-            ]
+            # Alternating: a part of the loop's cases, a batch run, the next part, … so that a
+            # change in the machine's load meanwhile hits both alike.
+            sampled, loops, runs = spread(cases, sample), [], []
+            for n in range(1, batch_runs + 1):
+                if part := sampled[n - 1 :: batch_runs]:
+                    loops.append(run_loop(data, part, scratch / f"loop-{n}", show=n == 1))
+                runs.append(run_batch(data, cases, scratch / f"batch-{n}", args.workers,
+                                      expect="done"))  # fmt: skip
+            loop = Measure("(a) shell loop", sum(m.dossiers for m in loops),
+                           sum(m.seconds for m in loops))  # fmt: skip
             first = Measure("(b) dossier batch", len(cases),
                             statistics.median(m.seconds for m in runs))  # fmt: skip
             last = scratch / f"batch-{batch_runs}"
@@ -199,7 +206,7 @@ def run(command: list[str], **kwargs) -> float:
     return seconds
 
 
-def run_loop(data: Path, cases: list[str], out: Path) -> Measure:
+def run_loop(data: Path, cases: list[str], out: Path, *, show: bool = True) -> Measure:
     out.mkdir(parents=True)
     script = out / "loop.sh"
     script.write_text(LOOP, encoding="utf-8")
@@ -207,8 +214,9 @@ def run_loop(data: Path, cases: list[str], out: Path) -> Measure:
     env = {"BIN": str(BIN), "NOTEBOOK": str(NOTEBOOK), "DATA": str(data), "AS_OF": AS_OF,
            "OUT": str(out), "CASES": str(listing), "CHROMIUM": str(CHROMIUM),
            "PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(out)}  # fmt: skip
-    print(f"\n(a) the shell loop on {len(cases)} of the cases:")
-    print("    " + "\n    ".join(LOOP.strip().splitlines()[3:]))
+    print(f"\n(a) the shell loop on {len(cases)} of the cases" + (":" if show else ""))
+    if show:
+        print("    " + "\n    ".join(LOOP.strip().splitlines()[3:]))
     seconds = run(["bash", str(script)], env=env)
     for case in cases:
         slug = "".join(c if c.isalnum() or c in "._-" else "-" for c in case)

@@ -252,7 +252,9 @@ def test_a_template_admits_no_other_user(tmp_path, template):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     assert done.stdout.strip() == "refused", (done.stdout, done.stderr)
-    assert template.connect().open  # its owner's user is admitted
+    admitted = template.connect()  # its owner's user is admitted
+    assert admitted.open
+    admitted.close()
 
 
 @forking

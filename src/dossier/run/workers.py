@@ -98,16 +98,14 @@ def _kernel_template():
     kernels may belong to several batches at once), for as long as it lives; None where
     kernels cannot be forked."""
     global _template
-    from ..resources import notebook_path
-    from .kernel_template import KernelTemplate, TemplateConnection, can_fork_kernels
+    from .kernel_template import TemplateConnection
 
     with _spares_lock:
-        # A template that has ended, or cannot be started: the kernels start the ordinary way.
-        with contextlib.suppress(OSError):
-            if _template is None and _template_address is not None:
+        if _template is None and _template_address is not None:
+            with contextlib.suppress(OSError):  # it has ended: the kernels start the ordinary way
                 _template = TemplateConnection(_template_address)
-            elif _template is None and can_fork_kernels():
-                _template = KernelTemplate(notebook_path().parent)
+        elif _template is None:
+            _template = _new_template()
         return _template
 
 
@@ -208,7 +206,7 @@ class LocalExecutor:
         _quiet_resource_tracker()
         self.workers = workers
         #: The workers' one kernel template: its libraries are imported once, not once a worker.
-        self.template = _batch_template()
+        self.template = _new_template()
         self._futures: dict = {}  # each job submitted, by its future, until its outcome is taken
         try:
             self.pool = ProcessPoolExecutor(
@@ -274,9 +272,10 @@ class LocalExecutor:
         remove_abandoned_dirs()
 
 
-def _batch_template():
-    """A kernel template for a batch's workers (see :mod:`dossier.run.kernel_template`); None
-    where kernels cannot be forked, or it cannot be started (then each worker tries its own)."""
+def _new_template():
+    """A kernel template started by this process (see :mod:`dossier.run.kernel_template`): a
+    batch's, for its workers, or a worker's own; None where kernels cannot be forked, or it
+    cannot be started (kernels then start the ordinary way, or from each worker's own)."""
     from ..resources import notebook_path
     from .kernel_template import KernelTemplate, can_fork_kernels
 

@@ -30,6 +30,7 @@ from pypdf import PdfReader
 import dossier
 from dossier.cli import main
 from dossier.content.parameters import DossierParameters
+from dossier.data.contract import EXTRACT_CASE
 from dossier.data.validate import load
 from dossier.errors import RenderError
 from dossier.run.job import prepare_job
@@ -341,22 +342,23 @@ def test_failed_render_keeps_the_old_dossier_and_the_evidence(tmp_path):
         [f"{slug}.html", f"{slug}.ipynb", "manifest.json", "case-extract.json"]
     )
 
-    # The notebook reads the job's case extract, not the source folder. A corrupt extract
-    # (a worker's full disk, a bug in cutting it) makes the notebook's first real cell fail.
+    # The notebook opens the case its job hands it (the case extract's case record), not the
+    # source folder. A damaged record (a worker's full disk, a bug in writing it) makes the
+    # notebook's first real cell fail.
     job = prepare_job(load(SAMPLE_DATA), case_id, SAMPLE_DATA, options)
-    good = job.extract["events.csv"]
-    bad = good.replace(b"136-03,RUN/136/2022,2023-03,", b"136-03,RUN/136/2022,2023-13,")
-    assert bad != good
+    good = job.extract[EXTRACT_CASE]
+    bad = good[: len(good) // 2]
     kernel = WarmKernel.start(cwd=NOTEBOOK.parent)
     try:
         with pytest.raises(RenderError) as failure:
-            run_job(replace(job, extract=job.extract | {"events.csv": bad}), out, kernel)
+            run_job(replace(job, extract=job.extract | {EXTRACT_CASE: bad}), out, kernel)
     finally:
         kernel.shutdown()
 
     message = str(failure.value)
     assert "`from dossier import sections as show`" in message
-    assert "DataError" in message and "events.csv" in message and "2023-13" in message
+    assert "ParameterError" in message and "case.json: damaged" in message
+    assert "render the dossier again" in message
     failed = out / f"{slug}.failed.ipynb"
     assert failure.value.notebook == str(failed)
     assert str(failed) in message
@@ -367,8 +369,8 @@ def test_failed_render_keeps_the_old_dossier_and_the_evidence(tmp_path):
 
     nb = nbformat.read(failed, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]  # fmt: skip
-    assert [e.ename for e in errors] == ["DataError"]
-    assert "events.csv" in errors[0].evalue and "2023-13" in errors[0].evalue
+    assert [e.ename for e in errors] == ["ParameterError"]
+    assert "case.json: damaged" in errors[0].evalue
 
 
 # --- Slugs -----------------------------------------------------------------------------------

@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..data.changes import EXTRACT_LIMIT, Change, Comparison
-from ..data.contract import EXTRACT_BASELINE, EXTRACT_NOTEBOOK
+from ..data.contract import EXTRACT_BASELINE, EXTRACT_CASE, EXTRACT_NOTEBOOK
 from ..data.earlier import Baseline, read_baseline
-from ..data.sources import is_case_extract
+from ..data.extract import is_case_extract, read_case_record
 from ..data.text import read_regular
-from ..data.validate import load
 from ..errors import ParameterError
 from ..resources import data_dir as resolve_data_dir
 from .analysis import DecisionSummary, summarise
@@ -211,11 +210,28 @@ def open_case(
         if value is not None and not isinstance(value, str | os.PathLike):
             raise ParameterError(f"{name} = {value!r}: give a folder's path")
     folder = resolve_data_dir(data_dir)
-    whole = load(folder).case_file(str(case_id))
+    whole = _case_file(folder, str(case_id))
     baseline = _baseline(compare_with, folder, whole, chosen) if compare_with else None
     opened = file_dossier(whole, chosen, baseline=baseline, related_dossiers=links)
     rendered = _rendered_notebook(folder)
     return replace(opened, notebook_sha256=rendered.get("sha256"), key=rendered.get("key"))
+
+
+def _case_file(folder: Path, case_id: str) -> CaseFile:
+    """The case file of ``case_id`` in the data folder: a render's case extract brings it as the
+    render opened it (its case record); any other folder is read and checked here."""
+    record = folder / EXTRACT_CASE
+    if is_case_extract(folder) and record.is_file():
+        try:
+            found = read_case_record(read_regular(record, EXTRACT_LIMIT))
+        except (OSError, ValueError) as exc:
+            problem = exc.strerror if isinstance(exc, OSError) else exc
+            raise ParameterError(f"{record}: damaged ({problem}); render the dossier again") from None
+        if found.case.case_id == case_id:
+            return found
+    from ..data.validate import load  # pandas and Arrow: only where there are tables to read
+
+    return load(folder).case_file(case_id)
 
 
 def _baseline(compare_with: str | Path, folder: Path, whole: CaseFile, chosen: DossierParameters) -> Baseline:

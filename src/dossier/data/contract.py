@@ -82,6 +82,9 @@ EXTRACT_CHECKED = "checked.json"
 #: In a case extract, for a render with ``--compare-with``: the comparison with the earlier
 #: dossier as it was made where that dossier's extract was read (dossier.data.changes.Baseline).
 EXTRACT_BASELINE = "baseline.json"
+#: In a case extract, the case file as the render opened it from the registry (its case
+#: record, dossier.data.extract): the notebook opens the case from it, reading no table.
+EXTRACT_CASE = "case.json"
 
 CASE_REF = ("cases", "case_id")
 FORUM_REF = ("forums", "forum_id")

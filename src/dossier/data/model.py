@@ -13,16 +13,19 @@ import difflib
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..catalogue import text
 from ..errors import Fault, UnknownCaseError, UnusableCaseError, shown
 from .calendar import Calendar
 from .contract import ROW
 from .dates import PartialDate
-from .sources import SourceFile
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NOTHING = np.array([], dtype=np.intp)
 #: A meeting title that says the meeting is made up (the sample's is "EXEMPEL (påhittat …)").
@@ -36,6 +39,18 @@ def _date(value: str) -> PartialDate | None:
 def _day(value: str | None) -> dt.date | None:
     """The day of a ``YYYY-MM-DD [HH:MM]`` value; None for an empty one (or a missing column)."""
     return dt.date.fromisoformat(value.replace("T", " ")[:10]) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A source file as read: where it is, what it holds, how it was decoded."""
+
+    table: str
+    path: Path
+    sha256: str
+    rows: int
+    encoding: str
+    delimiter: str
 
 
 @dataclass(frozen=True, slots=True)

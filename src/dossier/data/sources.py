@@ -5,8 +5,8 @@ the mapping file's) and read as a CSV file (:mod:`dossier.data.csv_file`) or a
 workbook's sheet (:mod:`dossier.data.xlsx`): a contract file as it is, any other
 through the mapping layer. Header names are matched without regard to case or
 surrounding spaces; unknown columns are ignored. Every value stays text here:
-checking and typing is :mod:`dossier.data.validate`'s job. Also here: whether a
-folder is a case extract, and the list of cases a batch reads (``--cases-file``).
+checking and typing is :mod:`dossier.data.validate`'s job. Also here: the list of cases a
+batch reads (``--cases-file``).
 """
 
 from __future__ import annotations
@@ -22,22 +22,12 @@ from ..errors import DataError, Fault
 from .checks import of_the_folder
 from .contract import EXTRACT_NOTES, EXTRACT_SOURCES, MAPPING_FILE, ROW, TABLES, Table
 from .csv_file import contract_frame, csv_columns, no_header, open_csv
+from .extract import is_case_extract, source_files
 from .mapping import Translation, check_translated, to_contract
 from .mapping_file import Mapping, TableMapping, load_mapping
 from .mapping_plan import TablePlan, plan_table
+from .model import SourceFile
 from .xlsx import Sheet, is_excel, read_sheet
-
-
-@dataclass(frozen=True, slots=True)
-class SourceFile:
-    """A source file as read: where it is, what it holds, how it was decoded."""
-
-    table: str
-    path: Path
-    sha256: str
-    rows: int
-    encoding: str
-    delimiter: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,34 +47,11 @@ class Sources:
     faults: tuple[Fault, ...] = ()
 
 
-def is_case_extract(data_dir: Path) -> bool:
-    """True for a case extract (a data folder cut down to one case by dossier.run.job).
-
-    An extract holds ``sources.json`` and ``notes.json`` beside its contract
-    files. An export folder may hold a ``sources.json`` of its own: alone, it is
-    just another file there, and takes nothing over.
-    """
-    return (data_dir / EXTRACT_SOURCES).is_file() and (data_dir / EXTRACT_NOTES).is_file()
-
-
 def described_sources(path: Path) -> tuple[SourceFile, ...]:
     """The source files a case extract was cut from, as its ``sources.json`` describes them."""
     try:
-        described = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(described, list):
-            raise TypeError("not a list")
-        return tuple(
-            SourceFile(
-                Path(d["file"]).stem,
-                Path(d["file"]),
-                str(d["sha256"]),
-                int(d["rows"]),
-                str(d.get("encoding", "")),
-                "",
-            )
-            for d in described
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        return source_files(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, RecursionError) as exc:
         problem = exc.strerror if isinstance(exc, OSError) else exc
         raise DataError([Fault(str(path), expected=(
             f"is not a case extract's list of source files ({problem}); {path.parent} holds "

@@ -36,10 +36,11 @@ from .contract import (
     TABLES,
 )
 from .dates import PartialDate
+from .extract import is_case_extract
 from .faults import contain, costs_a_value
 from .language import data_language
 from .model import DataNote, Registry
-from .sources import Sources, described_sources, find_mapping, is_case_extract, read_sources
+from .sources import Sources, described_sources, find_mapping, read_sources
 from .text import read_regular
 
 
@@ -51,7 +52,7 @@ def load(data_dir: str | Path, *, strict: bool = False, mapping: str | Path | No
 
     Faults confined to one case's rows cost only those rows (see :func:`validate`);
     ``strict`` refuses the folder for any fault. A case extract (see
-    :func:`~dossier.data.sources.is_case_extract`) holds no faulty row; it reports the files
+    :func:`~dossier.data.extract.is_case_extract`) holds no faulty row; it reports the files
     it was cut from as its sources (``sources.json``), and the data notes the whole export
     gave (``notes.json``).
     """

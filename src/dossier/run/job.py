@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from ..content.parameters import DossierParameters
 from ..data.contract import (
     EXTRACT_BASELINE,
+    EXTRACT_CASE,
     EXTRACT_CHECKED,
     EXTRACT_NOTEBOOK,
     EXTRACT_NOTES,
@@ -42,7 +43,7 @@ from .notebooks import as_rendered, notebook_for, notebook_record, read_case_not
 
 if TYPE_CHECKING:  # jupyter_client and pandas: only where they are used, not to plan a batch
     from ..data.changes import CaseExtract
-    from ..data.model import Registry
+    from ..data.model import CaseFile, Registry
     from .kernel import WarmKernel
 
 
@@ -239,20 +240,14 @@ def prepare_job(
     """
     case = registry.case(case_id)
     from ..data.earlier import earlier_dossier
-    from ..data.language import setting_text
-    from ..data.validate import notes_json
+    from ..data.extract import case_record, source_files
     from .manifest import case_slice_csv, package_versions
 
     slug = slugify(case_id)
     slice_files, slice_rows = case_slice_csv(registry, case_id)
     sources = [{"file": s.path.name, "sha256": s.sha256, "rows": s.rows, "encoding": s.encoding}
                for s in registry.sources]  # fmt: skip
-    # The notes name the export's file and row; a note's row moves only when its own does.
-    notes = {EXTRACT_NOTES: notes_json(registry.notes.get(case_id, []), case_id)}
-    # The data's language, and when meetings and agendas are known, travel with the extract as
-    # the data folder said them, in its dossier.toml (and enter the key).
-    language = setting_text(registry.source_lang) if registry.source_lang else ""
-    notes[MAPPING_FILE] = language.encode("utf-8") + registry.calendar.to_toml()
+    notes = _extract_notes(registry, case_id)
     extract = slice_files | notes | {EXTRACT_SOURCES: json.dumps(sources, indent=1).encode("utf-8")}
     parameters = {"case_id": case_id, **options.settings(PARAMETER)}
     related = [r.case_id for r in registry.related_cases(case_id)]
@@ -282,7 +277,8 @@ def prepare_job(
         "packages": package_versions(),
         **options.settings(EXPORT),
     }
-    opened = open_dossier(registry, case_id, options, earlier.extract if earlier else None)
+    whole = registry.case_file(case_id)
+    opened = open_dossier(whole, options, earlier.extract if earlier else None)
     if opened.baseline is not None:
         manifest["compare_with"] = {"folder": str(options.compare_with), "key": opened.baseline.key,
                                     "as_of": opened.baseline.as_of}  # fmt: skip
@@ -294,9 +290,27 @@ def prepare_job(
     # Cut from this registry, checked: the notebook that loads the extract need not check again.
     extract[EXTRACT_CHECKED] = json.dumps({n: hashlib.sha256(d).hexdigest() for n, d in slice_files.items()},
                                           sort_keys=True).encode()  # fmt: skip
+    # The case as opened here, with the sources as the extract describes them: the notebook
+    # opens it without reading the tables again.
+    extract[EXTRACT_CASE] = case_record(replace(whole, sources=source_files(sources)))
     return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
                       view.sentence.pairs(), opened.baseline.to_bytes() if opened.baseline else None,
                       view.news_pairs(), notebook_bytes if record["case_notebook"] else None)  # fmt: skip
+
+
+def _extract_notes(registry: Registry, case_id: str) -> dict[str, bytes]:
+    """What a case extract says of its case besides the rows: the data notes, and the data
+    folder's settings."""
+    from ..data.language import setting_text
+    from ..data.validate import notes_json
+
+    # The notes name the export's file and row; a note's row moves only when its own does.
+    notes = {EXTRACT_NOTES: notes_json(registry.notes.get(case_id, []), case_id)}
+    # The data's language, and when meetings and agendas are known, travel with the extract as
+    # the data folder said them, in its dossier.toml (and enter the key).
+    language = setting_text(registry.source_lang) if registry.source_lang else ""
+    notes[MAPPING_FILE] = language.encode("utf-8") + registry.calendar.to_toml()
+    return notes
 
 
 def _notebook(options: RenderOptions, slug: str, case_id: str) -> tuple[Path, bytes]:
@@ -308,9 +322,9 @@ def _notebook(options: RenderOptions, slug: str, case_id: str) -> tuple[Path, by
     return notebook, read_case_notebook(notebook, case_id)
 
 
-def open_dossier(registry: Registry, case_id: str, options: RenderOptions,
-                 earlier: CaseExtract | None = None):  # fmt: skip
-    """The case as its dossier shows it with ``options`` (:func:`~dossier.content.context.file_dossier`).
+def open_dossier(whole: CaseFile, options: RenderOptions, earlier: CaseExtract | None = None):
+    """The case file ``whole`` as its dossier shows it with ``options``
+    (:func:`~dossier.content.context.file_dossier`).
 
     With ``options.compare_with``, compared here with the earlier dossier's case extract
     ``earlier`` (:func:`~dossier.data.changes.earlier_dossier`; None: the case is new in the
@@ -319,7 +333,6 @@ def open_dossier(registry: Registry, case_id: str, options: RenderOptions,
     from ..content.context import file_dossier
     from ..data.earlier import Baseline
 
-    whole = registry.case_file(case_id)
     compared = None
     if options.compare_with is not None:
         compared = Baseline.of(earlier, whole, options.day)
@@ -478,9 +491,11 @@ def case_extract(job: DossierJob) -> bytes:
 
 def table_files(extract: dict[str, bytes]) -> dict[str, bytes]:
     """The contract CSV files of a job's extract: the case's slice of each table, without the
-    records of where the data came from, its notes, its settings and the notebook."""
+    records of where the data came from, its notes, its settings, the notebook and the case
+    as opened."""
     return {n: d for n, d in extract.items()
-            if n not in (EXTRACT_SOURCES, EXTRACT_NOTES, EXTRACT_NOTEBOOK, EXTRACT_CHECKED, MAPPING_FILE)}  # fmt: skip
+            if n not in (EXTRACT_SOURCES, EXTRACT_NOTES, EXTRACT_NOTEBOOK, EXTRACT_CHECKED, EXTRACT_CASE,
+                         MAPPING_FILE)}  # fmt: skip
 
 
 def _export(nb, files: DossierFiles, job: DossierJob, stage: Stage) -> None:

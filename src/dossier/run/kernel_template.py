@@ -97,6 +97,9 @@ KERNEL_MODULES = (
     "importlib.resources.readers",
     "faulthandler",
 )
+#: Not needed to open a case (a render hands the kernel its case file as data), but imported by
+#: an analyst's cells that take the case as tables (``case.events``): once here, not in every kernel.
+ANALYSTS_MODULES = ("pandas",)
 #: What ipykernel sets before a kernel's first import of matplotlib (kernelapp.init_gui_pylab).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 #: Libraries' own threads, off in the template (see above); a setting given by the user wins,
@@ -274,7 +277,7 @@ def _import_once() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     for name, value in SINGLE_THREADED.items():
         os.environ.setdefault(name, value)
-    for module in KERNEL_MODULES:
+    for module in (*KERNEL_MODULES, *ANALYSTS_MODULES):
         importlib.import_module(module)
     exec(WARM_UP, {})
     from ..content.sections import warm_up

@@ -53,6 +53,28 @@ def started_since(before: set[int]) -> list:
 
 
 @pytest.mark.kernel
+def test_a_python3_kernel_spec_of_another_python_does_not_take_the_kernel_there(
+    tmp_path, monkeypatch
+):
+    """A dossier's notebook runs where dossier is installed: ipykernel in this Python, even
+    where Jupyter's folders hold another ``python3`` spec (one for a conda base, say)."""
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    ran = tmp_path / "the other python ran"
+    other = {"argv": [sys.executable, "-c", f"open({str(ran)!r}, 'w')", "{connection_file}"],
+             "display_name": "Another Python", "language": "python"}  # fmt: skip
+    (spec / "kernel.json").write_text(json.dumps(other), encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    kernel = WarmKernel.start(tmp_path)
+    try:
+        kernel.wait_until_ready(60)
+        assert kernel.manager.kernel_spec.argv[:3] == [sys.executable, "-m", "ipykernel_launcher"]
+    finally:
+        kernel.shutdown()
+    assert not ran.exists()
+
+
+@pytest.mark.kernel
 def test_a_render_runs_on_the_kernel_it_is_given_and_starts_no_other(tmp_path):
     """``dossier render`` starts its kernel before it imports the render's libraries and hands
     it to the render, which runs its cells on that one and shuts it down at the end."""

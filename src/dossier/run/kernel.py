@@ -26,6 +26,7 @@ from queue import Empty
 
 import psutil
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
@@ -37,6 +38,23 @@ from .kernel_template import (
     TemplateConnection,
 )
 from .lifetime import SOCKET_PATH_MAX, private_dir
+
+
+class ThisPythonsKernelSpecs(KernelSpecManager):
+    """Jupyter's kernel specs, where ``python3`` is always ipykernel in this Python.
+
+    A dossier's notebook runs where dossier is installed, whatever another ``python3``
+    spec in Jupyter's folders says; and that spec is known without a search, which lists
+    Jupyter's folders and imports IPython to find its own (0.05 s of this process before
+    its kernel starts).
+    """
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if kernel_name != NATIVE_KERNEL_NAME:
+            return super().get_kernel_spec(kernel_name)
+        from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+        return self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())
 
 
 class WarmKernel:
@@ -66,14 +84,16 @@ class WarmKernel:
         else:  # no temporary folder with a short enough path: loopback TCP, as Jupyter does
             sockets = {"transport": "tcp"}
         manager = AsyncKernelManager(
-            kernel_name=kernel_name, connection_file=f"{files}.json", **sockets
+            kernel_name=kernel_name, connection_file=f"{files}.json",
+            kernel_spec_manager=ThisPythonsKernelSpecs(), **sockets,
+        )  # fmt: skip
+        # Given here, not looked up among the installed provisioners (a scan of every
+        # package's entry points); without a template it launches as jupyter_client's own.
+        manager.kernel_id = str(uuid.uuid4())
+        manager.provisioner = ForkingProvisioner(
+            kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager
         )
-        if template is not None:
-            manager.kernel_id = str(uuid.uuid4())
-            manager.provisioner = ForkingProvisioner(
-                kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager
-            )
-            manager.provisioner.template = template
+        manager.provisioner.template = template
         kernel = cls(manager)
         _running.add(kernel)  # from before it starts: end_kernels_now may come at any moment
         try:

@@ -33,7 +33,7 @@ from dossier.content.parameters import DossierParameters
 from dossier.data.contract import EXTRACT_CASE
 from dossier.data.validate import load
 from dossier.errors import RenderError
-from dossier.run.job import prepare_job
+from dossier.run.job import prepare_job, with_case_record
 from dossier.run.kernel import WarmKernel
 from dossier.run.render import RenderOptions, build_dossier, run_job, slugify
 
@@ -345,7 +345,8 @@ def test_failed_render_keeps_the_old_dossier_and_the_evidence(tmp_path):
     # The notebook opens the case its job hands it (the case extract's case record), not the
     # source folder. A damaged record (a worker's full disk, a bug in writing it) makes the
     # notebook's first real cell fail.
-    job = prepare_job(load(SAMPLE_DATA), case_id, SAMPLE_DATA, options)
+    registry = load(SAMPLE_DATA)
+    job = with_case_record(prepare_job(registry, case_id, SAMPLE_DATA, options), registry)
     good = job.extract[EXTRACT_CASE]
     bad = good[: len(good) // 2]
     kernel = WarmKernel.start(cwd=NOTEBOOK.parent)

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..data.changes import EXTRACT_LIMIT, Change, Comparison
-from ..data.contract import EXTRACT_BASELINE, EXTRACT_CASE, EXTRACT_NOTEBOOK
+from ..data.contract import EXTRACT_BASELINE, EXTRACT_NOTEBOOK
 from ..data.earlier import Baseline, read_baseline
-from ..data.extract import is_case_extract, read_case_record
+from ..data.extract import is_case_extract, opened_case
 from ..data.text import read_regular
 from ..errors import ParameterError
 from ..resources import data_dir as resolve_data_dir
@@ -220,15 +220,9 @@ def open_case(
 def _case_file(folder: Path, case_id: str) -> CaseFile:
     """The case file of ``case_id`` in the data folder: a render's case extract brings it as the
     render opened it (its case record); any other folder is read and checked here."""
-    record = folder / EXTRACT_CASE
-    if is_case_extract(folder) and record.is_file():
-        try:
-            found = read_case_record(read_regular(record, EXTRACT_LIMIT))
-        except (OSError, ValueError) as exc:
-            problem = exc.strerror if isinstance(exc, OSError) else exc
-            raise ParameterError(f"{record}: damaged ({problem}); render the dossier again") from None
-        if found.case.case_id == case_id:
-            return found
+    opened = opened_case(folder, case_id)
+    if opened is not None:
+        return opened
     from ..data.validate import load  # pandas and Arrow: only where there are tables to read
 
     return load(folder).case_file(case_id)

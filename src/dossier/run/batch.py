@@ -35,6 +35,7 @@ from .job import (
     check_compare_with,
     prepare_job,
     slugify,
+    with_case_record,
 )
 from .output import check_out, claim_folders, output_lock, publish, writing_into
 from .report import skipped_result, unchanged_batch, write_report
@@ -226,6 +227,7 @@ def _prepared(
             skipped = None if force else skipped_result(case_id, job.slug, job.title, job.key,
                                                         out, job.sentence, job.news)  # fmt: skip
             if skipped is None:
+                job = with_case_record(job, registry)
                 pending.append(job)
                 found(job, len(pending), len(case_ids) - looked_at)
                 continue

@@ -240,7 +240,6 @@ def prepare_job(
     """
     case = registry.case(case_id)
     from ..data.earlier import earlier_dossier
-    from ..data.extract import case_record, source_files
     from .manifest import case_slice_csv, package_versions
 
     slug = slugify(case_id)
@@ -287,15 +286,28 @@ def prepare_job(
         views[case_id] = view
     extract[EXTRACT_NOTEBOOK] = json.dumps({"file": notebook.name, "sha256": record["sha256"],
                                             "key": key}).encode()  # fmt: skip
-    # Cut from this registry, checked: the notebook that loads the extract need not check again.
+    # Cut from this registry, checked: a notebook that reads the extract's tables need not check
+    # them again.
     extract[EXTRACT_CHECKED] = json.dumps({n: hashlib.sha256(d).hexdigest() for n, d in slice_files.items()},
                                           sort_keys=True).encode()  # fmt: skip
-    # The case as opened here, with the sources as the extract describes them: the notebook
-    # opens it without reading the tables again.
-    extract[EXTRACT_CASE] = case_record(replace(whole, sources=source_files(sources)))
     return DossierJob(case_id, slug, case.title, options, extract, key, manifest,
                       view.sentence.pairs(), opened.baseline.to_bytes() if opened.baseline else None,
                       view.news_pairs(), notebook_bytes if record["case_notebook"] else None)  # fmt: skip
+
+
+def with_case_record(job: DossierJob, registry: Registry) -> DossierJob:
+    """``job`` with its case as the notebook will open it: the case file as ``registry`` gives
+    it, with the sources as the extract describes them, for the tables cut
+    (:mod:`dossier.data.extract`). For a job that renders; a case whose record would be larger
+    than :data:`~dossier.data.extract.RECORD_LIMIT` opens from its tables."""
+    from ..data.extract import RECORD_LIMIT, case_record, source_files
+
+    described = source_files(json.loads(job.extract[EXTRACT_SOURCES]))
+    whole = replace(registry.case_file(job.case_id), sources=described)
+    record = case_record(whole, json.loads(job.extract[EXTRACT_CHECKED]))
+    if len(record) > RECORD_LIMIT:
+        return job
+    return replace(job, extract=job.extract | {EXTRACT_CASE: record})
 
 
 def _extract_notes(registry: Registry, case_id: str) -> dict[str, bytes]:
@@ -565,4 +577,5 @@ __all__ = [
     "notebook_path",
     "prepare_job",
     "render_job",
+    "with_case_record",
 ]

@@ -28,6 +28,7 @@ from .job import (
     prepare_job,
     render_job,
     slugify,
+    with_case_record,
 )
 from .kernel import WarmKernel, ready_kernel
 from .output import check_out, claim_folders, output_lock, publish
@@ -97,7 +98,7 @@ def build_dossier(
     try:
         stage("reading", data=data)
         registry = load(data, strict=strict, mapping=mapping)
-        job = prepare_job(registry, case_id, data, options, out=out)
+        job = with_case_record(prepare_job(registry, case_id, data, options, out=out), registry)
         left_out = [n for n in registry.case_notes(case_id) if n.code in LEFT_OUT]
         if left_out:
             name = "left_out_one" if len(left_out) == 1 else "left_out"

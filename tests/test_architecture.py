@@ -151,6 +151,37 @@ def test_no_function_anywhere_is_over_80_lines():
     assert not long, f"tell these as short named steps: {long}"
 
 
+#: The names Python's ``signal`` module has on Windows (its documentation's list).
+WINDOWS_SIGNALS = {"SIGABRT", "SIGFPE", "SIGILL", "SIGINT", "SIGSEGV", "SIGTERM", "SIGBREAK",
+                   "CTRL_C_EVENT", "CTRL_BREAK_EVENT"}  # fmt: skip
+
+
+def signals_used_on_import(tree: ast.Module) -> set[str]:
+    """The ``signal.SIG…`` names a module reads as it is imported: not in a function's body
+    (a default value is read at import)."""
+    found, stack = set(), [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            stack += [d for d in (*node.args.defaults, *node.args.kw_defaults) if d is not None]
+            continue
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id == "signal" and node.attr.startswith(("SIG", "CTRL_"))
+                and not node.attr.startswith("SIG_")):  # fmt: skip
+            found.add(node.attr)
+        stack += ast.iter_child_nodes(node)
+    return found
+
+
+def test_no_module_reads_a_signal_windows_lacks_as_it_is_imported():
+    """The portable core imports on Windows: a signal only Linux has is read where it is used."""
+    found = {str(p.relative_to(PACKAGE)): sorted(signals_used_on_import(ast.parse(p.read_text(encoding="utf-8"))) - WINDOWS_SIGNALS)
+             for p in PACKAGE.rglob("*.py")}  # fmt: skip
+    assert {name: used for name, used in found.items() if used} == {}
+    tree = ast.parse("import signal\nA = (signal.SIGCHLD,)\ndef f(x=signal.SIGHUP):\n    return signal.SIGUSR1\n")
+    assert signals_used_on_import(tree) == {"SIGCHLD", "SIGHUP"}
+
+
 @pytest.mark.parametrize("folder", STAGES)
 def test_each_stage_says_what_it_does_and_may_import(folder):
     doc = ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text(encoding="utf-8")))

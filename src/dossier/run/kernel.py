@@ -1,7 +1,7 @@
 """Kernels started ahead of need.
 
-Starting a Python kernel and importing pandas, matplotlib and dossier into it
-takes a second or two. :class:`WarmKernel` starts one at once and lets it do
+Starting a Python kernel and importing ipykernel, matplotlib and dossier into
+it takes about a second. :class:`WarmKernel` starts one at once and lets it do
 those imports while the caller loads data (or runs the previous dossier);
 papermill then gets it ready to use through nbclient's ``km`` argument.
 
@@ -69,7 +69,6 @@ class WarmKernel:
     def start(
         cls,
         cwd: str | Path,
-        kernel_name: str = "python3",
         template: KernelTemplate | TemplateConnection | None = None,
     ) -> WarmKernel:
         """Start a kernel in ``cwd``; returns at once, the kernel warms up in the background.
@@ -84,7 +83,7 @@ class WarmKernel:
         else:  # no temporary folder with a short enough path: loopback TCP, as Jupyter does
             sockets = {"transport": "tcp"}
         manager = AsyncKernelManager(
-            kernel_name=kernel_name, connection_file=f"{files}.json",
+            kernel_name=NATIVE_KERNEL_NAME, connection_file=f"{files}.json",
             kernel_spec_manager=ThisPythonsKernelSpecs(), **sockets,
         )  # fmt: skip
         # Given here, not looked up among the installed provisioners (a scan of every

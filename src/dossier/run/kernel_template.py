@@ -113,8 +113,9 @@ _channels: set[int] = set()
 #: The template's kernels that have not ended (their process ids, each its group's), with the
 #: number of the connection each was ordered on.
 _kernels: dict[int, int] = {}
-#: Held back while the template forks, until the child has set what each does to it.
-FORK_SIGNALS = (signal.SIGCHLD, signal.SIGTERM)
+#: Held back while the template forks, until the child has set what each does to it. (Named so
+#: that the module imports where SIGCHLD is no signal, as on Windows, which forks nothing.)
+FORK_SIGNALS = tuple(getattr(signal, name) for name in ("SIGCHLD", "SIGTERM") if hasattr(signal, name))
 #: Seconds the worker waits for a fork (the first waits for the template's imports).
 ANSWER_TIMEOUT = 60.0
 
@@ -601,7 +602,8 @@ def _readable(fd: int, timeout: float | None) -> bool:
 class ForkingProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, launching a kernel by asking the template to fork.
 
-    A kernel spec that does not run this Python's ipykernel is launched as usual.
+    Without a template (:attr:`template` None), or where the template has failed, or for a
+    kernel spec that does not run this Python's ipykernel, it launches as jupyter_client's own.
     """
 
     template: KernelTemplate | TemplateConnection | None = None
